@@ -1,0 +1,37 @@
+# The two commands README shows: `make demo` and `make test`.
+# Both create .venv with python3.11 and install dtwrl with its pinned versions when needed.
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.dtwrl-installed
+
+.PHONY: setup demo test test-slow benchmark clean
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: $(PYTHON) was not found on PATH. dtwrl needs Python 3.11 (tensorflow 2.15.1 has no wheels for newer Pythons)."; \
+	  echo "       Install it (e.g. 'pyenv install 3.11' or 'apt-get install python3.11 python3.11-venv') or run 'make PYTHON=/path/to/python3.11 ...'."; \
+	  exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(PY) experiments/compare_oracles.py
+
+# pytest exits 5 when it collected no test; that must not fail CI.
+test: setup
+	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+test-slow: setup
+	$(PY) -m pytest -m slow
+
+benchmark: setup
+	$(PY) experiments/benchmark.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

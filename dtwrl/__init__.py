@@ -1,0 +1,44 @@
+"""dtwrl: Dynamic Time Warping as a training signal in TensorFlow.
+
+The NumPy/numba half (exact DTW, FastDTW oracle, bands, datasets) imports
+quickly. The TensorFlow half (soft-DTW and its relaxations) is loaded on first
+use, so ``import dtwrl`` stays cheap for environments and scripts that never
+touch TensorFlow.
+
+>>> import numpy as np, dtwrl
+>>> dtwrl.dtw(np.array([0., 1., 2.]), np.array([0., 2.]))
+1.0
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# public name -> module (relative to this package) that defines it
+_EXPORTS = {
+    "cost_matrix": ".local_cost",
+    "METRICS": ".local_cost",
+    "band_mask": ".bands",
+    "min_band": ".bands",
+    "dtw": ".exact_dtw",
+    "dtw_path": ".exact_dtw",
+    "path_cost": ".exact_dtw",
+    "fastdtw_path": ".oracle",
+    "soft_dtw": ".sdtw",
+    "soft_dtw_alignment": ".sdtw",
+    "soft_dtw_divergence": ".sdtw",
+    "smoothed_dtw": ".smoothed",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dtwrl' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

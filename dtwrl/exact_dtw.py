@@ -1,0 +1,334 @@
+"""Exact Dynamic Time Warping: value, optimal path, path cost and cost-to-go.
+
+The accumulated cost obeys
+
+    R[i, j] = C[i, j] + min(R[i-1, j-1], R[i-1, j], R[i, j-1]),   R[0, 0] = C[0, 0]
+
+over the cells allowed by the band, and ``dtw = R[n-1, m-1]``. The kernels
+compute local costs on the fly, one band row at a time (no cost matrix), keep
+two rolling rows of ``R`` and visit only each row's band columns. The path kernel stores one uint8 back-pointer per
+band cell (0 diagonal, 1 from above, 2 from the left); ties prefer the
+diagonal, then above, then left. Both kernels accumulate along the path in the
+same order as :func:`path_cost`, so ``path_cost(x, y, dtw_path(x, y)[1]) ==
+dtw(x, y)`` holds exactly.
+"""
+import numpy as np
+from numba import njit
+
+from .bands import _check_band_value, _connected_bounds
+from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
+from .validation import as_series, check_same_dim
+
+# Pseudo metric code: ``a`` is a precomputed (n, m) cost matrix, ``b`` is unused.
+_FROM_MATRIX = -1
+_DIAG, _UP, _LEFT = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def _njit_band_row_costs(a, b, i, lo, hi, code, out):
+    """out[j] = C[i, j] for the row's band columns lo[i] <= j <= hi[i]."""
+    if code == _FROM_MATRIX:
+        for j in range(lo[i], hi[i] + 1):
+            out[j] = a[i, j]
+    else:
+        _njit_cost_row(a, b, i, lo[i], hi[i] + 1, code, out)
+
+
+@njit(cache=True)
+def _njit_dtw_value(a, b, code, n, m, lo, hi):
+    """DTW value with two rolling rows; column j lives at index j + 1, index 0 is a +inf sentinel."""
+    prev = np.full(m + 1, np.inf)
+    cur = np.full(m + 1, np.inf)
+    cost = np.empty(m)  # local costs of the current row, computed ahead in one vectorisable loop
+    _njit_band_row_costs(a, b, 0, lo, hi, code, cost)
+    acc = 0.0
+    for j in range(hi[0] + 1):
+        acc += cost[j]
+        cur[j + 1] = acc
+    for i in range(1, n):
+        prev, cur = cur, prev
+        _njit_band_row_costs(a, b, i, lo, hi, code, cost)
+        cur[lo[i]] = np.inf  # column lo[i] - 1, read as the next row's diagonal: stale from row i - 2
+        left = np.inf  # R[i, j - 1], kept in a register
+        for j in range(lo[i], hi[i] + 1):
+            best = prev[j]
+            if prev[j + 1] < best:
+                best = prev[j + 1]
+            if left < best:
+                best = left
+            left = best + cost[j]
+            cur[j + 1] = left
+    return cur[m]
+
+
+@njit(cache=True)
+def _njit_dtw_path(a, b, code, n, m, lo, hi):
+    """DTW value and optimal path; back-pointers are stored only for band cells."""
+    start = np.empty(n + 1, dtype=np.int64)
+    start[0] = 0
+    for i in range(n):
+        start[i + 1] = start[i] + hi[i] - lo[i] + 1
+    ptr = np.empty(start[n], dtype=np.uint8)
+    prev = np.full(m + 1, np.inf)
+    cur = np.full(m + 1, np.inf)
+    cost = np.empty(m)
+    _njit_band_row_costs(a, b, 0, lo, hi, code, cost)
+    acc = 0.0
+    for j in range(hi[0] + 1):
+        acc += cost[j]
+        cur[j + 1] = acc
+        ptr[j] = _LEFT
+    for i in range(1, n):
+        prev, cur = cur, prev
+        _njit_band_row_costs(a, b, i, lo, hi, code, cost)
+        cur[lo[i]] = np.inf
+        row = start[i] - lo[i]
+        left = np.inf
+        for j in range(lo[i], hi[i] + 1):
+            best = prev[j]
+            move = _DIAG
+            if prev[j + 1] < best:
+                best = prev[j + 1]
+                move = _UP
+            if left < best:
+                best = left
+                move = _LEFT
+            left = best + cost[j]
+            cur[j + 1] = left
+            ptr[row + j] = move
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    i, j, k = n - 1, m - 1, n + m - 2
+    path[k, 0], path[k, 1] = i, j
+    while i > 0 or j > 0:
+        move = ptr[start[i] - lo[i] + j]
+        if move != _LEFT:
+            i -= 1
+        if move != _UP:
+            j -= 1
+        k -= 1
+        path[k, 0], path[k, 1] = i, j
+    return cur[m], path[k:].copy()
+
+
+@njit(cache=True)
+def _njit_cost_to_go(C, lo, hi):
+    n, m = C.shape
+    G = np.full((n, m), np.inf)
+    G[n - 1, m - 1] = C[n - 1, m - 1]
+    for i in range(n - 1, -1, -1):
+        for j in range(hi[i], lo[i] - 1, -1):
+            if i == n - 1 and j == m - 1:
+                continue
+            best = np.inf
+            if i + 1 < n and j + 1 < m:
+                best = G[i + 1, j + 1]
+            if i + 1 < n and G[i + 1, j] < best:
+                best = G[i + 1, j]
+            if j + 1 < m and G[i, j + 1] < best:
+                best = G[i, j + 1]
+            G[i, j] = C[i, j] + best
+    return G
+
+
+@njit(cache=True)
+def _njit_path_cost(x, y, path, code):
+    s = 0.0
+    for k in range(path.shape[0]):
+        s += _njit_local_cost(x, y, path[k, 0], path[k, 1], code)
+    return s
+
+
+def _prepare(x, y, metric, band):
+    x, y = as_series(x, "x"), as_series(y, "y")
+    check_same_dim(x, y)
+    code = _metric_code(metric)
+    n, m = len(x), len(y)
+    lo, hi = _connected_bounds(n, m, _check_band_value(band))
+    return x, y, code, n, m, lo, hi
+
+
+def _as_cost(C, name="C"):
+    try:
+        C = np.asarray(C)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name} must be a 2-D array of local costs; got {err}") from None
+    if C.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {C.dtype}")
+    if C.ndim != 2 or C.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (n, m); got shape {C.shape}")
+    C = np.ascontiguousarray(C, dtype=np.float64)
+    if not np.isfinite(C).all():
+        raise ValueError(f"{name} must be finite; it holds NaN or inf")
+    return C
+
+
+def _check_path(path, n, m, name="path"):
+    arr = np.asarray(path)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must be an integer array of shape (L, 2); got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (L, 2) with L >= 1; got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if tuple(arr[0]) != (0, 0):
+        raise ValueError(f"{name} must start at (0, 0); it starts at {tuple(arr[0].tolist())}")
+    if tuple(arr[-1]) != (n - 1, m - 1):
+        raise ValueError(
+            f"{name} must end at (n-1, m-1) = ({n - 1}, {m - 1}); it ends at {tuple(arr[-1].tolist())}"
+        )
+    steps = np.diff(arr, axis=0)
+    legal = ((steps == 0) | (steps == 1)).all(axis=1) & (steps.sum(axis=1) > 0)
+    if not legal.all():
+        k = int(np.argmin(legal))
+        raise ValueError(
+            f"{name} has an illegal step {tuple(steps[k].tolist())} at index {k}; "
+            "steps must be (1, 1), (1, 0) or (0, 1)"
+        )
+    return arr
+
+
+def dtw(x, y, metric="sqeuclidean", band=None):
+    """Exact DTW cost between two series.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    y : array_like, shape (m,) or (m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost ``C[i, j]`` between frames (see :func:`dtwrl.cost_matrix`).
+    band : int >= 0 or None
+        Sakoe-Chiba half-width (see :mod:`dtwrl.bands`); None for no constraint.
+
+    Returns
+    -------
+    float
+        ``min over warping paths P of sum_{(i, j) in P} C[i, j]``, both end
+        cells included, no square root. O(n m) time, O(m) memory.
+
+    Examples
+    --------
+    >>> dtw([0.0, 1.0, 2.0], [0.0, 2.0])
+    1.0
+    >>> x, y = [0.0, 0.0, 1.0, 2.0], [0.0, 1.0, 2.0, 2.0]
+    >>> dtw(x, y), dtw(x, y, band=0)
+    (0.0, 2.0)
+    """
+    return float(_njit_dtw_value(*_prepare(x, y, metric, band)))
+
+
+def dtw_path(x, y, metric="sqeuclidean", band=None):
+    """Exact DTW cost and one optimal warping path.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    y : array_like, shape (m,) or (m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    band : int >= 0 or None
+
+    Returns
+    -------
+    cost : float
+        Equal to :func:`dtw` and to ``path_cost(x, y, path, metric)``.
+    path : numpy.ndarray of int64, shape (L, 2)
+        From (0, 0) to (n-1, m-1) in steps (1, 1), (1, 0), (0, 1); among equal
+        optima the backtrack prefers the diagonal.
+
+    Examples
+    --------
+    >>> cost, path = dtw_path([0.0, 1.0, 2.0], [0.0, 2.0])
+    >>> cost, path.tolist()
+    (1.0, [[0, 0], [1, 0], [2, 1]])
+    """
+    cost, path = _njit_dtw_path(*_prepare(x, y, metric, band))
+    return float(cost), path
+
+
+def dtw_path_from_cost(C, band=None):
+    """Exact DTW cost and optimal path over a precomputed cost matrix.
+
+    Parameters
+    ----------
+    C : array_like, shape (n, m)
+        Finite local costs.
+    band : int >= 0 or None
+
+    Returns
+    -------
+    cost : float
+    path : numpy.ndarray of int64, shape (L, 2)
+
+    Examples
+    --------
+    >>> cost, path = dtw_path_from_cost([[0.0, 5.0], [1.0, 0.0]])
+    >>> cost, path.tolist()
+    (0.0, [[0, 0], [1, 1]])
+    """
+    C = _as_cost(C)
+    n, m = C.shape
+    lo, hi = _connected_bounds(n, m, _check_band_value(band))
+    cost, path = _njit_dtw_path(C, C, _FROM_MATRIX, n, m, lo, hi)
+    return float(cost), path
+
+
+def cost_to_go(C, band=None):
+    """Cost of the cheapest path from every cell to the end cell.
+
+    Parameters
+    ----------
+    C : array_like, shape (n, m)
+        Finite local costs.
+    band : int >= 0 or None
+        Paths stay inside the band.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m), float64
+        ``G[i, j] = C[i, j] + min(G[i+1, j+1], G[i+1, j], G[i, j+1])`` with
+        ``G[n-1, m-1] = C[n-1, m-1]``: the cost of the cheapest path from
+        ``(i, j)`` to ``(n-1, m-1)``, ``C[i, j]`` included; ``inf`` outside the
+        band. ``G[0, 0]`` equals the DTW cost, and the optimal move from
+        ``(i, j)`` enters the successor with the smallest ``G``.
+
+    Examples
+    --------
+    >>> cost_to_go([[0.0, 5.0], [1.0, 0.0]])
+    array([[0., 5.],
+           [1., 0.]])
+    """
+    C = _as_cost(C)
+    n, m = C.shape
+    lo, hi = _connected_bounds(n, m, _check_band_value(band))
+    return _njit_cost_to_go(C, lo, hi)
+
+
+def path_cost(x, y, path, metric="sqeuclidean"):
+    """Sum of the local costs of every cell on a warping path.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    y : array_like, shape (m,) or (m, d)
+    path : array_like of int, shape (L, 2)
+        From (0, 0) to (n-1, m-1) in steps (1, 1), (1, 0), (0, 1).
+    metric : {"sqeuclidean", "euclidean", "abs"}
+
+    Returns
+    -------
+    float
+        ``sum_{(i, j) in path} C[i, j]``, accumulated from the start cell.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a warping path of the n-by-m grid.
+
+    Examples
+    --------
+    >>> path_cost([0.0, 1.0, 2.0], [0.0, 2.0], [[0, 0], [1, 0], [2, 1]])
+    1.0
+    """
+    x, y = as_series(x, "x"), as_series(y, "y")
+    check_same_dim(x, y)
+    code = _metric_code(metric)
+    path = _check_path(path, len(x), len(y))
+    return float(_njit_path_cost(x, y, path, code))

@@ -1,0 +1,120 @@
+"""Exact DTW against FastDTW on pairs of real series: cost ratio, optimality and time per pair.
+
+Draws pairs from a pair source (the vendored UCR GunPoint by default), aligns each
+with exact DTW (full and banded) and with FastDTW at several radii, prices every
+path under the same local cost, and writes ``results/compare_oracles/<run>/``:
+``config.json``, ``metrics.json``, ``table.md`` and ``figures/ratios.png``.
+
+    python experiments/compare_oracles.py --pairs GunPoint --num-pairs 100
+"""
+import dataclasses
+import time
+
+import numpy as np
+
+import dtwrl
+from dtwrl.datasets import as_pair_source, iter_pairs
+from dtwrl.validation import check_metric
+from experiments.common import field, make_run_dir, parse_args, run_name, seed_everything, write_config, write_json
+
+
+@dataclasses.dataclass
+class Args:
+    pairs: str = field("GunPoint", "built-in dataset name or UCR/UEA .ts/.tsv path to draw pairs from")
+    num_pairs: int = field(100, "number of pairs to align")
+    radii: tuple[int, ...] = field((1, 10), "FastDTW radii to compare")
+    band_fraction: float = field(0.1, "Sakoe-Chiba band of the banded exact DTW, as a fraction of the longer series")
+    metric: str = field("sqeuclidean", "local cost: sqeuclidean, euclidean or abs")
+    seed: int = field(0, "seed of the pair draws")
+    out_dir: str = field("results", "root folder of run outputs")
+
+
+def _methods(args, n, m):
+    """Name -> aligner(x, y) -> (cost, path), for one pair's lengths."""
+    band = max(int(np.ceil(args.band_fraction * max(n, m))), dtwrl.min_band(n, m))
+    methods = {
+        "exact DTW": lambda x, y: dtwrl.dtw_path(x, y, metric=args.metric),
+        f"exact DTW, band {args.band_fraction:.0%}": lambda x, y: dtwrl.dtw_path(x, y, metric=args.metric, band=band),
+    }
+    for radius in args.radii:
+        methods[f"FastDTW r={radius}"] = lambda x, y, r=radius: dtwrl.fastdtw_path(x, y, radius=r, metric=args.metric)
+    return methods
+
+
+def compare(args):
+    """Align ``args.num_pairs`` pairs with every method; return per-method cost ratios and times."""
+    source = as_pair_source(args.pairs)
+    warm_x, warm_y = next(iter_pairs(source, args.seed, 1))
+    for align in _methods(args, len(warm_x), len(warm_y)).values():  # compile the numba kernels first
+        align(warm_x, warm_y)
+    ratios, seconds = {}, {}
+    for x, y in iter_pairs(source, args.seed, args.num_pairs):
+        exact = None
+        for name, align in _methods(args, len(x), len(y)).items():
+            start = time.perf_counter()
+            cost, _ = align(x, y)
+            seconds.setdefault(name, []).append(time.perf_counter() - start)
+            exact = cost if exact is None else exact
+            ratios.setdefault(name, []).append(cost / exact if exact > 0 else 1.0)
+    return {name: np.array(r) for name, r in ratios.items()}, {name: np.array(s) for name, s in seconds.items()}
+
+
+def summarise(ratios, seconds):
+    """Per method: mean and 90th-percentile cost ratio, fraction optimal, median ms per pair."""
+    return {
+        name: {
+            "mean_ratio": float(r.mean()),
+            "p90_ratio": float(np.percentile(r, 90)),
+            "fraction_optimal": float(np.mean(r <= 1 + 1e-9)),
+            "median_ms_per_pair": float(np.median(seconds[name]) * 1e3),
+        }
+        for name, r in ratios.items()
+    }
+
+
+def markdown_table(summary):
+    lines = ["| method | mean cost / DTW | p90 cost / DTW | optimal | ms per pair |", "|---|---:|---:|---:|---:|"]
+    for name, s in summary.items():
+        lines.append(
+            f"| {name} | {s['mean_ratio']:.3f} | {s['p90_ratio']:.3f} | {s['fraction_optimal']:.0%} | {s['median_ms_per_pair']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_ratios(ratios, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 3.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    names = [n for n in ratios if n.startswith("FastDTW") or "band" in n]
+    axes.boxplot([ratios[n] for n in names], tick_labels=names, showfliers=True)
+    axes.axhline(1.0, color="grey", linewidth=0.8)
+    axes.set_ylabel("path cost / exact DTW")
+    axes.set_title("Cost of each method's path, relative to exact DTW")
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+def main(argv=None):
+    args = parse_args(Args, argv, description=__doc__)
+    if args.num_pairs < 1:
+        raise ValueError(f"num_pairs must be >= 1; got {args.num_pairs}")
+    check_metric(args.metric)
+    seed_everything(args.seed)
+    run_dir = make_run_dir("compare_oracles", run_name(str(args.pairs).split("/")[-1], "oracles", args.seed), args.out_dir)
+    write_config(run_dir, args)
+    ratios, seconds = compare(args)
+    summary = summarise(ratios, seconds)
+    plot_ratios(ratios, run_dir / "figures" / "ratios.png")
+    table = markdown_table(summary)
+    write_json(run_dir / "metrics.json", summary)
+    (run_dir / "table.md").write_text(table + "\n")
+    print(table)
+    print(f"\nwrote {run_dir}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
