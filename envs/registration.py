@@ -1,0 +1,64 @@
+"""Gymnasium registration: the built-in ids and :func:`register_env` for your own sequences.
+
+Every id gets both entry points, so ``gymnasium.make(id)`` builds a
+:class:`envs.WarpingPathEnv` and ``gymnasium.make_vec(id, num_envs=N)`` builds
+the natively batched :class:`envs.vector.WarpingPathVectorEnv`. No
+``max_episode_steps`` is set: every episode terminates within n + m - 2 steps.
+"""
+import gymnasium
+
+from dtwrl.datasets import SyntheticPairs, as_pair_source, gunpoint_pairs
+
+from .warping_path_env import WarpingPathEnv
+
+ENTRY_POINT = "envs.warping_path_env:WarpingPathEnv"
+VECTOR_ENTRY_POINT = "envs.vector:WarpingPathVectorEnv"
+
+
+def register_env(env_id, pairs, **env_kwargs):
+    """Register a warping-path environment id for a pair source.
+
+    Parameters
+    ----------
+    env_id : str
+        Gymnasium id, e.g. ``"my/Sensors-v0"``.
+    pairs : object
+        A pair source from ``dtwrl.datasets``; an array of series (N, n) or
+        (N, n, d) or a list of series (pairs of distinct series are drawn);
+        a list of (x, y) tuples; a UCR/UEA ``.ts``/``.tsv`` path or dataset
+        name; or any callable ``rng -> (x, y)`` that draws all its randomness
+        from ``rng``. Converted once, now, by ``dtwrl.datasets.as_pair_source``,
+        so a bad file fails here.
+    **env_kwargs
+        Defaults for :class:`envs.WarpingPathEnv` (``window``, ``metric``,
+        ``band``, ``reward_scale``, ``compute_fastdtw``, ...); ``make`` and
+        ``make_vec`` keyword arguments override them. Checked now.
+
+    Returns
+    -------
+    gymnasium.envs.registration.EnvSpec
+        The registered spec.
+
+    Examples
+    --------
+    >>> import numpy as np, gymnasium
+    >>> series = np.random.default_rng(0).standard_normal((10, 40))   # 10 series of length 40
+    >>> spec = register_env("doc/MySeries-v0", pairs=series, window=5, band=8)
+    >>> env = gymnasium.make("doc/MySeries-v0")
+    >>> env.observation_space["window"].shape
+    (5, 5)
+    """
+    source = as_pair_source(pairs)
+    WarpingPathEnv(pairs=source, **env_kwargs)  # fail now on bad arguments, not at make()
+    gymnasium.register(
+        id=env_id,
+        entry_point=ENTRY_POINT,
+        vector_entry_point=VECTOR_ENTRY_POINT,
+        kwargs={"pairs": source, **env_kwargs},
+    )
+    return gymnasium.spec(env_id)
+
+
+# The built-in ids: synthetic pairs with known warps, and the vendored UCR GunPoint train series.
+register_env("dtwrl/SyntheticWarp-v0", pairs=SyntheticPairs())
+register_env("dtwrl/GunPoint-v0", pairs=gunpoint_pairs("train"))

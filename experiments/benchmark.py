@@ -1,0 +1,31 @@
+"""Run every dtwrl benchmark suite in one process and print their tables.
+
+Suites (each is also a script of its own with more options):
+  dtw       exact DTW (value + path) against fastdtw(radius=1), with and without a band
+  soft_dtw  soft-DTW value + gradient in TensorFlow against a per-pair numba loop and a naive TF loop
+  env       the vectorised warping-path environment against Gymnasium's SyncVectorEnv
+
+    python experiments/benchmark.py                 # all suites, full sizes
+    python experiments/benchmark.py --quick dtw env # a quick look at two suites
+"""
+import argparse
+import importlib
+
+SUITES = {"dtw": "experiments.benchmark_dtw", "soft_dtw": "experiments.benchmark_soft_dtw", "env": "experiments.benchmark_env"}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"suites to run, among {', '.join(SUITES)} (default: all)")
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats, for a smoke run")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.suites) - set(SUITES))
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose among {', '.join(SUITES)}")
+    for suite in args.suites or list(SUITES):
+        print(f"\n## {suite}\n", flush=True)
+        importlib.import_module(SUITES[suite]).main(["--quick"] if args.quick else [])
+
+
+if __name__ == "__main__":
+    main()
