@@ -45,13 +45,30 @@ def field(default, help):
 
 
 def _unwrap_optional(annotation):
-    """``int | None`` -> (int, True); ``int`` -> (int, False)."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0], True
-    return annotation, False
+    """``int | None`` -> (int, True); ``int`` -> (int, False); ``str | float`` -> (converter, False)."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return annotation, False
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = len(args) < len(typing.get_args(annotation))
+    if len(args) == 1:
+        return args[0], optional
+    return _first_that_parses(args), optional
+
+
+def _first_that_parses(kinds):
+    """A converter trying each type in turn, ``str`` last (``str | float``: "0.5" -> 0.5, "pair" -> "pair")."""
+    ordered = sorted(kinds, key=lambda kind: kind is str)
+
+    def convert(text):
+        for kind in ordered:
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+        raise argparse.ArgumentTypeError(f"{text!r} is none of {[k.__name__ for k in kinds]}")
+
+    convert.__name__ = " or ".join(kind.__name__ for kind in kinds)
+    return convert
 
 
 def _none_or(kind):
