@@ -27,6 +27,10 @@ _EXPORTS = {
     "soft_dtw_alignment": ".sdtw",
     "soft_dtw_divergence": ".sdtw",
     "smoothed_dtw": ".smoothed",
+    "smoothed_dtw_alignment": ".smoothed",
+    "fixed_path_dtw": ".relaxations",
+    "dilate": ".relaxations",
+    "path_cost_tf": ".relaxations",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,471 @@
+"""Private anti-diagonal dynamic-programming engine behind soft-DTW and smoothed DTW.
+
+One engine serves every smoothed-min DTW in dtwrl (Mensch & Blondel, 2018):
+
+    R[i, j] = D[i, j] + min_Omega(R[i-1, j-1], R[i-1, j], R[i, j-1]),  R[-1, -1] = 0,
+
+with ``min_Omega`` the negentropy soft-min (soft-DTW, Cuturi & Blondel 2017) or the
+squared-L2 (sparsemax) smoothed min. A cell's three *transition weights*
+``q = grad min_Omega`` (non-negative, summing to one) drive the backward
+recursion for ``E = dR[end]/dD`` and the Hessian-vector product.
+
+Layout. Costs are read batch-last, ``(n, m, B)``. The sweeps run over the
+``K = n + m - 1`` anti-diagonals ``i + j = k`` with ``tf.while_loop``: each
+step gathers one diagonal ``(n, B)`` (indexed by the row ``i``; off-grid slots
+hold ``+inf``) and updates all its cells of the whole batch at once, carrying
+the previous two diagonals padded with a sentinel row ``i = -1``. The forward
+sweep stores the diagonals of R, ``(K, n + 1, B)``; the backward sweeps
+recompute each diagonal's weights from the two stored diagonals before it with
+the forward's own expression (one third of the memory of storing three weights
+per cell, and no exponential of an R difference across a cost). Every sweep is
+compiled with XLA.
+
+The sweeps assume validated input. The validation helpers at the end of this
+module are what the public wrappers in :mod:`dtwrl.sdtw` and
+:mod:`dtwrl.smoothed` call before :func:`dp_value` or :func:`dp_alignment`.
+"""
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from .bands import check_band
+
+REGULARIZERS = ("entropy", "l2")
+
+
+# ----------------------------------------------------------------------------
+# the smoothed min of three candidates and its Jacobian
+# ----------------------------------------------------------------------------
+def _smoothed_min3(a, b, c, gamma, regularizer):
+    """Smoothed min of three same-shape tensors (entries may be +inf).
+
+    Returns ``(value, (qa, qb, qc))``: the smoothed min and its gradient, the
+    transition weights. Where all three are +inf the value is +inf and the
+    weights are 0; a +inf candidate always gets weight exactly 0.
+    """
+    amin = tf.minimum(tf.minimum(a, b), c)
+    finite = tf.math.is_finite(amin)
+    base = tf.where(finite, amin, tf.zeros_like(amin))
+    inv_gamma = 1.0 / gamma
+    if regularizer == "entropy":
+        # -gamma log sum exp(-a / gamma) with the min subtracted: the min's term is exp(0) = 1,
+        # so two exponentials per cell (of the middle and the largest candidate) suffice
+        amid = tf.maximum(tf.minimum(a, b), tf.minimum(tf.maximum(a, b), c))
+        amax = tf.maximum(tf.maximum(a, b), c)
+        e_mid = tf.exp((base - amid) * inv_gamma)
+        e_max = tf.exp((base - amax) * inv_gamma)
+        tail = e_mid + e_max
+        value = tf.where(finite, base - gamma * tf.math.log1p(tail), amin)
+        scale = tf.where(finite, 1.0 / (1.0 + tail), tf.zeros_like(tail))
+        one = tf.ones_like(tail)
+
+        def weight(v):
+            return tf.where(tf.equal(v, amin), one, tf.where(tf.equal(v, amax), e_max, e_mid)) * scale
+
+        return value, (weight(a), weight(b), weight(c))
+    da, db, dc = (a - base) * inv_gamma, (b - base) * inv_gamma, (c - base) * inv_gamma
+    # squared L2: q = sparsemax(-a / gamma); in units of gamma the sorted gaps to the
+    # min are 0 <= d2 <= d3, and the support holds 1, 2 or 3 candidates.
+    d2 = tf.maximum(tf.minimum(da, db), tf.minimum(tf.maximum(da, db), dc))
+    d3 = tf.maximum(tf.maximum(da, db), dc)
+    one = tf.ones_like(d2)
+    thresh = tf.where(1.0 + d2 > 2.0 * d3, (1.0 + d2 + d3) / 3.0, tf.where(d2 < 1.0, 0.5 * (1.0 + d2), one))
+    qa, qb, qc = tf.nn.relu(thresh - da), tf.nn.relu(thresh - db), tf.nn.relu(thresh - dc)
+    zero = tf.zeros_like(qa)
+    penalty = (
+        tf.where(qa > 0, qa * da, zero)
+        + tf.where(qb > 0, qb * db, zero)
+        + tf.where(qc > 0, qc * dc, zero)
+        + 0.5 * (qa * qa + qb * qb + qc * qc)
+    )
+    value = tf.where(finite, base + gamma * penalty, amin)
+    return value, (qa, qb, qc)
+
+
+def _weight_jvp(q, rdot, gamma, regularizer):
+    """Directional derivative of the transition weights q of a cell.
+
+    ``q`` and ``rdot`` are triples (weights and tangents of the three
+    predecessors). With ``w = q`` (entropy) or ``w = 1[q > 0]`` (squared L2),
+    ``dq_p = -(w_p / gamma) * (rdot_p - sum_r w_r rdot_r / sum_r w_r)``.
+    """
+    if regularizer == "entropy":
+        w = q
+    else:
+        w = tuple(tf.cast(qp > 0, qp.dtype) for qp in q)
+    wsum = w[0] + w[1] + w[2]
+    mean = tf.math.divide_no_nan(w[0] * rdot[0] + w[1] * rdot[1] + w[2] * rdot[2], wsum)
+    inv_gamma = 1.0 / gamma
+    return tuple(-inv_gamma * wp * (rp - mean) for wp, rp in zip(w, rdot))
+
+
+# ----------------------------------------------------------------------------
+# anti-diagonals of a (n, m, B) grid
+# ----------------------------------------------------------------------------
+def _diagonal(D, k, fill):
+    """Anti-diagonal ``i + j = k`` of D (n, m, B) as (n, B), indexed by row; ``fill`` off the grid."""
+    shape = tf.shape(D)
+    n, m = shape[0], shape[1]
+    i = tf.range(n)
+    j = k - i
+    cells = tf.gather_nd(D, tf.stack([i, tf.clip_by_value(j, 0, m - 1)], axis=1))
+    return tf.where(((j >= 0) & (j < m))[:, None], cells, tf.cast(fill, D.dtype))
+
+
+def _grid(Xs, m):
+    """Diagonal-major (K, n, B) back to the grid (n, m, B): ``X[i, j] = Xs[i + j, i]``."""
+    n = tf.shape(Xs)[1]
+    i = tf.broadcast_to(tf.range(n)[:, None], (n, m))
+    j = tf.broadcast_to(tf.range(m)[None, :], (n, m))
+    return tf.gather_nd(Xs, tf.stack([i + j, i], axis=-1))
+
+
+def band_allowed(n, m, band, x_lengths, y_lengths):
+    """(n, m, B) mask of the Sakoe-Chiba band of each pair, from its own lengths.
+
+    Cell (i, j) of pair b is allowed iff ``nb == 1`` or ``mb == 1`` or
+    ``|j (nb - 1) - i (mb - 1)| <= band * min(nb - 1, mb - 1)``
+    (docs/ARCHITECTURE.md), with ``nb, mb`` the pair's lengths.
+    """
+    i = tf.range(n, dtype=tf.int64)[:, None, None]
+    j = tf.range(m, dtype=tf.int64)[None, :, None]
+    nb = tf.cast(x_lengths, tf.int64)[None, None, :] - 1
+    mb = tf.cast(y_lengths, tf.int64)[None, None, :] - 1
+    lhs = tf.abs(j * nb - i * mb)
+    return (lhs <= band * tf.minimum(nb, mb)) | (nb == 0) | (mb == 0)
+
+
+# ----------------------------------------------------------------------------
+# the three sweeps
+# ----------------------------------------------------------------------------
+def _weights(Rs, k, gamma, regularizer):
+    """Transition weights (3, n, B) of diagonal k, from the stored diagonals k-2 and k-1.
+
+    The same expression on the same operands as in the forward sweep, so the
+    weights are those the forward pass used; no exponential of an R difference
+    taken across a cost (which loses all digits for small gamma) is ever formed.
+    """
+    prev2, prev1 = _stored(Rs, k - 2), _stored(Rs, k - 1)
+    return _smoothed_min3(prev2[:-1], prev1[:-1], prev1[1:], gamma, regularizer)[1]
+
+
+def _start(n, B, dtype):
+    """The virtual diagonals -2 (only R[-1, -1] = 0) and -1 (empty), each (n + 1, B)."""
+    inf = tf.constant(np.inf, dtype)
+    return tf.concat([tf.zeros((1, B), dtype), tf.fill((n, B), inf)], 0), tf.fill((n + 1, B), inf)
+
+
+def _stored(Rs, k):
+    """Stored diagonal k of R (n + 1, B), or a virtual one for k = -2, -1."""
+    shape = tf.shape(Rs)
+    start = _start(shape[1] - 1, shape[2], Rs.dtype)
+    stored = tf.gather(Rs, tf.maximum(k, 0))
+    return tf.where(k >= 0, stored, tf.where(tf.equal(k, -2), start[0], start[1]))
+
+
+def _forward(D, gamma, regularizer, x_lengths, ends):
+    """Forward sweep over the anti-diagonals of costs D (n, m, B).
+
+    ``x_lengths``, ``ends`` (B,) int32 or None: each pair's rows and end
+    diagonal ``x_len + y_len - 2``; None when every pair ends at (n-1, m-1).
+
+    Returns
+    -------
+    value : (B,) R at each pair's end cell.
+    Rs : (K, n + 1, B) every diagonal of R, each with a leading sentinel row ``i = -1``.
+    """
+    shape = tf.shape(D)
+    n, m, B = shape[0], shape[1], shape[2]
+    K = n + m - 1
+    dtype = D.dtype
+    inf_row = tf.fill((1, B), tf.constant(np.inf, dtype))
+    prev2, prev1 = _start(n, B, dtype)
+    Rs = tf.TensorArray(dtype, size=K)
+    value = tf.zeros((B,), dtype)
+    if ends is not None:
+        end_cells = tf.stack([x_lengths - 1, tf.range(B)], axis=1)
+
+    def body(k, prev2, prev1, value, Rs):
+        soft, _ = _smoothed_min3(prev2[:-1], prev1[:-1], prev1[1:], gamma, regularizer)
+        new = _diagonal(D, k, np.inf) + soft
+        if ends is not None:
+            value = tf.where(tf.equal(ends, k), tf.gather_nd(new, end_cells), value)
+        new = tf.concat([inf_row, new], 0)
+        return k + 1, prev1, new, value, Rs.write(k, new)
+
+    _, _, last, value, Rs = tf.while_loop(
+        lambda k, *_: k < K, body, (tf.constant(0), prev2, prev1, value, Rs), maximum_iterations=K
+    )
+    if ends is None:
+        value = last[n]
+    return value, Rs.stack()
+
+
+def _backward(Rs, gamma, regularizer, x_lengths, ends, source=None):
+    """Backward sweep: the expected alignment E (or its tangent), diagonal-major (K, n, B).
+
+    ``E[c] = sum over successors s of c of (E[s] q_s(c) + S_s(c))``, with
+    ``q_s(c)`` the weight successor ``s`` gives cell ``c`` and ``S`` the optional
+    tangent term ``source = (Es, Qdot)``: ``Es[s] * Qdot_s(c)``. Without a
+    source each pair's end cell is seeded with 1, so ``E = dR[end] / dD``.
+    """
+    shape = tf.shape(Rs)
+    K, n, B = shape[0], shape[1] - 1, shape[2]
+    dtype = Rs.dtype
+    zero = tf.zeros((n, B), dtype)
+    zero_row = tf.zeros((1, B), dtype)
+    if source is None:
+        rows = tf.range(n)[:, None]
+        if ends is None:
+            seed_rows = tf.equal(rows, n - 1) & tf.ones((1, B), tf.bool)
+            ends = tf.fill((B,), K - 1)
+        else:
+            seed_rows = tf.equal(rows, (x_lengths - 1)[None, :])
+    out = tf.TensorArray(dtype, size=K)
+
+    def body(k, fd1, fd2, fu1, fl1, out):
+        # fd2: E times diagonal weights of diagonal k+2; fu1, fl1: E times up / left weights of k+1
+        shifted = fd2 + fu1
+        e = tf.concat([shifted[1:], zero_row], 0) + fl1
+        if source is None:
+            e = e + tf.cast(seed_rows & tf.equal(ends, k)[None, :], dtype)
+        f = [e * q for q in _weights(Rs, k, gamma, regularizer)]
+        if source is not None:
+            e_k, qdot = tf.gather(source[0], k), tf.gather(source[1], k)
+            f = [fp + e_k * qdot[p] for p, fp in enumerate(f)]
+        return k - 1, f[0], fd1, f[1], f[2], out.write(k, e)
+
+    *_, out = tf.while_loop(
+        lambda k, *_: k >= 0, body, (K - 1, zero, zero, zero, zero, out), maximum_iterations=K
+    )
+    return out.stack()
+
+
+def _tangent_forward(Rs, Z, gamma, regularizer):
+    """Forward tangent sweep along Z (n, m, B): the weights' tangents Qdot (K, 3, n, B)."""
+    shape = tf.shape(Rs)
+    K, n, B = shape[0], shape[1] - 1, shape[2]
+    dtype = Rs.dtype
+    zero_row = tf.zeros((1, B), dtype)
+    start = tf.zeros((n + 1, B), dtype)
+    out = tf.TensorArray(dtype, size=K)
+
+    def body(k, prev2, prev1, out):
+        q = _weights(Rs, k, gamma, regularizer)
+        rdot = (prev2[:-1], prev1[:-1], prev1[1:])
+        new = _diagonal(Z, k, 0.0) + q[0] * rdot[0] + q[1] * rdot[1] + q[2] * rdot[2]
+        qdot = _weight_jvp(q, rdot, gamma, regularizer)
+        return k + 1, prev1, tf.concat([zero_row, new], 0), out.write(k, tf.stack(qdot))
+
+    *_, out = tf.while_loop(lambda k, *_: k < K, body, (tf.constant(0), start, start, out), maximum_iterations=K)
+    return out.stack()
+
+
+def _mask_band(D, fill, band, x_lengths, y_lengths):
+    """D (n, m, B) with ``fill`` outside each pair's band."""
+    if band is None:
+        return D
+    shape = tf.shape(D)
+    xl = tf.fill(shape[2:], shape[0]) if x_lengths is None else x_lengths
+    yl = tf.fill(shape[2:], shape[1]) if y_lengths is None else y_lengths
+    return tf.where(band_allowed(shape[0], shape[1], band, xl, yl), D, tf.cast(fill, D.dtype))
+
+
+def _ends(x_lengths, y_lengths):
+    return None if x_lengths is None else x_lengths + y_lengths - 2
+
+
+def _value_sweep(D, gamma, regularizer, band, x_lengths, y_lengths):
+    """(value (B,), stored diagonals Rs) of costs D (n, m, B)."""
+    D = _mask_band(D, np.inf, band, x_lengths, y_lengths)
+    return _forward(D, gamma, regularizer, x_lengths, _ends(x_lengths, y_lengths))
+
+
+def _alignment_sweep(Rs, gamma, regularizer, x_lengths, y_lengths):
+    """(E (n, m, B), diagonal-major E (K, n, B)) from the stored diagonals."""
+    Es = _backward(Rs, gamma, regularizer, x_lengths, _ends(x_lengths, y_lengths))
+    shape = tf.shape(Rs)
+    return _grid(Es, shape[0] - shape[1] + 2), Es  # m = K - n + 1
+
+
+def _hvp_sweep(Rs, Es, Z, gamma, regularizer, band, x_lengths, y_lengths):
+    """Hessian-vector product (n, m, B) of the value along Z (n, m, B)."""
+    Z = _mask_band(Z, 0.0, band, x_lengths, y_lengths)
+    Qdot = _tangent_forward(Rs, Z, gamma, regularizer)
+    Edot = _backward(Rs, gamma, regularizer, x_lengths, _ends(x_lengths, y_lengths), source=(Es, Qdot))
+    return _grid(Edot, tf.shape(Z)[1])
+
+
+# Each sweep is compiled by XLA once per shape: the loops run as fused native code
+# eagerly, inside tf.function and (inlined) inside an outer jit_compile=True function.
+_compile = functools.partial(tf.function, autograph=False, jit_compile=True, reduce_retracing=True)
+_value_sweep_fn = _compile(_value_sweep)
+_alignment_sweep_fn = _compile(_alignment_sweep)
+_hvp_sweep_fn = _compile(_hvp_sweep)
+# The sweeps are never differentiated by autodiff (the custom gradients below stand in
+# for that), so their tensor inputs are cut from any tape with tf.stop_gradient.
+_cut = tf.stop_gradient
+
+
+# ----------------------------------------------------------------------------
+# differentiable entry points on cost grids (n, m, B)
+# ----------------------------------------------------------------------------
+def _alignment_from_rows(D, Rs, gamma, regularizer, band, x_lengths, y_lengths):
+    """E = dR[end]/dD (n, m, B) from the stored diagonals, with the Hessian-vector product as its gradient."""
+
+    @tf.custom_gradient
+    def alignment(D, Rs):
+        E, Es = _alignment_sweep_fn(_cut(Rs), gamma, regularizer, x_lengths, y_lengths)
+
+        def grad(Z):
+            return _hvp_sweep_fn(_cut(Rs), _cut(Es), _cut(Z), gamma, regularizer, band, x_lengths, y_lengths), None
+
+        return E, grad
+
+    return alignment(D, Rs)
+
+
+def dp_value(D, gamma, regularizer, band=None, x_lengths=None, y_lengths=None):
+    """Smoothed DTW value (B,) of validated costs D laid out (n, m, B); differentiable twice."""
+    gamma = tf.constant(gamma, D.dtype)
+
+    @tf.custom_gradient
+    def value(D):
+        val, Rs = _value_sweep_fn(_cut(D), gamma, regularizer, band, x_lengths, y_lengths)
+
+        def grad(g):
+            E = _alignment_from_rows(D, _cut(Rs), gamma, regularizer, band, x_lengths, y_lengths)
+            return g[None, None, :] * E
+
+        return val, grad
+
+    return value(D)
+
+
+def dp_alignment(D, gamma, regularizer, band=None, x_lengths=None, y_lengths=None):
+    """Expected alignment (n, m, B) = dR[end]/dD of validated costs laid out (n, m, B); differentiable."""
+    gamma = tf.constant(gamma, D.dtype)
+    _, Rs = _value_sweep_fn(_cut(D), gamma, regularizer, band, x_lengths, y_lengths)
+    return _alignment_from_rows(D, Rs, gamma, regularizer, band, x_lengths, y_lengths)
+
+
+# ----------------------------------------------------------------------------
+# validation shared by the public wrappers
+# ----------------------------------------------------------------------------
+def as_batch(x, name):
+    """Validate a batch into a float tensor (B, n, d); rank 2 (B, n) is univariate."""
+    if not tf.is_tensor(x):
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype}")
+        if x.dtype.kind != "f":
+            x = x.astype(np.float32)
+        x = tf.convert_to_tensor(x)
+    if x.dtype not in (tf.float32, tf.float64):
+        if x.dtype.is_integer:
+            x = tf.cast(x, tf.float32)
+        else:
+            raise TypeError(f"{name} must be float32 or float64; got {x.dtype.name}")
+    rank = x.shape.rank
+    if rank not in (2, 3):
+        raise ValueError(f"{name} must have shape (B, n, d) or (B, n); got shape {x.shape}")
+    if rank == 2:
+        x = x[:, :, None]
+    if any(s == 0 for s in x.shape):
+        raise ValueError(f"{name} must not be empty; got shape {x.shape}")
+    if x.shape[2] is None:
+        raise ValueError(f"{name} must have a static number of features d; got shape {x.shape}")
+    return check_finite(x, name)
+
+
+def check_finite(x, name):
+    """x, checked: ValueError now (eager) or InvalidArgumentError when the graph runs, on NaN or inf."""
+    if tf.executing_eagerly():
+        if not bool(tf.reduce_all(tf.math.is_finite(x))):
+            raise ValueError(f"{name} must be finite; it holds NaN or inf")
+        return x
+    return tf.debugging.assert_all_finite(x, f"{name} must be finite; it holds NaN or inf")
+
+
+def check_costs(D, name="D"):
+    """Validate a cost batch (B, n, m) into a float tensor."""
+    if not tf.is_tensor(D):
+        D = np.asarray(D)
+        if D.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers; got dtype {D.dtype}")
+        D = tf.convert_to_tensor(D if D.dtype.kind == "f" else D.astype(np.float32))
+    if D.dtype not in (tf.float32, tf.float64):
+        if not D.dtype.is_integer:
+            raise TypeError(f"{name} must be float32 or float64; got {D.dtype.name}")
+        D = tf.cast(D, tf.float32)
+    if D.shape.rank != 3:
+        raise ValueError(f"{name} must have shape (B, n, m); got shape {D.shape}")
+    if any(s == 0 for s in D.shape):
+        raise ValueError(f"{name} must not be empty; got shape {D.shape}")
+    return check_finite(D, name)
+
+
+def check_pair(x, y):
+    """Check that two batches agree in B, d and dtype."""
+    if x.dtype != y.dtype:
+        raise ValueError(f"x and y must have the same dtype; got x {x.dtype.name} and y {y.dtype.name}")
+    if x.shape[0] is not None and y.shape[0] is not None and x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same batch size B; got x {x.shape[0]} and y {y.shape[0]}")
+    if x.shape[2] is not None and y.shape[2] is not None and x.shape[2] != y.shape[2]:
+        raise ValueError(
+            f"x and y must have the same number of features d; got x with d={x.shape[2]} and y with d={y.shape[2]}"
+        )
+
+
+def check_lengths(lengths, size, batch, name):
+    """Validate per-example lengths: int (B,) with 1 <= length <= size; None stays None."""
+    if lengths is None:
+        return None
+    if not tf.is_tensor(lengths):
+        arr = np.asarray(lengths)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be integers; got dtype {arr.dtype}")
+        lengths = tf.convert_to_tensor(arr.astype(np.int32))
+    if not lengths.dtype.is_integer:
+        raise TypeError(f"{name} must be integers; got dtype {lengths.dtype.name}")
+    lengths = tf.cast(lengths, tf.int32)
+    if lengths.shape.rank != 1 or (batch is not None and lengths.shape[0] not in (None, batch)):
+        raise ValueError(f"{name} must have shape (B,) = ({batch},); got shape {lengths.shape}")
+    static = tf.get_static_value(lengths)
+    if static is not None:
+        if size is not None and ((static < 1).any() or (static > size).any()):
+            raise ValueError(f"{name} must lie in [1, {size}]; got {static.tolist()}")
+    else:
+        tf.debugging.assert_greater_equal(lengths, 1, f"{name} must be >= 1")
+        if size is not None:
+            tf.debugging.assert_less_equal(lengths, size, f"{name} must be <= {size}")
+    return lengths
+
+
+def check_geometry(D, band, x_lengths, y_lengths):
+    """Validate band and lengths against costs laid out (n, m, B); returns (band, x_lengths, y_lengths).
+
+    A band is checked (``dtwrl.bands.check_band``) for every pair whose lengths
+    are known when the graph is built; lengths given for one side only default
+    to the full size on the other side.
+    """
+    n, m, B = D.shape
+    x_lengths = check_lengths(x_lengths, n, B, "x_lengths")
+    y_lengths = check_lengths(y_lengths, m, B, "y_lengths")
+    if (x_lengths is None) != (y_lengths is None):
+        shape = tf.shape(D)
+        if x_lengths is None:
+            x_lengths = tf.fill(shape[2:], shape[0])
+        else:
+            y_lengths = tf.fill(shape[2:], shape[1])
+    if band is not None:
+        if n is None or m is None:
+            raise ValueError(f"band needs static lengths n and m; got shape {D.shape}")
+        band = check_band(n, m, band)
+        if x_lengths is not None:
+            xs, ys = tf.get_static_value(x_lengths), tf.get_static_value(y_lengths)
+            if xs is not None and ys is not None:
+                for nb, mb in sorted(set(zip(xs.tolist(), ys.tolist()))):
+                    check_band(nb, mb, band)
+    return band, x_lengths, y_lengths

@@ -1,0 +1,459 @@
+"""Aligners: callables that turn batches of series pairs into warping paths.
+
+The aligner protocol (``docs/ARCHITECTURE.md``) is the seam between the loss
+functions of :mod:`dtwrl.losses` and any source of alignments, the RL policy of
+``agents`` included, without dtwrl importing it. An aligner is a callable
+
+    aligner(y_true, y_pred) -> list of B int arrays (L_b, 2)
+
+given two NumPy batches ``y_true (B, n, d)`` and ``y_pred (B, m, d)``. Path ``b``
+runs from ``(0, 0)`` to ``(n-1, m-1)`` in steps ``(1, 1)``, ``(1, 0)``,
+``(0, 1)``; its first column indexes ``y_true[b]``, its second ``y_pred[b]``.
+
+Serialisation
+-------------
+An aligner that can be rebuilt exposes ``get_config()`` (a JSON-able dict) and
+is registered with :func:`register_aligner`. The registry is keyed by the class
+path string ``"<module>.<qualname>"``, so :func:`aligner_to_config` writes
+``{"class_name": "agents.policy_aligner.PolicyAligner", "config": {...}}`` and
+:func:`aligner_from_config` rebuilds it. When the key is not registered yet,
+:func:`aligner_from_config` imports the module named by the key (importing it
+runs its ``register_aligner`` call) and then looks again; a class that is still
+not registered after the import is refused, so a config cannot instantiate
+arbitrary classes. The class is rebuilt with ``cls.from_config(config)`` when it
+has one, else ``cls(**config)``.
+"""
+import importlib
+
+import numpy as np
+
+from .bands import _bounds, _check_band_value, check_band
+from .exact_dtw import _check_path, _njit_dtw_path
+from .local_cost import _metric_code
+from .oracle import _check_radius, fastdtw_path
+from .validation import check_metric
+
+# "<module>.<qualname>" -> aligner class
+_REGISTRY = {}
+
+
+def _class_key(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register_aligner(cls):
+    """Register an aligner class so that configs naming it can be rebuilt.
+
+    Usable as a class decorator. The key is the class path string
+    ``f"{cls.__module__}.{cls.__qualname__}"``.
+
+    Parameters
+    ----------
+    cls : type
+        A class whose instances are aligners and expose ``get_config()``; it may
+        define a ``from_config(config)`` classmethod, else it is rebuilt with
+        ``cls(**config)``.
+
+    Returns
+    -------
+    type
+        ``cls`` unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a class, or its instances are not callable or lack
+        ``get_config``.
+
+    Examples
+    --------
+    >>> @register_aligner
+    ... class Diagonal:
+    ...     def __call__(self, y_true, y_pred):
+    ...         return [np.stack([np.arange(len(a))] * 2, axis=1) for a in y_true]
+    ...     def get_config(self):
+    ...         return {}
+    >>> aligner_from_config(aligner_to_config(Diagonal())).__class__ is Diagonal
+    True
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"cls must be a class; got {cls!r}")
+    if not callable(getattr(cls, "__call__", None)) or not callable(getattr(cls, "get_config", None)):
+        raise TypeError(f"cls must define __call__(y_true, y_pred) and get_config(); {cls.__qualname__} does not")
+    _REGISTRY[_class_key(cls)] = cls
+    return cls
+
+
+def aligner_to_config(aligner):
+    """Serialise a registered aligner into a JSON-able dict.
+
+    Parameters
+    ----------
+    aligner : object
+        An instance of a class registered with :func:`register_aligner`.
+
+    Returns
+    -------
+    dict
+        ``{"class_name": "<module>.<qualname>", "config": aligner.get_config()}``.
+
+    Raises
+    ------
+    ValueError
+        If the aligner's class is not registered.
+
+    Examples
+    --------
+    >>> aligner_to_config(ExactDTWAligner(band=2))
+    {'class_name': 'dtwrl.aligners.ExactDTWAligner', 'config': {'metric': 'sqeuclidean', 'band': 2}}
+    """
+    key = _class_key(type(aligner))
+    if _REGISTRY.get(key) is not type(aligner):
+        raise ValueError(
+            f"aligner of class {key} is not registered: decorate the class with "
+            "dtwrl.aligners.register_aligner so that it can be saved and rebuilt"
+        )
+    return {"class_name": key, "config": dict(aligner.get_config())}
+
+
+def _resolve(key):
+    """The registered class for ``key``, importing the module that defines it if needed."""
+    if key not in _REGISTRY:
+        parts = key.split(".")
+        for cut in range(len(parts) - 1, 0, -1):  # longest importable module prefix
+            module = ".".join(parts[:cut])
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as err:
+                if err.name is None or not (module + ".").startswith(err.name + "."):
+                    raise  # the module exists but one of its own imports failed: show that error
+                continue
+            break
+    if key not in _REGISTRY:
+        raise ValueError(
+            f"config names aligner class {key!r}, which is not registered; known: {sorted(_REGISTRY)}"
+        )
+    return _REGISTRY[key]
+
+
+def aligner_from_config(config):
+    """Rebuild an aligner from the dict written by :func:`aligner_to_config`.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": "<module>.<qualname>", "config": {...}}``.
+
+    Returns
+    -------
+    callable
+        ``cls.from_config(config["config"])`` if the class defines it, else
+        ``cls(**config["config"])``.
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is malformed or names a class that is not registered
+        even after importing its module.
+
+    Examples
+    --------
+    >>> aligner_from_config({"class_name": "dtwrl.aligners.FastDTWAligner", "config": {"radius": 3}})
+    FastDTWAligner(radius=3, metric='sqeuclidean')
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"config must be a dict with a 'class_name' string and a 'config' dict; got {config!r}")
+    inner = config.get("config", {})
+    if not isinstance(inner, dict):
+        raise ValueError(f"config['config'] must be a dict; got {inner!r}")
+    cls = _resolve(config["class_name"])
+    if hasattr(cls, "from_config"):
+        return cls.from_config(dict(inner))
+    return cls(**inner)
+
+
+def get_aligner(identifier):
+    """An aligner from a name, a config dict or an aligner.
+
+    Parameters
+    ----------
+    identifier : {"exact", "fastdtw"}, dict or callable
+        ``"exact"``: :class:`ExactDTWAligner` with its defaults; ``"fastdtw"``:
+        :class:`FastDTWAligner` with its defaults; a dict: passed to
+        :func:`aligner_from_config`; a callable: returned unchanged.
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> get_aligner("fastdtw")
+    FastDTWAligner(radius=1, metric='sqeuclidean')
+    """
+    if isinstance(identifier, str):
+        if identifier == "exact":
+            return ExactDTWAligner()
+        if identifier == "fastdtw":
+            return FastDTWAligner()
+        raise ValueError(f"aligner must be 'exact', 'fastdtw', a config dict or a callable; got {identifier!r}")
+    if isinstance(identifier, dict):
+        return aligner_from_config(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"aligner must be 'exact', 'fastdtw', a config dict or a callable; got {identifier!r}")
+
+
+def as_batch(x, name="x"):
+    """Validate a batch of series into a C-contiguous float64 array (B, n, d).
+
+    Parameters
+    ----------
+    x : array_like, shape (B, n) or (B, n, d)
+        A 2-D input is a batch of univariate series (d = 1).
+    name : str
+        The argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, n, d), float64
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric.
+    ValueError
+        If ``x`` is not 2-D or 3-D, is empty, or holds NaN or inf.
+
+    Examples
+    --------
+    >>> as_batch([[1.0, 2.0, 3.0]]).shape
+    (1, 3, 1)
+    """
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name} must be an array of shape (B, n) or (B, n, d); got {err}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"{name} must have shape (B, n) or (B, n, d); got shape {arr.shape}")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite; it holds NaN or inf")
+    return arr
+
+
+def check_pair_batches(y_true, y_pred):
+    """Validate two batches of series that are aligned pair by pair.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (B, n) or (B, n, d)
+    y_pred : array_like, shape (B, m) or (B, m, d)
+
+    Returns
+    -------
+    y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d), float64
+
+    Raises
+    ------
+    ValueError
+        If either batch is invalid (see :func:`as_batch`) or the batch sizes or
+        feature dimensions differ.
+
+    Examples
+    --------
+    >>> a, b = check_pair_batches(np.zeros((2, 3)), np.ones((2, 5, 1)))
+    >>> a.shape, b.shape
+    ((2, 3, 1), (2, 5, 1))
+    """
+    y_true, y_pred = as_batch(y_true, "y_true"), as_batch(y_pred, "y_pred")
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError(
+            f"y_true and y_pred must hold the same number of series B; got {y_true.shape[0]} and {y_pred.shape[0]}"
+        )
+    if y_true.shape[2] != y_pred.shape[2]:
+        raise ValueError(
+            f"y_true and y_pred must have the same number of features d; got {y_true.shape[2]} and {y_pred.shape[2]}"
+        )
+    return y_true, y_pred
+
+
+@register_aligner
+class ExactDTWAligner:
+    """Optimal DTW warping paths, one per pair (the exact oracle).
+
+    Path ``b`` minimises ``sum_{(i, j) in P} C_b[i, j]`` over the warping paths
+    inside the band, with ``C_b`` the local cost between ``y_true[b]`` and
+    ``y_pred[b]``; it is the path of :func:`dtwrl.dtw_path` (ties prefer the
+    diagonal). The batch is validated once and the numba kernel runs pair by
+    pair, O(n m) time each.
+
+    Parameters
+    ----------
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost.
+    band : int >= 0 or None
+        Sakoe-Chiba half-width (:mod:`dtwrl.bands`); None for no constraint.
+
+    Examples
+    --------
+    >>> aligner = ExactDTWAligner()
+    >>> [p.tolist() for p in aligner(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 2.0]]))]
+    [[[0, 0], [1, 0], [2, 1]]]
+    """
+
+    def __init__(self, metric="sqeuclidean", band=None):
+        self.metric = check_metric(metric)
+        self.band = _check_band_value(band)  # type and sign; the width is checked per batch
+
+    def __call__(self, y_true, y_pred):
+        """Optimal paths for a batch: list of B int64 arrays (L_b, 2)."""
+        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        n, m = y_true.shape[1], y_pred.shape[1]
+        lo, hi = _bounds(n, m, check_band(n, m, self.band))
+        code = _metric_code(self.metric)
+        return [_njit_dtw_path(a, b, code, n, m, lo, hi)[1] for a, b in zip(y_true, y_pred)]
+
+    def get_config(self):
+        """The constructor arguments: ``{"metric": ..., "band": ...}``."""
+        return {"metric": self.metric, "band": self.band}
+
+    def __repr__(self):
+        return f"ExactDTWAligner(metric={self.metric!r}, band={self.band!r})"
+
+
+@register_aligner
+class FastDTWAligner:
+    """FastDTW warping paths (Salvador and Chan, 2007), one per pair.
+
+    Each path is the one :func:`dtwrl.fastdtw_path` returns: FastDTW's
+    multiresolution approximation, not necessarily optimal. It is the baseline
+    that approximate aligners (the RL policy among them) are compared with.
+
+    Parameters
+    ----------
+    radius : int >= 0
+        FastDTW's search radius around the projected coarse path.
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost.
+
+    Examples
+    --------
+    >>> aligner = FastDTWAligner(radius=1)
+    >>> [p.tolist() for p in aligner(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 2.0]]))]
+    [[[0, 0], [1, 1], [2, 1]]]
+    """
+
+    def __init__(self, radius=1, metric="sqeuclidean"):
+        self.radius = _check_radius(radius)
+        self.metric = check_metric(metric)
+
+    def __call__(self, y_true, y_pred):
+        """FastDTW paths for a batch: list of B int64 arrays (L_b, 2)."""
+        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        return [
+            np.asarray(fastdtw_path(a, b, radius=self.radius, metric=self.metric)[1], dtype=np.int64)
+            for a, b in zip(y_true, y_pred)
+        ]
+
+    def get_config(self):
+        """The constructor arguments: ``{"radius": ..., "metric": ...}``."""
+        return {"radius": self.radius, "metric": self.metric}
+
+    def __repr__(self):
+        return f"FastDTWAligner(radius={self.radius!r}, metric={self.metric!r})"
+
+
+def pad_paths(paths):
+    """Stack paths of different lengths into one padded index array.
+
+    Parameters
+    ----------
+    paths : sequence of B int arrays, shapes (L_b, 2)
+
+    Returns
+    -------
+    indices : numpy.ndarray of int32, shape (B, Lmax, 2)
+        ``indices[b, :L_b] = paths[b]``; the padding rows are ``(0, 0)``, a
+        valid cell, so gathers stay in range; consumers mask them out.
+    lengths : numpy.ndarray of int32, shape (B,)
+        ``L_b``.
+
+    Examples
+    --------
+    >>> idx, lengths = pad_paths([np.array([[0, 0], [1, 1]]), np.array([[0, 0], [0, 1], [1, 1]])])
+    >>> idx.tolist(), lengths.tolist()
+    ([[[0, 0], [1, 1], [0, 0]], [[0, 0], [0, 1], [1, 1]]], [2, 3])
+    """
+    paths = [np.asarray(p) for p in paths]
+    if not paths:
+        raise ValueError("paths must hold at least one path; got an empty sequence")
+    for b, p in enumerate(paths):
+        if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0 or p.dtype.kind not in "iu":
+            raise ValueError(f"paths[{b}] must be a non-empty int array of shape (L, 2); got {p.dtype} {p.shape}")
+    lengths = np.array([len(p) for p in paths], dtype=np.int32)
+    indices = np.zeros((len(paths), lengths.max(), 2), dtype=np.int32)
+    for b, p in enumerate(paths):
+        indices[b, : len(p)] = p
+    return indices, lengths
+
+
+def align_batch(aligner, y_true, y_pred):
+    """Run an aligner on a batch, check every path, and pad them.
+
+    Parameters
+    ----------
+    aligner : callable
+        ``aligner(y_true, y_pred) -> list of B int arrays (L_b, 2)``.
+    y_true : array_like, shape (B, n) or (B, n, d)
+    y_pred : array_like, shape (B, m) or (B, m, d)
+
+    Returns
+    -------
+    indices : numpy.ndarray of int32, shape (B, Lmax, 2)
+    lengths : numpy.ndarray of int32, shape (B,)
+        As :func:`pad_paths`.
+
+    Raises
+    ------
+    ValueError
+        If the aligner returns a number of paths other than B, or a path that
+        is not a warping path of its n-by-m grid (the message names the pair).
+
+    Examples
+    --------
+    >>> idx, lengths = align_batch(ExactDTWAligner(), np.zeros((2, 2)), np.zeros((2, 3)))
+    >>> idx.shape, lengths.tolist()
+    ((2, 3, 2), [3, 3])
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    paths = list(aligner(y_true, y_pred))
+    if len(paths) != len(y_true):
+        raise ValueError(f"aligner returned {len(paths)} paths for a batch of {len(y_true)} pairs")
+    indices, lengths = pad_paths(paths)
+    n, m = y_true.shape[1], y_pred.shape[1]
+    bad = _bad_paths(indices, lengths, n, m)
+    if bad.any():
+        b = int(np.argmax(bad))
+        _check_path(paths[b], n, m, name=f"path {b} from the aligner")  # raises with the details
+    return indices, lengths
+
+
+def _bad_paths(indices, lengths, n, m):
+    """Boolean (B,): which padded paths are not warping paths of the n-by-m grid (vectorised)."""
+    B, L, _ = indices.shape
+    last = indices[np.arange(B), lengths - 1]
+    steps = np.diff(indices, axis=1)  # (B, L - 1, 2)
+    legal = ((steps == 0) | (steps == 1)).all(axis=2) & (steps.sum(axis=2) > 0)
+    counted = np.arange(L - 1)[None, :] < (lengths - 1)[:, None]
+    return (
+        (indices[:, 0] != 0).any(axis=1)
+        | (last != (n - 1, m - 1)).any(axis=1)
+        | (counted & ~legal).any(axis=1)
+    )

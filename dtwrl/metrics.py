@@ -1,0 +1,175 @@
+"""Test-split metrics for forecasts: MSE, exact DTW, soft-DTW and TDI.
+
+Every function takes a batch of targets ``y_true`` ``(N, n)`` or ``(N, n, d)``
+and forecasts ``y_pred`` ``(N, m)`` or ``(N, m, d)`` (2-D arrays are batches of
+univariate series, as in :mod:`dtwrl.losses`), scores each pair and returns the
+mean over the ``N`` pairs as a Python float.
+
+>>> import numpy as np
+>>> y = np.array([[0.0, 1.0, 2.0, 3.0]])
+>>> evaluate_forecasts(y, y + 1.0, gamma=1.0)["mse"]
+1.0
+"""
+import numpy as np
+import tensorflow as tf
+
+from .aligners import ExactDTWAligner, check_pair_batches
+from .exact_dtw import dtw
+from .sdtw import soft_dtw
+from .validation import check_gamma, check_metric
+
+
+def mse(y_true, y_pred):
+    """Mean squared error over every pair, step and feature.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, n) or (N, n, d)
+    y_pred : array_like, same shape as ``y_true``
+
+    Returns
+    -------
+    float
+        ``mean_{b, t, k} (y_true[b, t, k] - y_pred[b, t, k])^2`` (Keras' MSE).
+
+    Examples
+    --------
+    >>> mse([[0.0, 1.0]], [[1.0, 1.0]])
+    0.5
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape for mse; got {y_true.shape} and {y_pred.shape}")
+    return float(np.mean(np.square(y_true - y_pred)))
+
+
+def dtw_score(y_true, y_pred, metric="sqeuclidean", band=None):
+    """Mean exact DTW over the pairs.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, n) or (N, n, d)
+    y_pred : array_like, shape (N, m) or (N, m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    band : int >= 0 or None
+
+    Returns
+    -------
+    float
+        ``mean_b dtw(y_true[b], y_pred[b])`` (:func:`dtwrl.dtw`: the cheapest
+        path's sum of local costs, no square root).
+
+    Examples
+    --------
+    >>> dtw_score([[0.0, 1.0, 2.0], [0.0, 0.0, 0.0]], [[0.0, 2.0, 2.0], [1.0, 1.0, 1.0]])
+    2.0
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    return float(np.mean([dtw(a, b, metric=metric, band=band) for a, b in zip(y_true, y_pred)]))
+
+
+def soft_dtw_score(y_true, y_pred, gamma=1.0, metric="sqeuclidean", band=None, batch_size=256):
+    """Mean soft-DTW over the pairs, computed in float64.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, n) or (N, n, d)
+    y_pred : array_like, shape (N, m) or (N, m, d)
+    gamma : float > 0
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    band : int >= 0 or None
+    batch_size : int >= 1
+        Pairs per call of :func:`dtwrl.soft_dtw` (bounds the memory).
+
+    Returns
+    -------
+    float
+        ``mean_b sdtw_gamma(y_true[b], y_pred[b])``.
+
+    Examples
+    --------
+    >>> round(soft_dtw_score([[0.0, 1.0]], [[0.0, 1.0]], gamma=1.0), 6)  # -log(1 + 2 e^-1)
+    -0.551445
+    """
+    gamma, metric = check_gamma(gamma), check_metric(metric)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}")
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    values = [
+        soft_dtw(tf.constant(y_true[s:s + batch_size]), tf.constant(y_pred[s:s + batch_size]),
+                 gamma=gamma, band=band, metric=metric).numpy()
+        for s in range(0, len(y_true), batch_size)
+    ]
+    return float(np.mean(np.concatenate(values)))
+
+
+def tdi(y_true, y_pred, metric="sqeuclidean", band=None):
+    """Temporal Distortion Index of DILATE (Le Guen and Thome, 2019).
+
+    For each pair the optimal DTW path ``P*`` (:func:`dtwrl.dtw_path`) is
+    scored by how far it strays from the diagonal:
+
+        TDI(y_true, y_pred) = sum_{(i, j) in P*} (i - j)^2 / (n m)
+
+    which for ``n == m = N`` is the ``sum (i - j)^2 / N^2`` of the authors'
+    evaluation code (the discrete counterpart of DILATE's temporal term). It
+    is 0 when the optimal path is the diagonal; ties between optimal paths are
+    broken towards the diagonal.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, n) or (N, n, d)
+    y_pred : array_like, shape (N, m) or (N, m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost of the DTW that picks the path (squared Euclidean in the paper).
+    band : int >= 0 or None
+
+    Returns
+    -------
+    float
+        Mean TDI over the pairs.
+
+    Examples
+    --------
+    >>> tdi([[0.0, 1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0, 0.0]])  # path (0,0) (0,1) (1,2) (2,3) (3,3)
+    0.1875
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    n, m = y_true.shape[1], y_pred.shape[1]
+    paths = ExactDTWAligner(metric=metric, band=band)(y_true, y_pred)
+    return float(np.mean([np.sum(np.square(p[:, 0] - p[:, 1])) / (n * m) for p in paths]))
+
+
+def evaluate_forecasts(y_true, y_pred, gamma=1.0, metric="sqeuclidean", band=None):
+    """Every test metric of a batch of forecasts.
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, n) or (N, n, d)
+    y_pred : array_like, same shape as ``y_true``
+    gamma : float > 0
+        soft-DTW smoothing.
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost of the DTW-based metrics.
+    band : int >= 0 or None
+        Sakoe-Chiba half-width of the DTW-based metrics.
+
+    Returns
+    -------
+    dict
+        ``{"mse": mse, "dtw": dtw_score, "soft_dtw": soft_dtw_score, "tdi": tdi}``,
+        each a float mean over the N pairs.
+
+    Examples
+    --------
+    >>> scores = evaluate_forecasts([[0.0, 1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0, 0.0]])
+    >>> scores["mse"], scores["dtw"], scores["tdi"]
+    (0.5, 0.0, 0.1875)
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    return {
+        "mse": mse(y_true, y_pred),
+        "dtw": dtw_score(y_true, y_pred, metric=metric, band=band),
+        "soft_dtw": soft_dtw_score(y_true, y_pred, gamma=gamma, metric=metric, band=band),
+        "tdi": tdi(y_true, y_pred, metric=metric, band=band),
+    }

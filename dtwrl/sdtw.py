@@ -1,0 +1,208 @@
+"""soft-DTW in TensorFlow: value, expected alignment and divergence, batched.
+
+soft-DTW (Cuturi & Blondel, 2017) replaces the min of the DTW recursion by the
+soft-min ``min_gamma(a) = -gamma log sum_k exp(-a_k / gamma)``::
+
+    R[i, j] = D[i, j] + min_gamma(R[i-1, j-1], R[i-1, j], R[i, j-1]),   R[-1, -1] = 0,
+    soft_dtw = R[n-1, m-1] = -gamma log sum over warping paths P of exp(-<P, D> / gamma).
+
+The forward pass runs over the ``n + m - 1`` anti-diagonals, each one a
+vectorised update of the whole batch. The gradient is a ``tf.custom_gradient``:
+the backward recursion of Cuturi & Blondel over the anti-diagonals, driven by
+the transition weights stored by the forward pass. The expected alignment
+``E = d soft_dtw / dD`` is itself differentiable: its gradient is the
+Hessian-vector product of soft-DTW (Mensch & Blondel, 2018), so second-order
+losses (e.g. DILATE's temporal term ``<E, Omega>``) train. Everything works
+eagerly, inside ``tf.function`` and under ``jit_compile=True`` (XLA).
+
+Batches are ``(B, n, d)`` and ``(B, m, d)``; a rank-2 ``(B, n)`` input is a
+batch of univariate series. ``n`` and ``m`` may differ; ``x_lengths`` and
+``y_lengths`` (int, shape ``(B,)``) give each pair its own lengths: the value
+is read at the pair's own end cell and the padding gets exactly zero
+gradient. The band is the Sakoe-Chiba band of docs/ARCHITECTURE.md, computed
+per pair from its own lengths.
+
+Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
+argument. Inside ``tf.function`` a non-finite input raises
+``tf.errors.InvalidArgumentError`` when the graph runs.
+"""
+import tensorflow as tf
+
+from . import _wavefront as wf
+from .tf_cost import grid_costs
+from .validation import check_gamma, check_metric
+
+
+def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths):
+    """Validate a pair of batches; return (costs laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
+    gamma = check_gamma(gamma)
+    metric = check_metric(metric)
+    x, y = wf.as_batch(x, "x"), wf.as_batch(y, "y")
+    wf.check_pair(x, y)
+    D = grid_costs(x, y, metric)
+    band, x_lengths, y_lengths = wf.check_geometry(D, band, x_lengths, y_lengths)
+    return D, gamma, band, x_lengths, y_lengths
+
+
+def to_batch_major(E):
+    """(n, m, B) -> (B, n, m)."""
+    return tf.transpose(E, (2, 0, 1))
+
+
+def prepare_costs(D, gamma, band, x_lengths, y_lengths):
+    """Validate a cost batch (B, n, m); return (D laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
+    gamma = check_gamma(gamma)
+    D = tf.transpose(wf.check_costs(D, "D"), (1, 2, 0))
+    band, x_lengths, y_lengths = wf.check_geometry(D, band, x_lengths, y_lengths)
+    return D, gamma, band, x_lengths, y_lengths
+
+
+def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
+    """soft-DTW of a batch of cost matrices.
+
+    Parameters
+    ----------
+    D : tf.Tensor or array_like, shape (B, n, m), float32 or float64
+        Local costs ``D[b, i, j]`` of pair ``b``; need not come from a metric.
+    gamma : float > 0
+        Smoothing; ``gamma -> 0`` gives exact DTW.
+    band : int >= 0 or None
+        Sakoe-Chiba half-width (docs/ARCHITECTURE.md formula, per pair).
+    x_lengths, y_lengths : int array_like, shape (B,), optional
+        Valid rows / columns of each pair (``1 <= x_lengths <= n``); a side
+        left at None uses its full size.
+
+    Returns
+    -------
+    tf.Tensor, shape (B,), dtype of ``D``
+        ``R[b, x_len - 1, y_len - 1]`` with ``R`` the soft-DTW recursion
+        (module docstring). Differentiable twice in ``D``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> D = np.array([[[0.0, 1.0], [1.0, 0.0]]])
+    >>> round(float(soft_dtw_from_cost(D, gamma=1e-3)[0]), 6)
+    0.0
+    """
+    D, gamma, band, x_lengths, y_lengths = prepare_costs(D, gamma, band, x_lengths, y_lengths)
+    return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
+
+
+def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
+    """Expected alignment ``E = d soft_dtw_from_cost / dD`` of a batch of cost matrices.
+
+    Parameters are those of :func:`soft_dtw_from_cost`.
+
+    Returns
+    -------
+    tf.Tensor, shape (B, n, m)
+        ``E[b, i, j]`` is the probability that cell ``(i, j)`` lies on the path
+        under the Gibbs distribution ``p(P) ~ exp(-<P, D> / gamma)``; 0 outside the
+        band and the pair's lengths. Its gradient is the soft-DTW Hessian-vector product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> E = soft_dtw_alignment_from_cost(np.zeros((1, 2, 2)), gamma=1.0)
+    >>> np.round(E.numpy()[0], 4).tolist()
+    [[1.0, 0.3333], [0.3333, 1.0]]
+    """
+    D, gamma, band, x_lengths, y_lengths = prepare_costs(D, gamma, band, x_lengths, y_lengths)
+    return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
+
+
+def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+    """soft-DTW between the pairs of two batches.
+
+    Parameters
+    ----------
+    x : tf.Tensor or array_like, shape (B, n, d) or (B, n)
+    y : tf.Tensor or array_like, shape (B, m, d) or (B, m)
+        Same dtype (float32 or float64; integers become float32) and same ``d``.
+        Rank 2 means univariate (d = 1).
+    gamma : float > 0
+        Smoothing strength; ``gamma -> 0`` tends to exact DTW (:func:`dtwrl.dtw`).
+    band : int >= 0 or None
+        Sakoe-Chiba half-width, per pair from its own lengths.
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost (see :func:`dtwrl.tf_cost.pairwise_costs`).
+    x_lengths, y_lengths : int array_like, shape (B,), optional
+        True lengths of padded series.
+
+    Returns
+    -------
+    tf.Tensor, shape (B,), dtype of ``x``
+        ``-gamma log sum_P exp(-<P, C(x_b, y_b)> / gamma)`` over the warping
+        paths ``P`` (inside the band) of each pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 1.0, 2.0]]); y = np.array([[0.0, 2.0]])
+    >>> round(float(soft_dtw(x, y, gamma=1e-3)[0]), 4)   # DTW is 1.0, by two paths: 1 - 1e-3 log 2
+    0.9993
+    >>> round(float(soft_dtw(x, y, gamma=1.0)[0]), 4)
+    0.1227
+    """
+    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
+    return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
+
+
+def soft_dtw_alignment(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+    """Expected alignment ``E = d soft_dtw / dC`` of each pair, differentiable.
+
+    Parameters are those of :func:`soft_dtw`.
+
+    Returns
+    -------
+    tf.Tensor, shape (B, n, m)
+        Cell-on-path probabilities under ``p(P) ~ exp(-<P, C> / gamma)``; rows
+        and columns beyond a pair's lengths are 0. Its gradient (through the
+        Hessian-vector product of soft-DTW) reaches ``x`` and ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> E = soft_dtw_alignment(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]), gamma=0.01)
+    >>> np.round(E.numpy()[0], 3).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
+    return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
+
+
+def soft_dtw_divergence(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+    """soft-DTW divergence (Blondel, Mensch & Vert, 2021).
+
+    ``div(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``, each term with
+    the pair's own lengths. It is 0 at ``x == y`` and non-negative for the
+    "sqeuclidean" cost.
+
+    Parameters are those of :func:`soft_dtw`.
+
+    Returns
+    -------
+    tf.Tensor, shape (B,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 1.0, 2.0]])
+    >>> float(soft_dtw_divergence(x, x)[0])
+    0.0
+    """
+    gamma = check_gamma(gamma)
+    metric = check_metric(metric)
+    x, y = wf.as_batch(x, "x"), wf.as_batch(y, "y")
+    wf.check_pair(x, y)
+
+    def term(a, b, a_lengths, b_lengths):
+        D = grid_costs(a, b, metric)
+        band_ab, a_lengths, b_lengths = wf.check_geometry(D, band, a_lengths, b_lengths)
+        return wf.dp_value(D, gamma, "entropy", band_ab, a_lengths, b_lengths)
+
+    x_lengths = wf.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
+    y_lengths = wf.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
+    xy = term(x, y, x_lengths, y_lengths)
+    return xy - 0.5 * (term(x, x, x_lengths, x_lengths) + term(y, y, y_lengths, y_lengths))

@@ -1,0 +1,206 @@
+"""Tests for dtwrl.aligners: the aligner protocol, the built-in aligners, padding and the registry."""
+import textwrap
+
+import numpy as np
+import pytest
+
+import dtwrl
+from dtwrl.aligners import (
+    ExactDTWAligner,
+    FastDTWAligner,
+    align_batch,
+    aligner_from_config,
+    aligner_to_config,
+    as_batch,
+    check_pair_batches,
+    get_aligner,
+    pad_paths,
+    register_aligner,
+)
+from reference import brute_force_dtw, local_costs
+
+
+def _is_warping_path(path, n, m):
+    steps = np.diff(path, axis=0)
+    return (
+        tuple(path[0]) == (0, 0)
+        and tuple(path[-1]) == (n - 1, m - 1)
+        and all(tuple(s) in {(1, 1), (1, 0), (0, 1)} for s in steps)
+    )
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "abs"])
+@pytest.mark.parametrize("band", [None, 1])
+def test_exact_aligner_paths_are_optimal(rng, metric, band):
+    x, y = rng.normal(size=(4, 5, 2)), rng.normal(size=(4, 6, 2))
+    paths = ExactDTWAligner(metric=metric, band=band)(x, y)
+    assert len(paths) == 4
+    for a, b, path in zip(x, y, paths):
+        assert path.dtype == np.int64 and _is_warping_path(path, 5, 6)
+        C = local_costs(a, b, metric)
+        np.testing.assert_allclose(C[path[:, 0], path[:, 1]].sum(), brute_force_dtw(C, band), rtol=1e-12)
+        np.testing.assert_array_equal(path, dtwrl.dtw_path(a, b, metric=metric, band=band)[1])
+
+
+def test_exact_aligner_univariate_batch_and_known_path():
+    paths = ExactDTWAligner()(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 2.0]]))
+    assert [p.tolist() for p in paths] == [[[0, 0], [1, 0], [2, 1]]]
+
+
+def test_fastdtw_aligner_matches_oracle(rng):
+    x, y = rng.normal(size=(3, 12)), rng.normal(size=(3, 9))
+    paths = FastDTWAligner(radius=2, metric="abs")(x, y)
+    for a, b, path in zip(x, y, paths):
+        cost, expected = dtwrl.fastdtw_path(a, b, radius=2, metric="abs")
+        np.testing.assert_array_equal(path, expected)
+        assert _is_warping_path(path, 12, 9)
+        assert cost >= dtwrl.dtw(a, b, metric="abs") - 1e-12
+
+
+def test_aligner_argument_errors():
+    with pytest.raises(ValueError, match="metric"):
+        ExactDTWAligner(metric="cosine")
+    with pytest.raises(ValueError, match="band"):
+        ExactDTWAligner(band=-1)
+    with pytest.raises(TypeError, match="band"):
+        ExactDTWAligner(band=1.5)
+    with pytest.raises(ValueError, match="radius"):
+        FastDTWAligner(radius=-1)
+    with pytest.raises(ValueError, match="band=0 is too narrow"):
+        ExactDTWAligner(band=0)(np.zeros((1, 3)), np.zeros((1, 5)))
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, match",
+    [
+        (np.zeros((2, 3)), np.zeros((3, 3)), "number of series B"),
+        (np.zeros((2, 3, 1)), np.zeros((2, 3, 2)), "number of features d"),
+        (np.array([[0.0, np.nan]]), np.zeros((1, 2)), "y_true must be finite"),
+        (np.zeros((1, 2)), np.array([[np.inf, 0.0]]), "y_pred must be finite"),
+        (np.zeros(3), np.zeros((1, 3)), r"y_true must have shape \(B, n\) or \(B, n, d\)"),
+        (np.zeros((1, 0)), np.zeros((1, 3)), "y_true must not be empty"),
+    ],
+)
+def test_bad_batches(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        ExactDTWAligner()(y_true, y_pred)
+
+
+def test_as_batch_types():
+    assert as_batch([[1, 2]]).dtype == np.float64
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        as_batch([["a", "b"]])
+    a, b = check_pair_batches(np.zeros((2, 4)), np.zeros((2, 3, 1)))
+    assert a.shape == (2, 4, 1) and b.shape == (2, 3, 1)
+
+
+def test_pad_paths_layout():
+    idx, lengths = pad_paths([np.array([[0, 0], [1, 1]]), np.array([[0, 0], [0, 1], [1, 2], [2, 2]])])
+    assert idx.dtype == np.int32 and lengths.dtype == np.int32
+    assert lengths.tolist() == [2, 4]
+    assert idx.tolist() == [[[0, 0], [1, 1], [0, 0], [0, 0]], [[0, 0], [0, 1], [1, 2], [2, 2]]]
+
+
+def test_pad_paths_errors():
+    with pytest.raises(ValueError, match="at least one path"):
+        pad_paths([])
+    with pytest.raises(ValueError, match=r"paths\[1\]"):
+        pad_paths([np.array([[0, 0]]), np.array([0, 0])])
+    with pytest.raises(ValueError, match=r"paths\[0\]"):
+        pad_paths([np.array([[0.0, 0.0]])])
+
+
+def test_align_batch_checks_the_aligner_output():
+    x, y = np.zeros((2, 3)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match="returned 1 paths for a batch of 2"):
+        align_batch(lambda a, b: [np.array([[0, 0], [1, 1], [2, 2]])], x, y)
+    bad = [np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [2, 2]])]
+    with pytest.raises(ValueError, match="path 1 from the aligner has an illegal step"):
+        align_batch(lambda a, b: bad, x, y)
+    short = [np.array([[0, 0], [1, 1]])] * 2
+    with pytest.raises(ValueError, match=r"path 0 from the aligner must end at \(n-1, m-1\)"):
+        align_batch(lambda a, b: short, x, y)
+    idx, lengths = align_batch(ExactDTWAligner(), np.zeros((2, 2)), np.zeros((2, 4)))
+    assert idx.shape == (2, 4, 2) and lengths.tolist() == [4, 4]
+
+
+@pytest.mark.parametrize("aligner", [ExactDTWAligner(metric="abs", band=3),
+                                     FastDTWAligner(radius=4, metric="euclidean")])
+def test_builtin_config_round_trip(aligner):
+    config = aligner_to_config(aligner)
+    assert config["class_name"] == f"dtwrl.aligners.{type(aligner).__name__}"
+    rebuilt = aligner_from_config(config)
+    assert type(rebuilt) is type(aligner) and rebuilt.get_config() == aligner.get_config()
+
+
+def test_registry_imports_the_module_named_by_the_key(tmp_path, monkeypatch):
+    # a plugin module (like agents.policy_aligner) that registers itself on import
+    (tmp_path / "dtwrl_test_plugin.py").write_text(textwrap.dedent(
+        """
+        import numpy as np
+        from dtwrl.aligners import register_aligner
+
+        @register_aligner
+        class DiagonalThenLast:
+            def __init__(self, tag="x"):
+                self.tag = tag
+
+            def __call__(self, y_true, y_pred):
+                n, m = y_true.shape[1], y_pred.shape[1]
+                cells = [(min(k, n - 1), min(k, m - 1)) for k in range(max(n, m))]
+                return [np.array(cells) for _ in range(len(y_true))]
+
+            def get_config(self):
+                return {"tag": self.tag}
+
+            @classmethod
+            def from_config(cls, config):
+                return cls(tag=config["tag"] + "!")
+        """
+    ))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    aligner = aligner_from_config({"class_name": "dtwrl_test_plugin.DiagonalThenLast", "config": {"tag": "a"}})
+    assert type(aligner).__name__ == "DiagonalThenLast" and aligner.tag == "a!"  # from_config was used
+    assert aligner_to_config(aligner) == {"class_name": "dtwrl_test_plugin.DiagonalThenLast", "config": {"tag": "a!"}}
+    idx, lengths = align_batch(aligner, np.zeros((1, 2)), np.zeros((1, 3)))
+    assert idx[0].tolist() == [[0, 0], [1, 1], [1, 2]] and lengths.tolist() == [3]
+
+
+def test_registry_reports_a_failing_import_inside_the_plugin(tmp_path, monkeypatch):
+    (tmp_path / "dtwrl_test_broken_plugin.py").write_text("import dtwrl_missing_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="dtwrl_missing_dependency_xyz"):
+        aligner_from_config({"class_name": "dtwrl_test_broken_plugin.Aligner", "config": {}})
+
+
+def test_registry_refuses_unknown_and_unregistered_classes():
+    with pytest.raises(ValueError, match="not registered"):
+        aligner_from_config({"class_name": "no_such_module_xyz.Aligner", "config": {}})
+    with pytest.raises(ValueError, match="not registered"):  # importable, but not an aligner
+        aligner_from_config({"class_name": "collections.OrderedDict", "config": {}})
+    with pytest.raises(ValueError, match="class_name"):
+        aligner_from_config({"config": {}})
+
+    class Unregistered:
+        def __call__(self, y_true, y_pred):
+            return []
+
+        def get_config(self):
+            return {}
+
+    with pytest.raises(ValueError, match="register_aligner"):
+        aligner_to_config(Unregistered())
+    with pytest.raises(TypeError, match="get_config"):
+        register_aligner(type("NoConfig", (), {"__call__": lambda self, a, b: []}))
+
+
+def test_get_aligner():
+    assert isinstance(get_aligner("exact"), ExactDTWAligner)
+    assert isinstance(get_aligner("fastdtw"), FastDTWAligner)
+    assert get_aligner({"class_name": "dtwrl.aligners.ExactDTWAligner", "config": {"band": 2}}).band == 2
+    fn = lambda a, b: []  # noqa: E731
+    assert get_aligner(fn) is fn
+    with pytest.raises(ValueError, match="aligner must be 'exact', 'fastdtw'"):
+        get_aligner("policy")
+    with pytest.raises(TypeError, match="aligner must be"):
+        get_aligner(3)

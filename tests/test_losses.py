@@ -1,0 +1,294 @@
+"""Tests for dtwrl.losses: values against brute force, gradients, get_loss, Keras fit/save/reload."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import dtwrl
+from dtwrl.aligners import ExactDTWAligner, FastDTWAligner, register_aligner
+from dtwrl.losses import (
+    LOSS_NAMES,
+    DILATELoss,
+    PathLoss,
+    SoftDTWDivergenceLoss,
+    SoftDTWLoss,
+    SparseDTWLoss,
+    get_loss,
+)
+from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
+
+
+@register_aligner
+class StaircaseAligner:
+    """A fixed, non-optimal aligner: down the first column, then along the last row."""
+
+    def __call__(self, y_true, y_pred):
+        n, m = y_true.shape[1], y_pred.shape[1]
+        cells = [(i, 0) for i in range(n)] + [(n - 1, j) for j in range(1, m)]
+        return [np.array(cells) for _ in range(len(y_true))]
+
+    def get_config(self):
+        return {}
+
+
+def _staircase_cost(a, b, metric="sqeuclidean"):
+    C = local_costs(a, b, metric)
+    return C[:, 0].sum() + C[-1, 1:].sum()
+
+
+def _sparsemax_min(a, gamma):
+    """min over the simplex of <q, a> + gamma / 2 |q|^2, by sort-based projection (inf entries get q = 0)."""
+    finite = np.isfinite(a)
+    z = -a[finite] / gamma
+    u = np.sort(z)[::-1]
+    cssv = np.cumsum(u) - 1.0
+    k = np.arange(1, len(u) + 1)
+    rho = k[u - cssv / k > 0][-1]
+    q = np.maximum(z - cssv[rho - 1] / rho, 0.0)
+    return float(q @ a[finite] + 0.5 * gamma * q @ q)
+
+
+def _reference_l2_dtw(C, gamma, band=None):
+    """Smoothed DTW with the squared-L2 regulariser by a plain double loop (Mensch and Blondel, 2018)."""
+    n, m = C.shape
+    mask = in_band(n, m, band)
+    R = np.full((n + 1, m + 1), np.inf)
+    R[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            if mask[i - 1, j - 1]:
+                R[i, j] = C[i - 1, j - 1] + _sparsemax_min(np.array([R[i - 1, j - 1], R[i - 1, j], R[i, j - 1]]), gamma)
+    return R[n, m]
+
+
+def _brute_force_dilate(C, alpha, gamma):
+    n, m = C.shape
+    paths = all_warping_paths(n, m)
+    costs = np.array([C[p[:, 0], p[:, 1]].sum() for p in paths])
+    w = np.exp(-(costs - costs.min()) / gamma)
+    w /= w.sum()
+    temporal = w @ np.array([np.sum((p[:, 0] - p[:, 1]) ** 2) / (n * m) for p in paths])
+    return alpha * brute_force_soft_dtw(C, gamma) + (1 - alpha) * temporal
+
+
+@pytest.fixture
+def pair(rng):
+    """A tiny float64 batch: y_true (2, 3, 1) and y_pred (2, 4, 1)."""
+    return rng.normal(size=(2, 3, 1)), rng.normal(size=(2, 4, 1))
+
+
+# ----------------------------------------------------------------------------- values
+def _reference_values(name, a, b):
+    C = local_costs(a, b)
+    if name == "soft_dtw":
+        return brute_force_soft_dtw(C, 0.7)
+    if name == "soft_dtw_divergence":
+        return brute_force_soft_dtw(C, 0.7) - 0.5 * (
+            brute_force_soft_dtw(local_costs(a, a), 0.7) + brute_force_soft_dtw(local_costs(b, b), 0.7))
+    if name == "sparse_dtw":
+        return _reference_l2_dtw(C, 0.7)
+    if name == "dilate":
+        return _brute_force_dilate(C, 0.25, 0.7)
+    if name == "dtw_path":
+        return brute_force_dtw(C)
+    if name == "fastdtw_path":
+        return dtwrl.fastdtw_path(a, b, radius=1)[0]
+    return _staircase_cost(a, b)  # policy_path
+
+
+LOSS_KWARGS = {
+    "soft_dtw": dict(gamma=0.7),
+    "soft_dtw_divergence": dict(gamma=0.7),
+    "sparse_dtw": dict(gamma=0.7),
+    "dilate": dict(alpha=0.25, gamma=0.7),
+    "dtw_path": {},
+    "fastdtw_path": {},
+    "policy_path": dict(aligner=StaircaseAligner()),
+}
+DTW_LOSSES = sorted(LOSS_KWARGS)
+
+
+@pytest.mark.parametrize("name", DTW_LOSSES)
+def test_loss_values_match_references(pair, name):
+    y_true, y_pred = pair
+    loss = get_loss(name, **LOSS_KWARGS[name])
+    per_pair = [_reference_values(name, a, b) for a, b in zip(y_true, y_pred)]
+    np.testing.assert_allclose(loss.call(y_true, y_pred).numpy(), per_pair, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(float(loss(y_true, tf.constant(y_pred))), np.mean(per_pair), rtol=1e-10)
+
+
+def test_sparse_dtw_with_band_matches_reference(rng):
+    y_true, y_pred = rng.normal(size=(2, 4)), rng.normal(size=(2, 5))
+    got = SparseDTWLoss(gamma=0.3, band=1).call(y_true, y_pred).numpy()
+    expected = [_reference_l2_dtw(local_costs(a, b), 0.3, band=1) for a, b in zip(y_true, y_pred)]
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_soft_dtw_loss_band_and_metric(rng):
+    y_true, y_pred = rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 4, 2))
+    got = SoftDTWLoss(gamma=0.2, band=1, metric="abs").call(y_true, y_pred).numpy()
+    expected = [brute_force_soft_dtw(local_costs(a, b, "abs"), 0.2, band=1) for a, b in zip(y_true, y_pred)]
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_path_loss_equals_exact_dtw_with_band(rng):
+    y_true, y_pred = rng.normal(size=(3, 5, 2)), rng.normal(size=(3, 5, 2))
+    loss = get_loss("dtw_path", band=1, metric="euclidean")
+    assert loss.aligner.get_config() == {"metric": "euclidean", "band": 1}
+    expected = [dtwrl.dtw(a, b, metric="euclidean", band=1) for a, b in zip(y_true, y_pred)]
+    np.testing.assert_allclose(loss.call(y_true, y_pred).numpy(), expected, rtol=1e-12)
+
+
+def test_normalize_divides_by_the_longer_length(pair):
+    y_true, y_pred = pair
+    for cls in (SoftDTWLoss, SoftDTWDivergenceLoss, SparseDTWLoss):
+        raw = cls(gamma=0.5).call(y_true, y_pred).numpy()
+        np.testing.assert_allclose(cls(gamma=0.5, normalize=True).call(y_true, y_pred).numpy(), raw / 4, rtol=1e-14)
+    raw = PathLoss().call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(PathLoss(normalize=True).call(y_true, y_pred).numpy(), raw / 4, rtol=1e-14)
+
+
+def test_dilate_loss_endpoints(pair):
+    y_true, y_pred = pair
+    np.testing.assert_allclose(DILATELoss(alpha=1.0, gamma=0.3).call(y_true, y_pred).numpy(),
+                               SoftDTWLoss(gamma=0.3).call(y_true, y_pred).numpy(), rtol=1e-12)
+    temporal = [_brute_force_dilate(local_costs(a, b), 0.0, 0.3) for a, b in zip(y_true, y_pred)]
+    np.testing.assert_allclose(DILATELoss(alpha=0.0, gamma=0.3).call(y_true, y_pred).numpy(), temporal, rtol=1e-10)
+
+
+def test_keras_reduction_and_sample_weight(pair):
+    y_true, y_pred = pair
+    per_pair = SoftDTWLoss().call(y_true, y_pred).numpy()
+    weighted = SoftDTWLoss()(y_true, y_pred, sample_weight=tf.constant([1.0, 0.0], tf.float64))
+    np.testing.assert_allclose(float(weighted), per_pair[0] / 2, rtol=1e-12)  # SUM_OVER_BATCH_SIZE
+    summed = SoftDTWLoss(reduction=tf.keras.losses.Reduction.SUM)(y_true, y_pred)
+    np.testing.assert_allclose(float(summed), per_pair.sum(), rtol=1e-12)
+
+
+def test_univariate_2d_inputs_equal_3d(pair):
+    y_true, y_pred = pair
+    for name in DTW_LOSSES:
+        loss = get_loss(name, **LOSS_KWARGS[name])
+        np.testing.assert_allclose(loss.call(y_true[..., 0], y_pred[..., 0]).numpy(),
+                                   loss.call(y_true, y_pred).numpy(), rtol=1e-14)
+
+
+# ----------------------------------------------------------------------------- gradients
+@pytest.mark.parametrize("name", DTW_LOSSES)
+def test_loss_gradients_match_finite_differences(pair, name):
+    y_true, y_pred = pair[0][:1], pair[1][:1]
+    loss = get_loss(name, **LOSS_KWARGS[name])
+    theoretical, numerical = tf.test.compute_gradient(lambda p: loss(tf.constant(y_true), p), [tf.constant(y_pred)])
+    np.testing.assert_allclose(theoretical[0], numerical[0], atol=1e-6)
+    assert np.abs(theoretical[0]).max() > 1e-3  # the check is not vacuous
+
+
+# ----------------------------------------------------------------------------- get_loss
+def test_get_loss_builds_every_name():
+    assert set(LOSS_NAMES) == {"mse", *DTW_LOSSES}
+    assert isinstance(get_loss("mse"), tf.keras.losses.MeanSquaredError)
+    assert isinstance(get_loss("soft_dtw", gamma=0.1), SoftDTWLoss)
+    assert isinstance(get_loss("soft_dtw_divergence"), SoftDTWDivergenceLoss)
+    assert isinstance(get_loss("sparse_dtw"), SparseDTWLoss)
+    assert get_loss("dilate", alpha=0.8).alpha == 0.8
+    fast = get_loss("fastdtw_path", radius=3, metric="abs")
+    assert isinstance(fast.aligner, FastDTWAligner) and fast.aligner.get_config() == {"radius": 3, "metric": "abs"}
+    exact = get_loss("dtw_path", normalize=True)
+    assert isinstance(exact.aligner, ExactDTWAligner) and exact.normalize
+    aligner = StaircaseAligner()
+    assert get_loss("policy_path", aligner=aligner).aligner is aligner
+
+
+def test_get_loss_errors():
+    with pytest.raises(ValueError, match="name must be one of 'mse', 'soft_dtw'.*'policy_path'"):
+        get_loss("softdtw")
+    with pytest.raises(ValueError, match="name must be one of"):
+        get_loss(None)
+    with pytest.raises(ValueError, match=r"needs aligner=\.\.\."):
+        get_loss("policy_path")
+    with pytest.raises(TypeError, match="radius"):
+        get_loss("dtw_path", radius=2)
+
+
+@pytest.mark.parametrize(
+    "build, exc, match",
+    [
+        (lambda: SoftDTWLoss(gamma=0.0), ValueError, "gamma"),
+        (lambda: SoftDTWDivergenceLoss(gamma=-1.0), ValueError, "gamma"),
+        (lambda: SparseDTWLoss(gamma=float("nan")), ValueError, "gamma"),
+        (lambda: DILATELoss(gamma=0.0), ValueError, "gamma"),
+        (lambda: DILATELoss(alpha=1.5), ValueError, "alpha"),
+        (lambda: DILATELoss(alpha=-0.5), ValueError, "alpha"),
+        (lambda: SoftDTWLoss(band=-2), ValueError, "band"),
+        (lambda: SoftDTWLoss(metric="cosine"), ValueError, "metric"),
+        (lambda: SoftDTWLoss(normalize="yes"), TypeError, "normalize"),
+        (lambda: PathLoss(aligner="dtaidistance"), ValueError, "aligner"),
+        (lambda: PathLoss(aligner=3), TypeError, "aligner"),
+    ],
+)
+def test_constructor_errors(build, exc, match):
+    with pytest.raises(exc, match=match):
+        build()
+
+
+@pytest.mark.parametrize("name", DTW_LOSSES)
+def test_call_errors(name):
+    loss = get_loss(name, **LOSS_KWARGS[name])
+    with pytest.raises(ValueError, match="same number of series B"):
+        loss(np.zeros((2, 3)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="same number of features d"):
+        loss(np.zeros((2, 3, 2)), np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="y_pred must be finite"):
+        loss(np.zeros((1, 3)), np.array([[0.0, np.nan, 1.0]]))
+
+
+def test_band_too_narrow_is_reported():
+    with pytest.raises(ValueError, match="band"):
+        SoftDTWLoss(band=0)(np.zeros((1, 3)), np.zeros((1, 5)))
+    with pytest.raises(ValueError, match="band"):
+        get_loss("dtw_path", band=0)(np.zeros((1, 3)), np.zeros((1, 5)))
+
+
+# ----------------------------------------------------------------------------- Keras
+def _data(rng):
+    return rng.normal(size=(16, 4)).astype(np.float32), rng.normal(size=(16, 5)).astype(np.float32)
+
+
+def _fit_save_reload_fit(rng, path, name):
+    X, Y = _data(rng)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(4,)), tf.keras.layers.Dense(5)])
+    model.compile(optimizer=tf.keras.optimizers.SGD(1e-3), loss=get_loss(name, **LOSS_KWARGS[name]))
+    assert np.isfinite(model.fit(X, Y, batch_size=16, epochs=1, verbose=0).history["loss"][0])
+    model.save(path)
+    reloaded = tf.keras.models.load_model(path)
+    assert type(reloaded.loss) is type(model.loss)
+    assert reloaded.loss.get_config() == model.loss.get_config()
+    before = float(model.loss(Y, model(X)))
+    np.testing.assert_allclose(float(reloaded.loss(Y, reloaded(X))), before, rtol=1e-6)
+    after = reloaded.fit(X, Y, batch_size=16, epochs=1, verbose=0).history["loss"][0]
+    np.testing.assert_allclose(after, before, rtol=1e-5)  # the first step reports the pre-update loss
+
+
+@pytest.mark.parametrize("name", DTW_LOSSES)
+def test_keras_fit_save_reload_fit(rng, tmp_path, name):
+    _fit_save_reload_fit(rng, tmp_path / "model.keras", name)
+
+
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+@pytest.mark.parametrize("filename", ["model.h5", "saved_model"])
+def test_keras_legacy_formats(rng, tmp_path, filename):
+    _fit_save_reload_fit(rng, tmp_path / filename, "policy_path")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+@pytest.mark.parametrize("name", DTW_LOSSES)
+@pytest.mark.parametrize("filename", ["model.h5", "saved_model"])
+def test_keras_legacy_formats_every_loss(rng, tmp_path, filename, name):
+    _fit_save_reload_fit(rng, tmp_path / filename, name)
+
+
+def test_serialize_round_trip_without_a_model():
+    loss = get_loss("dtw_path", band=2, metric="abs", normalize=True)
+    rebuilt = tf.keras.losses.deserialize(tf.keras.losses.serialize(loss))
+    assert type(rebuilt) is PathLoss and rebuilt.get_config() == loss.get_config()
+    assert rebuilt.aligner.get_config() == {"metric": "abs", "band": 2}
