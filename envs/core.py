@@ -498,6 +498,7 @@ class WarpingBatch:
                 self._ctg = np.full(self._raw.shape, np.inf)
             for b in missing.tolist():
                 n, m = self._lengths[b]
+                self._ctg[b] = np.inf  # clear what a longer previous pair left beyond this grid
                 self._ctg[b, :n, :m] = cost_to_go(self._raw[b, :n, :m], self.band)
             self._ctg_ready[missing] = True
         offsets = MOVES[:, 0] * self._cols + MOVES[:, 1]

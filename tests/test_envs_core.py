@@ -256,3 +256,18 @@ def test_costs_are_bitwise_dtwrl_cost_matrix(metric):
     for b, (x, y) in enumerate(pairs):
         np.testing.assert_array_equal(batch.cost_matrix(b), cost_matrix(x, y, metric))
         assert batch.dtw_costs([b])[0] == dtw(x, y, metric=metric)
+
+
+def test_expert_actions_stay_legal_after_a_partial_reset_to_a_smaller_pair():
+    """Cost-to-go left by a longer earlier pair must not leak past the new pair's grid."""
+    rng = np.random.default_rng(3)
+    batch = WarpingBatch(window=3)
+    zeros = (np.zeros(9), np.zeros(9))  # cost-to-go 0 everywhere: stale zeros would win the argmin
+    batch.reset([zeros, zeros])
+    batch.expert_actions()
+    batch.reset([(rng.normal(size=3), rng.normal(size=6))], indices=[0])
+    while not batch.done[0]:
+        action = batch.expert_actions()
+        assert batch.observation()["action_mask"][0, action[0]] == 1
+        batch.step(action)
+    assert batch.path_costs[0] == pytest.approx(batch.dtw_costs()[0])
