@@ -1,0 +1,29 @@
+"""TF-Agents actor-critic for warping paths: networks, PPO training, the policy aligner.
+
+Public names:
+
+- :class:`AlignerConfig`, :class:`AlignerTrainer`, :func:`train_aligner`: PPO
+  (optionally warm-started by behavioural cloning of exact DTW moves) on any
+  registered warping env; writes ``results/aligner/<run-name>/``.
+- :class:`PolicyAligner`: a saved (or live) policy as an aligner for
+  ``dtwrl.losses.PathLoss``: ``aligner(y_true, y_pred) -> list of (L, 2) paths``.
+- :class:`GreedyAligner`: the cheapest-next-cell baseline.
+- :class:`TrainingDivergedError`.
+
+>>> import agents
+>>> agents.AlignerConfig(total_env_steps=8192).num_iterations
+2
+"""
+from .baselines import GreedyAligner, greedy_path
+from .policy_aligner import PolicyAligner
+from .ppo import AlignerConfig, AlignerTrainer, TrainingDivergedError, train_aligner
+
+__all__ = [
+    "AlignerConfig",
+    "AlignerTrainer",
+    "GreedyAligner",
+    "PolicyAligner",
+    "TrainingDivergedError",
+    "greedy_path",
+    "train_aligner",
+]

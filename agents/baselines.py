@@ -1,0 +1,100 @@
+"""Greedy warping: always enter the cheapest next legal cell.
+
+From ``(i, j)`` the greedy aligner compares the local costs of
+``(i+1, j+1)``, ``(i+1, j)`` and ``(i, j+1)`` among the moves that stay on the
+grid (and inside the band), enters the cheapest one (ties prefer the diagonal,
+then down), and stops at ``(n-1, m-1)``. It is the no-lookahead baseline a
+learned policy must beat: it drifts away from the diagonal and can pay dearly
+for it (DESIGN.md measured a mean cost ratio of 5.5 on synthetic pairs).
+
+>>> import numpy as np
+>>> GreedyAligner()(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 2.0]]))[0].tolist()
+[[0, 0], [1, 1], [2, 1]]
+"""
+import numpy as np
+from numba import njit
+
+from dtwrl import cost_matrix
+from dtwrl.aligners import register_aligner
+from dtwrl.bands import band_bounds
+
+from .policy_aligner import _as_batch
+
+
+@njit(cache=True)
+def _njit_greedy_path(C, lo, hi):
+    n, m = C.shape
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    i, j, k = 0, 0, 0
+    path[0, 0], path[0, 1] = 0, 0
+    while i < n - 1 or j < m - 1:
+        best = np.inf
+        bi, bj = i, j
+        # candidates in tie-break order: diagonal, down, right
+        for di, dj in ((1, 1), (1, 0), (0, 1)):
+            a, b = i + di, j + dj
+            if a < n and b < m and lo[a] <= b <= hi[a] and C[a, b] < best:
+                best = C[a, b]
+                bi, bj = a, b
+        i, j = bi, bj
+        k += 1
+        path[k, 0], path[k, 1] = i, j
+    return path[: k + 1].copy()
+
+
+def greedy_path(x, y, metric="sqeuclidean", band=None):
+    """The greedy path of one pair.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    y : array_like, shape (m,) or (m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    band : int >= 0 or None
+        Sakoe-Chiba band (docs/ARCHITECTURE.md); None for none.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (L, 2)
+
+    Examples
+    --------
+    >>> greedy_path([0.0, 0.0, 5.0], [0.0, 5.0, 5.0]).tolist()
+    [[0, 0], [1, 0], [2, 1], [2, 2]]
+    """
+    C = cost_matrix(x, y, metric=metric)
+    lo, hi = band_bounds(C.shape[0], C.shape[1], band)
+    return _njit_greedy_path(C, lo, hi)
+
+
+@register_aligner
+class GreedyAligner:
+    """Aligner protocol wrapper of :func:`greedy_path`: ``(B, n, d), (B, m, d) -> B paths``.
+
+    Parameters
+    ----------
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    band : int >= 0 or None
+    """
+
+    def __init__(self, metric="sqeuclidean", band=None):
+        self.metric = metric
+        self.band = band
+
+    def align_pairs(self, pairs):
+        """Paths for a sequence of ``(x, y)`` pairs of free lengths."""
+        return [greedy_path(x, y, metric=self.metric, band=self.band) for x, y in pairs]
+
+    def __call__(self, y_true, y_pred):
+        y_true = _as_batch(y_true, "y_true")
+        y_pred = _as_batch(y_pred, "y_pred")
+        if len(y_true) != len(y_pred):
+            raise ValueError(f"y_true and y_pred must hold as many series; got {len(y_true)} and {len(y_pred)}")
+        return self.align_pairs(list(zip(y_true, y_pred)))
+
+    def get_config(self):
+        return {"metric": self.metric, "band": self.band}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,235 @@
+"""Compare aligners with exact DTW on a fixed set of pairs.
+
+The cost ratio of a path is ``path cost / exact DTW cost`` (>= 1, 1 at the
+optimum), both summed over the same local-cost matrix. Per method the table
+reports its mean, its 90th percentile, the fraction of pairs at the optimum
+(ratio <= 1 + 1e-9) and the wall time per pair.
+
+>>> import envs
+>>> from agents.environment import env_settings
+>>> eval_set = make_eval_set(env_settings("dtwrl/SyntheticWarp-v0"), num_pairs=4, seed=7)
+>>> stats = ratio_stats(eval_set.ratios(eval_set.exact_paths))
+>>> round(stats["mean"], 9), stats["frac_optimal"]
+(1.0, 1.0)
+"""
+import dataclasses
+import time
+
+import numpy as np
+
+import dtwrl
+
+OPTIMAL_TOLERANCE = 1e-9
+
+
+@dataclasses.dataclass
+class EvalSet:
+    """Held-out pairs with their cost matrices and reference paths.
+
+    Attributes
+    ----------
+    pairs : list of (x (n, d), y (m, d))
+    costs : list of (n, m) float64 local-cost matrices
+    dtw_costs : (B,) exact DTW costs (band respected)
+    exact_paths : list of (L, 2) optimal paths
+    fastdtw_costs : (B,) costs of FastDTW (radius 1) paths
+    fastdtw_paths : list of (L, 2)
+    seed : int
+        Seed of the generator the pairs were drawn from.
+    """
+
+    pairs: list
+    costs: list
+    dtw_costs: np.ndarray
+    exact_paths: list
+    fastdtw_costs: np.ndarray
+    fastdtw_paths: list
+    seed: int
+
+    def path_costs(self, paths):
+        """``(B,)`` cost of each path on its pair's cost matrix."""
+        if len(paths) != len(self.costs):
+            raise ValueError(f"paths must hold one path per pair ({len(self.costs)}); got {len(paths)}")
+        return np.array([C[p[:, 0], p[:, 1]].sum() for C, p in zip(self.costs, paths)])
+
+    def ratios(self, paths):
+        """``(B,)`` cost ratios of ``paths`` vs exact DTW (pairs with DTW cost 0 count as 1 if the path is free too)."""
+        costs = self.path_costs(paths)
+        return _safe_ratio(costs, self.dtw_costs)
+
+
+def _safe_ratio(numerator, denominator):
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    tiny = 1e-12
+    return np.where(denominator > tiny, numerator / np.maximum(denominator, tiny), np.where(numerator > tiny, np.inf, 1.0))
+
+
+def make_eval_set(settings, num_pairs, seed):
+    """Draw ``num_pairs`` pairs from ``settings.pairs`` with ``default_rng(seed)`` and solve them.
+
+    Parameters
+    ----------
+    settings : agents.environment.EnvSettings
+    num_pairs : int
+        >= 1.
+    seed : int
+        Use seeds that training never uses (training seeds its env with ``config.seed``).
+
+    Returns
+    -------
+    EvalSet
+    """
+    if int(num_pairs) < 1:
+        raise ValueError(f"num_pairs must be >= 1; got {num_pairs}")
+    rng = np.random.default_rng(seed)
+    metric = settings.core_kwargs.get("metric", "sqeuclidean")
+    band = settings.core_kwargs.get("band")
+    pairs, costs, dtw_costs, exact_paths, fd_costs, fd_paths = [], [], [], [], [], []
+    for _ in range(int(num_pairs)):
+        x, y = settings.pairs(rng)
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        C = dtwrl.cost_matrix(x, y, metric=metric)
+        cost, path = dtwrl.dtw_path(x, y, metric=metric, band=band)
+        _, fd_path = dtwrl.fastdtw_path(x, y, radius=1, metric=metric)
+        pairs.append((x, y))
+        costs.append(C)
+        dtw_costs.append(cost)
+        exact_paths.append(np.asarray(path, dtype=np.int64))
+        fd_paths.append(np.asarray(fd_path, dtype=np.int64))
+        fd_costs.append(C[fd_paths[-1][:, 0], fd_paths[-1][:, 1]].sum())
+    return EvalSet(pairs, costs, np.array(dtw_costs), exact_paths, np.array(fd_costs), fd_paths, int(seed))
+
+
+def ratio_stats(ratios):
+    """``{"mean", "p90", "median", "frac_optimal", "max"}`` of cost ratios.
+
+    >>> ratio_stats([1.0, 1.0, 1.5, 3.0])["frac_optimal"]
+    0.5
+    """
+    ratios = np.asarray(ratios, dtype=np.float64)
+    if ratios.ndim != 1 or ratios.size == 0:
+        raise ValueError(f"ratios must be a non-empty 1-D array; got shape {ratios.shape}")
+    return {
+        "mean": float(ratios.mean()),
+        "p90": float(np.percentile(ratios, 90)),
+        "median": float(np.median(ratios)),
+        "frac_optimal": float(np.mean(ratios <= 1.0 + OPTIMAL_TOLERANCE)),
+        "max": float(ratios.max()),
+    }
+
+
+def compare(eval_set, methods, repeats=1):
+    """Run every method on the eval set, time it and score its paths.
+
+    Parameters
+    ----------
+    eval_set : EvalSet
+    methods : dict
+        ``name -> align_pairs`` where ``align_pairs(pairs) -> list of paths``.
+    repeats : int
+        Timing repeats; the fastest is kept (the paths of the last one are scored).
+
+    Returns
+    -------
+    rows : list of dict
+        One per method: ``method``, ``mean``, ``p90``, ``median``,
+        ``frac_optimal``, ``max``, ``ms_per_pair``.
+    paths : dict
+        ``name -> list of paths``.
+    """
+    rows, all_paths = [], {}
+    for name, align_pairs in methods.items():
+        best = np.inf
+        for _ in range(max(1, int(repeats))):
+            start = time.perf_counter()
+            paths = align_pairs(eval_set.pairs)
+            best = min(best, time.perf_counter() - start)
+        paths = [np.asarray(p, dtype=np.int64) for p in paths]
+        for b, (path, (x, y)) in enumerate(zip(paths, eval_set.pairs)):
+            _check_path(path, len(x), len(y), f"{name} path {b}")
+        all_paths[name] = paths
+        row = {"method": name, **ratio_stats(eval_set.ratios(paths))}
+        row["ms_per_pair"] = 1e3 * best / len(eval_set.pairs)
+        rows.append(row)
+    return rows, all_paths
+
+
+def _check_path(path, n, m, name):
+    steps = np.diff(path, axis=0)
+    ok = (
+        path.ndim == 2
+        and path.shape[1] == 2
+        and path[0].tolist() == [0, 0]
+        and path[-1].tolist() == [n - 1, m - 1]
+        and np.all((steps == [1, 1]).all(1) | (steps == [1, 0]).all(1) | (steps == [0, 1]).all(1))
+    )
+    if not ok:
+        raise ValueError(f"{name} is not a warping path from (0, 0) to ({n - 1}, {m - 1})")
+
+
+def markdown_table(rows, title=None):
+    """A markdown table of :func:`compare` rows.
+
+    >>> print(markdown_table([{"method": "exact DTW", "mean": 1.0, "p90": 1.0,
+    ...                         "frac_optimal": 1.0, "ms_per_pair": 0.5}]))
+    | method | mean ratio | p90 ratio | at optimum | ms / pair |
+    |---|---|---|---|---|
+    | exact DTW | 1.000 | 1.000 | 100.0% | 0.500 |
+    """
+    lines = []
+    if title:
+        lines += [f"**{title}**", ""]
+    lines += ["| method | mean ratio | p90 ratio | at optimum | ms / pair |", "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(
+            f"| {row['method']} | {row['mean']:.3f} | {row['p90']:.3f} | "
+            f"{100 * row['frac_optimal']:.1f}% | {row['ms_per_pair']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def alignment_image(eval_set, index, paths_by_method):
+    """RGB ``(H, W, 3)`` uint8 image of one eval pair's cost matrix with several paths drawn.
+
+    ``paths_by_method`` maps a label to the list of paths of every eval pair.
+    """
+    from envs.rendering import draw_alignment
+
+    return draw_alignment(eval_set.costs[index], {label: paths[index] for label, paths in paths_by_method.items()})
+
+
+def comparison_figure(rows, eval_set, paths_by_method, path, title="", index=None):
+    """Save a two-panel PNG: mean and p90 cost ratio per method, and one alignment.
+
+    The alignment shown is the pair where the first method's ratio is closest
+    to its median (a typical case) unless ``index`` is given.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [row["method"] for row in rows]
+    if index is None:
+        ratios = eval_set.ratios(paths_by_method[names[0]])
+        index = int(np.argmin(np.abs(ratios - np.median(ratios))))
+    fig, (ax_bar, ax_img) = plt.subplots(1, 2, figsize=(11, 4.5))
+    xs = np.arange(len(rows))
+    ax_bar.bar(xs - 0.2, [row["mean"] for row in rows], width=0.4, label="mean")
+    ax_bar.bar(xs + 0.2, [row["p90"] for row in rows], width=0.4, label="90th percentile")
+    ax_bar.axhline(1.0, color="k", lw=0.8)
+    ax_bar.set_xticks(xs, names, rotation=30, ha="right")
+    ax_bar.set_yscale("log")
+    ax_bar.set_ylabel("cost ratio vs exact DTW (log)")
+    ax_bar.legend()
+    ax_bar.set_title(title)
+    shown = {name: paths_by_method[name] for name in names if name in paths_by_method}
+    ax_img.imshow(alignment_image(eval_set, index, shown))
+    ax_img.set_title(f"eval pair {index}")
+    ax_img.axis("off")  # draw_alignment renders its own axes
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

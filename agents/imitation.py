@@ -1,0 +1,146 @@
+"""Behavioural cloning of exact DTW moves: the optional warm start of the PPO actor.
+
+Data: rollouts on training pairs where each step follows the expert move (the
+optimal move from the current cell, ``WarpingBatch.expert_actions()``) with
+probability ``1 - detour`` and a uniformly random legal move otherwise. The
+detours put the learner in off-path states, and every visited state is
+labelled with the expert move *from that state*, so it learns to recover
+(DAgger-style coverage without the extra rounds).
+
+Training (:class:`Cloner`): supervised passes on the actor's masked logits,
+minimising the cross-entropy ``-log pi(expert move | observation)``. Only the
+actor changes; PPO then fine-tunes actor and critic on the true return. During
+PPO the same cloner can keep taking a few steps on the states the policy itself
+visits, labelled by the expert (a DAgger-style anchor, ``dagger_steps``).
+"""
+import numpy as np
+import tensorflow as tf
+
+from .environment import make_core
+
+
+def collect_expert_dataset(pairs, rng, core_kwargs, num_steps, num_envs=128, detour=0.2):
+    """Observations and expert labels from ``num_steps`` steps of detoured expert rollouts.
+
+    Parameters
+    ----------
+    pairs : callable
+        Pair source ``pairs(rng) -> (x, y)``.
+    rng : numpy.random.Generator
+        Draws the pairs and the detours.
+    core_kwargs : dict
+        ``envs.core.WarpingBatch`` arguments.
+    num_steps : int
+        Labelled states to collect (>= 1).
+    num_envs : int
+        Alignments stepped together.
+    detour : float
+        Probability of a random legal move instead of the expert's, in [0, 1).
+
+    Returns
+    -------
+    dict
+        The observation keys with arrays ``(num_steps, ...)`` plus
+        ``"expert_action"`` ``(num_steps,)`` int64.
+    """
+    if int(num_steps) < 1:
+        raise ValueError(f"num_steps must be >= 1; got {num_steps}")
+    if not 0.0 <= float(detour) < 1.0:
+        raise ValueError(f"detour must be in [0, 1); got {detour}")
+    core = make_core(core_kwargs)
+    chunks, total = [], 0
+    while total < num_steps:
+        core.reset([pairs(rng) for _ in range(num_envs)])
+        while not np.all(core.done) and total < num_steps:
+            live = ~np.asarray(core.done)
+            observation = core.observation()
+            mask = np.asarray(observation["action_mask"], dtype=bool)
+            expert = legal_labels(core.expert_actions(), mask)
+            random_move = _random_legal(rng, mask)
+            actions = np.where(rng.random(len(expert)) < detour, random_move, expert)
+            chunk = {key: np.asarray(value)[live] for key, value in observation.items()}
+            chunk["expert_action"] = expert[live]
+            chunks.append(chunk)
+            total += int(live.sum())
+            core.step(actions)
+    data = {key: np.concatenate([chunk[key] for chunk in chunks])[:num_steps] for key in chunks[0]}
+    return data
+
+
+def legal_labels(expert, mask):
+    """Expert moves with any move the mask forbids replaced by the first legal one.
+
+    A guard, not a correction of the expert: an illegal expert move can only
+    come from a stale cost-to-go beyond a reset pair's grid, which happens at
+    the last row or column, where exactly one move is legal.
+
+    >>> legal_labels(np.array([0, 2]), np.array([[1, 1, 1], [0, 1, 0]], dtype=np.int8)).tolist()
+    [0, 1]
+    """
+    expert = np.asarray(expert, dtype=np.int64)
+    mask = np.asarray(mask, dtype=bool)
+    illegal = ~mask[np.arange(len(expert)), expert] & mask.any(axis=1)
+    return np.where(illegal, np.argmax(mask, axis=1), expert)
+
+
+def _random_legal(rng, mask):
+    """One uniformly random legal move per row of a boolean ``(N, 3)`` mask (0 where none is legal)."""
+    scores = rng.random(mask.shape) * mask
+    return np.argmax(scores, axis=1)
+
+
+class Cloner:
+    """Supervised fitting of an actor's masked logits to expert moves (cross-entropy, Adam).
+
+    Parameters
+    ----------
+    actor_net : tf_agents network
+        ``actor_net(observation, step_type=None)`` -> (Categorical, state).
+    learning_rate : float
+
+    Attributes
+    ----------
+    optimizer : tf.keras.optimizers.Adam
+        Checkpoint it to resume a run that keeps cloning (the DAgger anchor).
+    """
+
+    def __init__(self, actor_net, learning_rate=1e-3):
+        self.actor_net = actor_net
+        self.optimizer = tf.keras.optimizers.Adam(learning_rate)
+        self.optimizer.build(actor_net.trainable_variables)
+        self._step = tf.function(self._step_fn, reduce_retracing=True)
+
+    def _step_fn(self, observation, target):
+        with tf.GradientTape() as tape:
+            dist, _ = self.actor_net(observation, step_type=None, training=True)
+            loss = -tf.reduce_mean(dist.log_prob(target))
+        variables = self.actor_net.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        hit = tf.reduce_mean(tf.cast(tf.equal(dist.mode(), target), tf.float32))
+        return loss, hit
+
+    def step(self, observation, labels):
+        """One gradient step on a minibatch; returns (cross-entropy, accuracy) as floats."""
+        loss, hit = self._step(observation, labels)
+        return float(loss), float(hit)
+
+    def epoch(self, data, batch_size, rng):
+        """One shuffled pass over ``data`` (observation keys + ``"expert_action"``) in minibatches.
+
+        The last partial minibatch is dropped unless it is the only one.
+        Returns the mean (cross-entropy, accuracy).
+        """
+        labels = data["expert_action"]
+        n = len(labels)
+        order = rng.permutation(n)
+        losses, hits = [], []
+        for start in range(0, max(n - batch_size, 0) + 1, batch_size):
+            idx = order[start : start + batch_size]
+            observation = {key: value[idx] for key, value in data.items() if key != "expert_action"}
+            loss, hit = self.step(observation, labels[idx])
+            losses.append(loss)
+            hits.append(hit)
+        result = float(np.mean(losses)), float(np.mean(hits))
+        if not np.isfinite(result[0]):
+            raise FloatingPointError(f"behavioural cloning diverged: cross-entropy {result[0]}")
+        return result

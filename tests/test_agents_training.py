@@ -1,0 +1,285 @@
+"""PPO training end to end on shrunk configs: run folder, TensorBoard tags, policy, resume, NaN.
+
+Every run uses short synthetic pairs (8 to 12 samples) so that episodes finish
+within a few collect steps, tiny networks and a handful of iterations.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import envs
+from agents import AlignerConfig, AlignerTrainer, PolicyAligner, TrainingDivergedError, train_aligner
+from dtwrl.datasets import SyntheticPairs
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHORT_ENV = "test_agents/ShortWarp-v0"
+SHORT_PAIRS = "SyntheticPairs(n=(8, 12), m=(8, 12))"
+
+
+def _register_short_env():
+    if SHORT_ENV not in gymnasium.registry:
+        envs.register_env(SHORT_ENV, pairs=SyntheticPairs(n=(8, 12), m=(8, 12)), window=5)
+
+
+TINY = dict(
+    env_id=SHORT_ENV, seed=3, num_envs=4, collect_steps=16, total_env_steps=3 * 64, hidden=(16,),
+    num_epochs=2, bc_env_steps=300, bc_epochs=1, bc_batch_size=64, critic_warmup_iterations=1,
+    eval_pairs=3, eval_interval=1, checkpoint_interval=1,
+)
+
+
+def tiny_config(out_dir, run_name, **overrides):
+    """4 envs x 16 steps per iteration, 3 iterations, BC on 300 states, 3 eval pairs."""
+    _register_short_env()
+    return AlignerConfig(**{**TINY, "out_dir": str(out_dir), "run_name": run_name, **overrides})
+
+
+def is_warping_path(path, n, m):
+    path = np.asarray(path)
+    steps = np.diff(path, axis=0)
+    legal = (steps == [1, 1]).all(1) | (steps == [1, 0]).all(1) | (steps == [0, 1]).all(1)
+    return path.dtype.kind == "i" and path[0].tolist() == [0, 0] and path[-1].tolist() == [n - 1, m - 1] and legal.all()
+
+
+def read_tags(tb_dir):
+    """``{tag: [step, ...]}`` over every event file under ``tb_dir``."""
+    tags = {}
+    for path in sorted(Path(tb_dir).glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(event.step)
+    return tags
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """The tiny config trained through the command-line script."""
+    from experiments import train_aligner as script
+
+    _register_short_env()
+    argv = []
+    for key, value in TINY.items():
+        argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
+    out = tmp_path_factory.mktemp("aligner")
+    run_dir, metrics = script.main(argv + ["--out-dir", str(out), "--run-name", "tiny", "--no-progress"])
+    return run_dir, metrics
+
+
+def test_scripts_have_help(capsys):
+    from experiments import evaluate_aligner, train_aligner as script
+
+    for module in (script, evaluate_aligner):
+        with pytest.raises(SystemExit) as exit_info:
+            module.main(["--help"])
+        assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--bc-warmstart" in text and "--learning-rate" in text and "--num-pairs" in text
+
+
+def test_evaluation_script(trained_run):
+    from experiments import evaluate_aligner
+
+    run_dir, _ = trained_run
+    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--num-pairs", "6", "--repeats", "1", "--batch-size", "4"])
+    by_name = {row["method"]: row for row in rows}
+    assert set(by_name) == {"policy (PPO)", "exact DTW", "FastDTW r=1", "FastDTW r=10", "greedy"}
+    assert by_name["exact DTW"]["mean"] == pytest.approx(1.0) and by_name["exact DTW"]["frac_optimal"] == 1.0
+    for row in rows:
+        assert row["mean"] >= 1.0 - 1e-9 and row["p90"] >= 1.0 - 1e-9 and row["ms_per_pair"] > 0
+    saved = json.loads((run_dir / "eval.json").read_text())
+    assert saved["num_pairs"] == 6 and len(saved["rows"]) == 5
+    assert "| policy (PPO) |" in (run_dir / "eval.md").read_text()
+    assert (run_dir / "figures" / "eval_comparison.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="seed"):
+        evaluate_aligner.main(["--run-dir", str(run_dir), "--seed", "3"])  # the training env's seed
+
+
+def test_run_folder_layout(trained_run):
+    run_dir, metrics = trained_run
+    for name in ("config.json", "metrics.json", "tb", "checkpoints", "policy", "figures"):
+        assert (run_dir / name).exists(), name
+    assert (run_dir / "policy" / "saved_model.pb").is_file()
+    assert (run_dir / "policy" / "dtwrl_env.json").is_file()
+    assert (run_dir / "figures" / "eval_alignment.png").is_file()
+    assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")) is not None
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["env_id"] == SHORT_ENV and config["hidden"] == [16]
+    assert AlignerConfig.from_dict(config).hidden == (16,)
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["status"] == "completed"
+    assert saved["final"]["env_steps"] == metrics["env_steps"] == 3 * 64
+    assert [row["env_steps"] for row in saved["history"]] == [0, 64, 128, 192]
+    assert metrics["cost_ratio_vs_dtw"] >= 1.0 - 1e-9
+    assert metrics["steps_per_second"] > 0
+
+
+def test_tensorboard_tags(trained_run):
+    run_dir, _ = trained_run
+    tags = read_tags(run_dir / "tb")
+    expected = [
+        "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "Losses/total_loss",
+        "Losses/policy_gradient_loss", "Losses/value_estimation_loss", "Losses/bc_cross_entropy",
+        "Losses/dagger_cross_entropy",
+        "alignment/cost_ratio_vs_dtw", "alignment/cost_ratio_vs_fastdtw", "charts/steps_per_second",
+        "alignment/eval_pair_0", "config",
+    ]
+    missing = [tag for tag in expected if tag not in tags]
+    assert not missing, f"missing tags {missing}; found {sorted(tags)}"
+    assert tags["charts/steps_per_second"] == [64, 128, 192]
+    assert tags["alignment/cost_ratio_vs_dtw"] == [0, 64, 128, 192]
+    assert tags["Losses/dagger_cross_entropy"] == [128, 192]  # not during the 1 critic warm-up iteration
+
+
+def test_saved_policy_aligns_batches(trained_run):
+    run_dir, _ = trained_run
+    aligner = PolicyAligner(run_dir, batch_size=2)
+    assert aligner.core_kwargs["window"] == 5
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.standard_normal((5, 9, 2)), rng.standard_normal((5, 13, 2))
+    paths = aligner(y_true, y_pred)
+    assert len(paths) == 5
+    assert all(is_warping_path(p, 9, 13) for p in paths)
+    # the policy folder itself and get_config round-trip
+    again = PolicyAligner.from_config(PolicyAligner(run_dir / "policy").get_config())
+    assert all(np.array_equal(a, b) for a, b in zip(paths, again(y_true, y_pred)))
+    # pairs of different lengths in one batch
+    pairs = [(rng.standard_normal(n), rng.standard_normal(m)) for n, m in [(5, 9), (12, 3), (2, 2)]]
+    for (x, y), path in zip(pairs, aligner.align_pairs(pairs)):
+        assert is_warping_path(path, len(x), len(y))
+    with pytest.raises(ValueError, match="y_pred"):
+        aligner(y_true, y_pred[:2])
+
+
+def test_policy_aligner_drives_path_loss(trained_run):
+    from dtwrl.aligners import aligner_from_config, aligner_to_config
+    from dtwrl.losses import PathLoss
+
+    run_dir, _ = trained_run
+    aligner = PolicyAligner(run_dir)
+    rebuilt = aligner_from_config(aligner_to_config(aligner))
+    assert isinstance(rebuilt, PolicyAligner) and rebuilt.policy_dir == aligner.policy_dir
+    rng = np.random.default_rng(1)
+    y_true = tf.constant(rng.standard_normal((3, 10, 1)), tf.float32)
+    y_pred = tf.Variable(rng.standard_normal((3, 11, 1)), dtype=tf.float32)
+    loss = PathLoss(aligner, reduction="none")
+    paths = aligner(y_true.numpy(), y_pred.numpy())
+    with tf.GradientTape() as tape:
+        values = loss(y_true, y_pred)
+    expected = [((y_true.numpy()[b, p[:, 0], 0] - y_pred.numpy()[b, p[:, 1], 0]) ** 2).sum() for b, p in enumerate(paths)]
+    np.testing.assert_allclose(values.numpy(), expected, rtol=1e-5)
+    grad = tape.gradient(values, y_pred).numpy()
+    assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
+    graph_values = tf.function(lambda a, b: loss(a, b))(y_true, y_pred)  # inside a graph, as in model.fit
+    np.testing.assert_allclose(graph_values.numpy(), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="policy"):
+        PolicyAligner(run_dir / "tb")
+
+
+def test_set_pairs_and_init_from(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    config = tiny_config(tmp_path, "finetune", init_from=str(run_dir), bc_warmstart=True, hidden=(4,), total_env_steps=64)
+    trainer = AlignerTrainer(config)
+    assert trainer.config.hidden == (16,)  # adopted from the pretrained run
+    pretrained = PolicyAligner(run_dir)
+    rng = np.random.default_rng(5)
+    pairs = [(rng.standard_normal(7), rng.standard_normal(9)) for _ in range(3)]
+    live = PolicyAligner(trainer.agent.policy, core_kwargs=trainer.settings.core_kwargs)
+    # same weights as the saved policy before any fine-tuning
+    assert all(np.array_equal(a, b) for a, b in zip(pretrained.align_pairs(pairs), live.align_pairs(pairs)))
+    predictions = [(rng.standard_normal((6, 1)), rng.standard_normal((10, 1))) for _ in range(4)]
+    trainer.set_pairs(predictions)
+    metrics = trainer.train(num_iterations=2)
+    assert metrics["env_steps"] == 128
+    lengths = trainer._episodes.done_lengths
+    assert lengths and set(lengths) <= set(range(9, 16))  # episodes on 6x10 grids take 9 to 15 steps
+
+
+def test_diverging_training_stops_and_keeps_last_good_checkpoint(tmp_path):
+    config = tiny_config(tmp_path, "nan", bc_warmstart=False, learning_rate=1e30, total_env_steps=20 * 64)
+    trainer = AlignerTrainer(config)
+    with pytest.raises(TrainingDivergedError, match="learning_rate"):
+        trainer.train()
+    status = json.loads((trainer.run_dir / "metrics.json").read_text())
+    assert status["status"] == "diverged" and "diverged" in status["error"]
+    latest = tf.train.latest_checkpoint(str(trainer.run_dir / "checkpoints"))
+    assert latest is not None
+    reader = tf.train.load_checkpoint(latest)
+    assert reader.get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE") == trainer.env_steps  # failing step unsaved
+    names = [name for name, _ in tf.train.list_variables(latest)
+             if name.startswith(("agent/_actor_net", "agent/_value_net")) and name.endswith("VARIABLE_VALUE")]
+    assert names and all(np.isfinite(reader.get_tensor(name)).all() for name in names)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {root!r})
+    sys.path.insert(0, {tests!r})
+    from test_agents_training import tiny_config
+    from agents import train_aligner
+    config = tiny_config({out!r}, "resume", bc_warmstart=False, total_env_steps=12 * 64, eval_interval=4)
+    train_aligner(config, callback=lambda trainer, stats: time.sleep(0.5))
+    """
+)
+
+
+def test_resume_after_sigkill(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(root=str(REPO_ROOT), tests=str(REPO_ROOT / "tests"), out=str(tmp_path)))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    child = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ckpt_dir = tmp_path / "resume" / "checkpoints"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and child.poll() is None:
+            latest = tf.train.latest_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+            if latest is not None and int(latest.rsplit("-", 1)[1]) > 0:
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, child.stderr.read().decode()[-2000:]
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    killed_at = json.loads((tmp_path / "resume" / "metrics.json").read_text())
+    assert killed_at["status"] == "running"
+
+    trainer = AlignerTrainer(tiny_config(tmp_path, "resume", bc_warmstart=False, total_env_steps=12 * 64, eval_interval=4))
+    assert trainer.resumed and 0 < trainer.env_steps < 12 * 64
+    restored = trainer.env_steps
+    metrics = trainer.train()
+    assert trainer.env_steps == 12 * 64 and trainer.iteration == 12
+    assert metrics["env_steps"] == 12 * 64
+    final = json.loads((trainer.run_dir / "metrics.json").read_text())
+    assert final["status"] == "completed"
+    steps = [row["env_steps"] for row in final["history"]]
+    assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == 12 * 64
+    assert {256, 512, restored} <= set(steps)  # evaluations every 4 iterations, and one at the restored step
+
+
+@pytest.mark.slow
+def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
+    """The full default run (about 3.5 min on 2 cores): beats greedy and FastDTW r=1 on the mean, ratio <= 1.10."""
+    from agents.baselines import GreedyAligner
+    from agents.environment import env_settings
+    from agents.evaluation import make_eval_set, ratio_stats
+
+    run_dir, metrics = train_aligner(AlignerConfig(out_dir=str(tmp_path), run_name="default"))
+    assert metrics["env_steps"] >= 1_000_000 and metrics["policy_cost_ratio_vs_dtw"] <= 1.10
+    eval_set = make_eval_set(env_settings("dtwrl/SyntheticWarp-v0"), num_pairs=100, seed=777_000_001)
+    policy = ratio_stats(eval_set.ratios(PolicyAligner(run_dir).align_pairs(eval_set.pairs)))
+    greedy = ratio_stats(eval_set.ratios(GreedyAligner().align_pairs(eval_set.pairs)))
+    fastdtw = ratio_stats(eval_set.ratios(eval_set.fastdtw_paths))
+    assert policy["mean"] <= 1.10
+    assert policy["mean"] < greedy["mean"] and policy["mean"] < fastdtw["mean"]
