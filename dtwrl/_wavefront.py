@@ -11,14 +11,19 @@ recursion for ``E = dR[end]/dD`` and the Hessian-vector product.
 
 Layout. Costs are read batch-last, ``(n, m, B)``. The sweeps run over the
 ``K = n + m - 1`` anti-diagonals ``i + j = k`` with ``tf.while_loop``: each
-step gathers one diagonal ``(n, B)`` (indexed by the row ``i``; off-grid slots
-hold ``+inf``) and updates all its cells of the whole batch at once, carrying
-the previous two diagonals padded with a sentinel row ``i = -1``. The forward
-sweep stores the diagonals of R, ``(K, n + 1, B)``; the backward sweeps
-recompute each diagonal's weights from the two stored diagonals before it with
-the forward's own expression (one third of the memory of storing three weights
-per cell, and no exponential of an R difference across a cost). Every sweep is
-compiled with XLA.
+step gathers the rows of one diagonal (indexed by the row ``i``; off-grid
+slots hold ``+inf``) and updates all its cells of the whole batch at once.
+Diagonal ``k`` has cells only in rows ``max(0, k - m + 1) .. min(k, n - 1)``,
+so the diagonals are cut into a few consecutive *phases* (one loop each), each
+working on the static row window that holds every cell of its diagonals: a
+square grid's sweeps touch about 60% of the ``K * n`` slots instead of all of
+them. The forward sweep writes the diagonals of R in place into one buffer
+``(K + 2, n + 1, B)`` (the two virtual start diagonals first, and a sentinel
+row ``i = -1`` in each) and reads its two predecessors back from it; the
+backward sweeps recompute each diagonal's weights from the two stored
+diagonals before it with the forward's own expression (one third of the memory
+of storing three weights per cell, and no exponential of an R difference
+across a cost). Every sweep is compiled with XLA.
 
 The sweeps assume validated input. The validation helpers at the end of this
 module are what the public wrappers in :mod:`dtwrl.sdtw` and
@@ -28,6 +33,7 @@ import functools
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.compiler.tf2xla.python.xla import dynamic_slice, dynamic_update_slice
 
 from .bands import check_band
 
@@ -103,14 +109,69 @@ def _weight_jvp(q, rdot, gamma, regularizer):
 # ----------------------------------------------------------------------------
 # anti-diagonals of a (n, m, B) grid
 # ----------------------------------------------------------------------------
-def _diagonal(D, k, fill):
-    """Anti-diagonal ``i + j = k`` of D (n, m, B) as (n, B), indexed by row; ``fill`` off the grid."""
+def _diagonal(D, k, fill, lo=0, width=None):
+    """Rows ``lo .. lo + width - 1`` (all rows by default) of the anti-diagonal ``i + j = k`` of D (n, m, B).
+
+    Returns (width, B), indexed by row; ``fill`` off the grid.
+    """
     shape = tf.shape(D)
     n, m = shape[0], shape[1]
-    i = tf.range(n)
+    i = lo + tf.range(n if width is None else width)
     j = k - i
     cells = tf.gather_nd(D, tf.stack([i, tf.clip_by_value(j, 0, m - 1)], axis=1))
     return tf.where(((j >= 0) & (j < m))[:, None], cells, tf.cast(fill, D.dtype))
+
+
+def _segments(n, m):
+    """Split the anti-diagonals into phases ``(k0, k1, lo, width)`` of static row windows.
+
+    Diagonal ``k`` has its cells in rows ``max(0, k - m + 1) .. min(k, n - 1)``;
+    each phase of consecutive diagonals works on the rows ``lo .. lo + width - 1``
+    that hold every cell of its diagonals, so the sweeps skip the off-grid half of
+    a square grid's diagonals (about 60% of the slots remain with 8 phases instead
+    of 100%). Without static ``n`` and ``m`` there is one phase over all rows.
+    """
+    if not isinstance(n, int) or not isinstance(m, int):
+        return [(0, n + m - 1, 0, n)]
+    K = n + m - 1
+    count = max(1, min(8, K // 32))
+    bounds = [round(s * K / count) for s in range(count + 1)]
+    phases = []
+    for k0, k1 in zip(bounds[:-1], bounds[1:]):
+        lo, hi = max(0, k0 - m + 1), min(k1 - 1, n - 1)
+        phases.append((k0, k1, lo, hi - lo + 1))
+    return phases
+
+
+def _static_nm(X):
+    """(n, m) of a (n, m, ...) tensor, as Python ints where static."""
+    n, m = X.shape[0], X.shape[1]
+    shape = tf.shape(X)
+    return (n if n is not None else shape[0]), (m if m is not None else shape[1])
+
+
+def _sweep(phases, body, state, reverse=False):
+    """Run ``state = body(k, *state, lo=lo, width=width)`` over every diagonal of every phase, in order or reversed.
+
+    One ``tf.while_loop`` per phase, so that each phase's row window has a static size.
+    """
+    for k0, k1, lo, width in reversed(phases) if reverse else phases:
+        step = functools.partial(body, lo=lo, width=width)
+        if reverse:
+            state = tf.while_loop(
+                lambda k, *_, k0=k0: k >= k0,
+                lambda k, *st, step=step: (k - 1, *step(k, *st)),
+                (k1 - 1, *state),
+                maximum_iterations=k1 - k0,
+            )[1:]
+        else:
+            state = tf.while_loop(
+                lambda k, *_, k1=k1: k < k1,
+                lambda k, *st, step=step: (k + 1, *step(k, *st)),
+                (k0, *state),
+                maximum_iterations=k1 - k0,
+            )[1:]
+    return state
 
 
 def _grid(Xs, m):
@@ -139,29 +200,39 @@ def band_allowed(n, m, band, x_lengths, y_lengths):
 # ----------------------------------------------------------------------------
 # the three sweeps
 # ----------------------------------------------------------------------------
-def _weights(Rs, k, gamma, regularizer):
-    """Transition weights (3, n, B) of diagonal k, from the stored diagonals k-2 and k-1.
+def _predecessors(Rs, k, lo, width):
+    """The three predecessors (diagonal, up, left) of rows ``lo .. lo + width - 1`` of diagonal k, each (width, B).
+
+    ``Rs`` holds the diagonals -2 .. K-1 (index ``k + 2``), each with a leading sentinel row ``i = -1``.
+    """
+    B = _batch(Rs)
+    prev2 = dynamic_slice(Rs, [k, lo, 0], [1, width + 1, B])[0]
+    prev1 = dynamic_slice(Rs, [k + 1, lo, 0], [1, width + 1, B])[0]
+    return prev2[:-1], prev1[:-1], prev1[1:]
+
+
+def _weights(Rs, k, gamma, regularizer, lo, width):
+    """Transition weights (3 x (width, B)) of rows ``lo ..`` of diagonal k, from the stored diagonals k-2 and k-1.
 
     The same expression on the same operands as in the forward sweep, so the
     weights are those the forward pass used; no exponential of an R difference
     taken across a cost (which loses all digits for small gamma) is ever formed.
     """
-    prev2, prev1 = _stored(Rs, k - 2), _stored(Rs, k - 1)
-    return _smoothed_min3(prev2[:-1], prev1[:-1], prev1[1:], gamma, regularizer)[1]
+    return _smoothed_min3(*_predecessors(Rs, k, lo, width), gamma, regularizer)[1]
 
 
-def _start(n, B, dtype):
-    """The virtual diagonals -2 (only R[-1, -1] = 0) and -1 (empty), each (n + 1, B)."""
-    inf = tf.constant(np.inf, dtype)
-    return tf.concat([tf.zeros((1, B), dtype), tf.fill((n, B), inf)], 0), tf.fill((n + 1, B), inf)
+def _batch(X):
+    """The batch size (last axis) of X, a Python int where static."""
+    return X.shape[-1] if X.shape[-1] is not None else tf.shape(X)[-1]
 
 
-def _stored(Rs, k):
-    """Stored diagonal k of R (n + 1, B), or a virtual one for k = -2, -1."""
+def _geometry(Rs):
+    """(n, m, K) of the stored diagonals (K + 2, n + 1, B), Python ints where static."""
+    K, n1 = Rs.shape[0], Rs.shape[1]
     shape = tf.shape(Rs)
-    start = _start(shape[1] - 1, shape[2], Rs.dtype)
-    stored = tf.gather(Rs, tf.maximum(k, 0))
-    return tf.where(k >= 0, stored, tf.where(tf.equal(k, -2), start[0], start[1]))
+    K = K - 2 if K is not None else shape[0] - 2
+    n = n1 - 1 if n1 is not None else shape[1] - 1
+    return n, K - n + 1, K
 
 
 def _forward(D, gamma, regularizer, x_lengths, ends):
@@ -173,33 +244,34 @@ def _forward(D, gamma, regularizer, x_lengths, ends):
     Returns
     -------
     value : (B,) R at each pair's end cell.
-    Rs : (K, n + 1, B) every diagonal of R, each with a leading sentinel row ``i = -1``.
+    Rs : (K + 2, n + 1, B) the diagonals -2 .. K-1 of R, each with a leading
+        sentinel row ``i = -1`` (+inf, except ``R[-1, -1] = 0`` on diagonal -2).
+        The sweep reads its two previous diagonals from this buffer and writes
+        the grid rows of each new one into it in place (no per-step
+        concatenation or copy); every other slot keeps its +inf.
     """
-    shape = tf.shape(D)
-    n, m, B = shape[0], shape[1], shape[2]
+    n, m = _static_nm(D)
+    B = _batch(D)
     K = n + m - 1
     dtype = D.dtype
-    inf_row = tf.fill((1, B), tf.constant(np.inf, dtype))
-    prev2, prev1 = _start(n, B, dtype)
-    Rs = tf.TensorArray(dtype, size=K)
-    value = tf.zeros((B,), dtype)
-    if ends is not None:
-        end_cells = tf.stack([x_lengths - 1, tf.range(B)], axis=1)
+    Rs = tf.fill(tf.stack([K + 2, n + 1, B]), tf.constant(np.inf, dtype))
+    # R[-1, -1] = 0, written as zeros computed from D (finite or +inf, never NaN): a
+    # zero constant would let XLA constant-fold the whole buffer into a literal
+    # (seconds of compilation, and a copy of it on every call)
+    start = 0.0 * tf.minimum(D[:1, :1, :], tf.constant(1.0, dtype))
+    Rs = dynamic_update_slice(Rs, start, [0, 0, 0])
 
-    def body(k, prev2, prev1, value, Rs):
-        soft, _ = _smoothed_min3(prev2[:-1], prev1[:-1], prev1[1:], gamma, regularizer)
-        new = _diagonal(D, k, np.inf) + soft
-        if ends is not None:
-            value = tf.where(tf.equal(ends, k), tf.gather_nd(new, end_cells), value)
-        new = tf.concat([inf_row, new], 0)
-        return k + 1, prev1, new, value, Rs.write(k, new)
+    def body(k, Rs, lo, width):
+        soft, _ = _smoothed_min3(*_predecessors(Rs, k, lo, width), gamma, regularizer)
+        new = _diagonal(D, k, np.inf, lo, width) + soft
+        return (dynamic_update_slice(Rs, new[None], [k + 2, lo + 1, 0]),)
 
-    _, _, last, value, Rs = tf.while_loop(
-        lambda k, *_: k < K, body, (tf.constant(0), prev2, prev1, value, Rs), maximum_iterations=K
-    )
+    (Rs,) = _sweep(_segments(n, m), body, (Rs,))
     if ends is None:
-        value = last[n]
-    return value, Rs.stack()
+        value = Rs[K + 1, n]
+    else:
+        value = tf.gather_nd(Rs, tf.stack([ends + 2, x_lengths, tf.range(B)], axis=1))
+    return value, Rs
 
 
 def _backward(Rs, gamma, regularizer, x_lengths, ends, source=None):
@@ -209,57 +281,58 @@ def _backward(Rs, gamma, regularizer, x_lengths, ends, source=None):
     ``q_s(c)`` the weight successor ``s`` gives cell ``c`` and ``S`` the optional
     tangent term ``source = (Es, Qdot)``: ``Es[s] * Qdot_s(c)``. Without a
     source each pair's end cell is seeded with 1, so ``E = dR[end] / dD``.
+    Off-grid slots of E are 0.
     """
-    shape = tf.shape(Rs)
-    K, n, B = shape[0], shape[1] - 1, shape[2]
+    n, m, K = _geometry(Rs)
+    B = _batch(Rs)
     dtype = Rs.dtype
-    zero = tf.zeros((n, B), dtype)
-    zero_row = tf.zeros((1, B), dtype)
+    # E times the weights of the two diagonals after the current one, each (n + 1, B)
+    # with a trailing zero row (the successor row i = n)
+    zero = tf.zeros(tf.stack([n + 1, B]), dtype)
     if source is None:
         rows = tf.range(n)[:, None]
         if ends is None:
             seed_rows = tf.equal(rows, n - 1) & tf.ones((1, B), tf.bool)
-            ends = tf.fill((B,), K - 1)
+            ends = tf.fill(tf.reshape(B, [1]), K - 1)
         else:
             seed_rows = tf.equal(rows, (x_lengths - 1)[None, :])
-    out = tf.TensorArray(dtype, size=K)
+    Es = tf.zeros(tf.stack([K, n, B]), dtype)
 
-    def body(k, fd1, fd2, fu1, fl1, out):
+    def body(k, fd1, fd2, fu1, fl1, Es, lo, width):
         # fd2: E times diagonal weights of diagonal k+2; fu1, fl1: E times up / left weights of k+1
-        shifted = fd2 + fu1
-        e = tf.concat([shifted[1:], zero_row], 0) + fl1
+        e = (fd2 + fu1)[lo + 1 : lo + 1 + width] + fl1[lo : lo + width]
         if source is None:
-            e = e + tf.cast(seed_rows & tf.equal(ends, k)[None, :], dtype)
-        f = [e * q for q in _weights(Rs, k, gamma, regularizer)]
+            e = e + tf.cast(seed_rows[lo : lo + width] & tf.equal(ends, k)[None, :], dtype)
+        f = [e * q for q in _weights(Rs, k, gamma, regularizer, lo, width)]
         if source is not None:
-            e_k, qdot = tf.gather(source[0], k), tf.gather(source[1], k)
+            e_k = dynamic_slice(source[0], [k, lo, 0], [1, width, B])[0]
+            qdot = dynamic_slice(source[1], [k, 0, lo, 0], [1, 3, width, B])[0]
             f = [fp + e_k * qdot[p] for p, fp in enumerate(f)]
-        return k - 1, f[0], fd1, f[1], f[2], out.write(k, e)
+        f = [tf.pad(fp, [[lo, n + 1 - lo - width], [0, 0]]) for fp in f]
+        return f[0], fd1, f[1], f[2], dynamic_update_slice(Es, e[None], [k, lo, 0])
 
-    *_, out = tf.while_loop(
-        lambda k, *_: k >= 0, body, (K - 1, zero, zero, zero, zero, out), maximum_iterations=K
-    )
-    return out.stack()
+    *_, Es = _sweep(_segments(n, m), body, (zero, zero, zero, zero, Es), reverse=True)
+    return Es
 
 
 def _tangent_forward(Rs, Z, gamma, regularizer):
-    """Forward tangent sweep along Z (n, m, B): the weights' tangents Qdot (K, 3, n, B)."""
-    shape = tf.shape(Rs)
-    K, n, B = shape[0], shape[1] - 1, shape[2]
+    """Forward tangent sweep along Z (n, m, B): the weights' tangents Qdot (K, 3, n, B), 0 off the grid."""
+    n, m, K = _geometry(Rs)
+    B = _batch(Rs)
     dtype = Rs.dtype
-    zero_row = tf.zeros((1, B), dtype)
-    start = tf.zeros((n + 1, B), dtype)
-    out = tf.TensorArray(dtype, size=K)
+    Rdot = tf.zeros(tf.stack([K + 2, n + 1, B]), dtype)  # tangents of Rs, same layout
+    Qdot = tf.zeros(tf.stack([K, 3, n, B]), dtype)
 
-    def body(k, prev2, prev1, out):
-        q = _weights(Rs, k, gamma, regularizer)
-        rdot = (prev2[:-1], prev1[:-1], prev1[1:])
-        new = _diagonal(Z, k, 0.0) + q[0] * rdot[0] + q[1] * rdot[1] + q[2] * rdot[2]
-        qdot = _weight_jvp(q, rdot, gamma, regularizer)
-        return k + 1, prev1, tf.concat([zero_row, new], 0), out.write(k, tf.stack(qdot))
+    def body(k, Rdot, Qdot, lo, width):
+        q = _weights(Rs, k, gamma, regularizer, lo, width)
+        rdot = _predecessors(Rdot, k, lo, width)
+        new = _diagonal(Z, k, 0.0, lo, width) + q[0] * rdot[0] + q[1] * rdot[1] + q[2] * rdot[2]
+        qdot = tf.stack(_weight_jvp(q, rdot, gamma, regularizer))
+        Rdot = dynamic_update_slice(Rdot, new[None], [k + 2, lo + 1, 0])
+        return Rdot, dynamic_update_slice(Qdot, qdot[None], [k, 0, lo, 0])
 
-    *_, out = tf.while_loop(lambda k, *_: k < K, body, (tf.constant(0), start, start, out), maximum_iterations=K)
-    return out.stack()
+    _, Qdot = _sweep(_segments(n, m), body, (Rdot, Qdot))
+    return Qdot
 
 
 def _mask_band(D, fill, band, x_lengths, y_lengths):
@@ -286,7 +359,7 @@ def _alignment_sweep(Rs, gamma, regularizer, x_lengths, y_lengths):
     """(E (n, m, B), diagonal-major E (K, n, B)) from the stored diagonals."""
     Es = _backward(Rs, gamma, regularizer, x_lengths, _ends(x_lengths, y_lengths))
     shape = tf.shape(Rs)
-    return _grid(Es, shape[0] - shape[1] + 2), Es  # m = K - n + 1
+    return _grid(Es, shape[0] - shape[1]), Es  # m = K - n + 1 with K = shape[0] - 2
 
 
 def _hvp_sweep(Rs, Es, Z, gamma, regularizer, band, x_lengths, y_lengths):
@@ -299,7 +372,8 @@ def _hvp_sweep(Rs, Es, Z, gamma, regularizer, band, x_lengths, y_lengths):
 
 # Each sweep is compiled by XLA once per shape: the loops run as fused native code
 # eagerly, inside tf.function and (inlined) inside an outer jit_compile=True function.
-_compile = functools.partial(tf.function, autograph=False, jit_compile=True, reduce_retracing=True)
+# No reduce_retracing: the phases of a sweep need the static n and m of each shape
+_compile = functools.partial(tf.function, autograph=False, jit_compile=True)
 _value_sweep_fn = _compile(_value_sweep)
 _alignment_sweep_fn = _compile(_alignment_sweep)
 _hvp_sweep_fn = _compile(_hvp_sweep)

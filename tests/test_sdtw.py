@@ -300,3 +300,34 @@ def test_benchmark_quick_run_agrees_with_numba():
     rows = benchmark_soft_dtw.run(quick=True, repeats=1)  # raises if the implementations disagree
     assert {row["impl"] for row in rows} >= {"numba per-pair loop", "dtwrl XLA", "naive-tf (per-cell scatter)"}
     assert all(row["ms"] > 0 for row in rows)
+
+
+@pytest.mark.parametrize("n, m, regularizer", [(70, 45, "entropy"), (33, 96, "l2")])
+def test_phased_sweeps_match_a_single_full_width_phase(rng, monkeypatch, n, m, regularizer):
+    """Grids large enough for several phases (static row windows) give what one full-width phase gives."""
+    from dtwrl import _wavefront as wf
+
+    assert len(wf._segments(n, m)) > 1
+    B = 3
+    xl = np.array([n, n - 20, 9], np.int32)
+    yl = np.array([m, m - 7, 30], np.int32)
+    band = max(min_band(int(a), int(b)) for a, b in zip(xl, yl)) + 4
+    D = tf.constant(rng.uniform(0.0, 2.0, size=(n, m, B)))
+    Z = tf.constant(rng.normal(size=(n, m, B)))
+
+    def run():
+        out = []
+        for kw in ({}, {"band": band, "x_lengths": tf.constant(xl), "y_lengths": tf.constant(yl)}):
+            with tf.GradientTape() as tape:
+                tape.watch(D)
+                value = wf.dp_value(D, 0.3, regularizer, **kw)
+                E = wf.dp_alignment(D, 0.3, regularizer, **kw)
+            out += [value, E, tape.gradient(E, D, output_gradients=Z)]
+        return [t.numpy() for t in out]
+
+    phased = run()
+    monkeypatch.setattr(wf, "_segments", lambda n, m: [(0, n + m - 1, 0, n)])
+    for name in ("_value_sweep", "_alignment_sweep", "_hvp_sweep"):
+        monkeypatch.setattr(wf, name + "_fn", wf._compile(getattr(wf, name)))
+    for got, want in zip(phased, run()):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
