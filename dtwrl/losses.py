@@ -73,8 +73,21 @@ class _DTWLoss(tf.keras.losses.Loss):
         return {**super().get_config(), "normalize": self.normalize}
 
 
+class _SmoothedDTWLoss(_DTWLoss):
+    """A loss over one smoothed DTW value per pair, parametrised by (gamma, band, metric)."""
+
+    def __init__(self, gamma, band, metric, normalize, reduction, name):
+        super().__init__(normalize, reduction, name)
+        self.gamma = check_gamma(gamma)
+        self.band = _check_band_value(band)
+        self.metric = check_metric(metric)
+
+    def get_config(self):
+        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
+
+
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
-class SoftDTWLoss(_DTWLoss):
+class SoftDTWLoss(_SmoothedDTWLoss):
     """soft-DTW (Cuturi and Blondel, 2017) as a Keras loss.
 
     Per pair: ``sdtw_gamma(y_true, y_pred) = -gamma log sum_P exp(-<A_P, C> / gamma)``
@@ -103,20 +116,14 @@ class SoftDTWLoss(_DTWLoss):
 
     def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
                  reduction=_AUTO, name="soft_dtw"):
-        super().__init__(normalize, reduction, name)
-        self.gamma = check_gamma(gamma)
-        self.band = _check_band_value(band)
-        self.metric = check_metric(metric)
+        super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred):
         return soft_dtw(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
 
-    def get_config(self):
-        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
-
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
-class SoftDTWDivergenceLoss(_DTWLoss):
+class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
     """soft-DTW divergence (Blondel, Mensch and Vert, 2021) as a Keras loss.
 
     Per pair: ``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``
@@ -142,20 +149,14 @@ class SoftDTWDivergenceLoss(_DTWLoss):
 
     def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
                  reduction=_AUTO, name="soft_dtw_divergence"):
-        super().__init__(normalize, reduction, name)
-        self.gamma = check_gamma(gamma)
-        self.band = _check_band_value(band)
-        self.metric = check_metric(metric)
+        super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred):
         return soft_dtw_divergence(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
 
-    def get_config(self):
-        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
-
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
-class SparseDTWLoss(_DTWLoss):
+class SparseDTWLoss(_SmoothedDTWLoss):
     """DTW smoothed by a squared-L2 regulariser (Mensch and Blondel, 2018).
 
     Per pair: the dynamic program of DTW whose ``min`` is replaced by
@@ -182,16 +183,10 @@ class SparseDTWLoss(_DTWLoss):
 
     def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
                  reduction=_AUTO, name="sparse_dtw"):
-        super().__init__(normalize, reduction, name)
-        self.gamma = check_gamma(gamma)
-        self.band = _check_band_value(band)
-        self.metric = check_metric(metric)
+        super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred):
         return smoothed_dtw(y_true, y_pred, gamma=self.gamma, regularizer="l2", band=self.band, metric=self.metric)
-
-    def get_config(self):
-        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
