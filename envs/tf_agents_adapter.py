@@ -73,7 +73,38 @@ def _check_seed(seed):
     return None if seed is None else int(seed)
 
 
-class GymnasiumPyEnvironment(py_environment.PyEnvironment):
+class _GymnasiumAdapter(py_environment.PyEnvironment):
+    """What both adapters share: the wrapped env, its specs, the seed of the next reset, the last info."""
+
+    def __init__(self, env, observation_space, action_space, seed, handle_auto_reset):
+        super().__init__(handle_auto_reset=handle_auto_reset)
+        self._env = env
+        self._seed = _check_seed(seed)
+        self._observation_spec = spec_from_space(observation_space, "observation")
+        self._action_spec = spec_from_space(action_space, "action")
+        self._info = {}
+
+    @property
+    def gym_env(self):
+        """The wrapped Gymnasium environment (single or vector)."""
+        return self._env
+
+    def observation_spec(self):
+        return self._observation_spec
+
+    def action_spec(self):
+        return self._action_spec
+
+    def seed(self, seed):
+        """Seed the next reset; the pair stream follows from it (a vector env's sub-environment k gets seed + k)."""
+        self._seed = _check_seed(seed)
+
+    def get_info(self):
+        """The Gymnasium ``info`` of the last reset or step."""
+        return self._info
+
+
+class GymnasiumPyEnvironment(_GymnasiumAdapter):
     """A single Gymnasium environment as a TF-Agents ``PyEnvironment``.
 
     After a ``LAST`` time step, the next ``step`` resets the environment and
@@ -98,33 +129,9 @@ class GymnasiumPyEnvironment(py_environment.PyEnvironment):
     """
 
     def __init__(self, env, seed=None):
-        super().__init__(handle_auto_reset=True)
         if not isinstance(env.action_space, spaces.Discrete):
             raise TypeError(f"env must have a Discrete action space; got {env.action_space}")
-        self._env = env
-        self._seed = _check_seed(seed)
-        self._observation_spec = spec_from_space(env.observation_space, "observation")
-        self._action_spec = spec_from_space(env.action_space, "action")
-        self._info = {}
-
-    @property
-    def gym_env(self):
-        """The wrapped Gymnasium environment."""
-        return self._env
-
-    def observation_spec(self):
-        return self._observation_spec
-
-    def action_spec(self):
-        return self._action_spec
-
-    def seed(self, seed):
-        """Seed the next reset (the pair stream follows from it)."""
-        self._seed = _check_seed(seed)
-
-    def get_info(self):
-        """The Gymnasium ``info`` of the last reset or step."""
-        return self._info
+        super().__init__(env, env.observation_space, env.action_space, seed, handle_auto_reset=True)
 
     def _reset(self):
         observation, self._info = self._env.reset(seed=self._seed)
@@ -155,7 +162,7 @@ class GymnasiumPyEnvironment(py_environment.PyEnvironment):
         self._env.close()
 
 
-class VectorPyEnvironment(py_environment.PyEnvironment):
+class VectorPyEnvironment(_GymnasiumAdapter):
     """A Gymnasium ``VectorEnv`` as a batched TF-Agents ``PyEnvironment`` (``batch_size = num_envs``).
 
     The vector environment must autoreset in ``NEXT_STEP`` mode (as
@@ -181,19 +188,15 @@ class VectorPyEnvironment(py_environment.PyEnvironment):
     """
 
     def __init__(self, vector_env, seed=None):
-        super().__init__(handle_auto_reset=False)
         mode = vector_env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
             raise ValueError(f"vector_env must autoreset in NEXT_STEP mode; its metadata says {mode}")
         if not isinstance(vector_env.single_action_space, spaces.Discrete):
             raise TypeError(f"vector_env must have Discrete single actions; got {vector_env.single_action_space}")
-        self._env = vector_env
+        super().__init__(vector_env, vector_env.single_observation_space, vector_env.single_action_space, seed,
+                         handle_auto_reset=False)
         self._num = int(vector_env.num_envs)
-        self._seed = _check_seed(seed)
-        self._observation_spec = spec_from_space(vector_env.single_observation_space, "observation")
-        self._action_spec = spec_from_space(vector_env.single_action_space, "action")
         self._last = np.zeros(self._num, dtype=bool)
-        self._info = {}
 
     @property
     def batched(self):
@@ -202,25 +205,6 @@ class VectorPyEnvironment(py_environment.PyEnvironment):
     @property
     def batch_size(self):
         return self._num
-
-    @property
-    def gym_env(self):
-        """The wrapped Gymnasium vector environment."""
-        return self._env
-
-    def observation_spec(self):
-        return self._observation_spec
-
-    def action_spec(self):
-        return self._action_spec
-
-    def seed(self, seed):
-        """Seed the next reset (sub-environment k gets seed + k)."""
-        self._seed = _check_seed(seed)
-
-    def get_info(self):
-        """The Gymnasium ``info`` dict of the last reset or step."""
-        return self._info
 
     def _reset(self):
         observation, self._info = self._env.reset(seed=self._seed)
