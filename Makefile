@@ -21,7 +21,7 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(PY) experiments/compare_oracles.py
+	$(PY) experiments/quickstart.py
 
 # pytest exits 5 when it collected no test; that must not fail CI.
 test: setup

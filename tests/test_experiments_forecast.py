@@ -1,0 +1,93 @@
+"""experiments/forecast.py end to end on shrunk configs, and its argument errors."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from experiments import forecast
+
+SMALL = ["--epochs", "2", "--hidden-units", "8", "--max-train", "12", "--max-test", "6", "--num-plot", "2",
+         "--no-progress"]
+
+
+def read_rows(run_dir):
+    with open(run_dir / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def tensorboard_tags(log_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir))
+    acc.Reload()
+    return set(acc.Tags()["tensors"])
+
+
+def test_gunpoint_sweep_writes_every_output(tmp_path):
+    run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "dtw_path",
+                             "--gammas", "1", "0.1", "--seeds", "0", "1", "--out-dir", str(tmp_path), *SMALL])
+    assert run_dir.parent == tmp_path / "forecast" and run_dir.name.startswith("GunPoint__forecast-mlp__0-1__")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["losses"] == ["mse", "soft_dtw", "dtw_path"] and config["train_shapes"][0] == [12, 90, 1]
+
+    rows = read_rows(run_dir)
+    labels = ["mse", "soft_dtw (γ=1)", "soft_dtw (γ=0.1)", "dtw_path"]
+    assert [(r["config"], r["seed"]) for r in rows] == [(c, s) for c in labels for s in ("0", "1")]
+    assert all(np.isfinite(float(r[m])) for r in rows for m in forecast.METRICS)
+    assert all(float(r["dtw"]) <= 60 * float(r["mse"]) + 1e-9 for r in rows)  # DTW <= diagonal path cost
+
+    table = (run_dir / "table.md").read_text()
+    body = [line for line in table.splitlines() if line.startswith("| ") and "config" not in line]
+    assert [line.split(" | ")[0][2:] for line in body] == labels
+    assert all(line.endswith("| 2 |") for line in body)  # two seeds per row
+    for column in range(1, 5):  # one bold best cell (at least) in every metric column
+        assert any(line.split(" | ")[column].startswith("**") for line in body)
+    assert "python experiments/forecast.py --dataset GunPoint" in table
+
+    assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
+    assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 8
+    assert {"eval/mse", "eval/dtw", "eval/soft_dtw", "eval/tdi", "losses/train", "losses/val",
+            "_hparams_/session_start_info"} <= tensorboard_tags(run_dir / "tb" / "soft_dtw_g0.1__1")
+    assert "_hparams_/experiment" in tensorboard_tags(run_dir / "tb")
+
+
+def test_train_file_path_brings_its_test_split(tmp_path, ucr_root):
+    path = ucr_root / "ItalyPowerDemand" / "ItalyPowerDemand_TRAIN.ts"
+    run_dir = forecast.main(["--dataset", str(path), "--losses", "mse", "--epochs", "1", "--hidden-units", "4",
+                             "--max-train", "10", "--max-test", "5", "--no-progress", "--out-dir", str(tmp_path)])
+    (row,) = read_rows(run_dir)
+    assert row["dataset"] == "ItalyPowerDemand" and row["epochs"] == "1"
+    assert json.loads((run_dir / "config.json").read_text())["test_shapes"][0] == [5, 14, 1]
+
+
+def test_synthetic_steps_with_dilate_and_gru(tmp_path):
+    run_dir = forecast.main(["--dataset", "synthetic_steps", "--synthetic-series", "10", "--model", "gru",
+                             "--losses", "dilate", "--gammas", "0.01", "--out-dir", str(tmp_path), *SMALL])
+    (row,) = read_rows(run_dir)
+    assert row["config"] == "dilate (γ=0.01)" and row["model"] == "gru"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--losses", "mse", "hinge"], "--losses: name must be one of"),
+    (["--losses", "policy_path"], "rl_forecast.py"),
+    (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
+    (["--dataset", "NoSuchDataset"], "--dataset: "),
+    (["--input-fraction", "0.999"], "too short"),
+    (["--model", "transformer"], "--model must be one of"),
+    (["--gammas", "0"], "--gammas"),
+    (["--epochs", "0"], "--epochs must be >= 1"),
+    (["--seeds", "1", "1"], "--seeds must be distinct"),
+])
+def test_bad_arguments_exit_with_a_clear_message(tmp_path, argv, message):
+    with pytest.raises(SystemExit) as excinfo:
+        forecast.main([*argv, "--out-dir", str(tmp_path)])
+    assert message in str(excinfo.value.code)
+    assert not (tmp_path / "forecast").exists()  # nothing written before the arguments are checked
+
+
+def test_help_lists_every_argument(capsys):
+    with pytest.raises(SystemExit):
+        forecast.main(["--help"])
+    out = capsys.readouterr().out
+    assert all(f"--{f.replace('_', '-')}" in out for f in forecast.Args.__dataclass_fields__)
