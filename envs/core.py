@@ -21,22 +21,30 @@ cols)``, ``rows >= n_max + k - 1`` and ``cols >= m_max + k - 1`` (``k`` the
 window, at least one row and column of padding): the exact float64 costs and
 an int8 flag "cell is enterable" (in the grid and the band). The same pass
 computes the pair's scale and its exact DTW cost (``dtwrl.exact_dtw``'s DP
-over the matrix just filled, while it is in cache). The current cell of
-alignment ``b`` is one flat index ``pos[b] = b * rows * cols + i * cols + j``,
-so a step or an observation is O(N k^2) gathers at ``pos + offset``. They run
-in two compiled numba kernels over the NumPy state arrays, one call per batch
-step, with no Python loop over alignments. Memory: ``9 * N * rows * cols``
-bytes (0.6 MB per alignment at n = m = 256), 8 more per cell once
+recurrence, run row by row as each row of costs is filled, while it is in L1;
+bitwise the value ``dtwrl.dtw`` returns). The current cell of alignment ``b``
+is one flat index ``pos[b] = b * rows * cols + i * cols + j``, so a step or an
+observation is O(N k^2) gathers at ``pos + offset``. They run in compiled
+numba kernels over the NumPy state arrays with no Python loop over alignments;
+the vector environment steps and observes every alignment in one kernel call
+per batch step, which prefetches the cells each alignment is about to read a
+few alignments ahead (the slabs are far larger than the caches, so those
+reads are mostly misses, and overlapping them matters). Memory:
+``9 * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256), 8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
 """
 import numbers
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from llvmlite.binding import llvm_version_info
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from dtwrl.bands import band_bounds, check_band
-from dtwrl.exact_dtw import _FROM_MATRIX, _njit_dtw_value, cost_to_go
+from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code, _njit_cost_row
 from dtwrl.validation import as_series, check_metric, check_same_dim
 
@@ -67,6 +75,33 @@ _MOVES = MOVES.copy()  # the kernels' private copy
 _PREFERENCE = np.array([[DIAGONAL, DOWN, RIGHT], [DOWN, DIAGONAL, RIGHT], [RIGHT, DIAGONAL, DOWN]])
 
 
+#: How many alignments ahead ``_njit_step_observe`` prefetches the cells an alignment will read.
+_PREFETCH_AHEAD = 16
+# LLVM names the intrinsic by its pointer type: opaque pointers (LLVM >= 15) or i8*.
+_PREFETCH_INTRINSIC = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
+
+
+@intrinsic
+def _prefetch(typingctx, arr, index):
+    """Hint the CPU to fetch ``arr[index]`` (1-D array) into the cache; no effect on results."""
+    sig = types.void(arr, index)
+
+    def codegen(context, builder, signature, args):
+        arrty = signature.args[0]
+        ary = context.make_array(arrty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
+        ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), _PREFETCH_INTRINSIC
+        )
+        # read, highest temporal locality, data cache
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @lru_cache(maxsize=4096)
 def _band_rows(n, m, band):
     """Validated band bounds (lo, hi) of an n-by-m grid, cached: pair lengths repeat."""
@@ -75,19 +110,56 @@ def _band_rows(n, m, band):
 
 
 @njit(cache=True)
-def _njit_cost_rows(x, y, code, lo, hi, out):
-    """``out[:n, :m]`` = the local costs, by ``dtwrl.local_cost``'s own row kernel; return their sum over the band.
+def _njit_costs_and_dtw(x, y, code, lo, hi, out):
+    """Fill ``out[:n, :m]`` with the local costs; return (their sum over the band, the exact DTW cost).
 
-    Row i of the band is ``lo[i] <= j <= hi[i]``.
+    One pass over the rows: each row's costs come from ``dtwrl.cost_matrix``'s
+    own row kernel (bitwise the same values), then one loop over its band cells
+    carries both the running sum (row-major order, as a plain sum over the band
+    would) and ``dtwrl.exact_dtw``'s DP recurrence ``R[i, j] = min(R[i-1, j-1],
+    R[i-1, j], R[i, j-1]) + C[i, j]`` on two rolling rows. The two dependency
+    chains are independent, so they overlap, and the row is read while it is in
+    L1. Each value is computed by the same operations in the same order as
+    ``_njit_dtw_value`` over the matrix, so the cost is bitwise the same.
     """
     n, m = x.shape[0], y.shape[0]
+    prev = np.full(m + 1, np.inf)  # column j at index j + 1; index 0 is a +inf sentinel
+    cur = np.full(m + 1, np.inf)
+    row = out[0]
+    _njit_cost_row(x, y, 0, 0, m, code, row)
     total = 0.0
-    for i in range(n):
+    acc = 0.0
+    for j in range(lo[0], hi[0] + 1):  # lo[0] == 0
+        total += row[j]
+        acc += row[j]
+        cur[j + 1] = acc
+    for i in range(1, n):
+        prev, cur = cur, prev
         row = out[i]
         _njit_cost_row(x, y, i, 0, m, code, row)
+        cur[lo[i]] = np.inf  # column lo[i] - 1, read as the next row's diagonal: stale from row i - 2
+        left = np.inf  # R[i, j - 1], kept in a register
         for j in range(lo[i], hi[i] + 1):
-            total += row[j]
-    return total
+            c = row[j]
+            total += c
+            best = prev[j]
+            if prev[j + 1] < best:
+                best = prev[j + 1]
+            if left < best:
+                best = left
+            left = best + c
+            cur[j + 1] = left
+    return total, cur[m]
+
+
+@njit(cache=True)
+def _njit_all_finite(x):
+    """True iff every value of the 2-D array ``x`` is finite."""
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            if not np.isfinite(x[i, k]):
+                return False
+    return True
 
 
 @njit(cache=True)
@@ -102,7 +174,7 @@ def _njit_load(b, x, y, code, lo, hi, band, pair_scaled, reward_scale, raw, allo
     """
     n, m = x.shape[0], y.shape[0]
     cols = raw.shape[2]
-    total = _njit_cost_rows(x, y, code, lo, hi, raw[b])  # raw outside the grid is never read: left as it is
+    total, value = _njit_costs_and_dtw(x, y, code, lo, hi, raw[b])  # raw outside the grid is never read
     if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
         allowed[b] = 0
         for i in range(n):
@@ -117,7 +189,7 @@ def _njit_load(b, x, y, code, lo, hi, band, pair_scaled, reward_scale, raw, allo
         s = 1.0  # every band cost is 0: any positive scale maps them to 0
     scale[b] = s
     factor[b] = 1.0 / s if pair_scaled else reward_scale
-    dtw_cost[b] = _njit_dtw_value(raw[b], raw[b], _FROM_MATRIX, n, m, lo, hi)
+    dtw_cost[b] = value
     lengths[b, 0], lengths[b, 1] = n, m
     r = max(n, m) - 1 if band < 0 else band
     band_den[b] = r * (min(n, m) - 1)
@@ -133,6 +205,36 @@ def _njit_load(b, x, y, code, lo, hi, band, pair_scaled, reward_scale, raw, allo
     return True
 
 
+@njit(cache=True, inline="always")
+def _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards,
+               replaced):
+    """Move alignment ``b`` by action ``a`` (see WarpingBatch.step); a finished alignment stays and earns 0."""
+    replaced[b] = False
+    p = pos[b]
+    if p == end[b]:
+        rewards[b] = 0.0
+        return
+    if allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]] == 0:
+        replaced[b] = True
+        for c in range(1, 3):
+            alt = _PREFERENCE[a, c]
+            if allowed[p + _MOVES[alt, 0] * cols + _MOVES[alt, 1]] == 1:
+                a = alt
+                break
+    ij[b, 0] += _MOVES[a, 0]
+    ij[b, 1] += _MOVES[a, 1]
+    p += _MOVES[a, 0] * cols + _MOVES[a, 1]
+    pos[b] = p
+    cost = raw[p] + pending[b]
+    pending[b] = 0.0
+    path_costs[b] += cost
+    paths[b, length[b], 0] = ij[b, 0]
+    paths[b, length[b], 1] = ij[b, 1]
+    length[b] += 1
+    done[b] = p == end[b]
+    rewards[b] = 0.0 - cost * factor[b]
+
+
 @njit(cache=True)
 def _njit_step(actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done,
                rewards, replaced):
@@ -141,62 +243,84 @@ def _njit_step(actions, ij, pos, end, cols, pending, path_costs, length, paths, 
         if actions[b] < 0 or actions[b] > 2:
             return b
     for b in range(pos.shape[0]):
-        a = actions[b]
-        replaced[b] = False
-        p = pos[b]
-        if p == end[b]:
-            rewards[b] = 0.0
-            continue
-        if allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]] == 0:
-            replaced[b] = True
-            for c in range(1, 3):
-                alt = _PREFERENCE[a, c]
-                if allowed[p + _MOVES[alt, 0] * cols + _MOVES[alt, 1]] == 1:
-                    a = alt
-                    break
-        ij[b, 0] += _MOVES[a, 0]
-        ij[b, 1] += _MOVES[a, 1]
-        p += _MOVES[a, 0] * cols + _MOVES[a, 1]
-        pos[b] = p
-        cost = raw[p] + pending[b]
-        pending[b] = 0.0
-        path_costs[b] += cost
-        paths[b, length[b], 0] = ij[b, 0]
-        paths[b, length[b], 1] = ij[b, 1]
-        length[b] += 1
-        done[b] = p == end[b]
-        rewards[b] = 0.0 - cost * factor[b]
+        _njit_move(b, actions[b], ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
+                   done, rewards, replaced)
     return -1
+
+
+@njit(cache=True)
+def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
+                       done, rewards, replaced, skip, lengths, band_den, scale, window, position, mask):
+    """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one pass.
+
+    Each alignment is observed right after its move, while its cells are in
+    cache, and the cells an alignment ``_PREFETCH_AHEAD`` further on can read
+    next are prefetched.
+    """
+    num = pos.shape[0]
+    for b in range(num):
+        if actions[b] < 0 or actions[b] > 2:
+            return b
+    k = window.shape[1]
+    for b in range(num):
+        if b + _PREFETCH_AHEAD < num:
+            # The rows alignment b + _PREFETCH_AHEAD can read (its window after a move down or right) are
+            # usually out of cache: ask for them now, so that many fetches overlap instead of one at a time.
+            q = pos[b + _PREFETCH_AHEAD]
+            for r in range(k + 1):
+                _prefetch(raw, q)
+                _prefetch(raw, q + k)
+                _prefetch(allowed, q)
+                _prefetch(allowed, q + k)
+                q += cols
+        _njit_move(b, actions[b], ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
+                   done, rewards, replaced)
+        if skip[b] == 0:
+            _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
+    """Write alignment ``b``'s window, position features and action mask (see WarpingBatch)."""
+    k = window.shape[1]
+    p = pos[b]
+    s = scale[b]
+    for r in range(k):
+        q = p + r * cols
+        for c in range(k):
+            if allowed[q + c] == 1:
+                v = raw[q + c]
+                window[b, r, c] = v / (v + s)
+            else:
+                window[b, r, c] = WINDOW_PAD
+    for a in range(3):
+        mask[b, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
+    i, j = ij[b, 0], ij[b, 1]
+    n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
+    rows_left, cols_left = n1 - i, m1 - j
+    row_progress = i / n1 if n1 > 0 else 1.0
+    col_progress = j / m1 if m1 > 0 else 1.0
+    position[b, 0] = row_progress
+    position[b, 1] = col_progress
+    position[b, 2] = col_progress - row_progress
+    position[b, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
+    position[b, 4] = (rows_left + cols_left) / (n1 + m1)
+    position[b, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
 
 
 @njit(cache=True)
 def _njit_observe(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
     """Write every alignment's window, position features and action mask (see WarpingBatch)."""
-    k = window.shape[1]
     for b in range(pos.shape[0]):
-        p = pos[b]
-        s = scale[b]
-        for r in range(k):
-            q = p + r * cols
-            for c in range(k):
-                if allowed[q + c] == 1:
-                    v = raw[q + c]
-                    window[b, r, c] = v / (v + s)
-                else:
-                    window[b, r, c] = WINDOW_PAD
-        for a in range(3):
-            mask[b, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-        i, j = ij[b, 0], ij[b, 1]
-        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
-        rows_left, cols_left = n1 - i, m1 - j
-        row_progress = i / n1 if n1 > 0 else 1.0
-        col_progress = j / m1 if m1 > 0 else 1.0
-        position[b, 0] = row_progress
-        position[b, 1] = col_progress
-        position[b, 2] = col_progress - row_progress
-        position[b, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-        position[b, 4] = (rows_left + cols_left) / (n1 + m1)
-        position[b, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+        _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+
+
+@njit(cache=True)
+def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, rows):
+    """Write the observation of the alignments ``rows`` only."""
+    for t in range(rows.shape[0]):
+        _njit_observe_one(rows[t], ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
 
 
 def _check_window(window):
@@ -220,6 +344,26 @@ def _check_reward_scale(reward_scale):
     return value
 
 
+def _as_series(x, name):
+    """``dtwrl.validation.as_series``, with a fast path for what pair sources return.
+
+    A finite, C-contiguous float64 ``numpy.ndarray`` of shape (n, d), n, d >= 1,
+    is returned as it is, exactly as ``as_series`` would return it; anything
+    else (and any error) goes through ``as_series`` itself.
+    """
+    if (
+        type(x) is np.ndarray
+        and x.dtype == np.float64
+        and x.ndim == 2
+        and x.shape[0] > 0
+        and x.shape[1] > 0
+        and x.flags.c_contiguous
+        and _njit_all_finite(x)
+    ):
+        return x
+    return as_series(x, name)
+
+
 def _check_pairs(pairs, band):
     """Validated ``[(x, y, lo, hi), ...]``: (n, d) float64 series and band rows; errors name ``pairs[k]``."""
     if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
@@ -228,8 +372,8 @@ def _check_pairs(pairs, band):
     for k, pair in enumerate(pairs):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
             raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
-        x = as_series(pair[0], f"pairs[{k}][0]")
-        y = as_series(pair[1], f"pairs[{k}][1]")
+        x = _as_series(pair[0], f"pairs[{k}][0]")
+        y = _as_series(pair[1], f"pairs[{k}][1]")
         check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
         if len(x) == 1 and len(y) == 1:
             raise ValueError(f"pairs[{k}] has two series of length 1: the alignment has no move to make")
@@ -445,17 +589,52 @@ class WarpingBatch:
         """
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before step(actions)")
-        a = np.asarray(actions)
-        if a.shape != (self.num,) or a.dtype.kind not in "iu":
-            raise ValueError(f"actions must be an int array of shape ({self.num},); got {a.dtype} {a.shape}")
+        a = self._checked_actions(actions)
         rewards = np.empty(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
-        bad = _njit_step(a.astype(np.int64, copy=False), self._ij, self._pos, self._end, self._cols,
-                         self._pending, self.path_costs, self._length, self._paths, self._flat_raw,
-                         self._flat_allowed, self._factor, self.done, rewards, self.replaced)
+        bad = _njit_step(a, self._ij, self._pos, self._end, self._cols, self._pending, self.path_costs, self._length,
+                         self._paths, self._flat_raw, self._flat_allowed, self._factor, self.done, rewards,
+                         self.replaced)
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
         return rewards
+
+    def _checked_actions(self, actions):
+        a = np.asarray(actions)
+        if a.shape != (self.num,) or a.dtype.kind not in "iu":
+            raise ValueError(f"actions must be an int array of shape ({self.num},); got {a.dtype} {a.shape}")
+        return a.astype(np.int64, copy=False)
+
+    def _step_observe(self, actions, skip):
+        """:meth:`step` then :meth:`observation`, in one kernel call (one pass over the alignments).
+
+        Parameters
+        ----------
+        actions : array_like of int, shape (N,)
+        skip : numpy.ndarray of bool, shape (N,)
+            Alignments whose observation rows are left unwritten (uninitialised):
+            the caller is about to reset them and fills their rows with
+            :meth:`_observe_rows` afterwards.
+
+        Returns
+        -------
+        rewards : numpy.ndarray of float64, shape (N,)
+        observation : dict of fresh arrays, as :meth:`observation`
+        """
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before step(actions)")
+        a = self._checked_actions(actions)
+        rewards = np.empty(self.num)
+        self.replaced = np.zeros(self.num, dtype=bool)
+        obs = self._empty_observation()
+        bad = _njit_step_observe(a, self._ij, self._pos, self._end, self._cols, self._pending, self.path_costs,
+                                 self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
+                                 self.done, rewards, self.replaced, skip.view(np.uint8), self._lengths,
+                                 self._band_den, self._scale, obs["window"], obs["position"], obs["action_mask"])
+        if bad >= 0:
+            raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
+        return rewards, obs
+
     # ------------------------------------------------------------ observation
     def observation(self):
         """The observation of every alignment (see the class Notes for the layout).
@@ -468,13 +647,23 @@ class WarpingBatch:
         """
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before observation()")
-        k = self.window
-        window = np.empty((self.num, k, k), dtype=np.float32)
-        position = np.empty((self.num, len(POSITION_FEATURES)), dtype=np.float32)
-        mask = np.empty((self.num, 3), dtype=np.int8)
+        obs = self._empty_observation()
         _njit_observe(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
-                      self._flat_allowed, self._scale, window, position, mask)
-        return {"window": window, "position": position, "action_mask": mask}
+                      self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"])
+        return obs
+
+    def _empty_observation(self):
+        k = self.window
+        return {
+            "window": np.empty((self.num, k, k), dtype=np.float32),
+            "position": np.empty((self.num, len(POSITION_FEATURES)), dtype=np.float32),
+            "action_mask": np.empty((self.num, 3), dtype=np.int8),
+        }
+
+    def _observe_rows(self, obs, rows):
+        """Write the observation of the alignments ``rows`` (int64 array) into those rows of ``obs``."""
+        _njit_observe_rows(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
+                           self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"], rows)
 
     # ---------------------------------------------------------------- queries
     def expert_actions(self):

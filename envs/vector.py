@@ -165,7 +165,9 @@ class WarpingPathVectorEnv(VectorEnv):
         if self.batch.num == 0:
             raise RuntimeError("call reset() before step()")
         pending = self._autoreset
-        rewards = self.batch.step(actions)  # pending sub-environments are done: they stay put and get 0
+        # One pass steps every sub-environment and observes all but the pending ones (done: they stay put
+        # and get 0), whose rows are written once they have been reset below.
+        rewards, obs = self.batch._step_observe(actions, pending)
         terminated = self.batch.done & ~pending
         everyone = np.ones(self.num_envs, dtype=bool)  # the "_key" mask of the keys every step has
         infos = {
@@ -174,20 +176,20 @@ class WarpingPathVectorEnv(VectorEnv):
             "return_unscaled": 0.0 - self.batch.path_costs,
             "_return_unscaled": everyone,
         }
-        if terminated.any():
+        if np.count_nonzero(terminated):
             self._add_final_infos(infos, terminated)
-        if pending.any():
-            indices = np.flatnonzero(pending)
+        indices = pending.nonzero()[0]
+        if indices.size:
             self.batch.reset([self.pairs(self._rngs[k]) for k in indices.tolist()], indices)
+            self.batch._observe_rows(obs, indices)
         self._autoreset = terminated
-        obs = self.batch.observation()
         infos["action_mask"] = obs["action_mask"].copy()
         infos["_action_mask"] = everyone
         return obs, rewards, terminated.copy(), np.zeros(self.num_envs, dtype=bool), infos
 
     def _add_final_infos(self, infos, mask):
-        indices = np.flatnonzero(mask)
-        paths = np.full(self.num_envs, None, dtype=object)
+        indices = mask.nonzero()[0]
+        paths = np.empty(self.num_envs, dtype=object)  # all None
         for k, path in zip(indices.tolist(), self.batch.paths(indices)):
             paths[k] = path
         path_cost = np.where(mask, self.batch.path_costs, 0.0)

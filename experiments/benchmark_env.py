@@ -17,6 +17,7 @@ for wall time). Rates are medians over the repeats.
 """
 import argparse
 import functools
+import os
 import time
 
 import gymnasium
@@ -121,6 +122,14 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
+def _load_average():
+    """The 1-minute load average (other jobs on the machine skew the rates), or "n/a"."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "n/a"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,7 +154,7 @@ def main(argv=None):
     rows = run(args.quick, args.num_envs, args.window, args.length, args.steps, args.repeats, args.seed, args.clock)
     print(
         f"warping-path env, random actions, {args.num_envs} envs, window {args.window}, n = m = {args.length}, "
-        f"median {args.clock}-clock rate of the timed repeats"
+        f"median {args.clock}-clock rate of the timed repeats, load average {_load_average()}"
     )
     print(markdown_table(rows))
     return rows
