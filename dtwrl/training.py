@@ -2,7 +2,8 @@
 
 :func:`fit_forecaster` trains a Keras model on ``(X, Y)`` with a loss given by
 name (through :func:`dtwrl.losses.get_loss`) or as a ``tf.keras.losses.Loss``.
-It holds out a validation split, stops early on it and restores the best
+It holds out a validation split, stops early on it (on the validation loss,
+or with ``monitor="val_dtw"`` on the validation exact DTW) and restores the best
 weights, logs ``losses/train`` and ``losses/val`` to TensorBoard and shows a
 tqdm bar.
 
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
+__all__ = ["MONITORS", "ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
            "markdown_table", "plot_forecasts", "predict", "resolve_loss", "summarize", "write_csv"]
 
 
@@ -235,12 +236,13 @@ class History:
     ----------
     history : dict
         ``"loss"`` (mean training loss per epoch) and, with a validation set,
-        ``"val_loss"``; the same layout as Keras' ``History.history``.
+        ``"val_loss"`` (and ``"val_dtw"`` under ``monitor="val_dtw"``); the same
+        layout as Keras' ``History.history``.
     epoch_seconds : list of float
         Wall-clock seconds of each epoch's training pass.
     best_epoch : int or None
         0-based epoch whose weights the model holds at the end (lowest
-        ``val_loss``); ``None`` without a validation set.
+        monitored value, ``val_loss`` by default); ``None`` without a validation set.
     stopped_early : bool
         Whether early stopping ended training before ``epochs``.
     """
@@ -263,10 +265,21 @@ def _split(X, Y, validation_split, rng):
     return (X[tr], Y[tr]), ((X[val], Y[val]) if n_val else None)
 
 
+MONITORS = ("val_loss", "val_dtw")
+"""What :func:`fit_forecaster` can stop early on and select its best epoch by."""
+
+
+def _dtw_of(model, X, Y):
+    """Mean exact DTW between ``Y`` and the model's forecasts of ``X`` (inference mode)."""
+    from dtwrl.metrics import dtw_score
+
+    return dtw_score(Y, np.asarray(model(X, training=False), dtype=np.float64))
+
+
 def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learning_rate=1e-3,
                    validation_split=0.2, validation_data=None, patience=None, restore_best_weights=True,
                    log_dir=None, seed=0, progress=True, clipnorm=None, jit_compile=False,
-                   loss_kwargs=None):
+                   loss_kwargs=None, monitor="val_loss"):
     """Train ``model`` on ``train = (X, Y)``; returns a :class:`History`.
 
     Parameters
@@ -290,10 +303,17 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     validation_data : tuple (X_val, Y_val) or None
         An explicit validation set.
     patience : int or None
-        Stop after this many epochs without a lower validation loss; ``None``
+        Stop after this many epochs without a lower monitored value; ``None``
         runs all ``epochs``.
     restore_best_weights : bool
         With a validation set, end with the weights of the best validation epoch.
+    monitor : {"val_loss", "val_dtw"}
+        What early stopping and the best epoch follow: the training loss on the
+        validation set (default), or the mean exact DTW between the validation
+        targets and forecasts (:func:`dtwrl.metrics.dtw_score`, squared Euclidean
+        cost), a criterion independent of the training loss, so models trained
+        under different losses are selected by the same yardstick. With
+        ``"val_dtw"``, ``history.history["val_dtw"]`` holds it per epoch.
     log_dir : str or path or tf.summary.SummaryWriter or None
         Write ``losses/train``, ``losses/val`` and ``charts/epoch_seconds``
         TensorBoard scalars to this folder (or writer), one point per epoch
@@ -329,6 +349,8 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     batch_size = _check_int(batch_size, "batch_size")
     if patience is not None:
         _check_int(patience, "patience", minimum=0)
+    if monitor not in MONITORS:
+        raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
     rng = np.random.default_rng(seed)
     if validation_data is not None:
         train_part, val_part = (X, Y), _check_pair(validation_data, "validation_data")
@@ -340,7 +362,8 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
         writer = log_dir
     else:
         writer = tf.summary.create_file_writer(str(log_dir))
-    history = History(history={"loss": [], **({"val_loss": []} if val_part else {})})
+    history = History(history={"loss": [], **({"val_loss": []} if val_part else {}),
+                               **({"val_dtw": []} if val_part and monitor == "val_dtw" else {})})
     best_loss, best_weights, waited = np.inf, None, 0
     bar = tqdm(range(epochs), desc=f"{model.name} [{getattr(trainer.loss, 'name', 'loss')}]",
                disable=not progress, leave=False, dynamic_ncols=True)
@@ -354,8 +377,11 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
             val_loss = trainer.evaluate(*val_part)
             history.history["val_loss"].append(val_loss)
             logs["val_loss"] = val_loss
-            if val_loss < best_loss:
-                best_loss, waited, history.best_epoch = val_loss, 0, epoch
+            if monitor == "val_dtw":
+                logs["val_dtw"] = _dtw_of(model, *val_part)
+                history.history["val_dtw"].append(logs["val_dtw"])
+            if logs[monitor] < best_loss:
+                best_loss, waited, history.best_epoch = logs[monitor], 0, epoch
                 best_weights = model.get_weights() if restore_best_weights else None
             else:
                 waited += 1
@@ -364,6 +390,8 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
                 tf.summary.scalar("losses/train", train_loss)
                 if val_part:
                     tf.summary.scalar("losses/val", logs["val_loss"])
+                if "val_dtw" in logs:
+                    tf.summary.scalar("losses/val_dtw", logs["val_dtw"])
                 tf.summary.scalar("charts/epoch_seconds", history.epoch_seconds[-1])
         bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
         if val_part and patience is not None and waited > patience:

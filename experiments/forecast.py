@@ -3,10 +3,14 @@
 The first 60% of every series is the input, the remaining 40% the target, and
 class labels are ignored. One model is trained per loss, gamma and seed on the
 train split, then scored on the test split by MSE, exact DTW, soft-DTW and TDI.
+``--init mse`` starts every other loss from the MSE-trained model of the same
+seed (the paper's "Euclidean initialization"); ``--monitor val_dtw`` stops early
+and keeps the epoch of lowest exact DTW on the validation split, whatever the loss.
 
 Run::
 
     python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1.0 --seeds 0 1 2 3 4
+    python experiments/forecast.py --dataset ../shared/data/ucr/ItalyPowerDemand --gammas 1 0.1 0.01 --init mse
     tensorboard --logdir results/forecast
 
 Writes ``results/forecast/<run-name>/`` (run name ``{dataset}__{exp_name}-{model}__{seeds}__{time}``):
@@ -33,6 +37,7 @@ from experiments.common import (
 # losses whose get_loss takes the smoothing gamma; the others ignore --gammas
 GAMMA_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate")
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
+INITS = ("random", "mse")
 
 
 @dataclasses.dataclass
@@ -47,7 +52,13 @@ class Args:
     batch_size: int = field(32, "series per optimizer step")
     learning_rate: float = field(1e-3, "Adam step size")
     validation_split: float = field(0.2, "share of the train split held out for early stopping")
-    patience: int = field(20, "epochs without a better validation loss before stopping")
+    patience: int = field(20, "epochs without a better monitored validation value before stopping")
+    monitor: str = field("val_loss", "early stopping and best-epoch criterion: val_loss (each model's own "
+                                     "training loss on the validation split) or val_dtw (exact DTW on it, the "
+                                     "same for every loss)")
+    init: str = field("random", "initial weights: random, or mse (every other loss starts from the MSE-trained "
+                                "model of the same seed, Cuturi and Blondel's Euclidean initialization; needs mse "
+                                "first in --losses)")
     input_fraction: float = field(0.6, "share of each series used as input")
     dilate_alpha: float = field(0.5, "DILATE's weight of the shape term")
     eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
@@ -132,6 +143,14 @@ def check_args(args):
                    ("patience", "max_train", "max_test"))
     if len(set(args.seeds)) != len(args.seeds):
         raise ValueError(f"--seeds must be distinct, got {args.seeds}")
+    from dtwrl.training import MONITORS
+
+    if args.monitor not in MONITORS:
+        raise ValueError(f"--monitor must be one of {list(MONITORS)}, got {args.monitor!r}")
+    if args.init not in INITS:
+        raise ValueError(f"--init must be one of {list(INITS)}, got {args.init!r}")
+    if args.init == "mse" and args.losses[0] != "mse":
+        raise ValueError(f"--init mse needs mse as the first of --losses, got {list(args.losses)}")
 
 
 def configs(args):
@@ -172,12 +191,14 @@ def main(argv=None):
     with tf.summary.create_file_writer(str(run_dir / "tb")).as_default():
         hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
 
-    rows, shown = [], {}
+    rows, shown, mse_weights = [], {}, {}
     for label, name, gamma in configs(args):
         for seed in args.seeds:
             trial = name + ("" if gamma is None else f"_g{gamma:g}") + f"__{seed}"
             tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, then batch order
             model = build_forecaster(args.model, x_train.shape[1], y_train.shape[1], x_train.shape[2], **model_kw)
+            if args.init == "mse" and name != "mse":
+                model.set_weights(mse_weights[seed])
             writer = tf.summary.create_file_writer(str(run_dir / "tb" / trial))
             with writer.as_default():
                 hp.hparams({"loss": name, "model": args.model, "seed": seed,
@@ -186,8 +207,10 @@ def main(argv=None):
             history = fit_forecaster(model, (x_train, y_train), name, epochs=args.epochs, batch_size=args.batch_size,
                                      learning_rate=args.learning_rate, validation_split=args.validation_split,
                                      patience=args.patience, log_dir=writer, seed=seed, progress=args.progress,
-                                     loss_kwargs=loss_kwargs(name, gamma, args))
+                                     loss_kwargs=loss_kwargs(name, gamma, args), monitor=args.monitor)
             seconds = time.perf_counter() - start
+            if name == "mse":
+                mse_weights[seed] = model.get_weights()
             scores = evaluate_forecaster(model, (x_test, y_test), gamma=args.eval_gamma)
             (run_dir / "checkpoints").mkdir(exist_ok=True)
             model.save_weights(str(run_dir / "checkpoints" / f"{trial}.weights.h5"))
@@ -197,7 +220,9 @@ def main(argv=None):
             writer.close()
             rows.append({"dataset": name_of_data, "model": args.model, "loss": name, "gamma": gamma or "",
                          "config": label, "seed": seed, "epochs": len(history.history["loss"]),
-                         "best_epoch": history.best_epoch, "train_seconds": round(seconds, 3),
+                         "best_epoch": history.best_epoch,
+                         f"best_{args.monitor}": min(history.history.get(args.monitor) or [float("nan")]),
+                         "train_seconds": round(seconds, 3),
                          "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)),
                                                 5),
                          **{m: float(scores[m]) for m in METRICS}})

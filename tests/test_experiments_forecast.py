@@ -68,6 +68,32 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
     assert row["config"] == "dilate (γ=0.01)" and row["model"] == "gru"
 
 
+def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw(tmp_path, monkeypatch):
+    import dtwrl.training
+
+    starts, fit = [], dtwrl.training.fit_forecaster
+
+    def recording_fit(model, train, loss, **kwargs):
+        starts.append((loss, [w.copy() for w in model.get_weights()], kwargs["monitor"]))
+        history = fit(model, train, loss, **kwargs)
+        starts[-1] += ([w.copy() for w in model.get_weights()],)
+        return history
+
+    monkeypatch.setattr(dtwrl.training, "fit_forecaster", recording_fit)
+    run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
+                             "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
+                             "--out-dir", str(tmp_path), *SMALL])
+    assert [loss for loss, *_ in starts] == ["mse", "mse", "soft_dtw", "soft_dtw", "soft_dtw", "soft_dtw"]
+    assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
+    trained_mse = {0: starts[0][3], 1: starts[1][3]}
+    for i, seed in zip(range(2, 6), (0, 1, 0, 1)):  # soft-DTW models start where the MSE model of their seed ended
+        assert all(np.array_equal(a, b) for a, b in zip(starts[i][1], trained_mse[seed]))
+    assert not all(np.array_equal(a, b) for a, b in zip(starts[0][1], starts[0][3]))  # MSE itself: random start
+    rows = read_rows(run_dir)
+    assert all(np.isfinite(float(r["best_val_dtw"])) for r in rows)
+    assert json.loads((run_dir / "config.json").read_text())["init"] == "mse"
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--losses", "mse", "hinge"], "--losses: name must be one of"),
     (["--losses", "policy_path"], "rl_forecast.py"),
@@ -78,6 +104,9 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
     (["--gammas", "0"], "--gammas"),
     (["--epochs", "0"], "--epochs must be >= 1"),
     (["--seeds", "1", "1"], "--seeds must be distinct"),
+    (["--monitor", "val_mse"], "--monitor must be one of"),
+    (["--init", "zeros"], "--init must be one of"),
+    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init mse needs mse as the first of --losses"),
 ])
 def test_bad_arguments_exit_with_a_clear_message(tmp_path, argv, message):
     with pytest.raises(SystemExit) as excinfo:

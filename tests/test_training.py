@@ -58,6 +58,23 @@ def test_early_stopping_restores_the_best_weights(rng):
     assert restored == pytest.approx(min(val), rel=1e-5)
 
 
+def test_monitor_val_dtw_selects_and_restores_the_epoch_of_lowest_validation_dtw(rng, tmp_path):
+    from dtwrl.metrics import dtw_score
+
+    X, Y = sine_task(rng, n=40)
+    X_val, Y_val = sine_task(rng, n=12)
+    tf.keras.utils.set_random_seed(2)
+    model = mlp_forecaster(12, 8, hidden_units=16)
+    history = fit_forecaster(model, (X, Y), "soft_dtw", epochs=12, batch_size=8, learning_rate=1e-2,
+                             validation_data=(X_val, Y_val), patience=3, monitor="val_dtw", log_dir=tmp_path,
+                             loss_kwargs={"gamma": 0.1}, progress=False)
+    val_dtw = history.history["val_dtw"]
+    assert len(val_dtw) == len(history.history["val_loss"]) == len(history.history["loss"])
+    assert history.best_epoch == int(np.argmin(val_dtw))
+    assert dtw_score(Y_val, predict(model, X_val)) == pytest.approx(min(val_dtw), rel=1e-4)
+    assert np.allclose([v for _, v in scalars(tmp_path)["losses/val_dtw"]], val_dtw, rtol=1e-5)
+
+
 def test_same_seed_same_history(rng):
     X, Y = sine_task(rng, n=24)
 
@@ -119,7 +136,7 @@ def test_soft_dtw_by_name_with_gamma(rng):
     ({"loss": "hinge_dtw"}, "hinge_dtw"), ({"learning_rate": 0.0}, "learning_rate"),
     ({"train": (np.zeros((4, 6)), np.zeros((3, 2)))}, "differ in length"),
     ({"train": (np.full((4, 6), np.nan), np.zeros((4, 2)))}, "NaN"),
-    ({"train": (np.zeros(6), np.zeros(2))}, r"train\[0\]"),
+    ({"train": (np.zeros(6), np.zeros(2))}, r"train\[0\]"), ({"monitor": "val_mse"}, "monitor"),
 ])
 def test_bad_arguments(kwargs, match):
     params = {"train": (np.zeros((8, 6)), np.zeros((8, 2))), "loss": "mse", "progress": False, **kwargs}
