@@ -37,8 +37,8 @@ from experiments.forecast import check_positive, load_task
 class Args:
     seed: int = field(0, "seed of the aligner, the forecasters and the batch order")
     aligner_env: str = field("dtwrl/GunPoint-v0", "registered env the aligner is trained on")
-    bc_env_steps: int = field(60_000, "behavioural-cloning states of the aligner's warm start")
-    ppo_env_steps: int = field(16_384, "PPO env steps of the aligner after the warm start")
+    bc_env_steps: int = field(1_000_000, "behavioural-cloning states of the aligner's warm start")
+    ppo_env_steps: int = field(65_536, "PPO env steps of the aligner after the warm start")
     num_envs: int = field(32, "alignments PPO steps together (pretraining and fine-tuning)")
     compare_pairs: int = field(48, "held-out GunPoint test pairs aligned by the policy, FastDTW and exact DTW")
     rounds: int = field(12, "rounds of (aligner fine-tuning on forecasts, model training)")
