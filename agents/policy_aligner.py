@@ -36,6 +36,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
 from dtwrl.aligners import register_aligner
+from dtwrl.validation import as_batch
 
 from .environment import make_core
 
@@ -374,14 +375,7 @@ def _agree(numpy_logits, actions, rtol=1e-4):
 def _as_batch(values, name):
     if isinstance(values, (list, tuple)) and values and np.ndim(values[0]) in (1, 2):
         raise TypeError(f"{name} must be one array (B, n, d); for pairs of unequal lengths use align_pairs")
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim == 2:
-        array = array[:, :, None]
-    if array.ndim != 3 or 0 in array.shape:
-        raise ValueError(f"{name} must be a non-empty batch of shape (B, n, d) or (B, n); got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} holds NaN or inf")
-    return array
+    return as_batch(values, name)
 
 
 @register_aligner

@@ -31,7 +31,7 @@ from .bands import _bounds, _check_band_value, check_band
 from .exact_dtw import _check_path, _njit_dtw_path
 from .local_cost import _metric_code
 from .oracle import _check_radius, fastdtw_path
-from .validation import check_metric
+from .validation import as_batch, check_metric
 
 # "<module>.<qualname>" -> aligner class
 _REGISTRY = {}
@@ -202,50 +202,6 @@ def get_aligner(identifier):
     if callable(identifier):
         return identifier
     raise TypeError(f"aligner must be 'exact', 'fastdtw', a config dict or a callable; got {identifier!r}")
-
-
-def as_batch(x, name="x"):
-    """Validate a batch of series into a C-contiguous float64 array (B, n, d).
-
-    Parameters
-    ----------
-    x : array_like, shape (B, n) or (B, n, d)
-        A 2-D input is a batch of univariate series (d = 1).
-    name : str
-        The argument name used in error messages.
-
-    Returns
-    -------
-    numpy.ndarray, shape (B, n, d), float64
-
-    Raises
-    ------
-    TypeError
-        If ``x`` is not numeric.
-    ValueError
-        If ``x`` is not 2-D or 3-D, is empty, or holds NaN or inf.
-
-    Examples
-    --------
-    >>> as_batch([[1.0, 2.0, 3.0]]).shape
-    (1, 3, 1)
-    """
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{name} must be an array of shape (B, n) or (B, n, d); got {err}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
-    if arr.ndim not in (2, 3):
-        raise ValueError(f"{name} must have shape (B, n) or (B, n, d); got shape {arr.shape}")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if 0 in arr.shape:
-        raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite; it holds NaN or inf")
-    return arr
 
 
 def check_pair_batches(y_true, y_pred):

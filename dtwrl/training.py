@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from . import validation
+
 __all__ = ["MONITORS", "ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
            "markdown_table", "plot_forecasts", "predict", "resolve_loss", "summarize", "write_csv"]
 
@@ -49,21 +51,13 @@ def as_batch(array, name):
     """Validate a batch of series into a finite float32 array ``(N, n, d)``.
 
     ``(N, n)`` is read as univariate ``(N, n, 1)``. Raises ``ValueError`` naming
-    ``name`` for another rank, an empty batch or non-finite values.
+    ``name`` for another rank, an empty batch or non-finite values
+    (:func:`dtwrl.validation.as_batch`).
 
     >>> as_batch(np.zeros((2, 5)), "X").shape
     (2, 5, 1)
     """
-    array = np.asarray(array, dtype=np.float32)
-    if array.ndim == 2:
-        array = array[:, :, None]
-    if array.ndim != 3:
-        raise ValueError(f"{name} must have shape (N, n) or (N, n, d), got shape {array.shape}")
-    if min(array.shape) == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return np.ascontiguousarray(array)
+    return validation.as_batch(array, name).astype(np.float32)
 
 
 def resolve_loss(loss, **loss_kwargs):

@@ -40,17 +40,51 @@ def as_series(x, name="x"):
     >>> as_series([[0.0, 1.0], [2.0, 3.0]], name="y").flags["C_CONTIGUOUS"]
     True
     """
+    return _as_float_array(x, name, ndim=2, shape_text="(n,) or (n, d)")
+
+
+def as_batch(x, name="x"):
+    """Validate a batch of series into a C-contiguous float64 array (B, n, d).
+
+    Parameters
+    ----------
+    x : array_like, shape (B, n) or (B, n, d)
+        A 2-D input is a batch of univariate series (d = 1).
+    name : str
+        The argument name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, n, d), float64
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric.
+    ValueError
+        If ``x`` is not 2-D or 3-D, is empty, or holds NaN or inf.
+
+    Examples
+    --------
+    >>> as_batch([[1.0, 2.0, 3.0]]).shape
+    (1, 3, 1)
+    """
+    return _as_float_array(x, name, ndim=3, shape_text="(B, n) or (B, n, d)")
+
+
+def _as_float_array(x, name, ndim, shape_text):
+    """``x`` as a finite, non-empty, C-contiguous float64 array of rank ``ndim``; rank ``ndim - 1`` gains d = 1."""
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"{name} must be an array of shape (n,) or (n, d); got {err}") from None
+        raise ValueError(f"{name} must be an array of shape {shape_text}; got {err}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
-    if arr.ndim not in (1, 2):
-        raise ValueError(f"{name} must have shape (n,) or (n, d); got shape {arr.shape}")
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
+    if arr.ndim not in (ndim - 1, ndim):
+        raise ValueError(f"{name} must have shape {shape_text}; got shape {arr.shape}")
+    if arr.ndim == ndim - 1:
+        arr = arr[..., None]
+    if 0 in arr.shape:
         raise ValueError(f"{name} must not be empty; got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.isfinite(arr).all():
