@@ -169,25 +169,26 @@ def _check_path(path, n, m, name):
         raise ValueError(f"{name} is not a warping path from (0, 0) to ({n - 1}, {m - 1})")
 
 
-def markdown_table(rows, title=None):
+def comparison_table(rows, title=None):
     """A markdown table of :func:`compare` rows.
 
-    >>> print(markdown_table([{"method": "exact DTW", "mean": 1.0, "p90": 1.0,
+    >>> print(comparison_table([{"method": "exact DTW", "mean": 1.0, "p90": 1.0,
     ...                         "frac_optimal": 1.0, "ms_per_pair": 0.5}]))
     | method | mean ratio | p90 ratio | at optimum | ms / pair |
     |---|---|---|---|---|
     | exact DTW | 1.000 | 1.000 | 100.0% | 0.500 |
     """
-    lines = []
-    if title:
-        lines += [f"**{title}**", ""]
-    lines += ["| method | mean ratio | p90 ratio | at optimum | ms / pair |", "|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(
-            f"| {row['method']} | {row['mean']:.3f} | {row['p90']:.3f} | "
-            f"{100 * row['frac_optimal']:.1f}% | {row['ms_per_pair']:.3f} |"
-        )
-    return "\n".join(lines)
+    from dtwrl.runs import markdown_table as table
+
+    body = table(
+        ["method", "mean ratio", "p90 ratio", "at optimum", "ms / pair"],
+        [
+            [row["method"], f"{row['mean']:.3f}", f"{row['p90']:.3f}", f"{100 * row['frac_optimal']:.1f}%",
+             f"{row['ms_per_pair']:.3f}"]
+            for row in rows
+        ],
+    )
+    return f"**{title}**\n\n{body}" if title else body
 
 
 def alignment_image(eval_set, index, paths_by_method):

@@ -23,14 +23,14 @@ _EXPORTS = {
     "dtw_path": ".exact_dtw",
     "path_cost": ".exact_dtw",
     "fastdtw_path": ".oracle",
-    "soft_dtw": ".sdtw",
-    "soft_dtw_alignment": ".sdtw",
-    "soft_dtw_divergence": ".sdtw",
-    "smoothed_dtw": ".smoothed",
-    "smoothed_dtw_alignment": ".smoothed",
-    "fixed_path_dtw": ".relaxations",
-    "dilate": ".relaxations",
-    "path_cost_tf": ".relaxations",
+    "soft_dtw": ".tf.sdtw",
+    "soft_dtw_alignment": ".tf.sdtw",
+    "soft_dtw_divergence": ".tf.sdtw",
+    "smoothed_dtw": ".tf.smoothed",
+    "smoothed_dtw_alignment": ".tf.smoothed",
+    "fixed_path_dtw": ".tf.relaxations",
+    "dilate": ".tf.relaxations",
+    "path_cost_tf": ".tf.relaxations",
 }
 
 __all__ = sorted(_EXPORTS)

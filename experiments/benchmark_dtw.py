@@ -87,18 +87,20 @@ def run(quick=False, repeats=None, seed=0, clock="cpu"):
     return rows
 
 
-def markdown_table(rows):
+def results_table(rows):
     """Render :func:`run`'s rows as a markdown table."""
-    lines = [
-        "| n | dtw_path (ms) | dtw_path, band 10% (ms) | fastdtw r=1 (ms) | speed-up | speed-up, band | FastDTW cost / exact |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['n']} | {r['dtw_path_ms']:.2f} | {r['dtw_path_band_ms']:.2f} | {r['fastdtw_ms']:.1f} "
-            f"| {r['speedup']:.0f}x | {r['speedup_band']:.0f}x | {r['fastdtw_cost_ratio']:.3f} |"
-        )
-    return "\n".join(lines)
+    from dtwrl.runs import markdown_table as table
+
+    return table(
+        ["n", "dtw_path (ms)", "dtw_path, band 10% (ms)", "fastdtw r=1 (ms)", "speed-up", "speed-up, band",
+         "FastDTW cost / exact"],
+        [
+            [r["n"], f"{r['dtw_path_ms']:.2f}", f"{r['dtw_path_band_ms']:.2f}", f"{r['fastdtw_ms']:.1f}",
+             f"{r['speedup']:.0f}x", f"{r['speedup_band']:.0f}x", f"{r['fastdtw_cost_ratio']:.3f}"]
+            for r in rows
+        ],
+        align="rrrrrrr",
+    )
 
 
 def main(argv=None):
@@ -116,7 +118,7 @@ def main(argv=None):
         "exact DTW (value + path) vs fastdtw(radius=1), univariate random walks, L1 cost, "
         f"median {args.clock} time of {repeats} repeats"
     )
-    print(markdown_table(rows))
+    print(results_table(rows))
     return rows
 
 

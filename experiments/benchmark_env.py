@@ -108,18 +108,19 @@ def run(quick=False, num_envs=256, window=5, length=128, steps=None, repeats=Non
     return rows
 
 
-def markdown_table(rows):
+def results_table(rows):
     """Render :func:`run`'s rows as a markdown table."""
-    lines = [
-        "| implementation | envs | window | n = m | env-steps/s | speed-up vs sync |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['implementation']} | {r['num_envs']} | {r['window']} | {r['n']} "
-            f"| {r['env_steps_per_s']:,.0f} | {r['speedup_vs_sync']:.1f}x |"
-        )
-    return "\n".join(lines)
+    from dtwrl.runs import markdown_table as table
+
+    return table(
+        ["implementation", "envs", "window", "n = m", "env-steps/s", "speed-up vs sync"],
+        [
+            [r["implementation"], r["num_envs"], r["window"], r["n"], f"{r['env_steps_per_s']:,.0f}",
+             f"{r['speedup_vs_sync']:.1f}x"]
+            for r in rows
+        ],
+        align="lrrrrr",
+    )
 
 
 def _load_average():
@@ -156,7 +157,7 @@ def main(argv=None):
         f"warping-path env, random actions, {args.num_envs} envs, window {args.window}, n = m = {args.length}, "
         f"median {args.clock}-clock rate of the timed repeats, load average {_load_average()}"
     )
-    print(markdown_table(rows))
+    print(results_table(rows))
     return rows
 
 

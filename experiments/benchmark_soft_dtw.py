@@ -25,7 +25,7 @@ import numba
 import numpy as np
 import tensorflow as tf
 
-from dtwrl.sdtw import soft_dtw
+from dtwrl.tf.sdtw import soft_dtw
 
 SIZES = ((64, 256, 256), (16, 512, 512), (256, 64, 64))
 QUICK_SIZES = ((8, 32, 32), (4, 64, 48))

@@ -19,7 +19,6 @@ Run folders are ``results/<experiment>/<run-name>/`` with the run name
 """
 import argparse
 import dataclasses
-import json
 import random
 import sys
 import types
@@ -28,6 +27,22 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+from dtwrl import runs
+from dtwrl.runs import to_jsonable, write_json
+
+__all__ = [
+    "field",
+    "make_run_dir",
+    "parse_args",
+    "progress",
+    "run_name",
+    "seed_everything",
+    "tensorboard_command",
+    "to_jsonable",
+    "write_config",
+    "write_json",
+]
 
 
 def field(default, help):
@@ -146,38 +161,15 @@ def run_name(env_id, exp_name, seed, when=None):
 
 
 def make_run_dir(experiment, name, root="results"):
-    """Create (if needed) and return ``<root>/<experiment>/<name>/`` with its ``figures/``."""
-    run_dir = Path(root) / experiment / name
-    (run_dir / "figures").mkdir(parents=True, exist_ok=True)
-    return run_dir
+    """Create (if needed) and return ``<root>/<experiment>/<name>/`` with its ``figures/``.
 
-
-def to_jsonable(value):
-    """Dataclasses, paths, tuples and NumPy scalars/arrays as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_json(path, payload):
-    """Write ``payload`` as indented JSON; returns the path."""
-    path = Path(path)
-    path.write_text(json.dumps(to_jsonable(payload), indent=2) + "\n")
-    return path
+    Call it only after every argument is validated: a refused run leaves no folder.
+    """
+    return runs.make_run_dir(root, experiment, name)
 
 
 def write_config(run_dir, config):
-    """Write a dataclass or dict to ``<run_dir>/config.json``."""
+    """Write a dataclass or dict to ``<run_dir>/config.json`` (atomically)."""
     return write_json(Path(run_dir) / "config.json", config)
 
 

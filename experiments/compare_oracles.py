@@ -14,6 +14,7 @@ import numpy as np
 
 import dtwrl
 from dtwrl.datasets import as_pair_source, iter_pairs
+from dtwrl import runs
 from dtwrl.validation import check_metric
 from experiments.common import field, make_run_dir, parse_args, run_name, seed_everything, write_config, write_json
 
@@ -72,13 +73,17 @@ def summarise(ratios, seconds):
     }
 
 
-def markdown_table(summary):
-    lines = ["| method | mean cost / DTW | p90 cost / DTW | optimal | ms per pair |", "|---|---:|---:|---:|---:|"]
-    for name, s in summary.items():
-        lines.append(
-            f"| {name} | {s['mean_ratio']:.3f} | {s['p90_ratio']:.3f} | {s['fraction_optimal']:.0%} | {s['median_ms_per_pair']:.2f} |"
-        )
-    return "\n".join(lines)
+def oracle_table(summary):
+    """The markdown table of :func:`summarize`'s rows."""
+    return runs.markdown_table(
+        ["method", "mean cost / DTW", "p90 cost / DTW", "optimal", "ms per pair"],
+        [
+            [name, f"{s['mean_ratio']:.3f}", f"{s['p90_ratio']:.3f}", f"{s['fraction_optimal']:.0%}",
+             f"{s['median_ms_per_pair']:.2f}"]
+            for name, s in summary.items()
+        ],
+        align="lrrrr",
+    )
 
 
 def plot_ratios(ratios, path):
@@ -108,9 +113,9 @@ def main(argv=None):
     ratios, seconds = compare(args)
     summary = summarise(ratios, seconds)
     plot_ratios(ratios, run_dir / "figures" / "ratios.png")
-    table = markdown_table(summary)
+    table = oracle_table(summary)
     write_json(run_dir / "metrics.json", summary)
-    (run_dir / "table.md").write_text(table + "\n")
+    runs.atomic_write_text(run_dir / "table.md", table + "\n")
     print(table)
     print(f"\nwrote {run_dir}")
     return summary

@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import dtwrl
 from agents import GreedyAligner, PolicyAligner
 from agents.environment import env_settings
-from agents.evaluation import compare, comparison_figure, make_eval_set, markdown_table
+from agents.evaluation import compare, comparison_figure, make_eval_set, comparison_table
 from experiments.common import field, parse_args, write_json
 
 
@@ -76,7 +76,7 @@ def main(argv=None):
 
     suffix = "" if env_id == config["env_id"] else "__" + env_id.split("/")[-1]
     title = f"{env_id}: {args.num_pairs} held-out pairs, policy {run_dir.name}"
-    table = markdown_table(rows, title=title)
+    table = comparison_table(rows, title=title)
     write_json(run_dir / f"eval{suffix}.json", {
         "env_id": env_id, "run_dir": str(run_dir), "num_pairs": args.num_pairs, "seed": args.seed,
         "batch_size": args.batch_size, "core_kwargs": aligner.core_kwargs, "rows": rows,

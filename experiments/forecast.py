@@ -124,7 +124,7 @@ def loss_kwargs(name, gamma, args):
 
 def check_args(args):
     from dtwrl.losses import get_loss
-    from dtwrl.models import FORECASTERS
+    from dtwrl.forecasting.models import FORECASTERS
 
     if args.model not in FORECASTERS:
         raise ValueError(f"--model must be one of {sorted(FORECASTERS)}, got {args.model!r}")
@@ -143,7 +143,7 @@ def check_args(args):
                    ("patience", "max_train", "max_test"))
     if len(set(args.seeds)) != len(args.seeds):
         raise ValueError(f"--seeds must be distinct, got {args.seeds}")
-    from dtwrl.training import MONITORS
+    from dtwrl.forecasting.training import MONITORS
 
     if args.monitor not in MONITORS:
         raise ValueError(f"--monitor must be one of {list(MONITORS)}, got {args.monitor!r}")
@@ -173,9 +173,10 @@ def main(argv=None):
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    from dtwrl.models import build_forecaster
-    from dtwrl.training import (evaluate_forecaster, fit_forecaster, markdown_table, plot_forecasts, predict,
-                                summarize, write_csv)
+    from dtwrl.forecasting.models import build_forecaster
+    from dtwrl.forecasting.training import evaluate_forecaster, fit_forecaster, predict
+    from dtwrl.runs import atomic_write_text, write_csv
+    from experiments.reporting import plot_forecasts, summarize, summary_table
 
     name_of_data = dataset_label(args.dataset)
     seeds = "-".join(str(s) for s in args.seeds)
@@ -231,14 +232,14 @@ def main(argv=None):
             print(f"  {label:<28} seed {seed}: " + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)
                   + f"  ({rows[-1]['epochs']} epochs, {seconds:.1f}s)", flush=True)
 
-    write_csv(rows, run_dir / "metrics.csv")
+    write_csv(run_dir / "metrics.csv", rows)
     if not all(np.isfinite(row[m]) for row in rows for m in METRICS):
         raise FloatingPointError(f"a test metric is not finite; see {run_dir / 'metrics.csv'}")
-    table = markdown_table(summarize(rows, "config", METRICS), "config", METRICS,
+    table = summary_table(summarize(rows, "config", METRICS), "config", METRICS,
                            labels={"mse": "MSE", "dtw": "DTW", "soft_dtw": f"soft-DTW (γ={args.eval_gamma:g})",
                                    "tdi": "TDI"})
     command = "python experiments/forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    (run_dir / "table.md").write_text(
+    atomic_write_text(run_dir / "table.md", 
         f"## {name_of_data}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}\n\n"
         f"Lower is better; best mean in bold. Produced by `{command}`.\n\n{table}\n")
     plot_forecasts(x_test, y_test, shown, run_dir / "figures" / "forecasts.png", num_series=args.num_plot,

@@ -56,7 +56,7 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     """Policy vs FastDTW (r=1) vs exact DTW on GunPoint test pairs; returns the markdown table."""
     import dtwrl
     from agents import PolicyAligner
-    from agents.evaluation import compare, comparison_figure, make_eval_set, markdown_table
+    from agents.evaluation import compare, comparison_figure, make_eval_set, comparison_table
     from dtwrl.datasets import gunpoint_pairs
 
     aligner = PolicyAligner(policy_dir)
@@ -70,7 +70,7 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
         "exact DTW": lambda pairs: [dtwrl.dtw_path(x, y, metric=metric, band=band)[1] for x, y in pairs],
     }, repeats=1)
     comparison_figure(rows, eval_set, paths, figure_path, title="GunPoint test pairs: cost / exact DTW")
-    return markdown_table(rows)
+    return comparison_table(rows)
 
 
 def main(argv=None):
@@ -86,7 +86,9 @@ def main(argv=None):
         raise SystemExit(f"error: {err}") from None
     from tqdm.auto import tqdm
 
-    from dtwrl.training import markdown_table, plot_forecasts, predict, summarize, write_csv
+    from dtwrl.forecasting.training import predict
+    from dtwrl.runs import atomic_write_text, write_csv
+    from experiments.reporting import plot_forecasts, summarize, summary_table
 
     start = time.perf_counter()
     run_dir = make_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), root=args.out_dir)
@@ -121,12 +123,12 @@ def main(argv=None):
         rows.append(row)
         shown[method] = predict(model, test[0][:3])
         print(f"      {method:<12} test DTW {row['dtw']:.4g}", flush=True)
-    write_csv(rows, run_dir / "metrics.csv")
+    write_csv(run_dir / "metrics.csv", rows)
     columns = ("mse", "dtw", "soft_dtw", "tdi", "epoch_seconds")
-    table = markdown_table(summarize(rows, "method", columns), "method", columns, labels={
+    table = summary_table(summarize(rows, "method", columns), "method", columns, labels={
         "mse": "test MSE", "dtw": "test DTW", "soft_dtw": f"test soft-DTW (γ={args.gamma:g})", "tdi": "test TDI",
         "epoch_seconds": "s / epoch"})
-    (run_dir / "table.md").write_text(table + "\n")
+    atomic_write_text(run_dir / "table.md", table + "\n")
     plot_forecasts(test[0], test[1], shown, run_dir / "figures" / "forecasts.png", num_series=3,
                    title="GunPoint: MLP forecasts by training loss")
     print(f"\nForecasts on the GunPoint test split (lower is better, best in bold):\n{table}\n")

@@ -81,7 +81,7 @@ class Args:
 
 def check_args(args):
     from dtwrl.losses import get_loss
-    from dtwrl.models import FORECASTERS
+    from dtwrl.forecasting.models import FORECASTERS
 
     if args.model not in FORECASTERS:
         raise ValueError(f"--model must be one of {sorted(FORECASTERS)}, got {args.model!r}")
@@ -147,7 +147,7 @@ class Comparison:
     def build_model(self, seed):
         import tensorflow as tf
 
-        from dtwrl.models import build_forecaster
+        from dtwrl.forecasting.models import build_forecaster
 
         (X, Y), _, _ = self.task
         tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, batches, pairs
@@ -157,8 +157,8 @@ class Comparison:
     def _evaluate(self, trainer, writer, rows_by_step):
         import tensorflow as tf
 
-        from dtwrl.metrics import evaluate_forecasts
-        from dtwrl.training import predict
+        from dtwrl.forecasting.metrics import evaluate_forecasts
+        from dtwrl.forecasting.training import predict
 
         _, (X_val, Y_val), (X_test, Y_test) = self.task
         scores = evaluate_forecasts(Y_test, predict(trainer.model, X_test), gamma=self.args.gamma)
@@ -180,7 +180,7 @@ class Comparison:
 
         from dtwrl.datasets import ArrayPairs
         from dtwrl.losses import PathLoss
-        from dtwrl.training import ForecasterTrainer, predict
+        from dtwrl.forecasting.training import ForecasterTrainer, predict
 
         args = self.args
         (X, Y), _, _ = self.task
@@ -272,7 +272,9 @@ def main(argv=None):
         raise SystemExit(f"error: {err}") from None
     from tqdm.auto import tqdm
 
-    from dtwrl.training import markdown_table, plot_forecasts, predict, summarize, write_csv
+    from dtwrl.forecasting.training import predict
+    from dtwrl.runs import atomic_write_text, write_csv
+    from experiments.reporting import plot_forecasts, summarize, summary_table
 
     name = dataset_label(args.dataset)
     run_dir = make_run_dir(args.exp_name, run_name(name, f"{args.exp_name}-{args.model}",
@@ -312,11 +314,11 @@ def main(argv=None):
     bar.close()
 
     columns = METRICS + ("epoch_seconds",)
-    write_csv(rows, run_dir / "metrics.csv")
+    write_csv(run_dir / "metrics.csv", rows)
     if not all(np.isfinite(row[m]) for row in rows for m in METRICS):
         raise FloatingPointError(f"a test metric is not finite; see {run_dir / 'metrics.csv'}")
     summary = summarize(rows, "method", columns)
-    table = markdown_table(summary, "method", columns, labels={
+    table = summary_table(summary, "method", columns, labels={
         "mse": "MSE", "dtw": "DTW", "soft_dtw": f"soft-DTW (γ={args.gamma:g})", "tdi": "TDI",
         "epoch_seconds": "s / epoch"})
     means = {entry["method"]: entry for entry in summary}
@@ -331,7 +333,7 @@ def main(argv=None):
                  + ", ".join(f"{r['policy_ratio_on_test']:.4f}" for r in rows if r["method"] == POLICY))
     command = "python experiments/rl_forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
     report = "\n".join(lines)
-    (run_dir / "table.md").write_text(
+    atomic_write_text(run_dir / "table.md", 
         f"## {name}, {args.model} forecaster: policy-path loss against the other losses "
         f"({args.rounds} rounds x {args.model_steps} steps), mean ± std over seeds {list(args.seeds)}\n\n"
         f"Lower is better; best mean in bold. Produced by `{command}`.\n\n{report}\n")

@@ -69,9 +69,9 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
 
 
 def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw(tmp_path, monkeypatch):
-    import dtwrl.training
+    import dtwrl.forecasting.training
 
-    starts, fit = [], dtwrl.training.fit_forecaster
+    starts, fit = [], dtwrl.forecasting.training.fit_forecaster
 
     def recording_fit(model, train, loss, **kwargs):
         starts.append((loss, [w.copy() for w in model.get_weights()], kwargs["monitor"]))
@@ -79,7 +79,7 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
         starts[-1] += ([w.copy() for w in model.get_weights()],)
         return history
 
-    monkeypatch.setattr(dtwrl.training, "fit_forecaster", recording_fit)
+    monkeypatch.setattr(dtwrl.forecasting.training, "fit_forecaster", recording_fit)
     run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
                              "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
                              "--out-dir", str(tmp_path), *SMALL])

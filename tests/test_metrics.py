@@ -1,9 +1,9 @@
-"""Tests for dtwrl.metrics against hand-computed values."""
+"""Tests for dtwrl.forecasting.metrics against hand-computed values."""
 import numpy as np
 import pytest
 
 import dtwrl
-from dtwrl.metrics import dtw_score, evaluate_forecasts, mse, soft_dtw_score, tdi
+from dtwrl.forecasting.metrics import dtw_score, evaluate_forecasts, mse, soft_dtw_score, tdi
 from reference import brute_force_soft_dtw, local_costs
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dtwrl.models import FORECASTERS, build_forecaster, cnn_forecaster, gru_forecaster, mlp_forecaster
+from dtwrl.forecasting.models import FORECASTERS, build_forecaster, cnn_forecaster, gru_forecaster, mlp_forecaster
 
 SMALL = {"mlp": {"hidden_units": 8}, "gru": {"units": 8}, "cnn": {"filters": 4, "hidden_units": 8}}
 

@@ -1,10 +1,10 @@
-"""Tests for dtwrl.relaxations: path costs along given paths, fixed-path DTW and DILATE."""
+"""Tests for dtwrl.tf.relaxations: path costs along given paths, fixed-path DTW and DILATE."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import dtwrl
-from dtwrl.relaxations import (
+from dtwrl.tf.relaxations import (
     aligned_path_cost,
     align_tf,
     check_alpha,

@@ -1,18 +1,18 @@
-"""soft-DTW in TensorFlow (dtwrl.sdtw) against brute force, finite differences and exact DTW."""
+"""soft-DTW in TensorFlow (dtwrl.tf.sdtw) against brute force, finite differences and exact DTW."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import dtwrl
 from dtwrl.bands import min_band
-from dtwrl.sdtw import (
+from dtwrl.tf.sdtw import (
     soft_dtw,
     soft_dtw_alignment,
     soft_dtw_alignment_from_cost,
     soft_dtw_divergence,
     soft_dtw_from_cost,
 )
-from dtwrl.tf_cost import pairwise_costs
+from dtwrl.tf.cost import pairwise_costs
 from tests import reference as ref
 
 SIZES = [(n, m) for n in range(1, 6) for m in range(1, 6)]
@@ -305,7 +305,7 @@ def test_benchmark_quick_run_agrees_with_numba():
 @pytest.mark.parametrize("n, m, regularizer", [(70, 45, "entropy"), (33, 96, "l2")])
 def test_phased_sweeps_match_a_single_full_width_phase(rng, monkeypatch, n, m, regularizer):
     """Grids large enough for several phases (static row windows) give what one full-width phase gives."""
-    from dtwrl import _wavefront as wf
+    from dtwrl.tf import _wavefront as wf
 
     assert len(wf._segments(n, m)) > 1
     B = 3

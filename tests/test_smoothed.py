@@ -1,12 +1,12 @@
-"""Smoothed-operator DTW (dtwrl.smoothed): entropy equals soft-DTW, squared L2 against a NumPy DP."""
+"""Smoothed-operator DTW (dtwrl.tf.smoothed): entropy equals soft-DTW, squared L2 against a NumPy DP."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import dtwrl
 from dtwrl.bands import min_band
-from dtwrl.sdtw import soft_dtw, soft_dtw_alignment
-from dtwrl.smoothed import smoothed_dtw, smoothed_dtw_alignment
+from dtwrl.tf.sdtw import soft_dtw, soft_dtw_alignment
+from dtwrl.tf.smoothed import smoothed_dtw, smoothed_dtw_alignment
 from tests import reference as ref
 
 

@@ -5,9 +5,9 @@ import tensorflow as tf
 
 from dtwrl.aligners import ExactDTWAligner
 from dtwrl.losses import PathLoss
-from dtwrl.models import mlp_forecaster
-from dtwrl.training import (ForecasterTrainer, evaluate_forecaster, fit_forecaster, markdown_table, plot_forecasts,
-                            predict, resolve_loss, summarize)
+from dtwrl.forecasting.models import mlp_forecaster
+from dtwrl.forecasting.training import ForecasterTrainer, evaluate_forecaster, fit_forecaster, predict, resolve_loss
+from experiments.reporting import plot_forecasts, summarize, summary_table
 
 
 def sine_task(rng, n=48, n_in=12, n_out=8):
@@ -59,7 +59,7 @@ def test_early_stopping_restores_the_best_weights(rng):
 
 
 def test_monitor_val_dtw_selects_and_restores_the_epoch_of_lowest_validation_dtw(rng, tmp_path):
-    from dtwrl.metrics import dtw_score
+    from dtwrl.forecasting.metrics import dtw_score
 
     X, Y = sine_task(rng, n=40)
     X_val, Y_val = sine_task(rng, n=12)
@@ -157,7 +157,7 @@ def test_summary_table_marks_the_best_cell_per_metric():
             {"cfg": "b", "dtw": 4.0, "acc": 0.9}]
     summary = summarize(rows, "cfg", ["dtw", "acc"])
     assert summary[0]["dtw"] == (2.0, pytest.approx(np.sqrt(2.0))) and summary[1]["n"] == 1
-    lines = markdown_table(summary, "cfg", ["dtw", "acc"], labels={"dtw": "DTW"}, higher_is_better={"acc"}).splitlines()
+    lines = summary_table(summary, "cfg", ["dtw", "acc"], labels={"dtw": "DTW"}, higher_is_better={"acc"}).splitlines()
     assert lines[0] == "| cfg | DTW | acc | runs |"
     assert lines[2] == "| a | **2 ± 1.4** | 0.6 ± 0.14 | 2 |"
     assert lines[3] == "| b | 4 ± 0 | **0.9 ± 0** | 1 |"

@@ -23,10 +23,10 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
-from .aligners import ExactDTWAligner, align_batch, get_aligner
+from ..aligners import ExactDTWAligner, align_batch, get_aligner
 from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
-from .tf_cost import pairwise_costs
-from .validation import check_gamma, check_metric
+from .cost import pairwise_costs
+from ..validation import check_gamma, check_metric
 
 
 def _as_batch_tf(x, name, dtype=None):

@@ -20,13 +20,13 @@ Shapes: inputs ``X`` are ``(N, n_in, d)``, targets ``Y`` are ``(N, n_out, d_out)
 2-D arrays ``(N, n)`` are read as univariate ``(N, n, 1)``.
 
 :func:`evaluate_forecaster` scores a model on a test split (MSE, exact DTW,
-soft-DTW, TDI via :func:`dtwrl.metrics.evaluate_forecasts`). The experiment
+soft-DTW, TDI via :func:`dtwrl.forecasting.metrics.evaluate_forecasts`). The experiment
 scripts share the reporting helpers at the end: :func:`summarize` (mean and std
 over seeds), :func:`markdown_table` (best cell per metric in bold),
 :func:`write_csv` and :func:`plot_forecasts`.
 
 >>> import numpy as np, tensorflow as tf
->>> from dtwrl.models import mlp_forecaster
+>>> from dtwrl.forecasting.models import mlp_forecaster
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(64, 12, 1)); Y = X[:, -6:] * 2.0
 >>> model = mlp_forecaster(12, 6, hidden_units=16)
@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from . import validation
+from .. import validation
 
 __all__ = ["MONITORS", "ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
-           "markdown_table", "plot_forecasts", "predict", "resolve_loss", "summarize", "write_csv"]
+           "predict", "resolve_loss"]
 
 
 def as_batch(array, name):
@@ -125,7 +125,7 @@ class ForecasterTrainer:
     Examples
     --------
     >>> import numpy as np, tensorflow as tf
-    >>> from dtwrl.models import mlp_forecaster
+    >>> from dtwrl.forecasting.models import mlp_forecaster
     >>> X = np.ones((8, 4, 1)); Y = np.ones((8, 2, 1))
     >>> trainer = ForecasterTrainer(mlp_forecaster(4, 2, hidden_units=4), tf.keras.losses.MeanSquaredError())
     >>> loss = trainer.run_steps(X, Y, steps=3, batch_size=4, rng=np.random.default_rng(0))
@@ -265,7 +265,7 @@ MONITORS = ("val_loss", "val_dtw")
 
 def _dtw_of(model, X, Y):
     """Mean exact DTW between ``Y`` and the model's forecasts of ``X`` (inference mode)."""
-    from dtwrl.metrics import dtw_score
+    from dtwrl.forecasting.metrics import dtw_score
 
     return dtw_score(Y, np.asarray(model(X, training=False), dtype=np.float64))
 
@@ -304,7 +304,7 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     monitor : {"val_loss", "val_dtw"}
         What early stopping and the best epoch follow: the training loss on the
         validation set (default), or the mean exact DTW between the validation
-        targets and forecasts (:func:`dtwrl.metrics.dtw_score`, squared Euclidean
+        targets and forecasts (:func:`dtwrl.forecasting.metrics.dtw_score`, squared Euclidean
         cost), a criterion independent of the training loss, so models trained
         under different losses are selected by the same yardstick. With
         ``"val_dtw"``, ``history.history["val_dtw"]`` holds it per epoch.
@@ -329,7 +329,7 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     Examples
     --------
     >>> import numpy as np, tensorflow as tf
-    >>> from dtwrl.models import mlp_forecaster
+    >>> from dtwrl.forecasting.models import mlp_forecaster
     >>> X = np.random.default_rng(1).normal(size=(40, 8)); Y = X[:, :4]
     >>> h = fit_forecaster(mlp_forecaster(8, 4, hidden_units=8), (X, Y),
     ...                    tf.keras.losses.MeanSquaredError(), epochs=5, patience=1, progress=False)
@@ -402,7 +402,7 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
 def predict(model, X, batch_size=256):
     """Forecasts of ``model`` on ``X`` ``(N, n_in, d)`` as a float32 array ``(N, n_out, d_out)``.
 
-    >>> from dtwrl.models import mlp_forecaster
+    >>> from dtwrl.forecasting.models import mlp_forecaster
     >>> predict(mlp_forecaster(6, 3, hidden_units=4), np.zeros((5, 6))).shape
     (5, 3, 1)
     """
@@ -412,147 +412,10 @@ def predict(model, X, batch_size=256):
 def evaluate_forecaster(model, test, gamma=1.0, batch_size=256):
     """Test metrics of ``model`` on ``test = (X, Y)``: MSE, exact DTW, soft-DTW and TDI.
 
-    Returns the dict of :func:`dtwrl.metrics.evaluate_forecasts` (means over the
+    Returns the dict of :func:`dtwrl.forecasting.metrics.evaluate_forecasts` (means over the
     test series), with ``gamma`` the soft-DTW smoothing.
     """
-    from dtwrl.metrics import evaluate_forecasts
+    from dtwrl.forecasting.metrics import evaluate_forecasts
 
     X, Y = _check_pair(test, "test")
     return evaluate_forecasts(Y, predict(model, X, batch_size=batch_size), gamma=gamma)
-
-
-# --- reporting: comparison tables and forecast figures shared by the experiment scripts ---
-
-def summarize(rows, group_by, metrics):
-    """Mean and standard deviation of ``metrics`` over the rows of each group.
-
-    Parameters
-    ----------
-    rows : list of dict
-        One dict per run (e.g. per loss and seed).
-    group_by : str
-        Key whose value names a group (e.g. ``"config"``); groups keep the order
-        of their first row.
-    metrics : sequence of str
-        Keys averaged within each group.
-
-    Returns
-    -------
-    list of dict
-        ``{group_by: name, "n": runs, metric: (mean, std), ...}`` per group; the
-        std is the sample std (ddof=1), 0 for a single run.
-
-    >>> summarize([{"c": "a", "x": 1.0}, {"c": "a", "x": 3.0}], "c", ["x"])
-    [{'c': 'a', 'n': 2, 'x': (2.0, 1.4142135623730951)}]
-    """
-    groups = {}
-    for row in rows:
-        groups.setdefault(row[group_by], []).append(row)
-    summary = []
-    for name, members in groups.items():
-        entry = {group_by: name, "n": len(members)}
-        for metric in metrics:
-            values = np.array([float(m[metric]) for m in members])
-            entry[metric] = (float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0)
-        summary.append(entry)
-    return summary
-
-
-def markdown_table(summary, group_by, metrics, labels=None, higher_is_better=()):
-    """A markdown table of ``mean ± std`` cells with the best mean per metric in bold.
-
-    Parameters
-    ----------
-    summary : list of dict
-        Output of :func:`summarize`.
-    group_by : str
-        The row-name key of ``summary``; it heads the first column.
-    metrics : sequence of str
-        Columns, in order.
-    labels : dict or None
-        Column headers for metrics (default: the metric names).
-    higher_is_better : collection of str
-        Metrics whose best value is the largest (the others: the smallest).
-
-    >>> s = summarize([{"loss": "mse", "dtw": 2.0}, {"loss": "soft_dtw", "dtw": 1.0}], "loss", ["dtw"])
-    >>> print(markdown_table(s, "loss", ["dtw"]))
-    | loss | dtw | runs |
-    |---|---|---|
-    | mse | 2 ± 0 | 1 |
-    | soft_dtw | **1 ± 0** | 1 |
-    """
-    labels = labels or {}
-    best = {}
-    for metric in metrics:
-        means = [entry[metric][0] for entry in summary]
-        best[metric] = max(means) if metric in higher_is_better else min(means)
-    lines = ["| " + " | ".join([group_by] + [labels.get(m, m) for m in metrics] + ["runs"]) + " |",
-             "|" + "---|" * (len(metrics) + 2)]
-    for entry in summary:
-        cells = [str(entry[group_by])]
-        for metric in metrics:
-            mean, std = entry[metric]
-            cell = f"{mean:.4g} ± {std:.2g}"
-            cells.append(f"**{cell}**" if mean == best[metric] else cell)
-        cells.append(str(entry["n"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_csv(rows, path):
-    """Write a list of dicts (same keys, first row's order) as a CSV file."""
-    import csv
-
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def plot_forecasts(inputs, targets, predictions, path, num_series=3, title=None):
-    """Save a figure of forecasts against the truth: one column per model, one row per series.
-
-    Parameters
-    ----------
-    inputs : array (N, n_in, d)
-        Input windows (first feature drawn in grey).
-    targets : array (N, n_out, d_out)
-        True continuations (black).
-    predictions : dict
-        ``{label: array (N, n_out, d_out)}``, one panel column per label.
-    path : str or path
-        Output ``.png``.
-    num_series : int
-        Rows: the first ``num_series`` series.
-    title : str or None
-        Figure title.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    inputs, targets = as_batch(inputs, "inputs"), as_batch(targets, "targets")
-    num_series = min(_check_int(num_series, "num_series"), len(inputs))
-    n_in, n_out = inputs.shape[1], targets.shape[1]
-    t_in, t_out = np.arange(n_in), np.arange(n_in, n_in + n_out)
-    cols = len(predictions)
-    fig, axes = plt.subplots(num_series, cols, figsize=(3.2 * cols, 2.2 * num_series), squeeze=False,
-                             sharex=True)
-    for c, (label, pred) in enumerate(predictions.items()):
-        pred = as_batch(pred, f"predictions[{label!r}]")
-        for r in range(num_series):
-            ax = axes[r, c]
-            ax.plot(t_in, inputs[r, :, 0], color="0.6", lw=1)
-            ax.plot(t_out, targets[r, :, 0], color="k", lw=1.5, label="truth")
-            ax.plot(t_out, pred[r, :, 0], color=f"C{c}", lw=1.5, label="forecast")
-            ax.axvline(n_in - 0.5, color="0.8", lw=0.8, ls="--")
-            if r == 0:
-                ax.set_title(label, fontsize=9)
-            ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7, loc="best")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -11,11 +11,11 @@ Three families, each matching a setting from the DTW-loss literature:
 
 :func:`build_forecaster` picks one by name. Every model is a plain
 ``tf.keras.Model`` whose weights are created at construction, so it can be
-trained by :func:`dtwrl.training.fit_forecaster`, saved with
+trained by :func:`dtwrl.forecasting.training.fit_forecaster`, saved with
 ``model.save_weights`` and called on NumPy or TF batches.
 
 >>> import numpy as np
->>> from dtwrl.models import build_forecaster
+>>> from dtwrl.forecasting.models import build_forecaster
 >>> model = build_forecaster("mlp", input_length=12, output_length=8, dim=1, hidden_units=16)
 >>> model(np.zeros((4, 12, 1), np.float32)).shape
 TensorShape([4, 8, 1])

@@ -11,7 +11,7 @@ its gradient ``E = dR[end]/dD`` is the expected alignment:
   ``min_Omega(a) = <q, a> + gamma / 2 ||q||^2`` with ``q = sparsemax(-a / gamma)``,
   whose weights are often exactly 0, so the alignment is sparse.
 
-Both share one engine (:mod:`dtwrl._wavefront`) with soft-DTW: the same
+Both share one engine (:mod:`dtwrl.tf._wavefront`) with soft-DTW: the same
 anti-diagonal forward pass, backward recursion and Hessian-vector product,
 each with the operator's own transition weights and Jacobian.
 """

@@ -13,10 +13,10 @@ mean over the ``N`` pairs as a Python float.
 import numpy as np
 import tensorflow as tf
 
-from .aligners import ExactDTWAligner, check_pair_batches
-from .exact_dtw import dtw
-from .sdtw import soft_dtw
-from .validation import check_gamma, check_metric
+from ..aligners import ExactDTWAligner, check_pair_batches
+from ..exact_dtw import dtw
+from ..tf.sdtw import soft_dtw
+from ..validation import check_gamma, check_metric
 
 
 def mse(y_true, y_pred):

@@ -26,8 +26,8 @@ of storing three weights per cell, and no exponential of an R difference
 across a cost). Every sweep is compiled with XLA.
 
 The sweeps assume validated input. The validation helpers at the end of this
-module are what the public wrappers in :mod:`dtwrl.sdtw` and
-:mod:`dtwrl.smoothed` call before :func:`dp_value` or :func:`dp_alignment`.
+module are what the public wrappers in :mod:`dtwrl.tf.sdtw` and
+:mod:`dtwrl.tf.smoothed` call before :func:`dp_value` or :func:`dp_alignment`.
 """
 import functools
 
@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python.xla import dynamic_slice, dynamic_update_slice
 
-from .bands import check_band
+from ..bands import check_band
 
 REGULARIZERS = ("entropy", "l2")
 

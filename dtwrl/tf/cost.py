@@ -1,14 +1,14 @@
 """Batched local-cost matrices in TensorFlow, differentiable and GPU-ready.
 
 >>> import tensorflow as tf
->>> from dtwrl.tf_cost import pairwise_costs
+>>> from dtwrl.tf.cost import pairwise_costs
 >>> x = tf.constant([[[0.0], [1.0]]]); y = tf.constant([[[1.0], [3.0], [0.0]]])
 >>> pairwise_costs(x, y).numpy().tolist()
 [[[1.0, 9.0, 0.0], [0.0, 4.0, 1.0]]]
 """
 import tensorflow as tf
 
-from .validation import check_metric
+from ..validation import check_metric
 
 
 def _features_last(x):

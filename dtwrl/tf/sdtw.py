@@ -29,8 +29,8 @@ argument. Inside ``tf.function`` a non-finite input raises
 import tensorflow as tf
 
 from . import _wavefront as wf
-from .tf_cost import grid_costs
-from .validation import check_gamma, check_metric
+from .cost import grid_costs
+from ..validation import check_gamma, check_metric
 
 
 def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths):
@@ -126,7 +126,7 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
     band : int >= 0 or None
         Sakoe-Chiba half-width, per pair from its own lengths.
     metric : {"sqeuclidean", "euclidean", "abs"}
-        Local cost (see :func:`dtwrl.tf_cost.pairwise_costs`).
+        Local cost (see :func:`dtwrl.tf.cost.pairwise_costs`).
     x_lengths, y_lengths : int array_like, shape (B,), optional
         True lengths of padded series.
 

@@ -1,0 +1,360 @@
+"""Keras losses for every DTW-family training signal, and :func:`get_loss`.
+
+Each class is a ``tf.keras.losses.Loss`` registered for serialisation under the
+package ``"dtwrl"``, so a model compiled with it can be saved (``.keras``, H5
+or SavedModel) and reloaded without ``custom_objects``.
+
+Shapes and reduction
+--------------------
+``y_true`` is ``(B, n, d)`` and ``y_pred`` is ``(B, m, d)``; ``(B, n)`` and
+``(B, m)`` are univariate (d = 1). The lengths ``n`` and ``m`` may differ.
+``call`` returns one value per pair, shape ``(B,)``, and Keras applies its
+standard reduction (by default the mean over the batch, weighted by
+``sample_weight`` of shape ``(B,)`` when given). ``y_true`` is cast to the dtype
+of ``y_pred``.
+
+Scale
+-----
+By default the losses are *not* divided by the length: soft-DTW, its divergence,
+smoothed DTW and path costs are sums of local costs along (soft) paths, as in
+Cuturi and Blondel's (2017) multistep forecasting experiments and in DILATE.
+``normalize=True`` divides each pair's value by ``max(n, m)``, the fewest cells
+any warping path has, so that for ``n == m`` a diagonal alignment gives the
+per-step squared error (``d`` times Keras' MSE). DILATE follows its paper:
+raw soft-DTW plus the temporal term normalised by ``n m``.
+
+Examples
+--------
+>>> import tensorflow as tf
+>>> model = tf.keras.Sequential([tf.keras.layers.Dense(4, input_shape=(3,))])
+>>> model.compile(optimizer="adam", loss=get_loss("soft_dtw", gamma=0.1))
+>>> loss = SoftDTWLoss(gamma=0.1)
+>>> float(loss(tf.zeros((2, 4)), tf.zeros((2, 4)))) < 0.0  # soft-DTW is below DTW = 0
+True
+"""
+import tensorflow as tf
+
+from ..aligners import ExactDTWAligner, FastDTWAligner, aligner_to_config, get_aligner
+from ..bands import _check_band_value
+from .relaxations import aligned_path_cost, check_alpha, check_pair_tf, dilate
+from .sdtw import soft_dtw, soft_dtw_divergence
+from .smoothed import smoothed_dtw
+from ..validation import check_gamma, check_metric
+
+__all__ = [
+    "DILATELoss",
+    "LOSS_NAMES",
+    "PathLoss",
+    "SoftDTWDivergenceLoss",
+    "SoftDTWLoss",
+    "SparseDTWLoss",
+    "get_loss",
+]
+
+_AUTO = tf.keras.losses.Reduction.AUTO
+
+
+def _check_normalize(normalize):
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be True or False; got {normalize!r}")
+    return normalize
+
+
+def _per_step(values, y_true, y_pred):
+    """Divide per-pair values (B,) by max(n, m)."""
+    steps = tf.maximum(tf.shape(y_true)[1], tf.shape(y_pred)[1])
+    return values / tf.cast(steps, values.dtype)
+
+
+class _DTWLoss(tf.keras.losses.Loss):
+    """Shared plumbing: validation of the pair, optional length normalisation, config."""
+
+    def __init__(self, normalize, reduction, name):
+        super().__init__(reduction=reduction, name=name)
+        self.normalize = _check_normalize(normalize)
+
+    def call(self, y_true, y_pred):
+        """Per-pair loss values, shape (B,)."""
+        y_true, y_pred = check_pair_tf(y_true, y_pred)
+        values = self._values(y_true, y_pred)
+        return _per_step(values, y_true, y_pred) if self.normalize else values
+
+    def get_config(self):
+        return {**super().get_config(), "normalize": self.normalize}
+
+
+class _SmoothedDTWLoss(_DTWLoss):
+    """A loss over one smoothed DTW value per pair, parametrised by (gamma, band, metric)."""
+
+    def __init__(self, gamma, band, metric, normalize, reduction, name):
+        super().__init__(normalize, reduction, name)
+        self.gamma = check_gamma(gamma)
+        self.band = _check_band_value(band)
+        self.metric = check_metric(metric)
+
+    def get_config(self):
+        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
+
+
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class SoftDTWLoss(_SmoothedDTWLoss):
+    """soft-DTW (Cuturi and Blondel, 2017) as a Keras loss.
+
+    Per pair: ``sdtw_gamma(y_true, y_pred) = -gamma log sum_P exp(-<A_P, C> / gamma)``
+    over the warping paths ``P`` inside the band (:func:`dtwrl.soft_dtw`). It
+    can be negative and tends to exact DTW as ``gamma -> 0``.
+
+    Parameters
+    ----------
+    gamma : float > 0
+        Smoothing.
+    band : int >= 0 or None
+        Sakoe-Chiba half-width (:mod:`dtwrl.bands`).
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost.
+    normalize : bool
+        Divide each pair's value by ``max(n, m)`` (module docstring).
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> loss = SoftDTWLoss(gamma=1.0)
+    >>> round(float(loss([[0.0, 1.0]], [[0.0, 1.0]])), 4)  # -log(1 + 2 e^-1)
+    -0.5514
+    """
+
+    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
+                 reduction=_AUTO, name="soft_dtw"):
+        super().__init__(gamma, band, metric, normalize, reduction, name)
+
+    def _values(self, y_true, y_pred):
+        return soft_dtw(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
+
+
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
+    """soft-DTW divergence (Blondel, Mensch and Vert, 2021) as a Keras loss.
+
+    Per pair: ``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``
+    (:func:`dtwrl.soft_dtw_divergence`), non-negative and zero iff
+    ``y_pred == y_true``.
+
+    Parameters
+    ----------
+    gamma : float > 0
+    band : int >= 0 or None
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    normalize : bool
+        Divide each pair's value by ``max(n, m)``.
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> loss = SoftDTWDivergenceLoss(gamma=1.0)
+    >>> float(loss([[0.0, 1.0, 2.0]], [[0.0, 1.0, 2.0]]))
+    0.0
+    """
+
+    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
+                 reduction=_AUTO, name="soft_dtw_divergence"):
+        super().__init__(gamma, band, metric, normalize, reduction, name)
+
+    def _values(self, y_true, y_pred):
+        return soft_dtw_divergence(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
+
+
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class SparseDTWLoss(_SmoothedDTWLoss):
+    """DTW smoothed by a squared-L2 regulariser (Mensch and Blondel, 2018).
+
+    Per pair: the dynamic program of DTW whose ``min`` is replaced by
+    ``min_gamma(a) = min_{q in simplex} <q, a> + gamma / 2 ||q||^2`` (a
+    sparsemax), :func:`dtwrl.smoothed_dtw` with ``regularizer="l2"``. Its
+    alignments are sparse, unlike soft-DTW's.
+
+    Parameters
+    ----------
+    gamma : float > 0
+    band : int >= 0 or None
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    normalize : bool
+        Divide each pair's value by ``max(n, m)``.
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> loss = SparseDTWLoss(gamma=0.1)
+    >>> round(float(loss([[0.0, 1.0]], [[0.0, 1.0]])), 6)  # far from ties: DTW + gamma / 2 per cell
+    0.1
+    """
+
+    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
+                 reduction=_AUTO, name="sparse_dtw"):
+        super().__init__(gamma, band, metric, normalize, reduction, name)
+
+    def _values(self, y_true, y_pred):
+        return smoothed_dtw(y_true, y_pred, gamma=self.gamma, regularizer="l2", band=self.band, metric=self.metric)
+
+
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class DILATELoss(tf.keras.losses.Loss):
+    """DILATE (Le Guen and Thome, 2019): shape plus temporal distortion.
+
+    Per pair: ``alpha * sdtw_gamma(C) + (1 - alpha) * <A_gamma(C), Omega>``
+    with ``Omega[i, j] = (i - j)^2 / (n m)`` (:func:`dtwrl.tf.relaxations.dilate`,
+    which states the conventions). The default reduction (batch mean) gives
+    the authors' batch loss.
+
+    Parameters
+    ----------
+    alpha : float in [0, 1]
+        Weight of the shape term.
+    gamma : float > 0
+        soft-DTW smoothing (the paper uses 0.01).
+    band : int >= 0 or None
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> loss = DILATELoss(alpha=1.0, gamma=1.0)  # alpha = 1: soft-DTW
+    >>> round(float(loss([[0.0, 1.0]], [[0.0, 1.0]])), 4)
+    -0.5514
+    """
+
+    def __init__(self, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean", reduction=_AUTO, name="dilate"):
+        super().__init__(reduction=reduction, name=name)
+        self.alpha = check_alpha(alpha)
+        self.gamma = check_gamma(gamma)
+        self.band = _check_band_value(band)
+        self.metric = check_metric(metric)
+
+    def call(self, y_true, y_pred):
+        """Per-pair DILATE values, shape (B,)."""
+        return dilate(y_true, y_pred, alpha=self.alpha, gamma=self.gamma, band=self.band, metric=self.metric)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma, "band": self.band,
+                "metric": self.metric}
+
+
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class PathLoss(_DTWLoss):
+    """Cost of the warping paths an aligner chooses, differentiated along them.
+
+    Per pair: ``sum_{(i, j) in P_b} c(y_true[b, i], y_pred[b, j])`` with
+    ``P_b = aligner(y_true, y_pred)[b]`` computed in NumPy on the current values
+    (``tf.numpy_function``, so it works in ``model.fit``'s graph but not under
+    XLA). The gradient flows into ``y_pred`` only through the cells on the
+    paths. With :class:`~dtwrl.aligners.ExactDTWAligner` this is exact DTW with
+    its subgradient; with the RL policy (``agents.PolicyAligner``) it is the
+    return of the policy's episode, negated.
+
+    Parameters
+    ----------
+    aligner : callable, "exact", "fastdtw" or dict
+        Any aligner (:mod:`dtwrl.aligners`); ``"exact"`` and ``"fastdtw"`` build
+        :class:`~dtwrl.aligners.ExactDTWAligner` or
+        :class:`~dtwrl.aligners.FastDTWAligner` with ``metric``; a dict is an
+        aligner config. Saving the loss needs an aligner registered with
+        :func:`~dtwrl.aligners.register_aligner`.
+    metric : {"sqeuclidean", "euclidean", "abs"}
+        Local cost summed along the paths.
+    normalize : bool
+        Divide each pair's value by ``max(n, m)``.
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> loss = PathLoss("exact")
+    >>> float(loss([[0.0, 1.0, 2.0]], [[0.0, 2.0]]))  # DTW
+    1.0
+    """
+
+    def __init__(self, aligner="exact", metric="sqeuclidean", normalize=False, reduction=_AUTO, name="path_loss"):
+        super().__init__(normalize, reduction, name)
+        self.metric = check_metric(metric)
+        if isinstance(aligner, str) and aligner in ("exact", "fastdtw"):  # built with this loss's metric
+            aligner = (ExactDTWAligner if aligner == "exact" else FastDTWAligner)(metric=self.metric)
+        self.aligner = get_aligner(aligner)
+
+    def _values(self, y_true, y_pred):
+        return aligned_path_cost(y_true, y_pred, self.aligner, self.metric)
+
+    def get_config(self):
+        return {**super().get_config(), "aligner": aligner_to_config(self.aligner), "metric": self.metric}
+
+
+def _policy_path(aligner=None, **kwargs):
+    if aligner is None:
+        raise ValueError("get_loss('policy_path') needs aligner=..., e.g. agents.PolicyAligner(run_dir)")
+    return PathLoss(aligner=aligner, **kwargs)
+
+
+def _path_with(aligner_cls, aligner_keys):
+    def build(metric="sqeuclidean", normalize=False, **kwargs):
+        aligner_kwargs = {key: kwargs.pop(key) for key in aligner_keys if key in kwargs}
+        return PathLoss(aligner_cls(metric=metric, **aligner_kwargs), metric=metric, normalize=normalize, **kwargs)
+
+    return build
+
+
+_LOSSES = {
+    "mse": tf.keras.losses.MeanSquaredError,
+    "soft_dtw": SoftDTWLoss,
+    "soft_dtw_divergence": SoftDTWDivergenceLoss,
+    "sparse_dtw": SparseDTWLoss,
+    "dilate": DILATELoss,
+    "dtw_path": _path_with(ExactDTWAligner, ("band",)),
+    "fastdtw_path": _path_with(FastDTWAligner, ("radius",)),
+    "policy_path": _policy_path,
+}
+
+#: Names accepted by :func:`get_loss`.
+LOSS_NAMES = tuple(_LOSSES)
+
+
+def get_loss(name, **kwargs):
+    """A Keras loss by name.
+
+    Parameters
+    ----------
+    name : str
+        ``"mse"``: ``tf.keras.losses.MeanSquaredError``;
+        ``"soft_dtw"``: :class:`SoftDTWLoss`;
+        ``"soft_dtw_divergence"``: :class:`SoftDTWDivergenceLoss`;
+        ``"sparse_dtw"``: :class:`SparseDTWLoss`;
+        ``"dilate"``: :class:`DILATELoss`;
+        ``"dtw_path"``: :class:`PathLoss` with an
+        :class:`~dtwrl.aligners.ExactDTWAligner` (accepts ``band=``);
+        ``"fastdtw_path"``: :class:`PathLoss` with a
+        :class:`~dtwrl.aligners.FastDTWAligner` (accepts ``radius=``);
+        ``"policy_path"``: :class:`PathLoss` with the required ``aligner=``.
+    **kwargs
+        Passed to the constructor.
+
+    Returns
+    -------
+    tf.keras.losses.Loss
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown (the message lists the names), or
+        ``"policy_path"`` is asked for without ``aligner=``.
+
+    Examples
+    --------
+    >>> get_loss("dtw_path", band=2).aligner
+    ExactDTWAligner(metric='sqeuclidean', band=2)
+    >>> get_loss("dilate", alpha=0.8).alpha
+    0.8
+    """
+    if not isinstance(name, str) or name not in _LOSSES:
+        raise ValueError(f"name must be one of {', '.join(map(repr, LOSS_NAMES))}; got {name!r}")
+    return _LOSSES[name](**kwargs)
