@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.dtwrl-installed
 
-.PHONY: setup demo test test-slow benchmark clean
+.PHONY: setup demo lint format test test-slow benchmark clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -22,6 +22,15 @@ setup: $(STAMP)
 
 demo: setup
 	$(PY) experiments/quickstart.py
+
+# ruff: lint rules and formatting are configured in pyproject.toml
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # pytest exits 5 when it collected no test; that must not fail CI.
 test: setup
