@@ -11,7 +11,7 @@ from fastdtw import fastdtw
 
 from .exact_dtw import path_cost
 from .local_cost import _metric_code
-from .validation import as_series, check_same_dim
+from .validation import as_series, check_cost_range, check_same_dim
 
 
 def _sqeuclidean_scalar(a, b):
@@ -86,6 +86,7 @@ def fastdtw_path(x, y, radius=1, metric="sqeuclidean"):
     check_same_dim(x, y)
     _metric_code(metric)
     radius = _check_radius(radius)
+    check_cost_range(x, y, metric)  # else fastdtw's own sums overflow into a broken path
     scalar_dist, vector_dist = _DISTS[metric]
     if x.shape[1] == 1:
         _, raw_path = fastdtw(x[:, 0], y[:, 0], radius=radius, dist=scalar_dist)
