@@ -30,8 +30,8 @@ import numpy as np
 from .bands import _bounds, _check_band_value, check_band
 from .exact_dtw import _njit_dtw_path
 from .local_cost import _metric_code
-from .oracle import _check_radius, fastdtw_path
-from .validation import as_batch, check_cost_range, check_metric, check_padded_paths
+from .oracle import fastdtw_path
+from .validation import as_batch, check_cost_range, check_metric, check_padded_paths, check_radius
 
 # "<module>.<qualname>" -> aligner class
 _REGISTRY = {}
@@ -312,7 +312,7 @@ class FastDTWAligner:
     """
 
     def __init__(self, radius=1, metric="sqeuclidean"):
-        self.radius = _check_radius(radius)
+        self.radius = check_radius(radius)
         self.metric = check_metric(metric)
 
     def __call__(self, y_true, y_pred):

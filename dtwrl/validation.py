@@ -146,6 +146,35 @@ def check_gamma(gamma, name="gamma"):
     return value
 
 
+def check_radius(radius, name="radius"):
+    """Validate a FastDTW radius: an int >= 1.
+
+    Parameters
+    ----------
+    radius : int
+    name : str
+        The argument name used in error messages.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_radius(0, "fastdtw_radius")
+    Traceback (most recent call last):
+    ...
+    ValueError: fastdtw_radius must be an int >= 1 (fastdtw fails at radius 0); got 0
+    """
+    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= 1; got {radius!r}")
+    if radius < 1:
+        # fastdtw 0.3.4 refines radius-0 windows into grids its backtrack cannot cross and
+        # then fails with IndexError on most inputs (github.com/slaypni/fastdtw/issues/17).
+        raise ValueError(f"{name} must be an int >= 1 (fastdtw fails at radius 0); got {radius}")
+    return int(radius)
+
+
 def check_same_dim(x, y, names=("x", "y")):
     """Check that two validated series have the same number of features d.
 
