@@ -15,10 +15,9 @@ import numpy as np
 from numba import njit
 
 from dtwrl import cost_matrix
-from dtwrl.aligners import register_aligner
-from dtwrl.bands import band_bounds
-
-from .policy_aligner import _as_batch
+from dtwrl.aligners import check_pair_batches, register_aligner
+from dtwrl.bands import _check_band_value, band_bounds, check_band
+from dtwrl.validation import check_metric
 
 
 @njit(cache=True)
@@ -63,8 +62,8 @@ def greedy_path(x, y, metric="sqeuclidean", band=None):
     [[0, 0], [1, 0], [2, 1], [2, 2]]
     """
     C = cost_matrix(x, y, metric=metric)
-    lo, hi = band_bounds(C.shape[0], C.shape[1], band)
-    return _njit_greedy_path(C, lo, hi)
+    n, m = C.shape
+    return _njit_greedy_path(C, *band_bounds(n, m, check_band(n, m, band)))
 
 
 @register_aligner
@@ -78,18 +77,15 @@ class GreedyAligner:
     """
 
     def __init__(self, metric="sqeuclidean", band=None):
-        self.metric = metric
-        self.band = band
+        self.metric = check_metric(metric)
+        self.band = _check_band_value(band)  # type and sign; the width is checked per pair
 
     def align_pairs(self, pairs):
         """Paths for a sequence of ``(x, y)`` pairs of free lengths."""
         return [greedy_path(x, y, metric=self.metric, band=self.band) for x, y in pairs]
 
     def __call__(self, y_true, y_pred):
-        y_true = _as_batch(y_true, "y_true")
-        y_pred = _as_batch(y_pred, "y_pred")
-        if len(y_true) != len(y_pred):
-            raise ValueError(f"y_true and y_pred must hold as many series; got {len(y_true)} and {len(y_pred)}")
+        y_true, y_pred = check_pair_batches(y_true, y_pred, self.metric)
         return self.align_pairs(list(zip(y_true, y_pred)))
 
     def get_config(self):

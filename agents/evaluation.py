@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 import dtwrl
+from dtwrl.validation import check_path
 
 OPTIMAL_TOLERANCE = 1e-9
 
@@ -148,25 +149,12 @@ def compare(eval_set, methods, repeats=1):
             best = min(best, time.perf_counter() - start)
         paths = [np.asarray(p, dtype=np.int64) for p in paths]
         for b, (path, (x, y)) in enumerate(zip(paths, eval_set.pairs)):
-            _check_path(path, len(x), len(y), f"{name} path {b}")
+            check_path(path, len(x), len(y), f"{name} path {b}")
         all_paths[name] = paths
         row = {"method": name, **ratio_stats(eval_set.ratios(paths))}
         row["ms_per_pair"] = 1e3 * best / len(eval_set.pairs)
         rows.append(row)
     return rows, all_paths
-
-
-def _check_path(path, n, m, name):
-    steps = np.diff(path, axis=0)
-    ok = (
-        path.ndim == 2
-        and path.shape[1] == 2
-        and path[0].tolist() == [0, 0]
-        and path[-1].tolist() == [n - 1, m - 1]
-        and np.all((steps == [1, 1]).all(1) | (steps == [1, 0]).all(1) | (steps == [0, 1]).all(1))
-    )
-    if not ok:
-        raise ValueError(f"{name} is not a warping path from (0, 0) to ({n - 1}, {m - 1})")
 
 
 def comparison_table(rows, title=None):

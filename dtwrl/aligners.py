@@ -28,10 +28,10 @@ import importlib
 import numpy as np
 
 from .bands import _bounds, _check_band_value, check_band
-from .exact_dtw import _check_path, _njit_dtw_path
+from .exact_dtw import _njit_dtw_path
 from .local_cost import _metric_code
-from .oracle import _check_radius, fastdtw_path
-from .validation import as_batch, check_metric
+from .oracle import fastdtw_path
+from .validation import as_batch, check_cost_range, check_metric, check_padded_paths, check_radius
 
 # "<module>.<qualname>" -> aligner class
 _REGISTRY = {}
@@ -204,13 +204,16 @@ def get_aligner(identifier):
     raise TypeError(f"aligner must be 'exact', 'fastdtw', a config dict or a callable; got {identifier!r}")
 
 
-def check_pair_batches(y_true, y_pred):
+def check_pair_batches(y_true, y_pred, metric=None):
     """Validate two batches of series that are aligned pair by pair.
 
     Parameters
     ----------
     y_true : array_like, shape (B, n) or (B, n, d)
     y_pred : array_like, shape (B, m) or (B, m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"} or None
+        When given, also refuse values whose path costs under this local cost
+        overflow float64 (:func:`dtwrl.validation.check_cost_range`).
 
     Returns
     -------
@@ -219,8 +222,8 @@ def check_pair_batches(y_true, y_pred):
     Raises
     ------
     ValueError
-        If either batch is invalid (see :func:`as_batch`) or the batch sizes or
-        feature dimensions differ.
+        If either batch is invalid (see :func:`as_batch`), the batch sizes or
+        feature dimensions differ, or (with ``metric``) the costs overflow.
 
     Examples
     --------
@@ -237,6 +240,8 @@ def check_pair_batches(y_true, y_pred):
         raise ValueError(
             f"y_true and y_pred must have the same number of features d; got {y_true.shape[2]} and {y_pred.shape[2]}"
         )
+    if metric is not None:
+        check_cost_range(y_true, y_pred, check_metric(metric), names=("y_true", "y_pred"))
     return y_true, y_pred
 
 
@@ -270,7 +275,7 @@ class ExactDTWAligner:
 
     def __call__(self, y_true, y_pred):
         """Optimal paths for a batch: list of B int64 arrays (L_b, 2)."""
-        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        y_true, y_pred = check_pair_batches(y_true, y_pred, self.metric)
         n, m = y_true.shape[1], y_pred.shape[1]
         lo, hi = _bounds(n, m, check_band(n, m, self.band))
         code = _metric_code(self.metric)
@@ -307,12 +312,12 @@ class FastDTWAligner:
     """
 
     def __init__(self, radius=1, metric="sqeuclidean"):
-        self.radius = _check_radius(radius)
+        self.radius = check_radius(radius)
         self.metric = check_metric(metric)
 
     def __call__(self, y_true, y_pred):
         """FastDTW paths for a batch: list of B int64 arrays (L_b, 2)."""
-        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        y_true, y_pred = check_pair_batches(y_true, y_pred, self.metric)
         return [
             np.asarray(fastdtw_path(a, b, radius=self.radius, metric=self.metric)[1], dtype=np.int64)
             for a, b in zip(y_true, y_pred)
@@ -393,23 +398,6 @@ def align_batch(aligner, y_true, y_pred):
     if len(paths) != len(y_true):
         raise ValueError(f"aligner returned {len(paths)} paths for a batch of {len(y_true)} pairs")
     indices, lengths = pad_paths(paths)
-    n, m = y_true.shape[1], y_pred.shape[1]
-    bad = _bad_paths(indices, lengths, n, m)
-    if bad.any():
-        b = int(np.argmax(bad))
-        _check_path(paths[b], n, m, name=f"path {b} from the aligner")  # raises with the details
+    check_padded_paths(indices, lengths, y_true.shape[1], y_pred.shape[1],
+                       names=("path {b} from the aligner", "length of path {b} from the aligner"))
     return indices, lengths
-
-
-def _bad_paths(indices, lengths, n, m):
-    """Boolean (B,): which padded paths are not warping paths of the n-by-m grid (vectorised)."""
-    B, L, _ = indices.shape
-    last = indices[np.arange(B), lengths - 1]
-    steps = np.diff(indices, axis=1)  # (B, L - 1, 2)
-    legal = ((steps == 0) | (steps == 1)).all(axis=2) & (steps.sum(axis=2) > 0)
-    counted = np.arange(L - 1)[None, :] < (lengths - 1)[:, None]
-    return (
-        (indices[:, 0] != 0).any(axis=1)
-        | (last != (n - 1, m - 1)).any(axis=1)
-        | (counted & ~legal).any(axis=1)
-    )

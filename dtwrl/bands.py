@@ -8,7 +8,8 @@ that is, ``|j - i (m-1)/(n-1)| <= r`` when ``m >= n``: the diagonal is scaled to
 run from ``(0, 0)`` to ``(n-1, m-1)`` and ``r`` is the half-width in cells of
 the longer series. For ``n == m`` this is the classic ``|i - j| <= r``. When
 ``n == 1`` or ``m == 1`` every cell is allowed; ``band=None`` allows every cell.
-All arithmetic is on integers, so the band is exact at every size.
+All arithmetic is on integers, so the band is exact at every size; a band
+wider than ``max(n, m)`` (which allows every cell) is capped there.
 """
 import numbers
 
@@ -35,9 +36,14 @@ def _check_band_value(band, name="band"):
 
 
 def _bounds(n, m, band):
-    """Row bounds (lo, hi) for already validated arguments; lo > hi marks an empty row."""
+    """Row bounds (lo, hi) for already validated arguments; lo > hi marks an empty row.
+
+    A band wider than ``max(n, m)`` allows every cell, so it is capped there:
+    the integer arithmetic below then cannot overflow int64 (``band=2**62``).
+    """
     if band is None or n == 1 or m == 1:
         return np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
+    band = min(band, max(n, m))
     i = np.arange(n, dtype=np.int64)
     centre = i * (m - 1)
     width = band * min(n - 1, m - 1)

@@ -17,7 +17,7 @@ from numba import njit
 
 from .bands import _check_band_value, _connected_bounds
 from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
-from .validation import as_series, check_same_dim
+from .validation import as_series, check_cost_range, check_path, check_same_dim
 
 # Pseudo metric code: ``a`` is a precomputed (n, m) cost matrix, ``b`` is unused.
 _FROM_MATRIX = -1
@@ -142,6 +142,7 @@ def _prepare(x, y, metric, band):
     x, y = as_series(x, "x"), as_series(y, "y")
     check_same_dim(x, y)
     code = _metric_code(metric)
+    check_cost_range(x, y, metric)
     n, m = len(x), len(y)
     lo, hi = _connected_bounds(n, m, _check_band_value(band))
     return x, y, code, n, m, lo, hi
@@ -159,31 +160,11 @@ def _as_cost(C, name="C"):
     C = np.ascontiguousarray(C, dtype=np.float64)
     if not np.isfinite(C).all():
         raise ValueError(f"{name} must be finite; it holds NaN or inf")
+    with np.errstate(over="ignore"):
+        total = np.abs(C).max() * (C.shape[0] + C.shape[1] - 1)
+    if not np.isfinite(total):
+        raise ValueError(f"{name}: the costs overflow float64 when summed along a path; rescale them")
     return C
-
-
-def _check_path(path, n, m, name="path"):
-    arr = np.asarray(path)
-    if arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be an integer array of shape (L, 2); got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
-        raise ValueError(f"{name} must have shape (L, 2) with L >= 1; got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.int64)
-    if tuple(arr[0]) != (0, 0):
-        raise ValueError(f"{name} must start at (0, 0); it starts at {tuple(arr[0].tolist())}")
-    if tuple(arr[-1]) != (n - 1, m - 1):
-        raise ValueError(
-            f"{name} must end at (n-1, m-1) = ({n - 1}, {m - 1}); it ends at {tuple(arr[-1].tolist())}"
-        )
-    steps = np.diff(arr, axis=0)
-    legal = ((steps == 0) | (steps == 1)).all(axis=1) & (steps.sum(axis=1) > 0)
-    if not legal.all():
-        k = int(np.argmin(legal))
-        raise ValueError(
-            f"{name} has an illegal step {tuple(steps[k].tolist())} at index {k}; "
-            "steps must be (1, 1), (1, 0) or (0, 1)"
-        )
-    return arr
 
 
 def dtw(x, y, metric="sqeuclidean", band=None):
@@ -320,7 +301,8 @@ def path_cost(x, y, path, metric="sqeuclidean"):
     Raises
     ------
     ValueError
-        If ``path`` is not a warping path of the n-by-m grid.
+        If ``path`` is not a warping path of the n-by-m grid, or the values are
+        so large that its cost overflows float64.
 
     Examples
     --------
@@ -330,5 +312,6 @@ def path_cost(x, y, path, metric="sqeuclidean"):
     x, y = as_series(x, "x"), as_series(y, "y")
     check_same_dim(x, y)
     code = _metric_code(metric)
-    path = _check_path(path, len(x), len(y))
+    path = check_path(path, len(x), len(y))
+    check_cost_range(x, y, metric, terms=len(path))
     return float(_njit_path_cost(x, y, path, code))

@@ -7,7 +7,7 @@ frames are equal.
 import numpy as np
 from numba import njit
 
-from .validation import METRIC_NAMES, as_series, check_metric, check_same_dim
+from .validation import METRIC_NAMES, as_series, check_cost_range, check_metric, check_same_dim
 
 #: Names accepted by every ``metric=`` argument.
 METRICS = METRIC_NAMES
@@ -84,6 +84,12 @@ def cost_matrix(x, y, metric="sqeuclidean"):
     -------
     numpy.ndarray, shape (n, m), float64
 
+    Raises
+    ------
+    ValueError
+        Bad series (see :func:`dtwrl.validation.as_series`), different ``d``,
+        an unknown metric, or values so large that a local cost overflows float64.
+
     Examples
     --------
     >>> cost_matrix([0.0, 1.0], [0.0, 2.0, 4.0])
@@ -94,4 +100,6 @@ def cost_matrix(x, y, metric="sqeuclidean"):
     """
     x, y = as_series(x, "x"), as_series(y, "y")
     check_same_dim(x, y)
-    return _njit_cost_matrix(x, y, _metric_code(metric))
+    code = _metric_code(metric)
+    check_cost_range(x, y, metric, terms=1)
+    return _njit_cost_matrix(x, y, code)

@@ -10,6 +10,7 @@ family they wrap; this module is the stable name scripts and users import.
 from .tf.losses import (
     LOSS_NAMES,
     DILATELoss,
+    MSELoss,
     PathLoss,
     SoftDTWDivergenceLoss,
     SoftDTWLoss,
@@ -20,6 +21,7 @@ from .tf.losses import (
 __all__ = [
     "DILATELoss",
     "LOSS_NAMES",
+    "MSELoss",
     "PathLoss",
     "SoftDTWDivergenceLoss",
     "SoftDTWLoss",

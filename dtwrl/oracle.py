@@ -4,14 +4,12 @@ FastDTW coarsens both series, solves the small problem and refines the path
 within ``radius`` cells at each finer level. Its path is feasible but not
 always optimal, so ``fastdtw_path(x, y)[0] >= dtw(x, y)``.
 """
-import numbers
-
 import numpy as np
 from fastdtw import fastdtw
 
 from .exact_dtw import path_cost
 from .local_cost import _metric_code
-from .validation import as_series, check_same_dim
+from .validation import as_series, check_cost_range, check_radius, check_same_dim
 
 
 def _sqeuclidean_scalar(a, b):
@@ -46,16 +44,6 @@ _DISTS = {
 }
 
 
-def _check_radius(radius, name="radius"):
-    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= 1; got {radius!r}")
-    if radius < 1:
-        # fastdtw 0.3.4 refines radius-0 windows into grids its backtrack cannot cross and
-        # then fails with IndexError on most inputs (github.com/slaypni/fastdtw/issues/17).
-        raise ValueError(f"{name} must be an int >= 1 (fastdtw fails at radius 0); got {radius}")
-    return int(radius)
-
-
 def fastdtw_path(x, y, radius=1, metric="sqeuclidean"):
     """FastDTW's warping path, with its cost recomputed under dtwrl's local cost.
 
@@ -85,7 +73,8 @@ def fastdtw_path(x, y, radius=1, metric="sqeuclidean"):
     x, y = as_series(x, "x"), as_series(y, "y")
     check_same_dim(x, y)
     _metric_code(metric)
-    radius = _check_radius(radius)
+    radius = check_radius(radius)
+    check_cost_range(x, y, metric)  # else fastdtw's own sums overflow into a broken path
     scalar_dist, vector_dist = _DISTS[metric]
     if x.shape[1] == 1:
         _, raw_path = fastdtw(x[:, 0], y[:, 0], radius=radius, dist=scalar_dist)

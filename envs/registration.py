@@ -21,7 +21,8 @@ def register_env(env_id, pairs, **env_kwargs):
     Parameters
     ----------
     env_id : str
-        Gymnasium id, e.g. ``"my/Sensors-v0"``.
+        Gymnasium id, e.g. ``"my/Sensors-v0"`` (``TypeError`` for anything but a
+        non-empty string; Gymnasium checks its form).
     pairs : object
         A pair source from ``dtwrl.datasets``; an array of series (N, n) or
         (N, n, d) or a list of series (pairs of distinct series are drawn);
@@ -48,6 +49,8 @@ def register_env(env_id, pairs, **env_kwargs):
     >>> env.observation_space["window"].shape
     (5, 5)
     """
+    if not isinstance(env_id, str) or not env_id.strip():
+        raise TypeError(f"env_id must be a non-empty string like 'my/Sensors-v0'; got {env_id!r}")
     source = as_pair_source(pairs)
     WarpingPathEnv(pairs=source, **env_kwargs)  # fail now on bad arguments, not at make()
     gymnasium.register(

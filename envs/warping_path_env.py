@@ -7,6 +7,7 @@ from gymnasium import spaces
 
 from dtwrl.datasets import SyntheticPairs, as_pair_source
 from dtwrl.oracle import fastdtw_path
+from dtwrl.validation import check_radius
 
 from .core import POSITION_HIGH, POSITION_LOW, WarpingBatch
 from .rendering import draw_alignment
@@ -68,9 +69,7 @@ def _check_flag(value, name):
 
 
 def _check_radius(radius):
-    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Integral) or radius < 0:
-        raise ValueError(f"fastdtw_radius must be an int >= 0; got {radius!r}")
-    return int(radius)
+    return check_radius(radius, "fastdtw_radius")
 
 
 class WarpingPathEnv(gymnasium.Env):
@@ -217,8 +216,9 @@ class WarpingPathEnv(gymnasium.Env):
     def step(self, action):
         if self.batch.num == 0:
             raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be 0, 1 or 2; got {action!r}")
+        value = action.item() if isinstance(action, np.ndarray) and action.shape == () else action
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value not in (0, 1, 2):
+            raise ValueError(f"action must be 0, 1 or 2; got {action!r}")  # checked before any int64 conversion
         reward = float(self.batch.step(np.array([action], dtype=np.int64))[0])
         obs = self._observation()
         terminated = bool(self.batch.done[0])

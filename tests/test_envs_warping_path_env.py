@@ -155,7 +155,8 @@ def test_options_pair_picks_the_pair():
         ({"pairs": np.array([[0.0, 1.0, np.nan], [1.0, 2.0, 3.0]])}, ValueError, "must be finite"),
         ({"pairs": [(np.zeros((3, 1)), np.zeros((3, 2)))]}, ValueError, "same number of features"),
         ({"compute_fastdtw": "yes"}, TypeError, "compute_fastdtw must be True or False"),
-        ({"fastdtw_radius": -1}, ValueError, "fastdtw_radius must be an int >= 0"),
+        ({"fastdtw_radius": -1}, ValueError, "fastdtw_radius must be an int >= 1"),
+        ({"fastdtw_radius": 0}, ValueError, "fastdtw_radius must be an int >= 1"),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, error, match):

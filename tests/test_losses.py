@@ -8,6 +8,7 @@ from dtwrl.aligners import ExactDTWAligner, FastDTWAligner, register_aligner
 from dtwrl.losses import (
     LOSS_NAMES,
     DILATELoss,
+    MSELoss,
     PathLoss,
     SoftDTWDivergenceLoss,
     SoftDTWLoss,
@@ -182,10 +183,20 @@ def test_loss_gradients_match_finite_differences(pair, name):
     assert np.abs(theoretical[0]).max() > 1e-3  # the check is not vacuous
 
 
+# ----------------------------------------------------------------------------- mse
+@pytest.mark.parametrize("shape", [(3, 5), (3, 5, 2)])
+def test_mse_matches_keras_on_valid_input(rng, shape):
+    y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape)
+    ours = float(get_loss("mse")(y_true, y_pred))
+    keras = float(tf.keras.losses.MeanSquaredError()(y_true, y_pred))
+    np.testing.assert_allclose(ours, keras, rtol=1e-6)
+    np.testing.assert_allclose(ours, np.mean((y_true - y_pred) ** 2), rtol=1e-6)
+
+
 # ----------------------------------------------------------------------------- get_loss
 def test_get_loss_builds_every_name():
     assert set(LOSS_NAMES) == {"mse", *DTW_LOSSES}
-    assert isinstance(get_loss("mse"), tf.keras.losses.MeanSquaredError)
+    assert isinstance(get_loss("mse"), MSELoss)
     assert isinstance(get_loss("soft_dtw", gamma=0.1), SoftDTWLoss)
     assert isinstance(get_loss("soft_dtw_divergence"), SoftDTWDivergenceLoss)
     assert isinstance(get_loss("sparse_dtw"), SparseDTWLoss)

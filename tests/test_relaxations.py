@@ -51,22 +51,23 @@ def test_path_cost_tf_sums_local_costs_and_ignores_padding(rng, metric):
 def test_path_cost_tf_gradient_reaches_only_path_cells(rng):
     x = tf.constant(rng.normal(size=(1, 3, 1)))
     y = tf.constant(rng.normal(size=(1, 3, 1)))
-    idx = [[[0, 0], [1, 0], [2, 0], [2, 2], [0, 0]]]  # not a warping path: any cells may be gathered
+    idx = [[[0, 0], [1, 0], [2, 1], [2, 2], [0, 0], [0, 0]]]  # two padding rows (0, 0)
     with tf.GradientTape() as tape:
         tape.watch(y)
         cost = path_cost_tf(x, y, idx, [4])
     grad = tape.gradient(cost, y).numpy()[0, :, 0]
-    assert grad[1] == 0.0  # column 1 is on no counted cell; the padding (0, 0) adds nothing
-    expected0 = sum(-2.0 * (x.numpy()[0, i, 0] - y.numpy()[0, 0, 0]) for i in range(3))
-    np.testing.assert_allclose(grad[0], expected0, rtol=1e-12)
+    xs, ys = x.numpy()[0, :, 0], y.numpy()[0, :, 0]
+    # column 0 holds the counted cells (0, 0) and (1, 0); the padding (0, 0) adds nothing
+    np.testing.assert_allclose(grad[0], -2.0 * (xs[0] - ys[0]) - 2.0 * (xs[1] - ys[0]), rtol=1e-12)
+    np.testing.assert_allclose(grad[1], -2.0 * (xs[2] - ys[1]), rtol=1e-12)
 
 
 @pytest.mark.parametrize("metric", METRICS)
 def test_path_cost_tf_gradient_matches_finite_differences(rng, metric):
     x = tf.constant(rng.normal(size=(2, 3, 2)))
     y = tf.constant(rng.normal(size=(2, 4, 2)))
-    idx = tf.constant([[[0, 0], [1, 1], [2, 2], [2, 3]], [[0, 0], [1, 0], [2, 1], [2, 3]]], tf.int32)
-    lengths = tf.constant([4, 3])
+    idx = tf.constant([[[0, 0], [1, 1], [2, 2], [2, 3], [0, 0]], [[0, 0], [1, 0], [2, 1], [2, 2], [2, 3]]], tf.int32)
+    lengths = tf.constant([4, 5])
     assert _max_jacobian_error(lambda a, b: path_cost_tf(a, b, idx, lengths, metric), x, y) < 1e-6
 
 

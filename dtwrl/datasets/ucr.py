@@ -69,6 +69,10 @@ def _parse_ts_header(lines, where):
             words = value.split()
             header["classlabel"] = _parse_bool(words[0] if words else "", tag, where)
             header["classes"] = words[1:]
+            if header["classlabel"] and not header["classes"]:
+                # without the list a line's last ':' field cannot be told from a dimension
+                raise ValueError(f"{where}, line {index + 1}: @classLabel true must list the class values, "
+                                 f"e.g. '@classLabel true 1 2'")
         elif tag == "targetlabel":
             header["targetlabel"] = _parse_bool(value, tag, where)
     raise ValueError(f"{where}: no @data tag found")
@@ -134,7 +138,7 @@ def _parse_ts(text, source):
     if has_class:
         classes = header["classes"]
         unknown = sorted(set(labels) - set(classes))
-        if classes and unknown:
+        if unknown:
             raise ValueError(f"{source}: labels {unknown} are not in @classLabel {classes}")
         y = np.array(labels, dtype=str)
     elif has_target:

@@ -25,9 +25,9 @@ diagonals before it with the forward's own expression (one third of the memory
 of storing three weights per cell, and no exponential of an R difference
 across a cost). Every sweep is compiled with XLA.
 
-The sweeps assume validated input. The validation helpers at the end of this
-module are what the public wrappers in :mod:`dtwrl.tf.sdtw` and
-:mod:`dtwrl.tf.smoothed` call before :func:`dp_value` or :func:`dp_alignment`.
+The sweeps assume validated input: the public wrappers in :mod:`dtwrl.tf.sdtw`
+and :mod:`dtwrl.tf.smoothed` validate with :mod:`dtwrl.tf.checks` before they
+call :func:`dp_value` or :func:`dp_alignment`.
 """
 import functools
 
@@ -35,7 +35,6 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python.xla import dynamic_slice, dynamic_update_slice
 
-from ..bands import check_band
 
 REGULARIZERS = ("entropy", "l2")
 
@@ -422,124 +421,3 @@ def dp_alignment(D, gamma, regularizer, band=None, x_lengths=None, y_lengths=Non
     gamma = tf.constant(gamma, D.dtype)
     _, Rs = _value_sweep_fn(_cut(D), gamma, regularizer, band, x_lengths, y_lengths)
     return _alignment_from_rows(D, Rs, gamma, regularizer, band, x_lengths, y_lengths)
-
-
-# ----------------------------------------------------------------------------
-# validation shared by the public wrappers
-# ----------------------------------------------------------------------------
-def as_batch(x, name):
-    """Validate a batch into a float tensor (B, n, d); rank 2 (B, n) is univariate."""
-    if not tf.is_tensor(x):
-        x = np.asarray(x)
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype}")
-        if x.dtype.kind != "f":
-            x = x.astype(np.float32)
-        x = tf.convert_to_tensor(x)
-    if x.dtype not in (tf.float32, tf.float64):
-        if x.dtype.is_integer:
-            x = tf.cast(x, tf.float32)
-        else:
-            raise TypeError(f"{name} must be float32 or float64; got {x.dtype.name}")
-    rank = x.shape.rank
-    if rank not in (2, 3):
-        raise ValueError(f"{name} must have shape (B, n, d) or (B, n); got shape {x.shape}")
-    if rank == 2:
-        x = x[:, :, None]
-    if any(s == 0 for s in x.shape):
-        raise ValueError(f"{name} must not be empty; got shape {x.shape}")
-    if x.shape[2] is None:
-        raise ValueError(f"{name} must have a static number of features d; got shape {x.shape}")
-    return check_finite(x, name)
-
-
-def check_finite(x, name):
-    """x, checked: ValueError now (eager) or InvalidArgumentError when the graph runs, on NaN or inf."""
-    if tf.executing_eagerly():
-        if not bool(tf.reduce_all(tf.math.is_finite(x))):
-            raise ValueError(f"{name} must be finite; it holds NaN or inf")
-        return x
-    return tf.debugging.assert_all_finite(x, f"{name} must be finite; it holds NaN or inf")
-
-
-def check_costs(D, name="D"):
-    """Validate a cost batch (B, n, m) into a float tensor."""
-    if not tf.is_tensor(D):
-        D = np.asarray(D)
-        if D.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got dtype {D.dtype}")
-        D = tf.convert_to_tensor(D if D.dtype.kind == "f" else D.astype(np.float32))
-    if D.dtype not in (tf.float32, tf.float64):
-        if not D.dtype.is_integer:
-            raise TypeError(f"{name} must be float32 or float64; got {D.dtype.name}")
-        D = tf.cast(D, tf.float32)
-    if D.shape.rank != 3:
-        raise ValueError(f"{name} must have shape (B, n, m); got shape {D.shape}")
-    if any(s == 0 for s in D.shape):
-        raise ValueError(f"{name} must not be empty; got shape {D.shape}")
-    return check_finite(D, name)
-
-
-def check_pair(x, y):
-    """Check that two batches agree in B, d and dtype."""
-    if x.dtype != y.dtype:
-        raise ValueError(f"x and y must have the same dtype; got x {x.dtype.name} and y {y.dtype.name}")
-    if x.shape[0] is not None and y.shape[0] is not None and x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same batch size B; got x {x.shape[0]} and y {y.shape[0]}")
-    if x.shape[2] is not None and y.shape[2] is not None and x.shape[2] != y.shape[2]:
-        raise ValueError(
-            f"x and y must have the same number of features d; got x with d={x.shape[2]} and y with d={y.shape[2]}"
-        )
-
-
-def check_lengths(lengths, size, batch, name):
-    """Validate per-example lengths: int (B,) with 1 <= length <= size; None stays None."""
-    if lengths is None:
-        return None
-    if not tf.is_tensor(lengths):
-        arr = np.asarray(lengths)
-        if arr.dtype.kind not in "iu":
-            raise TypeError(f"{name} must be integers; got dtype {arr.dtype}")
-        lengths = tf.convert_to_tensor(arr.astype(np.int32))
-    if not lengths.dtype.is_integer:
-        raise TypeError(f"{name} must be integers; got dtype {lengths.dtype.name}")
-    lengths = tf.cast(lengths, tf.int32)
-    if lengths.shape.rank != 1 or (batch is not None and lengths.shape[0] not in (None, batch)):
-        raise ValueError(f"{name} must have shape (B,) = ({batch},); got shape {lengths.shape}")
-    static = tf.get_static_value(lengths)
-    if static is not None:
-        if size is not None and ((static < 1).any() or (static > size).any()):
-            raise ValueError(f"{name} must lie in [1, {size}]; got {static.tolist()}")
-    else:
-        tf.debugging.assert_greater_equal(lengths, 1, f"{name} must be >= 1")
-        if size is not None:
-            tf.debugging.assert_less_equal(lengths, size, f"{name} must be <= {size}")
-    return lengths
-
-
-def check_geometry(D, band, x_lengths, y_lengths):
-    """Validate band and lengths against costs laid out (n, m, B); returns (band, x_lengths, y_lengths).
-
-    A band is checked (``dtwrl.bands.check_band``) for every pair whose lengths
-    are known when the graph is built; lengths given for one side only default
-    to the full size on the other side.
-    """
-    n, m, B = D.shape
-    x_lengths = check_lengths(x_lengths, n, B, "x_lengths")
-    y_lengths = check_lengths(y_lengths, m, B, "y_lengths")
-    if (x_lengths is None) != (y_lengths is None):
-        shape = tf.shape(D)
-        if x_lengths is None:
-            x_lengths = tf.fill(shape[2:], shape[0])
-        else:
-            y_lengths = tf.fill(shape[2:], shape[1])
-    if band is not None:
-        if n is None or m is None:
-            raise ValueError(f"band needs static lengths n and m; got shape {D.shape}")
-        band = check_band(n, m, band)
-        if x_lengths is not None:
-            xs, ys = tf.get_static_value(x_lengths), tf.get_static_value(y_lengths)
-            if xs is not None and ys is not None:
-                for nb, mb in sorted(set(zip(xs.tolist(), ys.tolist()))):
-                    check_band(nb, mb, band)
-    return band, x_lengths, y_lengths

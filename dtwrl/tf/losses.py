@@ -36,14 +36,16 @@ import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, FastDTWAligner, aligner_to_config, get_aligner
 from ..bands import _check_band_value
-from .relaxations import aligned_path_cost, check_alpha, check_pair_tf, dilate
+from ..validation import check_alpha, check_gamma, check_metric
+from .checks import check_pair_tf, check_same_length
+from .relaxations import aligned_path_cost, dilate
 from .sdtw import soft_dtw, soft_dtw_divergence
 from .smoothed import smoothed_dtw
-from ..validation import check_gamma, check_metric
 
 __all__ = [
     "DILATELoss",
     "LOSS_NAMES",
+    "MSELoss",
     "PathLoss",
     "SoftDTWDivergenceLoss",
     "SoftDTWLoss",
@@ -290,6 +292,37 @@ class PathLoss(_DTWLoss):
         return {**super().get_config(), "aligner": aligner_to_config(self.aligner), "metric": self.metric}
 
 
+@tf.keras.utils.register_keras_serializable(package="dtwrl")
+class MSELoss(tf.keras.losses.Loss):
+    """Mean squared error per pair, with the same input checks as the DTW losses.
+
+    Per pair: ``mean_{i, k} (y_true[b, i, k] - y_pred[b, i, k])**2`` over the
+    ``n`` steps and ``d`` features, so the default reduction gives the value of
+    ``tf.keras.losses.MeanSquaredError``. Unlike the bare Keras loss it refuses
+    NaN or inf, wrong ranks (no silent broadcasting of ``(B, n, 1, 1)`` against
+    ``(B, n)``), different batch sizes, feature dimensions or lengths, naming
+    ``y_true`` or ``y_pred``.
+
+    Parameters
+    ----------
+    reduction : tf.keras.losses.Reduction
+    name : str
+
+    Examples
+    --------
+    >>> float(MSELoss()([[0.0, 1.0]], [[1.0, 1.0]]))
+    0.5
+    """
+
+    def __init__(self, reduction=_AUTO, name="mse"):
+        super().__init__(reduction=reduction, name=name)
+
+    def call(self, y_true, y_pred):
+        """Per-pair mean squared errors, shape (B,)."""
+        y_true, y_pred = check_same_length(*check_pair_tf(y_true, y_pred), names=("y_true", "y_pred"))
+        return tf.reduce_mean(tf.square(y_true - y_pred), axis=[1, 2])
+
+
 def _policy_path(aligner=None, **kwargs):
     if aligner is None:
         raise ValueError("get_loss('policy_path') needs aligner=..., e.g. agents.PolicyAligner(run_dir)")
@@ -305,7 +338,7 @@ def _path_with(aligner_cls, aligner_keys):
 
 
 _LOSSES = {
-    "mse": tf.keras.losses.MeanSquaredError,
+    "mse": MSELoss,
     "soft_dtw": SoftDTWLoss,
     "soft_dtw_divergence": SoftDTWDivergenceLoss,
     "sparse_dtw": SparseDTWLoss,
@@ -325,7 +358,7 @@ def get_loss(name, **kwargs):
     Parameters
     ----------
     name : str
-        ``"mse"``: ``tf.keras.losses.MeanSquaredError``;
+        ``"mse"``: :class:`MSELoss` (Keras' mean squared error, with the pair checks);
         ``"soft_dtw"``: :class:`SoftDTWLoss`;
         ``"soft_dtw_divergence"``: :class:`SoftDTWDivergenceLoss`;
         ``"sparse_dtw"``: :class:`SparseDTWLoss`;

@@ -14,87 +14,17 @@ Every function takes batches ``y_true (B, n, d)`` and ``y_pred (B, m, d)``
 (``(B, n)`` and ``(B, m)`` for univariate series), returns one value per pair,
 shape ``(B,)``, in the dtype of ``y_pred`` (``y_true`` is cast to it; NumPy
 float arrays keep their dtype, integers become float32).
-Bad input raises ``ValueError`` when executing eagerly; inside a
-``tf.function`` the NaN/inf and batch-size checks run in the graph and raise
-``tf.errors.InvalidArgumentError`` naming the argument.
+Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
+argument (:mod:`dtwrl.tf.checks`); inside a ``tf.function`` the checks on values
+known only at run time raise ``tf.errors.InvalidArgumentError`` naming it.
 """
-import numbers
-
-import numpy as np
 import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, align_batch, get_aligner
-from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
+from ..validation import check_alpha, check_gamma, check_metric
+from .checks import check_pair_tf, check_paths
 from .cost import pairwise_costs
-from ..validation import check_gamma, check_metric
-
-
-def _as_batch_tf(x, name, dtype=None):
-    """Tensor (B, n, d) of a floating dtype; a rank-2 input is univariate."""
-    if not tf.is_tensor(x):
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
-        x = tf.convert_to_tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float32))
-    if dtype is not None:
-        x = tf.cast(x, dtype)
-    elif x.dtype.is_integer:
-        x = tf.cast(x, tf.float32)
-    elif not x.dtype.is_floating:
-        raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype.name}")
-    rank = x.shape.rank
-    if rank == 2:
-        x = x[:, :, tf.newaxis]
-    elif rank != 3:
-        raise ValueError(f"{name} must have shape (B, n) or (B, n, d); got shape {x.shape}")
-    if any(size == 0 for size in x.shape):
-        raise ValueError(f"{name} must not be empty; got shape {x.shape}")
-    if tf.executing_eagerly():
-        if not bool(tf.reduce_all(tf.math.is_finite(x))):
-            raise ValueError(f"{name} must be finite; it holds NaN or inf")
-        return x
-    return tf.debugging.assert_all_finite(x, f"{name} must be finite; it holds NaN or inf")
-
-
-def check_pair_tf(y_true, y_pred):
-    """Validate a batch of pairs for the TensorFlow losses.
-
-    Parameters
-    ----------
-    y_true : tensor-like, shape (B, n) or (B, n, d)
-        Cast to the dtype of ``y_pred``.
-    y_pred : real tensor-like, shape (B, m) or (B, m, d)
-
-    Returns
-    -------
-    y_true, y_pred : tf.Tensor, shapes (B, n, d) and (B, m, d)
-
-    Raises
-    ------
-    ValueError
-        Wrong rank, empty, NaN or inf (eagerly), different static batch sizes
-        or feature dimensions. In a graph the NaN/inf and dynamic batch-size
-        checks raise ``tf.errors.InvalidArgumentError``.
-
-    Examples
-    --------
-    >>> a, b = check_pair_tf([[0.0, 1.0]], [[0.0, 1.0, 2.0]])
-    >>> a.shape.as_list(), b.shape.as_list()
-    ([1, 2, 1], [1, 3, 1])
-    """
-    y_pred = _as_batch_tf(y_pred, "y_pred")
-    y_true = _as_batch_tf(y_true, "y_true", dtype=y_pred.dtype)
-    for axis, what in ((0, "number of series B"), (2, "number of features d")):
-        a, b = y_true.shape[axis], y_pred.shape[axis]
-        if a is not None and b is not None and a != b:
-            raise ValueError(f"y_true and y_pred must have the same {what}; got {a} and {b}")
-    if y_true.shape[0] is None or y_pred.shape[0] is None:
-        with tf.control_dependencies(
-            [tf.debugging.assert_equal(tf.shape(y_true)[0], tf.shape(y_pred)[0],
-                                       message="y_true and y_pred must have the same number of series B")]
-        ):
-            y_pred = tf.identity(y_pred)
-    return y_true, y_pred
+from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
 
 
 def _local_cost_tf(a, b, metric):
@@ -142,17 +72,11 @@ def path_cost_tf(y_true, y_pred, paths_idx, path_lengths, metric="sqeuclidean"):
     [1.0]
     """
     metric = check_metric(metric)
-    y_true, y_pred = check_pair_tf(y_true, y_pred)
-    paths_idx = tf.convert_to_tensor(paths_idx)
-    path_lengths = tf.convert_to_tensor(path_lengths)
-    if not paths_idx.dtype.is_integer or paths_idx.shape.rank != 3 or paths_idx.shape[-1] not in (None, 2):
-        raise ValueError(
-            f"paths_idx must be an int tensor of shape (B, Lmax, 2); got {paths_idx.dtype.name} {paths_idx.shape}"
-        )
-    if not path_lengths.dtype.is_integer or path_lengths.shape.rank != 1:
-        raise ValueError(
-            f"path_lengths must be an int tensor of shape (B,); got {path_lengths.dtype.name} {path_lengths.shape}"
-        )
+    y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
+    n, m = y_true.shape[1], y_pred.shape[1]
+    n = tf.shape(y_true)[1] if n is None else n
+    m = tf.shape(y_pred)[1] if m is None else m
+    paths_idx, path_lengths = check_paths(paths_idx, path_lengths, n, m)
     return _path_cost(y_true, y_pred, paths_idx, path_lengths, metric)
 
 
@@ -253,42 +177,9 @@ def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean"):
     [1.0]
     """
     metric = check_metric(metric)
-    y_true, y_pred = check_pair_tf(y_true, y_pred)
+    y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     idx, lengths = align_tf(aligner, y_true, y_pred)
     return _path_cost(y_true, y_pred, idx, lengths, metric)
-
-
-def check_alpha(alpha, name="alpha"):
-    """Validate a mixing weight: a real number in [0, 1].
-
-    Parameters
-    ----------
-    alpha : float
-    name : str
-        The argument name used in error messages.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        If ``alpha`` is not a real number (bool and strings are refused).
-    ValueError
-        If ``alpha`` is outside [0, 1] or NaN.
-
-    Examples
-    --------
-    >>> check_alpha(0.5)
-    0.5
-    """
-    if isinstance(alpha, (bool, np.bool_, str, bytes)) or not isinstance(alpha, (numbers.Real, np.floating)):
-        raise TypeError(f"{name} must be a real number in [0, 1]; got {alpha!r}")
-    value = float(alpha)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1]; got {value}")
-    return value
 
 
 def temporal_penalty(n, m, dtype=tf.float32):
@@ -361,7 +252,7 @@ def dilate(y_true, y_pred, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    y_true, y_pred = check_pair_tf(y_true, y_pred)
+    y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     costs = pairwise_costs(y_true, y_pred, metric)  # (B, n, m), shared by both terms
     total = 0.0
     if alpha > 0.0:
