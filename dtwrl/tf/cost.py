@@ -16,15 +16,36 @@ def _features_last(x):
     return tf.transpose(x, (2, 1, 0))
 
 
+# up to this many features the squared distance is summed from direct differences (exact to rounding);
+# past it, from one batched Gram matrix
+DIRECT_FEATURES = 16
+
+
 def _sqeuclidean(xt, yt):
-    if xt.shape[0] == 1:
-        # one feature: the plain difference is (n, m, B) already, and exact
-        diff = xt[0][:, None, :] - yt[0][None, :, :]
-        return diff * diff
+    """Squared distances (n, m, B) of features-first xt (d, n, B), yt (d, m, B).
+
+    ``|x|^2 + |y|^2 - 2 x.y`` cancels catastrophically when the series sit far
+    from 0 relative to their distance (float32, values ~1e4, distance ~0.1:
+    the cost comes out as hundreds). So: direct differences summed feature by
+    feature (two (n, m, B) temporaries at a time) for ``d <= DIRECT_FEATURES``;
+    for larger ``d`` the Gram form on the pair centred at its joint mean (the
+    cost is shift-invariant) and accumulated in float64.
+    """
+    d = xt.shape[0]
+    if d <= DIRECT_FEATURES:
+        total = None
+        for k in range(d):
+            diff = xt[k][:, None, :] - yt[k][None, :, :]
+            total = diff * diff if total is None else total + diff * diff
+        return total
+    dtype = xt.dtype
+    xt, yt = tf.cast(xt, tf.float64), tf.cast(yt, tf.float64)
+    centre = tf.reduce_mean(tf.concat([xt, yt], axis=1), axis=1, keepdims=True)  # (d, 1, B)
+    xt, yt = xt - centre, yt - centre
     xx = tf.reduce_sum(xt * xt, axis=0)[:, None, :]
     yy = tf.reduce_sum(yt * yt, axis=0)[None, :, :]
     cross = tf.einsum("dnb,dmb->nmb", xt, yt)
-    return tf.nn.relu(xx + yy - 2.0 * cross)
+    return tf.cast(tf.nn.relu(xx + yy - 2.0 * cross), dtype)
 
 
 def _safe_sqrt(s):
@@ -71,10 +92,12 @@ def pairwise_costs(x, y, metric="sqeuclidean"):
 
     Notes
     -----
-    "sqeuclidean" is ``|x|^2 + |y|^2 - 2 x y^T`` (one batched matmul, clipped at
-    0) when d > 1 and the plain squared difference when d == 1. "abs" sums d
-    terms of shape (B, n, m), one per feature. Nothing builds a (B, n, m, d)
-    tensor. The costs are computed batch-last (:func:`grid_costs`) and transposed.
+    "sqeuclidean" sums the squared differences feature by feature when
+    ``d <= DIRECT_FEATURES`` (16), and otherwise is ``|x|^2 + |y|^2 - 2 x y^T``
+    (one batched matmul, clipped at 0) on the pair centred at its joint mean,
+    in float64: never the cancellation of that form on raw float32 values far
+    from 0. "abs" sums d terms of shape (B, n, m), one per feature. Nothing
+    builds a (B, n, m, d) tensor. The costs are computed batch-last (:func:`grid_costs`) and transposed.
 
     Examples
     --------

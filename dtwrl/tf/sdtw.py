@@ -22,6 +22,15 @@ is read at the pair's own end cell and the padding gets exactly zero
 gradient. The band is the Sakoe-Chiba band of docs/ARCHITECTURE.md, computed
 per pair from its own lengths.
 
+Two engines compute it (``implementation``): on CPU, eagerly and inside
+``tf.function``, a numba kernel parallel over the pairs that computes the local
+costs on the fly and never builds a ``B x n x m`` tensor for the value and its
+gradient (with a memory-light mode for long series); under
+``jit_compile=True`` and on GPU, the anti-diagonal wavefront compiled by XLA.
+``implementation="auto"`` picks one (:mod:`dtwrl.tf._kernel_ops` has the rule and
+the ``DTWRL_SOFT_DTW_IMPL`` override); ``"tf"``, ``"kernel"`` and ``"light"``
+force one. Both give the same values and gradients to rounding.
+
 Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
 argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values known
 only at run time raises ``tf.errors.InvalidArgumentError`` naming the argument;
@@ -29,20 +38,57 @@ under ``jit_compile=True`` such a pair's value is NaN instead.
 """
 import tensorflow as tf
 
+from . import _kernel_ops as ko
 from . import _wavefront as wf
 from . import checks
 from .cost import grid_costs
 from ..validation import check_gamma, check_metric
 
 
-def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths):
-    """Validate a pair of batches; return (costs laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
+class _GridShape:
+    """The static shape (n, m, B) of the cost grid of a pair of batches, without building the grid."""
+
+    def __init__(self, x, y):
+        self.shape = tf.TensorShape([x.shape[1], y.shape[1], x.shape[0]])
+
+
+def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto"):
+    """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine).
+
+    ``x`` and ``y`` come back as float tensors (B, n, d) and (B, m, d); ``engine`` is the
+    resolved implementation (:func:`dtwrl.tf._kernel_ops.resolve`).
+    """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    x, y = checks.check_pair(checks.as_batch(x, "x"), checks.as_batch(y, "y"), metric)
+    engine = ko.resolve(implementation)
+    x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
+    x, y = checks.check_pair(x, y, metric)
+    if (x_lengths is None) != (y_lengths is None):
+        # check_geometry fills the missing side from the grid's dynamic shape; fill it here instead
+        batch = tf.shape(x)[:1]
+        if x_lengths is None:
+            x_lengths = tf.fill(batch, tf.shape(x)[1])
+        else:
+            y_lengths = tf.fill(batch, tf.shape(y)[1])
+    band, x_lengths, y_lengths = checks.check_geometry(_GridShape(x, y), band, x_lengths, y_lengths)
+    return x, y, gamma, metric, band, x_lengths, y_lengths, engine
+
+
+def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
+    """Smoothed DTW (B,) of validated series by the given engine; differentiable twice."""
+    if engine == "tf":
+        return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
+    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine == "light")
+
+
+def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
+    """Expected alignment (B, n, m) of validated series by the given engine; differentiable."""
     D = grid_costs(x, y, metric)
-    band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
-    return D, gamma, band, x_lengths, y_lengths
+    if engine == "tf":
+        E = wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths)
+    else:
+        E = ko.alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, engine == "light")
+    return to_batch_major(E)
 
 
 def to_batch_major(E):
@@ -50,15 +96,16 @@ def to_batch_major(E):
     return tf.transpose(E, (2, 0, 1))
 
 
-def prepare_costs(D, gamma, band, x_lengths, y_lengths):
-    """Validate a cost batch (B, n, m); return (D laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
+def prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation="auto"):
+    """Validate a cost batch (B, n, m); return (D laid out (n, m, B), gamma, band, x_lengths, y_lengths, engine)."""
     gamma = check_gamma(gamma)
+    engine = ko.resolve(implementation)
     D = tf.transpose(checks.check_costs(D, "D"), (1, 2, 0))
     band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
-    return D, gamma, band, x_lengths, y_lengths
+    return D, gamma, band, x_lengths, y_lengths, engine
 
 
-def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
+def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, implementation="auto"):
     """soft-DTW of a batch of cost matrices.
 
     Parameters
@@ -72,6 +119,9 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
     x_lengths, y_lengths : int array_like, shape (B,), optional
         Valid rows / columns of each pair (``1 <= x_lengths <= n``); a side
         left at None uses its full size.
+    implementation : {"auto", "tf", "kernel", "light"}
+        Engine (module docstring): "auto" picks the numba kernel on CPU and the
+        XLA wavefront under ``jit_compile=True`` or on GPU.
 
     Returns
     -------
@@ -86,11 +136,13 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
     >>> round(float(soft_dtw_from_cost(D, gamma=1e-3)[0]), 6)
     0.0
     """
-    D, gamma, band, x_lengths, y_lengths = prepare_costs(D, gamma, band, x_lengths, y_lengths)
-    return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
+    D, gamma, band, x_lengths, y_lengths, engine = prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation)
+    if engine == "tf":
+        return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
+    return ko.value_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine == "light")
 
 
-def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None):
+def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, implementation="auto"):
     """Expected alignment ``E = d soft_dtw_from_cost / dD`` of a batch of cost matrices.
 
     Parameters are those of :func:`soft_dtw_from_cost`.
@@ -109,11 +161,15 @@ def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_leng
     >>> np.round(E.numpy()[0], 4).tolist()
     [[1.0, 0.3333], [0.3333, 1.0]]
     """
-    D, gamma, band, x_lengths, y_lengths = prepare_costs(D, gamma, band, x_lengths, y_lengths)
-    return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
+    D, gamma, band, x_lengths, y_lengths, engine = prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation)
+    if engine == "tf":
+        return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
+    return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine == "light"))
 
 
-def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+def soft_dtw(
+    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+):
     """soft-DTW between the pairs of two batches.
 
     Parameters
@@ -130,6 +186,9 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
         Local cost (see :func:`dtwrl.tf.cost.pairwise_costs`).
     x_lengths, y_lengths : int array_like, shape (B,), optional
         True lengths of padded series.
+    implementation : {"auto", "tf", "kernel", "light"}
+        Engine (module docstring): "auto" picks the numba kernel on CPU and the
+        XLA wavefront under ``jit_compile=True`` or on GPU.
 
     Returns
     -------
@@ -146,11 +205,15 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
     >>> round(float(soft_dtw(x, y, gamma=1.0)[0]), 4)
     0.1227
     """
-    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    )
+    return series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
 
 
-def soft_dtw_alignment(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+def soft_dtw_alignment(
+    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+):
     """Expected alignment ``E = d soft_dtw / dC`` of each pair, differentiable.
 
     Parameters are those of :func:`soft_dtw`.
@@ -169,11 +232,15 @@ def soft_dtw_alignment(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengt
     >>> np.round(E.numpy()[0], 3).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    )
+    return series_alignment(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
 
 
-def soft_dtw_divergence(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+def soft_dtw_divergence(
+    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+):
     """soft-DTW divergence (Blondel, Mensch & Vert, 2021).
 
     ``div(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``, each term with
@@ -195,14 +262,21 @@ def soft_dtw_divergence(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_leng
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    x, y = checks.check_pair(checks.as_batch(x, "x"), checks.as_batch(y, "y"), metric)
+    engine = ko.resolve(implementation)
+    x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
+    x, y = checks.check_pair(x, y, metric)
 
     def term(a, b, a_lengths, b_lengths):
-        D = grid_costs(a, b, metric)
-        band_ab, a_lengths, b_lengths = checks.check_geometry(D, band, a_lengths, b_lengths)
-        return wf.dp_value(D, gamma, "entropy", band_ab, a_lengths, b_lengths)
+        band_ab, a_lengths, b_lengths = checks.check_geometry(_GridShape(a, b), band, a_lengths, b_lengths)
+        return series_value(a, b, gamma, "entropy", metric, band_ab, a_lengths, b_lengths, engine)
 
     x_lengths = checks.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
     y_lengths = checks.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
+    if (x_lengths is None) != (y_lengths is None):
+        batch = tf.shape(x)[:1]
+        if x_lengths is None:
+            x_lengths = tf.fill(batch, tf.shape(x)[1])
+        else:
+            y_lengths = tf.fill(batch, tf.shape(y)[1])
     xy = term(x, y, x_lengths, y_lengths)
     return xy - 0.5 * (term(x, x, x_lengths, x_lengths) + term(y, y, y_lengths, y_lengths))

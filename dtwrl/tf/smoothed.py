@@ -17,7 +17,7 @@ each with the operator's own transition weights and Jacobian.
 """
 from . import _wavefront as wf
 from .checks import check_gamma_dtype
-from .sdtw import prepare_pair, to_batch_major
+from .sdtw import prepare_pair, series_alignment, series_value
 
 
 def _check_regularizer(regularizer):
@@ -27,7 +27,15 @@ def _check_regularizer(regularizer):
 
 
 def smoothed_dtw(
-    x, y, gamma=1.0, regularizer="entropy", band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None
+    x,
+    y,
+    gamma=1.0,
+    regularizer="entropy",
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
 ):
     """Smoothed DTW value of each pair of two batches.
 
@@ -42,8 +50,8 @@ def smoothed_dtw(
         float32, ``gamma >= 1.2e-38``).
     regularizer : {"entropy", "l2"}
         ``"entropy"`` is soft-DTW; ``"l2"`` the sparsemax smoothed min (module docstring).
-    band, metric, x_lengths, y_lengths
-        As in :func:`dtwrl.soft_dtw`.
+    band, metric, x_lengths, y_lengths, implementation
+        As in :func:`dtwrl.soft_dtw` (both regularisers run on either engine).
 
     Returns
     -------
@@ -60,13 +68,23 @@ def smoothed_dtw(
     2.25
     """
     regularizer = _check_regularizer(regularizer)
-    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    check_gamma_dtype(gamma, D.dtype)
-    return wf.dp_value(D, gamma, regularizer, band, x_lengths, y_lengths)
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    )
+    check_gamma_dtype(gamma, x.dtype)
+    return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
 
 
 def smoothed_dtw_alignment(
-    x, y, gamma=1.0, regularizer="entropy", band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None
+    x,
+    y,
+    gamma=1.0,
+    regularizer="entropy",
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
 ):
     """Expected alignment ``E = d smoothed_dtw / dC`` of each pair, differentiable.
 
@@ -86,6 +104,8 @@ def smoothed_dtw_alignment(
     [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     """
     regularizer = _check_regularizer(regularizer)
-    D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    check_gamma_dtype(gamma, D.dtype)
-    return to_batch_major(wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths))
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    )
+    check_gamma_dtype(gamma, x.dtype)
+    return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)

@@ -1,0 +1,248 @@
+"""TensorFlow ops around the numba kernel (:mod:`dtwrl.tf._kernel`), and the choice between it and the wavefront.
+
+Two engines compute the same smoothed-min DTW:
+
+- ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
+  pairs, with a ``tf.custom_gradient``. From series it computes the local costs
+  on the fly (in float64, by direct differences) and chains the gradient to
+  ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built; its stored
+  transition weights are bounded per pair in flight, and past
+  ``DTWRL_SOFT_DTW_MEMORY_MB`` (default 512) it switches to the memory-light
+  mode (one weight block of ``~sqrt(n)`` rows at a time, recomputed from
+  checkpoint rows of R). ``"light"`` forces that mode.
+- ``"tf"``: the anti-diagonal wavefront of :mod:`dtwrl.tf._wavefront`, compiled
+  by XLA; it runs under ``jit_compile=True`` and on GPU.
+
+``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set,
+else the wavefront inside an XLA compilation (``jit_compile=True``) or when TF
+sees a GPU, and the kernel otherwise (eager and ``tf.function`` on CPU).
+Second derivatives (the gradient of the expected alignment, the Hessian-vector
+product) always come from the wavefront.
+"""
+import math
+import os
+
+import numba
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.eager import record
+from tensorflow.python.ops import control_flow_util
+
+from . import _kernel as kn
+from . import _wavefront as wf
+
+IMPLEMENTATIONS = ("auto", "tf", "kernel", "light")
+ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
+ENV_MEMORY = "DTWRL_SOFT_DTW_MEMORY_MB"
+DEFAULT_MEMORY_MB = 512.0
+
+
+def check_implementation(implementation, name="implementation"):
+    """Validate an implementation name; returns it."""
+    if not isinstance(implementation, str) or implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, IMPLEMENTATIONS))}; got {implementation!r}")
+    return implementation
+
+
+def _in_xla():
+    return not tf.executing_eagerly() and control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
+def resolve(implementation):
+    """The engine to run: ``"tf"``, ``"kernel"`` or ``"light"`` (module docstring for the ``"auto"`` rule)."""
+    implementation = check_implementation(implementation)
+    if implementation == "auto":
+        env = os.environ.get(ENV_IMPLEMENTATION, "").strip()
+        if env and env != "auto":
+            implementation = check_implementation(env, f"${ENV_IMPLEMENTATION}")
+        else:
+            gpu = bool(tf.config.list_logical_devices("GPU"))
+            return "tf" if gpu or _in_xla() else "kernel"
+    if implementation != "tf" and _in_xla():
+        raise ValueError(
+            f"implementation={implementation!r} (a numba kernel) cannot run inside jit_compile=True; use 'auto' or 'tf'"
+        )
+    return implementation
+
+
+def _memory_budget():
+    text = os.environ.get(ENV_MEMORY, "")
+    try:
+        budget = float(text) if text else DEFAULT_MEMORY_MB
+    except ValueError:
+        raise ValueError(f"${ENV_MEMORY} must be a number of megabytes; got {text!r}") from None
+    if not budget > 0:
+        raise ValueError(f"${ENV_MEMORY} must be > 0; got {text!r}")
+    return budget * 2**20
+
+
+def block_rows(B, n, m, itemsize, light):
+    """Rows per block of stored weights: all n rows, or ~sqrt(n) (light, or when the weights exceed the budget)."""
+    in_flight = min(B, numba.get_num_threads())
+    if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
+        return n
+    return max(1, math.isqrt(n))
+
+
+# ----------------------------------------------------------------------------
+# the numpy side
+# ----------------------------------------------------------------------------
+def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, light):
+    B = len(x_lengths)
+    if metric == kn.PRECOMPUTED:
+        n, m = D.shape[1:]
+        x = y = np.zeros((1, 1, 1), D.dtype)
+    else:
+        n, m = x.shape[1], y.shape[1]
+        D = np.zeros((1, 1, 1), x.dtype)
+    block = block_rows(B, n, m, x.dtype.itemsize, bool(light))
+    values, gx, gy, E = kn.batch(
+        np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D),
+        x_lengths.astype(np.int64), y_lengths.astype(np.int64),
+        int(band), int(metric), float(gamma), int(regularizer), int(want), int(block),
+    )
+    dtype = x.dtype
+    if want == kn.VALUE:
+        return values.astype(dtype)
+    if want == kn.GRADIENT:
+        return values.astype(dtype), gx.astype(dtype), gy.astype(dtype)
+    return values.astype(dtype), E.astype(dtype)
+
+
+def _lengths(lengths, batch, size):
+    return tf.fill(tf.reshape(batch, [1]), size) if lengths is None else lengths
+
+
+class _Problem:
+    """The static settings of one kernel call, and the tensors of its numpy_function."""
+
+    def __init__(self, gamma, regularizer, metric, band, x_lengths, y_lengths, light):
+        self.gamma, self.band, self.light = float(gamma), -1 if band is None else int(band), bool(light)
+        self.regularizer = kn.REGULARIZER_CODES[regularizer]
+        self.metric = kn.PRECOMPUTED if metric is None else kn.METRIC_CODES[metric]
+        self.lengths = (x_lengths, y_lengths)
+
+    def call(self, x, y, D, want):
+        """numpy_function over (x, y) or D; returns value (B,) and, per ``want``, (gx, gy) or E."""
+        ref = D if self.metric == kn.PRECOMPUTED else x
+        shape = tf.shape(ref)
+        B, n = shape[0], shape[1]
+        m = shape[2] if self.metric == kn.PRECOMPUTED else tf.shape(y)[1]
+        xl = tf.cast(_lengths(self.lengths[0], B, n), tf.int64)
+        yl = tf.cast(_lengths(self.lengths[1], B, m), tf.int64)
+
+        def run(x, y, D, xl, yl):
+            return _run(x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.light)
+
+        dummy = tf.zeros((1, 1, 1), ref.dtype)
+        args = (dummy, dummy, D) if self.metric == kn.PRECOMPUTED else (x, y, dummy)
+        count = {kn.VALUE: 1, kn.GRADIENT: 3, kn.ALIGNMENT: 2}[want]
+        out = tf.numpy_function(run, [*args, xl, yl], [ref.dtype] * count, stateful=False)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        out[0].set_shape(ref.shape[:1])
+        if want == kn.GRADIENT:
+            out[1].set_shape(x.shape)
+            out[2].set_shape(y.shape)
+        elif want == kn.ALIGNMENT:
+            out[1].set_shape(D.shape)
+        return out
+
+
+def _higher_order(*tensors):
+    """Whether a tape records operations on these tensors (a higher-order derivative is being taken)."""
+    return record.should_record_backprop(tensors)
+
+
+# ----------------------------------------------------------------------------
+# differentiable entry points
+# ----------------------------------------------------------------------------
+def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, light=False):
+    """Smoothed DTW (B,) of validated series x (B, n, d), y (B, m, d) by the kernel; differentiable twice.
+
+    Eagerly without a tape only the forward pass runs; otherwise the forward pass also runs
+    the backward one (the gradient is ready when asked for). Second derivatives come from
+    the wavefront on the cost grid.
+    """
+    problem = _Problem(gamma, regularizer, metric, band, x_lengths, y_lengths, light)
+    value_only = tf.executing_eagerly() and not _higher_order(x, y)
+
+    def tf_value(x, y):
+        from .cost import grid_costs
+
+        return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
+
+    @tf.custom_gradient
+    def series_grads(x, y):
+        _, gx, gy = problem.call(x, y, None, kn.GRADIENT)
+
+        def grad(ux, uy):
+            with tf.GradientTape() as outer:
+                outer.watch([x, y])
+                with tf.GradientTape() as inner:
+                    inner.watch([x, y])
+                    v = tf_value(x, y)
+                tx, ty = inner.gradient(v, [x, y])
+            return outer.gradient([tx, ty], [x, y], output_gradients=[ux, uy])
+
+        return (gx, gy), grad
+
+    @tf.custom_gradient
+    def value(x, y):
+        if value_only:
+            (out,) = problem.call(x, y, None, kn.VALUE)
+            saved = None
+        else:
+            out, *saved = problem.call(x, y, None, kn.GRADIENT)
+
+        def grad(g):
+            gx, gy = series_grads(x, y) if saved is None or _higher_order(x, y) else saved
+            return g[:, None, None] * gx, g[:, None, None] * gy
+
+        return out, grad
+
+    return value(x, y)
+
+
+def _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths):
+    """E (n, m, B) as computed by the kernel, with the wavefront's Hessian-vector product as its gradient."""
+
+    @tf.custom_gradient
+    def alignment(D):
+        def grad(Z):
+            _, Rs = wf._value_sweep_fn(wf._cut(D), tf.constant(gamma, D.dtype), regularizer, band, x_lengths,
+                                       y_lengths)
+            _, Es = wf._alignment_sweep_fn(Rs, tf.constant(gamma, D.dtype), regularizer, x_lengths, y_lengths)
+            return wf._hvp_sweep_fn(Rs, Es, wf._cut(Z), tf.constant(gamma, D.dtype), regularizer, band, x_lengths,
+                                    y_lengths)
+
+        return tf.identity(E), grad
+
+    return alignment(D)
+
+
+def _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light):
+    """(value (B,), E (n, m, B)) of costs laid out (n, m, B), by the kernel."""
+    problem = _Problem(gamma, regularizer, None, band, x_lengths, y_lengths, light)
+    value, E = problem.call(None, None, tf.transpose(wf._cut(D), (2, 0, 1)), kn.ALIGNMENT)
+    return value, tf.transpose(E, (1, 2, 0))
+
+
+def value_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, light=False):
+    """Smoothed DTW (B,) of validated costs laid out (n, m, B) by the kernel; differentiable twice."""
+
+    @tf.custom_gradient
+    def value(D):
+        val, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light)
+
+        def grad(g):
+            return g[None, None, :] * _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths)
+
+        return val, grad
+
+    return value(D)
+
+
+def alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, light=False):
+    """Expected alignment (n, m, B) of validated costs laid out (n, m, B) by the kernel; differentiable."""
+    _, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light)
+    return _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths)

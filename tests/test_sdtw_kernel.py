@@ -1,0 +1,207 @@
+"""The numba kernel engine of soft-DTW (dtwrl.tf._kernel): against brute force, the wavefront, float64 and
+finite differences; the memory-light mode; the automatic choice of engine; float32 costs far from 0."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import dtwrl
+from dtwrl.bands import min_band
+from dtwrl.tf import _kernel_ops as ko
+from dtwrl.tf.cost import pairwise_costs
+from dtwrl.tf.sdtw import soft_dtw, soft_dtw_alignment, soft_dtw_alignment_from_cost, soft_dtw_from_cost
+from dtwrl.tf.smoothed import smoothed_dtw, smoothed_dtw_alignment
+from tests import reference as ref
+
+ENGINES = ("kernel", "light", "tf")
+
+
+def _value_and_grads(fn, x, y, **kwargs):
+    x, y = tf.constant(x), tf.constant(y)
+    with tf.GradientTape() as tape:
+        tape.watch([x, y])
+        value = fn(x, y, **kwargs)
+    gx, gy = tape.gradient(value, [x, y])
+    return value.numpy(), gx.numpy(), gy.numpy()
+
+
+def _grad_error(f, *args):
+    theoretical, numerical = tf.test.compute_gradient(f, [tf.constant(a) for a in args], delta=1e-6)
+    return max(np.abs(t - n).max() for t, n in zip(theoretical, numerical))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("band", [None, 0, 1])
+def test_every_engine_matches_brute_force_with_lengths_and_bands(rng, engine, band):
+    sizes = [(n, m) for n in range(1, 5) for m in range(1, 5) if band is None or band >= min_band(n, m)]
+    x = rng.uniform(60.0, 90.0, size=(len(sizes), 4, 2))  # padding: garbage that must not count
+    y = rng.uniform(60.0, 90.0, size=(len(sizes), 4, 2))
+    want = []
+    for b, (n, m) in enumerate(sizes):
+        x[b, :n], y[b, :m] = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
+        want.append(ref.brute_force_soft_dtw(ref.local_costs(x[b, :n], y[b, :m]), 0.7, band))
+    xl, yl = np.array(sizes).T
+    got = soft_dtw(x, y, gamma=0.7, band=band, x_lengths=xl, y_lengths=yl, implementation=engine).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["sqeuclidean", "euclidean", "abs"])
+@pytest.mark.parametrize("band", [None, 3])
+def test_kernel_values_and_gradients_equal_the_wavefront(rng, metric, band):
+    x, y = rng.normal(size=(5, 23, 3)), rng.normal(size=(5, 17, 3))
+    kw = dict(gamma=0.3, band=band, metric=metric, x_lengths=[23, 20, 9, 1, 14], y_lengths=[17, 17, 12, 5, 1])
+    want = _value_and_grads(soft_dtw, x, y, implementation="tf", **kw)
+    for engine in ("kernel", "light"):
+        for got, expected in zip(_value_and_grads(soft_dtw, x, y, implementation=engine, **kw), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("regularizer", ["entropy", "l2"])
+def test_smoothed_family_on_the_kernel_equals_the_wavefront(rng, regularizer):
+    x, y = rng.normal(size=(3, 12, 1)), rng.normal(size=(3, 15, 1))
+    kw = dict(gamma=0.4, regularizer=regularizer, band=4, x_lengths=[12, 7, 3])
+    want = _value_and_grads(smoothed_dtw, x, y, implementation="tf", **kw)
+    for got, expected in zip(_value_and_grads(smoothed_dtw, x, y, implementation="kernel", **kw), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(
+        smoothed_dtw_alignment(x, y, implementation="kernel", **kw).numpy(),
+        smoothed_dtw_alignment(x, y, implementation="tf", **kw).numpy(),
+        rtol=1e-11,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("engine", ["kernel", "light"])
+def test_kernel_gradients_match_finite_differences(rng, engine):
+    x, y = rng.normal(size=(2, 5, 2)), rng.normal(size=(2, 4, 2))
+    for metric in ("sqeuclidean", "euclidean", "abs"):
+        fn = lambda x, y: soft_dtw(x, y, gamma=0.5, metric=metric, band=2, implementation=engine)  # noqa: E731
+        assert _grad_error(fn, x, y) < 1e-6
+    D = rng.uniform(0.0, 2.0, size=(2, 4, 6))
+    assert _grad_error(lambda D: soft_dtw_from_cost(D, gamma=0.6, band=1, implementation=engine), D) < 1e-7
+
+
+def test_kernel_second_derivatives_are_the_hessian_vector_product(rng):
+    D = rng.uniform(0.0, 2.0, size=(2, 4, 3))
+    W = tf.constant(rng.normal(size=(2, 4, 3)))
+
+    def temporal(D):
+        return tf.reduce_sum(soft_dtw_alignment_from_cost(D, gamma=0.5, implementation="kernel") * W, axis=(1, 2))
+
+    assert _grad_error(temporal, D) < 1e-7
+    x, y = rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 3, 2))
+    # the gradient of the kernel's gradient (a nested tape) equals the wavefront's
+    out = []
+    for engine in ("kernel", "tf"):
+        xt, yt = tf.constant(x), tf.constant(y)
+        with tf.GradientTape() as outer:
+            outer.watch(xt)
+            with tf.GradientTape() as inner:
+                inner.watch(xt)
+                value = soft_dtw(xt, yt, gamma=0.5, implementation=engine)
+            gx = inner.gradient(value, xt)
+            total = tf.reduce_sum(gx * gx)
+        out.append(outer.gradient(total, xt).numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n, m", [(1, 1), (1, 9), (9, 1), (31, 7)])
+def test_float32_kernel_agrees_with_a_float64_reference(rng, n, m):
+    x, y = rng.normal(size=(4, n, 2)) * 3.0, rng.normal(size=(4, m, 2)) * 3.0
+    want = _value_and_grads(soft_dtw, x, y, gamma=0.1, implementation="tf")
+    got = _value_and_grads(soft_dtw, x.astype(np.float32), y.astype(np.float32), gamma=0.1, implementation="kernel")
+    assert all(g.dtype == np.float32 for g in got)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5 * np.abs(w).max())
+
+
+def test_memory_light_mode_recomputes_blocks_exactly(rng):
+    x, y = rng.normal(size=(3, 50, 1)), rng.normal(size=(3, 40, 1))
+    assert ko.block_rows(3, 50, 40, 8, light=True) < 50  # several blocks of stored weights
+    kw = dict(gamma=0.2, band=12, x_lengths=[50, 33, 20])
+    full = _value_and_grads(soft_dtw, x, y, implementation="kernel", **kw)
+    for got, want in zip(_value_and_grads(soft_dtw, x, y, implementation="light", **kw), full):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_memory_budget_switches_to_light_mode(monkeypatch):
+    assert ko.block_rows(8, 4096, 4096, 4, light=False) == 4096
+    monkeypatch.setenv(ko.ENV_MEMORY, "16")
+    assert ko.block_rows(8, 4096, 4096, 4, light=False) == 64
+    monkeypatch.setenv(ko.ENV_MEMORY, "-1")
+    with pytest.raises(ValueError, match=ko.ENV_MEMORY):
+        ko.block_rows(8, 4096, 4096, 4, light=False)
+
+
+def test_automatic_choice_and_its_overrides(rng, monkeypatch):
+    monkeypatch.delenv(ko.ENV_IMPLEMENTATION, raising=False)
+    assert ko.resolve("auto") == "kernel"  # eager on this CPU-only test machine
+    seen = []
+
+    def probe(x):
+        seen.append(ko.resolve("auto"))
+        return soft_dtw(x, x)
+
+    x = tf.constant(rng.normal(size=(2, 5, 1)))
+    tf.function(probe)(x)
+    tf.function(probe, jit_compile=True)(x)
+    assert seen == ["kernel", "tf"]
+    with pytest.raises(ValueError, match="implementation"):
+        tf.function(lambda x: soft_dtw(x, x, implementation="kernel"), jit_compile=True)(x)
+    with pytest.raises(ValueError, match="implementation"):
+        soft_dtw(x, x, implementation="numba")
+    monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "tf")
+    assert ko.resolve("auto") == "tf" and ko.resolve("kernel") == "kernel"
+    monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "fast")
+    with pytest.raises(ValueError, match=ko.ENV_IMPLEMENTATION):
+        soft_dtw(x, x)
+
+
+def test_kernel_inside_tf_function_with_unknown_batch_and_lengths(rng):
+    x, y = rng.normal(size=(3, 6, 2)), rng.normal(size=(3, 8, 2))
+    xl, yl = np.array([6, 4, 1]), np.array([8, 2, 5])
+    spec = tf.TensorSpec((None, None, 2), tf.float64)
+    lspec = tf.TensorSpec((None,), tf.int32)
+
+    @tf.function(input_signature=[spec, spec, lspec, lspec])
+    def fn(x, y, xl, yl):
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            value = soft_dtw(x, y, gamma=0.5, x_lengths=xl, y_lengths=yl)
+        return (value, *tape.gradient(value, [x, y]))
+
+    got = [t.numpy() for t in fn(tf.constant(x), tf.constant(y), tf.constant(xl, tf.int32), tf.constant(yl, tf.int32))]
+    want = _value_and_grads(soft_dtw, x, y, gamma=0.5, x_lengths=xl, y_lengths=yl, implementation="tf")
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-11, atol=1e-12)
+
+
+def test_kernel_alignment_is_a_probability_and_zero_outside_band_and_lengths(rng):
+    x, y = rng.normal(size=(2, 7, 1)), rng.normal(size=(2, 6, 1))
+    E = soft_dtw_alignment(x, y, band=1, x_lengths=[7, 4], y_lengths=[6, 5], implementation="kernel").numpy()
+    np.testing.assert_allclose(E[0, 0, 0], 1.0)
+    np.testing.assert_allclose([E[0, 6, 5], E[1, 3, 4]], 1.0)
+    assert np.all(E[0][~ref.in_band(7, 6, 1)] == 0.0)
+    assert np.all(E[1, 4:] == 0.0) and np.all(E[1, :, 5:] == 0.0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e2, 1e4])
+@pytest.mark.parametrize("engine", ["kernel", "tf"])
+def test_float32_costs_far_from_zero_do_not_cancel(rng, engine, scale):
+    """Issue 12: d = 3, values ~1e4, y = x + 0.1 noise gave 304 where exact DTW is 0.892 in float32."""
+    x32 = (rng.normal(size=(2, 30, 3)) * scale).astype(np.float32)
+    y32 = (x32 + 0.1 * rng.normal(size=x32.shape)).astype(np.float32)
+    x, y = x32.astype(np.float64), y32.astype(np.float64)  # the float64 reference sees the same numbers
+    want = soft_dtw(x, y, gamma=0.01, implementation="tf").numpy()
+    exact = [dtwrl.dtw(x[b], y[b]) for b in range(2)]
+    assert np.all(np.abs(want - exact) < 0.01 * np.log(3.0) * 60)  # soft-DTW near exact DTW (~1 here)
+    got = soft_dtw(x32, y32, gamma=0.01, implementation=engine).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_cost_matrices_far_from_zero_are_exact_for_many_features(rng):
+    for d in (3, 40):
+        x = (rng.normal(size=(2, 5, d)) * 1e4).astype(np.float32)
+        y = (x[:, :4] + 0.1 * rng.normal(size=(2, 4, d))).astype(np.float32)
+        want = np.array([ref.local_costs(x[b].astype(np.float64), y[b].astype(np.float64)) for b in range(2)])
+        got = pairwise_costs(tf.constant(x), tf.constant(y)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5)
