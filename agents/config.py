@@ -261,3 +261,23 @@ def default_run_name(config: AlignerConfig, when: datetime | None = None) -> str
     env = Path(config.pairs).stem if config.pairs is not None else config.env_id.split("/")[-1]
     when = datetime.now() if when is None else when
     return f"{env}__{config.exp_name}__{config.seed}__{when.strftime('%Y%m%d-%H%M%S')}"
+
+
+def flag_of_error(error: Exception, names: list[str] | None = None) -> str | None:
+    """The config field a validation error is about (its message starts with the field's name), or None.
+
+    Scripts use it to print ``error: --field-name: message``.
+
+    >>> flag_of_error(ValueError("bc_detour must be in [0, 1); got 1.5"))
+    'bc_detour'
+    >>> flag_of_error(ValueError("config differs from the run being resumed in ['seed']"))
+    'run_name'
+    """
+    message = str(error)
+    if message.startswith("config differs from the run being resumed"):
+        return "run_name"
+    names = [f.name for f in dataclasses.fields(AlignerConfig)] if names is None else names
+    for name in sorted(names, key=len, reverse=True):
+        if message.startswith(name) and message[len(name) : len(name) + 1] in (" ", ":", ""):
+            return name
+    return None

@@ -122,7 +122,8 @@ def env_settings(env_id: str, pairs: Any = None, **overrides: Any) -> EnvSetting
     kwargs = dict(spec.kwargs)
     if "pairs" not in kwargs:
         raise ValueError(f"env_id {env_id!r} has no 'pairs' keyword; register it with envs.register_env")
-    source = as_pair_source(kwargs.pop("pairs") if pairs is None else pairs)
+    registered = kwargs.pop("pairs")
+    source = as_pair_source(registered if pairs is None else pairs)
     return _settings(env_id, source, kwargs, overrides)
 
 

@@ -139,7 +139,8 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     -------
     dict
         ``window`` (None when unknown), ``hidden`` (tuple), ``cost_floor``,
-        ``checkpoint`` (the latest checkpoint prefix), ``env_id`` and ``folder``.
+        ``checkpoint`` (the latest checkpoint prefix), ``keep_best`` (whether
+        its saved policy is its best actor), ``env_id`` and ``folder``.
 
     Raises
     ------
@@ -165,6 +166,7 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
         "hidden": tuple(pretrained["hidden"]),
         "cost_floor": pretrained["cost_floor"],
         "checkpoint": latest,
+        "keep_best": bool(pretrained.get("keep_best", False)),
         "env_id": pretrained.get("env_id"),
         "folder": folder,
     }

@@ -213,7 +213,7 @@ class AlignerTrainer:
         if resuming:
             self.checkpointer.initialize_or_restore().assert_existing_objects_matched()
         elif pretrained is not None:
-            self._init_from(pretrained["checkpoint"])
+            self._init_from(pretrained)
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
         self._collect_step = make_collect_step(self.parts)
@@ -228,14 +228,24 @@ class AlignerTrainer:
             self.summaries.run_start(config)
 
     # ----------------------------------------------------------------- set-up
-    def _init_from(self, checkpoint: str) -> None:
-        """Take over the networks (and reward normaliser) of a pretrained run's checkpoint."""
+    def _init_from(self, pretrained: dict) -> None:
+        """Take over the networks (and reward normaliser) of a pretrained run's checkpoint.
+
+        The actor is the one the pretrained run saved as its policy: its best
+        actor when it kept one (``keep_best``), else its last one.
+        """
+        checkpoint = pretrained["checkpoint"]
         names = {name.split("/")[0] for name, _ in tf.train.list_variables(checkpoint)}
         objects = self.parts.network_objects()
         if "actor_net" not in names:  # run folders written before the networks were checkpointed by name
             objects = {"agent": tf.train.Checkpoint(_actor_net=self.parts.actor_net,
                                                     _value_net=self.parts.value_net)}
         tf.train.Checkpoint(**objects).read(checkpoint).expect_partial()
+        reader = tf.train.load_checkpoint(checkpoint)
+        best_seen = reader.has_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE") and int(
+            reader.get_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE")) >= 0
+        if pretrained["keep_best"] and best_seen:
+            tf.train.Checkpoint(best_actor=self.parts.actor_net).read(checkpoint).expect_partial()
         self._bc_done.assign(True)  # the pretrained actor replaces the warm start
 
     def _say(self, message: str) -> None:
@@ -459,6 +469,23 @@ class AlignerTrainer:
         return policy_dir
 
 
+def run_training(trainer: AlignerTrainer, callback: Callable | None = None) -> tuple[Path, dict]:
+    """Train a built trainer to its budget, save its policy and finish its run folder.
+
+    Returns
+    -------
+    run_dir : pathlib.Path
+    metrics : dict
+        As :func:`train_aligner`.
+    """
+    start = time.perf_counter()
+    trainer.train(callback=callback)
+    trainer.save_policy()
+    trainer.last_metrics["train_seconds_this_session"] = time.perf_counter() - start
+    trainer.write_metrics(status="completed")
+    return trainer.run_dir, dict(trainer.last_metrics)
+
+
 def train_aligner(config: AlignerConfig, callback: Callable | None = None,
                   progress: bool = False) -> tuple[Path, dict]:
     """Train an aligner policy and write its run folder.
@@ -486,10 +513,4 @@ def train_aligner(config: AlignerConfig, callback: Callable | None = None,
     >>> metrics["cost_ratio_vs_dtw"] < 1.1                          # doctest: +SKIP
     True
     """
-    trainer = AlignerTrainer(config, progress=progress)
-    start = time.perf_counter()
-    trainer.train(callback=callback)
-    trainer.save_policy()
-    trainer.last_metrics["train_seconds_this_session"] = time.perf_counter() - start
-    trainer.write_metrics(status="completed")
-    return trainer.run_dir, dict(trainer.last_metrics)
+    return run_training(AlignerTrainer(config, progress=progress), callback)

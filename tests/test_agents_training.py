@@ -86,7 +86,7 @@ def test_scripts_have_help(capsys):
     assert "--bc-warmstart" in text and "--learning-rate" in text and "--num-pairs" in text
 
 
-def test_evaluation_script(trained_run):
+def test_evaluation_script(trained_run, capsys):
     from experiments import evaluate_aligner
 
     run_dir, _ = trained_run
@@ -100,8 +100,19 @@ def test_evaluation_script(trained_run):
     assert saved["num_pairs"] == 6 and len(saved["rows"]) == 5
     assert "| policy (PPO) |" in (run_dir / "eval.md").read_text()
     assert (run_dir / "figures" / "eval_comparison.png").stat().st_size > 0
-    with pytest.raises(ValueError, match="seed"):
-        evaluate_aligner.main(["--run-dir", str(run_dir), "--seed", "3"])  # the training env's seed
+    capsys.readouterr()
+    for argv, flag in (
+        (["--run-dir", str(run_dir), "--seed", "3"], "--seed"),  # the training env's seed
+        ([], "--run-dir"),
+        (["--run-dir", str(run_dir / "nothing")], "--run-dir"),
+        (["--run-dir", str(run_dir), "--env-id", "nope/Missing-v0"], "--env-id"),
+        (["--run-dir", str(run_dir), "--pairs", str(run_dir / "missing.csv")], "--pairs"),
+        (["--run-dir", str(run_dir), "--num-pairs", "0"], "--num-pairs"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            evaluate_aligner.main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.startswith(f"error: {flag}: ") and err.count("\n") == 1, err
 
 
 def test_run_folder_layout(trained_run):
@@ -306,3 +317,118 @@ def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
     fastdtw = ratio_stats(eval_set.ratios(eval_set.fastdtw_paths))
     assert policy["mean"] <= 1.10
     assert policy["mean"] < greedy["mean"] and policy["mean"] < fastdtw["mean"]
+
+
+# ------------------------------------------------------------------ config checks, CLI errors, user data
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("entropy", -0.1, ValueError), ("entropy", float("nan"), ValueError), ("clip_ratio", 0.0, ValueError),
+        ("clip_ratio", -1, ValueError), ("learning_rate", float("nan"), ValueError), ("learning_rate", 0, ValueError),
+        ("bc_learning_rate", -1e-3, ValueError), ("bc_detour", 1.5, ValueError), ("bc_detour", 1.0, ValueError),
+        ("num_envs", 1.5, TypeError), ("num_envs", 0, ValueError), ("window", 2.5, TypeError),
+        ("window", 1, ValueError), ("discount", 0.0, ValueError), ("discount", 2.0, ValueError),
+        ("gae_lambda", 1.5, ValueError), ("bc_warmstart", "no", TypeError), ("keep_best", 1, TypeError),
+        ("normalize_rewards", "yes", TypeError), ("seed", -1, ValueError), ("seed", 2**32, ValueError),
+        ("seed", True, TypeError), ("reward_scale", "auto", ValueError), ("reward_scale", -1.0, ValueError),
+        ("reward_scale", float("inf"), ValueError), ("cost_floor", 0.0, ValueError),
+        ("gradient_clipping", -1, ValueError),
+        ("collect_steps", 1, ValueError), ("hidden", (16, 0), ValueError), ("hidden", (16.5,), TypeError),
+        ("hidden", (), TypeError), ("eval_interval", 0, ValueError), ("dagger_steps", -1, ValueError),
+        ("env_id", "", TypeError), ("out_dir", None, TypeError), ("run_name", "a/b", ValueError),
+        ("init_from", 3, TypeError), ("pairs", 3, TypeError), ("total_env_steps", np.float64(5), TypeError),
+    ],
+)
+def test_every_config_field_is_checked(field, value, error):
+    with pytest.raises(error, match=field):
+        AlignerConfig(**{field: value})
+
+
+def test_config_accepts_numpy_scalars_and_normalises_them():
+    config = AlignerConfig(num_envs=np.int64(8), learning_rate=np.float32(1e-3), hidden=[np.int32(4)], window=5)
+    assert type(config.num_envs) is int and type(config.learning_rate) is float and config.hidden == (4,)
+    assert AlignerConfig(total_env_steps=640, num_envs=2, collect_steps=32).evaluation_interval == 1
+    assert AlignerConfig().evaluation_interval * 10 <= AlignerConfig().num_iterations  # >= 10 eval points
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--num-envs", "0"], "--num-envs"), (["--window", "1"], "--window"), (["--discount", "2"], "--discount"),
+        (["--init-from", "/nonexistent/run"], "--init-from"), (["--env-id", "nope/Missing-v0"], "--env-id"),
+        (["--seed", "-1"], "--seed"), (["--reward-scale", "-1"], "--reward-scale"),
+        (["--cost-floor", "0"], "--cost-floor"),
+        (["--clip-ratio", "-1"], "--clip-ratio"), (["--bc-detour", "1.5"], "--bc-detour"),
+        (["--entropy", "nan"], "--entropy"), (["--pairs", "/nonexistent/series.csv"], "--pairs"),
+    ],
+)
+def test_train_script_refuses_bad_flags_in_one_line_before_any_folder(tmp_path, capsys, argv, flag):
+    from experiments import train_aligner as script
+
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(argv + ["--out-dir", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith(f"error: {flag}: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_resumed_run_says_so_and_skips_the_warm_start_message(trained_run, capsys):
+    run_dir, _ = trained_run
+    trainer = AlignerTrainer(tiny_config(run_dir.parent, run_dir.name), progress=True)
+    assert trainer.resumed
+    trainer.warm_start()  # BC is done: nothing to clone again
+    out = capsys.readouterr().out
+    assert out.startswith(f"resuming from step {trainer.env_steps}") and "behavioural cloning" not in out
+
+
+def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(tmp_path, capsys):
+    train_aligner(tiny_config(tmp_path, "lines", dagger_steps=0), progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("behavioural cloning warm start on 300 expert states")
+    assert 2 <= sum(line.startswith("behavioural cloning: ") for line in lines) <= 10
+    assert 1 <= sum(line.startswith("PPO: ") for line in lines) <= 10
+    assert len(lines) <= 25
+
+
+def test_run_folder_is_self_contained_without_the_registration(tmp_path, capsys):
+    """A policy trained on a register_env id is evaluated and fine-tuned once the id is gone (as in a new process)."""
+    from experiments import evaluate_aligner
+
+    env_id = "test_agents/SelfContained-v0"
+    series = np.random.default_rng(0).standard_normal((6, 10))
+    envs.register_env(env_id, pairs=series, window=5)
+    try:
+        run_dir, _ = train_aligner(tiny_config(tmp_path, "own", env_id=env_id, total_env_steps=64))
+    finally:
+        del gymnasium.registry[env_id]
+    assert (run_dir / "env" / "env.json").is_file() and (run_dir / "env" / "pairs.npz").is_file()
+    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--num-pairs", "4", "--repeats", "1"])
+    assert len(rows) == 5
+    pairs = [(series[0], series[1])]
+    assert len(PolicyAligner(run_dir).align_pairs(pairs)) == 1
+    tuned = AlignerTrainer(tiny_config(tmp_path, "tuned", env_id=env_id, init_from=str(run_dir), bc_warmstart=False))
+    assert len(tuned.settings.pairs) == 6  # the stored series, no registration
+    with pytest.raises(ValueError, match="env_id.*not registered"):
+        AlignerTrainer(tiny_config(tmp_path, "unknown", env_id=env_id))
+    assert not (tmp_path / "unknown").exists()
+
+
+def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
+    from experiments import evaluate_aligner
+    from experiments import train_aligner as script
+
+    _register_short_env()
+    rng = np.random.default_rng(1)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("\n".join(",".join(f"{v:.4f}" for v in rng.standard_normal(int(rng.integers(8, 12))))
+                             for _ in range(6)))
+    argv = []
+    for key, value in {**TINY, "total_env_steps": 64, "bc_env_steps": 100}.items():
+        argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
+    run_dir, metrics = script.main(argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress"])
+    assert run_dir.name.startswith("mine__ppo__3__") and metrics["env_steps"] == 64
+    np.save(tmp_path / "other.npy", rng.standard_normal((5, 9, 1)))
+    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--pairs", str(tmp_path / "other.npy"),
+                                  "--num-pairs", "3", "--repeats", "1"])
+    assert {row["method"] for row in rows} >= {"policy (PPO)", "exact DTW"}
+    assert (run_dir / "eval__other.json").is_file() and (run_dir / "eval__other.md").is_file()
