@@ -10,13 +10,20 @@ Public names:
 - :class:`GreedyAligner`: the cheapest-next-cell baseline.
 - :class:`TrainingDivergedError`.
 
+Modules, one job each: ``config`` (AlignerConfig and its checks), ``environment``
+(env settings: registered, stored in a run folder, built), ``ppo`` (agent
+building, collect policy, learner step), ``collection``, ``warm_start`` (BC and
+DAgger), ``policy_evaluation``, ``best_actor``, ``summaries`` (TensorBoard),
+``run_folder`` (the run's files) and ``trainer`` (the loop).
+
 >>> import agents
 >>> agents.AlignerConfig(total_env_steps=8192).num_iterations
 2
 """
 from .baselines import GreedyAligner, greedy_path
+from .config import AlignerConfig
 from .policy_aligner import PolicyAligner
-from .ppo import AlignerConfig, AlignerTrainer, TrainingDivergedError, train_aligner
+from .trainer import AlignerTrainer, TrainingDivergedError, train_aligner
 
 __all__ = [
     "AlignerConfig",

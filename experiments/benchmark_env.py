@@ -1,36 +1,38 @@
-"""Env-steps per second of the warping-path environment: native vector env vs SyncVectorEnv.
+"""Env-steps per second of the registered warping-path environments, as users build them.
 
-Steps ``envs.WarpingPathVectorEnv`` (natively batched) and Gymnasium's
-``SyncVectorEnv`` over ``envs.WarpingPathEnv`` with the same pairs, seeds and
-actions, in one process, and prints env-steps per second and the speed-up.
-Defaults: 256 envs, window 5, n = m = 128. Pairs come from a pool of 64
-synthetic warped pairs (``ArrayPairs`` over ``SyntheticPairs(n=128)``), so the
-timings measure the environment rather than the series generator; autoresets,
-per-episode cost matrices and the final-info exact DTW are all included.
-Actions are uniform over {0, 1, 2} (illegal ones are replaced, as for a random
-policy). Both sides are single-threaded; the default clock is the thread's
-CPU time, which stays faithful on a shared, busy machine (``--clock wall``
-for wall time). Rates are medians over the repeats.
+For every id in ``--env-ids`` (default: the built-in ``dtwrl/SyntheticWarp-v0``
+and ``dtwrl/GunPoint-v0``), ``gymnasium.make_vec(id, num_envs=N)`` with the
+registered configuration (its pair source, window and reward scale) is stepped
+with uniformly random actions over {0, 1, 2} (illegal ones are replaced, as for a
+random policy). Everything a user's run pays is timed: the pair source drawing a
+fresh pair at every reset, the per-episode cost matrices, the observation and
+the final-info exact DTW. For the first id, Gymnasium's ``SyncVectorEnv`` over
+the single ``WarpingPathEnv`` (``vectorization_mode="sync"``) is timed too, on the
+same seeds and actions, for the speed-up.
+
+Both are single-threaded. The default clock is the thread's CPU time, which
+stays faithful on a shared, busy machine (``--clock wall`` for wall time). Rates
+are medians over ``--repeats`` timed repeats after a warm-up; the header line
+prints the machine's load average.
 
     python experiments/benchmark_env.py --quick
-    python experiments/benchmark_env.py --num-envs 256 --window 5 --length 128
+    python experiments/benchmark_env.py --num-envs 256 --repeats 5
 """
 import argparse
-import functools
 import os
 import time
 
 import gymnasium
 import numpy as np
 
-from dtwrl.datasets import ArrayPairs, SyntheticPairs
-from envs import WarpingPathEnv, WarpingPathVectorEnv
+import envs  # noqa: F401  (registers the built-in ids)
 
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
+DEFAULT_ENV_IDS = ("dtwrl/SyntheticWarp-v0", "dtwrl/GunPoint-v0")
 
 
-def _rate(env, actions, warmup, steps, repeats, clock, seed):
-    """Median env-steps per second of ``env`` over ``repeats`` runs of ``steps`` batch steps."""
+def _rates(env, actions, warmup, steps, repeats, clock, seed):
+    """Env-steps per second of ``env`` in each of ``repeats`` runs of ``steps`` batch steps."""
     num = actions.shape[1]
     env.reset(seed=seed)
     for t in range(warmup):
@@ -42,84 +44,95 @@ def _rate(env, actions, warmup, steps, repeats, clock, seed):
         for batch in chunk:
             env.step(batch)
         rates.append(steps * num / (clock() - start))
-    return float(np.median(rates))
+    return rates
 
 
-def run(quick=False, num_envs=256, window=5, length=128, steps=None, repeats=None, seed=0, clock="cpu"):
-    """Measure both implementations in this process.
+def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=None, seed=0, clock="cpu",
+        sync=True):
+    """Measure the registered ids (native vector env) and, for the first id, ``SyncVectorEnv``.
 
     Parameters
     ----------
     quick : bool
-        Fewer timed steps (300 native, 15 sync) and 2 repeats instead of
-        2000, 60 and 3.
-    num_envs, window, length : int
-        Number of environments, observation window k, and n = m.
+        Fewer timed steps (300 native, 15 sync) and 3 repeats instead of
+        2000, 60 and 5.
+    env_ids : sequence of str
+        Registered ids, stepped with their registered configuration.
+    num_envs : int
+        Number of environments stepped together.
     steps : int or None
         Timed batch steps per repeat of the native env (the sync env gets
         ``max(steps // 30, 5)``).
     repeats : int or None
-        Timed repeats per implementation.
+        Timed repeats per row.
     seed : int
-        Seed of the pairs, the environments and the actions.
+        Seed of the environments and the actions.
     clock : {"cpu", "wall"}
         Thread CPU time or wall-clock time.
+    sync : bool
+        Also time ``SyncVectorEnv`` on the first id.
 
     Returns
     -------
     list of dict
-        One row per implementation: ``implementation``, ``num_envs``,
-        ``window``, ``n``, ``m``, ``timed_env_steps``, ``env_steps_per_s``,
-        ``speedup_vs_sync``, ``clock``.
+        One row per measurement: ``env_id``, ``implementation``, ``num_envs``,
+        ``window``, ``timed_env_steps``, ``env_steps_per_s`` (median),
+        ``min_env_steps_per_s``, ``max_env_steps_per_s``, ``speedup_vs_sync``
+        (None without the sync row), ``clock``.
     """
     steps = steps or (300 if quick else 2000)
-    repeats = repeats or (2 if quick else 3)
+    repeats = repeats or (3 if quick else 5)
     sync_steps = max(steps // 30, 5)
     timer = CLOCKS[clock]
-    rng = np.random.default_rng(seed)
-    source = SyntheticPairs(n=length)
-    pool = ArrayPairs([source(rng) for _ in range(64)])
     warmup = 50
-    actions = rng.integers(0, 3, size=(warmup + repeats * steps, num_envs))
-
-    native = WarpingPathVectorEnv(num_envs, pairs=pool, window=window)
-    native_rate = _rate(native, actions, warmup, steps, repeats, timer, seed)
-    make_single = functools.partial(WarpingPathEnv, pairs=pool, window=window)
-    sync = gymnasium.vector.SyncVectorEnv([make_single for _ in range(num_envs)])
-    sync_rate = _rate(sync, actions, 5, sync_steps, repeats, timer, seed)
+    actions = np.random.default_rng(seed).integers(0, 3, size=(warmup + repeats * steps, num_envs))
     rows = []
-    for name, rate, timed in (
-        ("WarpingPathVectorEnv (native)", native_rate, steps * repeats * num_envs),
-        ("SyncVectorEnv(WarpingPathEnv)", sync_rate, sync_steps * repeats * num_envs),
-    ):
-        rows.append(
-            {
-                "implementation": name,
-                "num_envs": num_envs,
-                "window": window,
-                "n": length,
-                "m": length,
-                "timed_env_steps": timed,
-                "env_steps_per_s": rate,
-                "speedup_vs_sync": rate / sync_rate,
-                "clock": clock,
-            }
-        )
+    for env_id in env_ids:
+        venv = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+        rates = _rates(venv, actions, warmup, steps, repeats, timer, seed)
+        rows.append(_row(env_id, "native (make_vec)", venv, steps * repeats * num_envs, rates, clock))
+        venv.close()
+    if sync:
+        venv = gymnasium.make_vec(env_ids[0], num_envs=num_envs, vectorization_mode="sync")
+        rates = _rates(venv, actions, 5, sync_steps, repeats, timer, seed)
+        rows.append(_row(env_ids[0], "SyncVectorEnv", venv, sync_steps * repeats * num_envs, rates, clock))
+        venv.close()
+        base = rows[-1]["env_steps_per_s"]
+        for row in rows:
+            if row["env_id"] == env_ids[0]:
+                row["speedup_vs_sync"] = row["env_steps_per_s"] / base
     return rows
+
+
+def _row(env_id, implementation, venv, timed, rates, clock):
+    window = venv.single_observation_space["window"].shape[0]
+    return {
+        "env_id": env_id,
+        "implementation": implementation,
+        "num_envs": venv.num_envs,
+        "window": window,
+        "timed_env_steps": timed,
+        "env_steps_per_s": float(np.median(rates)),
+        "min_env_steps_per_s": float(np.min(rates)),
+        "max_env_steps_per_s": float(np.max(rates)),
+        "speedup_vs_sync": None,
+        "clock": clock,
+    }
 
 
 def results_table(rows):
     """Render :func:`run`'s rows as a markdown table."""
-    from dtwrl.runs import markdown_table as table
+    from dtwrl.runs import markdown_table
 
-    return table(
-        ["implementation", "envs", "window", "n = m", "env-steps/s", "speed-up vs sync"],
+    return markdown_table(
+        ["env id", "implementation", "envs", "window", "env-steps/s (median)", "range", "speed-up vs sync"],
         [
-            [r["implementation"], r["num_envs"], r["window"], r["n"], f"{r['env_steps_per_s']:,.0f}",
-             f"{r['speedup_vs_sync']:.1f}x"]
+            [r["env_id"], r["implementation"], r["num_envs"], r["window"], f"{r['env_steps_per_s']:,.0f}",
+             f"{r['min_env_steps_per_s']:,.0f}-{r['max_env_steps_per_s']:,.0f}",
+             "-" if r["speedup_vs_sync"] is None else f"{r['speedup_vs_sync']:.1f}x"]
             for r in rows
         ],
-        align="lrrrrr",
+        align="llrrrrr",
     )
 
 
@@ -133,29 +146,33 @@ def _load_average():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
     )
-    parser.add_argument("--quick", action="store_true", help="fewer timed steps and 2 repeats (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="fewer timed steps and 3 repeats (a smoke run)")
+    parser.add_argument("--env-ids", nargs="+", default=list(DEFAULT_ENV_IDS), help="registered ids to time")
     parser.add_argument("--num-envs", type=int, default=256, help="number of environments stepped together")
-    parser.add_argument("--window", type=int, default=5, help="observation window k")
-    parser.add_argument("--length", type=int, default=128, help="length n = m of both series")
-    parser.add_argument(
-        "--steps", type=int, default=None, help="timed batch steps per repeat (default 2000, quick 300)"
-    )
-    parser.add_argument("--repeats", type=int, default=None, help="timed repeats (default 3, quick 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the pairs, environments and actions")
+    parser.add_argument("--steps", type=int, default=None, help="timed batch steps per repeat (2000; quick 300)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats (default 5, quick 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the environments and the actions")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="thread CPU time (default) or wall time")
+    parser.add_argument("--no-sync", dest="sync", action="store_false", help="skip the SyncVectorEnv row")
     args = parser.parse_args(argv)
-    for name in ("num_envs", "window", "steps", "repeats"):
+    for name in ("num_envs", "steps", "repeats"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if args.length < 2:
-        parser.error("--length must be >= 2")
-    rows = run(args.quick, args.num_envs, args.window, args.length, args.steps, args.repeats, args.seed, args.clock)
+            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {value}")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0; got {args.seed}")
+    for env_id in args.env_ids:
+        if env_id not in gymnasium.registry:
+            parser.error(f"--env-ids: {env_id!r} is not registered (import the module that registers it first)")
+    steps = args.steps or (300 if args.quick else 2000)
+    repeats = args.repeats or (3 if args.quick else 5)
+    rows = run(args.quick, args.env_ids, args.num_envs, steps, repeats, args.seed, args.clock, args.sync)
     print(
-        f"warping-path env, random actions, {args.num_envs} envs, window {args.window}, n = m = {args.length}, "
-        f"median {args.clock}-clock rate of the timed repeats, load average {_load_average()}"
+        f"registered warping-path envs, default config, random actions, {args.num_envs} envs, median "
+        f"{args.clock}-clock rate over {repeats} repeats of {steps} batch steps, load average {_load_average()}"
     )
     print(results_table(rows))
     return rows

@@ -3,34 +3,50 @@
 Per method: mean and 90th-percentile cost ratio vs exact DTW, the fraction of
 pairs at the optimum (ratio <= 1 + 1e-9) and the wall time per pair (the policy
 runs in batches of --batch-size). Writes eval.json, eval.md and
-figures/eval_comparison.png into the run folder (suffixed with the env name when
---env-id differs from the training env).
+figures/eval_comparison.png into the run folder (suffixed with the env or file
+name when the pairs are not the training env's).
 
-    python experiments/evaluate_aligner.py --run-dir results/aligner/<run>
-    python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --env-id dtwrl/GunPoint-v0
+The pairs are drawn from the run's training environment (stored in the run
+folder: no registration needed), from another registered --env-id, or from
+your own series with --pairs: a UCR/UEA .ts/.tsv file or folder (--split), a
+.npy array (N, n[, d]) or a .csv with one series per row.
+
+examples:
+  python experiments/evaluate_aligner.py --run-dir results/aligner/<run>
+  python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --env-id dtwrl/GunPoint-v0
+  python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --pairs data/Coffee --split test
 """
 import dataclasses
-import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import dtwrl
 from agents import GreedyAligner, PolicyAligner
-from agents.environment import env_settings
-from agents.evaluation import compare, comparison_figure, make_eval_set, comparison_table
-from experiments.common import field, parse_args, write_json
+from agents.environment import ENV_SETTINGS_FILE, EnvSettings, env_settings, load_env_settings
+from agents.evaluation import compare, comparison_figure, comparison_table, make_eval_set
+from dtwrl.datasets import as_pair_source
+from dtwrl.runs import atomic_write_text, read_json, write_json
+from experiments.common import field, parse_args
 
 
 @dataclasses.dataclass
 class Args:
-    run_dir: str = field("", "run folder written by experiments/train_aligner.py (required)")
-    env_id: str | None = field(None, "environment whose pairs to align; none: the run's training env")
+    run_dir: str | None = field(None, "run folder written by experiments/train_aligner.py (required)")
+    env_id: str | None = field(None, "a registered environment whose pairs to align; none: the run's training env")
+    pairs: str | None = field(None, "your own series to align pairs of: a .ts/.tsv file or UCR folder, .npy or .csv")
+    split: str = field("test", "split of a UCR folder or dataset name given to --pairs (train or test)")
     num_pairs: int = field(200, "number of held-out pairs")
     seed: int = field(777_000_001, "seed of the held-out pairs; must differ from every training seed")
     batch_size: int = field(64, "pairs the policy aligns per batch (one policy call per step per batch)")
     repeats: int = field(2, "timing repeats per method (the fastest is reported)")
+
+
+class _Refused(Exception):
+    def __init__(self, flag, message):
+        super().__init__(f"--{flag.replace('_', '-')}: {' '.join(str(message).split())}")
 
 
 def _training_seeds(config):
@@ -38,26 +54,68 @@ def _training_seeds(config):
     return set(range(config["seed"], config["seed"] + config["num_envs"])) | {config["eval_seed"]}
 
 
+def _check(args):
+    """The run folder, its config and the evaluation environment; _Refused names the flag at fault."""
+    if args.run_dir is None:
+        raise _Refused("run_dir", "is required: pass --run-dir results/aligner/<run>")
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise _Refused("run_dir", f"{str(run_dir)!r} holds no config.json; is it a train_aligner run folder?")
+    for name in ("num_pairs", "batch_size", "repeats"):
+        if getattr(args, name) < 1:
+            raise _Refused(name, f"must be >= 1; got {getattr(args, name)}")
+    if args.seed < 0:
+        raise _Refused("seed", f"must be >= 0; got {args.seed}")
+    if args.env_id is not None and args.pairs is not None:
+        raise _Refused("pairs", "give either --env-id or --pairs, not both")
+    if args.split not in ("train", "test"):
+        raise _Refused("split", f"must be 'train' or 'test'; got {args.split!r}")
+    config = read_json(run_dir / "config.json")
+    if args.env_id is None and args.pairs is None and args.seed in _training_seeds(config):
+        raise _Refused("seed", f"{args.seed} was used in training (seeds {sorted(_training_seeds(config))[:3]}...)")
+    try:
+        aligner = PolicyAligner(run_dir, batch_size=args.batch_size)
+    except (ValueError, TypeError, OSError) as error:
+        raise _Refused("run_dir", error) from None
+    overrides = {"window": aligner.core_kwargs["window"], "reward_scale": aligner.core_kwargs["reward_scale"]}
+    if args.pairs is not None:
+        try:
+            source = as_pair_source(args.pairs, split=args.split)
+        except (ValueError, TypeError) as error:
+            raise _Refused("pairs", error) from None
+        label = Path(args.pairs).stem or str(args.pairs)
+        settings = EnvSettings(label, source, dict(aligner.core_kwargs), dict(aligner.core_kwargs))
+        return run_dir, aligner, settings, "__" + label
+    if args.env_id is not None:
+        try:
+            settings = env_settings(args.env_id, **overrides)
+        except (ValueError, TypeError) as error:
+            raise _Refused("env_id", error) from None
+        return run_dir, aligner, settings, "" if args.env_id == config["env_id"] else "__" + args.env_id.split("/")[-1]
+    if (run_dir / "env" / ENV_SETTINGS_FILE).is_file():
+        try:
+            return run_dir, aligner, load_env_settings(run_dir / "env", **overrides), ""
+        except (ValueError, TypeError) as error:
+            raise _Refused("run_dir", error) from None
+    try:  # a run folder from before run folders stored their environment
+        return run_dir, aligner, env_settings(config["env_id"], **overrides), ""
+    except ValueError as error:
+        raise _Refused("run_dir", f"{error}; pass --env-id or --pairs") from None
+
+
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
-    if not args.run_dir:
-        raise ValueError("run_dir is required: pass --run-dir results/aligner/<run>")
-    run_dir = Path(args.run_dir)
-    config_path = run_dir / "config.json"
-    if not config_path.is_file():
-        raise ValueError(f"run_dir {str(run_dir)!r} holds no config.json; is it a train_aligner run folder?")
-    config = json.loads(config_path.read_text())
-    env_id = args.env_id or config["env_id"]
-    if args.seed in _training_seeds(config):
-        raise ValueError(f"seed {args.seed} was used in training (seeds {sorted(_training_seeds(config))[:3]}...)")
-
-    aligner = PolicyAligner(run_dir, batch_size=args.batch_size)
-    settings = env_settings(env_id, window=aligner.core_kwargs["window"], reward_scale=aligner.core_kwargs["reward_scale"])
+    try:
+        run_dir, aligner, settings, suffix = _check(args)
+    except _Refused as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     metric, band = settings.core_kwargs["metric"], settings.core_kwargs["band"]
     if settings.core_kwargs != aligner.core_kwargs:
         print(f"note: env settings {settings.core_kwargs} differ from the policy's {aligner.core_kwargs}; "
               "the policy's are used for its rollouts")
-    print(f"solving {args.num_pairs} held-out pairs of {env_id} (seed {args.seed}) exactly ...", flush=True)
+    name = settings.env_id
+    print(f"solving {args.num_pairs} held-out pairs of {name} (seed {args.seed}) exactly ...", flush=True)
     eval_set = make_eval_set(settings, args.num_pairs, args.seed)
 
     def per_pair(fn):
@@ -74,17 +132,17 @@ def main(argv=None):
     aligner.align_pairs(eval_set.pairs[: args.batch_size])  # trace the policy once before timing
     rows, paths = compare(eval_set, methods, repeats=args.repeats)
 
-    suffix = "" if env_id == config["env_id"] else "__" + env_id.split("/")[-1]
-    title = f"{env_id}: {args.num_pairs} held-out pairs, policy {run_dir.name}"
+    title = f"{name}: {args.num_pairs} held-out pairs, policy {run_dir.name}"
     table = comparison_table(rows, title=title)
     write_json(run_dir / f"eval{suffix}.json", {
-        "env_id": env_id, "run_dir": str(run_dir), "num_pairs": args.num_pairs, "seed": args.seed,
-        "batch_size": args.batch_size, "core_kwargs": aligner.core_kwargs, "rows": rows,
+        "env_id": name, "pairs": args.pairs, "split": args.split if args.pairs else None, "run_dir": str(run_dir),
+        "num_pairs": args.num_pairs, "seed": args.seed, "batch_size": args.batch_size,
+        "core_kwargs": aligner.core_kwargs, "rows": rows,
     })
-    (run_dir / f"eval{suffix}.md").write_text(table + "\n")
+    atomic_write_text(run_dir / f"eval{suffix}.md", table + "\n")
     figure = comparison_figure(
         rows, eval_set, {k: paths[k] for k in ("policy (PPO)", "FastDTW r=1", "exact DTW")},
-        run_dir / "figures" / f"eval_comparison{suffix}.png", title=env_id,
+        run_dir / "figures" / f"eval_comparison{suffix}.png", title=name,
     )
     print(table)
     print(f"wrote {run_dir / f'eval{suffix}.json'}, {run_dir / f'eval{suffix}.md'} and {figure}")

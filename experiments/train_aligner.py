@@ -1,54 +1,52 @@
 """Train a PPO warping-path policy (optionally warm-started by behavioural cloning).
 
 Writes results/aligner/<env>__<exp>__<seed>__<time>/ with config.json,
-metrics.json, tb/, checkpoints/, policy/ and figures/. Run it again with the same
---run-name to resume an interrupted run from its last checkpoint.
+metrics.json, env/ (the training pairs and env settings: the folder needs no
+registered id), tb/, checkpoints/, policy/ and figures/. Run it again with the
+same --run-name to resume an interrupted run from its last checkpoint.
 
-    python experiments/train_aligner.py --env-id dtwrl/SyntheticWarp-v0 --seed 1
-    tensorboard --logdir results/aligner
+examples:
+  python experiments/train_aligner.py --env-id dtwrl/SyntheticWarp-v0 --seed 1
+  python experiments/train_aligner.py --pairs my_series.csv --total-env-steps 200000
+  python experiments/train_aligner.py --pairs data/Coffee/Coffee_TRAIN.ts --init-from results/aligner/<run>
+  tensorboard --logdir results/aligner
 """
 import dataclasses
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from agents import AlignerConfig, train_aligner
-from experiments.common import field, parse_args, progress, run_name, tensorboard_command
+from agents import AlignerConfig, AlignerTrainer
+from agents.config import flag_of_error
+from agents.trainer import run_training
+from experiments.common import field, parse_args, tensorboard_command
 
 
 @dataclasses.dataclass
 class Args(AlignerConfig):
     """Every AlignerConfig field (see its help lines) plus the script's own switches."""
 
-    progress: bool = field(True, "show a tqdm bar with env steps/s and the latest eval cost ratio")
+    progress: bool = field(True, "report progress: a bar on a terminal, a few lines in a log")
+
+
+def _refuse(error: Exception) -> None:
+    """Print ``error: --flag: message`` (one line) on stderr and exit with status 2."""
+    flag = flag_of_error(error, [f.name for f in dataclasses.fields(Args)])
+    message = " ".join(str(error).split())
+    print(f"error: {'--' + flag.replace('_', '-') + ': ' if flag else ''}{message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__)
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(AlignerConfig)}
-    config = AlignerConfig(**values)
-    if config.run_name is None:
-        config.run_name = run_name(config.env_id, config.exp_name, config.seed)
-
-    bar = None
-
-    def on_iteration(trainer, stats):
-        nonlocal bar
-        if bar is None:
-            done = stats["env_steps"] - config.steps_per_iteration
-            bar = progress(config.num_iterations * config.steps_per_iteration, initial=done, desc="PPO env steps")
-        ratio = stats["cost_ratio_vs_dtw"]
-        bar.set_postfix(
-            sps=f"{stats['steps_per_second']:,.0f}", ratio=f"{ratio:.4f}" if ratio is not None else "-", refresh=False
-        )
-        bar.update(config.steps_per_iteration)
-
-    print(f"run folder: {os.path.join(config.out_dir, config.run_name)}", flush=True)
-    if config.bc_warmstart:
-        print(f"behavioural cloning warm start on {config.bc_env_steps:,} expert states (once per run) ...", flush=True)
-    run_dir, metrics = train_aligner(config, callback=on_iteration if args.progress else None)
-    if bar is not None:
-        bar.close()
+    try:
+        args = parse_args(Args, argv, description=__doc__)
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(AlignerConfig)}
+        trainer = AlignerTrainer(AlignerConfig(**values), progress=args.progress)
+    except (ValueError, TypeError) as error:  # every input is checked before the run folder exists
+        _refuse(error)
+    print(f"run folder: {trainer.run_dir}", flush=True)
+    run_dir, metrics = run_training(trainer)
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "
         f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}), "

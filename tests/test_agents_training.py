@@ -86,7 +86,7 @@ def test_scripts_have_help(capsys):
     assert "--bc-warmstart" in text and "--learning-rate" in text and "--num-pairs" in text
 
 
-def test_evaluation_script(trained_run):
+def test_evaluation_script(trained_run, capsys):
     from experiments import evaluate_aligner
 
     run_dir, _ = trained_run
@@ -100,8 +100,19 @@ def test_evaluation_script(trained_run):
     assert saved["num_pairs"] == 6 and len(saved["rows"]) == 5
     assert "| policy (PPO) |" in (run_dir / "eval.md").read_text()
     assert (run_dir / "figures" / "eval_comparison.png").stat().st_size > 0
-    with pytest.raises(ValueError, match="seed"):
-        evaluate_aligner.main(["--run-dir", str(run_dir), "--seed", "3"])  # the training env's seed
+    capsys.readouterr()
+    for argv, flag in (
+        (["--run-dir", str(run_dir), "--seed", "3"], "--seed"),  # the training env's seed
+        ([], "--run-dir"),
+        (["--run-dir", str(run_dir / "nothing")], "--run-dir"),
+        (["--run-dir", str(run_dir), "--env-id", "nope/Missing-v0"], "--env-id"),
+        (["--run-dir", str(run_dir), "--pairs", str(run_dir / "missing.csv")], "--pairs"),
+        (["--run-dir", str(run_dir), "--num-pairs", "0"], "--num-pairs"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            evaluate_aligner.main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.startswith(f"error: {flag}: ") and err.count("\n") == 1, err
 
 
 def test_run_folder_layout(trained_run):
@@ -124,20 +135,43 @@ def test_run_folder_layout(trained_run):
 
 
 def test_tensorboard_tags(trained_run):
+    """One tag scheme (losses/, charts/, eval/, perf/, bc/ + TF-Agents' Metrics/), no always-zero chart, env-step axis."""
     run_dir, _ = trained_run
     tags = read_tags(run_dir / "tb")
-    expected = [
-        "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "Losses/total_loss",
-        "Losses/policy_gradient_loss", "Losses/value_estimation_loss", "Losses/bc_cross_entropy",
-        "Losses/dagger_cross_entropy",
-        "alignment/cost_ratio_vs_dtw", "alignment/cost_ratio_vs_fastdtw", "charts/steps_per_second",
-        "alignment/eval_pair_0", "config",
-    ]
-    missing = [tag for tag in expected if tag not in tags]
-    assert not missing, f"missing tags {missing}; found {sorted(tags)}"
-    assert tags["charts/steps_per_second"] == [64, 128, 192]
-    assert tags["alignment/cost_ratio_vs_dtw"] == [0, 64, 128, 192]
-    assert tags["Losses/dagger_cross_entropy"] == [128, 192]  # not during the 1 critic warm-up iteration
+    expected = {
+        "losses/total", "losses/policy_gradient", "losses/value_estimation", "losses/dagger_cross_entropy",
+        "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "charts/train_cost_ratio",
+        "eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/cost_ratio_vs_fastdtw",
+        "eval/best_cost_ratio_vs_dtw", "eval/alignment", "perf/steps_per_second", "perf/collect_fraction",
+        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/experiment", "_hparams_/session_start_info",
+    }
+    optional = {"eval/frac_optimal"}  # logged once some eval pair is at the optimum
+    assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
+    assert not any(tag.startswith(("Losses/", "alignment/")) for tag in tags)
+    assert "losses/entropy_regularization" not in tags  # entropy = 0: it would be 0 at every step
+    assert tags["perf/steps_per_second"] == [64, 128, 192]
+    assert tags["eval/cost_ratio_vs_dtw"] == [0, 64, 128, 192]
+    assert tags["losses/dagger_cross_entropy"] == [128, 192]  # not during the 1 critic warm-up iteration
+    assert tags["bc/cross_entropy"] == [300]  # 1 epoch over 300 expert states: the bc/ axis counts states
+
+
+def test_tensorboard_entropy_and_hparams_of_a_fine_tuned_run(trained_run, tmp_path):
+    """A fine-tuned run (init_from, no BC) writes TF-Agents' Metrics/ too, and entropy only when its weight is > 0."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    run_dir, _ = trained_run
+    config = tiny_config(tmp_path, "tuned", bc_warmstart=False, init_from=str(run_dir), entropy=0.01,
+                         total_env_steps=2 * 64)
+    run, _ = train_aligner(config)
+    tags = read_tags(run / "tb")
+    assert {"Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "losses/entropy_regularization"} <= set(tags)
+    assert not any(tag.startswith("bc/") for tag in tags)
+    for path in (run / "tb").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == "_hparams_/session_start_info":
+                    data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+                    assert data.session_start_info.hparams["entropy"].number_value == 0.01
 
 
 def test_saved_policy_aligns_batches(trained_run):
@@ -200,7 +234,7 @@ def test_set_pairs_and_init_from(trained_run, tmp_path):
     trainer.set_pairs(predictions)
     metrics = trainer.train(num_iterations=2)
     assert metrics["env_steps"] == 128
-    lengths = trainer._episodes.done_lengths
+    lengths = trainer.collector.episodes.done_lengths
     assert lengths and set(lengths) <= set(range(9, 16))  # episodes on 6x10 grids take 9 to 15 steps
 
 
@@ -216,7 +250,7 @@ def test_diverging_training_stops_and_keeps_last_good_checkpoint(tmp_path):
     reader = tf.train.load_checkpoint(latest)
     assert reader.get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE") == trainer.env_steps  # failing step unsaved
     names = [name for name, _ in tf.train.list_variables(latest)
-             if name.startswith(("agent/_actor_net", "agent/_value_net")) and name.endswith("VARIABLE_VALUE")]
+             if name.startswith(("actor_net/", "value_net/")) and name.endswith("VARIABLE_VALUE")]
     assert names and all(np.isfinite(reader.get_tensor(name)).all() for name in names)
 
 
@@ -283,3 +317,118 @@ def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
     fastdtw = ratio_stats(eval_set.ratios(eval_set.fastdtw_paths))
     assert policy["mean"] <= 1.10
     assert policy["mean"] < greedy["mean"] and policy["mean"] < fastdtw["mean"]
+
+
+# ------------------------------------------------------------------ config checks, CLI errors, user data
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("entropy", -0.1, ValueError), ("entropy", float("nan"), ValueError), ("clip_ratio", 0.0, ValueError),
+        ("clip_ratio", -1, ValueError), ("learning_rate", float("nan"), ValueError), ("learning_rate", 0, ValueError),
+        ("bc_learning_rate", -1e-3, ValueError), ("bc_detour", 1.5, ValueError), ("bc_detour", 1.0, ValueError),
+        ("num_envs", 1.5, TypeError), ("num_envs", 0, ValueError), ("window", 2.5, TypeError),
+        ("window", 1, ValueError), ("discount", 0.0, ValueError), ("discount", 2.0, ValueError),
+        ("gae_lambda", 1.5, ValueError), ("bc_warmstart", "no", TypeError), ("keep_best", 1, TypeError),
+        ("normalize_rewards", "yes", TypeError), ("seed", -1, ValueError), ("seed", 2**32, ValueError),
+        ("seed", True, TypeError), ("reward_scale", "auto", ValueError), ("reward_scale", -1.0, ValueError),
+        ("reward_scale", float("inf"), ValueError), ("cost_floor", 0.0, ValueError),
+        ("gradient_clipping", -1, ValueError),
+        ("collect_steps", 1, ValueError), ("hidden", (16, 0), ValueError), ("hidden", (16.5,), TypeError),
+        ("hidden", (), TypeError), ("eval_interval", 0, ValueError), ("dagger_steps", -1, ValueError),
+        ("env_id", "", TypeError), ("out_dir", None, TypeError), ("run_name", "a/b", ValueError),
+        ("init_from", 3, TypeError), ("pairs", 3, TypeError), ("total_env_steps", np.float64(5), TypeError),
+    ],
+)
+def test_every_config_field_is_checked(field, value, error):
+    with pytest.raises(error, match=field):
+        AlignerConfig(**{field: value})
+
+
+def test_config_accepts_numpy_scalars_and_normalises_them():
+    config = AlignerConfig(num_envs=np.int64(8), learning_rate=np.float32(1e-3), hidden=[np.int32(4)], window=5)
+    assert type(config.num_envs) is int and type(config.learning_rate) is float and config.hidden == (4,)
+    assert AlignerConfig(total_env_steps=640, num_envs=2, collect_steps=32).evaluation_interval == 1
+    assert AlignerConfig().evaluation_interval * 10 <= AlignerConfig().num_iterations  # >= 10 eval points
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--num-envs", "0"], "--num-envs"), (["--window", "1"], "--window"), (["--discount", "2"], "--discount"),
+        (["--init-from", "/nonexistent/run"], "--init-from"), (["--env-id", "nope/Missing-v0"], "--env-id"),
+        (["--seed", "-1"], "--seed"), (["--reward-scale", "-1"], "--reward-scale"),
+        (["--cost-floor", "0"], "--cost-floor"),
+        (["--clip-ratio", "-1"], "--clip-ratio"), (["--bc-detour", "1.5"], "--bc-detour"),
+        (["--entropy", "nan"], "--entropy"), (["--pairs", "/nonexistent/series.csv"], "--pairs"),
+    ],
+)
+def test_train_script_refuses_bad_flags_in_one_line_before_any_folder(tmp_path, capsys, argv, flag):
+    from experiments import train_aligner as script
+
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(argv + ["--out-dir", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith(f"error: {flag}: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_resumed_run_says_so_and_skips_the_warm_start_message(trained_run, capsys):
+    run_dir, _ = trained_run
+    trainer = AlignerTrainer(tiny_config(run_dir.parent, run_dir.name), progress=True)
+    assert trainer.resumed
+    trainer.warm_start()  # BC is done: nothing to clone again
+    out = capsys.readouterr().out
+    assert out.startswith(f"resuming from step {trainer.env_steps}") and "behavioural cloning" not in out
+
+
+def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(tmp_path, capsys):
+    train_aligner(tiny_config(tmp_path, "lines", dagger_steps=0), progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("behavioural cloning warm start on 300 expert states")
+    assert 2 <= sum(line.startswith("behavioural cloning: ") for line in lines) <= 10
+    assert 1 <= sum(line.startswith("PPO: ") for line in lines) <= 10
+    assert len(lines) <= 25
+
+
+def test_run_folder_is_self_contained_without_the_registration(tmp_path, capsys):
+    """A policy trained on a register_env id is evaluated and fine-tuned once the id is gone (as in a new process)."""
+    from experiments import evaluate_aligner
+
+    env_id = "test_agents/SelfContained-v0"
+    series = np.random.default_rng(0).standard_normal((6, 10))
+    envs.register_env(env_id, pairs=series, window=5)
+    try:
+        run_dir, _ = train_aligner(tiny_config(tmp_path, "own", env_id=env_id, total_env_steps=64))
+    finally:
+        del gymnasium.registry[env_id]
+    assert (run_dir / "env" / "env.json").is_file() and (run_dir / "env" / "pairs.npz").is_file()
+    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--num-pairs", "4", "--repeats", "1"])
+    assert len(rows) == 5
+    pairs = [(series[0], series[1])]
+    assert len(PolicyAligner(run_dir).align_pairs(pairs)) == 1
+    tuned = AlignerTrainer(tiny_config(tmp_path, "tuned", env_id=env_id, init_from=str(run_dir), bc_warmstart=False))
+    assert len(tuned.settings.pairs) == 6  # the stored series, no registration
+    with pytest.raises(ValueError, match="env_id.*not registered"):
+        AlignerTrainer(tiny_config(tmp_path, "unknown", env_id=env_id))
+    assert not (tmp_path / "unknown").exists()
+
+
+def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
+    from experiments import evaluate_aligner
+    from experiments import train_aligner as script
+
+    _register_short_env()
+    rng = np.random.default_rng(1)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("\n".join(",".join(f"{v:.4f}" for v in rng.standard_normal(int(rng.integers(8, 12))))
+                             for _ in range(6)))
+    argv = []
+    for key, value in {**TINY, "total_env_steps": 64, "bc_env_steps": 100}.items():
+        argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
+    run_dir, metrics = script.main(argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress"])
+    assert run_dir.name.startswith("mine__ppo__3__") and metrics["env_steps"] == 64
+    np.save(tmp_path / "other.npy", rng.standard_normal((5, 9, 1)))
+    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--pairs", str(tmp_path / "other.npy"),
+                                  "--num-pairs", "3", "--repeats", "1"])
+    assert {row["method"] for row in rows} >= {"policy (PPO)", "exact DTW"}
+    assert (run_dir / "eval__other.json").is_file() and (run_dir / "eval__other.md").is_file()

@@ -1,18 +1,38 @@
-"""experiments/benchmark_env.py runs on a shrunken config and reports both implementations."""
+"""experiments/benchmark_env.py times the registered ids as users build them, on a shrunken config."""
+import gymnasium
+import numpy as np
 import pytest
 
 from experiments import benchmark_env
 
 
-def test_benchmark_runs_and_reports_both_implementations(capsys):
-    rows = benchmark_env.main(["--num-envs", "6", "--window", "3", "--length", "12", "--steps", "20", "--repeats", "1"])
-    names = [row["implementation"] for row in rows]
-    assert names == ["WarpingPathVectorEnv (native)", "SyncVectorEnv(WarpingPathEnv)"]
-    assert all(row["env_steps_per_s"] > 0 for row in rows)
-    assert rows[1]["speedup_vs_sync"] == 1.0
-    assert rows[0]["speedup_vs_sync"] == rows[0]["env_steps_per_s"] / rows[1]["env_steps_per_s"]
+def test_benchmark_times_the_registered_ids_and_sync(capsys):
+    rows = benchmark_env.main(["--num-envs", "6", "--steps", "20", "--repeats", "3"])
+    assert [(row["env_id"], row["implementation"]) for row in rows] == [
+        ("dtwrl/SyntheticWarp-v0", "native (make_vec)"),
+        ("dtwrl/GunPoint-v0", "native (make_vec)"),
+        ("dtwrl/SyntheticWarp-v0", "SyncVectorEnv"),
+    ]
+    registered_window = gymnasium.spec("dtwrl/SyntheticWarp-v0").kwargs.get("window", 7)
+    assert rows[0]["window"] == registered_window  # the registered configuration, not a benchmark-only one
+    for row in rows:
+        assert 0 < row["min_env_steps_per_s"] <= row["env_steps_per_s"] <= row["max_env_steps_per_s"]
+    native, gunpoint, sync = rows
+    assert sync["speedup_vs_sync"] == pytest.approx(1.0)
+    assert native["speedup_vs_sync"] == pytest.approx(native["env_steps_per_s"] / sync["env_steps_per_s"])
+    assert gunpoint["speedup_vs_sync"] is None  # the sync row times only the first id
+    assert native["timed_env_steps"] == 20 * 3 * 6
     out = capsys.readouterr().out
-    assert "| WarpingPathVectorEnv (native) | 6 | 3 | 12 |" in out
+    assert "| dtwrl/SyntheticWarp-v0 | native (make_vec) | 6 |" in out and "over 3 repeats of 20 batch steps" in out
+
+
+def test_rates_are_medians_of_the_repeats(monkeypatch):
+    ticks = iter(np.cumsum([0.0, 1.0, 0.0, 2.0, 0.0, 4.0]))  # repeats of 1 s, 2 s and 4 s
+    monkeypatch.setitem(benchmark_env.CLOCKS, "fake", lambda: float(next(ticks)))
+    venv = gymnasium.make_vec("dtwrl/SyntheticWarp-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    actions = np.zeros((1 + 3 * 10, 2), dtype=np.int64)
+    rates = benchmark_env._rates(venv, actions, 1, 10, 3, benchmark_env.CLOCKS["fake"], 0)
+    assert rates == [20.0, 10.0, 5.0]
 
 
 def test_benchmark_help_and_bad_arguments(capsys):
@@ -20,5 +40,8 @@ def test_benchmark_help_and_bad_arguments(capsys):
         benchmark_env.main(["--help"])
     assert exit_info.value.code == 0
     assert "--quick" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        benchmark_env.main(["--num-envs", "0"])
+    for argv in (["--num-envs", "0"], ["--repeats", "0"], ["--env-ids", "nope/Missing-v0"], ["--seed", "-1"]):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark_env.main(argv)
+        assert exit_info.value.code == 2
+        assert argv[0] in capsys.readouterr().err

@@ -15,6 +15,9 @@ from .pairs import (
     as_pair_source,
     gunpoint_pairs,
     iter_pairs,
+    load_pair_source,
+    load_series,
+    save_pair_source,
 )
 from .synthetic import (
     random_monotone_warp,
@@ -38,12 +41,15 @@ __all__ = [
     "gunpoint_pairs",
     "iter_pairs",
     "load_forecasting_task",
+    "load_pair_source",
+    "load_series",
     "load_ts",
     "load_tsv",
     "load_ucr",
     "random_monotone_warp",
     "random_smooth_waveform",
     "resample",
+    "save_pair_source",
     "synthetic_step_task",
     "synthetic_warp_pair",
 ]

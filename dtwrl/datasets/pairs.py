@@ -6,13 +6,16 @@ so an environment seeds it through its own ``np_random``. Every source here is
 picklable (for ``ParallelPyEnvironment`` and ``AsyncVectorEnv``) and exposes
 ``.dim``, the number of features d (None when unknown).
 """
+import json
 import numbers
 import os
+import pickle
+from pathlib import Path
 
 import numpy as np
 
 from ..validation import as_series, check_same_dim
-from .synthetic import _as_generator, _check_int, _check_real, synthetic_warp_pair
+from .synthetic import _as_generator, _check_int, _check_real, draw_warp_pair
 from .ucr import load_ucr
 
 
@@ -36,7 +39,11 @@ def _length_range(value, name):
 
 
 class SyntheticPairs(PairSource):
-    """Random smooth series x and a noisy, randomly warped copy y (see ``synthetic_warp_pair``).
+    """Random smooth series x and a noisy, randomly warped copy y (the model of ``synthetic_warp_pair``).
+
+    Each call draws its lengths and every random number of the pair with two
+    calls to ``rng`` (``dtwrl.datasets.synthetic.draw_warp_pair``), about 10 us
+    for a pair of length 100, so environments draw a fresh pair at every reset.
 
     Parameters
     ----------
@@ -67,10 +74,7 @@ class SyntheticPairs(PairSource):
         self.warp_strength = _check_real(warp_strength, "warp_strength")
 
     def __call__(self, rng):
-        n = int(rng.integers(self.n[0], self.n[1] + 1))
-        m = n if self.m is None else int(rng.integers(self.m[0], self.m[1] + 1))
-        x, y, _ = synthetic_warp_pair(rng, n, m, self.dim, self.noise, self.warp_strength)
-        return x, y
+        return draw_warp_pair(rng, self.n, self.m, self.dim, self.noise, self.warp_strength)
 
     def __repr__(self):
         return (
@@ -267,9 +271,9 @@ def as_pair_source(pairs, **kwargs):
     ``pairs``                                     result
     ============================================  ===========================================
     a :class:`PairSource`                         itself (no keyword arguments allowed)
-    str or os.PathLike: ``.ts``/``.tsv`` file,    ``DatasetPairs`` over ``load_ucr(pairs,
-    built-in or ``DTWRL_UCR_ROOT`` name           split)``; kwargs ``split="train"``,
-                                                  ``same_class=False``
+    str or os.PathLike: a ``.ts``, ``.tsv``,      ``DatasetPairs`` over :func:`load_series`
+    ``.npy`` or ``.csv`` file, a UCR folder, a    ``(pairs, split)``; kwargs
+    built-in or ``DTWRL_UCR_ROOT`` name           ``split="train"``, ``same_class=False``
     array (N, n) or (N, n, d), or a list of       ``DatasetPairs(pairs, **kwargs)``
     series (arrays or lists)
     list/tuple of ``(x, y)`` tuples               ``ArrayPairs(pairs, **kwargs)``
@@ -308,7 +312,7 @@ def as_pair_source(pairs, **kwargs):
         same_class = kwargs.pop("same_class", False)
         if kwargs:
             raise TypeError(f"pairs as a dataset accepts only split and same_class; got {sorted(kwargs)}")
-        X, y = load_ucr(pairs, split=split)
+        X, y = load_series(pairs, split=split)
         return DatasetPairs(X, labels=y, same_class=same_class)
     if isinstance(pairs, np.ndarray):
         return DatasetPairs(pairs, **kwargs)
@@ -378,3 +382,200 @@ def gunpoint_pairs(split="train", same_class=False):
     """
     X, y = load_ucr("GunPoint", split=split)
     return DatasetPairs(X, labels=y, same_class=same_class)
+
+
+SERIES_FILE_TYPES = (".ts", ".tsv", ".npy", ".csv")
+"""File types :func:`load_series` reads (besides UCR folders and dataset names)."""
+
+
+def _load_npy(path):
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"pairs: cannot read {str(path)!r} as a NumPy array ({error})") from None
+    if X.ndim not in (2, 3) or X.dtype.kind not in "iuf":
+        raise ValueError(
+            f"pairs: {str(path)!r} must hold a numeric array (N, n) or (N, n, d) of N series; "
+            f"got dtype {X.dtype} and shape {X.shape}"
+        )
+    return X.astype(np.float64)
+
+
+def _load_csv(path):
+    """One univariate series per row; rows may differ in length (trailing empty cells are ignored)."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"pairs: cannot read {str(path)!r} ({error})") from None
+    series = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = [cell.strip() for cell in line.split(",")]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if not cells or cells[0].startswith("#"):
+            continue
+        try:
+            series.append(np.array([float(cell) for cell in cells]))
+        except ValueError:
+            if not series and number == 1:
+                continue  # a header row
+            raise ValueError(f"pairs: {str(path)!r}, line {number}: every cell must be a number") from None
+    if not series:
+        raise ValueError(f"pairs: {str(path)!r} holds no series (one comma-separated series per row)")
+    if len({s.size for s in series}) == 1:
+        return np.stack(series)
+    return series
+
+
+def load_series(path, split="train"):
+    """Series from a file a user has: UCR/UEA ``.ts``/``.tsv``, NumPy ``.npy``, ``.csv``, or a UCR folder/name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        - ``.npy``: a numeric array (N, n) or (N, n, d), N series;
+        - ``.csv``: one univariate series per row, comma-separated (rows may
+          differ in length; a first row that is not numeric is a header);
+        - ``.ts``/``.tsv``, a UCR folder, a built-in or ``DTWRL_UCR_ROOT``
+          dataset name: :func:`dtwrl.datasets.load_ucr` (``split`` applies).
+    split : {"train", "test"}
+        The split of a UCR folder or dataset name (ignored for files).
+
+    Returns
+    -------
+    X : numpy.ndarray (N, n[, d]) or list of (n_i[, d]) arrays
+    labels : numpy.ndarray (N,) or None
+        Class labels of UCR files; None for ``.npy`` and ``.csv``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "series.csv"
+    >>> _ = path.write_text("1,2,3\\n4,5\\n")
+    >>> [len(s) for s in load_series(path)[0]]
+    [3, 2]
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"pairs must be a path or dataset name; got {type(path).__name__}")
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        return _load_npy(path), None
+    if suffix == ".csv":
+        return _load_csv(path), None
+    return load_ucr(path, split=split)
+
+
+# ------------------------------------------------------------------ storing a pair source in a folder
+PAIRS_SPEC_FILE = "pairs.json"
+"""The file :func:`save_pair_source` writes: the source's kind and settings."""
+
+
+def save_pair_source(source, folder):
+    """Store a pair source in ``folder`` so that :func:`load_pair_source` rebuilds it in another process.
+
+    The built-in sources are stored as data: ``pairs.json`` (kind and settings)
+    plus ``pairs.npz`` (the series of ``DatasetPairs``/``ArrayPairs``), so a
+    run folder needs neither the original file nor a registered id. Other
+    sources (``CallablePairs`` or custom classes) are pickled to
+    ``pairs.pkl``; that needs their code importable where they are loaded.
+
+    Parameters
+    ----------
+    source : object
+        Anything :func:`as_pair_source` accepts.
+    folder : str or os.PathLike
+        Created if needed.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``pairs.json`` written.
+
+    Raises
+    ------
+    ValueError
+        The source is not picklable (e.g. a lambda).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_pair_source(SyntheticPairs(n=20, d=2), folder)
+    >>> load_pair_source(folder)
+    SyntheticPairs(n=(20, 20), m=None, d=2, noise=0.05, warp_strength=1.0)
+    """
+    from ..runs import atomic_write_bytes, write_json
+
+    source = as_pair_source(source)
+    folder = Path(folder)
+    arrays = {}
+    if type(source) is SyntheticPairs:
+        spec = {"kind": "synthetic", "n": list(source.n), "m": None if source.m is None else list(source.m),
+                "d": source.dim, "noise": source.noise, "warp_strength": source.warp_strength}
+    elif type(source) is DatasetPairs:
+        spec = {"kind": "dataset", "count": len(source.series), "same_class": source.same_class,
+                "labels": source.labels is not None}
+        arrays = {f"series_{i}": s for i, s in enumerate(source.series)}
+        if source.labels is not None:
+            labels = source.labels
+            arrays["labels"] = labels.astype(str) if labels.dtype.kind == "O" else labels
+    elif type(source) is ArrayPairs:
+        spec = {"kind": "array", "count": len(source.pairs), "shuffle": source.shuffle}
+        for i, (x, y) in enumerate(source.pairs):
+            arrays[f"x_{i}"], arrays[f"y_{i}"] = x, y
+    else:
+        try:
+            data = pickle.dumps(source)
+        except Exception as error:  # pickling raises many types
+            raise ValueError(f"pairs: the pair source {source!r} cannot be stored ({error}); "
+                             "use a module-level function or one of dtwrl.datasets' sources") from None
+        atomic_write_bytes(folder / "pairs.pkl", data)
+        spec = {"kind": "pickle"}
+    if arrays:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(folder / "pairs.npz", buffer.getvalue())
+    return write_json(folder / PAIRS_SPEC_FILE, spec)
+
+
+def load_pair_source(folder):
+    """The pair source :func:`save_pair_source` stored in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+
+    Returns
+    -------
+    PairSource
+
+    Raises
+    ------
+    ValueError
+        ``folder`` holds no stored pair source or a damaged one.
+    """
+    folder = Path(folder)
+    path = folder / PAIRS_SPEC_FILE
+    try:
+        spec = json.loads(path.read_text())
+        kind = spec["kind"]
+        if kind == "synthetic":
+            m = None if spec["m"] is None else tuple(spec["m"])
+            return SyntheticPairs(n=tuple(spec["n"]), m=m, d=spec["d"], noise=spec["noise"],
+                                  warp_strength=spec["warp_strength"])
+        if kind == "pickle":
+            return as_pair_source(pickle.loads((folder / "pairs.pkl").read_bytes()))
+        with np.load(folder / "pairs.npz", allow_pickle=False) as data:
+            if kind == "dataset":
+                series = [data[f"series_{i}"] for i in range(spec["count"])]
+                labels = data["labels"] if spec["labels"] else None
+                return DatasetPairs(series, labels=labels, same_class=spec["same_class"])
+            if kind == "array":
+                pairs = [(data[f"x_{i}"], data[f"y_{i}"]) for i in range(spec["count"])]
+                return ArrayPairs(pairs, shuffle=spec["shuffle"])
+        raise ValueError(f"unknown kind {kind!r}")
+    except (OSError, KeyError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError) as error:
+        reason = f"{type(error).__name__}: {error}"
+        raise ValueError(f"{str(folder)!r} holds no readable stored pair source ({reason})") from None

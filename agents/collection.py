@@ -1,0 +1,149 @@
+"""Collection: step the batched environment with the collect policy and pack PPO's trajectories.
+
+One policy call per step serves every alignment of the batch. :class:`Collector`
+keeps the current time step between iterations (episodes run across them), the
+statistics of finished episodes (TF-Agents' ``AverageReturn`` and
+``AverageEpisodeLength`` over the last ``num_envs`` episodes), and the cost
+ratios the environment reports when an episode ends.
+"""
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from . import imitation
+
+
+class EpisodeStats:
+    """Average return and length of the last ``buffer`` finished episodes (like TF-Agents' metrics).
+
+    Parameters
+    ----------
+    num_envs : int
+        Alignments stepped together.
+    buffer : int
+        Finished episodes averaged.
+    """
+
+    def __init__(self, num_envs: int, buffer: int):
+        self.returns = np.zeros(num_envs)
+        self.lengths = np.zeros(num_envs, dtype=np.int64)
+        self.done_returns: deque = deque(maxlen=buffer)
+        self.done_lengths: deque = deque(maxlen=buffer)
+
+    def update(self, step_type: np.ndarray, reward: np.ndarray, next_step_type: np.ndarray) -> None:
+        """Account one transition of every alignment (``step_type`` -> ``next_step_type``, ``reward``)."""
+        live = step_type != ts.StepType.LAST
+        self.returns += np.where(live, reward, 0.0)
+        self.lengths += live
+        ended = next_step_type == ts.StepType.LAST
+        if ended.any():
+            self.done_returns.extend(self.returns[ended])
+            self.done_lengths.extend(self.lengths[ended])
+            self.returns[ended] = 0.0
+            self.lengths[ended] = 0
+
+    def result(self) -> tuple[float, float] | None:
+        """``(average return, average length)``, or None before any episode ended."""
+        if not self.done_returns:
+            return None
+        return float(np.mean(self.done_returns)), float(np.mean(self.done_lengths))
+
+
+class Collector:
+    """Steps a batched TF-Agents environment ``steps`` times per :meth:`run`.
+
+    Parameters
+    ----------
+    py_env : envs.tf_agents_adapter.VectorPyEnvironment
+        Batched, ``batch_size == num_envs``.
+    collect_step : callable
+        ``time_step -> (action, logits)`` (``agents.ppo.make_collect_step``).
+    label_expert_moves : bool
+        Also return the visited states with the expert's move (the DAgger anchor).
+
+    Attributes
+    ----------
+    episodes : EpisodeStats
+    train_ratios : collections.deque
+        Cost ratios vs exact DTW of the last ``num_envs`` finished training episodes.
+    """
+
+    def __init__(self, py_env, collect_step: Callable, label_expert_moves: bool = False):
+        if not py_env.batched:
+            raise ValueError("py_env must be a batched environment")
+        self.py_env = py_env
+        self.collect_step = collect_step
+        self.label_expert_moves = bool(label_expert_moves)
+        self.num_envs = int(py_env.batch_size)
+        self.time_step = None
+        self.episodes = EpisodeStats(self.num_envs, buffer=self.num_envs)
+        self.train_ratios: deque = deque(maxlen=self.num_envs)
+
+    def run(self, steps: int):
+        """Step the environment ``steps`` times.
+
+        Returns
+        -------
+        experience : Trajectory
+            Tensors ``(N, T+1, ...)`` for ``PPOClipAgent.train``; the last time
+            step only bootstraps the value (its action slot is padding that PPO
+            masks out).
+        visited : dict or None
+            With ``label_expert_moves``: the NumPy observations of the ``N * T``
+            visited states that are not episode ends, and their
+            ``"expert_action"`` labels.
+        """
+        if self.time_step is None:
+            self.time_step = self.py_env.reset()
+        time_steps = [self.time_step]
+        actions, logits, experts = [], [], []
+        for _ in range(steps):
+            if self.label_expert_moves:
+                mask = self.time_step.observation["action_mask"]
+                experts.append(imitation.legal_labels(self.py_env.gym_env.expert_actions(), mask))
+            action, logit = self.collect_step(self.time_step)
+            action = action.numpy()
+            actions.append(action)
+            logits.append(logit.numpy())
+            self.time_step = self.py_env.step(action)
+            time_steps.append(self.time_step)
+            self._record_episode_ratios()
+            self.episodes.update(time_steps[-2].step_type, self.time_step.reward, self.time_step.step_type)
+        actions.append(np.zeros_like(actions[-1]))
+        logits.append(np.zeros_like(logits[-1]))
+
+        step_type = np.stack([t.step_type for t in time_steps], axis=1).astype(np.int32)
+        reward = np.stack([t.reward for t in time_steps], axis=1).astype(np.float32)
+        discount = np.stack([t.discount for t in time_steps], axis=1).astype(np.float32)
+        keys = time_steps[0].observation
+        observation = {key: np.stack([t.observation[key] for t in time_steps], axis=1) for key in keys}
+
+        def shift(a):
+            return np.concatenate([a[:, 1:], a[:, -1:]], axis=1)
+
+        experience = trajectory.Trajectory(
+            step_type=tf.convert_to_tensor(step_type),
+            observation={key: tf.convert_to_tensor(value) for key, value in observation.items()},
+            action=tf.convert_to_tensor(np.stack(actions, axis=1)),
+            policy_info={"dist_params": {"logits": tf.convert_to_tensor(np.stack(logits, axis=1))}},
+            next_step_type=tf.convert_to_tensor(shift(step_type)),
+            reward=tf.convert_to_tensor(shift(reward)),
+            discount=tf.convert_to_tensor(shift(discount)),
+        )
+        visited = None
+        if self.label_expert_moves:
+            keep = (step_type[:, :-1] != ts.StepType.LAST).reshape(-1)
+            visited = {key: value[:, :-1].reshape((-1,) + value.shape[2:])[keep] for key, value in observation.items()}
+            visited["expert_action"] = np.stack(experts, axis=1).reshape(-1)[keep]
+        return experience, visited
+
+    def _record_episode_ratios(self):
+        """Keep the cost ratios the env reports for finished training episodes (``info["cost_ratio"]``)."""
+        info = self.py_env.get_info()
+        if info and "cost_ratio" in info:
+            done = np.asarray(info.get("_cost_ratio", np.ones(len(info["cost_ratio"]), bool)), dtype=bool)
+            self.train_ratios.extend(np.asarray(info["cost_ratio"], dtype=np.float64)[done])

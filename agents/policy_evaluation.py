@@ -1,0 +1,48 @@
+"""Evaluation of the policy during training: greedy rollouts on the fixed held-out set, scored against oracles."""
+from collections.abc import Callable
+
+import numpy as np
+
+from envs.warping_path_env import cost_ratio
+
+from .evaluation import EvalSet, alignment_image, ratio_stats
+from .policy_aligner import rollout_paths
+
+
+def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tuple[dict, list]:
+    """Greedy rollouts of ``act`` on every eval pair, scored against exact DTW and FastDTW r=1.
+
+    Parameters
+    ----------
+    act : callable
+        ``act(observation dict of (N, ...) arrays) -> (N,)`` greedy actions.
+    eval_set : agents.evaluation.EvalSet
+    core_kwargs : dict
+        ``envs.core.WarpingBatch`` arguments of the rollouts.
+
+    Returns
+    -------
+    metrics : dict
+        ``cost_ratio_vs_dtw`` (mean), ``cost_ratio_vs_dtw_p90``,
+        ``frac_optimal``, ``cost_ratio_vs_fastdtw`` (mean) and
+        ``fastdtw_ratio_vs_dtw`` (FastDTW's own mean ratio, for reference).
+    paths : list of numpy.ndarray
+        The policy's paths.
+    """
+    paths = rollout_paths(act, eval_set.pairs, core_kwargs)
+    stats = ratio_stats(eval_set.ratios(paths))
+    costs = eval_set.path_costs(paths)
+    return {
+        "cost_ratio_vs_dtw": stats["mean"],
+        "cost_ratio_vs_dtw_p90": stats["p90"],
+        "frac_optimal": stats["frac_optimal"],
+        "cost_ratio_vs_fastdtw": float(np.mean(cost_ratio(costs, eval_set.fastdtw_costs))),
+        "fastdtw_ratio_vs_dtw": float(np.mean(eval_set.ratios(eval_set.fastdtw_paths))),
+    }, paths
+
+
+def eval_alignment_image(eval_set: EvalSet, paths: list, index: int = 0) -> np.ndarray:
+    """(H, W, 3) uint8: eval pair ``index`` with the policy's, FastDTW's and the exact path."""
+    return alignment_image(
+        eval_set, index, {"policy": paths, "fastdtw r=1": eval_set.fastdtw_paths, "exact DTW": eval_set.exact_paths}
+    )
