@@ -85,7 +85,7 @@ def cost_transform(values, cost_floor=COST_FLOOR, max_cost=MAX_COST):
 
     Examples
     --------
-    >>> cost_transform([0.0, 1.0]).round(3).tolist()
+    >>> [round(float(v), 3) for v in cost_transform([0.0, 1.0])]
     [-6.908, 0.001]
     """
     v = np.asarray(values, dtype=np.float32)
