@@ -51,7 +51,7 @@ from . import imitation
 from .environment import env_settings, make_vector_py_env
 from .evaluation import alignment_image, make_eval_set, ratio_stats, _safe_ratio
 from .networks import build_networks
-from .policy_aligner import ENV_FILE, rollout_paths, time_step_from_observation
+from .policy_aligner import ENV_FILE, PRETRAINED, NumpyActor, rollout_paths, time_step_from_observation
 
 
 def _field(default, help, factory=False):
@@ -114,7 +114,7 @@ class AlignerConfig:
     out_dir: str = _field("results/aligner", 'Parent folder of run folders.')
     run_name: str | None = _field(None, 'Run folder name; None: {env}__{exp_name}__{seed}__{time}. Reuse a name to resume that run.')
     exp_name: str = _field("ppo", 'Experiment label in the run name.')
-    init_from: str | None = _field(None, 'A previous run folder to start from (networks and reward normaliser); its window, hidden and cost_floor are used. Ignored when this run resumes.')
+    init_from: str | None = _field(None, "A previous run folder to start from (networks and reward normaliser), an actor .npz file, or 'pretrained' (the package's general aligner; the critic starts fresh); its window, hidden, cost_floor (and lookahead) are used. Ignored when this run resumes.")
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in (self.hidden if not isinstance(self.hidden, int) else (self.hidden,)))
@@ -163,6 +163,13 @@ class AlignerConfig:
         if unknown:
             raise ValueError(f"unknown AlignerConfig fields: {unknown}")
         return cls(**values)
+
+
+def _actor_file(init_from):
+    """The actor file ``init_from`` names ('pretrained' or a ``.npz`` path), or None for a run folder."""
+    if str(init_from) == "pretrained":
+        return PRETRAINED
+    return Path(init_from) if str(init_from).endswith(".npz") else None
 
 
 def default_run_name(env_id, exp_name, seed):
@@ -226,6 +233,7 @@ class AlignerTrainer:
         if not isinstance(config, AlignerConfig):
             raise TypeError(f"config must be an AlignerConfig; got {type(config).__name__}")
         self.config = config
+        self._lookahead = None  # set when init_from is an actor file: the observation it reads
         if config.run_name is None:
             config.run_name = default_run_name(config.env_id, config.exp_name, config.seed)
         self.run_dir = Path(config.out_dir) / config.run_name
@@ -303,6 +311,14 @@ class AlignerTrainer:
         path.write_text(json.dumps(_jsonable(values), indent=2) + "\n")
 
     def _adopt_network_settings(self, init_dir):
+        actor_file = _actor_file(init_dir)
+        if actor_file is not None:
+            actor, core_kwargs, _ = NumpyActor.load(actor_file)
+            self.config.window = core_kwargs["window"]
+            self.config.hidden = tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense)
+            self.config.cost_floor = float(actor.cost_floor)
+            self._lookahead = core_kwargs.get("lookahead", [])
+            return
         config_path = init_dir / "config.json"
         if not config_path.is_file():
             raise ValueError(f"init_from {str(init_dir)!r} is not a run folder (no config.json)")
@@ -316,7 +332,10 @@ class AlignerTrainer:
                 self.config.window = json.loads(env_file.read_text()).get("window")
 
     def _env_overrides(self):
-        return {"window": self.config.window, "reward_scale": self.config.reward_scale}
+        overrides = {"window": self.config.window, "reward_scale": self.config.reward_scale}
+        if self._lookahead is not None:
+            overrides["lookahead"] = self._lookahead
+        return overrides
 
     def _check_batch_size(self):
         if not self.py_env.batched or self.py_env.batch_size != self.config.num_envs:
@@ -361,6 +380,11 @@ class AlignerTrainer:
         return agent
 
     def _init_from(self, init_dir):
+        actor_file = _actor_file(init_dir)
+        if actor_file is not None:
+            NumpyActor.load(actor_file)[0].assign_to(self.agent._actor_net)
+            self._bc_done.assign(True)  # the pretrained actor replaces the warm start
+            return
         ckpt_dir = init_dir / "checkpoints"
         latest = tf.train.latest_checkpoint(str(ckpt_dir))
         if latest is None:

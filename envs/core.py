@@ -287,30 +287,35 @@ def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length,
 @njit(cache=True, inline="always")
 def _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
     """Write alignment ``b``'s window, position features and action mask (see WarpingBatch)."""
+    _njit_observe_at(b, b, ij[b, 0], ij[b, 1], pos[b], lengths, band_den, cols, raw, allowed, scale, window, position,
+                     mask)
+
+
+@njit(cache=True, inline="always")
+def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
+    """Write into row ``o`` the window, position features and action mask of alignment ``b`` at cell (i, j) (flat p)."""
     k = window.shape[1]
-    p = pos[b]
     s = scale[b]
     for r in range(k):
         q = p + r * cols
         for c in range(k):
             if allowed[q + c] == 1:
                 v = raw[q + c]
-                window[b, r, c] = v / (v + s)
+                window[o, r, c] = v / (v + s)
             else:
-                window[b, r, c] = WINDOW_PAD
+                window[o, r, c] = WINDOW_PAD
     for a in range(3):
-        mask[b, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-    i, j = ij[b, 0], ij[b, 1]
+        mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
     n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
     rows_left, cols_left = n1 - i, m1 - j
     row_progress = i / n1 if n1 > 0 else 1.0
     col_progress = j / m1 if m1 > 0 else 1.0
-    position[b, 0] = row_progress
-    position[b, 1] = col_progress
-    position[b, 2] = col_progress - row_progress
-    position[b, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-    position[b, 4] = (rows_left + cols_left) / (n1 + m1)
-    position[b, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+    position[o, 0] = row_progress
+    position[o, 1] = col_progress
+    position[o, 2] = col_progress - row_progress
+    position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
+    position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+    position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
 
 
 @njit(cache=True)
@@ -350,6 +355,56 @@ def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, wi
         b = rows[t]
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
         _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+
+
+@njit
+def _njit_run(policy, params, max_steps, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
+              done, replaced, lengths, band_den, scale, window, position, mask, raw3, allowed3, terminal, depths, look):
+    """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
+    num = pos.shape[0]
+    actions = np.zeros(num, dtype=np.int64)
+    rewards = np.empty(num)
+    scratch, qbuf = _njit_lookahead_buffers(depths)
+    for _ in range(max_steps):
+        finished = True
+        for b in range(num):
+            if not done[b]:
+                finished = False
+                _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+                _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+            else:
+                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        if finished:
+            return True
+        policy(window, position, look, mask, params, actions)
+        for b in range(num):
+            a = actions[b]
+            if a < 0 or a > 2:
+                a = 0
+            _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done,
+                       rewards, replaced)
+    for b in range(num):
+        if not done[b]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _njit_observe_cells(rows, cells, base, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3,
+                        allowed3, terminal, depths, look, q_first):
+    """Row t: the observation of alignment ``rows[t]`` at ``cells[t]``, and ``q_first[t]`` the raw move values
+    of the first lookahead row (see WarpingBatch.observe_cells)."""
+    scratch, qbuf = _njit_lookahead_buffers(depths)
+    for t in range(rows.shape[0]):
+        b, i, j = rows[t], cells[t, 0], cells[t, 1]
+        _njit_observe_at(t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window,
+                         position, mask)
+        n, m = lengths[b, 0], lengths[b, 1]
+        for r in range(depths.shape[0]):
+            _njit_lookahead_q(raw3[b], allowed3[b], terminal[r, b], n, m, i, j, depths[r], scratch, qbuf)
+            _njit_lookahead_features(qbuf, scale[b], look[t, r])
+            if r == 0:
+                q_first[t, 0], q_first[t, 1], q_first[t, 2] = qbuf[0], qbuf[1], qbuf[2]
 
 
 @njit(cache=True)
@@ -730,6 +785,71 @@ class WarpingBatch:
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
         return self._raw, self._allowed, self._terminal, self._depths, look
+
+    def run_policy(self, policy, params):
+        """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
+
+        Parameters
+        ----------
+        policy : numba-compiled function
+            ``policy(window, position, lookahead, action_mask, params, actions)``
+            reads the batch's observation arrays (``lookahead`` is (N, 0, 3)
+            without a lookahead; finished alignments have an all-0 mask) and
+            writes one action per alignment into ``actions`` (int64 (N,)).
+            An illegal action is replaced as in :meth:`step`; one outside 0..2 becomes 0.
+        params : tuple
+            Passed to ``policy`` unchanged (e.g. its weights).
+
+        Raises
+        ------
+        RuntimeError
+            If an alignment is not done after n + m steps (cannot happen with legal moves).
+        """
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before run_policy()")
+        obs = self._empty_observation()
+        self.replaced = np.zeros(self.num, dtype=bool)
+        max_steps = int(self._lengths.sum(axis=1).max())
+        ok = _njit_run(policy, params, max_steps, self._ij, self._pos, self._end, self._cols, self._pending,
+                       self.path_costs, self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
+                       self.done, self.replaced, self._lengths, self._band_den, self._scale, obs["window"],
+                       obs["position"], obs["action_mask"], *self._lookahead_args(obs))
+        if not ok:
+            raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
+
+    def observe_cells(self, rows, cells):
+        """Observations of alignments at arbitrary cells of their grids (for search), and the first lookahead row's raw values.
+
+        Parameters
+        ----------
+        rows : array_like of int, shape (T,)
+            Alignment of each query.
+        cells : array_like of int, shape (T, 2)
+            Cell (i, j) of each query, inside that alignment's grid.
+
+        Returns
+        -------
+        observation : dict
+            As :meth:`observation`, one row per query.
+        values : numpy.ndarray of float64, shape (T, 3)
+            :meth:`move_values` of lookahead row 0 (all +inf without a lookahead).
+        """
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before observe_cells()")
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
+        if len(rows) != len(cells) or (len(rows) and (rows.min() < 0 or rows.max() >= self.num)):
+            raise ValueError("rows must index alignments and match cells in length")
+        if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
+            raise ValueError("cells must lie inside their alignments' grids")
+        obs = {key: np.empty((len(rows), *shape), dtype=dtype)
+               for key, (shape, dtype, _, _) in self.observation_spec().items()}
+        look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
+        values = np.full((len(rows), 3), np.inf)
+        _njit_observe_cells(rows, cells, self._base, self._lengths, self._band_den, self._cols, self._flat_raw,
+                            self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
+                            self._raw, self._allowed, self._terminal, self._depths, look, values)
+        return obs, values
 
     def move_values(self, rows, cells, row=0):
         """Lookahead move values in raw cost units at arbitrary cells (for search).

@@ -172,19 +172,28 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
     """
     N = (n + scale - 1) // scale
     M = (m + scale - 1) // scale
-    pooled = np.zeros((N, M))
-    count = np.zeros((N, M), dtype=np.int64)
-    for i in range(n):
-        I = i // scale
-        for j in range(m):
-            if allowed[i, j] == 1:
-                J = j // scale
-                pooled[I, J] += raw[i, j]
-                count[I, J] += 1
+    pooled = np.empty((N, M))
+    acc = np.empty(m)  # column sums of one band of coarse rows
+    cnt = np.empty(m)
+    for I in range(N):
+        acc[:] = 0.0
+        cnt[:] = 0.0
+        for i in range(I * scale, min(n, I * scale + scale)):
+            for j in range(m):
+                w = np.float64(allowed[i, j])  # costs are finite over the whole grid row; w is 0 or 1
+                acc[j] += raw[i, j] * w
+                cnt[j] += w
+        for J in range(M):
+            total = 0.0
+            cells = 0.0
+            for j in range(J * scale, min(m, J * scale + scale)):
+                total += acc[j]
+                cells += cnt[j]
+            pooled[I, J] = total / cells if cells > 0 else np.inf
     out = np.empty((N, M))
     for I in range(N - 1, -1, -1):
         for J in range(M - 1, -1, -1):
-            c = pooled[I, J] / count[I, J] if count[I, J] > 0 else np.inf
+            c = pooled[I, J]
             if I == N - 1 and J == M - 1:
                 out[I, J] = c
                 continue
@@ -209,6 +218,26 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
     """
     coarse = _njit_coarse_cost_to_go(raw, allowed, n, m, scale)
     N, M = coarse.shape
+    if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along I per fine row, then along J
+        j0 = np.empty(m, dtype=np.int64)
+        j1 = np.empty(m, dtype=np.int64)
+        fv = np.empty(m)
+        for q in range(m):
+            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
+            j0[q] = int(v)
+            j1[q] = min(j0[q] + 1, M - 1)
+            fv[q] = v - j0[q]
+        line = np.empty(M)
+        for p in range(n):
+            u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
+            I0 = int(u)
+            I1 = min(I0 + 1, N - 1)
+            fu = u - I0
+            for J in range(M):
+                line[J] = scale * ((1.0 - fu) * coarse[I0, J] + fu * coarse[I1, J])
+            for q in range(m):
+                out[p, q] = line[j0[q]] + fv[q] * (line[j1[q]] - line[j0[q]])
+        return
     for p in range(n):
         u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
         I0 = int(u)
