@@ -104,8 +104,10 @@ class AlignerConfig:
     run_name: str | None = _field(None, "Run folder name; None: {env}__{exp_name}__{seed}__{time}. Reuse a name to "
                                   "resume that run.")
     exp_name: str = _field("ppo", "Experiment label in the run name.")
-    init_from: str | None = _field(None, "A previous run folder to start from (networks and reward normaliser); its "
-                                   "window, hidden and cost_floor are used. Ignored when this run resumes.")
+    init_from: str | None = _field(None, "A previous run folder to start from (networks and reward normaliser), an "
+                                   "actor .npz file, or 'pretrained' (the package's general aligner; the critic "
+                                   "starts fresh); its window, hidden, cost_floor (and lookahead) are used. Ignored "
+                                   "when this run resumes.")
 
     def __post_init__(self) -> None:
         validate_config(self)

@@ -222,3 +222,21 @@ def comparison_figure(rows, eval_set, paths_by_method, path, title="", index=Non
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def time_per_pair(align_pairs, pairs, repeats=3):
+    """Median over ``repeats`` runs of the wall time per pair (ms) of ``align_pairs(pairs)``, after one warm-up run.
+
+    >>> ms = time_per_pair(lambda pairs: [None for _ in pairs], [(0, 0)] * 4)
+    >>> ms >= 0.0
+    True
+    """
+    if int(repeats) < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}")
+    align_pairs(pairs[:1])
+    times = []
+    for _ in range(int(repeats)):
+        start = time.perf_counter()
+        align_pairs(pairs)
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times)) / len(pairs)

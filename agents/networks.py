@@ -1,9 +1,11 @@
 """Actor and value networks for the warping-path environments.
 
-Both networks read the dict observation of :mod:`envs`::
+Both networks read the dict observation of :mod:`envs` (defined in
+``envs.observation``)::
 
     {"window":      (B, k, k) float32  local costs ahead of the current cell,
      "position":    (B, p)    float32  position features,
+     "lookahead":   (B, L, 3) float32  model-predictive move values (optional),
      "action_mask": (B, 3)    int8     1 where the move is legal}
 
 and sit behind a :class:`tf_agents.networks.mask_splitter_network.MaskSplitterNetwork`
@@ -11,12 +13,11 @@ that strips ``"action_mask"`` off. The actor receives the mask and sets the
 logits of illegal moves to the lowest float, so neither sampling nor the greedy
 mode can pick them. The critic ignores it.
 
-The window goes through :class:`LogCostWindow`: ``log(window + cost_floor)``,
-flattened. Local costs span several orders of magnitude (near zero on the
-optimal path, O(1) beside it), and the log makes a cost ratio, not a cost
-difference, what the MLP sees. This follows the measured fact in DESIGN.md (a
-7x7 log-cost window plus position features in an MLP imitates exact DTW to a
-mean cost ratio of 1.058).
+The cost-like keys (``envs.observation.COST_KEYS``: the window and the
+lookahead) go through :class:`LogCost`, ``envs.observation.cost_transform``
+in TensorFlow, flattened; every other key is flattened. Local costs span several
+orders of magnitude (near zero on the optimal path, O(1) beside it), and the
+log makes a cost ratio, not a cost difference, what the MLP sees.
 
 >>> import numpy as np
 >>> from tf_agents.specs import tensor_spec
@@ -39,18 +40,18 @@ import numbers
 import tensorflow as tf
 from tf_agents.networks import actor_distribution_network, mask_splitter_network, value_network
 
-OBSERVATION_KEYS = ("window", "position", "action_mask")
+from envs.observation import COST_FLOOR, COST_KEYS, MAX_COST
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
-class LogCostWindow(tf.keras.layers.Layer):
-    """Flattened ``log(min(window, max_cost) + cost_floor)``: (B, k, k) -> (B, k*k).
+class LogCost(tf.keras.layers.Layer):
+    """Flattened ``envs.observation.cost_transform``: (B, ...) -> (B, prod(...)).
 
-    ``max_cost`` keeps padding outside the grid (which an environment may fill
-    with a huge value or ``inf``) finite.
+    ``log(max(min(v, max_cost), 0) + cost_floor)``; ``max_cost`` keeps padding
+    (which an environment may fill with a huge value or ``inf``) finite.
     """
 
-    def __init__(self, cost_floor=1e-3, max_cost=1e4, **kwargs):
+    def __init__(self, cost_floor=COST_FLOOR, max_cost=MAX_COST, **kwargs):
         super().__init__(**kwargs)
         self.cost_floor = float(cost_floor)
         self.max_cost = float(max_cost)
@@ -76,8 +77,8 @@ def _preprocessing(observation_spec, cost_floor):
     for key in observation_spec:
         if key == "action_mask":
             continue
-        if key == "window":
-            layers[key] = LogCostWindow(cost_floor=cost_floor)
+        if key in COST_KEYS:
+            layers[key] = LogCost(cost_floor=cost_floor)
         else:
             layers[key] = tf.keras.layers.Flatten()
     return layers
@@ -92,20 +93,21 @@ def _check_hidden(hidden):
     return tuple(int(h) for h in hidden)
 
 
-def build_networks(observation_spec, action_spec, hidden=(128, 128), cost_floor=1e-3):
+def build_networks(observation_spec, action_spec, hidden=(128, 128), cost_floor=COST_FLOOR):
     """The masked actor and the value network for PPO.
 
     Parameters
     ----------
     observation_spec : dict of tf.TensorSpec
-        Must hold ``"window"`` (k, k) and ``"action_mask"`` (3,); every other key
-        (``"position"``) is flattened and concatenated.
+        Must hold ``"window"`` (k, k) and ``"action_mask"`` (3,); the keys of
+        ``envs.observation.COST_KEYS`` go through :class:`LogCost`, every other
+        key (``"position"``) is flattened; all are concatenated in sorted-key order.
     action_spec : tf_agents BoundedTensorSpec
         Scalar int spec with 3 actions.
     hidden : sequence of int
         Hidden layer sizes of both MLPs (ReLU).
     cost_floor : float
-        Added to the local costs before the log, > 0.
+        Added to the cost-like values before the log, > 0.
 
     Returns
     -------

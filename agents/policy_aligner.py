@@ -24,7 +24,7 @@ warning.
 >>> paths = aligner(y_true, y_pred)                            # doctest: +SKIP
 >>> loss = dtwrl.losses.PathLoss(aligner)                      # doctest: +SKIP
 """
-import inspect
+import io
 import json
 import numbers
 import warnings
@@ -37,13 +37,18 @@ from tf_agents.trajectories import time_step as ts
 
 from dtwrl.aligners import register_aligner
 from dtwrl.validation import as_batch
+from envs.observation import COST_FLOOR, COST_KEYS, MAX_COST, cost_transform, network_keys, observation_spec
 
+from . import decoding
 from .environment import make_core
 
 ENV_FILE = "dtwrl_env.json"
 """File beside a saved policy that holds the ``WarpingBatch`` arguments it was trained with."""
 ACTOR_FILE = "dtwrl_actor.json"
 """Optional file beside a saved policy with the actor's ``cost_floor``/``max_cost``; else ``../config.json``, else defaults."""
+PRETRAINED = Path(__file__).with_name("pretrained_aligner.npz")
+"""The general pretrained actor shipped with the package (``experiments/pretrain_aligner.py`` writes it)."""
+DECODES = ("greedy", "beam")
 
 
 def time_step_from_observation(observation):
@@ -87,6 +92,63 @@ def rollout_paths(act, pairs, core_kwargs):
     return [np.asarray(path, dtype=np.int64) for path in core.paths()]
 
 
+@numba.njit(cache=True, nogil=True)
+def _njit_policy_greedy(window, position, look, mask, params, out):
+    """``WarpingBatch.run_policy`` policy: the NumPy actor's greedy move for every row.
+
+    ``params = (cost_floor, max_cost, kernels, biases, relu, head_kernel,
+    head_bias)``; the input row is ``[cost_transform(lookahead), position,
+    cost_transform(window)]`` (sorted keys; the lookahead only when L > 0), as
+    :meth:`NumpyActor.features` builds it.
+    """
+    cost_floor, max_cost, kernels, biases, relu, head_kernel, head_bias = params
+    num = mask.shape[0]
+    nlook = look.shape[1] * 3
+    npos = position.shape[1]
+    k = window.shape[1]
+    features = np.empty((num, nlook + npos + k * k), np.float32)
+    zero = np.float32(0.0)
+    for r in range(num):
+        if mask[r, 0] + mask[r, 1] + mask[r, 2] <= 1:
+            continue  # _njit_greedy takes the only legal move without the features
+        q = 0
+        for t in range(look.shape[1]):
+            for a in range(3):
+                features[r, q] = np.log(max(min(look[r, t, a], max_cost), zero) + cost_floor)
+                q += 1
+        for c in range(npos):
+            features[r, q] = position[r, c]
+            q += 1
+        for u in range(k):
+            for v in range(k):
+                features[r, q] = np.log(max(min(window[r, u, v], max_cost), zero) + cost_floor)
+                q += 1
+    _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, out)
+
+
+def greedy_paths(actor, pairs, core_kwargs):
+    """Greedy paths of a :class:`NumpyActor` on every pair at once, the whole rollout compiled.
+
+    Same moves as ``rollout_paths(actor.act, pairs, core_kwargs)`` (the same
+    float32 layers), without a Python round trip per step.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One int64 path ``(L, 2)`` per pair.
+    """
+    if len(pairs) == 0:
+        return []
+    core = make_core(core_kwargs)
+    expected = network_keys(core.window, core.lookahead)
+    if actor.keys != expected or actor._fused is None:
+        return rollout_paths(actor.act, pairs, core_kwargs)  # a layout the compiled policy does not cover
+    core.reset(list(pairs))
+    actor.features(probe_observations(core.window, core.lookahead, count=1))  # ValueError on a size mismatch
+    core.run_policy(_njit_policy_greedy, (actor.cost_floor, actor.max_cost, *actor._fused))
+    return [np.asarray(path, dtype=np.int64) for path in core.paths()]
+
+
 # ------------------------------------------------------------ NumPy actor
 _ACTIVATIONS = {
     "relu": lambda h: np.maximum(h, np.float32(0.0), out=h),
@@ -94,26 +156,18 @@ _ACTIVATIONS = {
 }
 
 
-def _log_cost_window_defaults():
-    from .networks import LogCostWindow, build_networks
-
-    floor = inspect.signature(build_networks).parameters["cost_floor"].default
-    max_cost = inspect.signature(LogCostWindow.__init__).parameters["max_cost"].default
-    return float(floor), float(max_cost)
-
-
 @numba.njit(cache=True, nogil=True)
-def _njit_greedy(position, window, mask, cost_floor, max_cost, kernels, biases, relu, head_kernel, head_bias, out):
+def _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, out):
     """Greedy actions of the actor, one row at a time, into ``out``.
 
-    The same layers as :meth:`NumpyActor.logits` (float32 throughout): inputs
-    ``[position, log(max(min(window, max_cost), 0) + cost_floor)]``, the dense
-    layers (``x @ W`` then ``+ b``, ReLU where ``relu``), the logits layer, and
-    the first argmax over the legal moves. Rows with one legal move take it
+    The same layers as :meth:`NumpyActor.logits` (float32 throughout): the
+    preprocessed ``features`` (:meth:`NumpyActor.features`), the dense layers
+    (``x @ W`` then ``+ b``, ReLU where ``relu``), the logits layer, and the
+    first argmax over the legal moves. Rows with one legal move take it
     without the network; rows with none get 0.
     """
-    num, npos, nwin = mask.shape[0], position.shape[1], window.shape[1]
-    width = npos + nwin
+    num, nin = mask.shape[0], features.shape[1]
+    width = nin
     for layer in range(len(kernels)):
         width = max(width, kernels[layer].shape[1])
     a = np.empty(width, np.float32)
@@ -130,11 +184,9 @@ def _njit_greedy(position, window, mask, cost_floor, max_cost, kernels, biases, 
         if legal <= 1:
             out[r] = max(first, 0)
             continue
-        for q in range(npos):
-            a[q] = position[r, q]
-        for q in range(nwin):
-            a[npos + q] = np.log(max(min(window[r, q], max_cost), zero) + cost_floor)
-        size = npos + nwin
+        for q in range(nin):
+            a[q] = features[r, q]
+        size = nin
         for layer in range(len(kernels)):
             kernel = kernels[layer]
             bias = biases[layer]
@@ -169,11 +221,11 @@ class NumpyActor:
 
     Layers, as in TF-Agents' ``ActorDistributionNetwork`` behind the
     ``MaskSplitterNetwork``: every observation key but ``"action_mask"``, in
-    ``tf.nest`` order (sorted keys), is flattened, ``"window"`` through
-    ``LogCostWindow`` (``log(max(min(w, max_cost), 0) + cost_floor)``); the
-    pieces are concatenated, go through the dense layers, then the ``logits``
-    layer; illegal moves get the lowest float32, and the greedy action is the
-    first argmax (``Categorical.mode``).
+    ``tf.nest`` order (sorted keys), is flattened, the keys of
+    ``envs.observation.COST_KEYS`` through ``envs.observation.cost_transform``;
+    the pieces are concatenated, go through the dense layers, then the
+    ``logits`` layer; illegal moves get the lowest float32, and the greedy
+    action is the first argmax (``Categorical.mode``).
 
     Parameters
     ----------
@@ -184,7 +236,7 @@ class NumpyActor:
     logits : (kernel, bias)
         The projection layer, ``(h, 3)`` and ``(3,)``.
     cost_floor, max_cost : float
-        The ``LogCostWindow`` constants.
+        The ``LogCost`` constants.
     """
 
     def __init__(self, keys, dense, logits, cost_floor, max_cost):
@@ -206,9 +258,9 @@ class NumpyActor:
         if width != 3:
             raise ValueError(f"the logits layer must have 3 outputs (diagonal, down, right); got {width}")
         self.input_size = self.dense[0][0].shape[0] if self.dense else self.logits_kernel.shape[0]
-        # the compiled path (act): position then window, at least one dense layer
+        # the compiled path (act): at least one dense layer
         self._fused = None
-        if self.keys == ("position", "window") and self.dense:
+        if self.dense:
             self._fused = (
                 tuple(np.ascontiguousarray(kernel) for kernel, _, _ in self.dense),
                 tuple(np.ascontiguousarray(bias) for _, bias, _ in self.dense),
@@ -223,14 +275,14 @@ class NumpyActor:
         for key in self.keys:
             value = np.asarray(observation[key], dtype=np.float32)
             value = value.reshape(len(value), -1)
-            if key == "window":
-                value = np.log(np.maximum(np.minimum(value, self.max_cost), np.float32(0.0)) + self.cost_floor)
+            if key in COST_KEYS:
+                value = cost_transform(value, self.cost_floor, self.max_cost)
             parts.append(value)
         features = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         if features.shape[1] != self.input_size:
             raise ValueError(
                 f"the observation gives {features.shape[1]} input features but the actor expects {self.input_size}; "
-                "core_kwargs (window) do not match the policy"
+                "core_kwargs (window, lookahead) do not match the policy"
             )
         return features
 
@@ -243,6 +295,16 @@ class NumpyActor:
         mask = np.asarray(observation["action_mask"]).astype(bool)
         return np.where(mask, logits, np.finfo(np.float32).min)
 
+    def log_probs(self, observation):
+        """Log-probabilities ``(N, 3)`` float64 of the masked categorical (-inf for illegal moves)."""
+        logits = self.logits(observation).astype(np.float64)
+        mask = np.asarray(observation["action_mask"]).astype(bool)
+        logits = np.where(mask, logits, -np.inf)
+        top = np.max(np.where(mask.any(axis=1, keepdims=True), logits, 0.0), axis=1, keepdims=True)
+        shifted = logits - top
+        with np.errstate(divide="ignore"):
+            return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
     def act(self, observation):
         """Greedy actions ``(N,)`` int64: the first argmax of the masked logits.
 
@@ -254,14 +316,8 @@ class NumpyActor:
         """
         mask = np.asarray(observation["action_mask"])
         if self._fused is not None:
-            position = np.ascontiguousarray(observation["position"], dtype=np.float32)
-            window = np.ascontiguousarray(observation["window"], dtype=np.float32)
-            window = window.reshape(len(window), -1)
-            if position.shape[1] + window.shape[1] != self.input_size:
-                self.features(observation)  # raises the explanatory ValueError
             actions = np.empty(len(mask), dtype=np.int64)
-            _njit_greedy(position, window, np.ascontiguousarray(mask), self.cost_floor, self.max_cost,
-                         *self._fused, actions)
+            _njit_greedy(self.features(observation), np.ascontiguousarray(mask), *self._fused, actions)
             return actions
         actions = np.argmax(mask, axis=1)
         choose = np.flatnonzero(np.count_nonzero(mask, axis=1) > 1)
@@ -276,7 +332,7 @@ class NumpyActor:
     @classmethod
     def from_network(cls, actor_net):
         """From a live ``MaskSplitterNetwork`` (or bare ``ActorDistributionNetwork``) of ``build_networks``."""
-        from .networks import LogCostWindow
+        from .networks import LogCost
 
         net = getattr(actor_net, "_wrapped_network", actor_net)
         encoder, projection = net._encoder, net._projection_networks
@@ -289,13 +345,13 @@ class NumpyActor:
         flat_layers = list(encoder._flat_preprocessing_layers or ())
         if len(flat_layers) != len(keys):
             raise ValueError(f"expected one preprocessing layer per observation key {keys}; got {len(flat_layers)}")
-        cost_floor, max_cost = _log_cost_window_defaults()
+        cost_floor, max_cost = COST_FLOOR, MAX_COST
         for key, layer in zip(keys, flat_layers):
-            if isinstance(layer, LogCostWindow):
-                if key != "window":
-                    raise ValueError(f"LogCostWindow on key {key!r}; the NumPy actor expects it on 'window' only")
+            if isinstance(layer, LogCost):
+                if key not in COST_KEYS:
+                    raise ValueError(f"LogCost on key {key!r}; the NumPy actor expects it on {COST_KEYS} only")
                 cost_floor, max_cost = layer.cost_floor, layer.max_cost
-            elif not isinstance(layer, tf.keras.layers.Flatten) or key == "window":
+            elif not isinstance(layer, tf.keras.layers.Flatten) or key in COST_KEYS:
                 raise ValueError(f"unsupported preprocessing layer {type(layer).__name__} for {key!r}")
         combiner = encoder._preprocessing_combiner
         if len(keys) > 1 and not (isinstance(combiner, tf.keras.layers.Concatenate) and combiner.axis in (-1, 1)):
@@ -333,6 +389,68 @@ class NumpyActor:
         return cls(keys, dense, layers[-1], cost_floor, max_cost)
 
 
+    def assign_to(self, actor_net):
+        """Copy these weights into a live actor network of ``build_networks`` with the same layout (the inverse of
+        :meth:`from_network`); ValueError when the layouts differ."""
+        target = NumpyActor.from_network(actor_net)
+        if target.keys != self.keys or [k.shape for k, _, _ in target.dense] != [k.shape for k, _, _ in self.dense]:
+            raise ValueError(f"actor layouts differ: keys {target.keys} vs {self.keys}, layers "
+                             f"{[k.shape for k, _, _ in target.dense]} vs {[k.shape for k, _, _ in self.dense]}")
+        net = getattr(actor_net, "_wrapped_network", actor_net)
+        layers = [layer for layer in net._encoder._postprocessing_layers if isinstance(layer, tf.keras.layers.Dense)]
+        for layer, (kernel, bias, _) in zip(layers, self.dense):
+            layer.set_weights([kernel, bias])
+        net._projection_networks._projection_layer.set_weights([self.logits_kernel, self.logits_bias])
+
+    def save(self, path, core_kwargs, info=None):
+        """Write the actor and the ``WarpingBatch`` arguments it reads to one ``.npz`` file (atomically).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+        core_kwargs : dict
+            ``envs.core.WarpingBatch`` arguments (window, metric, band, lookahead, ...).
+        info : dict or None
+            JSON-able provenance (training command, corpus, measured figures).
+        """
+        from dtwrl.runs import atomic_write_bytes
+
+        meta = {"keys": list(self.keys), "cost_floor": float(self.cost_floor), "max_cost": float(self.max_cost),
+                "activations": [_activation_label(fn) for _, _, fn in self.dense], "core_kwargs": core_kwargs,
+                "info": info or {}}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+        for t, (kernel, bias, _) in enumerate(self.dense):
+            arrays[f"kernel_{t}"], arrays[f"bias_{t}"] = kernel, bias
+        arrays["logits_kernel"], arrays["logits_bias"] = self.logits_kernel, self.logits_bias
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        atomic_write_bytes(Path(path), buffer.getvalue())
+
+    @classmethod
+    def load(cls, path):
+        """``(actor, core_kwargs, info)`` from a file written by :meth:`save` (ValueError if it is not one)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"actor file {str(path)!r} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                dense = [(data[f"kernel_{t}"], data[f"bias_{t}"], activation)
+                         for t, activation in enumerate(meta["activations"])]
+                logits = (data["logits_kernel"], data["logits_bias"])
+        except (KeyError, OSError, ValueError) as error:
+            raise ValueError(f"{str(path)!r} is not an actor file written by NumpyActor.save ({error})") from error
+        actor = cls(meta["keys"], dense, logits, meta["cost_floor"], meta["max_cost"])
+        return actor, meta["core_kwargs"], meta.get("info", {})
+
+
+def _activation_label(fn):
+    for name, candidate in _ACTIVATIONS.items():
+        if candidate is fn:
+            return name
+    raise ValueError(f"unsupported activation {fn!r}")
+
+
 def _activation_name(fn):
     name = getattr(fn, "__name__", None)
     if name in _ACTIVATIONS:
@@ -352,16 +470,26 @@ def _find_actor_network(policy):
     return None
 
 
-def probe_observations(window, count=512, seed=0, position_size=6):
-    """Random but plausible observations (window in [0, 1] with pads, masks never empty) to check an actor."""
+def probe_observations(window, lookahead=(), count=512, seed=0):
+    """Random but plausible observations of ``envs.observation.observation_spec(window, lookahead)`` to check an actor.
+
+    Cost-like keys in [0, 1] with pads and many values near 0, positions within
+    their bounds, masks never empty.
+    """
     rng = np.random.default_rng(seed)
-    win = rng.random((count, window, window)) ** rng.choice([1.0, 4.0, 12.0], size=(count, 1, 1))
-    win[rng.random(win.shape) < 0.1] = 1.0
-    position = rng.random((count, position_size))
-    position[:, 2:4] = 2.0 * position[:, 2:4] - 1.0
-    mask = (rng.random((count, 3)) < 0.8).astype(np.int8)
-    mask[mask.sum(axis=1) == 0, rng.integers(0, 3)] = 1
-    return {"window": win.astype(np.float32), "position": position.astype(np.float32), "action_mask": mask}
+    out = {}
+    for key, (shape, dtype, low, high) in observation_spec(window, lookahead).items():
+        if key == "action_mask":
+            mask = (rng.random((count, 3)) < 0.8).astype(np.int8)
+            mask[mask.sum(axis=1) == 0, rng.integers(0, 3)] = 1
+            out[key] = mask
+        elif key in COST_KEYS:
+            value = rng.random((count, *shape)) ** rng.choice([1.0, 4.0, 12.0], size=(count,) + (1,) * len(shape))
+            value[rng.random(value.shape) < 0.1] = 1.0
+            out[key] = value.astype(np.float32)
+        else:
+            out[key] = (low + (high - low) * rng.random((count, *shape))).astype(np.float32)
+    return out
 
 
 def _agree(numpy_logits, actions, rtol=1e-4):
@@ -380,60 +508,94 @@ def _as_batch(values, name):
 
 @register_aligner
 class PolicyAligner:
-    """An aligner that warps pairs with a trained TF-Agents policy (greedy rollouts).
+    """An aligner that warps pairs with a trained policy (greedy rollouts or beam search).
 
     Parameters
     ----------
     policy : str, pathlib.Path or tf_agents.policies.TFPolicy
-        A run folder of ``agents.train_aligner`` (its ``policy/`` is loaded), a
-        saved-policy folder itself, or a live policy (e.g. ``agent.policy``).
+        ``"pretrained"`` (the general actor shipped with the package, see
+        :meth:`pretrained`); an actor file (``.npz``, ``NumpyActor.save``); a
+        run folder of ``agents.train_aligner`` (its ``policy/`` is loaded); a
+        saved-policy folder itself; or a live policy (e.g. ``agent.policy``).
     core_kwargs : dict or None
         ``envs.core.WarpingBatch`` arguments the policy was trained with
-        (window, metric, band, ...). Read from the saved policy's
-        ``dtwrl_env.json`` when None; required for a live policy.
+        (window, metric, band, lookahead, ...). Read from the actor file or the
+        saved policy's ``dtwrl_env.json`` when None; required for a live policy.
     batch_size : int
         Pairs rolled out together (one batched actor evaluation per step per chunk).
+    decode : {"greedy", "beam"}
+        ``"greedy"``: follow the policy's most likely move. ``"beam"``: keep the
+        ``beam_width`` best partial paths per pair (``agents.decoding.beam_paths``:
+        compared at equal progress i + j, merged when they reach the same cell,
+        ranked by cost so far plus the lookahead's cost-to-go estimate, expanded
+        by the moves the policy gives at least ``min_prob``).
+    beam_width : int >= 1
+        Partial paths kept per pair and progress level (``decode="beam"``).
+    min_prob : float in [0, 1)
+        Beam expansion threshold: a move is tried when the policy gives it at
+        least this probability (the policy's own choice always is).
 
     Examples
     --------
-    >>> aligner = PolicyAligner("results/aligner/run")      # doctest: +SKIP
-    >>> paths = aligner(np.zeros((4, 50, 1)), np.zeros((4, 60, 1)))  # doctest: +SKIP
-    >>> len(paths), paths[0][0].tolist(), paths[0][-1].tolist()      # doctest: +SKIP
-    (4, [0, 0], [49, 59])
+    >>> aligner = PolicyAligner.pretrained()
+    >>> x = np.sin(np.linspace(0, 6, 40))[None, :, None]
+    >>> paths = aligner(x, x[:, ::2])
+    >>> paths[0][0].tolist(), paths[0][-1].tolist()
+    ([0, 0], [39, 19])
     """
 
-    def __init__(self, policy, core_kwargs=None, batch_size=64):
-        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    def __init__(self, policy, core_kwargs=None, batch_size=64, decode="greedy", beam_width=4, min_prob=0.05):
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        if decode not in DECODES:
+            raise ValueError(f"decode must be one of {DECODES}; got {decode!r}")
+        if isinstance(beam_width, (bool, np.bool_)) or not isinstance(beam_width, numbers.Integral) or beam_width < 1:
+            raise ValueError(f"beam_width must be a positive int; got {beam_width!r}")
+        if isinstance(min_prob, (bool, np.bool_)) or not isinstance(min_prob, numbers.Real) or not 0 <= min_prob < 1:
+            raise ValueError(f"min_prob must be a number in [0, 1); got {min_prob!r}")
         self.batch_size = int(batch_size)
+        self.decode, self.beam_width, self.min_prob = decode, int(beam_width), float(min_prob)
         self.policy_dir = None
+        self.actor_file = None
+        self._policy = None
+        self._actor_net = None
+        self._numpy_actor = None
+        self.backend = "tf"
+        if isinstance(policy, (str, Path)) and (str(policy) == "pretrained" or str(policy).endswith(".npz")):
+            self.actor_file = PRETRAINED if str(policy) == "pretrained" else Path(policy)
+            actor, saved_kwargs, self.info = NumpyActor.load(self.actor_file)
+            self.core_kwargs = self._checked_core_kwargs(saved_kwargs if core_kwargs is None else core_kwargs)
+            self._check_input_size(actor)
+            self._numpy_actor, self.backend = actor, "numpy"
+            return
+        self.info = {}
         if isinstance(policy, (str, Path)):
             self.policy_dir = self._find_policy_dir(Path(policy))
             self._policy = tf.saved_model.load(str(self.policy_dir))
             if core_kwargs is None:
-                core_kwargs = json.loads((self.policy_dir / ENV_FILE).read_text())
+                # policies saved before the lookahead key existed were trained without it
+                core_kwargs = {"lookahead": [], **json.loads((self.policy_dir / ENV_FILE).read_text())}
         elif hasattr(policy, "action") and hasattr(policy, "time_step_spec"):
             self._policy = policy
             if core_kwargs is None:
                 raise ValueError("core_kwargs is required when policy is a live TF-Agents policy")
         else:
             raise TypeError(
-                f"policy must be a run folder, a saved-policy folder or a TF-Agents policy; got {type(policy).__name__}"
+                "policy must be 'pretrained', an actor .npz file, a run folder, a saved-policy folder or a TF-Agents "
+                f"policy; got {type(policy).__name__}"
             )
-        if not isinstance(core_kwargs, dict):
-            raise TypeError(f"core_kwargs must be a dict; got {type(core_kwargs).__name__}")
-        self.core_kwargs = dict(core_kwargs)
+        self.core_kwargs = self._checked_core_kwargs(core_kwargs)
         # The TF-Agents policy, kept for the fallback and for checks: NumPy observations
         # go straight in; building the TimeStep inside the graph costs far less than
         # eager tensor conversions at every step.
         self._action = tf.function(self._greedy_action, reduce_retracing=True)
         self._actor_net = None if self.policy_dir is not None else _find_actor_network(self._policy)
-        self._numpy_actor = None
-        self.backend = "tf"
         try:
             actor = self._build_numpy_actor()
             self._check_numpy_actor(actor)
         except ValueError as error:
+            if self.decode == "beam":
+                raise ValueError(f"decode='beam' needs the NumPy actor, which cannot run this policy: {error}") from error
             warnings.warn(
                 f"PolicyAligner: the policy's actor cannot be run in NumPy ({error}); every rollout step calls the "
                 "TF-Agents policy instead (slow)",
@@ -444,10 +606,37 @@ class PolicyAligner:
             self._numpy_actor = actor
             self.backend = "numpy"
 
+    @classmethod
+    def pretrained(cls, **kwargs):
+        """The general pretrained aligner shipped with the package (``agents/pretrained_aligner.npz``).
+
+        Trained by ``experiments/pretrain_aligner.py`` on synthetic warps, real
+        UCR series with random warps and pairs of different real series, never
+        on ItalyPowerDemand nor the GunPoint test split. ``kwargs`` go to the
+        constructor (``batch_size``, ``decode``, ``beam_width``, ...).
+        """
+        return cls("pretrained", **kwargs)
+
     @staticmethod
-    def _observation_keys():
-        # WarpingBatch's keys without "action_mask", in tf.nest (sorted) order
-        return ("position", "window")
+    def _checked_core_kwargs(core_kwargs):
+        if not isinstance(core_kwargs, dict):
+            raise TypeError(f"core_kwargs must be a dict; got {type(core_kwargs).__name__}")
+        core_kwargs = dict(core_kwargs)
+        make_core(core_kwargs)  # names each bad argument
+        return core_kwargs
+
+    def _observation_keys(self):
+        """The observation keys the actor reads, in tf.nest (sorted) order (``envs.observation.network_keys``)."""
+        return network_keys(*self._window_and_lookahead())
+
+    def _window_and_lookahead(self):
+        core = make_core(self.core_kwargs)
+        return core.window, core.lookahead
+
+    def _check_input_size(self, actor):
+        window, lookahead = self._window_and_lookahead()
+        probes = probe_observations(window, lookahead, count=4)
+        actor.features(probes)  # ValueError naming the mismatch
 
     def _build_numpy_actor(self):
         """The NumPy actor with the policy's current weights (ValueError when the network is not supported)."""
@@ -455,24 +644,19 @@ class PolicyAligner:
             if self._actor_net is None:
                 raise ValueError(f"no actor network found in {type(self._policy).__name__}")
             return NumpyActor.from_network(self._actor_net)
-        cost_floor, max_cost = _log_cost_window_defaults()
         settings = {}
         for name in (ACTOR_FILE, "../config.json"):
             path = self.policy_dir / name
             if path.is_file():
                 settings = json.loads(path.read_text())
                 break
-        cost_floor = float(settings.get("cost_floor", cost_floor))
-        max_cost = float(settings.get("max_cost", max_cost))
+        cost_floor = float(settings.get("cost_floor", COST_FLOOR))
+        max_cost = float(settings.get("max_cost", MAX_COST))
         return NumpyActor.from_saved_policy(self._policy, self._observation_keys(), cost_floor, max_cost)
 
     def _check_numpy_actor(self, actor):
         """Compare the NumPy actor with the TF policy on probe observations (ValueError on a mismatch)."""
-        window = int(self.core_kwargs.get("window", 7))
-        position_size = actor.input_size - window * window
-        if position_size < 0:
-            raise ValueError(f"the actor has {actor.input_size} inputs, fewer than a {window}x{window} window")
-        probes = probe_observations(window, position_size=position_size)
+        probes = probe_observations(*self._window_and_lookahead())
         logits = actor.logits(probes)
         if self._actor_net is not None:
             distribution, _ = self._actor_net(probes, step_type=None, training=False)
@@ -497,11 +681,13 @@ class PolicyAligner:
 
     def tf_act(self, observation):
         """Greedy actions ``(N,)`` of the TF-Agents policy itself (one TF call; the reference for :meth:`act`)."""
+        if self._policy is None:
+            raise ValueError("this PolicyAligner was loaded from an actor file and has no TF-Agents policy")
         return self._action(observation).numpy()
 
     def numpy_actor(self):
         """The :class:`NumpyActor` with the policy's current weights (None on the TF fallback)."""
-        if self._numpy_actor is not None and self.policy_dir is None:
+        if self._numpy_actor is not None and self._actor_net is not None:
             self._numpy_actor = self._build_numpy_actor()  # a live policy may have trained since
         return self._numpy_actor
 
@@ -510,15 +696,39 @@ class PolicyAligner:
         actor = self.numpy_actor()
         return actor.act(observation) if actor is not None else self.tf_act(observation)
 
+    def save_actor(self, path, info=None):
+        """Write the current actor and ``core_kwargs`` to an ``.npz`` actor file (see ``NumpyActor.save``)."""
+        actor = self.numpy_actor()
+        if actor is None:
+            raise ValueError("this policy's actor cannot be run in NumPy, so it cannot be saved as an actor file")
+        actor.save(path, self.core_kwargs, info)
+
     def align_pairs(self, pairs):
         """Paths for a sequence of ``(x (n, d), y (m, d))`` pairs, lengths free per pair."""
         pairs = list(pairs)
         actor = self.numpy_actor()
-        act = actor.act if actor is not None else self.tf_act
         paths = []
-        for start in range(0, len(pairs), self.batch_size):
-            paths.extend(rollout_paths(act, pairs[start : start + self.batch_size], self.core_kwargs))
+        for chunk in self._chunks(pairs):
+            if self.decode == "beam":
+                paths.extend(decoding.beam_paths(actor, chunk, self.core_kwargs, self.beam_width, self.min_prob))
+            elif actor is not None:
+                paths.extend(greedy_paths(actor, chunk, self.core_kwargs))
+            else:
+                paths.extend(rollout_paths(self.tf_act, chunk, self.core_kwargs))
         return paths
+
+    def _chunks(self, pairs, max_cells=2**25):
+        """Runs of at most ``batch_size`` pairs whose padded slabs stay under ``max_cells`` cells (long pairs)."""
+        start = 0
+        while start < len(pairs):
+            stop, rows, cols = start, 0, 0
+            while stop < len(pairs) and stop - start < self.batch_size:
+                rows, cols = max(rows, len(pairs[stop][0])), max(cols, len(pairs[stop][1]))
+                if stop > start and (stop - start + 1) * rows * cols > max_cells:
+                    break
+                stop += 1
+            yield pairs[start:stop]
+            start = stop
 
     def __call__(self, y_true, y_pred):
         """One path per pair: ``y_true (B, n, d)``, ``y_pred (B, m, d)`` -> list of ``(L_b, 2)``."""
@@ -531,10 +741,15 @@ class PolicyAligner:
         return self.align_pairs(list(zip(y_true, y_pred)))
 
     def get_config(self):
-        """``{"policy": <saved policy dir>, "core_kwargs": ..., "batch_size": ...}`` (saved policies only)."""
-        if self.policy_dir is None:
+        """``{"policy": <actor file or saved policy dir>, "core_kwargs", "batch_size", "decode", ...}`` (saved policies only)."""
+        if self.actor_file is not None:
+            policy = "pretrained" if self.actor_file == PRETRAINED else str(self.actor_file)
+        elif self.policy_dir is not None:
+            policy = str(self.policy_dir)
+        else:
             raise ValueError("a PolicyAligner around a live policy cannot be serialised; save the policy first")
-        return {"policy": str(self.policy_dir), "core_kwargs": self.core_kwargs, "batch_size": self.batch_size}
+        return {"policy": policy, "core_kwargs": self.core_kwargs, "batch_size": self.batch_size,
+                "decode": self.decode, "beam_width": self.beam_width, "min_prob": self.min_prob}
 
     @classmethod
     def from_config(cls, config):
@@ -542,6 +757,9 @@ class PolicyAligner:
         return cls(**config)
 
     def __repr__(self):
-        where = self.policy_dir if self.policy_dir is not None else type(self._policy).__name__
+        if self.actor_file is not None:
+            where = "pretrained" if self.actor_file == PRETRAINED else self.actor_file
+        else:
+            where = self.policy_dir if self.policy_dir is not None else type(self._policy).__name__
         return (f"PolicyAligner({where}, window={self.core_kwargs.get('window')}, batch_size={self.batch_size}, "
-                f"backend={self.backend!r})")
+                f"decode={self.decode!r}, backend={self.backend!r})")

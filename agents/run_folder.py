@@ -133,14 +133,18 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     Parameters
     ----------
     init_from : str or os.PathLike
-        A run folder of ``agents.train_aligner``.
+        A run folder of ``agents.train_aligner``, an actor ``.npz`` file
+        (``agents.NumpyActor.save``), or ``"pretrained"`` (the package's
+        general aligner).
 
     Returns
     -------
     dict
         ``window`` (None when unknown), ``hidden`` (tuple), ``cost_floor``,
         ``checkpoint`` (the latest checkpoint prefix), ``keep_best`` (whether
-        its saved policy is its best actor), ``env_id`` and ``folder``.
+        its saved policy is its best actor), ``env_id`` and ``folder``; for an
+        actor file, ``actor_file`` and ``lookahead`` instead of the checkpoint
+        (``env_id`` and ``folder`` are None).
 
     Raises
     ------
@@ -149,6 +153,25 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     """
     import tensorflow as tf
 
+    from .policy_aligner import PRETRAINED, NumpyActor
+
+    if str(init_from) == "pretrained" or str(init_from).endswith(".npz"):
+        actor_file = PRETRAINED if str(init_from) == "pretrained" else Path(init_from)
+        try:
+            actor, core_kwargs, _ = NumpyActor.load(actor_file)
+        except ValueError as error:
+            raise ValueError(f"init_from: {error}") from None
+        return {
+            "window": core_kwargs["window"],
+            "hidden": tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense),
+            "cost_floor": float(actor.cost_floor),
+            "actor_file": actor_file,
+            "lookahead": core_kwargs.get("lookahead", []),
+            "checkpoint": None,
+            "keep_best": False,
+            "env_id": None,
+            "folder": None,
+        }
     folder = RunFolder(init_from)
     config_path = folder.path / "config.json"
     if not config_path.is_file():

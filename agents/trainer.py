@@ -64,7 +64,7 @@ class TrainingDivergedError(FloatingPointError):
     """Raised when a loss or a weight becomes NaN or inf; the last good checkpoint is kept."""
 
 
-def resolve_env_settings(config: AlignerConfig, stored: list[Path] = ()) -> EnvSettings:
+def resolve_env_settings(config: AlignerConfig, stored: list[Path] = (), lookahead=None) -> EnvSettings:
     """The training environment of ``config``, from its registered id or from a run folder that stored it.
 
     Parameters
@@ -76,6 +76,9 @@ def resolve_env_settings(config: AlignerConfig, stored: list[Path] = ()) -> EnvS
         ``env/`` folders of run folders to read the environment from, tried in
         order before the registry (a resumed run's own, then ``init_from``'s
         when it was trained on the same ``env_id``).
+    lookahead : list or None
+        The observation's look-ahead setting to impose (that of an actor file
+        given as ``init_from``); None keeps the environment's.
 
     Returns
     -------
@@ -88,6 +91,8 @@ def resolve_env_settings(config: AlignerConfig, stored: list[Path] = ()) -> EnvS
         (a file that cannot be read).
     """
     overrides = {"window": config.window, "reward_scale": config.reward_scale}
+    if lookahead is not None:
+        overrides["lookahead"] = lookahead
     pairs = None
     if config.pairs is not None:
         from dtwrl.datasets import as_pair_source
@@ -171,9 +176,9 @@ class AlignerTrainer:
             config.hidden = pretrained["hidden"]
             config.cost_floor = pretrained["cost_floor"]
         stored = [self.folder.env] if resuming else []
-        if pretrained is not None and pretrained["env_id"] == config.env_id:
+        if pretrained is not None and pretrained["folder"] is not None and pretrained["env_id"] == config.env_id:
             stored.append(pretrained["folder"].env)
-        self.settings = resolve_env_settings(config, stored)
+        self.settings = resolve_env_settings(config, stored, pretrained and pretrained.get("lookahead"))
 
         tf.random.set_seed(config.seed)
         np.random.seed(config.seed)
@@ -232,8 +237,16 @@ class AlignerTrainer:
         """Take over the networks (and reward normaliser) of a pretrained run's checkpoint.
 
         The actor is the one the pretrained run saved as its policy: its best
-        actor when it kept one (``keep_best``), else its last one.
+        actor when it kept one (``keep_best``), else its last one. An actor
+        file (``init_from="pretrained"`` or a ``.npz``) gives the actor only;
+        the critic starts fresh.
         """
+        if pretrained.get("actor_file") is not None:
+            from .policy_aligner import NumpyActor
+
+            NumpyActor.load(pretrained["actor_file"])[0].assign_to(self.parts.actor_net)
+            self._bc_done.assign(True)  # the pretrained actor replaces the warm start
+            return
         checkpoint = pretrained["checkpoint"]
         names = {name.split("/")[0] for name, _ in tf.train.list_variables(checkpoint)}
         objects = self.parts.network_objects()

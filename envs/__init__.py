@@ -10,11 +10,12 @@ natively batched twin :class:`WarpingPathVectorEnv`. The TF-Agents adapters
 >>> env = gymnasium.make("dtwrl/GunPoint-v0", window=5)
 >>> obs, info = env.reset(seed=0)
 >>> sorted(obs)
-['action_mask', 'position', 'window']
+['action_mask', 'lookahead', 'position', 'window']
 """
 from importlib import import_module
 
-from .core import POSITION_FEATURES, WINDOW_PAD, WarpingBatch
+from .core import WarpingBatch
+from .observation import POSITION_FEATURES, WINDOW_PAD
 from .registration import register_env
 from .rendering import draw_alignment
 from .vector import WarpingPathVectorEnv

@@ -30,7 +30,7 @@ the vector environment steps and observes every alignment in one kernel call
 per batch step, which prefetches the cells each alignment is about to read a
 few alignments ahead (the slabs are far larger than the caches, so those
 reads are mostly misses, and overlapping them matters). Memory:
-``9 * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256), 8 more per cell once
+``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows), 8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
 """
 import numbers
@@ -48,26 +48,27 @@ from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code, _njit_cost_row
 from dtwrl.validation import as_series, check_metric, check_same_dim
 
+from .observation import (
+    DEFAULT_LOOKAHEAD,
+    POSITION_FEATURES,
+    POSITION_HIGH,
+    POSITION_LOW,
+    WINDOW_PAD,
+    _njit_lookahead_features,
+    _njit_lookahead_q,
+    _njit_terminal_values,
+    check_lookahead,
+    lookahead_arrays,
+    observation_spec,
+)
+
+__all__ = ["DIAGONAL", "DOWN", "RIGHT", "MOVES", "POSITION_FEATURES", "POSITION_HIGH", "POSITION_LOW", "WINDOW_PAD",
+           "WarpingBatch"]
+
 #: Action ids.
 DIAGONAL, DOWN, RIGHT = 0, 1, 2
 #: ``MOVES[a]`` is the (di, dj) step of action ``a``.
 MOVES = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
-#: Names of the columns of ``observation()["position"]``, in order.
-POSITION_FEATURES = (
-    "row_progress",
-    "col_progress",
-    "diagonal_offset",
-    "band_offset",
-    "remaining",
-    "row_share",
-)
-#: Lower and upper bounds of each position feature.
-POSITION_LOW = np.array([0.0, 0.0, -1.0, -1.0, 0.0, 0.0], dtype=np.float32)
-POSITION_HIGH = np.ones(len(POSITION_FEATURES), dtype=np.float32)
-#: Window value of a cell beyond the grid or outside the band (the limit of
-#: ``c / (c + s)`` for an infinitely expensive cell).
-WINDOW_PAD = 1.0
-
 _MOVES = MOVES.copy()  # the kernels' private copy
 # Replacement order for an illegal action: the action itself, then the legal
 # move closest in direction (down and right are 45 degrees from the diagonal
@@ -250,7 +251,8 @@ def _njit_step(actions, ij, pos, end, cols, pending, path_costs, length, paths, 
 
 @njit(cache=True)
 def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
-                       done, rewards, replaced, skip, lengths, band_den, scale, window, position, mask):
+                       done, rewards, replaced, skip, lengths, band_den, scale, window, position, mask, raw3,
+                       allowed3, terminal, depths, look):
     """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one pass.
 
     Each alignment is observed right after its move, while its cells are in
@@ -262,6 +264,7 @@ def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length,
         if actions[b] < 0 or actions[b] > 2:
             return b
     k = window.shape[1]
+    scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(num):
         if b + _PREFETCH_AHEAD < num:
             # The rows alignment b + _PREFETCH_AHEAD can read (its window after a move down or right) are
@@ -277,50 +280,143 @@ def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length,
                    done, rewards, replaced)
         if skip[b] == 0:
             _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+            _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
     return -1
 
 
 @njit(cache=True, inline="always")
 def _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
     """Write alignment ``b``'s window, position features and action mask (see WarpingBatch)."""
+    _njit_observe_at(b, b, ij[b, 0], ij[b, 1], pos[b], lengths, band_den, cols, raw, allowed, scale, window, position,
+                     mask)
+
+
+@njit(cache=True, inline="always")
+def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
+    """Write into row ``o`` the window, position features and action mask of alignment ``b`` at cell (i, j) (flat p)."""
     k = window.shape[1]
-    p = pos[b]
     s = scale[b]
     for r in range(k):
         q = p + r * cols
         for c in range(k):
             if allowed[q + c] == 1:
                 v = raw[q + c]
-                window[b, r, c] = v / (v + s)
+                window[o, r, c] = v / (v + s)
             else:
-                window[b, r, c] = WINDOW_PAD
+                window[o, r, c] = WINDOW_PAD
     for a in range(3):
-        mask[b, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-    i, j = ij[b, 0], ij[b, 1]
+        mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
     n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
     rows_left, cols_left = n1 - i, m1 - j
     row_progress = i / n1 if n1 > 0 else 1.0
     col_progress = j / m1 if m1 > 0 else 1.0
-    position[b, 0] = row_progress
-    position[b, 1] = col_progress
-    position[b, 2] = col_progress - row_progress
-    position[b, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-    position[b, 4] = (rows_left + cols_left) / (n1 + m1)
-    position[b, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+    position[o, 0] = row_progress
+    position[o, 1] = col_progress
+    position[o, 2] = col_progress - row_progress
+    position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
+    position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+    position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
 
 
 @njit(cache=True)
-def _njit_observe(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
-    """Write every alignment's window, position features and action mask (see WarpingBatch)."""
+def _njit_lookahead_buffers(depths):
+    """Scratch for the lookahead DP: a (D+1, D+1) block (D the largest depth) and 3 move values."""
+    size = 1
+    for t in range(depths.shape[0]):
+        size = max(size, depths[t] + 1)
+    return np.empty((size, size)), np.empty(3)
+
+
+@njit(cache=True, inline="always")
+def _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look):
+    """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
+    n, m = lengths[b, 0], lengths[b, 1]
+    for t in range(depths.shape[0]):
+        _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, ij[b, 0], ij[b, 1], depths[t], scratch, qbuf)
+        _njit_lookahead_features(qbuf, scale[b], look[b, t])
+
+
+@njit(cache=True)
+def _njit_observe(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3, allowed3,
+                  terminal, depths, look):
+    """Write every alignment's window, position features, action mask and lookahead (see WarpingBatch)."""
+    scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(pos.shape[0]):
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
 
 
 @njit(cache=True)
-def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, rows):
+def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3, allowed3,
+                       terminal, depths, look, rows):
     """Write the observation of the alignments ``rows`` only."""
+    scratch, qbuf = _njit_lookahead_buffers(depths)
     for t in range(rows.shape[0]):
-        _njit_observe_one(rows[t], ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+        b = rows[t]
+        _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+
+
+@njit
+def _njit_run(policy, params, max_steps, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
+              done, replaced, lengths, band_den, scale, window, position, mask, raw3, allowed3, terminal, depths, look):
+    """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
+    num = pos.shape[0]
+    actions = np.zeros(num, dtype=np.int64)
+    rewards = np.empty(num)
+    scratch, qbuf = _njit_lookahead_buffers(depths)
+    for _ in range(max_steps):
+        finished = True
+        for b in range(num):
+            if not done[b]:
+                finished = False
+                _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
+                _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+            else:
+                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        if finished:
+            return True
+        policy(window, position, look, mask, params, actions)
+        for b in range(num):
+            a = actions[b]
+            if a < 0 or a > 2:
+                a = 0
+            _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done,
+                       rewards, replaced)
+    for b in range(num):
+        if not done[b]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _njit_observe_cells(rows, cells, base, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3,
+                        allowed3, terminal, depths, look, q_first):
+    """Row t: the observation of alignment ``rows[t]`` at ``cells[t]``, and ``q_first[t]`` the raw move values
+    of the first lookahead row (see WarpingBatch.observe_cells)."""
+    scratch, qbuf = _njit_lookahead_buffers(depths)
+    for t in range(rows.shape[0]):
+        b, i, j = rows[t], cells[t, 0], cells[t, 1]
+        _njit_observe_at(t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window,
+                         position, mask)
+        n, m = lengths[b, 0], lengths[b, 1]
+        for r in range(depths.shape[0]):
+            _njit_lookahead_q(raw3[b], allowed3[b], terminal[r, b], n, m, i, j, depths[r], scratch, qbuf)
+            _njit_lookahead_features(qbuf, scale[b], look[t, r])
+            if r == 0:
+                q_first[t, 0], q_first[t, 1], q_first[t, 2] = qbuf[0], qbuf[1], qbuf[2]
+
+
+@njit(cache=True)
+def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depths, out):
+    """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row`` at ``cells[t]`` of ``rows[t]``."""
+    scratch, qbuf = _njit_lookahead_buffers(depths)
+    for t in range(rows.shape[0]):
+        b = rows[t]
+        n, m = lengths[b, 0], lengths[b, 1]
+        _njit_lookahead_q(raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row],
+                          scratch, qbuf)
+        out[t, 0], out[t, 1], out[t, 2] = qbuf[0], qbuf[1], qbuf[2]
 
 
 def _check_window(window):
@@ -395,6 +491,9 @@ class WarpingBatch:
     reward_scale : float > 0 or "pair"
         Rewards are ``-reward_scale * c`` for a float, ``-c / s`` for ``"pair"``
         (``s`` the pair's scale, see Notes). :attr:`path_costs` is unscaled.
+    lookahead : sequence of (int, int)
+        ``(scale, depth)`` rows of the ``"lookahead"`` observation key
+        (``envs.observation``); () leaves the key out (the window-only observation).
 
     Attributes
     ----------
@@ -431,6 +530,10 @@ class WarpingBatch:
       ``remaining = ((n-1-i) + (m-1-j)) / (n + m - 2)``, the fraction of the
       unit moves left; ``row_share = (n-1-i) / ((n-1-i) + (m-1-j))``, the
       share of them that must go down (0.5 at the end cell).
+    - ``"lookahead"`` float32 (L, 3), when ``lookahead`` is not empty: per move,
+      the scale-free model-predictive estimate of ``envs.observation`` (0 for the
+      move whose best completion is estimated cheapest). The coarse cost-to-go
+      it reads is computed at reset (O(n m)).
     - ``"action_mask"`` int8 (3,): 1 where the action's cell is enterable; all
       0 at the end cell.
 
@@ -440,7 +543,7 @@ class WarpingBatch:
 
     Examples
     --------
-    >>> batch = WarpingBatch(window=3)
+    >>> batch = WarpingBatch(window=3, lookahead=())
     >>> batch.reset([([0.0, 1.0, 2.0], [0.0, 2.0]), ([0.0, 1.0], [1.0, 1.0, 0.0])])
     >>> obs = batch.observation()
     >>> obs["window"].shape, obs["position"].shape, obs["action_mask"].tolist()
@@ -453,8 +556,10 @@ class WarpingBatch:
     ([1.0, 3.0], [1.0, 2.0])
     """
 
-    def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0):
+    def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
         self.window = _check_window(window)
+        self.lookahead = check_lookahead(lookahead)
+        self._scales, self._depths = lookahead_arrays(self.lookahead)
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)  # type and sign; the size check happens per pair
         self.reward_scale = _check_reward_scale(reward_scale)
@@ -515,6 +620,7 @@ class WarpingBatch:
             self._raw = np.zeros((num, rows, cols))
             self._allowed = np.zeros((num, rows, cols), dtype=np.int8)
             self._paths = np.zeros((num, rows + cols, 2), dtype=np.int64)
+            self._terminal = np.zeros((len(self._depths), num, rows, cols), dtype=np.float32)
         self.num, self._rows, self._cols = num, rows, cols
         self._series = [None] * num
         self._ctg = None
@@ -543,10 +649,20 @@ class WarpingBatch:
         self._raw[:, :old_rows, :old_cols] = raw
         self._allowed[:, :old_rows, :old_cols] = allowed
         self._paths[:, : old_rows + old_cols] = paths
+        self._terminal = np.zeros((len(self._depths), self.num, rows, cols), dtype=np.float32)
         self._rows, self._cols = rows, cols
+        for b in range(self.num):
+            if self._series[b] is not None:
+                self._load_terminal(b)
         self._ctg = None
         self._ctg_ready[:] = False
         self._flatten()
+
+    def _load_terminal(self, b):
+        """Fill alignment ``b``'s terminal values ``H`` of every lookahead row (envs.observation)."""
+        n, m = self._lengths[b]
+        for t, s in enumerate(self._scales.tolist()):
+            _njit_terminal_values(self._raw[b], self._allowed[b], n, m, s, self._terminal[t, b])
 
     def _flatten(self):
         """Flat views of the slabs, the flat current and end cells, after the layout changed."""
@@ -567,6 +683,7 @@ class WarpingBatch:
                               self._pending, self.path_costs, self.done, self.replaced):
                 raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
             self._series[b] = (x, y)
+            self._load_terminal(b)
             self._ctg_ready[b] = False
 
     # ------------------------------------------------------------------- step
@@ -630,7 +747,8 @@ class WarpingBatch:
         bad = _njit_step_observe(a, self._ij, self._pos, self._end, self._cols, self._pending, self.path_costs,
                                  self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
                                  self.done, rewards, self.replaced, skip.view(np.uint8), self._lengths,
-                                 self._band_den, self._scale, obs["window"], obs["position"], obs["action_mask"])
+                                 self._band_den, self._scale, obs["window"], obs["position"], obs["action_mask"],
+                                 *self._lookahead_args(obs))
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
         return rewards, obs
@@ -643,27 +761,131 @@ class WarpingBatch:
         -------
         dict
             ``"window"`` float32 (N, k, k), ``"position"`` float32 (N, 6),
-            ``"action_mask"`` int8 (N, 3); fresh arrays.
+            ``"lookahead"`` float32 (N, L, 3) when L > 0, ``"action_mask"``
+            int8 (N, 3); fresh arrays.
         """
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before observation()")
         obs = self._empty_observation()
         _njit_observe(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
-                      self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"])
+                      self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
+                      *self._lookahead_args(obs))
         return obs
 
+    def observation_spec(self):
+        """``{key: (shape, dtype, low, high)}`` of one alignment's observation (``envs.observation``)."""
+        return observation_spec(self.window, self.lookahead)
+
     def _empty_observation(self):
-        k = self.window
-        return {
-            "window": np.empty((self.num, k, k), dtype=np.float32),
-            "position": np.empty((self.num, len(POSITION_FEATURES)), dtype=np.float32),
-            "action_mask": np.empty((self.num, 3), dtype=np.int8),
-        }
+        return {key: np.empty((self.num, *shape), dtype=dtype)
+                for key, (shape, dtype, _, _) in self.observation_spec().items()}
+
+    def _lookahead_args(self, obs):
+        look = obs.get("lookahead")
+        if look is None:
+            look = np.empty((self.num, 0, 3), dtype=np.float32)
+        return self._raw, self._allowed, self._terminal, self._depths, look
+
+    def run_policy(self, policy, params):
+        """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
+
+        Parameters
+        ----------
+        policy : numba-compiled function
+            ``policy(window, position, lookahead, action_mask, params, actions)``
+            reads the batch's observation arrays (``lookahead`` is (N, 0, 3)
+            without a lookahead; finished alignments have an all-0 mask) and
+            writes one action per alignment into ``actions`` (int64 (N,)).
+            An illegal action is replaced as in :meth:`step`; one outside 0..2 becomes 0.
+        params : tuple
+            Passed to ``policy`` unchanged (e.g. its weights).
+
+        Raises
+        ------
+        RuntimeError
+            If an alignment is not done after n + m steps (cannot happen with legal moves).
+        """
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before run_policy()")
+        obs = self._empty_observation()
+        self.replaced = np.zeros(self.num, dtype=bool)
+        max_steps = int(self._lengths.sum(axis=1).max())
+        ok = _njit_run(policy, params, max_steps, self._ij, self._pos, self._end, self._cols, self._pending,
+                       self.path_costs, self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
+                       self.done, self.replaced, self._lengths, self._band_den, self._scale, obs["window"],
+                       obs["position"], obs["action_mask"], *self._lookahead_args(obs))
+        if not ok:
+            raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
+
+    def observe_cells(self, rows, cells):
+        """Observations of alignments at arbitrary cells of their grids (for search), and the first lookahead row's raw values.
+
+        Parameters
+        ----------
+        rows : array_like of int, shape (T,)
+            Alignment of each query.
+        cells : array_like of int, shape (T, 2)
+            Cell (i, j) of each query, inside that alignment's grid.
+
+        Returns
+        -------
+        observation : dict
+            As :meth:`observation`, one row per query.
+        values : numpy.ndarray of float64, shape (T, 3)
+            :meth:`move_values` of lookahead row 0 (all +inf without a lookahead).
+        """
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before observe_cells()")
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
+        if len(rows) != len(cells) or (len(rows) and (rows.min() < 0 or rows.max() >= self.num)):
+            raise ValueError("rows must index alignments and match cells in length")
+        if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
+            raise ValueError("cells must lie inside their alignments' grids")
+        obs = {key: np.empty((len(rows), *shape), dtype=dtype)
+               for key, (shape, dtype, _, _) in self.observation_spec().items()}
+        look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
+        values = np.full((len(rows), 3), np.inf)
+        _njit_observe_cells(rows, cells, self._base, self._lengths, self._band_den, self._cols, self._flat_raw,
+                            self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
+                            self._raw, self._allowed, self._terminal, self._depths, look, values)
+        return obs, values
+
+    def move_values(self, rows, cells, row=0):
+        """Lookahead move values in raw cost units at arbitrary cells (for search).
+
+        Parameters
+        ----------
+        rows : array_like of int, shape (T,)
+            Alignment of each query.
+        cells : array_like of int, shape (T, 2)
+            Cell (i, j) of each query, inside that alignment's grid.
+        row : int
+            Which ``lookahead`` row (scale, depth) to use.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (T, 3)
+            ``Q[t, a]``: the estimated cost of the best path from ``cells[t]``
+            that enters the cell of move ``a`` (that cell's cost included, the
+            current cell's not); +inf for illegal moves.
+        """
+        if not self.lookahead:
+            raise ValueError("move_values needs a batch built with a non-empty lookahead")
+        if not 0 <= row < len(self.lookahead):
+            raise ValueError(f"row must lie in [0, {len(self.lookahead)}); got {row}")
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
+        out = np.empty((len(rows), 3))
+        _njit_move_values(cells, rows, self._lengths, self._raw, self._allowed, self._terminal, int(row), self._depths,
+                          out)
+        return out
 
     def _observe_rows(self, obs, rows):
         """Write the observation of the alignments ``rows`` (int64 array) into those rows of ``obs``."""
         _njit_observe_rows(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
-                           self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"], rows)
+                           self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
+                           *self._lookahead_args(obs), rows)
 
     # ---------------------------------------------------------------- queries
     def expert_actions(self):

@@ -13,6 +13,7 @@ from dtwrl.oracle import fastdtw_path
 
 from .core import WarpingBatch
 from .rendering import draw_alignment
+from .observation import DEFAULT_LOOKAHEAD
 from .warping_path_env import _check_flag, _check_radius, cost_ratio, observation_space
 
 
@@ -40,7 +41,7 @@ class WarpingPathVectorEnv(VectorEnv):
     ----------
     num_envs : int >= 1
         Number of sub-environments N.
-    pairs, window, metric, band, reward_scale, compute_fastdtw, fastdtw_radius, render_mode
+    pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
         As for :class:`envs.WarpingPathEnv`.
 
     Examples
@@ -64,6 +65,7 @@ class WarpingPathVectorEnv(VectorEnv):
         metric="sqeuclidean",
         band=None,
         reward_scale=1.0,
+        lookahead=DEFAULT_LOOKAHEAD,
         compute_fastdtw=False,
         fastdtw_radius=1,
         render_mode=None,
@@ -72,13 +74,14 @@ class WarpingPathVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be an int >= 1; got {num_envs!r}")
         self.num_envs = int(num_envs)
         self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale)
+        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale,
+                                  lookahead=lookahead)
         self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
         self.fastdtw_radius = _check_radius(fastdtw_radius)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         self.render_mode = render_mode
-        self.single_observation_space = observation_space(self.batch.window)
+        self.single_observation_space = observation_space(self.batch.window, self.batch.lookahead)
         self.single_action_space = spaces.Discrete(3)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

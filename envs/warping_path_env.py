@@ -9,36 +9,42 @@ from dtwrl.datasets import SyntheticPairs, as_pair_source
 from dtwrl.oracle import fastdtw_path
 from dtwrl.validation import check_radius
 
-from .core import POSITION_HIGH, POSITION_LOW, WarpingBatch
+from .core import WarpingBatch
+from .observation import DEFAULT_LOOKAHEAD, observation_spec
 from .rendering import draw_alignment
 
 
-def observation_space(window):
-    """The ``spaces.Dict`` observation space of one alignment with a k-by-k window.
+def observation_space(window, lookahead=DEFAULT_LOOKAHEAD):
+    """The ``spaces.Dict`` observation space of one alignment (``envs.observation.observation_spec``).
 
     Parameters
     ----------
     window : int
         Side k of the window.
+    lookahead : sequence of (int, int)
+        ``(scale, depth)`` rows of the ``"lookahead"`` key; () leaves it out.
 
     Returns
     -------
     gymnasium.spaces.Dict
         ``"window"`` Box [0, 1] float32 (k, k), ``"position"`` Box float32
-        (6,), ``"action_mask"`` MultiBinary(3) (int8).
+        (6,), ``"lookahead"`` Box [0, 1] float32 (L, 3) when L > 0,
+        ``"action_mask"`` MultiBinary(3) (int8).
 
     Examples
     --------
-    >>> observation_space(5)["window"].shape
-    (5, 5)
+    >>> observation_space(5)["window"].shape, observation_space(5)["lookahead"].shape
+    ((5, 5), (2, 3))
     """
-    return spaces.Dict(
-        {
-            "window": spaces.Box(0.0, 1.0, shape=(window, window), dtype=np.float32),
-            "position": spaces.Box(POSITION_LOW, POSITION_HIGH, dtype=np.float32),
-            "action_mask": spaces.MultiBinary(3),
-        }
-    )
+    out = {}
+    for key, (shape, dtype, low, high) in observation_spec(window, lookahead).items():
+        if key == "action_mask":
+            out[key] = spaces.MultiBinary(3)
+        elif np.ndim(low):
+            out[key] = spaces.Box(low, high, dtype=dtype)
+        else:
+            out[key] = spaces.Box(low, high, shape=shape, dtype=dtype)
+    return spaces.Dict(out)
 
 
 def cost_ratio(cost, best):
@@ -161,6 +167,8 @@ class WarpingPathEnv(gymnasium.Env):
     - ``metric``: ``"sqeuclidean"`` (default), ``"euclidean"`` or ``"abs"``.
     - ``band``: Sakoe-Chiba half-width (int >= 0) or None.
     - ``reward_scale``: float > 0 or ``"pair"`` (default 1.0).
+    - ``lookahead``: ``(scale, depth)`` rows of the ``"lookahead"`` key
+      (``envs.observation``); () for the window-only observation.
     - ``compute_fastdtw``: add FastDTW's cost to the final info (slow).
     - ``fastdtw_radius``: FastDTW's radius (default 1).
     - ``render_mode``: None or ``"rgb_array"``.
@@ -188,19 +196,21 @@ class WarpingPathEnv(gymnasium.Env):
         metric="sqeuclidean",
         band=None,
         reward_scale=1.0,
+        lookahead=DEFAULT_LOOKAHEAD,
         compute_fastdtw=False,
         fastdtw_radius=1,
         render_mode=None,
     ):
         self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale)
+        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale,
+                                  lookahead=lookahead)
         self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
         self.fastdtw_radius = _check_radius(fastdtw_radius)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(3)
-        self.observation_space = observation_space(self.batch.window)
+        self.observation_space = observation_space(self.batch.window, self.batch.lookahead)
 
     def reset(self, *, seed=None, options=None):
         """Start an episode on a new pair (``options={"pair": (x, y)}`` picks it)."""

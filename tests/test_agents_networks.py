@@ -5,7 +5,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from agents import GreedyAligner, greedy_path
-from agents.networks import LogCostWindow, build_networks
+from agents.networks import LogCost, build_networks
 from tests.reference import all_warping_paths
 
 OBS_SPEC = {
@@ -47,7 +47,7 @@ def test_critic_ignores_the_mask(rng):
 
 
 def test_log_cost_window_is_finite_on_padding_and_inf():
-    layer = LogCostWindow(cost_floor=1e-3)
+    layer = LogCost(cost_floor=1e-3)
     out = layer(tf.constant([[[0.0, 1.0], [np.inf, 1e9]]], tf.float32)).numpy()
     assert out.shape == (1, 4)
     assert np.isfinite(out).all()

@@ -22,7 +22,7 @@ from agents.networks import build_networks
 from agents.policy_aligner import ACTOR_FILE, ENV_FILE, NumpyActor, PolicyAligner, rollout_paths
 
 WINDOW = 5
-CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair"}
+CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair", "lookahead": []}
 
 
 def _specs(window=WINDOW):

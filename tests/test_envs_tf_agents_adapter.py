@@ -16,17 +16,18 @@ SHORT = SyntheticPairs(n=(6, 12), m=(5, 10))
 
 
 def _splitter(observation):
-    return {"window": observation["window"], "position": observation["position"]}, observation["action_mask"]
+    return {key: value for key, value in observation.items() if key != "action_mask"}, observation["action_mask"]
 
 
 def test_specs_keep_the_mask_inside_the_observation():
     py_env = GymnasiumPyEnvironment(gymnasium.make("dtwrl/GunPoint-v0", window=4))
     spec = py_env.observation_spec()
-    assert set(spec) == {"window", "position", "action_mask"}
+    assert set(spec) == {"window", "position", "lookahead", "action_mask"}
     assert spec["action_mask"] == array_spec.BoundedArraySpec((3,), np.int8, 0, 1, name="action_mask")
     assert spec["window"].shape == (4, 4) and spec["window"].dtype == np.float32
     assert spec["window"].minimum == 0.0 and spec["window"].maximum == 1.0
     assert spec["position"].shape == (6,)
+    assert spec["lookahead"].shape == (2, 3) and spec["lookahead"].maximum == 1.0
     assert py_env.action_spec() == array_spec.BoundedArraySpec((), np.int64, 0, 2, name="action")
     assert py_env.batch_size is None and not py_env.batched
     assert VectorPyEnvironment(gymnasium.make_vec("dtwrl/GunPoint-v0", num_envs=3, window=4)).observation_spec() == spec

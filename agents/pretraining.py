@@ -1,0 +1,223 @@
+"""The general pretrained aligner: its mixed training corpus and its imitation (BC + DAgger) training.
+
+Corpus (:class:`MixedCorpus`), one family drawn per batch of alignments:
+
+- ``synthetic``: ``dtwrl.datasets.synthetic_warp_pair`` with random length
+  (20 to 400), dimension (1 to 3), noise (0 to 0.3) and warp strength (0.2 to 2.5);
+- ``synthetic-long``: the same at lengths 500 to 1200 (few alignments at a time);
+- ``warped-real``: a real training series (GunPoint train, BasicMotions train),
+  randomly cropped, resampled to 16 to 300 samples, and a randomly warped noisy
+  copy of it;
+- ``real-pairs``: two different real training series, cropped and resampled to
+  independent lengths.
+
+ItalyPowerDemand and the GunPoint test split are never read: they measure
+transfer. Every series is z-normalised (as the UCR archive stores them).
+
+Training (:func:`imitate`): behavioural cloning of the exact DTW move
+(``WarpingBatch.expert_actions``) on detoured expert rollouts, then DAgger
+rounds: the current policy drives (with a few random detours), every visited
+state is labelled with the expert move from it, and the actor is refitted on
+the aggregate.
+"""
+import dataclasses
+import time
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+
+from dtwrl.datasets import load_ucr
+from dtwrl.datasets.synthetic import random_monotone_warp, resample, synthetic_warp_pair
+
+from .environment import make_core
+from .imitation import Cloner, _random_legal, legal_labels
+from .networks import build_networks
+from .policy_aligner import NumpyActor
+
+#: Real series the corpus may use: (dataset file under the data root, split). Never ItalyPowerDemand, never GunPoint TEST.
+REAL_SOURCES = (("GunPoint/GunPoint_TRAIN.ts", "train"), ("BasicMotions/BasicMotions_TRAIN.ts", "train"))
+
+
+def _znorm(x):
+    x = np.asarray(x, dtype=np.float64)
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 1e-8, std, 1.0)
+
+
+def _crop_resample(rng, x, low, high):
+    """A random crop (>= 60% of x) resampled to a random length in [low, high]."""
+    n = len(x)
+    keep = int(rng.integers(max(2, int(0.6 * n)), n + 1))
+    start = int(rng.integers(0, n - keep + 1))
+    part = x[start : start + keep]
+    length = int(rng.integers(low, high + 1))
+    return resample(part, np.linspace(0.0, keep - 1.0, length))
+
+
+class MixedCorpus:
+    """Pair families of the pretraining corpus (see the module notes).
+
+    Parameters
+    ----------
+    data_root : str or pathlib.Path
+        Folder holding the UCR sets (``GunPoint/``, ``BasicMotions/``).
+
+    Attributes
+    ----------
+    families : dict
+        ``name -> (draw(rng) -> (x, y), alignments per batch)``.
+    """
+
+    def __init__(self, data_root):
+        from pathlib import Path
+
+        root = Path(data_root)
+        self.real = []
+        for relative, _ in REAL_SOURCES:
+            X, _labels = load_ucr(str(root / relative))
+            series = [_znorm(x) for x in X]
+            self.real.append(series)
+        self.families = {
+            "synthetic": (self._synthetic, 64),
+            "synthetic-long": (self._synthetic_long, 6),
+            "warped-real": (self._warped_real, 64),
+            "real-pairs": (self._real_pairs, 64),
+        }
+
+    @staticmethod
+    def _synthetic_pair(rng, low, high):
+        n = int(rng.integers(low, high + 1))
+        m = n if rng.random() < 0.5 else int(np.clip(n * rng.uniform(0.7, 1.4), low, high))
+        d = int(rng.integers(1, 4))
+        x, y, _ = synthetic_warp_pair(rng, n, m, d, noise=float(rng.uniform(0.0, 0.3)),
+                                      warp_strength=float(rng.uniform(0.2, 2.5)))
+        return _znorm(x), _znorm(y)
+
+    def _synthetic(self, rng):
+        return self._synthetic_pair(rng, 20, 400)
+
+    def _synthetic_long(self, rng):
+        return self._synthetic_pair(rng, 500, 1200)
+
+    def _pick(self, rng):
+        series = self.real[int(rng.integers(len(self.real)))]
+        return series, int(rng.integers(len(series)))
+
+    def _warped_real(self, rng):
+        series, k = self._pick(rng)
+        x = _crop_resample(rng, series[k], 16, 300)
+        m = int(np.clip(len(x) * rng.uniform(0.7, 1.4), 12, 360))
+        warp = random_monotone_warp(rng, len(x), m, strength=float(rng.uniform(0.2, 2.0)))
+        y = resample(x, warp) + rng.normal(0.0, rng.uniform(0.0, 0.2), size=(m, x.shape[1]))
+        return _znorm(x), _znorm(y)
+
+    def _real_pairs(self, rng):
+        series, k = self._pick(rng)
+        other = (k + 1 + int(rng.integers(len(series) - 1))) % len(series)
+        low = int(rng.choice([16, 24, 60, 100]))
+        high = low + int(rng.integers(8, 200))
+        return _znorm(_crop_resample(rng, series[k], low, high)), _znorm(_crop_resample(rng, series[other], low, high))
+
+    def batch(self, rng, weights=None):
+        """A family name and a batch of its pairs (the family drawn with ``weights``, default equal)."""
+        names = list(self.families)
+        p = None if weights is None else np.asarray([weights[name] for name in names], dtype=np.float64)
+        name = names[int(rng.choice(len(names), p=None if p is None else p / p.sum()))]
+        draw, count = self.families[name]
+        return name, [draw(rng) for _ in range(count)]
+
+
+def _dataset_from_batches(corpus, rng, core_kwargs, num_steps, act, detour, weights):
+    """Labelled states from rollouts on corpus batches; ``act`` None follows the expert."""
+    core = make_core(core_kwargs)
+    chunks, total = [], 0
+    while total < num_steps:
+        _, pairs = corpus.batch(rng, weights)
+        core.reset(pairs)
+        while not np.all(core.done) and total < num_steps:
+            live = ~np.asarray(core.done)
+            observation = core.observation()
+            mask = np.asarray(observation["action_mask"], dtype=bool)
+            expert = legal_labels(core.expert_actions(), mask)
+            driver = expert if act is None else np.asarray(act(observation))
+            actions = np.where(rng.random(len(expert)) < detour, _random_legal(rng, mask), driver)
+            chunk = {key: np.asarray(value)[live] for key, value in observation.items()}
+            chunk["expert_action"] = expert[live]
+            chunks.append(chunk)
+            total += int(live.sum())
+            core.step(actions)
+    return {key: np.concatenate([chunk[key] for chunk in chunks])[:num_steps] for key in chunks[0]}
+
+
+@dataclasses.dataclass
+class ImitationConfig:
+    """Budget of :func:`imitate` (defaults: the shipped pretrained aligner)."""
+
+    seed: int = 0
+    hidden: tuple = (64, 64)
+    bc_steps: int = 200_000
+    dagger_rounds: int = 3
+    dagger_steps: int = 100_000
+    detour: float = 0.2
+    dagger_detour: float = 0.05
+    epochs: int = 4
+    batch_size: int = 512
+    learning_rate: float = 1e-3
+
+
+def build_actor(core_kwargs, hidden, seed):
+    """A fresh masked actor network of ``agents.networks.build_networks`` for the observation of ``core_kwargs``."""
+    tf.random.set_seed(seed)
+    spec = make_core(core_kwargs).observation_spec()
+    obs_spec = {key: tf.TensorSpec(shape, tf.as_dtype(dtype)) for key, (shape, dtype, _, _) in spec.items()}
+    act_spec = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2)
+    actor_net, _ = build_networks(obs_spec, act_spec, hidden=hidden)
+    return actor_net
+
+
+def imitate(corpus, core_kwargs, config, weights=None, log=print):
+    """BC on detoured expert rollouts, then DAgger rounds; returns ``(actor_net, history)``.
+
+    Parameters
+    ----------
+    corpus : MixedCorpus
+    core_kwargs : dict
+        ``WarpingBatch`` arguments (the observation the actor reads).
+    config : ImitationConfig
+    weights : dict or None
+        Family weights of the corpus.
+    log : callable
+        Receives one progress line per stage.
+
+    Returns
+    -------
+    actor_net : MaskSplitterNetwork
+    history : list of dict
+        Per stage: ``stage``, ``states``, ``cross_entropy``, ``accuracy``, ``seconds``.
+    """
+    rng = np.random.default_rng(config.seed)
+    actor_net = build_actor(core_kwargs, config.hidden, config.seed)
+    cloner = Cloner(actor_net, config.learning_rate)
+    history = []
+    data = None
+    for stage in range(config.dagger_rounds + 1):
+        start = time.perf_counter()
+        if stage == 0:
+            new = _dataset_from_batches(corpus, rng, core_kwargs, config.bc_steps, None, config.detour, weights)
+        else:
+            actor = NumpyActor.from_network(actor_net)
+            new = _dataset_from_batches(corpus, rng, core_kwargs, config.dagger_steps, actor.act, config.dagger_detour,
+                                        weights)
+        data = new if data is None else {key: np.concatenate([data[key], new[key]]) for key in data}
+        for _ in range(config.epochs):
+            loss, accuracy = cloner.epoch(data, config.batch_size, rng)
+        row = {"stage": "bc" if stage == 0 else f"dagger{stage}", "states": int(len(data["expert_action"])),
+               "cross_entropy": loss, "accuracy": accuracy, "seconds": time.perf_counter() - start}
+        history.append(row)
+        log(f"{row['stage']}: {row['states']:,} states, cross-entropy {loss:.4f}, accuracy {accuracy:.4f}, "
+            f"{row['seconds']:.0f} s")
+    return actor_net, history
+
+
+__all__ = ["ImitationConfig", "MixedCorpus", "build_actor", "imitate"]

@@ -1,0 +1,318 @@
+"""The observation of a warping-path alignment, defined once: keys, shapes, ranges, features, cost transform.
+
+Every consumer reads this module: ``envs.core.WarpingBatch`` computes the
+values, ``envs.WarpingPathEnv`` builds its spaces from :func:`observation_spec`,
+``agents.networks`` applies :func:`cost_transform`'s formula to the keys in
+:data:`COST_KEYS`, and ``agents.PolicyAligner`` sizes and checks its NumPy actor
+with :func:`feature_count`.
+
+Keys, per alignment at cell (i, j) of an n-by-m grid (``s`` the pair's scale,
+its mean local cost over the band cells):
+
+- ``"window"`` float32 (k, k) in [0, 1]: ``c / (c + s)`` of cells
+  (i + a, j + b); :data:`WINDOW_PAD` beyond the grid or the band.
+- ``"position"`` float32 (6,): :data:`POSITION_FEATURES`, bounds
+  :data:`POSITION_LOW` / :data:`POSITION_HIGH`.
+- ``"lookahead"`` float32 (L, 3) in [0, 1], present when ``lookahead`` holds
+  L > 0 ``(scale, depth)`` pairs: per move, a model-predictive estimate of the
+  cost of the best completion. Row ``l`` uses the ``scale x scale``
+  mean-pooled cost matrix: its exact cost-to-go ``Gc`` (a DP over
+  ``n m / scale^2`` cells) is read, bilinearly and times ``scale``, into a
+  fine-resolution terminal value ``H`` once at reset (O(n m)); ``H`` is the
+  terminal value of the fine cells on the frontier of the
+  ``(depth+1) x (depth+1)`` block ahead; an exact DP through that block gives
+  ``Q[a]``, the estimated cost of the best path that enters the cell of move
+  ``a``. The feature is ``d / (d + 1)`` with ``d = (Q[a] - min Q) / s``:
+  0 for the best estimated move, scale-free, and fine-grained near 0. Illegal
+  moves read :data:`WINDOW_PAD`.
+- ``"action_mask"`` int8 (3,): 1 where the move is legal.
+
+A reset stays O(n m) (pooling is one pass over the cost matrix; the coarse DP
+is ``n m / scale^2``) and a step O(k^2 + sum depth^2).
+
+>>> spec = observation_spec(window=7, lookahead=((2, 16), (8, 16)))
+>>> {key: shape for key, (shape, dtype, low, high) in spec.items()}
+{'window': (7, 7), 'position': (6,), 'lookahead': (2, 3), 'action_mask': (3,)}
+>>> feature_count(7, ((2, 16), (8, 16)))
+61
+"""
+import numbers
+
+import numpy as np
+from numba import njit
+
+#: Names of the columns of ``"position"``, in order.
+POSITION_FEATURES = (
+    "row_progress",
+    "col_progress",
+    "diagonal_offset",
+    "band_offset",
+    "remaining",
+    "row_share",
+)
+#: Lower and upper bounds of each position feature.
+POSITION_LOW = np.array([0.0, 0.0, -1.0, -1.0, 0.0, 0.0], dtype=np.float32)
+POSITION_HIGH = np.ones(len(POSITION_FEATURES), dtype=np.float32)
+#: Value of a window cell beyond the grid or outside the band, and of an illegal
+#: move's lookahead (the limit of ``c / (c + s)`` for an infinitely expensive cell).
+WINDOW_PAD = 1.0
+#: The default lookahead: ``(scale, depth)`` rows of the ``"lookahead"`` key.
+DEFAULT_LOOKAHEAD = ((2, 16), (8, 16))
+#: Keys whose values, in [0, 1], the networks feed through :func:`cost_transform`.
+COST_KEYS = ("window", "lookahead")
+#: Defaults of :func:`cost_transform`.
+COST_FLOOR = 1e-3
+MAX_COST = 1e4
+
+
+def cost_transform(values, cost_floor=COST_FLOOR, max_cost=MAX_COST):
+    """``log(max(min(v, max_cost), 0) + cost_floor)``: what the networks see of a cost-like key.
+
+    Values near 0 (cheap cells, the best moves) span several orders of
+    magnitude; the log makes ratios, not differences, what the MLP sees.
+    ``agents.networks.LogCost`` (TensorFlow) and the NumPy actor of
+    ``agents.policy_aligner`` apply this formula in float32.
+
+    Parameters
+    ----------
+    values : array_like of float
+    cost_floor : float > 0
+    max_cost : float > 0
+
+    Returns
+    -------
+    numpy.ndarray of float32, same shape
+
+    Examples
+    --------
+    >>> [round(float(v), 3) for v in cost_transform([0.0, 1.0])]
+    [-6.908, 0.001]
+    """
+    v = np.asarray(values, dtype=np.float32)
+    return np.log(np.maximum(np.minimum(v, np.float32(max_cost)), np.float32(0.0)) + np.float32(cost_floor))
+
+
+def check_lookahead(lookahead, name="lookahead"):
+    """Validated ``((scale, depth), ...)`` as a tuple of int pairs (scale >= 1, depth >= 1); () disables it.
+
+    >>> check_lookahead([[2, 16]])
+    ((2, 16),)
+    """
+    if lookahead is None:
+        return ()
+    if not isinstance(lookahead, (list, tuple)):
+        raise TypeError(f"{name} must be a sequence of (scale, depth) pairs; got {lookahead!r}")
+    out = []
+    for row in lookahead:
+        if not (isinstance(row, (list, tuple)) and len(row) == 2):
+            raise TypeError(f"{name} must be a sequence of (scale, depth) pairs; got {lookahead!r}")
+        for value in row:
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name}: scale and depth must be ints; got {row!r}")
+            if value < 1:
+                raise ValueError(f"{name}: scale and depth must be >= 1; got {row!r}")
+        out.append((int(row[0]), int(row[1])))
+    return tuple(out)
+
+
+def observation_spec(window, lookahead=DEFAULT_LOOKAHEAD):
+    """``{key: (shape, dtype, low, high)}`` of one alignment's observation, in the env's key order.
+
+    Parameters
+    ----------
+    window : int
+        Side k of the window.
+    lookahead : sequence of (int, int)
+        ``(scale, depth)`` rows; () leaves the ``"lookahead"`` key out.
+
+    Returns
+    -------
+    dict
+        ``low``/``high`` are scalars or arrays of the key's shape (0/1 for the mask).
+    """
+    lookahead = check_lookahead(lookahead)
+    spec = {
+        "window": ((window, window), np.float32, 0.0, 1.0),
+        "position": ((len(POSITION_FEATURES),), np.float32, POSITION_LOW, POSITION_HIGH),
+    }
+    if lookahead:
+        spec["lookahead"] = ((len(lookahead), 3), np.float32, 0.0, 1.0)
+    spec["action_mask"] = ((3,), np.int8, 0, 1)
+    return spec
+
+
+def network_keys(window, lookahead=DEFAULT_LOOKAHEAD):
+    """The keys a network reads (all but ``"action_mask"``), in ``tf.nest`` (sorted) order."""
+    return tuple(sorted(key for key in observation_spec(window, lookahead) if key != "action_mask"))
+
+
+def feature_count(window, lookahead=DEFAULT_LOOKAHEAD):
+    """Width of the flattened network input: ``k^2 + 6 + 3 L``."""
+    spec = observation_spec(window, lookahead)
+    return int(sum(np.prod(spec[key][0]) for key in network_keys(window, lookahead)))
+
+
+def lookahead_arrays(lookahead):
+    """``(scales, depths)`` int64 arrays of a validated lookahead (what the kernels take)."""
+    lookahead = check_lookahead(lookahead)
+    scales = np.array([s for s, _ in lookahead], dtype=np.int64)
+    depths = np.array([d for _, d in lookahead], dtype=np.int64)
+    return scales, depths
+
+
+# ------------------------------------------------------------------ kernels
+@njit(cache=True)
+def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
+    """Exact cost-to-go ``Gc`` (N, M) of the ``scale``-mean-pooled cost matrix of one alignment.
+
+    ``raw``/``allowed`` are the alignment's (rows, cols) slabs; a coarse cell is
+    the mean of its enterable fine cells (+inf when it has none). ``Gc[I, J]``
+    is the cheapest sum of coarse costs from (I, J) to (N-1, M-1), both
+    included, over diagonal/down/right moves; +inf where none exists.
+    """
+    N = (n + scale - 1) // scale
+    M = (m + scale - 1) // scale
+    pooled = np.empty((N, M))
+    acc = np.empty(m)  # column sums of one band of coarse rows
+    cnt = np.empty(m)
+    for I in range(N):
+        acc[:] = 0.0
+        cnt[:] = 0.0
+        for i in range(I * scale, min(n, I * scale + scale)):
+            for j in range(m):
+                w = np.float64(allowed[i, j])  # costs are finite over the whole grid row; w is 0 or 1
+                acc[j] += raw[i, j] * w
+                cnt[j] += w
+        for J in range(M):
+            total = 0.0
+            cells = 0.0
+            for j in range(J * scale, min(m, J * scale + scale)):
+                total += acc[j]
+                cells += cnt[j]
+            pooled[I, J] = total / cells if cells > 0 else np.inf
+    out = np.empty((N, M))
+    for I in range(N - 1, -1, -1):
+        for J in range(M - 1, -1, -1):
+            c = pooled[I, J]
+            if I == N - 1 and J == M - 1:
+                out[I, J] = c
+                continue
+            best = np.inf
+            if I + 1 < N and J + 1 < M and out[I + 1, J + 1] < best:
+                best = out[I + 1, J + 1]
+            if I + 1 < N and out[I + 1, J] < best:
+                best = out[I + 1, J]
+            if J + 1 < M and out[I, J + 1] < best:
+                best = out[I, J + 1]
+            out[I, J] = c + best
+    return out
+
+
+@njit(cache=True)
+def _njit_terminal_values(raw, allowed, n, m, scale, out):
+    """Fill ``out[:n, :m]`` with ``H``: ``scale`` times the coarse cost-to-go read bilinearly at each fine cell.
+
+    The coarse grid's cell centres sit at fine coordinates ``scale * (I + 0.5) - 0.5``;
+    a corner whose cost-to-go is +inf (no band cell) is left out and the
+    weights renormalised; +inf where every corner is. O(n m).
+    """
+    coarse = _njit_coarse_cost_to_go(raw, allowed, n, m, scale)
+    N, M = coarse.shape
+    if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along I per fine row, then along J
+        j0 = np.empty(m, dtype=np.int64)
+        j1 = np.empty(m, dtype=np.int64)
+        fv = np.empty(m)
+        for q in range(m):
+            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
+            j0[q] = int(v)
+            j1[q] = min(j0[q] + 1, M - 1)
+            fv[q] = v - j0[q]
+        line = np.empty(M)
+        for p in range(n):
+            u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
+            I0 = int(u)
+            I1 = min(I0 + 1, N - 1)
+            fu = u - I0
+            for J in range(M):
+                line[J] = scale * ((1.0 - fu) * coarse[I0, J] + fu * coarse[I1, J])
+            for q in range(m):
+                out[p, q] = line[j0[q]] + fv[q] * (line[j1[q]] - line[j0[q]])
+        return
+    for p in range(n):
+        u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
+        I0 = int(u)
+        I1 = min(I0 + 1, N - 1)
+        fu = u - I0
+        for q in range(m):
+            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
+            J0 = int(v)
+            J1 = min(J0 + 1, M - 1)
+            fv = v - J0
+            total = 0.0
+            weight = 0.0
+            for corner in range(4):
+                I = I1 if corner & 1 else I0
+                J = J1 if corner & 2 else J0
+                w = (fu if corner & 1 else 1.0 - fu) * (fv if corner & 2 else 1.0 - fv)
+                g = coarse[I, J]
+                if w > 0.0 and g < np.inf:
+                    total += w * g
+                    weight += w
+            out[p, q] = scale * total / weight if weight > 0.0 else np.inf
+
+
+@njit(cache=True)
+def _njit_lookahead_q(raw, allowed, terminal, n, m, i, j, depth, scratch, q_out):
+    """Model-predictive move values ``q_out[a]`` at cell (i, j) of one alignment (+inf for illegal moves).
+
+    Exact DP over the block ``[i, pe] x [j, qe]``, ``pe = min(i + depth, n - 1)``,
+    ``qe = min(j + depth, m - 1)``, whose frontier cells (last row/column of the
+    block when that is not the grid's) are worth their cost plus the terminal
+    value ``terminal[p, q]``; ``q_out[a]`` is the value of the cell move ``a``
+    enters: its cost plus the cheapest continuation.
+    """
+    pe = min(n - 1, i + depth)
+    qe = min(m - 1, j + depth)
+    di, dj = pe - i, qe - j
+    # last row of the block
+    if pe < n - 1:
+        for q in range(qe, j - 1, -1):
+            scratch[di, q - j] = raw[pe, q] + terminal[pe, q] if allowed[pe, q] == 1 else np.inf
+    else:
+        tail = terminal[pe, qe] if qe < m - 1 else 0.0
+        scratch[di, dj] = raw[pe, qe] + tail if allowed[pe, qe] == 1 else np.inf
+        for q in range(qe - 1, j - 1, -1):
+            scratch[di, q - j] = raw[pe, q] + scratch[di, q - j + 1] if allowed[pe, q] == 1 else np.inf
+    for p in range(pe - 1, i - 1, -1):
+        r = p - i
+        if allowed[p, qe] == 1:
+            scratch[r, dj] = raw[p, qe] + (terminal[p, qe] if qe < m - 1 else scratch[r + 1, dj])
+        else:
+            scratch[r, dj] = np.inf
+        right = scratch[r, dj]
+        low = p == i  # the block's first row: only (i, j + 1) is needed
+        for q in range(qe - 1, j - 1, -1):
+            c = q - j
+            if allowed[p, q] == 1:
+                best = min(scratch[r + 1, c + 1], min(scratch[r + 1, c], right))
+                right = raw[p, q] + best
+            else:
+                right = np.inf
+            scratch[r, c] = right
+            if low and c <= 1:
+                break
+    q_out[0] = scratch[1, 1] if di >= 1 and dj >= 1 else np.inf
+    q_out[1] = scratch[1, 0] if di >= 1 else np.inf
+    q_out[2] = scratch[0, 1] if dj >= 1 else np.inf
+
+
+@njit(cache=True, inline="always")
+def _njit_lookahead_features(q, scale_pair, out):
+    """``out[a] = d / (d + 1)``, ``d = (q[a] - min q) / scale_pair``; WINDOW_PAD where q[a] is +inf."""
+    best = min(q[0], min(q[1], q[2]))
+    for a in range(3):
+        if np.isfinite(q[a]) and np.isfinite(best):
+            d = (q[a] - best) / scale_pair
+            out[a] = d / (d + 1.0)
+        else:
+            out[a] = WINDOW_PAD

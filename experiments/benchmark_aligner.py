@@ -1,0 +1,127 @@
+"""Benchmark policy aligners against exact DTW and FastDTW on held-out and zero-shot pairs.
+
+Per pair set (GunPoint test pairs, ItalyPowerDemand test pairs, SyntheticWarp
+held-out pairs) and per method: mean and 90th-percentile cost ratio vs exact
+DTW, the fraction of pairs at the optimum and the time per pair. Then the time
+per pair of greedy decoding and FastDTW r=1 at n = m = 150, 1000 and 5000
+(synthetic pairs, median over --repeats). The pretrained policy never saw
+ItalyPowerDemand nor the GunPoint test split.
+
+    python experiments/benchmark_aligner.py                      # the shipped pretrained aligner
+    python experiments/benchmark_aligner.py --actors bc=/tmp/bc.npz ppo=results/aligner/<run>
+
+Writes results/benchmark_aligner/<name>/benchmark.json and benchmark.md.
+"""
+import dataclasses
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+import dtwrl
+from agents.environment import EnvSettings
+from agents.evaluation import compare, comparison_table, make_eval_set, time_per_pair
+from agents.policy_aligner import PolicyAligner
+from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
+from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
+from experiments.common import field, parse_args
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
+CORE = {"metric": "sqeuclidean", "band": None}
+
+
+@dataclasses.dataclass
+class Args:
+    actors: tuple[str, ...] = field(("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder")
+    beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
+    num_pairs: int = field(200, "pairs per set")
+    seed: int = field(20261201, "seed of the pairs drawn from each set")
+    data_root: str = field(os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)), "folder holding ItalyPowerDemand/")
+    timing_lengths: tuple[int, ...] = field((150, 1000, 5000), "series lengths n = m of the timing table")
+    timing_pairs: int = field(8, "pairs per timing length")
+    repeats: int = field(3, "timing repeats (the median is reported)")
+    out_dir: str = field("results", "parent of benchmark_aligner/<name>/")
+    name: str | None = field(None, "run folder name; none: the date and time")
+
+
+def _pair_sets(args):
+    italy, _ = load_ucr(str(Path(args.data_root) / "ItalyPowerDemand" / "ItalyPowerDemand_TEST.ts"))
+    return {
+        "GunPoint test pairs": gunpoint_pairs("test"),
+        "ItalyPowerDemand test pairs (zero-shot)": DatasetPairs(italy),
+        "SyntheticWarp held-out pairs": SyntheticPairs(),
+    }
+
+
+def _actors(args):
+    out = {}
+    for item in args.actors:
+        label, sep, policy = item.partition("=")
+        if not sep or not label or not policy:
+            raise ValueError(f"--actors: expected label=policy; got {item!r}")
+        out[label] = policy
+    return out
+
+
+def main(argv=None):
+    args = parse_args(Args, argv, description=__doc__)
+    actors = _actors(args)
+    if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
+        raise ValueError("--num-pairs, --timing-pairs and --repeats must be >= 1")
+    if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
+        raise ValueError("--beam-widths must be >= 1 and --timing-lengths >= 2")
+    sets = _pair_sets(args)
+    aligners = {label: PolicyAligner(policy) for label, policy in actors.items()}
+    first = next(iter(actors))
+    run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+    def per_pair(fn):
+        return lambda pairs: [fn(x, y) for x, y in pairs]
+
+    methods = {f"{label} greedy": aligner.align_pairs for label, aligner in aligners.items()}
+    for width in args.beam_widths:
+        beam = PolicyAligner(actors[first], decode="beam", beam_width=width)
+        methods[f"{first} beam {width}"] = beam.align_pairs
+    methods["FastDTW r=1"] = per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1)[1])
+    methods["exact DTW"] = per_pair(lambda x, y: dtwrl.dtw_path(x, y)[1])
+    report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []
+    for name, source in sets.items():
+        print(f"{name}: solving {args.num_pairs} pairs ...", flush=True)
+        eval_set = make_eval_set(EnvSettings(name, source, CORE), args.num_pairs, args.seed)
+        for fn in methods.values():
+            fn(eval_set.pairs[:2])  # compile before timing
+        rows, _ = compare(eval_set, methods)
+        report["sets"][name] = rows
+        tables.append(comparison_table(rows, title=f"{name} ({args.num_pairs}, seed {args.seed})"))
+        print(tables[-1], flush=True)
+    rng = np.random.default_rng(args.seed)
+    greedy = aligners[first]
+    for n in args.timing_lengths:
+        pairs = [SyntheticPairs(n=n)(rng) for _ in range(args.timing_pairs)]
+        row = {"n": n, "policy greedy ms/pair": time_per_pair(greedy.align_pairs, pairs, args.repeats),
+               "FastDTW r=1 ms/pair": time_per_pair(methods["FastDTW r=1"], pairs, args.repeats)}
+        row["speed-up"] = row["FastDTW r=1 ms/pair"] / row["policy greedy ms/pair"]
+        report["timing"].append(row)
+        print(row, flush=True)
+    timing = markdown_table(["n = m", f"{first} greedy ms / pair", "FastDTW r=1 ms / pair", "FastDTW / policy"],
+                            [[r["n"], f"{r['policy greedy ms/pair']:.3f}", f"{r['FastDTW r=1 ms/pair']:.3f}",
+                              f"{r['speed-up']:.1f}x"] for r in report["timing"]])
+    tables.append(f"**Time per pair** (synthetic pairs, {args.timing_pairs} per length, median of {args.repeats})\n\n"
+                  + timing)
+    command = "python experiments/benchmark_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    write_json(run_dir / "benchmark.json", {**report, "command": command})
+    atomic_write_text(run_dir / "benchmark.md", f"`{command}`\n\n" + "\n\n".join(tables) + "\n")
+    print(f"wrote {run_dir / 'benchmark.md'}")
+    return report
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
