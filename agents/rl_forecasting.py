@@ -365,7 +365,8 @@ class Comparison:
 
         config = self.config
         env_id = json.loads((self.aligner_dir / "config.json").read_text())["env_id"]
-        steps = max(1, config.rounds * config.aligner_iterations) * config.aligner_num_envs * config.aligner_collect_steps
+        iterations = max(1, config.rounds * config.aligner_iterations)
+        steps = iterations * config.aligner_num_envs * config.aligner_collect_steps
         return AlignerTrainer(AlignerConfig(
             env_id=env_id, seed=seed, num_envs=config.aligner_num_envs, collect_steps=config.aligner_collect_steps,
             total_env_steps=steps, bc_warmstart=False, critic_warmup_iterations=config.critic_warmup_iterations,

@@ -1,4 +1,4 @@
-"""Train forecasters on the paths of an RL alignment policy (greedy and sampled), against DTW, FastDTW, soft-DTW and MSE.
+"""Train forecasters on the paths of an RL alignment policy (greedy, sampled) against DTW, FastDTW, soft-DTW and MSE.
 
 The loop lives in ``agents.rl_forecasting``: between the model's training
 rounds, PPO fine-tunes the policy on the model's own forecasts. Every method

@@ -164,3 +164,21 @@ def test_comparison_config_names_the_field():
         rl_forecasting.ComparisonConfig(hidden_units=2.5)
     with pytest.raises(ValueError, match="gammas must be distinct"):
         rl_forecasting.check_methods(["soft_dtw"], [1.0, 1.0])
+
+
+def test_the_shipped_pretrained_policy_is_used_when_it_can_be_fine_tuned(monkeypatch, tmp_path):
+    import types
+
+    from agents import PolicyAligner
+
+    monkeypatch.delattr(PolicyAligner, "pretrained", raising=False)
+    assert rl_forecasting.shipped_policy_dir() is None  # no shipped policy: train one
+    run = tmp_path / "shipped"
+    (run / "policy").mkdir(parents=True)
+    (run / "checkpoints").mkdir()
+    (run / "config.json").write_text("{}")
+    fake = classmethod(lambda cls: types.SimpleNamespace(policy_dir=run / "policy"))
+    monkeypatch.setattr(PolicyAligner, "pretrained", fake, raising=False)
+    assert rl_forecasting.shipped_policy_dir() == run
+    (run / "checkpoints").rmdir()
+    assert rl_forecasting.shipped_policy_dir() is None  # a bare saved policy cannot be fine-tuned
