@@ -6,6 +6,10 @@ paths ``(L_b, 2)`` from ``(0, 0)`` to ``(n-1, m-1)``, the first column indexing
 ``y_true``. :class:`PolicyAligner` builds them by greedy rollouts of the policy,
 batched over the pairs: one ``envs.core.WarpingBatch`` holds every alignment of
 a chunk and each step makes a single policy evaluation for the whole chunk.
+With ``samples=K`` it instead returns, per pair, K paths sampled from the
+policy's masked action distribution at a temperature (:func:`sample_actions`),
+a group of paths in the sense of :mod:`dtwrl.aligners` whose mean cost
+``dtwrl.losses.PathLoss`` takes.
 
 That evaluation is :class:`NumpyActor`: the masked actor network of
 ``agents.networks.build_networks`` (log-cost window, flatten and concatenate,
@@ -506,6 +510,55 @@ def _as_batch(values, name):
     return as_batch(values, name)
 
 
+# ------------------------------------------------------------ sampled paths
+def check_sampling(samples, temperature):
+    """Validate the sampling arguments of :class:`PolicyAligner`; returns ``(samples, temperature)``.
+
+    ``samples`` is None (greedy decoding) or an int >= 1; ``temperature`` a
+    finite float > 0 (only used when sampling).
+
+    >>> check_sampling(4, 0.5)
+    (4, 0.5)
+    """
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 1):
+        raise ValueError(f"samples must be None (greedy paths) or an int >= 1; got {samples!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"temperature must be a real number > 0; got {temperature!r}")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be finite and > 0; got {temperature!r}")
+    return (None if samples is None else int(samples)), float(temperature)
+
+
+def sample_actions(logits, temperature, rng):
+    """One action per row, drawn from the softmax of the masked logits divided by ``temperature``.
+
+    Parameters
+    ----------
+    logits : numpy.ndarray, shape (N, 3)
+        Masked logits as :meth:`NumpyActor.logits` gives them: illegal moves
+        hold the lowest float32 and are never drawn.
+    temperature : float > 0
+        1 samples the policy itself; lower values approach its greedy action,
+        higher values approach a uniform draw over the legal moves.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (N,)
+        ``P(a) = exp(l_a / t) / sum_{legal b} exp(l_b / t)`` (Gumbel-max draw);
+        a row with no legal move gets 0.
+
+    Examples
+    --------
+    >>> logits = np.array([[0.0, np.finfo(np.float32).min, 0.0]], np.float32)
+    >>> int(sample_actions(logits, 1.0, np.random.default_rng(0))[0]) in (0, 2)
+    True
+    """
+    legal = logits > np.finfo(np.float32).min
+    scores = logits.astype(np.float64) / temperature + rng.gumbel(size=logits.shape)
+    return np.argmax(np.where(legal, scores, -np.inf), axis=1)
+
+
 @register_aligner
 class PolicyAligner:
     """An aligner that warps pairs with a trained policy (greedy rollouts or beam search).
@@ -535,6 +588,17 @@ class PolicyAligner:
         Beam expansion threshold: a move is tried when the policy gives it at
         least this probability (the policy's own choice always is).
 
+    samples : int >= 1 or None
+        None: one greedy path per pair. K: a group of K paths per pair, each
+        rolled out by drawing every move from the policy's masked action
+        distribution at ``temperature`` (:func:`sample_actions`); see
+        :mod:`dtwrl.aligners` for groups of paths. Needs the NumPy actor.
+    temperature : float > 0
+        Sampling temperature (1: the policy's own distribution).
+    seed : int, numpy.random.Generator or None
+        Source of the sampling randomness: the same seed gives the same paths
+        for the same calls; successive calls draw fresh paths.
+
     Examples
     --------
     >>> aligner = PolicyAligner.pretrained()
@@ -542,9 +606,13 @@ class PolicyAligner:
     >>> paths = aligner(x, x[:, ::2])
     >>> paths[0][0].tolist(), paths[0][-1].tolist()
     ([0, 0], [39, 19])
+    >>> sampler = PolicyAligner.pretrained(samples=8, temperature=0.5, seed=0)
+    >>> [len(group) for group in sampler(np.zeros((2, 50, 1)), np.zeros((2, 60, 1)))]
+    [8, 8]
     """
 
-    def __init__(self, policy, core_kwargs=None, batch_size=64, decode="greedy", beam_width=4, min_prob=0.05):
+    def __init__(self, policy, core_kwargs=None, batch_size=64, decode="greedy", beam_width=4, min_prob=0.05,
+                 samples=None, temperature=1.0, seed=None):
         if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
         if decode not in DECODES:
@@ -555,6 +623,12 @@ class PolicyAligner:
             raise ValueError(f"min_prob must be a number in [0, 1); got {min_prob!r}")
         self.batch_size = int(batch_size)
         self.decode, self.beam_width, self.min_prob = decode, int(beam_width), float(min_prob)
+        self.samples, self.temperature = check_sampling(samples, temperature)
+        if not (seed is None or isinstance(seed, np.random.Generator)
+                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
+            raise TypeError(f"seed must be None, an int >= 0 or a numpy.random.Generator; got {seed!r}")
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
         self.policy_dir = None
         self.actor_file = None
         self._policy = None
@@ -605,6 +679,8 @@ class PolicyAligner:
         else:
             self._numpy_actor = actor
             self.backend = "numpy"
+        if self.samples is not None and self._numpy_actor is None:
+            raise ValueError("samples needs the policy's actor in NumPy (its logits), which this policy does not allow")
 
     @classmethod
     def pretrained(cls, **kwargs):
@@ -704,8 +780,13 @@ class PolicyAligner:
         actor.save(path, self.core_kwargs, info)
 
     def align_pairs(self, pairs):
-        """Paths for a sequence of ``(x (n, d), y (m, d))`` pairs, lengths free per pair."""
+        """Paths for a sequence of ``(x (n, d), y (m, d))`` pairs, lengths free per pair.
+
+        One greedy path per pair, or with ``samples=K`` a list of K sampled paths per pair.
+        """
         pairs = list(pairs)
+        if self.samples is not None:
+            return self._sample_pairs(pairs)
         actor = self.numpy_actor()
         paths = []
         for chunk in self._chunks(pairs):
@@ -730,8 +811,22 @@ class PolicyAligner:
             yield pairs[start:stop]
             start = stop
 
+    def _sample_pairs(self, pairs):
+        """``samples`` sampled paths per pair: each pair is rolled out ``samples`` times side by side."""
+        actor = self.numpy_actor()
+
+        def act(observation):
+            return sample_actions(actor.logits(observation), self.temperature, self._rng)
+
+        repeated = [pair for pair in pairs for _ in range(self.samples)]
+        chunk = self.batch_size * self.samples
+        paths = []
+        for start in range(0, len(repeated), chunk):
+            paths.extend(rollout_paths(act, repeated[start : start + chunk], self.core_kwargs))
+        return [paths[k : k + self.samples] for k in range(0, len(paths), self.samples)]
+
     def __call__(self, y_true, y_pred):
-        """One path per pair: ``y_true (B, n, d)``, ``y_pred (B, m, d)`` -> list of ``(L_b, 2)``."""
+        """Paths per pair: ``y_true (B, n, d)``, ``y_pred (B, m, d)`` -> list of B ``(L_b, 2)`` (or of B lists of K)."""
         y_true = _as_batch(y_true, "y_true")
         y_pred = _as_batch(y_pred, "y_pred")
         if len(y_true) != len(y_pred):
@@ -748,8 +843,12 @@ class PolicyAligner:
             policy = str(self.policy_dir)
         else:
             raise ValueError("a PolicyAligner around a live policy cannot be serialised; save the policy first")
-        return {"policy": policy, "core_kwargs": self.core_kwargs, "batch_size": self.batch_size,
-                "decode": self.decode, "beam_width": self.beam_width, "min_prob": self.min_prob}
+        config = {"policy": policy, "core_kwargs": self.core_kwargs, "batch_size": self.batch_size,
+                  "decode": self.decode, "beam_width": self.beam_width, "min_prob": self.min_prob}
+        if self.samples is not None:
+            seed = self.seed if not isinstance(self.seed, np.random.Generator) else None
+            config.update(samples=self.samples, temperature=self.temperature, seed=seed)
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -761,5 +860,6 @@ class PolicyAligner:
             where = "pretrained" if self.actor_file == PRETRAINED else self.actor_file
         else:
             where = self.policy_dir if self.policy_dir is not None else type(self._policy).__name__
+        sampling = f", samples={self.samples}, temperature={self.temperature:g}" if self.samples is not None else ""
         return (f"PolicyAligner({where}, window={self.core_kwargs.get('window')}, batch_size={self.batch_size}, "
-                f"decode={self.decode!r}, backend={self.backend!r})")
+                f"decode={self.decode!r}, backend={self.backend!r}{sampling})")

@@ -10,6 +10,19 @@ given two NumPy batches ``y_true (B, n, d)`` and ``y_pred (B, m, d)``. Path ``b`
 runs from ``(0, 0)`` to ``(n-1, m-1)`` in steps ``(1, 1)``, ``(1, 0)``,
 ``(0, 1)``; its first column indexes ``y_true[b]``, its second ``y_pred[b]``.
 
+Several paths per pair
+----------------------
+An aligner may instead return, for any pair ``b``, a *group* of ``K_b >= 1``
+such paths: a list (or tuple) of int arrays ``(L_bk, 2)``, or one int array
+``(K_b, L, 2)``. A stochastic aligner uses it for paths sampled from its
+distribution over paths (``agents.PolicyAligner(samples=K)``). Consumers
+average over the group: :class:`dtwrl.losses.PathLoss` takes the mean cost of
+the ``K_b`` paths, a Monte-Carlo estimate of the aligner's expected path cost,
+in the spirit of soft-DTW's expected alignment. Single paths and groups may be
+mixed within one batch. :func:`path_groups` normalises a result to one list per
+pair and :func:`align_batch_groups` validates and pads every path of a batch;
+:func:`align_batch` keeps the one-path-per-pair form and refuses groups.
+
 Serialisation
 -------------
 An aligner that can be rebuilt exposes ``get_config()`` (a JSON-able dict) and
@@ -31,7 +44,7 @@ from .bands import _bounds, _check_band_value, check_band
 from .exact_dtw import _njit_dtw_path
 from .local_cost import _metric_code
 from .oracle import fastdtw_path
-from .validation import as_batch, check_cost_range, check_metric, check_padded_paths, check_radius
+from .validation import as_batch, bad_padded_paths, check_cost_range, check_metric, check_path, check_radius
 
 # "<module>.<qualname>" -> aligner class
 _REGISTRY = {}
@@ -365,6 +378,105 @@ def pad_paths(paths):
     return indices, lengths
 
 
+def _is_group(entry):
+    """True when one pair's entry of an aligner's result is a group of paths rather than one path."""
+    if isinstance(entry, np.ndarray):
+        return entry.ndim == 3
+    return isinstance(entry, (list, tuple)) and len(entry) > 0 and np.ndim(entry[0]) == 2
+
+
+def path_groups(result, batch_size):
+    """Normalise an aligner's result to a list of path groups, one per pair.
+
+    Parameters
+    ----------
+    result : sequence of length B
+        What an aligner returned: for each pair one int path ``(L, 2)``, or a
+        group of paths (a list of ``(L_k, 2)`` arrays, or one ``(K, L, 2)`` array).
+    batch_size : int
+        ``B``, the number of pairs the aligner was given.
+
+    Returns
+    -------
+    list of B lists of numpy.ndarray
+        ``groups[b]`` holds the ``K_b >= 1`` paths of pair ``b`` (``K_b = 1`` for
+        a single path). The paths themselves are not checked here
+        (:func:`align_batch_groups` does).
+
+    Raises
+    ------
+    ValueError
+        If ``result`` does not hold ``B`` entries, or a group is empty.
+
+    Examples
+    --------
+    >>> one = np.array([[0, 0], [1, 1]])
+    >>> [len(g) for g in path_groups([one, [one, one, one]], 2)]
+    [1, 3]
+    """
+    result = list(result)
+    if len(result) != batch_size:
+        raise ValueError(f"aligner returned {len(result)} paths for a batch of {batch_size} pairs")
+    groups = []
+    for b, entry in enumerate(result):
+        if _is_group(entry):
+            group = [np.asarray(path) for path in entry]
+        elif isinstance(entry, (list, tuple)) and len(entry) == 0:
+            raise ValueError(f"aligner returned an empty group of paths for pair {b}")
+        else:
+            group = [np.asarray(entry)]
+        groups.append(group)
+    return groups
+
+
+def align_batch_groups(aligner, y_true, y_pred):
+    """Run an aligner on a batch, check every path (one or several per pair), and pad them all.
+
+    Parameters
+    ----------
+    aligner : callable
+        ``aligner(y_true, y_pred)`` returning, per pair, one int path ``(L, 2)``
+        or a group of paths (module docstring).
+    y_true : array_like, shape (B, n) or (B, n, d)
+    y_pred : array_like, shape (B, m) or (B, m, d)
+
+    Returns
+    -------
+    indices : numpy.ndarray of int32, shape (P, Lmax, 2)
+        Every path of the batch, pair by pair (``P = sum_b K_b``), padded as
+        :func:`pad_paths` does.
+    lengths : numpy.ndarray of int32, shape (P,)
+    owners : numpy.ndarray of int32, shape (P,)
+        The pair each path belongs to, non-decreasing: ``[0] * K_0 + [1] * K_1 + ...``.
+
+    Raises
+    ------
+    ValueError
+        If the aligner returns a number of entries other than B, an empty group,
+        or a path that is not a warping path of its n-by-m grid (the message
+        names the pair, and the path within a group).
+
+    Examples
+    --------
+    >>> two = lambda a, b: [[np.array([[0, 0], [0, 1], [1, 1]]), np.array([[0, 0], [1, 1]])]]
+    >>> idx, lengths, owners = align_batch_groups(two, np.zeros((1, 2)), np.zeros((1, 2)))
+    >>> idx.shape, lengths.tolist(), owners.tolist()
+    ((2, 3, 2), [3, 2], [0, 0])
+    """
+    y_true, y_pred = check_pair_batches(y_true, y_pred)
+    groups = path_groups(aligner(y_true, y_pred), len(y_true))
+    flat = [(b, k, path) for b, group in enumerate(groups) for k, path in enumerate(group)]
+    indices, lengths = pad_paths([path for _, _, path in flat])
+    owners = np.array([b for b, _, _ in flat], dtype=np.int32)
+    n, m = y_true.shape[1], y_pred.shape[1]
+    bad = bad_padded_paths(indices, lengths, n, m)
+    if bad.any():
+        b, k, path = flat[int(np.argmax(bad))]
+        name = f"path {b} from the aligner" if len(groups[b]) == 1 else f"path {k} of pair {b} from the aligner"
+        check_path(path, n, m, name=name)  # raises with the details
+    return indices, lengths, owners
+
+
 def align_batch(aligner, y_true, y_pred):
     """Run an aligner on a batch, check every path, and pad them.
 
@@ -384,8 +496,9 @@ def align_batch(aligner, y_true, y_pred):
     Raises
     ------
     ValueError
-        If the aligner returns a number of paths other than B, or a path that
-        is not a warping path of its n-by-m grid (the message names the pair).
+        If the aligner returns a number of paths other than B, a group of
+        several paths for a pair (use :func:`align_batch_groups`), or a path
+        that is not a warping path of its n-by-m grid (the message names the pair).
 
     Examples
     --------
@@ -393,11 +506,11 @@ def align_batch(aligner, y_true, y_pred):
     >>> idx.shape, lengths.tolist()
     ((2, 3, 2), [3, 3])
     """
-    y_true, y_pred = check_pair_batches(y_true, y_pred)
-    paths = list(aligner(y_true, y_pred))
-    if len(paths) != len(y_true):
-        raise ValueError(f"aligner returned {len(paths)} paths for a batch of {len(y_true)} pairs")
-    indices, lengths = pad_paths(paths)
-    check_padded_paths(indices, lengths, y_true.shape[1], y_pred.shape[1],
-                       names=("path {b} from the aligner", "length of path {b} from the aligner"))
+    indices, lengths, owners = align_batch_groups(aligner, y_true, y_pred)
+    if len(owners) != int(owners[-1]) + 1:
+        b = int(np.argmax(np.bincount(owners) > 1))
+        raise ValueError(
+            f"aligner returned {int(np.sum(owners == b))} paths for pair {b}; this consumer takes one path per pair "
+            "(dtwrl.losses.PathLoss averages over several)"
+        )
     return indices, lengths

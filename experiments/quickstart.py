@@ -1,62 +1,107 @@
-"""dtwrl in a few minutes: an RL aligner, its cost against FastDTW and exact DTW, and a forecaster trained by it.
+"""dtwrl in a few minutes: an RL aligner, its cost against FastDTW and exact DTW, and forecasters trained by it.
 
-On the vendored GunPoint data (no download), on 2 CPU cores in about 5 minutes:
+On the vendored GunPoint data (no download), on 2 CPU cores in a few minutes:
 
 1. trains a small warping-path policy (behavioural-cloning warm start, then PPO)
    with ``agents.train_aligner``;
 2. aligns held-out GunPoint test pairs with it, with FastDTW (radius 1) and with
    exact DTW, and prints their cost ratios against exact DTW;
 3. trains the same MLP forecaster (first 60% of each series in, last 40% out)
-   with MSE, with soft-DTW and with the policy-path loss (the cost along the
-   policy's paths, the policy fine-tuned on the model's own forecasts between
-   training rounds), and prints one comparison table on the test split.
+   with each of ``--methods`` (``agents.rl_forecasting``): the cost along the
+   policy's greedy paths, the mean cost of paths sampled from the policy (the
+   policy fine-tuned on the model's own forecasts between training rounds),
+   soft-DTW and MSE, and prints one comparison table on the test split.
 
 Run::
 
-    python experiments/quickstart.py          # or: make demo
-    tensorboard --logdir results/quickstart
+    .venv/bin/python experiments/quickstart.py          # or: make demo
+    .venv/bin/tensorboard --logdir results/quickstart
 
 Writes ``results/quickstart/<run-name>/``: ``config.json``, ``metrics.csv``,
-``table.md``, ``aligner/`` (the policy run folders), ``tb/`` and ``figures/``
-(``aligner_comparison.png``, ``forecasts.png``).
+``table.md``, ``aligner/`` (the pretrained policy and one fine-tuned policy per
+policy method, each with ``figures/``), ``tb/`` (one run per forecaster, with
+HParams and the config as text) and ``figures/`` (``aligner_comparison.png``,
+``forecasts.png``).
 """
 import dataclasses
+import math
 import os
 import time
 import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from experiments import rl_forecast
+from agents.rl_forecasting import METHODS, ComparisonConfig, ConfigError, check_methods, split_validation
 from experiments.common import (
-    field, make_run_dir, parse_args, run_name, tensorboard_command, write_config)
-from experiments.forecast import check_positive, load_task
+    checked_run_dir, cli_main, fail, field, parse_args, run_name, tensorboard_command, write_config)
+
+DEMO_METHODS = ("greedy_path", "sampled_path", "soft_dtw", "mse")
 
 
 @dataclasses.dataclass
 class Args:
-    seed: int = field(0, "seed of the aligner, the forecasters and the batch order")
+    seed: int = field(0, "seed (>= 0) of the aligner, the forecasters, the batch order and the sampled paths")
     aligner_env: str = field("dtwrl/GunPoint-v0", "registered env the aligner is trained on")
     bc_env_steps: int = field(1_000_000, "behavioural-cloning states of the aligner's warm start")
     ppo_env_steps: int = field(65_536, "PPO env steps of the aligner after the warm start")
     num_envs: int = field(32, "alignments PPO steps together (pretraining and fine-tuning)")
     compare_pairs: int = field(48, "held-out GunPoint test pairs aligned by the policy, FastDTW and exact DTW")
+    methods: tuple[str, ...] = field(DEMO_METHODS, f"forecaster losses to compare, among {', '.join(METHODS)}")
     rounds: int = field(12, "rounds of (aligner fine-tuning on forecasts, model training)")
     model_steps: int = field(15, "model optimizer steps per round, for every loss")
     aligner_iterations: int = field(1, "PPO iterations per round on the model's forecasts")
     hidden_units: int = field(128, "hidden width of the MLP forecaster")
     gamma: float = field(1.0, "soft-DTW gamma (loss and test metric)")
-    max_train: int = field(0, "use at most this many train series (0: all 50)")
+    samples: int = field(8, "paths sampled per pair by sampled_path")
+    temperature: float = field(1.0, "sampling temperature of sampled_path")
+    max_train: int = field(0, "use at most this many train series (0: all 50, of which 20% validate)")
     max_test: int = field(0, "score at most this many test series (0: all 150)")
     out_dir: str = field("results", "root folder of the run outputs")
     progress: bool = field(True, "show a tqdm bar over the training rounds (--no-progress to hide)")
+
+
+def comparison_config(args):
+    """The forecasters' :class:`~agents.rl_forecasting.ComparisonConfig`; a bad value is blamed on its flag."""
+    flags = {"eval_gamma": "gamma", "aligner_num_envs": "num_envs"}
+    try:
+        return ComparisonConfig(model="mlp", hidden_units=args.hidden_units, rounds=args.rounds,
+                                model_steps=args.model_steps, eval_gamma=args.gamma, pairs_per_round=32,
+                                aligner_iterations=args.aligner_iterations, aligner_num_envs=args.num_envs,
+                                samples=args.samples, temperature=args.temperature)
+    except ConfigError as error:
+        fail("--" + flags.get(error.field, error.field).replace("_", "-"), error.message)
+
+
+def check_args(args):
+    """Refuse every bad flag before anything is trained or written."""
+    comparison_config(args)
+    try:
+        check_methods(args.methods, (args.gamma,))
+    except ConfigError as error:
+        fail("--methods" if error.field == "methods" else "--gamma", error.message)
+    if args.seed < 0:
+        fail("--seed", f"must be >= 0; got {args.seed}")
+    for name in ("bc_env_steps", "ppo_env_steps", "compare_pairs"):
+        if getattr(args, name) < 1:
+            fail("--" + name.replace("_", "-"), f"must be >= 1; got {getattr(args, name)}")
+    for name in ("max_train", "max_test"):
+        if getattr(args, name) < 0:
+            fail("--" + name.replace("_", "-"), f"must be >= 0; got {getattr(args, name)}")
+    if 0 < args.max_train < 2:
+        fail("--max-train", f"must be 0 (all) or >= 2 (one series validates); got {args.max_train}")
+    import gymnasium
+
+    import envs  # noqa: F401  (registers the built-in ids)
+
+    if args.aligner_env not in gymnasium.registry:
+        fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
 
 
 def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     """Policy vs FastDTW (r=1) vs exact DTW on GunPoint test pairs; returns the markdown table."""
     import dtwrl
     from agents import PolicyAligner
-    from agents.evaluation import compare, comparison_figure, make_eval_set, comparison_table
+    from agents.evaluation import compare, comparison_figure, comparison_table, make_eval_set
     from dtwrl.datasets import gunpoint_pairs
 
     aligner = PolicyAligner(policy_dir)
@@ -73,32 +118,40 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     return comparison_table(rows)
 
 
+def load_gunpoint(max_train, max_test, seed):
+    """GunPoint's ``(train, validation, test)`` forecasting splits (60% in, 40% out), 20% of train validating."""
+    from dtwrl.datasets import load_forecasting_task
+
+    train, test = load_forecasting_task("GunPoint")
+    keep = lambda pair, n: tuple(a[:n] for a in pair) if n else pair  # noqa: E731
+    train, val = split_validation(keep(train, max_train), 0.2, seed)
+    return train, val, keep(test, max_test)
+
+
+@cli_main
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.split("\n\n")[0])
-    try:
-        check_positive(args, ("bc_env_steps", "ppo_env_steps", "num_envs", "compare_pairs", "rounds", "model_steps",
-                              "hidden_units"), ("aligner_iterations", "max_train", "max_test"))
-        if not args.gamma > 0:
-            raise ValueError(f"--gamma must be > 0, got {args.gamma}")
-        train, test = load_task("GunPoint", max_train=args.max_train, max_test=args.max_test)
-        train, val = rl_forecast.split_validation(train, 0.2, args.seed)
-    except ValueError as err:
-        raise SystemExit(f"error: {err}") from None
+    args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
+    config = comparison_config(args)
+    train, val, test = load_gunpoint(args.max_train, args.max_test, args.seed)
+    run_dir = checked_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), args.out_dir)
     from tqdm.auto import tqdm
 
+    from agents.rl_forecasting import POLICY_METHODS, Comparison, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts, summarize, summary_table
 
     start = time.perf_counter()
-    run_dir = make_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), root=args.out_dir)
     write_config(run_dir, args)
     print(f"run folder: {run_dir}\n")
 
     print(f"[1/3] training a warping-path policy on {args.aligner_env}: behavioural cloning of exact DTW "
           f"({args.bc_env_steps:,} states), then PPO ({args.ppo_env_steps:,} env steps) ...", flush=True)
-    policy_dir, _ = rl_forecast.pretrain_aligner(run_dir / "aligner", args.aligner_env, args.ppo_env_steps,
-                                                 args.bc_env_steps, args.seed, num_envs=args.num_envs)
+    with tqdm(total=args.ppo_env_steps, desc="      PPO", unit="step", unit_scale=True, leave=False,
+              disable=not args.progress, dynamic_ncols=True) as bar:
+        policy_dir, _ = pretrain_aligner(run_dir / "aligner", args.aligner_env, args.ppo_env_steps,
+                                         args.bc_env_steps, args.seed, num_envs=args.num_envs,
+                                         callback=lambda trainer, stats: bar.update(stats["env_steps"] - bar.n))
     print(f"      done in {time.perf_counter() - start:.0f}s\n", flush=True)
 
     print(f"[2/3] aligning {args.compare_pairs} held-out GunPoint test pairs (cost / exact DTW cost, lower is better):")
@@ -106,32 +159,28 @@ def main(argv=None):
                            run_dir / "figures" / "aligner_comparison.png"))
     print(flush=True)
 
-    print(f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, 60% in / 40% out) for "
-          f"{args.rounds} x {args.model_steps} steps with each loss ...", flush=True)
-    settings = rl_forecast.Args(model="mlp", hidden_units=args.hidden_units, gamma=args.gamma, rounds=args.rounds,
-                                model_steps=args.model_steps, aligner_iterations=args.aligner_iterations,
-                                aligner_num_envs=args.num_envs, pairs_per_round=32, batch_size=32)
-    comparison = rl_forecast.Comparison((train, val, test), settings, run_dir)
-    rows, shown = [], {}
-    for method in (rl_forecast.POLICY, "soft_dtw", "mse"):
-        aligner_trainer = (rl_forecast.fine_tuner(settings, policy_dir, args.seed, run_dir)
-                           if method == rl_forecast.POLICY else None)
-        with tqdm(total=args.rounds, desc=f"      {method}", unit="round", disable=not args.progress, leave=False,
-                  dynamic_ncols=True) as bar:
-            row, model, _ = comparison.run(method, args.seed, aligner_trainer,
-                                           on_round=lambda m, r, scores: bar.update(1))
-        rows.append(row)
-        shown[method] = predict(model, test[0][:3])
-        print(f"      {method:<12} test DTW {row['dtw']:.4g}", flush=True)
+    print(f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, {len(val[0])} validation, "
+          f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss ...", flush=True)
+    comparison = Comparison((train, val, test), config, run_dir,
+                            policy_dir if any(m in POLICY_METHODS for m in args.methods) else None,
+                            hparams={"dataset": "GunPoint"})
+    with tqdm(total=len(args.methods) * args.rounds, desc="      rounds", unit="round", disable=not args.progress,
+              leave=False, dynamic_ncols=True) as bar:
+        rows, models = comparison.run_all(
+            args.methods, [args.seed], (args.gamma,), on_round=lambda method, r, scores: bar.update(1),
+            on_trial=lambda row, model: tqdm.write(f"      {row['method']:<13} test DTW {row['dtw']:.4g}"))
     write_csv(run_dir / "metrics.csv", rows)
     columns = ("mse", "dtw", "soft_dtw", "tdi", "epoch_seconds")
     table = summary_table(summarize(rows, "method", columns), "method", columns, labels={
         "mse": "test MSE", "dtw": "test DTW", "soft_dtw": f"test soft-DTW (γ={args.gamma:g})", "tdi": "test TDI",
         "epoch_seconds": "s / epoch"})
     atomic_write_text(run_dir / "table.md", table + "\n")
+    shown = {method: predict(model, test[0][:3]) for method, model in models.items()}
     plot_forecasts(test[0], test[1], shown, run_dir / "figures" / "forecasts.png", num_series=3,
                    title="GunPoint: MLP forecasts by training loss")
     print(f"\nForecasts on the GunPoint test split (lower is better, best in bold):\n{table}\n")
+    if any(not math.isfinite(row[m]) for row in rows for m in ("mse", "dtw", "soft_dtw", "tdi")):
+        print("note: a test metric is not finite (see metrics.csv)")
     print(f"done in {time.perf_counter() - start:.0f}s; figures in {run_dir / 'figures'}")
     print("watch the training curves:")
     print(f"  {tensorboard_command(os.path.join(args.out_dir, 'quickstart'))}")

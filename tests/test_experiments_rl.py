@@ -1,15 +1,19 @@
-"""experiments/rl_forecast.py end to end on a shrunk config: the RL-returns loop against the other losses."""
+"""experiments/rl_forecast.py and agents.rl_forecasting end to end on a shrunk config."""
 import csv
+import json
+import math
 
 import numpy as np
 import pytest
 
+from agents import rl_forecasting
 from experiments import rl_forecast
 
 TINY_ALIGNER = ["--aligner-num-envs", "4", "--aligner-collect-steps", "8", "--aligner-iterations", "1",
-                "--critic-warmup-iterations", "0"]
+                "--critic-warmup-iterations", "0", "--samples", "3"]
 TINY_MODEL = ["--rounds", "2", "--model-steps", "2", "--batch-size", "4", "--hidden-units", "8", "--max-train", "12",
               "--max-test", "6", "--pairs-per-round", "6", "--num-plot", "2", "--no-progress"]
+METHODS = ["greedy_path", "sampled_path", "dtw_path", "soft_dtw"]
 
 
 def scalars(log_dir):
@@ -18,56 +22,163 @@ def scalars(log_dir):
 
     acc = EventAccumulator(str(log_dir), size_guidance={"tensors": 0})
     acc.Reload()
-    return {tag: [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
-            for tag in acc.Tags()["tensors"]}
+    out = {}
+    for tag in acc.Tags()["tensors"]:
+        values = [(e.step, tf.make_ndarray(e.tensor_proto)) for e in acc.Tensors(tag)]
+        out[tag] = [(step, float(v) if v.ndim == 0 and v.dtype.kind == "f" else v) for step, v in values]
+    return out
 
 
-def test_rl_loop_pretrains_fine_tunes_and_compares(tmp_path):
-    run_dir = rl_forecast.main(["--pretrain-env-steps", "32", "--bc-env-steps", "500", "--out-dir", str(tmp_path),
-                                "--baselines", "dtw_path", "mse", *TINY_ALIGNER, *TINY_MODEL])
-    assert (run_dir / "aligner" / "pretrained" / "policy" / "saved_model.pb").is_file()
+def hparams_plugin_tags(log_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(log_dir))
+    acc.Reload()
+    return set(acc.PluginTagToContent("hparams"))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rl")
+    run_dir = rl_forecast.main(["--pretrain-env-steps", "32", "--bc-env-steps", "500", "--out-dir", str(out),
+                                "--methods", *METHODS, "--gammas", "1", "0.1", *TINY_ALIGNER, *TINY_MODEL])
     with open(run_dir / "metrics.csv") as f:
-        rows = list(csv.DictReader(f))
-    methods = ["policy_path", "dtw_path", "mse"]
-    assert [r["method"] for r in rows] == methods
-    assert all(r["steps"] == "4" for r in rows)  # 2 rounds x 2 steps for every method
-    assert all(np.isfinite(float(r[m])) for r in rows for m in (*rl_forecast.METRICS, "epoch_seconds"))
-    assert float(rows[0]["policy_ratio_on_test"]) >= 1.0 - 1e-9  # no path is cheaper than exact DTW
+        return run_dir, list(csv.DictReader(f))
+
+
+def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validation_gamma(run):
+    run_dir, rows = run
+    assert (run_dir / "aligner" / "pretrained" / "policy" / "saved_model.pb").is_file()
+    assert [(r["method"], r["gamma"]) for r in rows] == [
+        ("greedy_path", ""), ("sampled_path", ""), ("dtw_path", ""), ("soft_dtw", "1.0"), ("soft_dtw", "0.1")]
+    assert all(r["steps"] == "4" for r in rows)  # 2 rounds x 2 steps for every model
+    assert all(math.isfinite(float(r[m])) for r in rows for m in (*rl_forecasting.METRICS, "val_dtw", "epoch_seconds"))
+    soft = [r for r in rows if r["method"] == "soft_dtw"]
+    best = min(soft, key=lambda r: float(r["val_dtw"]))
+    assert [r["selected"] for r in soft] == [str(r is best) for r in soft]
+    assert all(r["selected"] == "True" for r in rows if r["method"] != "soft_dtw")
+    for r in rows[:2]:  # no path is cheaper than exact DTW
+        assert float(r["policy_ratio_on_test"]) >= 1.0 - 1e-9
 
     table = (run_dir / "table.md").read_text()
-    assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == methods
-    assert "Policy-path DTW / exact-DTW-path DTW" in table
-    assert (run_dir / "figures" / "forecasts.png").is_file()
-    assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 3
-
-    policy = scalars(run_dir / "tb" / "policy_path__0")
-    assert [s for s, _ in policy["eval/test_dtw"]] == [0, 2, 4]  # shared axis: model steps
-    assert [s for s, _ in policy["losses/train"]] == [2, 4] and len(policy["losses/val"]) == 3
-    assert [s for s, _ in policy["charts/aligner_return"]] == [0, 2]  # aligner phase before each model phase
-    assert [v for _, v in policy["charts/aligner_env_steps"]] == [32, 64]  # 1 PPO iteration of 4 x 8 per round
-    assert all(v >= 1.0 - 1e-9 for _, v in policy["charts/aligner_cost_ratio_vs_dtw"])
-    assert all(v < 0 for _, v in policy["charts/aligner_return"])
-    assert "charts/aligner_return" not in scalars(run_dir / "tb" / "dtw_path__0")
+    assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == METHODS
+    assert "mean test DTW, sampled_path / soft_dtw" in table and "mean test DTW, greedy_path / dtw_path" in table
+    assert f"soft-DTW γ kept per seed (lowest validation DTW among [1.0, 0.1]): {{0: {float(best['gamma'])}}}" in table
+    assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
+    assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 5
+    assert json.loads((run_dir / "config.json").read_text())["methods"] == METHODS
 
 
-def test_policy_cost_ratio_is_one_for_exact_dtw():
+def test_each_policy_method_fine_tunes_its_own_policy_with_figures(run):
+    run_dir, _ = run
+    for method in ("greedy_path", "sampled_path"):
+        tuned = run_dir / "aligner" / f"finetune-{method}__0"
+        assert (tuned / "policy" / "saved_model.pb").is_file()
+        assert list((tuned / "figures").glob("*.png"))
+
+
+def test_tensorboard_tags_hparams_and_config(run):
+    run_dir, _ = run
+    assert "_hparams_/experiment" in hparams_plugin_tags(run_dir / "tb")
+    for trial in ("greedy_path__0", "sampled_path__0", "dtw_path__0", "soft_dtw_g1__0", "soft_dtw_g0.1__0"):
+        tags = scalars(run_dir / "tb" / trial)
+        method = trial.split("__")[0].split("_g")[0]
+        assert [s for s, _ in tags["eval/test_dtw"]] == [0, 2, 4]  # shared axis: model steps
+        assert [s for s, _ in tags[f"losses/{method}/train"]] == [2, 4]  # each loss on its own chart
+        assert len(tags[f"losses/{method}/val"]) == 3 and len(tags["eval/val_dtw"]) == 1
+        assert not any(tag.startswith("losses/") and method not in tag for tag in tags)
+        assert "config" in {tag.split("/")[0] for tag in tags}
+        assert "_hparams_/session_start_info" in hparams_plugin_tags(run_dir / "tb" / trial)
+        policy = method in rl_forecasting.POLICY_METHODS
+        assert ("charts/aligner_return" in tags) == policy
+        if policy:
+            assert [s for s, _ in tags["charts/aligner_return"]] == [0, 2]  # aligner phase before each model phase
+            assert [v for _, v in tags["charts/aligner_env_steps"]] == [32, 64]  # 1 PPO iteration of 4 x 8
+            assert all(v >= 1.0 - 1e-9 for _, v in tags["charts/aligner_cost_ratio_vs_dtw"])
+            assert all(v < 0 for _, v in tags["charts/aligner_return"])
+
+
+def test_a_frozen_policy_from_aligner_skips_fine_tuning(run, tmp_path):
+    pretrained = run[0] / "aligner" / "pretrained"
+    run_dir = rl_forecast.main(["--aligner", str(pretrained), "--aligner-iterations", "0", "--methods", "sampled_path",
+                                "mse", "--out-dir", str(tmp_path), "--samples", "2", "--temperature", "0.5",
+                                *TINY_MODEL])
+    assert not (run_dir / "aligner").exists()
+    tags = scalars(run_dir / "tb" / "sampled_path__0")
+    assert "charts/aligner_return" in tags and "charts/aligner_env_steps" not in tags
+
+
+def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
     from dtwrl.aligners import ExactDTWAligner
 
     rng = np.random.default_rng(0)
     y, p = rng.normal(size=(5, 9, 1)), rng.normal(size=(5, 9, 1))
-    cost, ratio = rl_forecast.policy_cost_ratio(ExactDTWAligner(), y, p)
+    cost, ratio = rl_forecasting.policy_cost_ratio(ExactDTWAligner(), y, p)
     assert ratio == pytest.approx(1.0) and cost > 0
+    diagonal = np.stack([np.arange(9)] * 2, axis=1)
+
+    def exact_and_diagonal(a, b):
+        return [[path, diagonal] for path in ExactDTWAligner()(a, b)]
+
+    import dtwrl
+
+    mixed, _ = rl_forecasting.policy_cost_ratio(exact_and_diagonal, y, p)
+    expected = np.mean([(dtwrl.dtw(a, b) + dtwrl.path_cost(a, b, diagonal)) / 2 for a, b in zip(y, p)])
+    assert mixed == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--baselines", "policy_path"], "policy_path is always trained"),
-    (["--baselines", "mse", "l1"], "--baselines: name must be one of"),
+    (["--methods", "policy_path"], "--methods: must be among greedy_path, sampled_path"),
+    (["--methods", "mse", "mse"], "--methods: must be distinct"),
+    (["--gammas", "0"], "--gammas: must be finite and > 0; got 0.0"),
+    (["--gammas", "nan"], "--gammas: must be finite and > 0; got nan"),
+    (["--seeds", "-1"], "--seeds: must be distinct ints >= 0"),
+    (["--seeds", "1", "1"], "--seeds: must be distinct ints >= 0"),
+    (["--samples", "0"], "--samples: must be >= 1; got 0"),
+    (["--temperature", "0"], "--temperature: must be finite and > 0"),
+    (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
+    (["--model", "lstm"], "--model: must be one of"),
     (["--aligner", "/no/such/run"], "--aligner: '/no/such/run' is not an aligner run folder"),
-    (["--rounds", "0"], "--rounds must be >= 1"),
-    (["--aligner-collect-steps", "1"], "--aligner-collect-steps must be >= 2"),
-    (["--dataset", "/no/such/file_TRAIN.ts"], "--dataset: path"),
+    (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
+    (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
+    (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
+    (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
+    (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
+    (["--max-train", "-1"], "--max-train: must be >= 0"),
+    (["--max-train", "1"], "--validation-split: validation_split 0.2 leaves no training series out of 1"),
+    (["--dataset", "/no/such/file_TRAIN.ts"], "--dataset: path '/no/such/file_TRAIN.ts' does not exist"),
 ])
-def test_bad_arguments(tmp_path, argv, message):
+def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
-        rl_forecast.main([*argv, "--out-dir", str(tmp_path)])
-    assert message in str(excinfo.value.code)
+        rl_forecast.main([*argv, "--out-dir", str(tmp_path / "out")])
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {message}") and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_comparison_config_names_the_field():
+    with pytest.raises(ValueError, match="aligner_iterations must be >= 0; got -1"):
+        rl_forecasting.ComparisonConfig(aligner_iterations=-1)
+    with pytest.raises(ValueError, match="hidden_units must be an int; got 2.5"):
+        rl_forecasting.ComparisonConfig(hidden_units=2.5)
+    with pytest.raises(ValueError, match="gammas must be distinct"):
+        rl_forecasting.check_methods(["soft_dtw"], [1.0, 1.0])
+
+
+def test_the_shipped_pretrained_policy_is_used_when_it_can_be_fine_tuned(monkeypatch, tmp_path):
+    import types
+
+    from agents import PolicyAligner
+
+    monkeypatch.delattr(PolicyAligner, "pretrained", raising=False)
+    assert rl_forecasting.shipped_policy_dir() is None  # no shipped policy: train one
+    run = tmp_path / "shipped"
+    (run / "policy").mkdir(parents=True)
+    (run / "checkpoints").mkdir()
+    (run / "config.json").write_text("{}")
+    fake = classmethod(lambda cls: types.SimpleNamespace(policy_dir=run / "policy"))
+    monkeypatch.setattr(PolicyAligner, "pretrained", fake, raising=False)
+    assert rl_forecasting.shipped_policy_dir() == run
+    (run / "checkpoints").rmdir()
+    assert rl_forecasting.shipped_policy_dir() is None  # a bare saved policy cannot be fine-tuned

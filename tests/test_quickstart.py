@@ -10,7 +10,8 @@ from experiments import quickstart
 def test_quickstart_runs_end_to_end(tmp_path, capsys):
     run_dir = quickstart.main(["--bc-env-steps", "500", "--ppo-env-steps", "1", "--num-envs", "4",
                                "--compare-pairs", "3", "--rounds", "2", "--model-steps", "2", "--hidden-units", "8",
-                               "--max-train", "10", "--max-test", "4", "--out-dir", str(tmp_path), "--no-progress"])
+                               "--samples", "2", "--max-train", "10", "--max-test", "4", "--out-dir", str(tmp_path),
+                               "--no-progress"])
     out = capsys.readouterr().out
     assert run_dir.parent == tmp_path / "quickstart"
     assert out.rstrip().splitlines()[-1].strip() == f"tensorboard --logdir {tmp_path / 'quickstart'}"
@@ -18,20 +19,34 @@ def test_quickstart_runs_end_to_end(tmp_path, capsys):
         assert method in out  # the aligner comparison
     with open(run_dir / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [r["method"] for r in rows] == ["policy_path", "soft_dtw", "mse"]
+    assert [r["method"] for r in rows] == list(quickstart.DEMO_METHODS)
     assert all(np.isfinite(float(r[m])) for r in rows for m in ("mse", "dtw", "soft_dtw", "tdi"))
     table = (run_dir / "table.md").read_text()
-    assert table in out and all(f"| {m} |" in table for m in ("policy_path", "soft_dtw", "mse"))
+    assert table in out and all(f"| {m} |" in table for m in quickstart.DEMO_METHODS)
     for figure in ("aligner_comparison.png", "forecasts.png"):
         assert (run_dir / "figures" / figure).stat().st_size > 10_000
-    assert (run_dir / "tb" / "policy_path__0").is_dir() and (run_dir / "aligner" / "pretrained" / "tb").is_dir()
+    assert (run_dir / "aligner" / "pretrained" / "tb").is_dir()
+    for method in ("greedy_path", "sampled_path"):  # each fine-tuned policy is saved with its figure
+        assert list((run_dir / "aligner" / f"finetune-{method}__0" / "figures").glob("*.png"))
+    assert list((run_dir / "tb").glob("events.out.tfevents.*"))  # the HParams experiment
+    assert all((run_dir / "tb" / f"{m}__0").is_dir() for m in ("greedy_path", "sampled_path", "mse"))
+    assert (run_dir / "tb" / "soft_dtw_g1__0").is_dir()
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--rounds", "0"], "--rounds must be >= 1"),
-    (["--gamma", "-1"], "--gamma must be > 0"),
+    (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
+    (["--gamma", "-1"], "--gamma: must be finite and > 0"),
+    (["--seed", "-1"], "--seed: must be >= 0; got -1"),
+    (["--samples", "0"], "--samples: must be >= 1"),
+    (["--num-envs", "0"], "--num-envs: must be >= 1"),
+    (["--methods", "nope"], "--methods: must be among"),
+    (["--max-train", "1"], "--max-train: must be 0 (all) or >= 2"),
+    (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
 ])
-def test_bad_arguments(tmp_path, argv, message):
+def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
-        quickstart.main([*argv, "--out-dir", str(tmp_path)])
-    assert message in str(excinfo.value.code)
+        quickstart.main([*argv, "--out-dir", str(tmp_path / "out")])
+    assert excinfo.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {message}") and "\n" not in err
+    assert not (tmp_path / "out").exists()

@@ -34,11 +34,11 @@ True
 """
 import tensorflow as tf
 
-from ..aligners import ExactDTWAligner, FastDTWAligner, aligner_to_config, get_aligner
+from ..aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, aligner_to_config, get_aligner
 from ..bands import _check_band_value
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_pair_tf, check_same_length
-from .relaxations import aligned_path_cost, dilate
+from .relaxations import _path_cost, dilate
 from .sdtw import soft_dtw, soft_dtw_divergence
 from .smoothed import smoothed_dtw
 
@@ -256,6 +256,15 @@ class PathLoss(_DTWLoss):
     its subgradient; with the RL policy (``agents.PolicyAligner``) it is the
     return of the policy's episode, negated.
 
+    An aligner may return several paths for a pair (a group of ``K_b`` paths,
+    :mod:`dtwrl.aligners`); the pair's value is then their mean cost
+    ``(1 / K_b) sum_k sum_{(i, j) in P_bk} c(y_true[b, i], y_pred[b, j])``, and
+    its gradient the mean of the paths' gradients. With paths sampled from a
+    stochastic policy (``agents.PolicyAligner(samples=K, temperature=t)``) this
+    is a Monte-Carlo estimate of the policy's expected path cost: a smoothing
+    of DTW by an expectation over alignments, as soft-DTW's gradient is the
+    expected alignment under its Gibbs distribution over paths.
+
     Parameters
     ----------
     aligner : callable, "exact", "fastdtw" or dict
@@ -276,6 +285,9 @@ class PathLoss(_DTWLoss):
     >>> loss = PathLoss("exact")
     >>> float(loss([[0.0, 1.0, 2.0]], [[0.0, 2.0]]))  # DTW
     1.0
+    >>> two_paths = lambda a, b: [[[[0, 0], [1, 0], [2, 1]], [[0, 0], [0, 1], [1, 1], [2, 1]]]]
+    >>> float(PathLoss(two_paths)([[0.0, 1.0, 2.0]], [[0.0, 2.0]]))  # the mean of the costs 1 and 4 + 1
+    3.0
     """
 
     def __init__(self, aligner="exact", metric="sqeuclidean", normalize=False, reduction=_AUTO, name="path_loss"):
@@ -286,7 +298,18 @@ class PathLoss(_DTWLoss):
         self.aligner = get_aligner(aligner)
 
     def _values(self, y_true, y_pred):
-        return aligned_path_cost(y_true, y_pred, self.aligner, self.metric)
+        idx, lengths, owners = tf.numpy_function(
+            lambda a, b: align_batch_groups(self.aligner, a, b),
+            [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)],
+            [tf.int32, tf.int32, tf.int32],
+            name="align_groups",
+        )
+        idx.set_shape([None, None, 2])
+        lengths.set_shape([None])
+        owners.set_shape([None])
+        # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
+        costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, self.metric)
+        return tf.math.unsorted_segment_mean(costs, owners, tf.shape(y_pred)[0])
 
     def get_config(self):
         return {**super().get_config(), "aligner": aligner_to_config(self.aligner), "metric": self.metric}

@@ -1,0 +1,542 @@
+"""Forecasters trained on the paths of an RL alignment policy, compared with DTW, FastDTW, soft-DTW and MSE.
+
+The RL-forecasting loop: a forecaster is trained with ``dtwrl.losses.PathLoss``
+around an ``agents.PolicyAligner``, and between its training rounds PPO
+fine-tunes the policy on the forecaster's own predictions. Each round has two
+phases, on one step axis (the model's optimizer steps):
+
+1. The model forecasts ``pairs_per_round`` training inputs. The pairs
+   (target, forecast) become the aligner's training pairs
+   (``AlignerTrainer.set_pairs``) and PPO runs ``aligner_iterations``
+   iterations on them (0: the policy stays frozen).
+2. The model trains for ``model_steps`` steps on its loss.
+
+Methods (:data:`METHODS`), each trained from the same initial weights for the
+same steps:
+
+- ``"greedy_path"``: the cost along the policy's greedy paths, i.e. minus the
+  return of its episode;
+- ``"sampled_path"``: the mean cost of ``samples`` paths sampled from the
+  policy at ``temperature``, a Monte-Carlo estimate of the policy's expected
+  path cost (``PolicyAligner(samples=K)``);
+- ``"dtw_path"`` and ``"fastdtw_path"``: the cost along the exact DTW path and
+  along FastDTW's (radius 1), the oracles;
+- ``"soft_dtw"`` (one model per candidate gamma; the gamma of lowest exact DTW
+  on the validation split is kept) and ``"mse"``.
+
+>>> config = ComparisonConfig(rounds=2, model_steps=3)
+>>> config.rounds * config.model_steps
+6
+>>> ComparisonConfig(samples=0)
+Traceback (most recent call last):
+...
+agents.rl_forecasting.ConfigError: samples must be >= 1; got 0
+"""
+import dataclasses
+import json
+import math
+import numbers
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import dtwrl
+from dtwrl.aligners import path_groups
+
+from .evaluation import _safe_ratio
+
+METRICS = ("mse", "dtw", "soft_dtw", "tdi")
+"""Test metrics of every forecaster (:func:`dtwrl.forecasting.metrics.evaluate_forecasts`)."""
+POLICY_METHODS = ("greedy_path", "sampled_path")
+"""Methods whose loss follows the RL policy's paths (they fine-tune a policy each)."""
+METHODS = POLICY_METHODS + ("dtw_path", "fastdtw_path", "soft_dtw", "mse")
+"""Every method a :class:`Comparison` trains."""
+
+
+class ConfigError(ValueError):
+    """A bad :class:`ComparisonConfig` value; ``field`` names the field, ``message`` says what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.message = message
+
+
+def _check_int(config, name, minimum):
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(name, f"must be an int; got {value!r}")
+    if value < minimum:
+        raise ConfigError(name, f"must be >= {minimum}; got {value}")
+
+
+def _check_positive_float(config, name):
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(name, f"must be a real number; got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(name, f"must be finite and > 0; got {value}")
+
+
+@dataclasses.dataclass
+class ComparisonConfig:
+    """Model, budget and aligner settings shared by every method of a :class:`Comparison`.
+
+    Every field is validated on construction (:class:`ConfigError` names it).
+    """
+
+    model: str = "mlp"
+    """Forecaster: ``"mlp"``, ``"gru"`` or ``"cnn"`` (``dtwrl.forecasting.models``)."""
+    hidden_units: int = 256
+    """Hidden width of the mlp/cnn, state size of the gru."""
+    rounds: int = 30
+    """Rounds of (aligner fine-tuning, model training)."""
+    model_steps: int = 20
+    """Model optimizer steps per round (every method)."""
+    batch_size: int = 32
+    """Series per model step."""
+    learning_rate: float = 1e-3
+    """Adam step size of the model."""
+    eval_gamma: float = 1.0
+    """gamma of the soft-DTW test metric."""
+    pairs_per_round: int = 64
+    """Training inputs whose forecasts become the aligner's pairs each round."""
+    aligner_iterations: int = 2
+    """PPO iterations per round on the model's forecasts (0: the pretrained policy stays frozen)."""
+    aligner_num_envs: int = 32
+    """Alignments stepped together by PPO while fine-tuning."""
+    aligner_collect_steps: int = 64
+    """Steps per env per PPO iteration while fine-tuning."""
+    critic_warmup_iterations: int = 2
+    """First fine-tuning iterations that train only the critic."""
+    samples: int = 8
+    """Paths sampled per pair by the ``"sampled_path"`` loss."""
+    temperature: float = 1.0
+    """Sampling temperature of the ``"sampled_path"`` loss (1: the policy's own distribution)."""
+
+    def __post_init__(self):
+        from dtwrl.forecasting.models import FORECASTERS
+
+        if self.model not in FORECASTERS:
+            raise ConfigError("model", f"must be one of {sorted(FORECASTERS)}; got {self.model!r}")
+        for name in ("hidden_units", "rounds", "model_steps", "batch_size", "pairs_per_round", "aligner_num_envs",
+                     "samples"):
+            _check_int(self, name, 1)
+        for name in ("aligner_iterations", "critic_warmup_iterations"):
+            _check_int(self, name, 0)
+        _check_int(self, "aligner_collect_steps", 2)
+        for name in ("learning_rate", "eval_gamma", "temperature"):
+            _check_positive_float(self, name)
+
+
+def check_methods(methods: Sequence[str], gammas: Sequence[float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Validate the methods to train and the soft-DTW gamma candidates; returns them as tuples.
+
+    Raises :class:`ConfigError` (a ``ValueError``) for ``"methods"`` or ``"gammas"``.
+
+    >>> check_methods(["sampled_path", "soft_dtw"], [1.0, 0.1])
+    (('sampled_path', 'soft_dtw'), (1.0, 0.1))
+    """
+    methods = tuple(methods)
+    if not methods:
+        raise ConfigError("methods", "must name at least one method")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ConfigError("methods", f"must be among {', '.join(METHODS)}; got {', '.join(map(repr, unknown))}")
+    if len(set(methods)) != len(methods):
+        raise ConfigError("methods", f"must be distinct; got {list(methods)}")
+    gammas = tuple(gammas)
+    if not gammas or len(set(gammas)) != len(gammas):
+        raise ConfigError("gammas", f"must be distinct and at least one; got {list(gammas)}")
+    for gamma in gammas:
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not (math.isfinite(gamma) and gamma > 0):
+            raise ConfigError("gammas", f"must be finite and > 0; got {gamma!r}")
+    return methods, tuple(float(g) for g in gammas)
+
+
+def pretrain_aligner(out_dir, env_id: str, env_steps: int, bc_env_steps: int, seed: int, num_envs: int = 32,
+                     collect_steps: int = 64, eval_pairs: int = 16, callback: Callable | None = None):
+    """Train a policy (behavioural-cloning warm start, then PPO) into ``<out_dir>/pretrained``.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        Parent of the run folder ``pretrained/``.
+    env_id : str
+        A registered warping env (``envs.register_env``).
+    env_steps, bc_env_steps : int
+        PPO env steps, and behavioural-cloning states of the warm start.
+    seed : int
+    num_envs, collect_steps, eval_pairs : int
+        ``agents.AlignerConfig`` fields.
+    callback : callable or None
+        ``callback(trainer, stats)`` after every PPO iteration (progress bars).
+
+    Returns
+    -------
+    run_dir : pathlib.Path
+        A run folder of ``agents.train_aligner`` (``policy/``, ``checkpoints/``).
+    metrics : dict
+        Its final metrics (``cost_ratio_vs_dtw``, ``fastdtw_ratio_vs_dtw``, ...).
+
+    Examples
+    --------
+    >>> run_dir, metrics = pretrain_aligner("results/x/aligner", "dtwrl/GunPoint-v0", 4096, 10_000, 0)  # doctest: +SKIP
+    """
+    from .ppo import AlignerConfig, train_aligner
+
+    config = AlignerConfig(env_id=env_id, seed=seed, total_env_steps=env_steps, bc_warmstart=True,
+                           bc_env_steps=bc_env_steps, num_envs=num_envs, collect_steps=collect_steps,
+                           eval_pairs=eval_pairs, out_dir=str(out_dir), run_name="pretrained", exp_name="pretrained")
+    return train_aligner(config, callback=callback)
+
+
+def shipped_policy_dir() -> Path | None:
+    """The run folder of the general policy shipped with the package, if there is one to fine-tune.
+
+    ``agents.PolicyAligner.pretrained()`` loads it; its run folder (the parent
+    of the saved policy) is returned when it holds the ``config.json`` and
+    ``checkpoints/`` that fine-tuning starts from, else None (as when the
+    package ships no pretrained policy).
+    """
+    from .policy_aligner import PolicyAligner
+
+    pretrained = getattr(PolicyAligner, "pretrained", None)
+    if pretrained is None:
+        return None
+    policy_dir = pretrained().policy_dir
+    run = Path(policy_dir).parent if policy_dir is not None else None
+    if run is None or not (run / "config.json").is_file() or not (run / "checkpoints").is_dir():
+        return None
+    return run
+
+
+def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
+    """Mean path cost of ``aligner`` on the pairs and its mean ratio to exact DTW.
+
+    Parameters
+    ----------
+    aligner : callable
+        Any aligner; a group of paths for a pair (sampled paths) counts with its mean cost.
+    y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d)
+
+    Returns
+    -------
+    (float, float)
+        The mean over pairs of the path cost, and of ``cost / DTW`` (1 at the
+        optimum; a pair with DTW 0 counts as 1 when its path is free too).
+
+    Examples
+    --------
+    >>> from dtwrl.aligners import ExactDTWAligner
+    >>> y = np.array([[[0.0], [1.0], [2.0]]]); p = np.array([[[0.0], [2.0]]])
+    >>> policy_cost_ratio(ExactDTWAligner(), y, p)
+    (1.0, 1.0)
+    """
+    groups = path_groups(aligner(y_true, y_pred), len(y_true))
+    costs = np.array([np.mean([dtwrl.path_cost(a, b, p) for p in group])
+                      for a, b, group in zip(y_true, y_pred, groups)])
+    exact = np.array([dtwrl.dtw(a, b) for a, b in zip(y_true, y_pred)])
+    return float(costs.mean()), float(np.mean(_safe_ratio(costs, exact)))
+
+
+def split_validation(train, fraction: float, seed: int):
+    """Seeded random split of ``(X, Y)`` into training and validation parts.
+
+    >>> (a, _), (v, _) = split_validation((np.zeros((10, 3, 1)), np.zeros((10, 2, 1))), 0.2, 0)
+    >>> len(a), len(v)
+    (8, 2)
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1); got {fraction!r}")
+    X, Y = train
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_val = max(1, int(round(fraction * len(X))))
+    if n_val >= len(X):
+        raise ValueError(f"validation_split {fraction} leaves no training series out of {len(X)}")
+    return (X[order[n_val:]], Y[order[n_val:]]), (X[order[:n_val]], Y[order[:n_val]])
+
+
+def trial_name(method: str, seed: int, gamma: float | None = None) -> str:
+    """The TensorBoard run (``tb/<trial>``) and checkpoint name of one model.
+
+    >>> trial_name("soft_dtw", 3, 0.1), trial_name("mse", 0)
+    ('soft_dtw_g0.1__3', 'mse__0')
+    """
+    return method + ("" if gamma is None else f"_g{gamma:g}") + f"__{seed}"
+
+
+def _config_markdown(values: dict) -> str:
+    from dtwrl.runs import markdown_table
+
+    return markdown_table(["field", "value"], [[key, f"`{value}`"] for key, value in values.items()])
+
+
+class Comparison:
+    """Trains one forecaster per method and seed for the same rounds and steps, logging on a shared step axis.
+
+    Parameters
+    ----------
+    task : ((X_train, Y_train), (X_val, Y_val), (X_test, Y_test))
+        Arrays ``(N, n, d)``.
+    config : ComparisonConfig
+    run_dir : str or pathlib.Path
+        The run folder: ``tb/<trial>/``, ``checkpoints/`` and ``aligner/`` go there.
+    aligner_dir : str, pathlib.Path or None
+        A run folder of ``agents.train_aligner`` (the pretrained policy) for the
+        policy methods; fine-tuned copies go to ``aligner/finetune-<method>__<seed>/``.
+    hparams : dict or None
+        Extra HParams (e.g. the dataset) written with every trial.
+
+    Notes
+    -----
+    TensorBoard: every trial is a run ``tb/<trial>/`` with ``losses/<method>/train``
+    and ``losses/<method>/val`` (each loss on its own chart: soft-DTW is negative,
+    MSE small, path costs large), ``eval/test_{mse,dtw,soft_dtw,tdi}`` (comparable
+    across trials), ``perf/seconds_per_model_step``, for the policy methods
+    ``charts/aligner_return``, ``charts/aligner_cost_ratio_vs_dtw`` and
+    ``charts/aligner_env_steps`` on the model's own forecasts, the config as
+    text, and its HParams (method, seed, gamma, model, samples, temperature)
+    with the final test metrics (:meth:`write_hparams_config`).
+    """
+
+    def __init__(self, task, config: ComparisonConfig, run_dir, aligner_dir=None, hparams: dict | None = None):
+        if not isinstance(config, ComparisonConfig):
+            raise TypeError(f"config must be a ComparisonConfig; got {type(config).__name__}")
+        self.task, self.config, self.run_dir = task, config, Path(run_dir)
+        self.aligner_dir = None if aligner_dir is None else Path(aligner_dir)
+        self.hparams = dict(hparams or {})
+
+    # ------------------------------------------------------------ TensorBoard
+    def write_hparams_config(self, methods: Sequence[str], seeds: Sequence[int], gammas: Sequence[float]):
+        """Declare the HParams dashboard in ``tb/``: the trial settings against the test metrics."""
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hp
+
+        hparams = [hp.HParam("method", hp.Discrete(list(methods))), hp.HParam("seed", hp.Discrete(list(seeds))),
+                   hp.HParam("model", hp.Discrete([self.config.model]))]
+        if "soft_dtw" in methods:
+            hparams.append(hp.HParam("gamma", hp.Discrete(list(gammas))))
+        if "sampled_path" in methods:
+            hparams += [hp.HParam("samples", hp.Discrete([self.config.samples])),
+                        hp.HParam("temperature", hp.Discrete([self.config.temperature]))]
+        hparams += [hp.HParam(key, hp.Discrete([value])) for key, value in self.hparams.items()]
+        metrics = [hp.Metric(f"eval/test_{m}", display_name=f"test {m}") for m in METRICS]
+        metrics.append(hp.Metric("eval/val_dtw", display_name="validation DTW"))
+        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        with writer.as_default():
+            hp.hparams_config(hparams=hparams, metrics=metrics)
+        writer.close()
+
+    def _open_writer(self, trial, method, seed, gamma):
+        import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hp
+
+        writer = tf.summary.create_file_writer(str(self.run_dir / "tb" / trial))
+        values = {"method": method, "seed": seed, "model": self.config.model, **self.hparams}
+        if gamma is not None:
+            values["gamma"] = gamma
+        if method == "sampled_path":
+            values.update(samples=self.config.samples, temperature=self.config.temperature)
+        with writer.as_default():
+            hp.hparams(values, trial_id=trial)
+            text = {**values, **dataclasses.asdict(self.config), "aligner_dir": str(self.aligner_dir)}
+            tf.summary.text("config", _config_markdown(text), step=0)
+        return writer
+
+    # ---------------------------------------------------------------- models
+    def build_model(self, seed: int):
+        """The forecaster of ``config.model``, its weights seeded by ``seed``."""
+        import tensorflow as tf
+
+        from dtwrl.forecasting.models import build_forecaster
+
+        (X, Y), _, _ = self.task
+        tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, batches, pairs
+        key = "units" if self.config.model == "gru" else "hidden_units"
+        return build_forecaster(self.config.model, X.shape[1], Y.shape[1], X.shape[2],
+                                **{key: self.config.hidden_units})
+
+    def fine_tuner(self, method: str, seed: int):
+        """An ``agents.AlignerTrainer`` starting from ``aligner_dir``, to fine-tune on the forecasts of ``method``."""
+        from .ppo import AlignerConfig, AlignerTrainer
+
+        config = self.config
+        env_id = json.loads((self.aligner_dir / "config.json").read_text())["env_id"]
+        iterations = max(1, config.rounds * config.aligner_iterations)
+        steps = iterations * config.aligner_num_envs * config.aligner_collect_steps
+        return AlignerTrainer(AlignerConfig(
+            env_id=env_id, seed=seed, num_envs=config.aligner_num_envs, collect_steps=config.aligner_collect_steps,
+            total_env_steps=steps, bc_warmstart=False, critic_warmup_iterations=config.critic_warmup_iterations,
+            eval_pairs=16, eval_interval=10_000, checkpoint_interval=10_000, init_from=str(self.aligner_dir),
+            out_dir=str(self.run_dir / "aligner"), run_name=f"finetune-{method}__{seed}", exp_name="finetune"))
+
+    def _policy_aligner(self, method, seed, tuner):
+        """The aligner of a policy method: the live fine-tuned policy, or the frozen pretrained one."""
+        from .policy_aligner import PolicyAligner
+
+        batch_size = max(self.config.batch_size, self.config.pairs_per_round)
+        sampling = ({"samples": self.config.samples, "temperature": self.config.temperature, "seed": seed}
+                    if method == "sampled_path" else {})
+        if tuner is None:
+            return PolicyAligner(self.aligner_dir, batch_size=batch_size, **sampling)
+        return PolicyAligner(tuner.agent.policy, core_kwargs=tuner.settings.core_kwargs, batch_size=batch_size,
+                             **sampling)
+
+    def _evaluate(self, trainer, writer, method, curve):
+        import tensorflow as tf
+
+        from dtwrl.forecasting.metrics import evaluate_forecasts
+        from dtwrl.forecasting.training import predict
+
+        _, (X_val, Y_val), (X_test, Y_test) = self.task
+        scores = evaluate_forecasts(Y_test, predict(trainer.model, X_test), gamma=self.config.eval_gamma)
+        val_loss = trainer.evaluate(X_val, Y_val)
+        with writer.as_default(step=trainer.steps):
+            tf.summary.scalar(f"losses/{method}/val", val_loss)
+            for metric in METRICS:
+                tf.summary.scalar(f"eval/test_{metric}", scores[metric])
+        curve.append({"step": trainer.steps, "val_loss": val_loss, **scores})
+        return scores
+
+    def run(self, method: str, seed: int, gamma: float | None = None, on_round: Callable | None = None):
+        """Train one forecaster with ``method`` (and ``gamma`` for ``"soft_dtw"``).
+
+        Parameters
+        ----------
+        method : str
+            One of :data:`METHODS`; the policy methods need ``aligner_dir``.
+        seed : int
+            Seeds the initial weights, the batch order and the sampled paths.
+        gamma : float or None
+            soft-DTW smoothing (``"soft_dtw"`` only).
+        on_round : callable or None
+            ``on_round(method, round_index, scores)`` after every round.
+
+        Returns
+        -------
+        row : dict
+            ``method``, ``seed``, ``gamma``, ``steps``, the final test metrics,
+            ``val_dtw`` (exact DTW on the validation split), ``epoch_seconds``,
+            ``aligner_seconds`` and ``policy_ratio_on_test`` (policy methods).
+        model : tf.keras.Model
+        curve : list of dict
+            The evaluation before training and after every round.
+        """
+        import tensorflow as tf
+
+        from dtwrl.datasets import ArrayPairs
+        from dtwrl.forecasting.metrics import dtw_score
+        from dtwrl.forecasting.training import ForecasterTrainer, predict
+        from dtwrl.losses import PathLoss
+
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+        if (gamma is None) != (method != "soft_dtw"):
+            raise ValueError(f"gamma is required for soft_dtw and only for it; got {gamma!r} for {method!r}")
+        policy = method in POLICY_METHODS
+        if policy and self.aligner_dir is None:
+            raise ValueError(f"method {method!r} needs aligner_dir, a pretrained aligner run folder")
+        config = self.config
+        (X, Y), (X_val, Y_val), (X_test, Y_test) = self.task
+        model = self.build_model(seed)
+        rng = np.random.default_rng(seed)
+        tuner = aligner = None
+        if policy:
+            tuner = self.fine_tuner(method, seed) if config.aligner_iterations else None
+            aligner = self._policy_aligner(method, seed, tuner)
+            trainer = ForecasterTrainer(model, PathLoss(aligner), learning_rate=config.learning_rate)
+        else:
+            trainer = ForecasterTrainer(model, method, learning_rate=config.learning_rate,
+                                        **({"gamma": gamma} if gamma is not None else {}))
+        trial = trial_name(method, seed, gamma)
+        writer = self._open_writer(trial, method, seed, gamma)
+        curve, step_seconds, aligner_seconds = [], [], 0.0
+        self._evaluate(trainer, writer, method, curve)
+        for round_index in range(config.rounds):
+            if policy:
+                start = time.perf_counter()
+                idx = rng.choice(len(X), size=min(config.pairs_per_round, len(X)), replace=False)
+                forecasts = predict(trainer.model, X[idx])
+                if tuner is not None:
+                    tuner.set_pairs(ArrayPairs(list(zip(Y[idx], forecasts))))
+                    tuner.train(num_iterations=config.aligner_iterations)
+                cost, ratio = policy_cost_ratio(aligner, Y[idx], forecasts)
+                aligner_seconds += time.perf_counter() - start
+                with writer.as_default(step=trainer.steps):
+                    tf.summary.scalar("charts/aligner_return", -cost)
+                    tf.summary.scalar("charts/aligner_cost_ratio_vs_dtw", ratio)
+                    if tuner is not None:
+                        tf.summary.scalar("charts/aligner_env_steps", tuner.env_steps)
+            start = time.perf_counter()
+            train_loss = trainer.run_steps(X, Y, config.model_steps, config.batch_size, rng)
+            step_seconds.append((time.perf_counter() - start) / config.model_steps)
+            with writer.as_default(step=trainer.steps):
+                tf.summary.scalar(f"losses/{method}/train", train_loss)
+                tf.summary.scalar("perf/seconds_per_model_step", step_seconds[-1])
+            scores = self._evaluate(trainer, writer, method, curve)
+            if on_round is not None:
+                on_round(method, round_index, scores)
+        val_dtw = dtw_score(Y_val, predict(model, X_val))
+        with writer.as_default(step=trainer.steps):
+            tf.summary.scalar("eval/val_dtw", val_dtw)
+        writer.close()
+        if tuner is not None:
+            tuner.save_policy()  # the fine-tuned policy and its figures/eval_alignment.png
+        (self.run_dir / "checkpoints").mkdir(exist_ok=True)
+        model.save_weights(str(self.run_dir / "checkpoints" / f"{trial}.weights.h5"))
+        steps_per_epoch = math.ceil(len(X) / min(config.batch_size, len(X)))
+        # the first round includes tracing; the median of the others is the steady-state speed
+        per_step = float(np.median(step_seconds[1:] or step_seconds))
+        row = {"method": method, "seed": seed, "gamma": "" if gamma is None else gamma, "steps": trainer.steps,
+               **{m: curve[-1][m] for m in METRICS}, "val_dtw": val_dtw,
+               "epoch_seconds": per_step * steps_per_epoch, "aligner_seconds": aligner_seconds,
+               "policy_ratio_on_test": ""}
+        if policy:
+            row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, predict(model, X_test))[1]
+        return row, model, curve
+
+    def run_all(self, methods: Sequence[str], seeds: Sequence[int], gammas: Sequence[float] = (1.0,),
+                on_round: Callable | None = None, on_trial: Callable | None = None):
+        """Every method for every seed; soft-DTW once per gamma, keeping the gamma of lowest validation DTW.
+
+        Parameters
+        ----------
+        methods : sequence of str
+            Among :data:`METHODS` (:func:`check_methods`).
+        seeds : sequence of int
+        gammas : sequence of float
+            soft-DTW candidates; per seed, the model of lowest exact DTW on the
+            validation split is kept (``selected`` is True on its row).
+        on_round : callable or None
+            Passed to :meth:`run`.
+        on_trial : callable or None
+            ``on_trial(row, model)`` after every trained model.
+
+        Returns
+        -------
+        rows : list of dict
+            One per trained model, with ``selected`` (the rows to compare).
+        models : dict
+            ``method -> model`` of the first seed (the selected soft-DTW one).
+        """
+        methods, gammas = check_methods(methods, gammas)
+        self.write_hparams_config(methods, seeds, gammas)
+        rows, models = [], {}
+        for seed in seeds:
+            for method in methods:
+                candidates = []
+                for gamma in (gammas if method == "soft_dtw" else (None,)):
+                    row, model, _ = self.run(method, seed, gamma, on_round)
+                    candidates.append((row, model))
+                    if on_trial is not None:
+                        on_trial(row, model)
+                best = min(range(len(candidates)), key=lambda k: candidates[k][0]["val_dtw"])
+                for k, (row, model) in enumerate(candidates):
+                    row["selected"] = k == best
+                    rows.append(row)
+                models.setdefault(method, candidates[best][1])
+        return rows, models
+
