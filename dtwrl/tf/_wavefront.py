@@ -421,8 +421,3 @@ def dp_alignment(D, gamma, regularizer, band=None, x_lengths=None, y_lengths=Non
     gamma = tf.constant(gamma, D.dtype)
     _, Rs = _value_sweep_fn(_cut(D), gamma, regularizer, band, x_lengths, y_lengths)
     return _alignment_from_rows(D, Rs, gamma, regularizer, band, x_lengths, y_lengths)
-
-
-# The input checks are defined once, in dtwrl.tf.checks; the wrappers of sdtw.py and
-# smoothed.py reach them through this module, beside the engine they guard.
-from .checks import as_batch, check_costs, check_finite, check_geometry, check_lengths, check_pair  # noqa: E402, F401

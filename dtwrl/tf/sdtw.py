@@ -23,12 +23,14 @@ gradient. The band is the Sakoe-Chiba band of docs/ARCHITECTURE.md, computed
 per pair from its own lengths.
 
 Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
-argument. Inside ``tf.function`` a non-finite input raises
-``tf.errors.InvalidArgumentError`` when the graph runs.
+argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values known
+only at run time raises ``tf.errors.InvalidArgumentError`` naming the argument;
+under ``jit_compile=True`` such a pair's value is NaN instead.
 """
 import tensorflow as tf
 
 from . import _wavefront as wf
+from . import checks
 from .cost import grid_costs
 from ..validation import check_gamma, check_metric
 
@@ -37,9 +39,9 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths):
     """Validate a pair of batches; return (costs laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    x, y = wf.check_pair(wf.as_batch(x, "x"), wf.as_batch(y, "y"), metric)
+    x, y = checks.check_pair(checks.as_batch(x, "x"), checks.as_batch(y, "y"), metric)
     D = grid_costs(x, y, metric)
-    band, x_lengths, y_lengths = wf.check_geometry(D, band, x_lengths, y_lengths)
+    band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
     return D, gamma, band, x_lengths, y_lengths
 
 
@@ -51,8 +53,8 @@ def to_batch_major(E):
 def prepare_costs(D, gamma, band, x_lengths, y_lengths):
     """Validate a cost batch (B, n, m); return (D laid out (n, m, B), gamma, band, x_lengths, y_lengths)."""
     gamma = check_gamma(gamma)
-    D = tf.transpose(wf.check_costs(D, "D"), (1, 2, 0))
-    band, x_lengths, y_lengths = wf.check_geometry(D, band, x_lengths, y_lengths)
+    D = tf.transpose(checks.check_costs(D, "D"), (1, 2, 0))
+    band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
     return D, gamma, band, x_lengths, y_lengths
 
 
@@ -193,14 +195,14 @@ def soft_dtw_divergence(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_leng
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    x, y = wf.check_pair(wf.as_batch(x, "x"), wf.as_batch(y, "y"), metric)
+    x, y = checks.check_pair(checks.as_batch(x, "x"), checks.as_batch(y, "y"), metric)
 
     def term(a, b, a_lengths, b_lengths):
         D = grid_costs(a, b, metric)
-        band_ab, a_lengths, b_lengths = wf.check_geometry(D, band, a_lengths, b_lengths)
+        band_ab, a_lengths, b_lengths = checks.check_geometry(D, band, a_lengths, b_lengths)
         return wf.dp_value(D, gamma, "entropy", band_ab, a_lengths, b_lengths)
 
-    x_lengths = wf.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
-    y_lengths = wf.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
+    x_lengths = checks.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
+    y_lengths = checks.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
     xy = term(x, y, x_lengths, y_lengths)
     return xy - 0.5 * (term(x, x, x_lengths, x_lengths) + term(y, y, y_lengths, y_lengths))

@@ -38,8 +38,8 @@ def smoothed_dtw(
         Same dtype (float32 or float64) and ``d``; rank 2 means univariate.
     gamma : float > 0
         Smoothing strength; ``gamma -> 0`` gives exact DTW for both regularisers.
-        With ``"l2"``, ``gamma`` and ``1 / gamma`` must be normal numbers of the
-        dtype (in float32, ``gamma >= 1.2e-38``).
+        ``gamma`` and ``1 / gamma`` must be normal numbers of the dtype (in
+        float32, ``gamma >= 1.2e-38``).
     regularizer : {"entropy", "l2"}
         ``"entropy"`` is soft-DTW; ``"l2"`` the sparsemax smoothed min (module docstring).
     band, metric, x_lengths, y_lengths
@@ -61,8 +61,7 @@ def smoothed_dtw(
     """
     regularizer = _check_regularizer(regularizer)
     D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    if regularizer == "l2":
-        check_gamma_dtype(gamma, D.dtype)
+    check_gamma_dtype(gamma, D.dtype)
     return wf.dp_value(D, gamma, regularizer, band, x_lengths, y_lengths)
 
 
@@ -88,6 +87,5 @@ def smoothed_dtw_alignment(
     """
     regularizer = _check_regularizer(regularizer)
     D, gamma, band, x_lengths, y_lengths = prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths)
-    if regularizer == "l2":
-        check_gamma_dtype(gamma, D.dtype)
+    check_gamma_dtype(gamma, D.dtype)
     return to_batch_major(wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths))
