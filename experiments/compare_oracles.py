@@ -67,7 +67,8 @@ def load_pairs(args):
             source = as_pair_source(args.pairs)
             next(iter_pairs(source, args.seed, 1))
         except OSError as error:
-            raise ValueError(str(error) if error.strerror is None else f"cannot read {args.pairs!r} ({error.strerror})") from None
+            reason = str(error) if error.strerror is None else f"cannot read {args.pairs!r} ({error.strerror})"
+            raise ValueError(reason) from None
         except (KeyError, IndexError, StopIteration) as error:
             raise ValueError(f"cannot draw a pair from {args.pairs!r} ({error!r})") from None
     return source

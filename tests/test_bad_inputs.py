@@ -195,14 +195,14 @@ def test_tensorflow_family_rejects_bad_input_naming_the_argument(fn, error, arg)
 
 
 # 3. checks that used to disappear in graphs
-SPEC = tf.TensorSpec([None, None, 1], tf.float64)
+SPEC = tf.TensorSpec([None, 4, 1], tf.float64)  # B known only when the graph runs
 GRAPH_CASES = [
     pytest.param(lambda: tf.function(dtwrl.soft_dtw, input_signature=[SPEC, SPEC])(
-        tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)), "x and y must have the same batch size",
-        id="dynamic batch mismatch"),
+        tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)),
+        "x and y must have the same number of series B (batch size)", id="dynamic batch mismatch"),
     pytest.param(lambda: tf.function(lambda a, b: get_loss("mse")(a, b), input_signature=[SPEC, SPEC])(
         tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)),
-        "y_true and y_pred must have the same batch size", id="mse dynamic batch mismatch"),
+        "y_true and y_pred must have the same number of series B (batch size)", id="mse dynamic batch mismatch"),
     pytest.param(lambda: tf.function(dtwrl.soft_dtw)(tf.constant([[[np.nan]]]), tf.constant([[[0.0]]])),
                  "x must be finite", id="nan in tf.function"),
     pytest.param(lambda: tf.function(dtwrl.soft_dtw)(tf.constant(HUGE32), tf.constant(HUGE32)),
@@ -212,8 +212,8 @@ GRAPH_CASES = [
         input_signature=[tf.TensorSpec([2, 6, 1], tf.float64)] * 2 + [tf.TensorSpec([None], tf.int32)] * 2)(
         tf.zeros((2, 6, 1), tf.float64), tf.zeros((2, 6, 1), tf.float64), tf.constant([6, 2]), tf.constant([6, 6])),
         "band=0 is too narrow for the lengths of some pair", id="band with tensor lengths"),
-    pytest.param(lambda: tf.function(lambda i, k: dtwrl.path_cost_tf(XB[:1, :3], YB[:1, :3], i, k),
-                                     input_signature=[tf.TensorSpec([1, None, 2], tf.int32), tf.TensorSpec([1], tf.int32)])(
+    pytest.param(lambda: tf.function(lambda i, k: dtwrl.path_cost_tf(XB[:1, :3], YB[:1, :3], i, k), input_signature=[
+        tf.TensorSpec([1, None, 2], tf.int32), tf.TensorSpec([1], tf.int32)])(
         tf.constant([[[0, 0], [1, 1], [0, 1], [1, 2], [2, 2]]]), tf.constant([5])),
         "paths_idx and path_lengths must describe warping paths", id="path_cost_tf paths in a graph"),
 ]

@@ -68,7 +68,8 @@ def _require(ok, message: str, guarded):
         out = []
         for tensor in guarded:
             if tensor.dtype.is_floating:
-                flags = tf.reshape(ok, tf.concat([tf.shape(ok), tf.ones([tensor.shape.rank - ok.shape.rank], tf.int32)], 0))
+                trailing = tf.ones([tensor.shape.rank - ok.shape.rank], tf.int32)
+                flags = tf.reshape(ok, tf.concat([tf.shape(ok), trailing], 0))
                 tensor = tf.where(flags, tensor, tf.constant(np.nan, tensor.dtype))
             out.append(tensor)
         return out
@@ -208,13 +209,13 @@ def check_pair(x, y, metric: str = "sqeuclidean", names=("x", "y")):
     a, b = names
     if x.dtype != y.dtype:
         raise ValueError(f"{a} and {b} must have the same dtype; got {a} {x.dtype.name} and {b} {y.dtype.name}")
-    for axis, what in ((0, "batch size B"), (2, "number of features d")):
+    for axis, what in ((0, "number of series B (batch size)"), (2, "number of features d")):
         if x.shape[axis] is not None and y.shape[axis] is not None and x.shape[axis] != y.shape[axis]:
             raise ValueError(f"{a} and {b} must have the same {what}; got {a} with {x.shape[axis]} "
                              f"and {b} with {y.shape[axis]}")
     if x.shape[0] is None or y.shape[0] is None:
         same = tf.equal(tf.shape(x)[0], tf.shape(y)[0])
-        x, y = _require(same, f"{a} and {b} must have the same batch size B", [x, y])
+        x, y = _require(same, f"{a} and {b} must have the same number of series B (batch size)", [x, y])
     hi = tf.maximum(tf.reduce_max(x, axis=1), tf.reduce_max(y, axis=1))  # (B, d)
     lo = tf.minimum(tf.reduce_min(x, axis=1), tf.reduce_min(y, axis=1))
     terms = tf.cast(tf.shape(x)[1] + tf.shape(y)[1] - 1, x.dtype)
@@ -298,14 +299,15 @@ def check_gamma_dtype(gamma: float, dtype, name: str = "gamma") -> float:
     >>> check_gamma_dtype(1e-38, tf.float32)
     Traceback (most recent call last):
     ...
-    ValueError: gamma=1e-38 is too small for float32: it and 1 / gamma must be normal float32 numbers (gamma >= 1.17549e-38 and <= 3.40282e+38)
+    ValueError: gamma=1e-38 is too small for float32: it and 1 / gamma must be normal float32 numbers (gamma >= 1.17549e-38)
     """
+    kind = tf.as_dtype(dtype).name
     info = np.finfo(tf.as_dtype(dtype).as_numpy_dtype)
     low = max(float(info.tiny), 1.0 / float(info.max))
     if not low <= gamma <= float(info.max):
-        raise ValueError(f"{name}={gamma:g} is too {'small' if gamma < low else 'large'} for {tf.as_dtype(dtype).name}: "
-                         f"it and 1 / gamma must be normal {tf.as_dtype(dtype).name} numbers "
-                         f"(gamma >= {low:g} and <= {float(info.max):g})")
+        bound = f"gamma >= {low:g}" if gamma < low else f"gamma <= {float(info.max):g}"
+        raise ValueError(f"{name}={gamma:g} is too {'small' if gamma < low else 'large'} for {kind}: "
+                         f"it and 1 / gamma must be normal {kind} numbers ({bound})")
     return gamma
 
 
@@ -424,10 +426,12 @@ def check_paths(paths_idx, path_lengths, n, m, names=("paths_idx", "path_lengths
     a, b = names
     paths_idx, path_lengths = tf.convert_to_tensor(paths_idx), tf.convert_to_tensor(path_lengths)
     if not paths_idx.dtype.is_integer or paths_idx.shape.rank != 3 or paths_idx.shape[-1] not in (None, 2):
-        raise ValueError(f"{a} must be an int tensor of shape (B, Lmax, 2); got {paths_idx.dtype.name} {paths_idx.shape}")
+        raise ValueError(f"{a} must be an int tensor of shape (B, Lmax, 2); "
+                         f"got {paths_idx.dtype.name} {paths_idx.shape}")
     if not path_lengths.dtype.is_integer or path_lengths.shape.rank != 1:
         raise ValueError(f"{b} must be an int tensor of shape (B,); got {path_lengths.dtype.name} {path_lengths.shape}")
-    if paths_idx.shape[0] is not None and path_lengths.shape[0] is not None and paths_idx.shape[0] != path_lengths.shape[0]:
+    batches = paths_idx.shape[0], path_lengths.shape[0]
+    if None not in batches and batches[0] != batches[1]:
         raise ValueError(f"{a} and {b} must hold as many paths; got {paths_idx.shape[0]} and {path_lengths.shape[0]}")
     idx_value, len_value = tf.get_static_value(paths_idx), tf.get_static_value(path_lengths)
     if idx_value is not None and len_value is not None and n is not None and m is not None:

@@ -77,6 +77,8 @@ def path_cost_tf(y_true, y_pred, paths_idx, path_lengths, metric="sqeuclidean"):
     n = tf.shape(y_true)[1] if n is None else n
     m = tf.shape(y_pred)[1] if m is None else m
     paths_idx, path_lengths = check_paths(paths_idx, path_lengths, n, m)
+    if None not in (paths_idx.shape[0], y_true.shape[0]) and paths_idx.shape[0] != y_true.shape[0]:
+        raise ValueError(f"paths_idx must hold one path per pair (B={y_true.shape[0]}); got {paths_idx.shape[0]}")
     return _path_cost(y_true, y_pred, paths_idx, path_lengths, metric)
 
 
