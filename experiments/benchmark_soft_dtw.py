@@ -1,50 +1,64 @@
-"""Benchmark soft-DTW value + gradient on CPU: dtwrl's wavefront against two baselines.
+"""Benchmark soft-DTW value + gradient on CPU: dtwrl's default call against a per-pair numba loop and tslearn.
 
-Compared in one run, each timing the value and the gradient with respect to x:
+Each implementation computes the soft-DTW values of a float32 batch and their
+gradient with respect to x (d = 1, sqeuclidean cost):
 
-- ``naive-tf``: soft-DTW written cell by cell in TF (a double Python loop of
-  ``tensor_scatter_nd_update``, gradient by autodiff), on a small size only;
-- ``numba``: a per-pair numba kernel (forward R, backward E of Cuturi & Blondel),
-  looped over the batch, gradient chained to x by NumPy;
-- ``dtwrl``: :func:`dtwrl.soft_dtw` in eager mode and inside ``tf.function``;
-- ``dtwrl-xla``: the same under ``tf.function(jit_compile=True)``.
+- ``numba per-pair loop``: forward R and backward E of Cuturi & Blondel per pair
+  (float64), looped over the batch, the gradient chained to x by NumPy;
+- ``tslearn per-pair``: ``tslearn.metrics.soft_dtw_alignment`` per pair (its
+  value and alignment in one call), gradient chained likewise (needs the
+  ``[bench]`` extra; skipped with a message when tslearn is missing);
+- ``dtwrl soft_dtw eager`` / ``tf.function``: :func:`dtwrl.soft_dtw` with its
+  defaults (on CPU the numba kernel engine), under ``tf.GradientTape``;
+- ``dtwrl SoftDTWLoss tf.function``: the Keras loss as ``model.fit`` runs it;
+- ``dtwrl wavefront tf.function`` / ``XLA``: ``implementation="tf"`` (the
+  anti-diagonal wavefront, as before the kernel) and ``jit_compile=True``.
 
-Prints, per size, the median wall and CPU time (timed round-robin, so that the
-load of a shared machine hits every implementation alike), the cells per
-second (``B * n * m / wall time``) and the speed-ups over the numba loop.
+Timings are medians over ``--repeats`` calls taken round-robin (each call once
+untimed first: tracing, compilation), so the load of a shared machine hits
+every implementation alike. Mcells/s is ``B * n * m / wall time``. Peak memory
+is the process's peak resident set (``VmHWM``, reset before one extra call of
+each implementation) and its rise over the resident set just before the call.
+``--long`` also times the memory-light mode at B=8, n=m=4096, with and
+without a 10% band.
 
     python experiments/benchmark_soft_dtw.py            # the three issue sizes
     python experiments/benchmark_soft_dtw.py --quick    # tiny sizes, seconds
+    python experiments/benchmark_soft_dtw.py --long     # plus B=8, n=m=4096
 """
-import argparse
-import json
+import dataclasses
+import math
+import sys
 import time
-from dataclasses import dataclass
 
 import numba
 import numpy as np
 import tensorflow as tf
 
+from dtwrl.runs import write_json
+from dtwrl.tf.losses import SoftDTWLoss
 from dtwrl.tf.sdtw import soft_dtw
+from dtwrl.validation import check_gamma
+from experiments.common import field, parse_args
 
 SIZES = ((64, 256, 256), (16, 512, 512), (256, 64, 64))
 QUICK_SIZES = ((8, 32, 32), (4, 64, 48))
-NAIVE_SIZE = (4, 32, 32)
-QUICK_NAIVE_SIZE = (2, 8, 8)
+LONG_SIZE = (8, 4096, 4096)
 
 
-@dataclass
+@dataclasses.dataclass
 class Args:
-    quick: bool = False  # tiny sizes for a smoke run
-    repeats: int = 5  # timed calls per implementation (after one warm-up call)
-    gamma: float = 1.0  # soft-DTW smoothing
-    json: str = ""  # optional path to write the rows as JSON
+    quick: bool = field(False, "tiny sizes for a smoke run (seconds)")
+    repeats: int = field(5, "timed calls per implementation (>= 1); the median is reported")
+    gamma: float = field(1.0, "soft-DTW smoothing (> 0)")
+    long: bool = field(False, "also time B=8, n=m=4096 (memory-light mode, without and with a 10%% band)")
+    json: str = field("", "optional path to write the rows as JSON")
 
 
 # ----------------------------------------------------------------------------
-# baseline 1: per-pair numba (forward R, backward E)
+# baselines: per-pair loops
 # ----------------------------------------------------------------------------
-@numba.njit(cache=False)
+@numba.njit(cache=True)
 def _njit_soft_dtw_grad(D, gamma):
     n, m = D.shape
     R = np.full((n + 2, m + 2), np.inf)
@@ -74,56 +88,100 @@ def _njit_soft_dtw_grad(D, gamma):
     return value, E[1 : n + 1, 1 : m + 1]
 
 
+def _chain_to_x(E, x, y):
+    """dV/dx of the sqeuclidean soft-DTW from the alignment E (n, m): 2 (rowsum(E) x - E y)."""
+    return 2.0 * (E.sum(axis=1)[:, None] * x - E @ y)
+
+
 def numba_value_and_grad(x, y, gamma):
-    """Per-pair loop: sqeuclidean costs, numba soft-DTW and E, gradient dV/dx = 2 (rowsum(E) x - E y)."""
+    """Per-pair loop: sqeuclidean costs, numba soft-DTW and E, gradient chained to x."""
     values = np.empty(len(x))
     grads = np.empty_like(x)
     for b in range(len(x)):
         diff = x[b][:, None, :] - y[b][None, :, :]
         D = np.einsum("ijk,ijk->ij", diff, diff)
         values[b], E = _njit_soft_dtw_grad(D, gamma)
-        grads[b] = 2.0 * (E.sum(axis=1)[:, None] * x[b] - E @ y[b])
+        grads[b] = _chain_to_x(E, x[b], y[b])
     return values, grads
 
 
-# ----------------------------------------------------------------------------
-# baseline 2: naive TF, one cell at a time
-# ----------------------------------------------------------------------------
-def naive_tf_soft_dtw(x, y, gamma):
-    """soft-DTW by a double Python loop of per-cell tensor_scatter_nd_update (the style to avoid)."""
-    D = tf.reduce_sum(tf.square(x[:, :, None, :] - y[:, None, :, :]), axis=-1)
-    B, n, m = D.shape
-    big = tf.constant(1e10, x.dtype)
-    R = tf.fill((B, n + 1, m + 1), big)
-    R = tf.tensor_scatter_nd_update(R, [[b, 0, 0] for b in range(B)], tf.zeros((B,), x.dtype))
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            prev = tf.stack([R[:, i - 1, j - 1], R[:, i - 1, j], R[:, i, j - 1]], axis=1)
-            soft = -gamma * tf.reduce_logsumexp(-prev / gamma, axis=1)
-            R = tf.tensor_scatter_nd_update(R, [[b, i, j] for b in range(B)], D[:, i - 1, j - 1] + soft)
-    return R[:, n, m]
+def tslearn_value_and_grad(x, y, gamma):
+    """Per-pair loop of tslearn's soft_dtw_alignment (value and alignment in one call), gradient chained to x."""
+    from tslearn.metrics import soft_dtw_alignment
+
+    values = np.empty(len(x))
+    grads = np.empty_like(x)
+    for b in range(len(x)):
+        E, values[b] = soft_dtw_alignment(x[b], y[b], gamma=gamma)
+        grads[b] = _chain_to_x(E, x[b], y[b])
+    return values, grads
+
+
+def _has_tslearn():
+    try:
+        import tslearn.metrics  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------
-# timing
+# dtwrl, as users call it
 # ----------------------------------------------------------------------------
-def _tf_value_and_grad(fn, gamma):
+def _value_and_grad(fn):
     def value_and_grad(x, y):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            value = fn(x, y, gamma)
+            value = fn(x, y)
         return value, tape.gradient(value, x)
 
     return value_and_grad
 
 
-def _median_times(calls, repeats):
-    """Median wall and CPU seconds of each call, timed round-robin.
+def dtwrl_variants(gamma):
+    """The dtwrl calls to time: name -> callable (x, y) -> (value, gradient wrt x)."""
+    default = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma))
+    wavefront = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="tf"))
+    loss = SoftDTWLoss(gamma=gamma, reduction="sum")
+    keras = _value_and_grad(lambda x, y: loss(y, x))
+    return {
+        "dtwrl soft_dtw eager": default,
+        "dtwrl soft_dtw tf.function": tf.function(default),
+        "dtwrl SoftDTWLoss tf.function": tf.function(keras),
+        "dtwrl wavefront tf.function": tf.function(wavefront),
+        "dtwrl wavefront XLA": tf.function(default, jit_compile=True),
+    }
 
-    Each call runs once untimed first (tracing, XLA compilation, numba JIT).
-    The timed calls are interleaved, so load from other processes on a shared
-    machine hits every implementation alike and the ratios stay comparable.
+
+# ----------------------------------------------------------------------------
+# timing and memory
+# ----------------------------------------------------------------------------
+def _resident_mb(field_name):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def peak_memory_mb(call):
+    """(peak resident MB of the process during one call, its rise over the resident MB before it).
+
+    Linux only (``/proc/self/clear_refs`` resets the peak); NaN elsewhere.
     """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return float("nan"), float("nan")
+    before = _resident_mb("VmRSS")
+    call()
+    peak = _resident_mb("VmHWM")
+    return peak, peak - before
+
+
+def median_times(calls, repeats):
+    """Median wall and CPU seconds of each call, timed round-robin after one untimed call each."""
     for call in calls:
         call()
     wall, cpu = [[] for _ in calls], [[] for _ in calls]
@@ -136,13 +194,15 @@ def _median_times(calls, repeats):
     return [(float(np.median(w)), float(np.median(c))) for w, c in zip(wall, cpu)]
 
 
-def _check_agreement(expected, got):
-    """The timed implementations must compute the same value and gradient (float32 tolerance)."""
+def _check_agreement(expected, got, name):
+    """Every timed implementation must compute the same value and gradient (float32 tolerance)."""
     for want, have in zip(expected, got):
-        np.testing.assert_allclose(have.numpy(), want, rtol=1e-3, atol=1e-3)
+        have = have.numpy() if tf.is_tensor(have) else have
+        if not np.allclose(have, want, rtol=1e-3, atol=1e-3 * max(1.0, float(np.abs(want).max()))):
+            raise AssertionError(f"{name} disagrees with the numba loop (max diff {np.abs(have - want).max():.3g})")
 
 
-def _row(impl, size, times, reference=None):
+def _row(impl, size, times, memory, baselines):
     (B, n, m), (seconds, cpu_seconds) = size, times
     row = {
         "impl": impl,
@@ -152,65 +212,109 @@ def _row(impl, size, times, reference=None):
         "ms": round(seconds * 1e3, 2),
         "cpu_ms": round(cpu_seconds * 1e3, 2),
         "Mcells_per_s": float(f"{B * n * m / seconds / 1e6:.3g}"),
+        "peak_rss_mb": round(memory[0], 1),
+        "peak_rise_mb": round(memory[1], 1),
     }
-    if reference is not None:
-        row["speedup_vs_numba"] = round(reference[0] / seconds, 2)
-        row["cpu_speedup_vs_numba"] = round(reference[1] / cpu_seconds, 2)
+    for name, base in baselines.items():
+        row[f"speedup_vs_{name}"] = round(base / seconds, 2)
     return row
 
 
-def run(quick=False, repeats=5, gamma=1.0):
-    """Time every implementation; return one dict per (implementation, size)."""
+def run(quick=False, repeats=5, gamma=1.0, long=False):
+    """Time every implementation at every size; return one dict per (implementation, size)."""
     rng = np.random.default_rng(0)
+    tslearn = _has_tslearn()
+    if not tslearn:
+        print("tslearn is not installed: its column is skipped (pip install -e '.[bench]' adds it)", file=sys.stderr)
+    variants = dtwrl_variants(gamma)
     rows = []
-    B, n, m = QUICK_NAIVE_SIZE if quick else NAIVE_SIZE
-    x = tf.constant(rng.normal(size=(B, n, 1)).astype(np.float32))
-    y = tf.constant(rng.normal(size=(B, m, 1)).astype(np.float32))
-    naive = _tf_value_and_grad(naive_tf_soft_dtw, gamma)
-    rows.append(_row("naive-tf (per-cell scatter)", (B, n, m), _median_times([lambda: naive(x, y)], 1)[0]))
-    ours = _tf_value_and_grad(soft_dtw, gamma)
-    variants = {
-        "dtwrl eager": ours,
-        "dtwrl tf.function": tf.function(ours),
-        "dtwrl XLA": tf.function(ours, jit_compile=True),
-    }
     for size in QUICK_SIZES if quick else SIZES:
         B, n, m = size
         xn = rng.normal(size=(B, n, 1)).astype(np.float32)
         yn = rng.normal(size=(B, m, 1)).astype(np.float32)
         x, y = tf.constant(xn), tf.constant(yn)
         xd, yd = xn.astype(np.float64), yn.astype(np.float64)
-        _check_agreement(numba_value_and_grad(xd, yd, gamma), variants["dtwrl XLA"](x, y))
-        calls = [lambda: numba_value_and_grad(xd, yd, gamma)]
-        calls += [lambda fn=fn: [t.numpy() for t in fn(x, y)] for fn in variants.values()]
-        times = _median_times(calls, repeats)
-        rows.append(_row("numba per-pair loop", size, times[0], times[0]))
-        rows += [_row(name, size, t, times[0]) for name, t in zip(variants, times[1:])]
+        calls = {"numba per-pair loop": lambda: numba_value_and_grad(xd, yd, gamma)}
+        if tslearn:
+            calls["tslearn per-pair"] = lambda: tslearn_value_and_grad(xd, yd, gamma)
+        calls.update({name: lambda fn=fn: [t.numpy() for t in fn(x, y)] for name, fn in variants.items()})
+        reference = numba_value_and_grad(xd, yd, gamma)
+        for name, call in calls.items():
+            out = call()
+            if name.startswith("dtwrl SoftDTWLoss"):
+                out = (np.sum(reference[0]), out[1])  # a summed loss: its value is the sum of the pairs'
+                _check_agreement([reference[1]], out[1:], name)
+            else:
+                _check_agreement(reference, out, name)
+        times = median_times(list(calls.values()), repeats)
+        memory = [peak_memory_mb(call) for call in calls.values()]
+        baselines = {"numba": times[0][0]}
+        if tslearn:
+            baselines["tslearn"] = times[1][0]
+        rows += [_row(name, size, t, mem, baselines) for name, t, mem in zip(calls, times, memory)]
+    if long:
+        rows += run_long(gamma, repeats, rng)
     return rows
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
-    parser.add_argument("--repeats", type=int, default=Args.repeats, help="timed calls per implementation (median reported)")
-    parser.add_argument("--gamma", type=float, default=Args.gamma, help="soft-DTW smoothing")
-    parser.add_argument("--json", default=Args.json, help="optional path to write the rows as JSON")
-    args = Args(**vars(parser.parse_args(argv)))
-    rows = run(args.quick, args.repeats, args.gamma)
-    print(
-        f"{'implementation':28s} {'B':>4s} {'n':>4s} {'m':>4s} {'wall ms':>9s} {'cpu ms':>9s} "
-        f"{'Mcells/s':>9s} {'vs numba':>9s} {'cpu vs numba':>12s}"
-    )
+def run_long(gamma, repeats, rng):
+    """B=8, n=m=4096 value + gradient: the default call (the budget picks the mode), light mode, a 10% band."""
+    B, n, m = LONG_SIZE
+    x = tf.constant(rng.normal(size=(B, n, 1)).astype(np.float32))
+    y = tf.constant(rng.normal(size=(B, m, 1)).astype(np.float32))
+    band = math.ceil(0.1 * n)
+    cases = {
+        "dtwrl soft_dtw eager (long)": {},
+        "dtwrl soft_dtw eager light": {"implementation": "light"},
+        f"dtwrl soft_dtw eager light band={band}": {"implementation": "light", "band": band},
+    }
+    rows = []
+    for name, kwargs in cases.items():
+        call = _value_and_grad(lambda x, y, kwargs=kwargs: soft_dtw(x, y, gamma=gamma, **kwargs))
+        memory = peak_memory_mb(lambda: [t.numpy() for t in call(x, y)])  # also the untimed first call
+        times = median_times([lambda: [t.numpy() for t in call(x, y)]], max(1, min(repeats, 2)))[0]
+        rows.append(_row(name, LONG_SIZE, times, memory, {}))
+    return rows
+
+
+def validate(args):
+    """One-line errors for bad arguments: ValueError naming the flag."""
+    try:
+        check_gamma(args.gamma)
+    except ValueError as err:
+        raise ValueError(f"--gamma: {err}") from None
+    if args.repeats < 1:
+        raise ValueError(f"--repeats: must be >= 1; got {args.repeats}")
+
+
+def format_table(rows):
+    """The rows as an aligned text table."""
+    baselines = [k for k in ("speedup_vs_numba", "speedup_vs_tslearn") if any(k in r for r in rows)]
+    head = f"{'implementation':38s} {'B':>4s} {'n':>5s} {'m':>5s} {'wall ms':>9s} {'cpu ms':>9s} {'Mcells/s':>9s} "
+    head += " ".join(f"{'vs ' + k.split('_')[-1]:>10s}" for k in baselines)
+    head += f" {'peak MB':>8s} {'rise MB':>8s}"
+    lines = [head]
     for r in rows:
-        ratio = f"{r['speedup_vs_numba']:.2f}x" if "speedup_vs_numba" in r else "-"
-        cpu_ratio = f"{r['cpu_speedup_vs_numba']:.2f}x" if "cpu_speedup_vs_numba" in r else "-"
-        print(
-            f"{r['impl']:28s} {r['B']:4d} {r['n']:4d} {r['m']:4d} {r['ms']:9.2f} {r['cpu_ms']:9.2f} "
-            f"{r['Mcells_per_s']:9.3g} {ratio:>9s} {cpu_ratio:>12s}"
+        ratios = " ".join(f"{(str(r[k]) + 'x') if k in r else '-':>10s}" for k in baselines)
+        lines.append(
+            f"{r['impl']:38s} {r['B']:4d} {r['n']:5d} {r['m']:5d} {r['ms']:9.2f} {r['cpu_ms']:9.2f} "
+            f"{r['Mcells_per_s']:9.3g} {ratios} {r['peak_rss_mb']:8.0f} {r['peak_rise_mb']:8.0f}"
         )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(Args, argv, description=__doc__.splitlines()[0])
+    try:
+        validate(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    rows = run(args.quick, args.repeats, args.gamma, args.long)
+    print(f"numba threads: {numba.get_num_threads()}, gamma={args.gamma}, repeats={args.repeats}, float32, d=1")
+    print(format_table(rows))
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=2)
+        write_json(args.json, rows)
     return rows
 
 

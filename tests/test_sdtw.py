@@ -298,8 +298,19 @@ def test_benchmark_quick_run_agrees_with_numba():
     from experiments import benchmark_soft_dtw
 
     rows = benchmark_soft_dtw.run(quick=True, repeats=1)  # raises if the implementations disagree
-    assert {row["impl"] for row in rows} >= {"numba per-pair loop", "dtwrl XLA", "naive-tf (per-cell scatter)"}
+    assert {row["impl"] for row in rows} >= {"numba per-pair loop", "dtwrl soft_dtw tf.function", "dtwrl wavefront XLA"}
     assert all(row["ms"] > 0 for row in rows)
+
+
+@pytest.mark.parametrize("argv, flag", [(["--gamma", "0"], "--gamma"), (["--repeats", "0"], "--repeats")])
+def test_benchmark_rejects_bad_flags_in_one_line(capsys, argv, flag):
+    from experiments import benchmark_soft_dtw
+
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_soft_dtw.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {flag}: ")
 
 
 @pytest.mark.parametrize("n, m, regularizer", [(70, 45, "entropy"), (33, 96, "l2")])

@@ -205,3 +205,20 @@ def test_cost_matrices_far_from_zero_are_exact_for_many_features(rng):
         want = np.array([ref.local_costs(x[b].astype(np.float64), y[b].astype(np.float64)) for b in range(2)])
         got = pairwise_costs(tf.constant(x), tf.constant(y)).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_gpu_check_rejects_bad_flags_in_one_line(capsys):
+    from experiments import gpu_check
+
+    assert gpu_check.main(["--repeats", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --repeats: ")
+
+
+@pytest.mark.slow
+def test_gpu_check_cpu_part_passes_and_skips_without_a_gpu(capsys):
+    from experiments import gpu_check
+
+    assert gpu_check.main([]) == 0
+    out = capsys.readouterr().out
+    assert "[ok]" in out and "FAIL" not in out

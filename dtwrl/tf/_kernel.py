@@ -39,6 +39,8 @@ REGULARIZER_CODES = {"entropy": ENTROPY, "l2": L2}
 SQEUCLIDEAN, EUCLIDEAN, ABS, PRECOMPUTED = 0, 1, 2, 3
 METRIC_CODES = {"sqeuclidean": SQEUCLIDEAN, "euclidean": EUCLIDEAN, "abs": ABS}
 VALUE, GRADIENT, ALIGNMENT = 0, 1, 2
+IN_FLIGHT = 4  # rows of a pair computed together by the forward pass (skewed wavefront of rows)
+SLOTS = IN_FLIGHT + 1  # row buffers: the rows in flight and the one before them
 _INF = np.inf
 
 
@@ -119,30 +121,40 @@ def _row_costs(x, y, D, b, i, lo, hi, metric, out):
 
 @njit(inline="always")
 def _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs, weights):
-    """Forward pass over the rows r0 .. r1-1 of pair b, from R[r0 - 1] held in rows[(r0 - 1) % 2].
+    """Forward pass over the rows r0 .. r1-1 of pair b, from R[r0 - 1] held in rows[(r0 - 1) % SLOTS].
 
-    ``rows`` (2, mb + 1) float64 holds R[i] at ``rows[i % 2, j + 1]`` (slot 0 is column -1, +inf); every
-    slot outside the cells written is +inf. ``written[p]`` is the last span written into row buffer p,
-    reset to +inf before the buffer is reused. ``weights`` (3, cells of the block) or a (3, 0) array:
+    ``rows`` (SLOTS, mb + 1) float64 holds R[i] at ``rows[i % SLOTS, j + 1]`` (slot 0 is column -1, +inf);
+    every slot outside the cells written is +inf: ``written[p]`` is the span last written into row buffer
+    p, reset to +inf before the buffer is reused. ``weights`` (3, cells of the block) or a (3, 0) array:
     where to store each cell's transition weights (diagonal, up, left), block-row-major.
+
+    ``IN_FLIGHT`` rows run at once, skewed by one column each (cell (i + r, t - r) at step t): their cells
+    are independent, so the latency of one cell's exponentials and logarithm overlaps the others'.
     """
     store = weights.shape[1] > 0
-    k = 0
-    for i in range(r0, r1):
-        prev, cur = rows[(i + 1) % 2], rows[i % 2]
-        for p in range(written[i % 2, 0], written[i % 2, 1]):
-            cur[p] = _INF
-        a, c = lo[i], hi[i]
-        _row_costs(x, y, D, b, i, a, c, metric, costs)
-        for j in range(a, c):
-            soft, qd, qu, ql = _smoothed_min3(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer)
-            cur[j + 1] = costs[j] + soft
-            if store:
-                weights[0, k] = qd
-                weights[1, k] = qu
-                weights[2, k] = ql
-                k += 1
-        written[i % 2, 0], written[i % 2, 1] = a + 1, c + 1
+    offsets = np.zeros(IN_FLIGHT + 1, np.int64)
+    for i in range(r0, r1, IN_FLIGHT):
+        count = min(IN_FLIGHT, r1 - i)
+        for r in range(count):
+            p = (i + r) % SLOTS
+            for q in range(written[p, 0], written[p, 1]):
+                rows[p, q] = _INF
+            written[p, 0], written[p, 1] = lo[i + r] + 1, hi[i + r] + 1
+            _row_costs(x, y, D, b, i + r, lo[i + r], hi[i + r], metric, costs[r])
+            offsets[r + 1] = offsets[r] + hi[i + r] - lo[i + r]
+        for t in range(lo[i], hi[i + count - 1] + count - 1):
+            for r in range(count):
+                row, j = i + r, t - r
+                if j >= lo[row] and j < hi[row]:
+                    prev, cur = rows[(row - 1) % SLOTS], rows[row % SLOTS]
+                    soft, qd, qu, ql = _smoothed_min3(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer)
+                    cur[j + 1] = costs[r, j] + soft
+                    if store:
+                        w = offsets[r] + j - lo[row]
+                        weights[0, w] = qd
+                        weights[1, w] = qu
+                        weights[2, w] = ql
+        offsets[0] = offsets[count]
 
 
 @njit(inline="always")
@@ -209,34 +221,34 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
     """Value of pair b (and, per ``want``, its gradients or alignment, written in place)."""
     inv_gamma = 1.0 / gamma
     lo, hi = _spans(nb, mb, band)
-    rows = np.full((2, mb + 1), _INF)
-    rows[1, 0] = 0.0  # R[-1, -1] = 0 (row -1 lives in buffer 1)
-    written = np.zeros((2, 2), np.int64)
-    written[1, 1] = 1
-    costs = np.empty(mb)
+    rows = np.full((SLOTS, mb + 1), _INF)
+    rows[SLOTS - 1, 0] = 0.0  # R[-1, -1] = 0 (row -1 lives in the last buffer)
+    written = np.zeros((SLOTS, 2), np.int64)
+    written[SLOTS - 1, 1] = 1
+    costs = np.empty((IN_FLIGHT, mb))
     dtype = x.dtype
     none = np.empty((3, 0), dtype)
     if want == VALUE:
         _forward_rows(x, y, D, b, 0, nb, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs, none)
-        return rows[(nb - 1) % 2, mb]
+        return rows[(nb - 1) % SLOTS, mb]
     nblocks = (nb + block - 1) // block
     # checkpoints: R[r0 - 1] of each block r0 = s * block (a first, storage-free pass when there are several blocks)
     checkpoints = np.empty((nblocks, mb + 1))
-    checkpoints[0] = rows[1]
+    checkpoints[0] = rows[SLOTS - 1]
     for s in range(1, nblocks):
         r0 = (s - 1) * block
         _forward_rows(x, y, D, b, r0, r0 + block, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written,
                       costs, none)
-        checkpoints[s] = rows[(r0 + block - 1) % 2]
+        checkpoints[s] = rows[(r0 + block - 1) % SLOTS]
     acc = np.zeros((2, mb + 1))
     e = np.zeros(mb)
     value = 0.0
     for s in range(nblocks - 1, -1, -1):
         r0, r1 = s * block, min(nb, (s + 1) * block)
         rows[:] = _INF
-        rows[(r0 + 1) % 2] = checkpoints[s]
-        written[(r0 + 1) % 2, 0], written[(r0 + 1) % 2, 1] = 0, mb + 1
-        written[r0 % 2, 0], written[r0 % 2, 1] = 0, 0
+        rows[(r0 - 1) % SLOTS] = checkpoints[s]
+        written[:] = 0
+        written[(r0 - 1) % SLOTS, 1] = mb + 1
         cells = 0
         for i in range(r0, r1):
             cells += hi[i] - lo[i]
@@ -244,7 +256,7 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
         _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs,
                       weights)
         if s == nblocks - 1:
-            value = rows[(nb - 1) % 2, mb]
+            value = rows[(nb - 1) % SLOTS, mb]
         _backward_rows(x, y, b, r0, r1, lo, hi, nb, mb, metric, weights, acc, e, gx, gy, E)
     return value
 
