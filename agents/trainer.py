@@ -297,22 +297,22 @@ class AlignerTrainer:
 
     # ----------------------------------------------------------------- pairs
     def set_pairs(self, pair_source: Any) -> None:
-        """Train on new pairs from now on; agent, optimizer and counters are kept.
+        """Train on new pairs from now on; agent, optimizer, counters and episode statistics are kept.
 
         Parameters
         ----------
         pair_source : callable or anything ``dtwrl.datasets.as_pair_source`` accepts
             E.g. a list of ``(y_true, y_pred)`` pairs of model predictions.
 
-        The vector env is rebuilt with these pairs (its other settings
-        unchanged) and the next iteration starts fresh episodes. The fixed
-        evaluation set is not changed.
+        Every alignment that starts after this call draws its pair from
+        ``pair_source``; alignments in flight finish on their pair, so
+        episodes (and ``Metrics/AverageReturn``) run across rounds of
+        ``set_pairs`` + ``train(num_iterations=k)`` even when one round is
+        shorter than an episode. The fixed evaluation set is not changed.
         """
-        seed = int(self._rng.integers(2**31))
-        py_env = make_vector_py_env(self.settings, self.config.num_envs, seed, pairs=pair_source)
-        self.py_env.close()
-        self.py_env = py_env
-        self.collector = Collector(self.py_env, self._collect_step, label_expert_moves=self.dagger_steps > 0)
+        from dtwrl.datasets import as_pair_source
+
+        self.py_env.gym_env.pairs = as_pair_source(pair_source)
 
     # ---------------------------------------------------------------- phases
     def warm_start(self) -> dict | None:

@@ -354,10 +354,10 @@ def seed_everything(seed):
 
 
 def progress(total, initial=0, desc=None, unit="step"):
-    """A tqdm bar that can start mid-way (``initial``), e.g. at a resumed run's step."""
-    from tqdm.auto import tqdm
+    """A progress bar that can start mid-way (``initial``): ``dtwrl.progress.progress_bar`` (a few lines in a log)."""
+    from dtwrl.progress import progress_bar
 
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True)
+    return progress_bar(total, desc or "", initial=initial, unit=unit)
 
 
 def tensorboard_command(logdir):

@@ -234,8 +234,22 @@ def test_set_pairs_and_init_from(trained_run, tmp_path):
     trainer.set_pairs(predictions)
     metrics = trainer.train(num_iterations=2)
     assert metrics["env_steps"] == 128
-    lengths = trainer.collector.episodes.done_lengths
-    assert lengths and set(lengths) <= set(range(9, 16))  # episodes on 6x10 grids take 9 to 15 steps
+    # episodes in flight finish on their (at most 12x12) pair; every alignment then starts on a 6x10 prediction pair
+    assert all(trainer.py_env.gym_env.batch.series(k)[0].shape == (6, 1) for k in range(4))
+    assert trainer.collector.episodes.done_lengths
+
+
+def test_metrics_of_fine_tuning_rounds_shorter_than_an_episode(trained_run, tmp_path):
+    """rl_forecast's pattern: set_pairs + one short iteration per round; episodes still finish across rounds."""
+    run_dir, _ = trained_run
+    trainer = AlignerTrainer(tiny_config(tmp_path, "rounds", init_from=str(run_dir), bc_warmstart=False,
+                                         collect_steps=4, total_env_steps=10 * 16, critic_warmup_iterations=0))
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        trainer.set_pairs([(rng.standard_normal((12, 1)), rng.standard_normal((12, 1))) for _ in range(4)])
+        trainer.train(num_iterations=1)  # 4 steps per round; an episode on a 12x12 grid takes 11 to 22
+    trainer.summaries.flush()
+    assert {"Metrics/AverageReturn", "Metrics/AverageEpisodeLength"} <= set(read_tags(trainer.run_dir / "tb"))
 
 
 def test_diverging_training_stops_and_keeps_last_good_checkpoint(tmp_path):
