@@ -22,9 +22,12 @@ its mean local cost over the band cells):
   terminal value of the fine cells on the frontier of the
   ``(depth+1) x (depth+1)`` block ahead; an exact DP through that block gives
   ``Q[a]``, the estimated cost of the best path that enters the cell of move
-  ``a``. The feature is ``d / (d + 1)`` with ``d = (Q[a] - min Q) / s``:
-  0 for the best estimated move, scale-free, and fine-grained near 0. Illegal
-  moves read :data:`WINDOW_PAD`.
+  ``a``. The feature is 0 for the best estimated move(s) and
+  ``g + (1 - g) d / (d + 1)`` for the others, with ``d = (Q[a] - min Q) / s``
+  and ``g =`` :data:`LOOKAHEAD_GAP`: scale-free, and the best move stands
+  apart from a close second however small their difference (the networks'
+  log transform would otherwise merge them). Illegal moves read
+  :data:`WINDOW_PAD`.
 - ``"action_mask"`` int8 (3,): 1 where the move is legal.
 
 A reset stays O(n m) (pooling is one pass over the cost matrix; the coarse DP
@@ -56,6 +59,8 @@ POSITION_HIGH = np.ones(len(POSITION_FEATURES), dtype=np.float32)
 #: Value of a window cell beyond the grid or outside the band, and of an illegal
 #: move's lookahead (the limit of ``c / (c + s)`` for an infinitely expensive cell).
 WINDOW_PAD = 1.0
+#: Lowest ``"lookahead"`` value of a move that is not the estimated best.
+LOOKAHEAD_GAP = 0.01
 #: The default lookahead: ``(scale, depth)`` rows of the ``"lookahead"`` key.
 DEFAULT_LOOKAHEAD = ((2, 16), (8, 16))
 #: Keys whose values, in [0, 1], the networks feed through :func:`cost_transform`.
@@ -308,11 +313,12 @@ def _njit_lookahead_q(raw, allowed, terminal, n, m, i, j, depth, scratch, q_out)
 
 @njit(cache=True, inline="always")
 def _njit_lookahead_features(q, scale_pair, out):
-    """``out[a] = d / (d + 1)``, ``d = (q[a] - min q) / scale_pair``; WINDOW_PAD where q[a] is +inf."""
+    """``out[a]``: 0 for the smallest ``q``, else ``g + (1 - g) d / (d + 1)``, ``d = (q[a] - min q) / scale_pair``;
+    WINDOW_PAD where ``q[a]`` is +inf."""
     best = min(q[0], min(q[1], q[2]))
     for a in range(3):
         if np.isfinite(q[a]) and np.isfinite(best):
             d = (q[a] - best) / scale_pair
-            out[a] = d / (d + 1.0)
+            out[a] = 0.0 if d <= 0.0 else LOOKAHEAD_GAP + (1.0 - LOOKAHEAD_GAP) * d / (d + 1.0)
         else:
             out[a] = WINDOW_PAD

@@ -207,6 +207,8 @@ def test_get_loss_builds_every_name():
     assert isinstance(exact.aligner, ExactDTWAligner) and exact.normalize
     aligner = StaircaseAligner()
     assert get_loss("policy_path", aligner=aligner).aligner is aligner
+    default = get_loss("policy_path").aligner  # the package's pretrained policy, through the aligner registry
+    assert type(default).__name__ == "PolicyAligner" and default.get_config()["policy"] == "pretrained"
 
 
 def test_get_loss_errors():
@@ -214,8 +216,6 @@ def test_get_loss_errors():
         get_loss("softdtw")
     with pytest.raises(ValueError, match="name must be one of"):
         get_loss(None)
-    with pytest.raises(ValueError, match=r"needs aligner=\.\.\."):
-        get_loss("policy_path")
     with pytest.raises(TypeError, match="radius"):
         get_loss("dtw_path", radius=2)
 

@@ -34,7 +34,14 @@ True
 """
 import tensorflow as tf
 
-from ..aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, aligner_to_config, get_aligner
+from ..aligners import (
+    ExactDTWAligner,
+    FastDTWAligner,
+    align_batch_groups,
+    aligner_from_config,
+    aligner_to_config,
+    get_aligner,
+)
 from ..bands import _check_band_value
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_pair_tf, check_same_length
@@ -346,9 +353,14 @@ class MSELoss(tf.keras.losses.Loss):
         return tf.reduce_mean(tf.square(y_true - y_pred), axis=[1, 2])
 
 
+#: The aligner ``get_loss("policy_path")`` uses when none is given: the package's pretrained policy,
+#: rebuilt through the aligner registry (which imports ``agents`` only then; dtwrl never imports it itself).
+PRETRAINED_POLICY_ALIGNER = {"class_name": "agents.policy_aligner.PolicyAligner", "config": {"policy": "pretrained"}}
+
+
 def _policy_path(aligner=None, **kwargs):
     if aligner is None:
-        raise ValueError("get_loss('policy_path') needs aligner=..., e.g. agents.PolicyAligner(run_dir)")
+        aligner = aligner_from_config(PRETRAINED_POLICY_ALIGNER)
     return PathLoss(aligner=aligner, **kwargs)
 
 
@@ -390,7 +402,8 @@ def get_loss(name, **kwargs):
         :class:`~dtwrl.aligners.ExactDTWAligner` (accepts ``band=``);
         ``"fastdtw_path"``: :class:`PathLoss` with a
         :class:`~dtwrl.aligners.FastDTWAligner` (accepts ``radius=``);
-        ``"policy_path"``: :class:`PathLoss` with the required ``aligner=``.
+        ``"policy_path"``: :class:`PathLoss` with ``aligner=`` (a policy
+        aligner), by default the package's pretrained ``agents.PolicyAligner``.
     **kwargs
         Passed to the constructor.
 
@@ -401,8 +414,7 @@ def get_loss(name, **kwargs):
     Raises
     ------
     ValueError
-        If ``name`` is unknown (the message lists the names), or
-        ``"policy_path"`` is asked for without ``aligner=``.
+        If ``name`` is unknown (the message lists the names).
 
     Examples
     --------

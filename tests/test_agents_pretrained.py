@@ -1,0 +1,116 @@
+"""The shipped pretrained aligner, actor files, compiled greedy rollouts and beam decoding."""
+import json
+
+import numpy as np
+import pytest
+
+import dtwrl
+from agents.environment import make_core
+from agents.policy_aligner import PRETRAINED, NumpyActor, PolicyAligner, greedy_paths, probe_observations, rollout_paths
+from agents.pretraining import build_actor
+from dtwrl.datasets import gunpoint_pairs
+from envs.observation import feature_count, network_keys
+
+
+def _gunpoint_test_pairs(count, seed=11):
+    rng = np.random.default_rng(seed)
+    source = gunpoint_pairs("test")
+    return [source(rng) for _ in range(count)]
+
+
+def _valid(path, n, m):
+    steps = np.diff(path, axis=0)
+    return (path[0].tolist() == [0, 0] and path[-1].tolist() == [n - 1, m - 1]
+            and bool(np.all((steps >= 0) & (steps <= 1))) and bool(np.all(steps.sum(axis=1) >= 1)))
+
+
+def _ratios(pairs, paths):
+    out = []
+    for (x, y), path in zip(pairs, paths):
+        C = dtwrl.cost_matrix(x, y)
+        out.append(C[path[:, 0], path[:, 1]].sum() / dtwrl.dtw(x, y))
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def pretrained():
+    return PolicyAligner.pretrained()
+
+
+def test_pretrained_loads_with_the_observation_it_was_trained_on(pretrained):
+    assert PRETRAINED.is_file() and PRETRAINED.stat().st_size < 200_000
+    core = make_core(pretrained.core_kwargs)
+    actor = pretrained.numpy_actor()
+    assert actor.keys == network_keys(core.window, core.lookahead)
+    assert actor.input_size == feature_count(core.window, core.lookahead)
+    assert "command" in pretrained.info and pretrained.backend == "numpy"
+
+
+def test_pretrained_aligns_unseen_gunpoint_test_pairs_near_the_optimum(pretrained):
+    pairs = _gunpoint_test_pairs(12)
+    paths = pretrained.align_pairs(pairs)
+    assert all(_valid(p, len(x), len(y)) for p, (x, y) in zip(paths, pairs))
+    ratios = _ratios(pairs, paths)
+    # a policy that ignores its observation (always diagonal) scores far above; FastDTW r=1 about 1.05 here
+    assert ratios.min() >= 1.0 - 1e-12 and ratios.mean() < 1.05
+    diagonal = _ratios(pairs, [np.array([[min(t, len(x) - 1), min(t, len(y) - 1)] for t in range(max(len(x), len(y)))])
+                               for x, y in pairs])
+    assert diagonal.mean() > 1.2
+
+
+def test_compiled_greedy_equals_stepwise_rollouts():
+    core_kwargs = {"window": 5, "lookahead": [[2, 6], [4, 3]]}
+    actor = NumpyActor.from_network(build_actor(core_kwargs, (16, 8), seed=3))
+    rng = np.random.default_rng(0)
+    pairs = [(rng.standard_normal((int(rng.integers(2, 40)), 2)), rng.standard_normal((int(rng.integers(2, 40)), 2)))
+             for _ in range(9)]
+    fast = greedy_paths(actor, pairs, core_kwargs)
+    slow = rollout_paths(actor.act, pairs, core_kwargs)
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_actor_file_round_trip_and_assign(tmp_path):
+    core_kwargs = {"window": 3, "lookahead": [[2, 4]]}
+    net = build_actor(core_kwargs, (8,), seed=1)
+    actor = NumpyActor.from_network(net)
+    actor.save(tmp_path / "a.npz", core_kwargs, {"note": "test"})
+    loaded, kwargs, info = NumpyActor.load(tmp_path / "a.npz")
+    probes = probe_observations(3, ((2, 4),), count=64)
+    np.testing.assert_array_equal(loaded.logits(probes), actor.logits(probes))
+    assert kwargs == core_kwargs and info == {"note": "test"}
+    other = build_actor(core_kwargs, (8,), seed=2)
+    loaded.assign_to(other)
+    np.testing.assert_allclose(NumpyActor.from_network(other).logits(probes), actor.logits(probes), rtol=1e-6)
+    with pytest.raises(ValueError, match="layouts differ"):
+        loaded.assign_to(build_actor(core_kwargs, (4,), seed=2))
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="not an actor file"):
+        NumpyActor.load(tmp_path / "bad.npz")
+    aligner = PolicyAligner(str(tmp_path / "a.npz"))
+    assert aligner.get_config()["policy"] == str(tmp_path / "a.npz")
+    assert json.loads(json.dumps(aligner.get_config()))["core_kwargs"] == core_kwargs
+
+
+def test_beam_paths_are_valid_and_exact_without_pruning(pretrained):
+    pairs = _gunpoint_test_pairs(4, seed=5) + [(np.sin(np.linspace(0, 3, 17)), np.cos(np.linspace(0, 3, 23)))]
+    beam = PolicyAligner.pretrained(decode="beam", beam_width=3)
+    paths = beam.align_pairs(pairs)
+    assert all(_valid(p, len(x), len(y)) for p, (x, y) in zip(paths, pairs))
+    # every cell of an anti-diagonal kept and every move tried: merging makes it the exact DP
+    rng = np.random.default_rng(2)
+    small = [(rng.standard_normal((int(rng.integers(2, 20)), 2)), rng.standard_normal((int(rng.integers(2, 20)), 2)))
+             for _ in range(6)]
+    exhaustive = PolicyAligner.pretrained(decode="beam", beam_width=40, min_prob=0.0)
+    np.testing.assert_allclose(_ratios(small, exhaustive.align_pairs(small)), 1.0, rtol=1e-12)
+
+
+def test_decode_arguments_are_checked():
+    with pytest.raises(ValueError, match="decode"):
+        PolicyAligner.pretrained(decode="sample")
+    with pytest.raises(ValueError, match="beam_width"):
+        PolicyAligner.pretrained(decode="beam", beam_width=0)
+    with pytest.raises(ValueError, match="min_prob"):
+        PolicyAligner.pretrained(min_prob=1.0)
+    with pytest.raises(ValueError, match="does not exist"):
+        PolicyAligner("/nonexistent/actor.npz")
