@@ -11,11 +11,12 @@ validates its arguments here. A check runs in one of three ways:
   computation it guards and raises ``tf.errors.InvalidArgumentError`` with the
   same message;
 - **inside** ``tf.function(jit_compile=True)``: XLA compiles assertions away and
-  cannot raise at run time, so a failed check instead makes every output of
-  the pair it concerns NaN. An invalid pair never yields a finite (wrong)
-  value; to get the error message, validate outside the compiled function
-  (e.g. call the function once eagerly or inside a plain ``tf.function``,
-  whose dynamic programme is compiled with XLA anyway).
+  cannot raise at run time. A failed NaN/inf or overflow check makes the
+  outputs of the pair it concerns NaN (the other pairs keep their values); a
+  band that does not fit a pair's tensor lengths leaves that pair's value
+  ``+inf``. An invalid pair never yields a finite (wrong) value; to get the
+  error message, call the function once eagerly or inside a plain
+  ``tf.function``, whose dynamic programme is compiled with XLA anyway.
 
 Shape, rank, dtype and argument-type checks always run when the function is
 called or traced, so they raise ``ValueError``/``TypeError`` in all three modes.
