@@ -134,29 +134,40 @@ def test_memory_budget_switches_to_light_mode(monkeypatch):
 
 def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     monkeypatch.delenv(ko.ENV_IMPLEMENTATION, raising=False)
-    assert ko.resolve("auto") == "kernel"  # eager on this CPU-only test machine
+    monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
+    # on this CPU-only machine: the wavefront while its buffers fit the budget, the kernel past it
+    assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
+    assert ko.resolve("auto", 8, 4096, 4096, 4) == "kernel"
+    assert ko.resolve("auto", None, None, 4096, 4) == "tf"  # unknown lengths: the wavefront
     seen = []
 
     def probe(x):
-        seen.append(ko.resolve("auto"))
+        seen.append(ko.resolve("auto", 8, 4096, 4096, 4))
         return soft_dtw(x, x)
 
     x = tf.constant(rng.normal(size=(2, 5, 1)))
     tf.function(probe)(x)
     tf.function(probe, jit_compile=True)(x)
-    assert seen == ["kernel", "tf"]
+    assert seen == ["kernel", "tf"]  # never the kernel inside an XLA compilation
     with pytest.raises(ValueError, match="implementation"):
         tf.function(lambda x: soft_dtw(x, x, implementation="kernel"), jit_compile=True)(x)
     with pytest.raises(ValueError, match="implementation"):
         soft_dtw(x, x, implementation="numba")
+    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # a tiny budget sends even small problems to the kernel
+    assert ko.resolve("auto", 2, 5, 5, 8) == "kernel"
+    y = tf.constant(rng.normal(size=(2, 7, 1)))
+    want = _value_and_grads(soft_dtw, x, y, implementation="tf")
+    for got, expected in zip(_value_and_grads(soft_dtw, x, y), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
     monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "tf")
-    assert ko.resolve("auto") == "tf" and ko.resolve("kernel") == "kernel"
+    assert ko.resolve("auto", 2, 5, 5, 8) == "tf" and ko.resolve("kernel") == "kernel"
     monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "fast")
     with pytest.raises(ValueError, match=ko.ENV_IMPLEMENTATION):
         soft_dtw(x, x)
 
 
-def test_kernel_inside_tf_function_with_unknown_batch_and_lengths(rng):
+def test_kernel_inside_tf_function_with_unknown_batch_and_lengths(rng, monkeypatch):
+    monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "kernel")
     x, y = rng.normal(size=(3, 6, 2)), rng.normal(size=(3, 8, 2))
     xl, yl = np.array([6, 4, 1]), np.array([8, 2, 5])
     spec = tf.TensorSpec((None, None, 2), tf.float64)

@@ -2,22 +2,26 @@
 
 Two engines compute the same smoothed-min DTW:
 
+- ``"tf"``: the anti-diagonal wavefront of :mod:`dtwrl.tf._wavefront`, compiled
+  by XLA and vectorised over the batch; it runs everywhere (eagerly, in
+  ``tf.function``, under ``jit_compile=True``, on GPU) and is the fastest on
+  CPU, but holds the ``B x n x m`` costs and about three more tensors of that
+  size (R and E by diagonals) for the gradient.
 - ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
   pairs, with a ``tf.custom_gradient``. From series it computes the local costs
   on the fly (in float64, by direct differences) and chains the gradient to
-  ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built; its stored
-  transition weights are bounded per pair in flight, and past
-  ``DTWRL_SOFT_DTW_MEMORY_MB`` (default 512) it switches to the memory-light
-  mode (one weight block of ``~sqrt(n)`` rows at a time, recomputed from
-  checkpoint rows of R). ``"light"`` forces that mode.
-- ``"tf"``: the anti-diagonal wavefront of :mod:`dtwrl.tf._wavefront`, compiled
-  by XLA; it runs under ``jit_compile=True`` and on GPU.
+  ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built: it holds
+  only the transition weights of the pairs in flight, and past the memory
+  budget it switches to the memory-light mode (one weight block of
+  ``~sqrt(n)`` rows at a time, recomputed from checkpoint rows of R).
+  ``"light"`` forces that mode. CPU only, not under ``jit_compile=True``.
 
-``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set,
-else the wavefront inside an XLA compilation (``jit_compile=True``) or when TF
-sees a GPU, and the kernel otherwise (eager and ``tf.function`` on CPU).
-Second derivatives (the gradient of the expected alignment, the Hessian-vector
-product) always come from the wavefront.
+``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
+else the wavefront under ``jit_compile=True``, on GPU, and on CPU while its
+working set (:func:`wavefront_bytes`) fits the memory budget
+``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024); past it, on CPU, the kernel.
+Second derivatives (the gradient of the expected alignment, the
+Hessian-vector product) always come from the wavefront.
 """
 import math
 import os
@@ -34,7 +38,7 @@ from . import _wavefront as wf
 IMPLEMENTATIONS = ("auto", "tf", "kernel", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
 ENV_MEMORY = "DTWRL_SOFT_DTW_MEMORY_MB"
-DEFAULT_MEMORY_MB = 512.0
+DEFAULT_MEMORY_MB = 1024.0
 
 
 def check_implementation(implementation, name="implementation"):
@@ -48,16 +52,26 @@ def _in_xla():
     return not tf.executing_eagerly() and control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
 
 
-def resolve(implementation):
-    """The engine to run: ``"tf"``, ``"kernel"`` or ``"light"`` (module docstring for the ``"auto"`` rule)."""
+def wavefront_bytes(B, n, m, itemsize):
+    """Working set of the wavefront for value + gradient: the costs, R and E by diagonals, and E on the grid."""
+    return itemsize * B * (2 * n * m + 2 * (n + m) * (n + 1))
+
+
+def resolve(implementation, B=None, n=None, m=None, itemsize=4):
+    """The engine to run: ``"tf"``, ``"kernel"`` or ``"light"`` (module docstring for the ``"auto"`` rule).
+
+    ``B, n, m`` are the static sizes where known (an unknown batch counts as 1; unknown
+    lengths leave the wavefront in place).
+    """
     implementation = check_implementation(implementation)
     if implementation == "auto":
         env = os.environ.get(ENV_IMPLEMENTATION, "").strip()
         if env and env != "auto":
             implementation = check_implementation(env, f"${ENV_IMPLEMENTATION}")
+        elif tf.config.list_logical_devices("GPU") or _in_xla() or n is None or m is None:
+            return "tf"
         else:
-            gpu = bool(tf.config.list_logical_devices("GPU"))
-            return "tf" if gpu or _in_xla() else "kernel"
+            return "tf" if wavefront_bytes(B or 1, n, m, itemsize) <= _memory_budget() else "kernel"
     if implementation != "tf" and _in_xla():
         raise ValueError(
             f"implementation={implementation!r} (a numba kernel) cannot run inside jit_compile=True; use 'auto' or 'tf'"

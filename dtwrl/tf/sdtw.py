@@ -22,14 +22,16 @@ is read at the pair's own end cell and the padding gets exactly zero
 gradient. The band is the Sakoe-Chiba band of docs/ARCHITECTURE.md, computed
 per pair from its own lengths.
 
-Two engines compute it (``implementation``): on CPU, eagerly and inside
-``tf.function``, a numba kernel parallel over the pairs that computes the local
-costs on the fly and never builds a ``B x n x m`` tensor for the value and its
-gradient (with a memory-light mode for long series); under
-``jit_compile=True`` and on GPU, the anti-diagonal wavefront compiled by XLA.
-``implementation="auto"`` picks one (:mod:`dtwrl.tf._kernel_ops` has the rule and
-the ``DTWRL_SOFT_DTW_IMPL`` override); ``"tf"``, ``"kernel"`` and ``"light"``
-force one. Both give the same values and gradients to rounding.
+Two engines compute it (``implementation``): the anti-diagonal wavefront
+compiled by XLA (``"tf"``: everywhere, and the fastest on CPU while its
+``B x n x m`` buffers fit), and a numba kernel on CPU, parallel over the pairs,
+that computes the local costs on the fly and never builds a ``B x n x m``
+tensor for the value and its gradient (``"kernel"``, with a memory-light mode
+``"light"`` for long series). ``implementation="auto"`` picks the wavefront
+under ``jit_compile=True``, on GPU and while its working set fits the memory
+budget, else the kernel (:mod:`dtwrl.tf._kernel_ops` has the rule and the
+``DTWRL_SOFT_DTW_IMPL`` / ``DTWRL_SOFT_DTW_MEMORY_MB`` overrides). Both give the
+same values and gradients to rounding.
 
 Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
 argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values known
@@ -60,9 +62,10 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    engine = ko.resolve(implementation)
+    ko.check_implementation(implementation)
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
+    engine = ko.resolve(implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size)
     if (x_lengths is None) != (y_lengths is None):
         # check_geometry fills the missing side from the grid's dynamic shape; fill it here instead
         batch = tf.shape(x)[:1]
@@ -99,8 +102,9 @@ def to_batch_major(E):
 def prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation="auto"):
     """Validate a cost batch (B, n, m); return (D laid out (n, m, B), gamma, band, x_lengths, y_lengths, engine)."""
     gamma = check_gamma(gamma)
-    engine = ko.resolve(implementation)
+    ko.check_implementation(implementation)
     D = tf.transpose(checks.check_costs(D, "D"), (1, 2, 0))
+    engine = ko.resolve(implementation, D.shape[2], D.shape[0], D.shape[1], D.dtype.size)
     band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
     return D, gamma, band, x_lengths, y_lengths, engine
 
@@ -120,8 +124,9 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, 
         Valid rows / columns of each pair (``1 <= x_lengths <= n``); a side
         left at None uses its full size.
     implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" picks the numba kernel on CPU and the
-        XLA wavefront under ``jit_compile=True`` or on GPU.
+        Engine (module docstring): "auto" runs the XLA wavefront, and the
+        memory-lean numba kernel on CPU when the wavefront's buffers would
+        exceed the memory budget (long series).
 
     Returns
     -------
@@ -187,8 +192,9 @@ def soft_dtw(
     x_lengths, y_lengths : int array_like, shape (B,), optional
         True lengths of padded series.
     implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" picks the numba kernel on CPU and the
-        XLA wavefront under ``jit_compile=True`` or on GPU.
+        Engine (module docstring): "auto" runs the XLA wavefront, and the
+        memory-lean numba kernel on CPU when the wavefront's buffers would
+        exceed the memory budget (long series).
 
     Returns
     -------
@@ -262,9 +268,11 @@ def soft_dtw_divergence(
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
-    engine = ko.resolve(implementation)
+    ko.check_implementation(implementation)
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
+    size = None if x.shape[1] is None or y.shape[1] is None else max(x.shape[1], y.shape[1])
+    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size)
 
     def term(a, b, a_lengths, b_lengths):
         band_ab, a_lengths, b_lengths = checks.check_geometry(_GridShape(a, b), band, a_lengths, b_lengths)
