@@ -66,7 +66,7 @@ class TrainingSummaries:
     def __init__(self, logdir, config: AlignerConfig):
         self.writer = tf.summary.create_file_writer(str(logdir))
         self.log_entropy = config.entropy > 0
-        self._any_optimal = False
+        self.optimal_seen = False  # eval/frac_optimal is logged once some eval pair was at the optimum
 
     def run_start(self, config: AlignerConfig) -> None:
         """The config as text and the HParams summary (once per run, not on resume)."""
@@ -109,12 +109,12 @@ class TrainingSummaries:
 
     def evaluation(self, step: int, metrics: dict, image: Any = None) -> None:
         """An evaluation of the greedy policy at env step ``step`` (``metrics`` from ``evaluate_policy``)."""
-        self._any_optimal = self._any_optimal or metrics["frac_optimal"] > 0
+        self.optimal_seen = self.optimal_seen or metrics["frac_optimal"] > 0
         with self.writer.as_default():
             for key in ("cost_ratio_vs_dtw", "cost_ratio_vs_dtw_p90", "cost_ratio_vs_fastdtw",
                         "best_cost_ratio_vs_dtw"):
                 tf.summary.scalar(f"eval/{key}", metrics[key], step=step)
-            if self._any_optimal:
+            if self.optimal_seen:
                 tf.summary.scalar("eval/frac_optimal", metrics["frac_optimal"], step=step)
             if image is not None:
                 tf.summary.image("eval/alignment", image[None], step=step)

@@ -221,6 +221,7 @@ class AlignerTrainer:
             self._init_from(pretrained)
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
+        self.summaries.optimal_seen = any(row.get("frac_optimal", 0) > 0 for row in self.history)
         self._collect_step = make_collect_step(self.parts)
         self._learn = make_learner_step(self.parts)
         self._learn_critic = make_learner_step(self.parts, train_actor=False)

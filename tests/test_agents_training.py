@@ -455,3 +455,16 @@ def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
                                   "--num-pairs", "3", "--repeats", "1"])
     assert {row["method"] for row in rows} >= {"policy (PPO)", "exact DTW"}
     assert (run_dir / "eval__other.json").is_file() and (run_dir / "eval__other.md").is_file()
+
+
+def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
+    from agents.summaries import TrainingSummaries
+
+    summaries = TrainingSummaries(tmp_path / "tb", AlignerConfig())
+    base = {"cost_ratio_vs_dtw": 1.2, "cost_ratio_vs_dtw_p90": 1.5, "cost_ratio_vs_fastdtw": 1.1,
+            "best_cost_ratio_vs_dtw": 1.2}
+    for step, frac in enumerate([0.0, 0.0, 0.25, 0.0]):
+        summaries.evaluation(step, {**base, "frac_optimal": frac})
+    summaries.flush()
+    tags = read_tags(tmp_path / "tb")
+    assert tags["eval/frac_optimal"] == [2, 3] and tags["eval/cost_ratio_vs_dtw"] == [0, 1, 2, 3]
