@@ -123,8 +123,9 @@ class AlignerTrainer:
     ----------
     config : AlignerConfig
     progress : bool
-        Report on stdout: "resuming from step N", the behavioural cloning and
-        PPO progress (a bar on a terminal, a few lines otherwise).
+        Report on stdout: the run folder, "resuming from step N", the
+        behavioural cloning and PPO progress (a bar on a terminal, a few lines
+        otherwise).
 
     Attributes
     ----------
@@ -228,6 +229,7 @@ class AlignerTrainer:
         self._greedy = common.function(self._greedy_fn)
         self.collector = self.make_collector()
         self.last_metrics: dict[str, Any] = {}
+        self._say(f"run folder: {self.run_dir}")
         if resuming:
             self._say(f"resuming from step {self.env_steps:,} (iteration {self.iteration})")
         else:

@@ -45,7 +45,6 @@ def main(argv=None):
         trainer = AlignerTrainer(AlignerConfig(**values), progress=args.progress)
     except (ValueError, TypeError) as error:  # every input is checked before the run folder exists
         _refuse(error)
-    print(f"run folder: {trainer.run_dir}", flush=True)
     run_dir, metrics = run_training(trainer)
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "

@@ -400,7 +400,8 @@ def test_resumed_run_says_so_and_skips_the_warm_start_message(trained_run, capsy
     assert trainer.resumed
     trainer.warm_start()  # BC is done: nothing to clone again
     out = capsys.readouterr().out
-    assert out.startswith(f"resuming from step {trainer.env_steps}") and "behavioural cloning" not in out
+    assert out.splitlines()[1].startswith(f"resuming from step {trainer.env_steps}")
+    assert "behavioural cloning" not in out
 
 
 def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(trained_run):
