@@ -27,18 +27,17 @@ tag                               meaning
 ``config``                        text: the AlignerConfig as a table
 ================================  ==========================================================
 
-The run also writes an HParams summary (the config's scalar fields) whose
-metrics are the ``eval/`` ratios, so runs compare in TensorBoard's HParams tab.
+The run also writes an HParams session (the config's fields as hparams), so
+runs compare in TensorBoard's HParams tab with their ``eval/`` ratios as
+metrics. It declares no HParams experiment of its own: TensorBoard then infers
+it from the sessions, and a logdir that holds aligner runs beside a study that
+declares one (``experiments/rl_forecast.py``) keeps that study's declaration.
 """
 from typing import Any
 
 import tensorflow as tf
 
 from .config import AlignerConfig
-
-HPARAM_METRICS = ("eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/best_cost_ratio_vs_dtw",
-                  "eval/cost_ratio_vs_fastdtw")
-"""Scalar tags shown as metrics in the HParams tab."""
 
 
 def config_markdown(config: AlignerConfig) -> str:
@@ -69,15 +68,13 @@ class TrainingSummaries:
         self.optimal_seen = False  # eval/frac_optimal is logged once some eval pair was at the optimum
 
     def run_start(self, config: AlignerConfig) -> None:
-        """The config as text and the HParams summary (once per run, not on resume)."""
+        """The config as text and the HParams session (once per run, not on resume)."""
         from tensorboard.plugins.hparams import api as hp
 
         values = {key: _hparam_value(value) for key, value in config.to_dict().items()
                   if key not in ("out_dir", "run_name")}
         with self.writer.as_default():
             tf.summary.text("config", config_markdown(config), step=0)
-            hp.hparams_config(hparams=[hp.HParam(key) for key in values],
-                              metrics=[hp.Metric(tag) for tag in HPARAM_METRICS])
             hp.hparams(values, trial_id=config.run_name)
 
     def bc_epoch(self, states_trained: int, cross_entropy: float, accuracy: float) -> None:

@@ -151,7 +151,7 @@ def test_tensorboard_tags(trained_run):
         "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "charts/train_cost_ratio",
         "eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/cost_ratio_vs_fastdtw",
         "eval/best_cost_ratio_vs_dtw", "eval/alignment", "perf/steps_per_second", "perf/collect_fraction",
-        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/experiment", "_hparams_/session_start_info",
+        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/session_start_info",
     }
     optional = {"eval/frac_optimal"}  # logged once some eval pair is at the optimum
     assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
