@@ -27,18 +27,17 @@ tag                               meaning
 ``config``                        text: the AlignerConfig as a table
 ================================  ==========================================================
 
-The run also writes an HParams summary (the config's scalar fields) whose
-metrics are the ``eval/`` ratios, so runs compare in TensorBoard's HParams tab.
+The run also writes an HParams session (the config's fields as hparams), so
+runs compare in TensorBoard's HParams tab with their ``eval/`` ratios as
+metrics. It declares no HParams experiment of its own: TensorBoard then infers
+it from the sessions, and a logdir that holds aligner runs beside a study that
+declares one (``experiments/rl_forecast.py``) keeps that study's declaration.
 """
 from typing import Any
 
 import tensorflow as tf
 
 from .config import AlignerConfig
-
-HPARAM_METRICS = ("eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/best_cost_ratio_vs_dtw",
-                  "eval/cost_ratio_vs_fastdtw")
-"""Scalar tags shown as metrics in the HParams tab."""
 
 
 def config_markdown(config: AlignerConfig) -> str:
@@ -66,18 +65,16 @@ class TrainingSummaries:
     def __init__(self, logdir, config: AlignerConfig):
         self.writer = tf.summary.create_file_writer(str(logdir))
         self.log_entropy = config.entropy > 0
-        self._any_optimal = False
+        self.optimal_seen = False  # eval/frac_optimal is logged once some eval pair was at the optimum
 
     def run_start(self, config: AlignerConfig) -> None:
-        """The config as text and the HParams summary (once per run, not on resume)."""
+        """The config as text and the HParams session (once per run, not on resume)."""
         from tensorboard.plugins.hparams import api as hp
 
         values = {key: _hparam_value(value) for key, value in config.to_dict().items()
                   if key not in ("out_dir", "run_name")}
         with self.writer.as_default():
             tf.summary.text("config", config_markdown(config), step=0)
-            hp.hparams_config(hparams=[hp.HParam(key) for key in values],
-                              metrics=[hp.Metric(tag) for tag in HPARAM_METRICS])
             hp.hparams(values, trial_id=config.run_name)
 
     def bc_epoch(self, states_trained: int, cross_entropy: float, accuracy: float) -> None:
@@ -109,12 +106,12 @@ class TrainingSummaries:
 
     def evaluation(self, step: int, metrics: dict, image: Any = None) -> None:
         """An evaluation of the greedy policy at env step ``step`` (``metrics`` from ``evaluate_policy``)."""
-        self._any_optimal = self._any_optimal or metrics["frac_optimal"] > 0
+        self.optimal_seen = self.optimal_seen or metrics["frac_optimal"] > 0
         with self.writer.as_default():
             for key in ("cost_ratio_vs_dtw", "cost_ratio_vs_dtw_p90", "cost_ratio_vs_fastdtw",
                         "best_cost_ratio_vs_dtw"):
                 tf.summary.scalar(f"eval/{key}", metrics[key], step=step)
-            if self._any_optimal:
+            if self.optimal_seen:
                 tf.summary.scalar("eval/frac_optimal", metrics["frac_optimal"], step=step)
             if image is not None:
                 tf.summary.image("eval/alignment", image[None], step=step)

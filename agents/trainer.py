@@ -128,8 +128,9 @@ class AlignerTrainer:
     ----------
     config : AlignerConfig
     progress : bool
-        Report on stdout: "resuming from step N", the behavioural cloning and
-        PPO progress (a bar on a terminal, a few lines otherwise).
+        Report on stdout: the run folder, "resuming from step N", the
+        behavioural cloning and PPO progress (a bar on a terminal, a few lines
+        otherwise).
 
     Attributes
     ----------
@@ -146,6 +147,11 @@ class AlignerTrainer:
         Evaluation rows so far.
     resumed : bool
         Whether the run continued from a checkpoint.
+    collector : agents.collection.Collector
+        Where each iteration's batch comes from. Another source (a replay
+        queue fed by remote actors, say) replaces it with any object that has
+        ``run(steps) -> (experience, visited)``, ``episodes.result()`` and
+        ``train_ratios`` (override :meth:`make_collector`).
 
     Examples
     --------
@@ -221,12 +227,14 @@ class AlignerTrainer:
             self._init_from(pretrained)
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
+        self.summaries.optimal_seen = any(row.get("frac_optimal", 0) > 0 for row in self.history)
         self._collect_step = make_collect_step(self.parts)
         self._learn = make_learner_step(self.parts)
         self._learn_critic = make_learner_step(self.parts, train_actor=False)
         self._greedy = common.function(self._greedy_fn)
-        self.collector = Collector(self.py_env, self._collect_step, label_expert_moves=self.dagger_steps > 0)
+        self.collector = self.make_collector()
         self.last_metrics: dict[str, Any] = {}
+        self._say(f"run folder: {self.run_dir}")
         if resuming:
             self._say(f"resuming from step {self.env_steps:,} (iteration {self.iteration})")
         else:
@@ -294,6 +302,10 @@ class AlignerTrainer:
     def greedy_act(self, observation: dict) -> np.ndarray:
         """Greedy actions ``(N,)`` of the current policy for a NumPy observation dict."""
         return self._greedy(observation).numpy()
+
+    def make_collector(self) -> Collector:
+        """The source of each iteration's batch: the local vector env stepped by the collect policy."""
+        return Collector(self.py_env, self._collect_step, label_expert_moves=self.dagger_steps > 0)
 
     # ----------------------------------------------------------------- pairs
     def set_pairs(self, pair_source: Any) -> None:

@@ -34,7 +34,7 @@ from experiments.common import field, parse_args
 
 @dataclasses.dataclass
 class Args:
-    run_dir: str | None = field(None, "run folder written by experiments/train_aligner.py (required)")
+    run_dir: str | None = field(None, "run folder written by experiments/train_aligner.py; required")
     env_id: str | None = field(None, "a registered environment whose pairs to align; none: the run's training env")
     pairs: str | None = field(None, "your own series to align pairs of: a .ts/.tsv file or UCR folder, .npy or .csv")
     split: str = field("test", "split of a UCR folder or dataset name given to --pairs (train or test)")

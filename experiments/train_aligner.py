@@ -34,7 +34,11 @@ def _refuse(error: Exception) -> None:
     """Print ``error: --flag: message`` (one line) on stderr and exit with status 2."""
     flag = flag_of_error(error, [f.name for f in dataclasses.fields(Args)])
     message = " ".join(str(error).split())
-    print(f"error: {'--' + flag.replace('_', '-') + ': ' if flag else ''}{message}", file=sys.stderr)
+    if flag is None:
+        print(f"error: {message}", file=sys.stderr)
+    else:
+        message = message.removeprefix(f"{flag}: ")  # "init_from: ..." -> "--init-from: ..."
+        print(f"error: --{flag.replace('_', '-')}: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -45,7 +49,6 @@ def main(argv=None):
         trainer = AlignerTrainer(AlignerConfig(**values), progress=args.progress)
     except (ValueError, TypeError) as error:  # every input is checked before the run folder exists
         _refuse(error)
-    print(f"run folder: {trainer.run_dir}", flush=True)
     run_dir, metrics = run_training(trainer)
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "

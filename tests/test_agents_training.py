@@ -3,6 +3,8 @@
 Every run uses short synthetic pairs (8 to 12 samples) so that episodes finish
 within a few collect steps, tiny networks and a handful of iterations.
 """
+import contextlib
+import io
 import json
 import os
 import signal
@@ -61,6 +63,9 @@ def read_tags(tb_dir):
     return tags
 
 
+PRINTED = {}  # what the trained_run fixture's script printed
+
+
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     """The tiny config trained through the command-line script."""
@@ -71,7 +76,10 @@ def trained_run(tmp_path_factory):
     for key, value in TINY.items():
         argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
     out = tmp_path_factory.mktemp("aligner")
-    run_dir, metrics = script.main(argv + ["--out-dir", str(out), "--run-name", "tiny", "--no-progress"])
+    printed = io.StringIO()  # not a terminal: progress comes as a few plain lines
+    with contextlib.redirect_stdout(printed):
+        run_dir, metrics = script.main(argv + ["--out-dir", str(out), "--run-name", "tiny", "--progress"])
+    PRINTED["tiny"] = printed.getvalue()
     return run_dir, metrics
 
 
@@ -143,7 +151,7 @@ def test_tensorboard_tags(trained_run):
         "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "charts/train_cost_ratio",
         "eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/cost_ratio_vs_fastdtw",
         "eval/best_cost_ratio_vs_dtw", "eval/alignment", "perf/steps_per_second", "perf/collect_fraction",
-        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/experiment", "_hparams_/session_start_info",
+        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/session_start_info",
     }
     optional = {"eval/frac_optimal"}  # logged once some eval pair is at the optimum
     assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
@@ -392,16 +400,17 @@ def test_resumed_run_says_so_and_skips_the_warm_start_message(trained_run, capsy
     assert trainer.resumed
     trainer.warm_start()  # BC is done: nothing to clone again
     out = capsys.readouterr().out
-    assert out.startswith(f"resuming from step {trainer.env_steps}") and "behavioural cloning" not in out
+    assert out.splitlines()[1].startswith(f"resuming from step {trainer.env_steps}")
+    assert "behavioural cloning" not in out
 
 
-def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(tmp_path, capsys):
-    train_aligner(tiny_config(tmp_path, "lines", dagger_steps=0), progress=True)
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("behavioural cloning warm start on 300 expert states")
+def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(trained_run):
+    lines = PRINTED["tiny"].splitlines()
+    assert lines[0].startswith("run folder: ")
+    assert lines[1].startswith("behavioural cloning warm start on 300 expert states")
     assert 2 <= sum(line.startswith("behavioural cloning: ") for line in lines) <= 10
     assert 1 <= sum(line.startswith("PPO: ") for line in lines) <= 10
-    assert len(lines) <= 25
+    assert len(lines) <= 30 and not any("\r" in line for line in lines)
 
 
 def test_run_folder_is_self_contained_without_the_registration(tmp_path, capsys):
@@ -412,7 +421,7 @@ def test_run_folder_is_self_contained_without_the_registration(tmp_path, capsys)
     series = np.random.default_rng(0).standard_normal((6, 10))
     envs.register_env(env_id, pairs=series, window=5)
     try:
-        run_dir, _ = train_aligner(tiny_config(tmp_path, "own", env_id=env_id, total_env_steps=64))
+        run_dir, _ = train_aligner(tiny_config(tmp_path, "own", env_id=env_id, total_env_steps=64, bc_warmstart=False))
     finally:
         del gymnasium.registry[env_id]
     assert (run_dir / "env" / "env.json").is_file() and (run_dir / "env" / "pairs.npz").is_file()
@@ -437,12 +446,26 @@ def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
     csv.write_text("\n".join(",".join(f"{v:.4f}" for v in rng.standard_normal(int(rng.integers(8, 12))))
                              for _ in range(6)))
     argv = []
-    for key, value in {**TINY, "total_env_steps": 64, "bc_env_steps": 100}.items():
+    for key, value in {**TINY, "total_env_steps": 64}.items():
         argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
-    run_dir, metrics = script.main(argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress"])
+    run_dir, metrics = script.main(argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress",
+                                           "--no-bc-warmstart"])
     assert run_dir.name.startswith("mine__ppo__3__") and metrics["env_steps"] == 64
     np.save(tmp_path / "other.npy", rng.standard_normal((5, 9, 1)))
     rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--pairs", str(tmp_path / "other.npy"),
                                   "--num-pairs", "3", "--repeats", "1"])
     assert {row["method"] for row in rows} >= {"policy (PPO)", "exact DTW"}
     assert (run_dir / "eval__other.json").is_file() and (run_dir / "eval__other.md").is_file()
+
+
+def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
+    from agents.summaries import TrainingSummaries
+
+    summaries = TrainingSummaries(tmp_path / "tb", AlignerConfig())
+    base = {"cost_ratio_vs_dtw": 1.2, "cost_ratio_vs_dtw_p90": 1.5, "cost_ratio_vs_fastdtw": 1.1,
+            "best_cost_ratio_vs_dtw": 1.2}
+    for step, frac in enumerate([0.0, 0.0, 0.25, 0.0]):
+        summaries.evaluation(step, {**base, "frac_optimal": frac})
+    summaries.flush()
+    tags = read_tags(tmp_path / "tb")
+    assert tags["eval/frac_optimal"] == [2, 3] and tags["eval/cost_ratio_vs_dtw"] == [0, 1, 2, 3]
