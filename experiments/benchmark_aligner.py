@@ -49,7 +49,10 @@ class Args:
 
 
 def _pair_sets(args):
-    italy, _ = load_ucr(str(Path(args.data_root) / "ItalyPowerDemand" / "ItalyPowerDemand_TEST.ts"))
+    path = Path(args.data_root) / "ItalyPowerDemand" / "ItalyPowerDemand_TEST.ts"
+    if not path.is_file():
+        raise ValueError(f"--data-root: {str(path)!r} does not exist")
+    italy, _ = load_ucr(str(path))
     return {
         "GunPoint test pairs": gunpoint_pairs("test"),
         "ItalyPowerDemand test pairs (zero-shot)": DatasetPairs(italy),
@@ -71,9 +74,9 @@ def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
     actors = _actors(args)
     if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
-        raise ValueError("--num-pairs, --timing-pairs and --repeats must be >= 1")
+        raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
     if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
-        raise ValueError("--beam-widths must be >= 1 and --timing-lengths >= 2")
+        raise ValueError("--beam-widths: must be >= 1; --timing-lengths: must be >= 2")
     sets = _pair_sets(args)
     aligners = {label: PolicyAligner(policy) for label, policy in actors.items()}
     first = next(iter(actors))

@@ -58,10 +58,10 @@ class Args:
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
     if not args.out.endswith(".npz"):
-        raise ValueError(f"out must end with .npz; got {args.out!r}")
+        raise ValueError(f"--out: must end with .npz; got {args.out!r}")
     for name in ("bc_steps", "epochs", "batch_size", "window"):
         if getattr(args, name) < 1:
-            raise ValueError(f"{name} must be >= 1; got {getattr(args, name)}")
+            raise ValueError(f"--{name.replace('_', '-')}: must be >= 1; got {getattr(args, name)}")
     lookahead = _parse_lookahead(args.lookahead)
     corpus = MixedCorpus(args.data_root)
     core_kwargs = {"window": args.window, "metric": "sqeuclidean", "band": None, "reward_scale": "pair",
@@ -106,7 +106,7 @@ def _parse_lookahead(text):
     except ValueError:
         rows = None
     if not rows or any(len(row) != 2 or min(row) < 1 for row in rows):
-        raise ValueError(f"lookahead must look like 2x16,8x16 (positive ints) or 'none'; got {text!r}")
+        raise ValueError(f"--lookahead: lookahead must look like 2x16,8x16 (positive ints) or 'none'; got {text!r}")
     return rows
 
 
@@ -142,4 +142,8 @@ def _fine_tune(args, corpus, bc_file, ppo_file, run_dir):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
