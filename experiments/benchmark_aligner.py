@@ -24,7 +24,7 @@ import numpy as np
 
 import dtwrl
 from agents.environment import EnvSettings
-from agents.evaluation import compare, comparison_table, make_eval_set, time_per_pair
+from agents.evaluation import compare, comparison_table, lookahead_argmin_paths, make_eval_set, time_per_pair
 from agents.policy_aligner import PolicyAligner
 from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
@@ -38,6 +38,7 @@ CORE = {"metric": "sqeuclidean", "band": None}
 class Args:
     actors: tuple[str, ...] = field(("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder")
     beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
+    heuristic: bool = field(False, "also report the first actor's lookahead argmin (its observation alone, no learning)")
     num_pairs: int = field(200, "pairs per set")
     seed: int = field(20261201, "seed of the pairs drawn from each set")
     data_root: str = field(os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)), "folder holding ItalyPowerDemand/")
@@ -89,6 +90,9 @@ def main(argv=None):
     for width in args.beam_widths:
         beam = PolicyAligner(actors[first], decode="beam", beam_width=width)
         methods[f"{first} beam {width}"] = beam.align_pairs
+    if args.heuristic:
+        kwargs = aligners[first].core_kwargs
+        methods["lookahead argmin (no learning)"] = lambda pairs: lookahead_argmin_paths(pairs, kwargs)
     methods["FastDTW r=1"] = per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1)[1])
     methods["exact DTW"] = per_pair(lambda x, y: dtwrl.dtw_path(x, y)[1])
     report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []
