@@ -240,3 +240,36 @@ def time_per_pair(align_pairs, pairs, repeats=3):
         align_pairs(pairs)
         times.append(time.perf_counter() - start)
     return 1e3 * float(np.median(times)) / len(pairs)
+
+
+def lookahead_argmin_paths(pairs, core_kwargs, row=0):
+    """Paths that always take the move with the smallest lookahead value (no learning): the observation's own baseline.
+
+    Parameters
+    ----------
+    pairs : sequence of (x (n, d), y (m, d))
+    core_kwargs : dict
+        ``envs.core.WarpingBatch`` arguments with a non-empty ``lookahead``.
+    row : int
+        Which lookahead row decides.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One int64 path ``(L, 2)`` per pair.
+
+    Examples
+    --------
+    >>> x = np.sin(np.linspace(0, 4, 30))
+    >>> path = lookahead_argmin_paths([(x, x[::2])], {"lookahead": [[2, 8]]})[0]
+    >>> path[0].tolist(), path[-1].tolist()
+    ([0, 0], [29, 14])
+    """
+    from .environment import make_core
+
+    core = make_core(core_kwargs)
+    core.reset(list(pairs))
+    while not np.all(core.done):
+        values = core.move_values(np.arange(core.num), core.positions, row)
+        core.step(np.where(core.done, 0, np.argmin(values, axis=1)))
+    return [np.asarray(path, dtype=np.int64) for path in core.paths()]

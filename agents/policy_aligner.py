@@ -3,27 +3,32 @@
 An aligner (docs/ARCHITECTURE.md) is a callable ``aligner(y_true, y_pred)`` that
 takes NumPy batches ``(B, n, d)`` and ``(B, m, d)`` and returns ``B`` int64
 paths ``(L_b, 2)`` from ``(0, 0)`` to ``(n-1, m-1)``, the first column indexing
-``y_true``. :class:`PolicyAligner` builds them by greedy rollouts of the policy,
+``y_true``. :class:`PolicyAligner` builds them by rollouts of the policy,
 batched over the pairs: one ``envs.core.WarpingBatch`` holds every alignment of
-a chunk and each step makes a single policy evaluation for the whole chunk.
-With ``samples=K`` it instead returns, per pair, K paths sampled from the
-policy's masked action distribution at a temperature (:func:`sample_actions`),
-a group of paths in the sense of :mod:`dtwrl.aligners` whose mean cost
-``dtwrl.losses.PathLoss`` takes.
+a chunk. Decoding is greedy (the policy's most likely move; the whole rollout
+runs in one compiled loop, :func:`greedy_paths`) or a beam search
+(``agents.decoding``). With ``samples=K`` it instead returns, per pair, K paths
+sampled from the policy's masked action distribution at a temperature
+(:func:`sample_actions`), a group of paths in the sense of :mod:`dtwrl.aligners`
+whose mean cost ``dtwrl.losses.PathLoss`` takes.
 
-That evaluation is :class:`NumpyActor`: the masked actor network of
-``agents.networks.build_networks`` (log-cost window, flatten and concatenate,
-dense ReLU stack, logits, mask) run in NumPy float32 with the policy's own
-weights, and its greedy action is the argmax of the masked logits, exactly as the
-TF-Agents greedy policy (``Categorical.mode``). A rollout step thus costs
-microseconds instead of a TF function call (~1.5 ms), and the observation keeps
-its one implementation (``WarpingBatch``). The weights come from a live policy's
+The policy evaluation is :class:`NumpyActor`: the masked actor network of
+``agents.networks.build_networks`` (the cost transform of ``envs.observation``
+on the window and lookahead, flatten and concatenate, dense ReLU stack, logits,
+mask) run in NumPy/numba float32 with the policy's own weights; its greedy
+action is the argmax of the masked logits, exactly as the TF-Agents greedy
+policy (``Categorical.mode``). A rollout step thus costs microseconds instead
+of a TF function call (~1.5 ms), and the observation keeps its one
+implementation (``WarpingBatch``). :meth:`NumpyActor.save` writes an actor to
+one small ``.npz`` file (the shipped pretrained aligner is one:
+:meth:`PolicyAligner.pretrained`). The weights come from a live policy's
 actor network (re-read at every call, so a policy that keeps training is
 followed) or from a saved policy's ``model_variables``; either way the NumPy
 actor is checked against the TF policy on probe observations when the aligner is
 built, and a policy it cannot reproduce falls back to TF-Agents calls with a
 warning.
 
+>>> aligner = PolicyAligner.pretrained()                        # doctest: +SKIP
 >>> aligner = PolicyAligner("results/aligner/my-run")          # doctest: +SKIP
 >>> paths = aligner(y_true, y_pred)                            # doctest: +SKIP
 >>> loss = dtwrl.losses.PathLoss(aligner)                      # doctest: +SKIP

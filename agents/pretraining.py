@@ -119,6 +119,18 @@ class MixedCorpus:
         high = low + int(rng.integers(8, 200))
         return _znorm(_crop_resample(rng, series[k], low, high)), _znorm(_crop_resample(rng, series[other], low, high))
 
+    def pair_source(self, families=("synthetic", "warped-real", "real-pairs")):
+        """A per-pair source ``rng -> (x, y)`` over ``families`` (equal odds), for a registered env (PPO)."""
+        unknown = sorted(set(families) - set(self.families))
+        if unknown:
+            raise ValueError(f"families must be among {sorted(self.families)}; got {unknown}")
+        draws = [self.families[name][0] for name in families]
+
+        def draw(rng):
+            return draws[int(rng.integers(len(draws)))](rng)
+
+        return draw
+
     def batch(self, rng, weights=None):
         """A family name and a batch of its pairs (the family drawn with ``weights``, default equal)."""
         names = list(self.families)
@@ -155,7 +167,7 @@ class ImitationConfig:
     """Budget of :func:`imitate` (defaults: the shipped pretrained aligner)."""
 
     seed: int = 0
-    hidden: tuple = (64, 64)
+    hidden: tuple = (128, 128)
     bc_steps: int = 200_000
     dagger_rounds: int = 3
     dagger_steps: int = 100_000
@@ -220,4 +232,32 @@ def imitate(corpus, core_kwargs, config, weights=None, log=print):
     return actor_net, history
 
 
-__all__ = ["ImitationConfig", "MixedCorpus", "build_actor", "imitate"]
+def validation_ratios(actor_file, pair_sets, num_pairs, seed):
+    """Mean greedy cost ratio vs exact DTW of an actor file on each named pair source.
+
+    Parameters
+    ----------
+    actor_file : str or pathlib.Path
+    pair_sets : dict
+        ``name -> pair source``.
+    num_pairs : int
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``name -> mean ratio``.
+    """
+    from .environment import EnvSettings
+    from .evaluation import make_eval_set
+    from .policy_aligner import PolicyAligner
+
+    aligner = PolicyAligner(actor_file)
+    out = {}
+    for name, source in pair_sets.items():
+        eval_set = make_eval_set(EnvSettings(name, source, {"metric": "sqeuclidean", "band": None}), num_pairs, seed)
+        out[name] = float(np.mean(eval_set.ratios(aligner.align_pairs(eval_set.pairs))))
+    return out
+
+
+__all__ = ["ImitationConfig", "MixedCorpus", "build_actor", "imitate", "validation_ratios"]

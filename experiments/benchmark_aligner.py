@@ -24,7 +24,7 @@ import numpy as np
 
 import dtwrl
 from agents.environment import EnvSettings
-from agents.evaluation import compare, comparison_table, make_eval_set, time_per_pair
+from agents.evaluation import compare, comparison_table, lookahead_argmin_paths, make_eval_set, time_per_pair
 from agents.policy_aligner import PolicyAligner
 from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
@@ -38,6 +38,7 @@ CORE = {"metric": "sqeuclidean", "band": None}
 class Args:
     actors: tuple[str, ...] = field(("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder")
     beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
+    heuristic: bool = field(False, "also report the first actor's lookahead argmin (its observation alone, no learning)")
     num_pairs: int = field(200, "pairs per set")
     seed: int = field(20261201, "seed of the pairs drawn from each set")
     data_root: str = field(os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)), "folder holding ItalyPowerDemand/")
@@ -49,7 +50,10 @@ class Args:
 
 
 def _pair_sets(args):
-    italy, _ = load_ucr(str(Path(args.data_root) / "ItalyPowerDemand" / "ItalyPowerDemand_TEST.ts"))
+    path = Path(args.data_root) / "ItalyPowerDemand" / "ItalyPowerDemand_TEST.ts"
+    if not path.is_file():
+        raise ValueError(f"--data-root: {str(path)!r} does not exist")
+    italy, _ = load_ucr(str(path))
     return {
         "GunPoint test pairs": gunpoint_pairs("test"),
         "ItalyPowerDemand test pairs (zero-shot)": DatasetPairs(italy),
@@ -71,9 +75,9 @@ def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
     actors = _actors(args)
     if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
-        raise ValueError("--num-pairs, --timing-pairs and --repeats must be >= 1")
+        raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
     if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
-        raise ValueError("--beam-widths must be >= 1 and --timing-lengths >= 2")
+        raise ValueError("--beam-widths: must be >= 1; --timing-lengths: must be >= 2")
     sets = _pair_sets(args)
     aligners = {label: PolicyAligner(policy) for label, policy in actors.items()}
     first = next(iter(actors))
@@ -86,6 +90,9 @@ def main(argv=None):
     for width in args.beam_widths:
         beam = PolicyAligner(actors[first], decode="beam", beam_width=width)
         methods[f"{first} beam {width}"] = beam.align_pairs
+    if args.heuristic:
+        kwargs = aligners[first].core_kwargs
+        methods["lookahead argmin (no learning)"] = lambda pairs: lookahead_argmin_paths(pairs, kwargs)
     methods["FastDTW r=1"] = per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1)[1])
     methods["exact DTW"] = per_pair(lambda x, y: dtwrl.dtw_path(x, y)[1])
     report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []
