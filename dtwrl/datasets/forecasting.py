@@ -290,7 +290,7 @@ def split_series(series, input_fraction=0.6, horizon=None, name="series"):
     --------
     >>> split = split_series([np.arange(10.0), np.arange(5.0)], input_fraction=0.6)
     >>> split.input_lengths.tolist(), split.target_lengths.tolist()
-    ([6, 4], [4, 2])
+    ([6, 3], [4, 2])
     >>> split_series([np.arange(10.0)], horizon=3).targets[0].ravel().tolist()
     [7.0, 8.0, 9.0]
     """
