@@ -7,18 +7,47 @@ A script reads top to bottom (cleanrl style)::
         seed: int = field(1, "seed of everything")
         ...
 
+    def check(args):                       # every flag checked before anything is written
+        if args.num_pairs < 1:
+            fail("--num-pairs", f"must be >= 1; got {args.num_pairs}")
+        with blame("--metric"):            # a library validator's ValueError/TypeError, blamed on a flag
+            check_metric(args.metric)
+
+    @cli_main
     def main(argv=None):
-        args = parse_args(Args, argv, description=__doc__)
+        args = parse_args(Args, argv, description=__doc__, validate=check)
         seed_everything(args.seed)
-        run_dir = make_run_dir("my_experiment", run_name(args.env_id, "my_exp", args.seed))
-        write_config(run_dir, args)
+        with blame("--pairs"):             # inputs that need loading: still before the run folder
+            source = as_pair_source(args.pairs)
+        run_dir = checked_run_dir("my_experiment", run_name(args.env_id, "my_exp", args.seed), args.out_dir)
+        write_config(run_dir, args)        # every file goes through dtwrl.runs (atomic)
         ...
 
 Run folders are ``results/<experiment>/<run-name>/`` with the run name
 ``{env}__{exp}__{seed}__{time}``.
+
+Command-line errors
+-------------------
+One mechanism reports every bad flag, from argparse, from ``validate`` or from
+later in ``main``, as ONE line on stderr, ``error: --flag: message``, and exits
+with status 2 (argparse's convention), without a traceback:
+
+- :class:`CLIError` (raise it with :func:`fail`) names the flag and what is wrong;
+- :func:`blame` turns a library ``ValueError``/``TypeError`` into a ``CLIError``
+  for a flag, so that scripts reuse the library's validators instead of copying them;
+- :func:`parse_args` reports argparse's own errors (``invalid int value``, a
+  missing required flag) in the same one-line form and runs ``validate(args)``;
+- :func:`cli_main` wraps a script's ``main`` so that a ``CLIError`` raised
+  anywhere in it (e.g. while loading ``--pairs``) is reported the same way;
+- :func:`checked_run_dir` creates the run folder, refusing an ``--out-dir`` that
+  is a file or not writable; call it only after every check, so a refused run
+  leaves nothing behind.
 """
 import argparse
+import contextlib
 import dataclasses
+import functools
+import os
 import random
 import sys
 import types
@@ -32,6 +61,11 @@ from dtwrl import runs
 from dtwrl.runs import to_jsonable, write_json
 
 __all__ = [
+    "CLIError",
+    "blame",
+    "checked_run_dir",
+    "cli_main",
+    "fail",
     "field",
     "make_run_dir",
     "parse_args",
@@ -43,6 +77,99 @@ __all__ = [
     "write_config",
     "write_json",
 ]
+
+
+class CLIError(Exception):
+    """A bad command-line value: ``flag`` (``"--radii"``) and what is wrong with it.
+
+    ``str(error)`` is ``"--flag: message"``; :func:`cli_main` and :func:`parse_args`
+    print it as ``error: --flag: message`` and exit with status 2.
+
+    >>> str(CLIError("--radii", "must be >= 1; got 0"))
+    '--radii: must be >= 1; got 0'
+    """
+
+    def __init__(self, flag: str, message: str):
+        super().__init__(f"{flag}: {message}")
+        self.flag = flag
+        self.message = message
+
+
+def fail(flag: str, message: str) -> typing.NoReturn:
+    """Raise :class:`CLIError` for ``flag``.
+
+    >>> fail("--metric", "unknown local cost 'nope'")
+    Traceback (most recent call last):
+    ...
+    experiments.common.CLIError: --metric: unknown local cost 'nope'
+    """
+    raise CLIError(flag, message)
+
+
+@contextlib.contextmanager
+def blame(flag: str):
+    """Turn a ``ValueError``/``TypeError`` raised inside the block into a :class:`CLIError` for ``flag``.
+
+    >>> from dtwrl.validation import check_metric
+    >>> with blame("--metric"):
+    ...     check_metric("nope")
+    Traceback (most recent call last):
+    ...
+    experiments.common.CLIError: --metric: metric must be one of 'sqeuclidean', 'euclidean', 'abs'; got 'nope'
+    """
+    try:
+        yield
+    except CLIError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise CLIError(flag, str(error)) from None
+
+
+def _exit_with(error: CLIError) -> typing.NoReturn:
+    """Print ``error: --flag: message`` (one line) on stderr and exit with status 2."""
+    message = " ".join(str(error).split())  # one line, whatever the library message held
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def cli_main(main):
+    """Decorate a script's ``main(argv=None)``: a :class:`CLIError` becomes one stderr line and exit status 2.
+
+    >>> @cli_main
+    ... def main(argv=None):
+    ...     fail("--seed", "must be >= 0; got -1")
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     try:
+    ...         main([])
+    ...     except SystemExit as stop:
+    ...         print(stop.code, err.getvalue().strip())
+    2 error: --seed: must be >= 0; got -1
+    """
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except CLIError as error:
+            _exit_with(error)
+
+    return wrapper
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors reported as ``error: --flag: message`` (no usage block), status 2."""
+
+    def error(self, message):
+        flag = "arguments"
+        if message.startswith("argument "):
+            flag, _, message = message[len("argument "):].partition(": ")
+            flag = flag.split("/")[0]  # "--fast/--no-fast" -> "--fast"
+        elif message.startswith("the following arguments are required: "):
+            flag, message = message.split(": ", 1)[1], "is required"
+        elif message.startswith("unrecognized arguments: "):
+            flag, message = message.split(": ", 1)[1].split()[0], f"unrecognized argument (see {self.prog} --help)"
+        _exit_with(CLIError(flag, message))
 
 
 def field(default, help):
@@ -94,12 +221,16 @@ def _none_or(kind):
     return convert
 
 
-def parse_args(cls, argv=None, description=None):
+def parse_args(cls, argv=None, description=None, validate=None):
     """Parse command-line arguments into the dataclass ``cls``.
 
     Every field becomes ``--field-name`` with its metadata ``help`` line and its
     default. ``bool`` fields get ``--flag/--no-flag``; ``tuple[int, ...]``
     fields take several values; ``X | None`` fields also accept ``none``.
+
+    A value argparse cannot convert, an unknown flag, or a :class:`CLIError`
+    raised by ``validate`` is printed as one line, ``error: --flag: message``,
+    and the process exits with status 2 (``SystemExit(2)``).
 
     Parameters
     ----------
@@ -107,6 +238,9 @@ def parse_args(cls, argv=None, description=None):
     argv : list of str or None
         None reads ``sys.argv[1:]``.
     description : str or None
+    validate : callable or None
+        ``validate(args)`` checks the parsed values before the script does
+        anything; it raises :class:`CLIError` (see :func:`fail`, :func:`blame`).
 
     Returns
     -------
@@ -124,7 +258,7 @@ def parse_args(cls, argv=None, description=None):
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"cls must be a dataclass type; got {cls!r}")
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     hints = typing.get_type_hints(cls)
@@ -146,7 +280,13 @@ def parse_args(cls, argv=None, description=None):
     for f in dataclasses.fields(cls):
         if isinstance(values[f.name], list):
             values[f.name] = tuple(values[f.name])
-    return cls(**values)
+    args = cls(**values)
+    if validate is not None:
+        try:
+            validate(args)
+        except CLIError as error:
+            _exit_with(error)
+    return args
 
 
 def run_name(env_id, exp_name, seed, when=None):
@@ -166,6 +306,33 @@ def make_run_dir(experiment, name, root="results"):
     Call it only after every argument is validated: a refused run leaves no folder.
     """
     return runs.make_run_dir(root, experiment, name)
+
+
+def checked_run_dir(experiment, name, root="results", flag="--out-dir"):
+    """Create and return ``<root>/<experiment>/<name>/`` (with ``figures/``), blaming ``flag`` for a bad root.
+
+    The last step of validation: call it only once every other flag and input
+    has been checked, so that a refused run leaves no folder behind. A root
+    that exists but is not a folder, or cannot be written to, is a
+    :class:`CLIError` for ``flag``, raised before anything is created.
+
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> checked_run_dir("demo", "run1", root).relative_to(root).as_posix()
+    'demo/run1'
+    """
+    root_path = Path(root)
+    existing = next((p for p in [root_path, *root_path.parents] if p.exists()), None)
+    if root_path.exists() and not root_path.is_dir():
+        fail(flag, f"{str(root)!r} exists and is not a folder")
+    if existing is not None and not existing.is_dir():
+        fail(flag, f"{str(existing)!r} is a file, so {str(root)!r} cannot be a folder")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        fail(flag, f"{str(existing)!r} is not writable")
+    try:
+        return runs.make_run_dir(root, experiment, name)
+    except OSError as error:
+        fail(flag, f"cannot create the run folder under {str(root)!r} ({error.strerror or error})")
 
 
 def write_config(run_dir, config):

@@ -13,10 +13,11 @@ import time
 import numpy as np
 
 import dtwrl
-from dtwrl.datasets import as_pair_source, iter_pairs
 from dtwrl import runs
+from dtwrl.datasets import as_pair_source, iter_pairs
 from dtwrl.validation import check_metric
-from experiments.common import field, make_run_dir, parse_args, run_name, seed_everything, write_config, write_json
+from experiments.common import (
+    blame, checked_run_dir, cli_main, fail, field, parse_args, run_name, seed_everything, write_config, write_json)
 
 
 @dataclasses.dataclass
@@ -42,9 +43,39 @@ def _methods(args, n, m):
     return methods
 
 
-def compare(args):
+def check_args(args):
+    """Refuse bad flags (:class:`~experiments.common.CLIError` naming the flag) before anything runs."""
+    if args.num_pairs < 1:
+        fail("--num-pairs", f"must be >= 1; got {args.num_pairs}")
+    if not args.radii:
+        fail("--radii", "needs at least one radius")
+    for radius in args.radii:
+        if radius < 1:
+            fail("--radii", f"every radius must be >= 1; got {radius}")
+    if not (np.isfinite(args.band_fraction) and 0 < args.band_fraction <= 1):
+        fail("--band-fraction", f"must be a fraction in (0, 1]; got {args.band_fraction}")
+    if args.seed < 0:
+        fail("--seed", f"must be >= 0; got {args.seed}")
+    with blame("--metric"):
+        check_metric(args.metric)
+
+
+def load_pairs(args):
+    """The pair source of ``--pairs``, with a source that cannot be read or drawn from blamed on ``--pairs``."""
+    with blame("--pairs"):
+        try:
+            source = as_pair_source(args.pairs)
+            next(iter_pairs(source, args.seed, 1))
+        except OSError as error:
+            raise ValueError(str(error) if error.strerror is None else f"cannot read {args.pairs!r} ({error.strerror})") from None
+        except (KeyError, IndexError, StopIteration) as error:
+            raise ValueError(f"cannot draw a pair from {args.pairs!r} ({error!r})") from None
+    return source
+
+
+def compare(args, source=None):
     """Align ``args.num_pairs`` pairs with every method; return per-method cost ratios and times."""
-    source = as_pair_source(args.pairs)
+    source = as_pair_source(args.pairs) if source is None else source
     warm_x, warm_y = next(iter_pairs(source, args.seed, 1))
     for align in _methods(args, len(warm_x), len(warm_y)).values():  # compile the numba kernels first
         align(warm_x, warm_y)
@@ -74,7 +105,7 @@ def summarise(ratios, seconds):
 
 
 def oracle_table(summary):
-    """The markdown table of :func:`summarize`'s rows."""
+    """The markdown table of :func:`summarise`'s rows."""
     return runs.markdown_table(
         ["method", "mean cost / DTW", "p90 cost / DTW", "optimal", "ms per pair"],
         [
@@ -86,7 +117,8 @@ def oracle_table(summary):
     )
 
 
-def plot_ratios(ratios, path):
+def plot_ratios(ratios):
+    """A box plot of each approximate method's cost ratio; returns the Matplotlib figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -99,21 +131,21 @@ def plot_ratios(ratios, path):
     axes.set_ylabel("path cost / exact DTW")
     axes.set_title("Cost of each method's path, relative to exact DTW")
     figure.tight_layout()
-    figure.savefig(path)
+    return figure
 
 
+@cli_main
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__)
-    if args.num_pairs < 1:
-        raise ValueError(f"num_pairs must be >= 1; got {args.num_pairs}")
-    check_metric(args.metric)
+    args = parse_args(Args, argv, description=__doc__, validate=check_args)
     seed_everything(args.seed)
-    run_dir = make_run_dir("compare_oracles", run_name(str(args.pairs).split("/")[-1], "oracles", args.seed), args.out_dir)
-    write_config(run_dir, args)
-    ratios, seconds = compare(args)
+    source = load_pairs(args)
+    ratios, seconds = compare(args, source)
     summary = summarise(ratios, seconds)
-    plot_ratios(ratios, run_dir / "figures" / "ratios.png")
     table = oracle_table(summary)
+    run_dir = checked_run_dir("compare_oracles", run_name(str(args.pairs).split("/")[-1], "oracles", args.seed),
+                              args.out_dir)
+    write_config(run_dir, args)
+    runs.save_figure(plot_ratios(ratios), run_dir / "figures" / "ratios.png")
     write_json(run_dir / "metrics.json", summary)
     runs.atomic_write_text(run_dir / "table.md", table + "\n")
     print(table)

@@ -17,8 +17,45 @@ def test_compare_oracles_writes_run_folder(tmp_path):
     assert summary["FastDTW r=1"]["mean_ratio"] >= 1.0  # FastDTW never beats exact DTW
 
 
-def test_compare_oracles_rejects_bad_arguments(tmp_path):
-    with pytest.raises(ValueError, match="num_pairs"):
-        compare_oracles.main(["--num-pairs", "0", "--out-dir", str(tmp_path)])
-    with pytest.raises(ValueError, match="metric"):
-        compare_oracles.main(["--metric", "cosine", "--out-dir", str(tmp_path)])
+BAD_FLAGS = [
+    (["--num-pairs", "0"], "--num-pairs"),
+    (["--num-pairs", "x"], "--num-pairs"),
+    (["--radii", "0"], "--radii"),
+    (["--radii", "1", "-3"], "--radii"),
+    (["--band-fraction", "nan"], "--band-fraction"),
+    (["--band-fraction", "-1"], "--band-fraction"),
+    (["--band-fraction", "1.5"], "--band-fraction"),
+    (["--metric", "nope"], "--metric"),
+    (["--metric", "cosine"], "--metric"),
+    (["--seed", "-1"], "--seed"),
+    (["--pairs", "/nonexistent/x.ts"], "--pairs"),
+    (["--pairs", "NoSuchDataset"], "--pairs"),
+    (["--pairs", "{malformed}"], "--pairs"),
+    (["--bogus", "1"], "--bogus"),
+]
+
+
+@pytest.mark.parametrize("argv, flag", BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
+def test_compare_oracles_rejects_bad_flags_in_one_line(tmp_path, capsys, argv, flag):
+    if argv[:2] == ["--pairs", "{malformed}"]:
+        bad = tmp_path / "bad_TRAIN.ts"
+        bad.write_text("garbage\n1,2,3\n")
+        argv = ["--pairs", str(bad)]
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stop:
+        compare_oracles.main([*argv, "--out-dir", str(out)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {flag}: "), err
+    assert "Traceback" not in err
+    assert not out.exists(), "a refused run must leave no folder"
+
+
+def test_compare_oracles_refuses_an_out_dir_that_is_a_file(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit) as stop:
+        compare_oracles.main(["--num-pairs", "1", "--radii", "1", "--out-dir", str(blocker)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith("error: --out-dir: ")
+    assert blocker.read_text() == "x"
