@@ -38,7 +38,11 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
     assert all(float(r["dtw"]) <= 60 * float(r["mse"]) + 1e-9 for r in rows)  # DTW <= diagonal path cost
 
     table = (run_dir / "table.md").read_text()
-    body = [line for line in table.splitlines() if line.startswith("| ") and "config" not in line]
+    normalised, original = table.split("The same forecasts in original units")
+    assert "z-score units (mean and std of the train split)" in normalised
+    body = [line for line in normalised.splitlines() if line.startswith("| ") and "config" not in line]
+    assert len([line for line in original.splitlines() if line.startswith("| ")]) == 1 + len(labels)
+    assert all(np.isfinite(float(r["orig_dtw"])) for r in rows)
     assert [line.split(" | ")[0][2:] for line in body] == labels
     assert all(line.endswith("| 2 |") for line in body)  # two seeds per row
     for column in range(1, 5):  # one bold best cell (at least) in every metric column
@@ -65,7 +69,7 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
     run_dir = forecast.main(["--dataset", "synthetic_steps", "--synthetic-series", "10", "--model", "gru",
                              "--losses", "dilate", "--gammas", "0.01", "--out-dir", str(tmp_path), *SMALL])
     (row,) = read_rows(run_dir)
-    assert row["config"] == "dilate (γ=0.01)" and row["model"] == "gru"
+    assert row["config"] == "dilate (γ=0.01, α=0.5)" and row["model"] == "gru"
 
 
 def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw(tmp_path, monkeypatch):
@@ -83,7 +87,7 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
     run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
                              "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
                              "--out-dir", str(tmp_path), *SMALL])
-    assert [loss for loss, *_ in starts] == ["mse", "mse", "soft_dtw", "soft_dtw", "soft_dtw", "soft_dtw"]
+    assert [loss.name for loss, *_ in starts] == ["mean_squared_error"] * 2 + ["soft_dtw"] * 4
     assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
     trained_mse = {0: starts[0][3], 1: starts[1][3]}
     for i, seed in zip(range(2, 6), (0, 1, 0, 1)):  # soft-DTW models start where the MSE model of their seed ended
@@ -95,23 +99,37 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--losses", "mse", "hinge"], "--losses: name must be one of"),
-    (["--losses", "policy_path"], "rl_forecast.py"),
+    (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
+    (["--losses", "policy_path", "--aligner", "/no/such/run"], "--aligner: no such run folder"),
     (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
     (["--dataset", "NoSuchDataset"], "--dataset: "),
-    (["--input-fraction", "0.999"], "too short"),
-    (["--model", "transformer"], "--model must be one of"),
-    (["--gammas", "0"], "--gammas"),
-    (["--epochs", "0"], "--epochs must be >= 1"),
-    (["--seeds", "1", "1"], "--seeds must be distinct"),
-    (["--monitor", "val_mse"], "--monitor must be one of"),
-    (["--init", "zeros"], "--init must be one of"),
-    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init mse needs mse as the first of --losses"),
+    (["--input-fraction", "0.999"], "--dataset: GunPoint train[0] is too short"),
+    (["--model", "transformer"], "--model: must be one of"),
+    (["--gammas", "0"], "--gammas: must be finite and > 0"),
+    (["--gammas", "nan"], "--gammas: must be finite and > 0"),
+    (["--epochs", "0"], "--epochs: must be >= 1"),
+    (["--seeds", "1", "1"], "--seeds: must be distinct"),
+    (["--seeds", "-1"], "--seeds: must be >= 0"),
+    (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
+    (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
+    (["--learning-rate", "-1"], "--learning-rate: must be finite and > 0"),
+    (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
+    (["--eval-gamma", "nan"], "--eval-gamma: must be finite and > 0"),
+    (["--max-train", "1"], "--max-train: validation_split=0.2 leaves no training or no validation series"),
+    (["--monitor", "val_mse"], "--monitor: must be one of"),
+    (["--init", "zeros"], "--init: must be one of"),
+    (["--normalize", "minmax"], "--normalize: must be one of"),
+    (["--select", "val_mse"], "--select: must be one of"),
+    (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
+    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init: mse needs mse as the first of --losses"),
+    (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
 ])
-def test_bad_arguments_exit_with_a_clear_message(tmp_path, argv, message):
+def test_bad_arguments_exit_with_one_line_naming_the_flag(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         forecast.main([*argv, "--out-dir", str(tmp_path)])
-    assert message in str(excinfo.value.code)
+    err = capsys.readouterr().err
+    assert excinfo.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert message in err
     assert not (tmp_path / "forecast").exists()  # nothing written before the arguments are checked
 
 
