@@ -1,6 +1,7 @@
 """experiments/forecast.py end to end on shrunk configs, and its argument errors."""
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +139,51 @@ def test_help_lists_every_argument(capsys):
         forecast.main(["--help"])
     out = capsys.readouterr().out
     assert all(f"--{f.replace('_', '-')}" in out for f in forecast.Args.__dataclass_fields__)
+
+
+M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"
+
+
+def test_m1_tsf_with_the_masked_gru_scores_every_series_at_its_own_length(tmp_path):
+    run_dir = forecast.main(["--dataset", str(M1_HEAD), "--model", "gru", "--losses", "mse", "dilate",
+                             "--gammas", "0.1", "--normalize", "zscore-series", "--out-dir", str(tmp_path), *SMALL])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["layout"]["takes_lengths"] and config["layout"]["output_length"] == 6
+    assert "Monash rolling origin" in config["split_rule"] and config["units"].startswith("per-series z-score")
+    rows = read_rows(run_dir)
+    assert [r["loss"] for r in rows] == ["mse", "dilate"]
+    assert all(np.isfinite(float(r[k])) for r in rows for k in ("dtw", "tdi", "orig_dtw", "orig_mse"))
+    assert all(float(r["orig_mse"]) > 1e3 * float(r["mse"]) for r in rows)  # M1 counts are in the thousands
+    assert "original units" in (run_dir / "table.md").read_text()
+
+
+def test_csv_dataset_and_validation_chosen_gamma(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [np.sin(0.3 * np.arange(n) + rng.uniform(0, 6)) * 100 + 500 for n in rng.integers(20, 40, size=20)]
+    path = tmp_path / "waves.csv"
+    path.write_text("\n".join(",".join(f"{v:.3f}" for v in r) for r in rows) + "\n")
+    run_dir = forecast.main(["--dataset", str(path), "--losses", "mse", "soft_dtw", "--gammas", "1", "0.01",
+                             "--select", "val_dtw", "--seeds", "0", "1", "--out-dir", str(tmp_path / "out"),
+                             "--epochs", "2", "--hidden-units", "8", "--no-progress"])
+    assert run_dir.name.startswith("waves__forecast-mlp__0-1__")
+    rows = read_rows(run_dir)
+    assert [r["loss"] for r in rows] == ["mse", "mse", "soft_dtw", "soft_dtw"]
+    for row in rows[2:]:  # the kept gamma is the candidate of lowest validation DTW
+        scores = dict(part.split(": val_dtw=") for part in row["candidates"].split("; "))
+        assert float(row["gamma"]) == float(min(scores, key=lambda k: float(scores[k]))[2:])
+        assert float(row["val_dtw"]) == pytest.approx(min(map(float, scores.values())), rel=1e-3)
+    table = (run_dir / "table.md").read_text()
+    assert "soft_dtw (chosen γ=" in table and "seeded permutation" in table
+
+
+@pytest.mark.parametrize("content,name,message", [
+    ("\n\n", "empty.csv", "--dataset: empty.csv: holds no series"),
+    ("@relation x\n@horizon 2\n", "nodata.tsf", "--dataset: nodata.tsf: no @data tag found"),
+    ("@horizon 5\n@data\n1,2,3,4,5,6,7,8\n", "short.tsf", "--dataset: horizon 5 is too long for short[0]"),
+])
+def test_bad_dataset_files_exit_with_one_line(tmp_path, capsys, content, name, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SystemExit):
+        forecast.main(["--dataset", str(path), "--out-dir", str(tmp_path / "out")])
+    assert message in capsys.readouterr().err and not (tmp_path / "out").exists()

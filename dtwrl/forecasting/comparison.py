@@ -149,11 +149,12 @@ class PreparedTask:
 
     def forecasts(self, model, split="test", index=None):
         """Normalised forecasts, a list of ``(n_out_i, d)`` arrays at each series' true horizon."""
-        X, _, x_lengths, y_lengths = self.train_arrays if split == "train" else self.test_arrays
+        X, _, x_lengths, _ = self.train_arrays if split == "train" else self.test_arrays
+        horizons = (self.train if split == "train" else self.test).target_lengths
         if index is not None:
-            X, x_lengths, y_lengths = X[index], x_lengths[index], y_lengths[index]
+            X, x_lengths, horizons = X[index], x_lengths[index], horizons[index]
         predictions = training.predict(model, X, x_lengths=x_lengths)
-        return self.layout.forecasts(predictions, y_lengths)
+        return self.layout.forecasts(predictions, horizons)
 
     def validation_dtw(self, model, val_idx):
         """Mean exact DTW of the forecasts of the validation series (normalised units, true lengths)."""
