@@ -202,10 +202,6 @@ def _label(name, kwargs):
     return f"{name} ({describe(kwargs)})" if kwargs else name
 
 
-def _trial(name, kwargs, seed):
-    return name + "".join(f"_{k[0]}{v:g}" for k, v in kwargs.items()) + f"__{seed}"
-
-
 def _plot_arrays(split, forecasts, count):
     """Inputs, targets and forecasts of the first ``count`` series, cut to common lengths for the figure."""
     count = min(count, len(split))
@@ -269,45 +265,20 @@ def main(argv=None):
     rows, shown, mse_weights = [], {}, {}
     groups = ([(name, [c]) for name in args.losses for c in losses[name]] if args.select == "none"
               else [(name, losses[name]) for name in args.losses])
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
     for name, group in groups:
         for seed in args.seeds:
-            split = prepared.validation_indices(args.validation_split, seed)
-            tried = []
-            for kwargs, loss in group:
-                trial = _trial(name, kwargs, seed)
-                writer = tf.summary.create_file_writer(str(run_dir / "tb" / trial))
-                cand = comparison.train_candidate(prepared, loss, kwargs, seed, settings, split,
-                                                  init_weights=mse_weights.get(seed) if name != "mse" else None,
-                                                  writer=writer, progress=args.progress)
-                cand.trial, cand.writer = trial, writer
-                (run_dir / "checkpoints").mkdir(exist_ok=True)
-                cand.model.save_weights(str(run_dir / "checkpoints" / f"{trial}.weights.h5"))
-                tried.append(cand)
-            chosen = comparison.select_candidate(tried)
+            scores, chosen, tried = comparison.run_trial(
+                prepared, name, group, seed, settings, log_dir=run_dir / "tb",
+                init_weights=mse_weights.get(seed) if name != "mse" else None, progress=args.progress,
+                hparams={"model": args.model, "normalize": args.normalize})
+            for cand in tried:
+                cand.model.save_weights(str(run_dir / "checkpoints" / f"{cand.trial}.weights.h5"))
             if name == "mse" and args.init == "mse":
                 mse_weights[seed] = chosen.model.get_weights()
-            scores = prepared.scores(chosen.model, gamma=args.eval_gamma)
-            with chosen.writer.as_default(step=len(chosen.history.history["loss"])):
-                hp.hparams({"loss": name, "model": args.model, "seed": seed, "normalize": args.normalize,
-                            **chosen.loss_kwargs}, trial_id=chosen.trial)
-                for metric in METRICS:
-                    tf.summary.scalar(f"eval/{metric}", scores[metric])
-            for cand in tried:
-                cand.writer.close()
             label = name if args.select == "val_dtw" else _label(name, chosen.loss_kwargs)
-            history = chosen.history.history
-            rows.append({"dataset": task.name, "model": args.model, "normalize": args.normalize, "loss": name,
-                         "gamma": chosen.loss_kwargs.get("gamma", ""), "alpha": chosen.loss_kwargs.get("alpha", ""),
-                         "config": label, "seed": seed, "epochs": len(history["loss"]),
-                         "best_epoch": chosen.history.best_epoch,
-                         f"best_{args.monitor}": min(history.get(args.monitor) or [float("nan")]),
-                         "val_dtw": chosen.val_dtw,
-                         "candidates": "; ".join(f"{comparison.describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}"
-                                                 for c in tried),
-                         "train_seconds": round(sum(c.seconds for c in tried), 3),
-                         "epoch_seconds": round(float(np.median(chosen.history.epoch_seconds[1:]
-                                                                or chosen.history.epoch_seconds)), 5),
-                         **{m: float(v) for m, v in scores.items()}})
+            rows.append({**comparison.result_row(task.name, name, seed, settings, args.normalize, scores, chosen,
+                                                 tried), "config": label})
             if label not in shown:
                 shown[label] = prepared.forecasts(chosen.model)[:args.num_plot]
             print(f"  {label:<28} seed {seed}: " + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)

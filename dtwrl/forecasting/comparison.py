@@ -33,7 +33,7 @@ from .models import TAKES_LENGTHS, build_forecaster
 from .preprocessing import Normalizer, SeriesLayout
 
 __all__ = ["GAMMA_LOSSES", "METRICS", "SELECTIONS", "Candidate", "FitSettings", "PreparedTask", "describe",
-           "loss_candidates", "select_candidate", "train_candidate"]
+           "loss_candidates", "result_row", "run_trial", "select_candidate", "train_candidate", "trial_id"]
 
 #: Losses of :func:`dtwrl.losses.get_loss` that take the smoothing ``gamma`` (DILATE also ``alpha``).
 GAMMA_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate")
@@ -230,3 +230,81 @@ def select_candidate(candidates):
     if not candidates:
         raise ValueError("candidates must not be empty")
     return min(candidates, key=lambda c: c.val_dtw)
+
+
+def trial_id(name, loss_kwargs, seed):
+    """The TensorBoard / checkpoint name of one trained model: ``soft_dtw_g0.1__3``.
+
+    >>> trial_id("dilate", {"gamma": 0.01, "alpha": 0.5}, 0)
+    'dilate_g0.01_a0.5__0'
+    """
+    return name + "".join(f"_{k[0]}{v:g}" for k, v in loss_kwargs.items()) + f"__{seed}"
+
+
+def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=None, progress=False,
+              hparams=None):
+    """Train every candidate of one loss for one seed, keep the best on validation DTW, score it on the test split.
+
+    Parameters
+    ----------
+    prepared : PreparedTask
+    name : str
+        The loss name (for records).
+    group : list of (dict, tf.keras.losses.Loss)
+        The candidate configurations: ``get_loss`` keyword arguments and the built loss.
+    seed : int
+    settings : FitSettings
+    log_dir : path or None
+        Each candidate logs ``losses/train`` and ``losses/val`` under
+        ``log_dir/<trial_id>``; the chosen one also ``eval/<metric>`` and its
+        HParams (``hparams`` plus loss, γ, α and seed).
+    init_weights : list or None
+        Starting weights of every candidate.
+    progress : bool
+    hparams : dict or None
+        Extra HParams of the run (model, normalisation, dataset, ...).
+
+    Returns
+    -------
+    scores : dict
+        :meth:`PreparedTask.scores` of the chosen candidate.
+    chosen : Candidate
+    tried : list of Candidate
+        Each with ``trial`` (its id).
+    """
+    split = prepared.validation_indices(settings.validation_split, seed)
+    tried = []
+    for kwargs, loss in group:
+        trial = trial_id(name, kwargs, seed)
+        writer = None if log_dir is None else tf.summary.create_file_writer(str(log_dir) + f"/{trial}")
+        cand = train_candidate(prepared, loss, kwargs, seed, settings, split, init_weights=init_weights,
+                               writer=writer, progress=progress)
+        cand.trial, cand.writer = trial, writer
+        tried.append(cand)
+    chosen = select_candidate(tried)
+    scores = prepared.scores(chosen.model, gamma=settings.eval_gamma)
+    if chosen.writer is not None:
+        from tensorboard.plugins.hparams import api as hp
+
+        with chosen.writer.as_default(step=len(chosen.history.history["loss"])):
+            hp.hparams({"loss": name, "seed": seed, **(hparams or {}), **chosen.loss_kwargs}, trial_id=chosen.trial)
+            for metric in METRICS:
+                tf.summary.scalar(f"eval/{metric}", scores[metric])
+    for cand in tried:
+        if cand.writer is not None:
+            cand.writer.close()
+    return scores, chosen, tried
+
+
+def result_row(task_name, name, seed, settings, normalize, scores, chosen, tried):
+    """One metrics row of a trained (or chosen) model: what it is, how training went, and its test scores."""
+    history = chosen.history
+    return {"dataset": task_name, "model": settings.model, "normalize": normalize, "loss": name,
+            "gamma": chosen.loss_kwargs.get("gamma", ""), "alpha": chosen.loss_kwargs.get("alpha", ""),
+            "seed": seed, "epochs": len(history.history["loss"]), "best_epoch": history.best_epoch,
+            f"best_{settings.monitor}": min(history.history.get(settings.monitor) or [float("nan")]),
+            "val_dtw": chosen.val_dtw,
+            "candidates": "; ".join(f"{describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}" for c in tried),
+            "train_seconds": round(sum(c.seconds for c in tried), 3),
+            "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)), 5),
+            **{m: float(v) for m, v in scores.items()}}
