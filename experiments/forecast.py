@@ -49,7 +49,9 @@ from experiments.common import (
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 INITS = ("random", "mse")
-LABELS = {"mse": "MSE", "dtw": "DTW", "soft_dtw": "soft-DTW", "tdi": "TDI"}
+LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}
+#: Table columns: METRICS plus the mean square root of DTW that tslearn (and DILATE's paper) reports.
+TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
 
 
 @dataclasses.dataclass
@@ -212,7 +214,7 @@ def _plot_arrays(split, forecasts, count):
     return inputs, targets, {k: np.stack([f[:n_out] for f in v[:count]]) for k, v in forecasts.items()}
 
 
-def tables(rows, units, columns, command, title, metrics=METRICS):
+def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
     """table.md: the normalised-unit table and, when present, the original-unit one."""
     from experiments.reporting import summarize, summary_table
 
