@@ -258,6 +258,21 @@ def write_reports(study_dir, args, command):
     return study_dir / "summary.md"
 
 
+def _write_hparams_config(log_dir, args, tasks):
+    """The HParams dashboard of the study: dataset, loss, γ, α, seed against the test metrics; the settings as text."""
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+
+    hparams = [hp.HParam("dataset", hp.Discrete(tasks)), hp.HParam("loss", hp.Discrete(list(args.losses))),
+               hp.HParam("gamma", hp.RealInterval(0.0, 1e9)), hp.HParam("alpha", hp.RealInterval(0.0, 1.0)),
+               hp.HParam("model", hp.Discrete([args.model])), hp.HParam("normalize", hp.Discrete([args.normalize])),
+               hp.HParam("seed", hp.Discrete(list(args.seeds)))]
+    with tf.summary.create_file_writer(str(log_dir)).as_default():
+        hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
+        tf.summary.text("config", "```\n" + "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(args).items())
+                        + "\n```", step=0)
+
+
 @cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
@@ -286,6 +301,7 @@ def main(argv=None):
     from dtwrl.runs import write_json
 
     write_json(study_dir / "study.json", config)
+    _write_hparams_config(study_dir / "tb", args, tasks)
     (study_dir / "cells").mkdir(exist_ok=True)
     _clear_dead_locks(study_dir / "cells")
     index, count = parse_shard(args.shard)

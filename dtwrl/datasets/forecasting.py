@@ -107,7 +107,8 @@ def load_forecasting_task(name_or_path, input_fraction=0.6, n_series=500):
         return tuple(synthetic_step_task(n_series, seed) for seed in SYNTHETIC_STEPS_SEEDS)
     if isinstance(name_or_path, (str, os.PathLike)) and Path(name_or_path).is_file():
         raise ValueError(
-            f"name_or_path must name a dataset or a directory holding both splits, not one file; got {str(name_or_path)!r}"
+            "name_or_path must name a dataset or a directory holding both splits, not one file; "
+            f"got {str(name_or_path)!r}"
         )
     splits = []
     for split in ("train", "test"):

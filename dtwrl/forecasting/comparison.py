@@ -224,7 +224,8 @@ def select_candidate(candidates):
     """The candidate of lowest validation DTW (the first one on ties).
 
     >>> from types import SimpleNamespace as C
-    >>> select_candidate([C(val_dtw=2.0, loss_kwargs={"gamma": 1}), C(val_dtw=1.0, loss_kwargs={"gamma": 0.1})]).loss_kwargs
+    >>> tried = [C(val_dtw=2.0, loss_kwargs={"gamma": 1}), C(val_dtw=1.0, loss_kwargs={"gamma": 0.1})]
+    >>> select_candidate(tried).loss_kwargs
     {'gamma': 0.1}
     """
     if not candidates:

@@ -374,7 +374,8 @@ def _dtw_of(model, X, Y, x_lengths=None, y_lengths=None):
     forecasts = predict(model, X, x_lengths=x_lengths)
     if y_lengths is None:
         return dtw_score(Y, forecasts.astype(np.float64))
-    return dtw_score([y[:n] for y, n in zip(Y, y_lengths)], [f[:n].astype(np.float64) for f, n in zip(forecasts, y_lengths)])
+    return dtw_score([y[:n] for y, n in zip(Y, y_lengths)],
+                     [f[:n].astype(np.float64) for f, n in zip(forecasts, y_lengths)])
 
 
 def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learning_rate=1e-3,
