@@ -1,30 +1,43 @@
 """Multistep-ahead forecasting with DTW-family losses (Cuturi and Blondel, 2017, section 5.4).
 
-The first 60% of every series is the input, the remaining 40% the target, and
-class labels are ignored. One model is trained per loss, gamma and seed on the
-train split, then scored on the test split by MSE, exact DTW, soft-DTW and TDI.
+Every series is cut into an input window and its continuation: by
+``--input-fraction`` (each series at its own length), by ``--horizon``, or for a
+Monash ``.tsf`` file by its ``@horizon`` (the last h points of each series are its
+test target, the h before them its train target). Class labels are ignored.
+Values are z-scored with train-split statistics (``--normalize``). One model is
+trained per loss configuration and seed on the train split (less a validation
+part, the same for every loss of a seed), then scored on the test split by MSE,
+exact DTW, soft-DTW and TDI, every series at its true length, in normalised and
+in original units. ``--select val_dtw`` trains every ``--gammas`` value (and every
+``--dilate-alpha``) and keeps, per seed, the one of lowest validation DTW.
 ``--init mse`` starts every other loss from the MSE-trained model of the same
 seed (the paper's "Euclidean initialization"); ``--monitor val_dtw`` stops early
-and keeps the epoch of lowest exact DTW on the validation split, whatever the loss.
+on the validation exact DTW, whatever the loss.
+
+Series of unequal lengths: the GRU seq2seq takes them padded, with their lengths
+(its encoder masks the padding); the MLP and CNN see every input window and
+target linearly resampled to one length, and their forecasts are resampled
+back to each series' own horizon before scoring.
 
 Run::
 
-    python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1.0 --seeds 0 1 2 3 4
-    python experiments/forecast.py --dataset ../shared/data/ucr/ItalyPowerDemand --gammas 1 0.1 0.01 --init mse
+    python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1 0.1 0.01 --select val_dtw
+    python experiments/forecast.py --dataset ../shared/data/monash/m1_yearly_dataset.tsf --model gru
+    python experiments/forecast.py --dataset my_series.csv --horizon 12   # one series per row
     tensorboard --logdir results/forecast
 
 Writes ``results/forecast/<run-name>/`` (run name ``{dataset}__{exp_name}-{model}__{seeds}__{time}``):
-``config.json``, ``metrics.csv`` (one row per trained model), ``table.md``
-(mean ± std over seeds, best cell per metric in bold), ``figures/forecasts.png``
-(forecasts against the truth, one panel column per loss), ``checkpoints/`` (final
-weights per model) and ``tb/`` (training curves per model and an HParams
-dashboard with loss, gamma, model and seed against the test metrics).
+``config.json``, ``metrics.csv`` (one row per trained or selected model), ``table.md``
+(mean ± std over seeds, best cell per metric in bold, in normalised and original units),
+``figures/forecasts.png``, ``checkpoints/`` (final weights per model) and ``tb/``
+(``losses/train``, ``losses/val`` and ``eval/...`` per model, an HParams dashboard
+with the test metrics, and the configuration as text).
 """
 import dataclasses
+import json
+import math
 import os
-import re
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,26 +45,35 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from experiments.common import (
-    field, make_run_dir, parse_args, run_name, tensorboard_command, write_config)
+    blame, checked_run_dir, cli_main, fail, field, parse_args, run_name, tensorboard_command, write_config)
 
-# losses whose get_loss takes the smoothing gamma; the others ignore --gammas
-GAMMA_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate")
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 INITS = ("random", "mse")
+LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}
+#: Table columns: METRICS plus the mean square root of DTW that tslearn (and DILATE's paper) reports.
+TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
 
 
 @dataclasses.dataclass
 class Args:
-    dataset: str = field("GunPoint", "GunPoint, synthetic_steps, a UCR/UEA folder, or its *_TRAIN.ts/.tsv file")
+    dataset: str = field("GunPoint", "GunPoint, synthetic_steps, a UCR/UEA folder or its *_TRAIN.ts/.tsv file, a "
+                                     "Monash .tsf file (its @horizon), or a .csv (one series per row) / .npy "
+                                     "(N, n[, d]) file, split by a seeded permutation (--test-fraction)")
     losses: tuple[str, ...] = field(("mse", "soft_dtw"), "losses to compare (names of dtwrl.losses.get_loss)")
-    gammas: tuple[float, ...] = field((1.0,), "soft-DTW smoothing values (one model each for losses with gamma)")
-    seeds: tuple[int, ...] = field((0,), "seeds, one model per seed")
+    gammas: tuple[float, ...] = field((1.0,), "smoothing values of the losses that take gamma (soft_dtw, "
+                                              "soft_dtw_divergence, sparse_dtw, dilate)")
+    dilate_alpha: tuple[float, ...] = field((0.5,), "DILATE's weight(s) of the shape term")
+    select: str = field("none", "none: one row per gamma (and alpha); val_dtw: per seed, keep the gamma (and "
+                                "alpha) of lowest exact DTW on the validation part, one row per loss")
+    seeds: tuple[int, ...] = field((0,), "seeds (>= 0), one model per seed")
     model: str = field("mlp", "forecaster: mlp, gru or cnn")
+    normalize: str = field("zscore", "zscore (train-split mean and std), zscore-series (each series by its input "
+                                     "window) or none")
     hidden_units: int = field(256, "hidden width of the mlp/cnn, state size of the gru")
     epochs: int = field(200, "maximum training epochs")
     batch_size: int = field(32, "series per optimizer step")
     learning_rate: float = field(1e-3, "Adam step size")
-    validation_split: float = field(0.2, "share of the train split held out for early stopping")
+    validation_split: float = field(0.2, "share of the train series held out for early stopping and selection")
     patience: int = field(20, "epochs without a better monitored validation value before stopping")
     monitor: str = field("val_loss", "early stopping and best-epoch criterion: val_loss (each model's own "
                                      "training loss on the validation split) or val_dtw (exact DTW on it, the "
@@ -59,8 +81,12 @@ class Args:
     init: str = field("random", "initial weights: random, or mse (every other loss starts from the MSE-trained "
                                 "model of the same seed, Cuturi and Blondel's Euclidean initialization; needs mse "
                                 "first in --losses)")
-    input_fraction: float = field(0.6, "share of each series used as input")
-    dilate_alpha: float = field(0.5, "DILATE's weight of the shape term")
+    input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
+    horizon: int = field(0, "forecast the last HORIZON points of each series (0: the .tsf file's @horizon, "
+                            "else --input-fraction)")
+    test_fraction: float = field(0.3, "share of the series of a .csv/.npy file that are test series")
+    aligner: str = field("", "policy_path's aligner: a run folder of experiments/train_aligner.py (empty: "
+                             "get_loss('policy_path') decides, e.g. the shipped pretrained policy)")
     eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     synthetic_series: int = field(500, "series per split of the synthetic_steps task")
     max_train: int = field(0, "use at most this many train series (0: all)")
@@ -71,180 +97,214 @@ class Args:
     progress: bool = field(True, "show tqdm bars (--no-progress to hide)")
 
 
-def load_task(dataset, input_fraction=0.6, synthetic_series=500, max_train=0, max_test=0):
-    """Train and test ``(inputs, targets)``, each ``(N, n_in, d)`` and ``(N, n_out, d)``.
-
-    ``dataset`` is what :func:`dtwrl.datasets.load_forecasting_task` takes (a
-    built-in name or a UCR/UEA folder) or a ``*_TRAIN.ts``/``.tsv`` file, whose
-    ``*_TEST`` sibling is the test split. ``max_train``/``max_test`` > 0 keep
-    only the first series. Raises ``ValueError`` naming ``--dataset``.
-    """
-    from dtwrl.datasets import forecast_split, load_forecasting_task, load_ucr
-
-    path = Path(dataset)
-    try:
-        if path.is_file():
-            if "_TRAIN" not in path.name:
-                raise ValueError(f"a file must be a *_TRAIN.ts or *_TRAIN.tsv split, got {path.name!r}")
-            test_path = path.with_name(path.name.replace("_TRAIN", "_TEST"))
-            if not test_path.is_file():
-                raise ValueError(f"{path.name!r} has no test split beside it ({test_path.name!r})")
-            train, test = (forecast_split(load_ucr(p)[0], input_fraction) for p in (path, test_path))
-        elif (os.sep in dataset or dataset.startswith(".")) and not path.exists():
-            raise ValueError(f"path {dataset!r} does not exist")
-        else:
-            train, test = load_forecasting_task(dataset, input_fraction=input_fraction, n_series=synthetic_series)
-    except (ValueError, FileNotFoundError) as err:
-        raise ValueError(f"--dataset: {err}") from None
-    keep = lambda pair, n: tuple(a[:n] for a in pair) if n else pair  # noqa: E731
-    return keep(train, max_train), keep(test, max_test)
+def _flag(name):
+    return "--" + name.replace("_", "-")
 
 
-def dataset_label(dataset):
-    """A short name for run names and tables: ``/x/GunPoint_TRAIN.ts`` -> ``GunPoint``."""
-    return re.sub(r"_(TRAIN|TEST)$", "", Path(dataset).stem) or "dataset"
-
-
-def check_positive(args, positive=(), non_negative=()):
-    """Raise ``ValueError`` naming the flag when a field is below 1 (``positive``) or 0 (``non_negative``)."""
-    for name in positive:
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in non_negative:
-        if getattr(args, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-
-
-def loss_kwargs(name, gamma, args):
-    kwargs = {"gamma": gamma} if name in GAMMA_LOSSES else {}
-    if name == "dilate":
-        kwargs["alpha"] = args.dilate_alpha
-    return kwargs
+def _finite_positive(value):
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
 
 
 def check_args(args):
-    from dtwrl.losses import get_loss
+    """Check every flag that needs no data; raise ``CLIError`` naming the flag."""
+    from dtwrl.forecasting.comparison import SELECTIONS
     from dtwrl.forecasting.models import FORECASTERS
-
-    if args.model not in FORECASTERS:
-        raise ValueError(f"--model must be one of {sorted(FORECASTERS)}, got {args.model!r}")
-    if not args.losses or not args.seeds or not args.gammas:
-        raise ValueError("--losses, --gammas and --seeds each need at least one value")
-    if any(g <= 0 for g in args.gammas) or args.eval_gamma <= 0:
-        raise ValueError(f"--gammas and --eval-gamma must be > 0, got {args.gammas} and {args.eval_gamma}")
-    for name in args.losses:
-        if name == "policy_path":
-            raise ValueError("--losses: policy_path needs a trained aligner; use experiments/rl_forecast.py")
-        try:
-            get_loss(name, **loss_kwargs(name, args.gammas[0], args))
-        except ValueError as err:
-            raise ValueError(f"--losses: {err}") from None
-    check_positive(args, ("epochs", "batch_size", "hidden_units", "num_plot", "synthetic_series"),
-                   ("patience", "max_train", "max_test"))
-    if len(set(args.seeds)) != len(args.seeds):
-        raise ValueError(f"--seeds must be distinct, got {args.seeds}")
+    from dtwrl.forecasting.preprocessing import NORMALIZATIONS
     from dtwrl.forecasting.training import MONITORS
+    from dtwrl.losses import LOSS_NAMES
 
-    if args.monitor not in MONITORS:
-        raise ValueError(f"--monitor must be one of {list(MONITORS)}, got {args.monitor!r}")
-    if args.init not in INITS:
-        raise ValueError(f"--init must be one of {list(INITS)}, got {args.init!r}")
+    choices = {"model": sorted(FORECASTERS), "normalize": NORMALIZATIONS, "select": SELECTIONS,
+               "monitor": MONITORS, "init": INITS}
+    for name, allowed in choices.items():
+        if getattr(args, name) not in allowed:
+            fail(_flag(name), f"must be one of {list(allowed)}; got {getattr(args, name)!r}")
+    for name in ("losses", "gammas", "seeds", "dilate_alpha"):
+        if not getattr(args, name):
+            fail(_flag(name), "needs at least one value")
+    unknown = [name for name in args.losses if name not in LOSS_NAMES]
+    if unknown:
+        fail("--losses", f"unknown loss {unknown[0]!r}; name must be one of {', '.join(LOSS_NAMES)}")
+    if len(set(args.losses)) != len(args.losses):
+        fail("--losses", f"must be distinct; got {list(args.losses)}")
+    if not all(_finite_positive(g) for g in args.gammas):
+        fail("--gammas", f"must be finite and > 0; got {list(args.gammas)}")
+    if not all(0.0 <= a <= 1.0 for a in args.dilate_alpha):
+        fail("--dilate-alpha", f"must be in [0, 1]; got {list(args.dilate_alpha)}")
+    if not _finite_positive(args.eval_gamma):
+        fail("--eval-gamma", f"must be finite and > 0; got {args.eval_gamma}")
+    if not _finite_positive(args.learning_rate):
+        fail("--learning-rate", f"must be finite and > 0; got {args.learning_rate}")
+    for name in ("validation_split", "input_fraction", "test_fraction"):
+        if not 0.0 < getattr(args, name) < 1.0:  # also refuses nan
+            fail(_flag(name), f"must be in (0, 1); got {getattr(args, name)}")
+    for name in ("epochs", "batch_size", "hidden_units", "num_plot", "synthetic_series"):
+        if getattr(args, name) < 1:
+            fail(_flag(name), f"must be >= 1; got {getattr(args, name)}")
+    for name in ("patience", "max_train", "max_test", "horizon"):
+        if getattr(args, name) < 0:
+            fail(_flag(name), f"must be >= 0; got {getattr(args, name)}")
+    if any(s < 0 for s in args.seeds):
+        fail("--seeds", f"must be >= 0; got {list(args.seeds)}")
+    if len(set(args.seeds)) != len(args.seeds):
+        fail("--seeds", f"must be distinct; got {list(args.seeds)}")
     if args.init == "mse" and args.losses[0] != "mse":
-        raise ValueError(f"--init mse needs mse as the first of --losses, got {list(args.losses)}")
+        fail("--init", f"mse needs mse as the first of --losses; got {list(args.losses)}")
+    if args.aligner and not Path(args.aligner).is_dir():
+        fail("--aligner", f"no such run folder {args.aligner!r}")
 
 
-def configs(args):
-    """(label, loss name, gamma or None) for every loss and gamma to train."""
-    out = []
-    for name in args.losses:
-        for gamma in (args.gammas if name in GAMMA_LOSSES else [None]):
-            out.append((name if gamma is None else f"{name} (γ={gamma:g})", name, gamma))
-    return out
+def build_losses(losses, gammas, alphas, aligner=""):
+    """``{name: [(loss kwargs, loss object), ...]}``: every candidate configuration, built (and so checked) once.
+
+    ``policy_path`` gets ``aligner=agents.PolicyAligner(aligner)`` for a run folder, else ``get_loss`` decides.
+    Raises ``CLIError`` naming ``--losses`` (or ``--aligner``).
+    """
+    from dtwrl.forecasting.comparison import loss_candidates
+    from dtwrl.losses import get_loss
+
+    built = {}
+    for name in losses:
+        extra = {}
+        if name == "policy_path" and aligner:
+            from agents import PolicyAligner
+
+            with blame("--aligner"):
+                extra = {"aligner": PolicyAligner(aligner)}
+        built[name] = []
+        for kwargs in loss_candidates(name, gammas, alphas):
+            try:
+                built[name].append((kwargs, get_loss(name, **kwargs, **extra)))
+            except (ValueError, TypeError) as err:
+                hint = "; pass --aligner RUN_DIR (a run folder of experiments/train_aligner.py)" if (
+                    name == "policy_path") else ""
+                fail("--losses", f"{name}: {err}{hint}")
+    return built
 
 
-def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.split("\n\n")[0])
+def load_task(args):
+    """The :class:`~dtwrl.datasets.ForecastTask` of ``--dataset`` (cut to --max-train/--max-test), checked."""
+    from dtwrl.datasets import load_forecast_task
+    from dtwrl.forecasting.training import check_validation_split
+
     try:
-        check_args(args)
-        (x_train, y_train), (x_test, y_test) = load_task(args.dataset, args.input_fraction, args.synthetic_series,
-                                                         args.max_train, args.max_test)
-    except ValueError as err:
-        raise SystemExit(f"error: {err}") from None
+        task = load_forecast_task(args.dataset, input_fraction=args.input_fraction, horizon=args.horizon or None,
+                                  n_series=args.synthetic_series, test_fraction=args.test_fraction)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        message = str(err).strip("'\"")
+        fail("--horizon" if args.horizon and "horizon" in message else "--dataset", message)
+    task.train, task.test = task.train.head(args.max_train), task.test.head(args.max_test)
+    with blame("--max-train" if args.max_train else "--validation-split"):
+        check_validation_split(args.validation_split, len(task.train))
+    return task
+
+
+def _label(name, kwargs):
+    from dtwrl.forecasting.comparison import describe
+
+    return f"{name} ({describe(kwargs)})" if kwargs else name
+
+
+def _plot_arrays(split, forecasts, count):
+    """Inputs, targets and forecasts of the first ``count`` series, cut to common lengths for the figure."""
+    count = min(count, len(split))
+    n_in = min(len(x) for x in split.inputs[:count])
+    n_out = min(len(y) for y in split.targets[:count])
+    inputs = np.stack([x[-n_in:] for x in split.inputs[:count]])
+    targets = np.stack([y[:n_out] for y in split.targets[:count]])
+    return inputs, targets, {k: np.stack([f[:n_out] for f in v[:count]]) for k, v in forecasts.items()}
+
+
+def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
+    """table.md: the normalised-unit table and, when present, the original-unit one."""
+    from experiments.reporting import summarize, summary_table
+
+    labels = {m: LABELS[m] + (f" (γ={columns['eval_gamma']:g})" if m == "soft_dtw" else "") for m in metrics}
+    text = f"## {title}\n\nLower is better; best mean in bold. Produced by `{command}`.\n\n"
+    text += f"Metrics in {units}, every test series at its true length.\n\n"
+    text += summary_table(summarize(rows, "config", metrics), "config", metrics, labels=labels) + "\n"
+    if all(f"orig_{m}" in rows[0] for m in metrics):
+        orig = [f"orig_{m}" for m in metrics]
+        text += "\nThe same forecasts in original units:\n\n"
+        text += summary_table(summarize(rows, "config", orig), "config", orig,
+                              labels={f"orig_{m}": labels[m] for m in metrics}) + "\n"
+    return text
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
+    losses = build_losses(args.losses, args.gammas, args.dilate_alpha, args.aligner)
+    task = load_task(args)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    from dtwrl.forecasting.models import build_forecaster
-    from dtwrl.forecasting.training import evaluate_forecaster, fit_forecaster, predict
+    from dtwrl.forecasting import comparison
     from dtwrl.runs import atomic_write_text, write_csv
-    from experiments.reporting import plot_forecasts, summarize, summary_table
+    from experiments.reporting import plot_forecasts
 
-    name_of_data = dataset_label(args.dataset)
+    prepared = comparison.PreparedTask(task, normalize=args.normalize, model=args.model)
+    settings = comparison.FitSettings(model=args.model, hidden_units=args.hidden_units, epochs=args.epochs,
+                                      batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                      validation_split=args.validation_split, patience=args.patience,
+                                      monitor=args.monitor, eval_gamma=args.eval_gamma)
     seeds = "-".join(str(s) for s in args.seeds)
-    run_dir = make_run_dir(args.exp_name, run_name(name_of_data, f"{args.exp_name}-{args.model}", seeds),
-                           root=args.out_dir)
-    write_config(run_dir, {**dataclasses.asdict(args), "train_shapes": [x_train.shape, y_train.shape],
-                           "test_shapes": [x_test.shape, y_test.shape]})
-    print(f"{run_dir.name}: train {x_train.shape} -> {y_train.shape}, test {x_test.shape} -> {y_test.shape}")
+    run_dir = checked_run_dir(args.exp_name, run_name(task.name, f"{args.exp_name}-{args.model}", seeds), args.out_dir)
+    X, Y = prepared.train_arrays[:2]
+    Xt, Yt = prepared.test_arrays[:2]
+    config = {**dataclasses.asdict(args), "task": task.name, "split_rule": task.rule, "units": prepared.units,
+              "layout": dataclasses.asdict(prepared.layout), "train_shapes": [X.shape, Y.shape],
+              "test_shapes": [Xt.shape, Yt.shape]}
+    write_config(run_dir, config)
+    print(f"{run_dir.name}: train {X.shape} -> {Y.shape}, test {Xt.shape} -> {Yt.shape} ({task.rule})")
 
-    model_kw = {"units" if args.model == "gru" else "hidden_units": args.hidden_units}
-    hparams = [hp.HParam("loss", hp.Discrete(list(args.losses))), hp.HParam("gamma", hp.Discrete(list(args.gammas))),
-               hp.HParam("model", hp.Discrete([args.model])), hp.HParam("seed", hp.Discrete(list(args.seeds)))]
+    hparams = [hp.HParam("loss", hp.Discrete(list(args.losses))), hp.HParam("gamma", hp.RealInterval(0.0, 1e9)),
+               hp.HParam("alpha", hp.RealInterval(0.0, 1.0)), hp.HParam("model", hp.Discrete([args.model])),
+               hp.HParam("normalize", hp.Discrete([args.normalize])), hp.HParam("seed", hp.Discrete(list(args.seeds)))]
     with tf.summary.create_file_writer(str(run_dir / "tb")).as_default():
         hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
+        tf.summary.text("config", "```\n" + json.dumps(dataclasses.asdict(args), indent=1) + "\n```", step=0)
 
     rows, shown, mse_weights = [], {}, {}
-    for label, name, gamma in configs(args):
+    groups = ([(name, [c]) for name in args.losses for c in losses[name]] if args.select == "none"
+              else [(name, losses[name]) for name in args.losses])
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    for name, group in groups:
         for seed in args.seeds:
-            trial = name + ("" if gamma is None else f"_g{gamma:g}") + f"__{seed}"
-            tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, then batch order
-            model = build_forecaster(args.model, x_train.shape[1], y_train.shape[1], x_train.shape[2], **model_kw)
-            if args.init == "mse" and name != "mse":
-                model.set_weights(mse_weights[seed])
-            writer = tf.summary.create_file_writer(str(run_dir / "tb" / trial))
-            with writer.as_default():
-                hp.hparams({"loss": name, "model": args.model, "seed": seed,
-                            **({} if gamma is None else {"gamma": gamma})}, trial_id=trial)
-            start = time.perf_counter()
-            history = fit_forecaster(model, (x_train, y_train), name, epochs=args.epochs, batch_size=args.batch_size,
-                                     learning_rate=args.learning_rate, validation_split=args.validation_split,
-                                     patience=args.patience, log_dir=writer, seed=seed, progress=args.progress,
-                                     loss_kwargs=loss_kwargs(name, gamma, args), monitor=args.monitor)
-            seconds = time.perf_counter() - start
-            if name == "mse":
-                mse_weights[seed] = model.get_weights()
-            scores = evaluate_forecaster(model, (x_test, y_test), gamma=args.eval_gamma)
-            (run_dir / "checkpoints").mkdir(exist_ok=True)
-            model.save_weights(str(run_dir / "checkpoints" / f"{trial}.weights.h5"))
-            with writer.as_default(step=len(history.history["loss"])):
-                for metric in METRICS:
-                    tf.summary.scalar(f"eval/{metric}", scores[metric])
-            writer.close()
-            rows.append({"dataset": name_of_data, "model": args.model, "loss": name, "gamma": gamma or "",
-                         "config": label, "seed": seed, "epochs": len(history.history["loss"]),
-                         "best_epoch": history.best_epoch,
-                         f"best_{args.monitor}": min(history.history.get(args.monitor) or [float("nan")]),
-                         "train_seconds": round(seconds, 3),
-                         "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)),
-                                                5),
-                         **{m: float(scores[m]) for m in METRICS}})
+            scores, chosen, tried = comparison.run_trial(
+                prepared, name, group, seed, settings, log_dir=run_dir / "tb",
+                init_weights=mse_weights.get(seed) if name != "mse" else None, progress=args.progress,
+                hparams={"model": args.model, "normalize": args.normalize})
+            for cand in tried:
+                cand.model.save_weights(str(run_dir / "checkpoints" / f"{cand.trial}.weights.h5"))
+            if name == "mse" and args.init == "mse":
+                mse_weights[seed] = chosen.model.get_weights()
+            label = name if args.select == "val_dtw" else _label(name, chosen.loss_kwargs)
+            rows.append({**comparison.result_row(task.name, name, seed, settings, args.normalize, scores, chosen,
+                                                 tried), "config": label})
             if label not in shown:
-                shown[label] = predict(model, x_test[:args.num_plot])
+                shown[label] = prepared.forecasts(chosen.model)[:args.num_plot]
             print(f"  {label:<28} seed {seed}: " + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)
-                  + f"  ({rows[-1]['epochs']} epochs, {seconds:.1f}s)", flush=True)
+                  + (f"  (chose {comparison.describe(chosen.loss_kwargs)})" if len(tried) > 1 else "")
+                  + f"  ({rows[-1]['epochs']} epochs, {rows[-1]['train_seconds']:.1f}s)", flush=True)
 
-    write_csv(run_dir / "metrics.csv", rows)
-    if not all(np.isfinite(row[m]) for row in rows for m in METRICS):
-        raise FloatingPointError(f"a test metric is not finite; see {run_dir / 'metrics.csv'}")
-    table = summary_table(summarize(rows, "config", METRICS), "config", METRICS,
-                           labels={"mse": "MSE", "dtw": "DTW", "soft_dtw": f"soft-DTW (γ={args.eval_gamma:g})",
-                                   "tdi": "TDI"})
+    if args.select == "val_dtw":  # the table says which γ/α validation chose, per seed
+        for row in rows:
+            picks = [comparison.describe({k: r[k] for k in ("gamma", "alpha") if r[k] != ""})
+                     for r in rows if r["loss"] == row["loss"]]
+            if any(picks):
+                row["config"] = f"{row['loss']} (chosen {'; '.join(picks)})"
+    bad = [(r["config"], r["seed"], m) for r in rows for m in METRICS if not np.isfinite(r[m])]
     command = "python experiments/forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    atomic_write_text(run_dir / "table.md", 
-        f"## {name_of_data}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}\n\n"
-        f"Lower is better; best mean in bold. Produced by `{command}`.\n\n{table}\n")
-    plot_forecasts(x_test, y_test, shown, run_dir / "figures" / "forecasts.png", num_series=args.num_plot,
-                   title=f"{name_of_data}: {args.model} forecasts (seed {args.seeds[0]})")
-    print(f"\n{table}\n\nwrote {run_dir}\nwatch: {tensorboard_command(run_dir / 'tb')}")
+    title = (f"{task.name}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}")
+    atomic_write_text(run_dir / "table.md", tables(rows, prepared.units, {"eval_gamma": args.eval_gamma}, command,
+                                                   title) + f"\nSplit: {task.rule}.\n")
+    write_csv(run_dir / "metrics.csv", rows)
+    if bad:
+        fail("--losses", f"a test metric is not finite ({bad[0]}); see {run_dir / 'metrics.csv'}")
+    inputs, targets, predictions = _plot_arrays(prepared.test, shown, args.num_plot)
+    plot_forecasts(inputs, targets, predictions, run_dir / "figures" / "forecasts.png", num_series=args.num_plot,
+                   title=f"{task.name}: {args.model} forecasts (seed {args.seeds[0]}, {args.normalize})")
+    print(f"\n{(run_dir / 'table.md').read_text()}\nwrote {run_dir}\nwatch: {tensorboard_command(run_dir / 'tb')}")
     return run_dir
 
 

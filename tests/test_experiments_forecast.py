@@ -1,6 +1,7 @@
 """experiments/forecast.py end to end on shrunk configs, and its argument errors."""
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,7 +39,11 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
     assert all(float(r["dtw"]) <= 60 * float(r["mse"]) + 1e-9 for r in rows)  # DTW <= diagonal path cost
 
     table = (run_dir / "table.md").read_text()
-    body = [line for line in table.splitlines() if line.startswith("| ") and "config" not in line]
+    normalised, original = table.split("The same forecasts in original units")
+    assert "z-score units (mean and std of the train split)" in normalised
+    body = [line for line in normalised.splitlines() if line.startswith("| ") and "config" not in line]
+    assert len([line for line in original.splitlines() if line.startswith("| ")]) == 1 + len(labels)
+    assert all(np.isfinite(float(r["orig_dtw"])) for r in rows)
     assert [line.split(" | ")[0][2:] for line in body] == labels
     assert all(line.endswith("| 2 |") for line in body)  # two seeds per row
     for column in range(1, 5):  # one bold best cell (at least) in every metric column
@@ -65,7 +70,7 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
     run_dir = forecast.main(["--dataset", "synthetic_steps", "--synthetic-series", "10", "--model", "gru",
                              "--losses", "dilate", "--gammas", "0.01", "--out-dir", str(tmp_path), *SMALL])
     (row,) = read_rows(run_dir)
-    assert row["config"] == "dilate (γ=0.01)" and row["model"] == "gru"
+    assert row["config"] == "dilate (γ=0.01, α=0.5)" and row["model"] == "gru"
 
 
 def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw(tmp_path, monkeypatch):
@@ -83,7 +88,7 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
     run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
                              "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
                              "--out-dir", str(tmp_path), *SMALL])
-    assert [loss for loss, *_ in starts] == ["mse", "mse", "soft_dtw", "soft_dtw", "soft_dtw", "soft_dtw"]
+    assert [loss.name for loss, *_ in starts] == ["mean_squared_error"] * 2 + ["soft_dtw"] * 4
     assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
     trained_mse = {0: starts[0][3], 1: starts[1][3]}
     for i, seed in zip(range(2, 6), (0, 1, 0, 1)):  # soft-DTW models start where the MSE model of their seed ended
@@ -95,23 +100,37 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--losses", "mse", "hinge"], "--losses: name must be one of"),
-    (["--losses", "policy_path"], "rl_forecast.py"),
+    (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
+    (["--losses", "policy_path", "--aligner", "/no/such/run"], "--aligner: no such run folder"),
     (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
     (["--dataset", "NoSuchDataset"], "--dataset: "),
-    (["--input-fraction", "0.999"], "too short"),
-    (["--model", "transformer"], "--model must be one of"),
-    (["--gammas", "0"], "--gammas"),
-    (["--epochs", "0"], "--epochs must be >= 1"),
-    (["--seeds", "1", "1"], "--seeds must be distinct"),
-    (["--monitor", "val_mse"], "--monitor must be one of"),
-    (["--init", "zeros"], "--init must be one of"),
-    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init mse needs mse as the first of --losses"),
+    (["--input-fraction", "0.999"], "--dataset: GunPoint train[0] is too short"),
+    (["--model", "transformer"], "--model: must be one of"),
+    (["--gammas", "0"], "--gammas: must be finite and > 0"),
+    (["--gammas", "nan"], "--gammas: must be finite and > 0"),
+    (["--epochs", "0"], "--epochs: must be >= 1"),
+    (["--seeds", "1", "1"], "--seeds: must be distinct"),
+    (["--seeds", "-1"], "--seeds: must be >= 0"),
+    (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
+    (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
+    (["--learning-rate", "-1"], "--learning-rate: must be finite and > 0"),
+    (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
+    (["--eval-gamma", "nan"], "--eval-gamma: must be finite and > 0"),
+    (["--max-train", "1"], "--max-train: validation_split=0.2 leaves no training or no validation series"),
+    (["--monitor", "val_mse"], "--monitor: must be one of"),
+    (["--init", "zeros"], "--init: must be one of"),
+    (["--normalize", "minmax"], "--normalize: must be one of"),
+    (["--select", "val_mse"], "--select: must be one of"),
+    (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
+    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init: mse needs mse as the first of --losses"),
+    (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
 ])
-def test_bad_arguments_exit_with_a_clear_message(tmp_path, argv, message):
+def test_bad_arguments_exit_with_one_line_naming_the_flag(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         forecast.main([*argv, "--out-dir", str(tmp_path)])
-    assert message in str(excinfo.value.code)
+    err = capsys.readouterr().err
+    assert excinfo.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert message in err
     assert not (tmp_path / "forecast").exists()  # nothing written before the arguments are checked
 
 
@@ -120,3 +139,51 @@ def test_help_lists_every_argument(capsys):
         forecast.main(["--help"])
     out = capsys.readouterr().out
     assert all(f"--{f.replace('_', '-')}" in out for f in forecast.Args.__dataclass_fields__)
+
+
+M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"
+
+
+def test_m1_tsf_with_the_masked_gru_scores_every_series_at_its_own_length(tmp_path):
+    run_dir = forecast.main(["--dataset", str(M1_HEAD), "--model", "gru", "--losses", "mse", "dilate",
+                             "--gammas", "0.1", "--normalize", "zscore-series", "--out-dir", str(tmp_path), *SMALL])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["layout"]["takes_lengths"] and config["layout"]["output_length"] == 6
+    assert "Monash rolling origin" in config["split_rule"] and config["units"].startswith("per-series z-score")
+    rows = read_rows(run_dir)
+    assert [r["loss"] for r in rows] == ["mse", "dilate"]
+    assert all(np.isfinite(float(r[k])) for r in rows for k in ("dtw", "tdi", "orig_dtw", "orig_mse"))
+    assert all(float(r["orig_mse"]) > 1e3 * float(r["mse"]) for r in rows)  # M1 counts are in the thousands
+    assert "original units" in (run_dir / "table.md").read_text()
+
+
+def test_csv_dataset_and_validation_chosen_gamma(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [np.sin(0.3 * np.arange(n) + rng.uniform(0, 6)) * 100 + 500 for n in rng.integers(20, 40, size=20)]
+    path = tmp_path / "waves.csv"
+    path.write_text("\n".join(",".join(f"{v:.3f}" for v in r) for r in rows) + "\n")
+    run_dir = forecast.main(["--dataset", str(path), "--losses", "mse", "soft_dtw", "--gammas", "1", "0.01",
+                             "--select", "val_dtw", "--seeds", "0", "1", "--out-dir", str(tmp_path / "out"),
+                             "--epochs", "2", "--hidden-units", "8", "--no-progress"])
+    assert run_dir.name.startswith("waves__forecast-mlp__0-1__")
+    rows = read_rows(run_dir)
+    assert [r["loss"] for r in rows] == ["mse", "mse", "soft_dtw", "soft_dtw"]
+    for row in rows[2:]:  # the kept gamma is the candidate of lowest validation DTW
+        scores = dict(part.split(": val_dtw=") for part in row["candidates"].split("; "))
+        assert float(row["gamma"]) == float(min(scores, key=lambda k: float(scores[k]))[2:])
+        assert float(row["val_dtw"]) == pytest.approx(min(map(float, scores.values())), rel=1e-3)
+    table = (run_dir / "table.md").read_text()
+    assert "soft_dtw (chosen γ=" in table and "seeded permutation" in table
+
+
+@pytest.mark.parametrize("content,name,message", [
+    ("\n\n", "empty.csv", "--dataset: empty.csv: holds no series"),
+    ("@relation x\n@horizon 2\n", "nodata.tsf", "--dataset: nodata.tsf: no @data tag found"),
+    ("@horizon 5\n@data\n1,2,3,4,5,6,7,8\n", "short.tsf", "--dataset: horizon 5 is too long for short[0]"),
+])
+def test_bad_dataset_files_exit_with_one_line(tmp_path, capsys, content, name, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SystemExit):
+        forecast.main(["--dataset", str(path), "--out-dir", str(tmp_path / "out")])
+    assert message in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -112,5 +112,11 @@ def test_align_batch_groups_checks_each_path_and_names_it():
     # the one-path-per-pair consumers refuse groups with a clear message
     with pytest.raises(ValueError, match=r"returned 2 paths for pair 0; .*PathLoss averages"):
         align_batch(lambda a, b: [[good, good], good], x, y)
-    with pytest.raises(ValueError, match="returned 2 paths for pair 0"):
-        dtwrl.tf.relaxations.aligned_path_cost(x, y, lambda a, b: [[good, good], good])
+    # the differentiable path cost takes a group's mean (the same as PathLoss)
+    other = np.array([[0, 0], [1, 0], [2, 1], [2, 2]])
+    x, y = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    both = dtwrl.tf.relaxations.aligned_path_cost(x, y, lambda a, b: [[good, other], good]).numpy()
+    one = dtwrl.tf.relaxations.aligned_path_cost(x, y, lambda a, b: [good, good]).numpy()
+    alt = dtwrl.tf.relaxations.aligned_path_cost(x, y, lambda a, b: [other, good]).numpy()
+    assert one[0] != alt[0]
+    np.testing.assert_allclose(both, [(one[0] + alt[0]) / 2, one[1]])

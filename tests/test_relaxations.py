@@ -131,7 +131,7 @@ def test_aligned_path_cost_with_a_known_aligner(rng):
     path = np.array([[0, 0], [0, 1], [1, 1], [2, 1]])
     got = aligned_path_cost(x, tf.constant(y), lambda a, b: [path], metric="abs").numpy()
     np.testing.assert_allclose(got, [local_costs(x[0], y[0], "abs")[path[:, 0], path[:, 1]].sum()], rtol=1e-12)
-    idx, lengths = align_tf("fastdtw", tf.constant(x), tf.constant(y))
+    idx, lengths, owners = align_tf("fastdtw", tf.constant(x), tf.constant(y))
     assert idx.shape[1] == lengths.numpy()[0]
 
 

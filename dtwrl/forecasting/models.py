@@ -22,7 +22,8 @@ TensorShape([4, 8, 1])
 """
 import tensorflow as tf
 
-__all__ = ["FORECASTERS", "build_forecaster", "cnn_forecaster", "gru_forecaster", "mlp_forecaster"]
+__all__ = ["FORECASTERS", "TAKES_LENGTHS", "build_forecaster", "cnn_forecaster", "gru_forecaster", "mlp_forecaster",
+           "takes_lengths"]
 
 
 def _check_positive_int(value, name):
@@ -117,7 +118,17 @@ class AutoregressiveGRUDecoder(tf.keras.layers.Layer):
         return config
 
 
-def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=128,
+class LeftPaddingMask(tf.keras.layers.Layer):
+    """``(window (B, n, d), lengths (B,))`` -> boolean mask ``(B, n)``, True on the last ``lengths[b]`` steps."""
+
+    def call(self, inputs):
+        window, lengths = inputs
+        n = tf.shape(window)[1]
+        lengths = tf.reshape(tf.cast(lengths, tf.int32), [-1])
+        return tf.range(n)[tf.newaxis, :] >= (n - lengths)[:, tf.newaxis]
+
+
+def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=128, lengths=False,
                    name="gru_forecaster"):
     """A GRU encoder-decoder (seq2seq) with an autoregressive decoder.
 
@@ -126,6 +137,14 @@ def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=12
     every next input is its own previous prediction. One layer of 128 units is
     DILATE's setting (Le Guen and Thome, 2019).
 
+    With ``lengths=True`` the model takes ``[window, lengths]``: windows padded
+    on the left to ``input_length`` and the number of observed steps of each
+    (int ``(B,)``). The encoder skips the padding (Keras masking: its state
+    stays at zero until the first observed step), so a series is encoded as if
+    it were alone; the decoder forecasts ``output_length`` steps, of which a
+    caller keeps each series' own horizon (see
+    :class:`dtwrl.forecasting.preprocessing.SeriesLayout`).
+
     Parameters
     ----------
     input_length, output_length, dim, output_dim :
@@ -133,11 +152,13 @@ def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=12
         (the decoder starts from the last observed ``d_out`` features).
     units : int
         GRU state size of the encoder and the decoder.
+    lengths : bool
+        Take ``[window, lengths]`` and mask the left padding.
 
     Returns
     -------
     tf.keras.Model
-        Maps ``(B, n_in, d)`` to ``(B, n_out, d_out)``.
+        Maps ``(B, n_in, d)`` (and lengths ``(B,)``) to ``(B, n_out, d_out)``.
 
     Examples
     --------
@@ -145,16 +166,24 @@ def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=12
     >>> model = gru_forecaster(10, 4, dim=1, units=8)
     >>> model(np.ones((2, 10, 1), np.float32)).shape
     TensorShape([2, 4, 1])
+    >>> masked = gru_forecaster(10, 4, units=8, lengths=True)
+    >>> masked([np.ones((2, 10, 1), np.float32), np.array([10, 3])]).shape
+    TensorShape([2, 4, 1])
     """
     output_dim = _check_shapes(input_length, output_length, dim, output_dim)
     _check_positive_int(units, "units")
     if output_dim > dim:
         raise ValueError(f"output_dim must be <= dim ({dim}) for the GRU decoder, got {output_dim}")
     inputs = tf.keras.Input(shape=(input_length, dim), name="window")
-    _, state = tf.keras.layers.GRU(units, return_state=True, name="encoder")(inputs)
+    encoder = tf.keras.layers.GRU(units, return_state=True, name="encoder")
+    if lengths:
+        observed = tf.keras.Input(shape=(), dtype=tf.int32, name="lengths")
+        _, state = encoder(inputs, mask=LeftPaddingMask(name="padding_mask")([inputs, observed]))
+    else:
+        _, state = encoder(inputs)
     last = inputs[:, -1, :output_dim]
     outputs = AutoregressiveGRUDecoder(units, output_length, output_dim, name="decoder")([state, last])
-    return tf.keras.Model(inputs, outputs, name=name)
+    return tf.keras.Model([inputs, observed] if lengths else inputs, outputs, name=name)
 
 
 def cnn_forecaster(input_length, output_length, dim=1, output_dim=None, filters=32,
@@ -204,6 +233,14 @@ def cnn_forecaster(input_length, output_length, dim=1, output_dim=None, filters=
 
 
 FORECASTERS = {"mlp": mlp_forecaster, "gru": gru_forecaster, "cnn": cnn_forecaster}
+
+#: Forecasters that can take per-series lengths (``lengths=True``); the others need resampled inputs.
+TAKES_LENGTHS = ("gru",)
+
+
+def takes_lengths(model):
+    """Whether a forecaster is called as ``model([window, lengths])`` (a GRU built with ``lengths=True``)."""
+    return len(model.inputs) == 2
 """Forecaster builders by name, as accepted by :func:`build_forecaster`."""
 
 

@@ -42,9 +42,10 @@ import numpy as np
 import tensorflow as tf
 
 from .. import validation
+from .models import takes_lengths
 
 __all__ = ["MONITORS", "ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
-           "predict", "resolve_loss"]
+           "mean_loss_with_lengths", "predict", "resolve_loss"]
 
 
 def as_batch(array, name):
@@ -85,12 +86,30 @@ def resolve_loss(loss, **loss_kwargs):
 
 
 def _check_pair(train, name):
-    if not isinstance(train, (tuple, list)) or len(train) != 2:
-        raise ValueError(f"{name} must be a pair (X, Y) of inputs and targets")
+    """``(X, Y, x_lengths, y_lengths)`` from ``(X, Y)`` or ``(X, Y, x_lengths, y_lengths)``; lengths may be None."""
+    if not isinstance(train, (tuple, list)) or len(train) not in (2, 4):
+        raise ValueError(f"{name} must be (X, Y) or (X, Y, x_lengths, y_lengths)")
     X, Y = as_batch(train[0], f"{name}[0] (inputs)"), as_batch(train[1], f"{name}[1] (targets)")
     if len(X) != len(Y):
         raise ValueError(f"{name} inputs and targets differ in length: {len(X)} vs {len(Y)}")
-    return X, Y
+    x_lengths = y_lengths = None
+    if len(train) == 4:
+        x_lengths = _check_lengths(train[2], X, f"{name}[2] (x_lengths)")
+        y_lengths = _check_lengths(train[3], Y, f"{name}[3] (y_lengths)")
+    return X, Y, x_lengths, y_lengths
+
+
+def _check_lengths(lengths, batch, name):
+    lengths = np.asarray(lengths)
+    if lengths.dtype.kind not in "iu" or lengths.shape != (len(batch),):
+        raise ValueError(f"{name} must be ints of shape ({len(batch)},); got {lengths.dtype} {lengths.shape}")
+    if (lengths < 1).any() or (lengths > batch.shape[1]).any():
+        raise ValueError(f"{name} must lie in [1, {batch.shape[1]}]")
+    return lengths.astype(np.int32)
+
+
+def _full(lengths, size, count):
+    return np.full(count, size, np.int32) if lengths is None else lengths
 
 
 def _check_int(value, name, minimum=1):
@@ -99,12 +118,58 @@ def _check_int(value, name, minimum=1):
     return int(value)
 
 
+def mean_loss_with_lengths(loss, y_true, y_pred, lengths):
+    """Batch-mean loss of padded targets and forecasts, each pair scored on its first ``lengths[b]`` steps.
+
+    Parameters
+    ----------
+    loss : tf.keras.losses.Loss
+        A dtwrl loss (anything with ``pair_values(y_true, y_pred, x_lengths, y_lengths)``)
+        or Keras' mean squared error.
+    y_true, y_pred : tf.Tensor, shape (B, n, d)
+        Padded on the right beyond each pair's length.
+    lengths : int tf.Tensor, shape (B,)
+
+    Returns
+    -------
+    tf.Tensor, scalar
+        The mean over pairs of each pair's loss at its true length (for MSE,
+        the mean squared error over its valid steps and features).
+
+    Raises
+    ------
+    ValueError
+        For a loss that cannot take lengths.
+
+    Examples
+    --------
+    >>> y = tf.constant([[[1.0], [2.0], [9.0]]]); f = tf.constant([[[1.0], [4.0], [0.0]]])
+    >>> float(mean_loss_with_lengths(tf.keras.losses.MeanSquaredError(), y, f, tf.constant([2])))
+    2.0
+    """
+    if hasattr(loss, "pair_values"):
+        return tf.reduce_mean(loss.pair_values(y_true, y_pred, lengths, lengths))
+    if getattr(loss, "name", None) in ("mean_squared_error", "mse"):
+        y_true = tf.cast(y_true, y_pred.dtype)
+        mask = tf.sequence_mask(lengths, tf.shape(y_pred)[1], dtype=y_pred.dtype)
+        per_step = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * mask
+        return tf.reduce_mean(tf.reduce_sum(per_step, axis=1) / tf.cast(lengths, y_pred.dtype))
+    raise ValueError(f"loss {getattr(loss, 'name', loss)!r} cannot score series of unequal lengths "
+                     "(it has no pair_values(y_true, y_pred, x_lengths, y_lengths))")
+
+
 class ForecasterTrainer:
     """A model, its loss and an Adam optimizer, with compiled train and eval steps.
 
     The optimizer state survives between calls, so training can be resumed and
     interleaved with other work (the RL loop fine-tunes its aligner between calls
     to :meth:`run_steps`).
+
+    Free-length series: every method also takes ``x_lengths`` and ``y_lengths``
+    (int ``(N,)``). A model that takes lengths (a GRU built with
+    ``lengths=True``) is called as ``model([x, x_lengths])``; targets padded
+    on the right are scored on their first ``y_lengths`` steps by
+    :func:`mean_loss_with_lengths`.
 
     Parameters
     ----------
@@ -137,19 +202,24 @@ class ForecasterTrainer:
                  **loss_kwargs):
         if not isinstance(model, tf.keras.Model):
             raise TypeError(f"model must be a tf.keras.Model, got {type(model).__name__}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+        if not (isinstance(learning_rate, (int, float, np.floating)) and np.isfinite(learning_rate)
+                and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
         self.model = model
         self.loss = resolve_loss(loss, **loss_kwargs)
         self.optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
         self.jit_compile = jit_compile
+        self.takes_lengths = takes_lengths(model)
         self._signature = None
 
-    def _compiled(self, X, Y):
+    def _compiled(self, X, Y, ragged):
         """The compiled train and eval steps for batches shaped like ``X`` and ``Y`` (any batch size)."""
-        signature = (tf.TensorSpec((None,) + X.shape[1:], tf.float32), tf.TensorSpec((None,) + Y.shape[1:], tf.float32))
-        if signature != self._signature:
-            self._signature = signature
+        lengths = tf.TensorSpec((None,), tf.int32)
+        signature = (tf.TensorSpec((None,) + X.shape[1:], tf.float32), tf.TensorSpec((None,) + Y.shape[1:], tf.float32),
+                     lengths, lengths)
+        if (signature, ragged) != self._signature:
+            self._signature = (signature, ragged)
+            self._ragged = ragged
             self._train_step = tf.function(self._train_step_fn, input_signature=signature, jit_compile=self.jit_compile)
             self._eval_step = tf.function(self._eval_step_fn, input_signature=signature, jit_compile=self.jit_compile)
         return self._train_step, self._eval_step
@@ -159,26 +229,44 @@ class ForecasterTrainer:
         """Optimizer steps taken so far."""
         return int(self.optimizer.iterations.numpy())
 
-    def _train_step_fn(self, x, y):
+    def _forward(self, x, x_lengths, training):
+        return self.model([x, x_lengths] if self.takes_lengths else x, training=training)
+
+    def _loss(self, y, pred, y_lengths):
+        return mean_loss_with_lengths(self.loss, y, pred, y_lengths) if self._ragged else self.loss(y, pred)
+
+    def _train_step_fn(self, x, y, x_lengths, y_lengths):
         with tf.GradientTape() as tape:
-            loss = self.loss(y, self.model(x, training=True))
+            loss = self._loss(y, self._forward(x, x_lengths, True), y_lengths)
         grads = tape.gradient(loss, self.model.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
         return loss
 
-    def _eval_step_fn(self, x, y):
-        return self.loss(y, self.model(x, training=False))
+    def _eval_step_fn(self, x, y, x_lengths, y_lengths):
+        return self._loss(y, self._forward(x, x_lengths, False), y_lengths)
 
-    def train_on_batch(self, x, y):
+    def _prepare(self, X, Y, x_lengths, y_lengths):
+        data = (X, Y) if x_lengths is None and y_lengths is None else (X, Y, x_lengths, y_lengths)
+        if x_lengths is None or y_lengths is None:
+            X, Y = as_batch(X, "X"), as_batch(Y, "Y")
+            data = (X, Y) + ((_full(x_lengths, X.shape[1], len(X)), _full(y_lengths, Y.shape[1], len(Y)))
+                             if len(data) == 4 else ())
+        X, Y, x_lengths, y_lengths = _check_pair(data, "(X, Y)")
+        ragged = y_lengths is not None and bool((y_lengths < Y.shape[1]).any())
+        return X, Y, _full(x_lengths, X.shape[1], len(X)), _full(y_lengths, Y.shape[1], len(Y)), ragged
+
+    def train_on_batch(self, x, y, x_lengths=None, y_lengths=None):
         """One optimizer step on a batch; returns the batch loss as a float."""
-        x, y = as_batch(x, "x"), as_batch(y, "y")
-        return float(self._compiled(x, y)[0](x, y))
+        x, y, x_lengths, y_lengths, ragged = self._prepare(x, y, x_lengths, y_lengths)
+        return float(self._compiled(x, y, ragged)[0](x, y, x_lengths, y_lengths))
 
-    def _run(self, X, Y, batches):
-        step = self._compiled(X, Y)[0]
+    def _run(self, data, batches):
+        X, Y, x_lengths, y_lengths, ragged = data
+        step = self._compiled(X, Y, ragged)[0]
         total, count = 0.0, 0
         for idx in batches:
-            loss = step(tf.constant(X[idx]), tf.constant(Y[idx]))
+            loss = step(tf.constant(X[idx]), tf.constant(Y[idx]), tf.constant(x_lengths[idx]),
+                        tf.constant(y_lengths[idx]))
             total += float(loss) * len(idx)
             count += len(idx)
         value = total / count
@@ -186,39 +274,42 @@ class ForecasterTrainer:
             raise FloatingPointError(f"training loss became {value}; lower learning_rate or check the loss")
         return value
 
-    def run_epoch(self, X, Y, batch_size, rng):
+    def run_epoch(self, X, Y, batch_size, rng, x_lengths=None, y_lengths=None):
         """One shuffled pass over ``(X, Y)``; returns the mean training loss."""
-        X, Y = as_batch(X, "X"), as_batch(Y, "Y")
-        order = rng.permutation(len(X))
-        return self._run(X, Y, (order[i:i + batch_size] for i in range(0, len(X), batch_size)))
+        data = self._prepare(X, Y, x_lengths, y_lengths)
+        order = rng.permutation(len(data[0]))
+        return self._run(data, (order[i:i + batch_size] for i in range(0, len(order), batch_size)))
 
-    def run_steps(self, X, Y, steps, batch_size, rng):
+    def run_steps(self, X, Y, steps, batch_size, rng, x_lengths=None, y_lengths=None):
         """``steps`` optimizer steps on batches drawn without replacement, reshuffled per pass.
 
         Returns the mean training loss over those steps.
         """
-        X, Y = as_batch(X, "X"), as_batch(Y, "Y")
+        data = self._prepare(X, Y, x_lengths, y_lengths)
+        N = len(data[0])
         _check_int(steps, "steps")
-        batch_size = min(_check_int(batch_size, "batch_size"), len(X))
+        batch_size = min(_check_int(batch_size, "batch_size"), N)
 
         def batches():
-            order, start = rng.permutation(len(X)), 0
+            order, start = rng.permutation(N), 0
             for _ in range(steps):
-                if start + batch_size > len(X):
-                    order, start = rng.permutation(len(X)), 0
+                if start + batch_size > N:
+                    order, start = rng.permutation(N), 0
                 yield order[start:start + batch_size]
                 start += batch_size
 
-        return self._run(X, Y, batches())
+        return self._run(data, batches())
 
-    def evaluate(self, X, Y, batch_size=256):
+    def evaluate(self, X, Y, batch_size=256, x_lengths=None, y_lengths=None):
         """Mean loss over ``(X, Y)`` in inference mode."""
-        X, Y = as_batch(X, "X"), as_batch(Y, "Y")
-        step = self._compiled(X, Y)[1]
+        X, Y, x_lengths, y_lengths, ragged = self._prepare(X, Y, x_lengths, y_lengths)
+        step = self._compiled(X, Y, ragged)[1]
         total = 0.0
         for i in range(0, len(X), batch_size):
-            loss = step(tf.constant(X[i:i + batch_size]), tf.constant(Y[i:i + batch_size]))
-            total += float(loss) * len(X[i:i + batch_size])
+            part = slice(i, i + batch_size)
+            loss = step(tf.constant(X[part]), tf.constant(Y[part]), tf.constant(x_lengths[part]),
+                        tf.constant(y_lengths[part]))
+            total += float(loss) * len(X[part])
         return total / len(X)
 
 
@@ -247,41 +338,62 @@ class History:
     stopped_early: bool = False
 
 
-def _split(X, Y, validation_split, rng):
-    if not 0.0 <= validation_split < 1.0:
+def check_validation_split(validation_split, count):
+    """Raise ``ValueError`` unless ``validation_split`` in [0, 1) leaves >= 1 train and (if > 0) >= 1 validation series.
+
+    Returns the number of validation series, ``round(validation_split * count)``.
+
+    >>> check_validation_split(0.2, 50)
+    10
+    """
+    if not (isinstance(validation_split, (int, float, np.floating)) and 0.0 <= validation_split < 1.0):
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    n_val = int(round(validation_split * len(X)))
-    if validation_split > 0 and not 1 <= n_val < len(X):
+    n_val = int(round(validation_split * count))
+    if validation_split > 0 and not 1 <= n_val < count:
         raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
-                         f"series out of {len(X)}")
-    order = rng.permutation(len(X))
+                         f"series out of {count}")
+    return n_val
+
+
+def _split(data, validation_split, rng):
+    n_val = check_validation_split(validation_split, len(data[0]))
+    order = rng.permutation(len(data[0]))
     val, tr = order[:n_val], order[n_val:]
-    return (X[tr], Y[tr]), ((X[val], Y[val]) if n_val else None)
+    pick = lambda idx: tuple(a if a is None else a[idx] for a in data)  # noqa: E731
+    return pick(tr), (pick(val) if n_val else None)
 
 
 MONITORS = ("val_loss", "val_dtw")
 """What :func:`fit_forecaster` can stop early on and select its best epoch by."""
 
 
-def _dtw_of(model, X, Y):
-    """Mean exact DTW between ``Y`` and the model's forecasts of ``X`` (inference mode)."""
+def _dtw_of(model, X, Y, x_lengths=None, y_lengths=None):
+    """Mean exact DTW between ``Y`` and the model's forecasts of ``X``, each at its true length (inference mode)."""
     from dtwrl.forecasting.metrics import dtw_score
 
-    return dtw_score(Y, np.asarray(model(X, training=False), dtype=np.float64))
+    forecasts = predict(model, X, x_lengths=x_lengths)
+    if y_lengths is None:
+        return dtw_score(Y, forecasts.astype(np.float64))
+    return dtw_score([y[:n] for y, n in zip(Y, y_lengths)],
+                     [f[:n].astype(np.float64) for f, n in zip(forecasts, y_lengths)])
 
 
 def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learning_rate=1e-3,
                    validation_split=0.2, validation_data=None, patience=None, restore_best_weights=True,
                    log_dir=None, seed=0, progress=True, clipnorm=None, jit_compile=False,
                    loss_kwargs=None, monitor="val_loss"):
-    """Train ``model`` on ``train = (X, Y)``; returns a :class:`History`.
+    """Train ``model`` on ``train = (X, Y)`` or ``(X, Y, x_lengths, y_lengths)``; returns a :class:`History`.
 
     Parameters
     ----------
     model : tf.keras.Model
-        Maps ``(B, n_in, d)`` to ``(B, n_out, d_out)``; trained in place.
-    train : tuple (X, Y)
-        Inputs ``(N, n_in, d)`` and targets ``(N, n_out, d_out)`` (2-D means d = 1).
+        Maps ``(B, n_in, d)`` to ``(B, n_out, d_out)``; trained in place. A GRU
+        built with ``lengths=True`` is called as ``model([X, x_lengths])``.
+    train : tuple (X, Y) or (X, Y, x_lengths, y_lengths)
+        Inputs ``(N, n_in, d)`` and targets ``(N, n_out, d_out)`` (2-D means d = 1);
+        with lengths (int ``(N,)``), inputs padded on the left and targets on
+        the right, each pair scored on its own target length
+        (:func:`mean_loss_with_lengths`, and the validation DTW likewise).
     loss : str or tf.keras.losses.Loss or callable
         A ``dtwrl.losses.get_loss`` name (with ``loss_kwargs``, e.g.
         ``{"gamma": 0.1}``) or a loss object.
@@ -294,7 +406,7 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     validation_split : float in [0, 1)
         Fraction of ``train`` held out (seeded random choice) to monitor; 0 trains
         on everything. Ignored when ``validation_data`` is given.
-    validation_data : tuple (X_val, Y_val) or None
+    validation_data : tuple (X_val, Y_val[, x_lengths, y_lengths]) or None
         An explicit validation set.
     patience : int or None
         Stop after this many epochs without a lower monitored value; ``None``
@@ -338,7 +450,7 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     """
     from tqdm.auto import tqdm
 
-    X, Y = _check_pair(train, "train")
+    data = _check_pair(train, "train")
     epochs = _check_int(epochs, "epochs")
     batch_size = _check_int(batch_size, "batch_size")
     if patience is not None:
@@ -347,9 +459,9 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
         raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
     rng = np.random.default_rng(seed)
     if validation_data is not None:
-        train_part, val_part = (X, Y), _check_pair(validation_data, "validation_data")
+        train_part, val_part = data, _check_pair(validation_data, "validation_data")
     else:
-        train_part, val_part = _split(X, Y, validation_split, rng)
+        train_part, val_part = _split(data, validation_split, rng)
     trainer = ForecasterTrainer(model, loss, learning_rate=learning_rate, clipnorm=clipnorm,
                                 jit_compile=jit_compile, **(loss_kwargs or {}))
     if log_dir is None or isinstance(log_dir, tf.summary.SummaryWriter):
@@ -363,12 +475,13 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
                disable=not progress, leave=False, dynamic_ncols=True)
     for epoch in bar:
         start = time.perf_counter()
-        train_loss = trainer.run_epoch(*train_part, batch_size=batch_size, rng=rng)
+        train_loss = trainer.run_epoch(*train_part[:2], batch_size=batch_size, rng=rng, x_lengths=train_part[2],
+                                       y_lengths=train_part[3])
         history.epoch_seconds.append(time.perf_counter() - start)
         history.history["loss"].append(train_loss)
         logs = {"loss": train_loss}
         if val_part:
-            val_loss = trainer.evaluate(*val_part)
+            val_loss = trainer.evaluate(*val_part[:2], x_lengths=val_part[2], y_lengths=val_part[3])
             history.history["val_loss"].append(val_loss)
             logs["val_loss"] = val_loss
             if monitor == "val_dtw":
@@ -399,23 +512,41 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
     return history
 
 
-def predict(model, X, batch_size=256):
+def predict(model, X, batch_size=256, x_lengths=None):
     """Forecasts of ``model`` on ``X`` ``(N, n_in, d)`` as a float32 array ``(N, n_out, d_out)``.
+
+    A model that takes lengths gets ``x_lengths`` (default: the full length).
 
     >>> from dtwrl.forecasting.models import mlp_forecaster
     >>> predict(mlp_forecaster(6, 3, hidden_units=4), np.zeros((5, 6))).shape
     (5, 3, 1)
     """
-    return np.asarray(model.predict(as_batch(X, "X"), batch_size=batch_size, verbose=0), dtype=np.float32)
+    X = as_batch(X, "X")
+    out = []
+    for i in range(0, len(X), batch_size):
+        x = tf.constant(X[i:i + batch_size])
+        if takes_lengths(model):
+            lengths = _full(None if x_lengths is None else np.asarray(x_lengths)[i:i + batch_size], X.shape[1],
+                            len(x))
+            out.append(model([x, tf.constant(lengths, tf.int32)], training=False).numpy())
+        else:
+            out.append(model(x, training=False).numpy())
+    return np.concatenate(out).astype(np.float32)
 
 
 def evaluate_forecaster(model, test, gamma=1.0, batch_size=256):
-    """Test metrics of ``model`` on ``test = (X, Y)``: MSE, exact DTW, soft-DTW and TDI.
+    """Test metrics of ``model`` on ``test = (X, Y[, x_lengths, y_lengths])``: MSE, exact DTW, soft-DTW and TDI.
+
+    With lengths, each forecast is cut to its target's length before scoring.
 
     Returns the dict of :func:`dtwrl.forecasting.metrics.evaluate_forecasts` (means over the
     test series), with ``gamma`` the soft-DTW smoothing.
     """
     from dtwrl.forecasting.metrics import evaluate_forecasts
 
-    X, Y = _check_pair(test, "test")
-    return evaluate_forecasts(Y, predict(model, X, batch_size=batch_size), gamma=gamma)
+    X, Y, x_lengths, y_lengths = _check_pair(test, "test")
+    forecasts = predict(model, X, batch_size=batch_size, x_lengths=x_lengths)
+    if y_lengths is None:
+        return evaluate_forecasts(Y, forecasts, gamma=gamma)
+    return evaluate_forecasts([y[:n] for y, n in zip(Y, y_lengths)], [f[:n] for f, n in zip(forecasts, y_lengths)],
+                              gamma=gamma)

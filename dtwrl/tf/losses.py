@@ -37,7 +37,6 @@ import tensorflow as tf
 from ..aligners import (
     ExactDTWAligner,
     FastDTWAligner,
-    align_batch_groups,
     aligner_from_config,
     aligner_to_config,
     get_aligner,
@@ -45,7 +44,7 @@ from ..aligners import (
 from ..bands import _check_band_value
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_pair_tf, check_same_length
-from .relaxations import _path_cost, dilate
+from .relaxations import aligned_path_cost, check_pair_lengths, dilate
 from .sdtw import soft_dtw, soft_dtw_divergence
 from .smoothed import smoothed_dtw
 
@@ -69,8 +68,10 @@ def _check_normalize(normalize):
     return normalize
 
 
-def _per_step(values, y_true, y_pred):
-    """Divide per-pair values (B,) by max(n, m)."""
+def _per_step(values, y_true, y_pred, x_lengths=None, y_lengths=None):
+    """Divide per-pair values (B,) by max(n, m), or by max(n_b, m_b) with lengths."""
+    if x_lengths is not None:
+        return values / tf.cast(tf.maximum(x_lengths, y_lengths), values.dtype)
     steps = tf.maximum(tf.shape(y_true)[1], tf.shape(y_pred)[1])
     return values / tf.cast(steps, values.dtype)
 
@@ -84,9 +85,14 @@ class _DTWLoss(tf.keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         """Per-pair loss values, shape (B,)."""
+        return self.pair_values(y_true, y_pred)
+
+    def pair_values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        """Per-pair loss values (B,) of padded batches: ``x_lengths``/``y_lengths`` (B,) are the true lengths."""
         y_true, y_pred = check_pair_tf(y_true, y_pred)
-        values = self._values(y_true, y_pred)
-        return _per_step(values, y_true, y_pred) if self.normalize else values
+        lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
+        values = self._values(y_true, y_pred, *lengths)
+        return _per_step(values, y_true, y_pred, *lengths) if self.normalize else values
 
     def get_config(self):
         return {**super().get_config(), "normalize": self.normalize}
@@ -137,8 +143,9 @@ class SoftDTWLoss(_SmoothedDTWLoss):
                  reduction=_AUTO, name="soft_dtw"):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
-    def _values(self, y_true, y_pred):
-        return soft_dtw(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
+    def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        return soft_dtw(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric,
+                        x_lengths=x_lengths, y_lengths=y_lengths)
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -170,8 +177,9 @@ class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
                  reduction=_AUTO, name="soft_dtw_divergence"):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
-    def _values(self, y_true, y_pred):
-        return soft_dtw_divergence(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric)
+    def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        return soft_dtw_divergence(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric,
+                                   x_lengths=x_lengths, y_lengths=y_lengths)
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -204,8 +212,9 @@ class SparseDTWLoss(_SmoothedDTWLoss):
                  reduction=_AUTO, name="sparse_dtw"):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
-    def _values(self, y_true, y_pred):
-        return smoothed_dtw(y_true, y_pred, gamma=self.gamma, regularizer="l2", band=self.band, metric=self.metric)
+    def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        return smoothed_dtw(y_true, y_pred, gamma=self.gamma, regularizer="l2", band=self.band, metric=self.metric,
+                            x_lengths=x_lengths, y_lengths=y_lengths)
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -244,7 +253,12 @@ class DILATELoss(tf.keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         """Per-pair DILATE values, shape (B,)."""
-        return dilate(y_true, y_pred, alpha=self.alpha, gamma=self.gamma, band=self.band, metric=self.metric)
+        return self.pair_values(y_true, y_pred)
+
+    def pair_values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        """Per-pair DILATE values (B,) of padded batches: ``x_lengths``/``y_lengths`` (B,) are the true lengths."""
+        return dilate(y_true, y_pred, alpha=self.alpha, gamma=self.gamma, band=self.band, metric=self.metric,
+                      x_lengths=x_lengths, y_lengths=y_lengths)
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma, "band": self.band,
@@ -304,19 +318,8 @@ class PathLoss(_DTWLoss):
             aligner = (ExactDTWAligner if aligner == "exact" else FastDTWAligner)(metric=self.metric)
         self.aligner = get_aligner(aligner)
 
-    def _values(self, y_true, y_pred):
-        idx, lengths, owners = tf.numpy_function(
-            lambda a, b: align_batch_groups(self.aligner, a, b),
-            [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)],
-            [tf.int32, tf.int32, tf.int32],
-            name="align_groups",
-        )
-        idx.set_shape([None, None, 2])
-        lengths.set_shape([None])
-        owners.set_shape([None])
-        # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
-        costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, self.metric)
-        return tf.math.unsorted_segment_mean(costs, owners, tf.shape(y_pred)[0])
+    def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
+        return aligned_path_cost(y_true, y_pred, self.aligner, self.metric, x_lengths, y_lengths)
 
     def get_config(self):
         return {**super().get_config(), "aligner": aligner_to_config(self.aligner), "metric": self.metric}

@@ -20,9 +20,11 @@ known only at run time raise ``tf.errors.InvalidArgumentError`` naming it.
 """
 import tensorflow as tf
 
-from ..aligners import ExactDTWAligner, align_batch, get_aligner
+import numpy as np
+
+from ..aligners import ExactDTWAligner, align_batch_groups, get_aligner, pad_paths
 from ..validation import check_alpha, check_gamma, check_metric
-from .checks import check_pair_tf, check_paths
+from .checks import check_lengths, check_pair_tf, check_paths
 from .cost import pairwise_costs
 from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
 
@@ -90,40 +92,65 @@ def _path_cost(y_true, y_pred, paths_idx, path_lengths, metric):
     return tf.reduce_sum(_local_cost_tf(rows, cols, metric) * mask, axis=1)
 
 
-def align_tf(aligner, y_true, y_pred):
+def _align_numpy(aligner, y_true, y_pred, x_lengths=None, y_lengths=None):
+    """:func:`dtwrl.aligners.align_batch_groups` on pairs cut to their own lengths (equal lengths share a call)."""
+    if x_lengths is None:
+        return align_batch_groups(aligner, y_true, y_pred)
+    by_shape = {}
+    for b, key in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
+        by_shape.setdefault(key, []).append(b)
+    groups = [[] for _ in range(len(y_true))]
+    for (n, m), members in by_shape.items():
+        idx, lengths, owners = align_batch_groups(aligner, y_true[members, :n], y_pred[members, :m])
+        for p, k in enumerate(owners.tolist()):
+            groups[members[k]].append(idx[p, : lengths[p]])
+    idx, lengths = pad_paths([path for group in groups for path in group])
+    owners = np.repeat(np.arange(len(groups), dtype=np.int32), [len(group) for group in groups])
+    return idx, lengths, owners
+
+
+def align_tf(aligner, y_true, y_pred, x_lengths=None, y_lengths=None):
     """Run an aligner on the values of two tensors, outside the gradient.
 
     Parameters
     ----------
     aligner : callable, "exact" or "fastdtw"
-        Follows the aligner protocol of :mod:`dtwrl.aligners`.
+        Follows the aligner protocol of :mod:`dtwrl.aligners` (one path or a
+        group of paths per pair).
     y_true : tf.Tensor, shape (B, n, d)
     y_pred : tf.Tensor, shape (B, m, d)
+    x_lengths, y_lengths : int tensor-like, shape (B,), optional
+        True lengths of padded ``y_true`` / ``y_pred``: each pair is aligned on
+        its first ``x_lengths[b]`` and ``y_lengths[b]`` frames (pairs of the
+        same lengths in one aligner call). Both or neither.
 
     Returns
     -------
-    paths_idx : tf.Tensor of int32, shape (B, Lmax, 2)
-    path_lengths : tf.Tensor of int32, shape (B,)
-        The padded paths (:func:`dtwrl.aligners.align_batch`), computed in
-        NumPy by ``tf.numpy_function``; this works eagerly and in graphs
-        (``model.fit``), and no gradient flows through it.
+    paths_idx : tf.Tensor of int32, shape (P, Lmax, 2)
+    path_lengths : tf.Tensor of int32, shape (P,)
+    owners : tf.Tensor of int32, shape (P,)
+        Every path of the batch, padded (:func:`dtwrl.aligners.align_batch_groups`),
+        and the pair each belongs to (``P = B`` and ``owners = range(B)`` for one
+        path per pair); computed in NumPy by ``tf.numpy_function``, so this
+        works eagerly and in graphs (``model.fit``), and no gradient flows through it.
 
     Examples
     --------
-    >>> idx, lengths = align_tf("exact", tf.constant([[0.0, 1.0, 1.0]]), tf.constant([[0.0, 1.0]]))
-    >>> idx.numpy()[0].tolist(), lengths.numpy().tolist()
-    ([[0, 0], [1, 1], [2, 1]], [3])
+    >>> idx, lengths, owners = align_tf("exact", tf.constant([[0.0, 1.0, 1.0]]), tf.constant([[0.0, 1.0]]))
+    >>> idx.numpy()[0].tolist(), lengths.numpy().tolist(), owners.numpy().tolist()
+    ([[0, 0], [1, 1], [2, 1]], [3], [0])
     """
     aligner = get_aligner(aligner)
-    idx, lengths = tf.numpy_function(
-        lambda a, b: align_batch(aligner, a, b),
-        [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)],
-        [tf.int32, tf.int32],
-        name="align",
+    values = [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)]
+    if x_lengths is not None:
+        values += [x_lengths, y_lengths]
+    idx, lengths, owners = tf.numpy_function(
+        lambda *arrays: _align_numpy(aligner, *arrays), values, [tf.int32, tf.int32, tf.int32], name="align"
     )
-    idx.set_shape([y_true.shape[0], None, 2])
-    lengths.set_shape([y_true.shape[0]])
-    return idx, lengths
+    idx.set_shape([None, None, 2])
+    lengths.set_shape([None])
+    owners.set_shape([None])
+    return idx, lengths, owners
 
 
 def fixed_path_dtw(y_true, y_pred, metric="sqeuclidean", band=None):
@@ -154,7 +181,20 @@ def fixed_path_dtw(y_true, y_pred, metric="sqeuclidean", band=None):
     return aligned_path_cost(y_true, y_pred, ExactDTWAligner(metric=metric, band=band), metric)
 
 
-def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean"):
+def check_pair_lengths(y_true, y_pred, x_lengths, y_lengths):
+    """Validated (x_lengths, y_lengths) int32 (B,), both None or both set (one given: the other is full)."""
+    if x_lengths is None and y_lengths is None:
+        return None, None
+    x_lengths = check_lengths(x_lengths, y_true.shape[1], y_true.shape[0], "x_lengths")
+    y_lengths = check_lengths(y_lengths, y_pred.shape[1], y_pred.shape[0], "y_lengths")
+    if x_lengths is None:
+        x_lengths = tf.fill(tf.shape(y_lengths), tf.shape(y_true)[1])
+    if y_lengths is None:
+        y_lengths = tf.fill(tf.shape(x_lengths), tf.shape(y_pred)[1])
+    return x_lengths, y_lengths
+
+
+def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=None, y_lengths=None):
     """Differentiable cost along the paths an aligner chooses for the current values.
 
     Parameters
@@ -166,22 +206,33 @@ def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean"):
         (:func:`align_tf`) and no gradient flows through the path choice.
     metric : {"sqeuclidean", "euclidean", "abs"}
         Local cost summed along the paths.
+    x_lengths, y_lengths : int tensor-like, shape (B,), optional
+        True lengths of padded ``y_true`` / ``y_pred``; each pair's path runs
+        from (0, 0) to its own end ``(x_lengths[b] - 1, y_lengths[b] - 1)``
+        and the padding gets no cost and no gradient.
 
     Returns
     -------
     tf.Tensor, shape (B,)
         ``sum_{(i, j) in P_b} c(y_true[b, i], y_pred[b, j])`` with
-        ``P_b = aligner(y_true, y_pred)[b]`` (see :func:`path_cost_tf`).
+        ``P_b = aligner(y_true, y_pred)[b]`` (see :func:`path_cost_tf`); for a
+        group of K paths (e.g. sampled policy paths) the mean of their K costs,
+        a Monte-Carlo estimate of the expected path cost.
 
     Examples
     --------
     >>> aligned_path_cost([[0.0, 1.0, 2.0]], [[0.0, 2.0]], "exact").numpy().tolist()
     [1.0]
+    >>> aligned_path_cost([[0.0, 1.0, 2.0]], [[0.0, 2.0]], "exact", x_lengths=[2], y_lengths=[1]).numpy().tolist()
+    [1.0]
     """
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
-    idx, lengths = align_tf(aligner, y_true, y_pred)
-    return _path_cost(y_true, y_pred, idx, lengths, metric)
+    x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
+    idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
+    # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
+    costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, metric)
+    return tf.math.unsorted_segment_mean(costs, owners, tf.shape(y_pred)[0])
 
 
 def temporal_penalty(n, m, dtype=tf.float32):
@@ -210,7 +261,7 @@ def temporal_penalty(n, m, dtype=tf.float32):
     return tf.square(i - j) / (tf.cast(n, dtype) * tf.cast(m, dtype))
 
 
-def dilate(y_true, y_pred, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean"):
+def dilate(y_true, y_pred, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None):
     """DILATE: soft-DTW shape term plus a temporal distortion term.
 
     Follows Le Guen and Thome, "Shape and Time Distortion Loss for Training
@@ -240,6 +291,10 @@ def dilate(y_true, y_pred, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean
     band : int >= 0 or None
         Sakoe-Chiba half-width for both terms.
     metric : {"sqeuclidean", "euclidean", "abs"}
+    x_lengths, y_lengths : int tensor-like, shape (B,), optional
+        True lengths ``n_b`` and ``m_b`` of padded ``y_true`` / ``y_pred``: both
+        terms see only each pair's own grid, and its temporal penalty is
+        ``(i - j)^2 / (n_b m_b)``.
 
     Returns
     -------
@@ -250,17 +305,27 @@ def dilate(y_true, y_pred, alpha=0.5, gamma=0.01, band=None, metric="sqeuclidean
     >>> y = [[0.0, 1.0, 0.0]]
     >>> float(dilate(y, y, alpha=0.0, gamma=0.01)[0]) < 1e-6  # aligned on the diagonal
     True
+    >>> padded = [[0.0, 1.0, 0.0, 9.0]]
+    >>> a = dilate(y, y, gamma=0.1)
+    >>> b = dilate(padded, padded, gamma=0.1, x_lengths=[3], y_lengths=[3])
+    >>> bool(abs(float(a[0]) - float(b[0])) < 1e-6)
+    True
     """
     alpha = check_alpha(alpha)
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
+    x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
     costs = pairwise_costs(y_true, y_pred, metric)  # (B, n, m), shared by both terms
+    lengths = {"x_lengths": x_lengths, "y_lengths": y_lengths}
     total = 0.0
     if alpha > 0.0:
-        total = alpha * soft_dtw_from_cost(costs, gamma=gamma, band=band)
+        total = alpha * soft_dtw_from_cost(costs, gamma=gamma, band=band, **lengths)
     if alpha < 1.0:
-        align = soft_dtw_alignment_from_cost(costs, gamma=gamma, band=band)
+        align = soft_dtw_alignment_from_cost(costs, gamma=gamma, band=band, **lengths)
         omega = temporal_penalty(tf.shape(costs)[1], tf.shape(costs)[2], costs.dtype)
+        if x_lengths is not None:  # (i - j)^2 / (n m) -> (i - j)^2 / (n_b m_b); the alignment is 0 off each grid
+            grid = tf.cast(tf.shape(costs)[1] * tf.shape(costs)[2], costs.dtype)
+            omega = omega * grid / tf.cast(x_lengths * y_lengths, costs.dtype)[:, tf.newaxis, tf.newaxis]
         total = total + (1.0 - alpha) * tf.reduce_sum(align * omega, axis=[1, 2])
     return total

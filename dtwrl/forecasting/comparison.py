@@ -1,0 +1,311 @@
+"""Compare training losses on one forecasting task: normalise, lay out, train, select on validation, score.
+
+This is the logic behind ``experiments/forecast.py`` and ``experiments/study.py``:
+
+1. :class:`PreparedTask` normalises a :class:`~dtwrl.datasets.ForecastTask`
+   (statistics from the train split only, :class:`~dtwrl.forecasting.preprocessing.Normalizer`)
+   and lays its free-length series out for the model
+   (:class:`~dtwrl.forecasting.preprocessing.SeriesLayout`: padding with lengths for
+   the GRU, resampling for the MLP and CNN).
+2. :func:`train_candidate` trains one model for one loss configuration and
+   seed on the train part, with a validation part that is the same for every
+   loss of that seed (:meth:`PreparedTask.validation_indices`).
+3. :func:`select_candidate` trains every candidate configuration (e.g. every
+   γ, and every DILATE α) and keeps the one whose forecasts have the lowest
+   exact DTW on the validation part (``select="val_dtw"``).
+4. :meth:`PreparedTask.scores` scores a model on the test split, every series
+   at its true length, in the normalised units and in the original units.
+
+>>> from dtwrl.datasets import load_forecast_task
+>>> prepared = PreparedTask(load_forecast_task("GunPoint"), normalize="zscore", model="mlp")
+>>> prepared.train_arrays[0].shape, prepared.layout.takes_lengths
+((50, 90, 1), False)
+"""
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from . import training
+from .metrics import dtw_score, evaluate_forecasts
+from .models import TAKES_LENGTHS, build_forecaster
+from .preprocessing import Normalizer, SeriesLayout
+
+__all__ = ["GAMMA_LOSSES", "METRICS", "SELECTIONS", "Candidate", "FitSettings", "PreparedTask", "describe",
+           "loss_candidates", "result_row", "run_trial", "select_candidate", "train_candidate", "trial_id"]
+
+#: Losses of :func:`dtwrl.losses.get_loss` that take the smoothing ``gamma`` (DILATE also ``alpha``).
+GAMMA_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate")
+
+#: Test metrics of every comparison (means over test series, each at its true length).
+METRICS = ("mse", "dtw", "soft_dtw", "tdi")
+
+#: How :func:`select_candidate` can choose among configurations.
+SELECTIONS = ("none", "val_dtw")
+
+
+def loss_candidates(name, gammas=(1.0,), alphas=(0.5,)):
+    """The ``get_loss`` keyword arguments to try for a loss: every γ (and, for DILATE, every α); ``[{}]`` otherwise.
+
+    >>> loss_candidates("dilate", gammas=(1.0, 0.1), alphas=(0.5,))
+    [{'gamma': 1.0, 'alpha': 0.5}, {'gamma': 0.1, 'alpha': 0.5}]
+    >>> loss_candidates("mse", gammas=(1.0, 0.1))
+    [{}]
+    """
+    if name not in GAMMA_LOSSES:
+        return [{}]
+    if name == "dilate":
+        return [{"gamma": float(g), "alpha": float(a)} for g in gammas for a in alphas]
+    return [{"gamma": float(g)} for g in gammas]
+
+
+def describe(loss_kwargs):
+    """A short label of a configuration's γ and α: ``{"gamma": 0.1, "alpha": 0.5}`` -> ``"γ=0.1, α=0.5"``.
+
+    >>> describe({"gamma": 0.1, "alpha": 0.5}), describe({})
+    ('γ=0.1, α=0.5', '')
+    """
+    symbols = {"gamma": "γ", "alpha": "α"}
+    return ", ".join(f"{symbols[k]}={v:g}" for k, v in loss_kwargs.items() if k in symbols)
+
+
+@dataclass
+class FitSettings:
+    """How every model of a comparison is built and trained (see :func:`dtwrl.forecasting.training.fit_forecaster`)."""
+
+    model: str = "mlp"
+    hidden_units: int = 256
+    epochs: int = 200
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    validation_split: float = 0.2
+    patience: int = 20
+    monitor: str = "val_loss"
+    eval_gamma: float = 1.0
+
+
+@dataclass
+class Candidate:
+    """One trained configuration: its loss keyword arguments, the model and how it went."""
+
+    loss_kwargs: dict
+    model: tf.keras.Model
+    history: training.History
+    val_dtw: float
+    seconds: float
+
+
+class PreparedTask:
+    """A forecasting task normalised and laid out for one model family.
+
+    Parameters
+    ----------
+    task : dtwrl.datasets.ForecastTask
+    normalize : {"zscore", "zscore-series", "none"}
+    model : {"mlp", "gru", "cnn"}
+        The GRU takes lengths when the task has series of unequal lengths; the
+        others get resampled windows.
+
+    Attributes
+    ----------
+    train, test : ForecastSplit
+        Normalised.
+    train_arrays, test_arrays : tuple
+        ``(X, Y, x_lengths, y_lengths)`` of :meth:`SeriesLayout.arrays`.
+    """
+
+    def __init__(self, task, normalize="zscore", model="mlp"):
+        self.task = task
+        self.model_name = model
+        self.normalizer = Normalizer(normalize).fit(task.train)
+        self.train = self.normalizer.transform(task.train)
+        self.test = self.normalizer.transform(task.test)
+        same = (self.train.equal_length and self.test.equal_length
+                and self.train.input_lengths[0] == self.test.input_lengths[0]
+                and self.train.target_lengths[0] == self.test.target_lengths[0])
+        self.layout = SeriesLayout.fit([self.train, self.test], takes_lengths=model in TAKES_LENGTHS and not same)
+        self.train_arrays = self.layout.arrays(self.train)
+        self.test_arrays = self.layout.arrays(self.test)
+
+    @property
+    def units(self):
+        """The units of the normalised metrics, as a phrase."""
+        return self.normalizer.units
+
+    def validation_indices(self, fraction, seed):
+        """``(train_idx, val_idx)``: a seeded split of the train series, the same for every loss of a seed."""
+        n_val = training.check_validation_split(fraction, len(self.train))
+        order = np.random.default_rng(seed).permutation(len(self.train))
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    def build_model(self, settings):
+        """A fresh forecaster for this layout (seed TensorFlow before calling it)."""
+        X, Y = self.train_arrays[:2]
+        kwargs = {"units" if settings.model == "gru" else "hidden_units": settings.hidden_units}
+        if self.layout.takes_lengths:
+            kwargs["lengths"] = True
+        return build_forecaster(settings.model, X.shape[1], Y.shape[1], X.shape[2], **kwargs)
+
+    def forecasts(self, model, split="test", index=None):
+        """Normalised forecasts, a list of ``(n_out_i, d)`` arrays at each series' true horizon."""
+        X, _, x_lengths, _ = self.train_arrays if split == "train" else self.test_arrays
+        horizons = (self.train if split == "train" else self.test).target_lengths
+        if index is not None:
+            X, x_lengths, horizons = X[index], x_lengths[index], horizons[index]
+        predictions = training.predict(model, X, x_lengths=x_lengths)
+        return self.layout.forecasts(predictions, horizons)
+
+    def validation_dtw(self, model, val_idx):
+        """Mean exact DTW of the forecasts of the validation series (normalised units, true lengths)."""
+        targets = [self.train.targets[i] for i in val_idx]
+        return dtw_score(targets, self.forecasts(model, "train", val_idx))
+
+    def scores(self, model, gamma=1.0):
+        """Test metrics: ``{metric: value}`` in normalised units and ``{"orig_" + metric: value}`` in original units.
+
+        The original-unit metrics are left out for ``normalize="none"`` (they are the same).
+        """
+        forecasts = self.forecasts(model)
+        scores = evaluate_forecasts(self.test.targets, forecasts, gamma=gamma)
+        if self.normalizer.kind != "none":
+            raw = self.normalizer.inverse(forecasts, self.task.test.inputs)
+            original = evaluate_forecasts(self.task.test.targets, raw, gamma=gamma)
+            scores.update({f"orig_{k}": v for k, v in original.items()})
+        return scores
+
+    def arrays(self, index):
+        """The train arrays of the series at ``index``."""
+        return tuple(a[index] for a in self.train_arrays)
+
+
+def train_candidate(prepared, loss, loss_kwargs, seed, settings, split, init_weights=None, writer=None,
+                    progress=False):
+    """Train one model for one loss configuration and seed.
+
+    Parameters
+    ----------
+    prepared : PreparedTask
+    loss : str or tf.keras.losses.Loss
+        A :func:`dtwrl.losses.get_loss` name or a loss object.
+    loss_kwargs : dict
+        Keyword arguments of ``get_loss`` (ignored for a loss object; kept for the record).
+    seed : int
+        Seeds the weights (``tf.keras.utils.set_random_seed``) and the batch order.
+    settings : FitSettings
+    split : tuple (train_idx, val_idx)
+        From :meth:`PreparedTask.validation_indices`.
+    init_weights : list or None
+        Start from these weights (``--init mse``).
+    writer : tf.summary.SummaryWriter or None
+        Receives ``losses/train``, ``losses/val`` per epoch.
+    progress : bool
+
+    Returns
+    -------
+    Candidate
+    """
+    tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, then batch order
+    model = prepared.build_model(settings)
+    if init_weights is not None:
+        model.set_weights(init_weights)
+    train_idx, val_idx = split
+    start = time.perf_counter()
+    history = training.fit_forecaster(
+        model, prepared.arrays(train_idx), loss, epochs=settings.epochs, batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate, validation_data=prepared.arrays(val_idx), patience=settings.patience,
+        log_dir=writer, seed=seed, progress=progress, monitor=settings.monitor,
+        loss_kwargs=loss_kwargs if isinstance(loss, str) else None)
+    seconds = time.perf_counter() - start
+    return Candidate(dict(loss_kwargs), model, history, prepared.validation_dtw(model, val_idx), seconds)
+
+
+def select_candidate(candidates):
+    """The candidate of lowest validation DTW (the first one on ties).
+
+    >>> from types import SimpleNamespace as C
+    >>> tried = [C(val_dtw=2.0, loss_kwargs={"gamma": 1}), C(val_dtw=1.0, loss_kwargs={"gamma": 0.1})]
+    >>> select_candidate(tried).loss_kwargs
+    {'gamma': 0.1}
+    """
+    if not candidates:
+        raise ValueError("candidates must not be empty")
+    return min(candidates, key=lambda c: c.val_dtw)
+
+
+def trial_id(name, loss_kwargs, seed):
+    """The TensorBoard / checkpoint name of one trained model: ``soft_dtw_g0.1__3``.
+
+    >>> trial_id("dilate", {"gamma": 0.01, "alpha": 0.5}, 0)
+    'dilate_g0.01_a0.5__0'
+    """
+    return name + "".join(f"_{k[0]}{v:g}" for k, v in loss_kwargs.items()) + f"__{seed}"
+
+
+def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=None, progress=False,
+              hparams=None):
+    """Train every candidate of one loss for one seed, keep the best on validation DTW, score it on the test split.
+
+    Parameters
+    ----------
+    prepared : PreparedTask
+    name : str
+        The loss name (for records).
+    group : list of (dict, tf.keras.losses.Loss)
+        The candidate configurations: ``get_loss`` keyword arguments and the built loss.
+    seed : int
+    settings : FitSettings
+    log_dir : path or None
+        Each candidate logs ``losses/train`` and ``losses/val`` under
+        ``log_dir/<trial_id>``; the chosen one also ``eval/<metric>`` and its
+        HParams (``hparams`` plus loss, γ, α and seed).
+    init_weights : list or None
+        Starting weights of every candidate.
+    progress : bool
+    hparams : dict or None
+        Extra HParams of the run (model, normalisation, dataset, ...).
+
+    Returns
+    -------
+    scores : dict
+        :meth:`PreparedTask.scores` of the chosen candidate.
+    chosen : Candidate
+    tried : list of Candidate
+        Each with ``trial`` (its id).
+    """
+    split = prepared.validation_indices(settings.validation_split, seed)
+    tried = []
+    for kwargs, loss in group:
+        trial = trial_id(name, kwargs, seed)
+        writer = None if log_dir is None else tf.summary.create_file_writer(str(log_dir) + f"/{trial}")
+        cand = train_candidate(prepared, loss, kwargs, seed, settings, split, init_weights=init_weights,
+                               writer=writer, progress=progress)
+        cand.trial, cand.writer = trial, writer
+        tried.append(cand)
+    chosen = select_candidate(tried)
+    scores = prepared.scores(chosen.model, gamma=settings.eval_gamma)
+    if chosen.writer is not None:
+        from tensorboard.plugins.hparams import api as hp
+
+        with chosen.writer.as_default(step=len(chosen.history.history["loss"])):
+            hp.hparams({"loss": name, "seed": seed, **(hparams or {}), **chosen.loss_kwargs}, trial_id=chosen.trial)
+            for metric in METRICS:
+                tf.summary.scalar(f"eval/{metric}", scores[metric])
+    for cand in tried:
+        if cand.writer is not None:
+            cand.writer.close()
+    return scores, chosen, tried
+
+
+def result_row(task_name, name, seed, settings, normalize, scores, chosen, tried):
+    """One metrics row of a trained (or chosen) model: what it is, how training went, and its test scores."""
+    history = chosen.history
+    return {"dataset": task_name, "model": settings.model, "normalize": normalize, "loss": name,
+            "gamma": chosen.loss_kwargs.get("gamma", ""), "alpha": chosen.loss_kwargs.get("alpha", ""),
+            "seed": seed, "epochs": len(history.history["loss"]), "best_epoch": history.best_epoch,
+            f"best_{settings.monitor}": min(history.history.get(settings.monitor) or [float("nan")]),
+            "val_dtw": chosen.val_dtw,
+            "candidates": "; ".join(f"{describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}" for c in tried),
+            "train_seconds": round(sum(c.seconds for c in tried), 3),
+            "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)), 5),
+            **{m: float(v) for m, v in scores.items()}}
