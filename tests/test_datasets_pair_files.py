@@ -23,7 +23,7 @@ def test_load_series_npy_and_csv(tmp_path):
     assert labels is None and np.array_equal(loaded, X)
     (tmp_path / "series.csv").write_text("a,b,c\n1,2,3\n4,5,6,7,\n\n# a comment\n8,9\n")
     loaded, labels = load_series(str(tmp_path / "series.csv"))
-    assert [s.tolist() for s in loaded] == [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [s.ravel().tolist() for s in loaded] == [[1, 2, 3], [4, 5, 6, 7], [8, 9]]
     source = as_pair_source(tmp_path / "series.csv")
     assert isinstance(source, DatasetPairs) and len(source) == 3 and source.dim == 1
 

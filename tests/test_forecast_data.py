@@ -70,7 +70,7 @@ def test_series_files_csv_ragged_rows_and_npy_arrays(tmp_path):
     np.save(npy, np.arange(24.0).reshape(2, 4, 3))
     series = load_series_file(npy)
     assert [s.shape for s in series] == [(4, 3), (4, 3)] and series[1][0].tolist() == [12.0, 13.0, 14.0]
-    for name, text, message in [("h.csv", "a,b\n1,2\n", "'a' is not a number"), ("e.csv", "\n\n", "holds no series"),
+    for name, text, message in [("h.csv", "a,b\n1,2\n3,x\n", "line 3: 'x' is not a number"), ("e.csv", "\n\n", "holds no series"),
                                  ("n.csv", "1,nan\n", "finite"), ("x.txt", "1,2\n", "must end in .csv or .npy")]:
         with pytest.raises(ValueError, match=message):
             load_series_file(write(tmp_path, text, name))

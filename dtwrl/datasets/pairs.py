@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..validation import as_series, check_same_dim
+from .series_files import SERIES_FILE_SUFFIXES, load_series_file
 from .synthetic import _as_generator, _check_int, _check_real, draw_warp_pair
 from .ucr import load_ucr
 
@@ -388,45 +389,6 @@ SERIES_FILE_TYPES = (".ts", ".tsv", ".npy", ".csv")
 """File types :func:`load_series` reads (besides UCR folders and dataset names)."""
 
 
-def _load_npy(path):
-    try:
-        X = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"pairs: cannot read {str(path)!r} as a NumPy array ({error})") from None
-    if X.ndim not in (2, 3) or X.dtype.kind not in "iuf":
-        raise ValueError(
-            f"pairs: {str(path)!r} must hold a numeric array (N, n) or (N, n, d) of N series; "
-            f"got dtype {X.dtype} and shape {X.shape}"
-        )
-    return X.astype(np.float64)
-
-
-def _load_csv(path):
-    """One univariate series per row; rows may differ in length (trailing empty cells are ignored)."""
-    try:
-        text = Path(path).read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"pairs: cannot read {str(path)!r} ({error})") from None
-    series = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        cells = [cell.strip() for cell in line.split(",")]
-        while cells and cells[-1] == "":
-            cells.pop()
-        if not cells or cells[0].startswith("#"):
-            continue
-        try:
-            series.append(np.array([float(cell) for cell in cells]))
-        except ValueError:
-            if not series and number == 1:
-                continue  # a header row
-            raise ValueError(f"pairs: {str(path)!r}, line {number}: every cell must be a number") from None
-    if not series:
-        raise ValueError(f"pairs: {str(path)!r} holds no series (one comma-separated series per row)")
-    if len({s.size for s in series}) == 1:
-        return np.stack(series)
-    return series
-
-
 def load_series(path, split="train"):
     """Series from a file a user has: UCR/UEA ``.ts``/``.tsv``, NumPy ``.npy``, ``.csv``, or a UCR folder/name.
 
@@ -435,7 +397,7 @@ def load_series(path, split="train"):
     path : str or os.PathLike
         - ``.npy``: a numeric array (N, n) or (N, n, d), N series;
         - ``.csv``: one univariate series per row, comma-separated (rows may
-          differ in length; a first row that is not numeric is a header);
+          differ in length; :func:`dtwrl.datasets.load_series_file`);
         - ``.ts``/``.tsv``, a UCR folder, a built-in or ``DTWRL_UCR_ROOT``
           dataset name: :func:`dtwrl.datasets.load_ucr` (``split`` applies).
     split : {"train", "test"}
@@ -443,7 +405,7 @@ def load_series(path, split="train"):
 
     Returns
     -------
-    X : numpy.ndarray (N, n[, d]) or list of (n_i[, d]) arrays
+    X : numpy.ndarray (N, n, d) or list of (n_i, d) arrays
     labels : numpy.ndarray (N,) or None
         Class labels of UCR files; None for ``.npy`` and ``.csv``.
 
@@ -457,11 +419,12 @@ def load_series(path, split="train"):
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"pairs must be a path or dataset name; got {type(path).__name__}")
-    suffix = Path(path).suffix.lower()
-    if suffix == ".npy":
-        return _load_npy(path), None
-    if suffix == ".csv":
-        return _load_csv(path), None
+    if Path(path).suffix.lower() in SERIES_FILE_SUFFIXES:
+        try:
+            series = load_series_file(path)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"pairs: cannot read {str(path)!r}: {error}") from None
+        return (np.stack(series) if len({s.shape for s in series}) == 1 else series), None
     return load_ucr(path, split=split)
 
 

@@ -24,16 +24,18 @@ def _load_csv(path):
             cells = [cell.strip() for cell in line.strip().split(",")]
             while cells and cells[-1] == "":  # ragged rows exported from a spreadsheet end in empty cells
                 cells.pop()
-            if not cells:
+            if not cells or cells[0].startswith("#"):
                 continue
+            if not series and not any(_is_number(c) for c in cells):
+                continue  # a header row of column names
             try:
                 values = np.array([float(cell) for cell in cells], dtype=np.float64)
             except ValueError:
                 bad = next(c for c in cells if not _is_number(c))
-                raise ValueError(f"{path.name}, row {number}: {bad!r} is not a number "
-                                 "(one series per row, comma-separated numbers, no header)") from None
+                raise ValueError(f"{path.name}, line {number}: {bad!r} is not a number "
+                                 "(one series per row, comma-separated numbers)") from None
             if not np.isfinite(values).all():
-                raise ValueError(f"{path.name}, row {number}: values must be finite")
+                raise ValueError(f"{path.name}, line {number}: values must be finite")
             series.append(values[:, None])
     return series
 
@@ -69,9 +71,9 @@ def load_series_file(path: str | os.PathLike) -> list:
     Parameters
     ----------
     path : str or os.PathLike
-        ``.csv``: one univariate series per row, comma-separated numbers, no
-        header; rows may differ in length (trailing empty cells are ignored,
-        blank lines skipped). ``.npy``: a real array ``(N, n)`` (N univariate
+        ``.csv``: one univariate series per row, comma-separated numbers; rows
+        may differ in length (trailing empty cells are ignored, blank lines and
+        ``#`` comments skipped, a first row of column names is a header). ``.npy``: a real array ``(N, n)`` (N univariate
         series) or ``(N, n, d)``.
 
     Returns
