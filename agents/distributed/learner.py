@@ -112,6 +112,8 @@ class ReverbLearner(AlignerTrainer):
         previous = self.run_dir / "metrics.json"
         self.sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if self.resumed and previous.is_file() else 0
         self.sessions += 1
+        self.last_metrics.update(self.counts())
+        self._write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
 
     # --------------------------------------------------------------- publish
     def publish(self, finished=False):
@@ -224,6 +226,9 @@ def run_learner(config, options, stop):
     run_dir, metrics
     """
     learner = ReverbLearner(config, options, stop)
+    if learner.resumed:
+        print(f"learner: resumed from the checkpoint at iteration {learner.iteration} "
+              f"({learner.env_steps} env steps), session {learner.sessions}", flush=True)
     try:
         learner.train()
     except (LearnerStopped, ServerLostError) as err:
