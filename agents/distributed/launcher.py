@@ -17,6 +17,7 @@ children in order) and logs to ``<run>/logs/<role>.log``.
 At the end ``<run>/distributed.json`` holds every role's exit code and the
 reconciled trajectory counts (:func:`reconcile`).
 """
+import dataclasses
 import os
 import signal
 import socket
@@ -247,6 +248,29 @@ class Launcher:
         }
         write_json(self.run_dir / "distributed.json", summary)
         return summary
+
+
+def config_argv(config, options=None):
+    """Command-line flags that rebuild ``config`` (and ``options``) in ``experiments.common.parse_args``.
+
+    >>> from agents import AlignerConfig
+    >>> argv = config_argv(AlignerConfig(hidden=(8, 8), bc_warmstart=False))
+    >>> argv[argv.index("--hidden"):argv.index("--hidden") + 3], "--no-bc-warmstart" in argv
+    (['--hidden', '8', '8'], True)
+    """
+    argv = []
+    for part in (config, options):
+        if part is None:
+            continue
+        for f in dataclasses.fields(part):
+            value, flag = getattr(part, f.name), "--" + f.name.replace("_", "-")
+            if isinstance(value, bool):
+                argv.append(flag if value else "--no-" + flag[2:])
+            elif isinstance(value, (tuple, list)):
+                argv += [flag, *map(str, value)]
+            else:
+                argv += [flag, "none" if value is None else str(value)]
+    return argv
 
 
 def python_command(script, argv):

@@ -22,6 +22,7 @@ import reverb
 import tensorflow as tf
 from tf_agents.experimental.distributed import reverb_variable_container
 from tf_agents.replay_buffers import reverb_replay_buffer
+from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
 from dtwrl.runs import read_json
@@ -54,7 +55,7 @@ class _EpisodeWindow:
 def _check_signature(client, expected, sequence_length):
     """ValueError unless the server's trajectory table holds items of ``expected`` (the learner's agent)."""
     signature = client.server_info(timeout=30)[TRAJECTORY_TABLE].signature
-    want = tf.nest.map_structure(lambda s: (tuple([sequence_length, *s.shape]), s.dtype), expected)
+    want = tf.nest.map_structure(lambda s: (tuple([1, sequence_length, *s.shape]), s.dtype), expected)
     try:
         got = tf.nest.map_structure(lambda s: (tuple(s.shape), s.dtype), signature)
         tf.nest.assert_same_structure(want, got)
@@ -68,8 +69,130 @@ def _check_signature(client, expected, sequence_length):
         )
 
 
+class ReverbBatches:
+    """The learner's collection phase: batches of queued items, with the interface of the trainer's collection.
+
+    ``run(steps)`` returns ``(experience, visited)`` exactly as the
+    single-process collection does; ``episodes.result()`` and
+    ``train_ratios`` hold the collectors' finished episodes seen in the
+    batches. Before each batch it calls ``before_batch()`` (the learner
+    publishes its weights there).
+
+    Parameters
+    ----------
+    address : str
+        ``host:port`` of the Reverb server.
+    data_spec : Trajectory spec
+        The agent's ``collect_data_spec`` with the ``"dtwrl"`` extras (``specs.item_spec``).
+    config : AlignerConfig
+    stop : StopFlag
+    stall_timeout_s : float
+    label_expert_moves : bool
+        Return the visited states and their expert labels (the DAgger anchor).
+    before_batch : callable
+    iteration : callable
+        ``iteration() -> int``: the learner's iteration (for the policy lag).
+    """
+
+    def __init__(self, address, data_spec, config, stop, stall_timeout_s, label_expert_moves, before_batch,
+                 iteration):
+        self.address, self.config, self.stop, self.stall_timeout_s = address, config, stop, stall_timeout_s
+        self.label_expert_moves, self.before_batch, self.iteration = label_expert_moves, before_batch, iteration
+        self.client = reverb.Client(address)
+        _check_signature(self.client, data_spec, config.collect_steps + 1)
+        self.replay = reverb_replay_buffer.ReverbReplayBuffer(  # items are length-1 sequences of whole segments
+            tensor_spec.add_outer_dim(data_spec, config.collect_steps + 1), sequence_length=1,
+            table_name=TRAJECTORY_TABLE,
+            server_address=address, max_cycle_length=1, rate_limiter_timeout_ms=1000, dataset_buffer_size=1,
+        )
+        self._iterator = None
+        self.episodes = _EpisodeWindow(config.num_envs)
+        self.train_ratios = deque(maxlen=config.num_envs)
+        self.items_sampled = 0  # items taken off the queue by this process
+        self.items_delivered = 0  # items in complete batches handed to the trainer
+        self.consumed_by_collector = Counter()
+        self.wait_s = 0.0
+        self.policy_lag = 0.0
+
+    def _next_item(self):
+        waited = time.perf_counter()
+        while True:
+            if self.stop.is_set():
+                raise LearnerStopped(self.stop.reason)
+            if self._iterator is None:
+                self._iterator = iter(self.replay.as_dataset(sample_batch_size=None))
+            try:
+                item, _ = next(self._iterator)
+                return item
+            except (tf.errors.OutOfRangeError, tf.errors.DeadlineExceededError, StopIteration):
+                self._iterator = None  # the 1 s rate-limiter timeout: nothing queued yet (or no server)
+                self.raise_if_server_lost()
+            except tf.errors.OpError as err:
+                self._iterator = None
+                self.raise_if_server_lost(err)
+            if time.perf_counter() - waited > self.stall_timeout_s:
+                raise RuntimeError(
+                    f"no trajectory arrived for {self.stall_timeout_s:.0f} s (stall_timeout_s); are the "
+                    f"collectors running against {self.address}? The last checkpoint is kept; restart to resume."
+                )
+
+    def raise_if_server_lost(self, err=None):
+        """``ServerLostError`` (with what to do) when the server does not answer within 5 s."""
+        try:
+            self.client.server_info(timeout=5)
+        except Exception as lost:  # noqa: BLE001 - any failure to answer means the server is gone
+            raise ServerLostError(
+                f"the Reverb server at {self.address} is gone ({type(lost).__name__}: {str(lost).splitlines()[0]}). "
+                f"The learner saved a checkpoint at iteration {self.iteration()}; start a server and run the same "
+                f"command again (same run_name) to resume."
+            ) from err
+
+    def run(self, steps):
+        """``num_envs`` queued items as ``(experience (N, steps + 1, ...) tensors, visited or None)``."""
+        if steps != self.config.collect_steps:
+            raise ValueError(f"steps must be the items' collect_steps ({self.config.collect_steps}); got {steps}")
+        try:
+            self.before_batch()
+        except tf.errors.OpError as err:
+            self.raise_if_server_lost(err)
+            raise
+        start = time.perf_counter()
+        items = []
+        for _ in range(self.config.num_envs):
+            items.append(self._next_item())
+            self.items_sampled += 1
+        self.wait_s += time.perf_counter() - start
+        batch = tf.nest.map_structure(lambda *parts: np.concatenate([p.numpy() for p in parts]), *items)
+        experience, extras = strip_extras(batch)
+        self._account(experience, extras)
+        self.items_delivered += len(items)
+        visited = None
+        if self.label_expert_moves:
+            keep = (experience.step_type[:, :-1] != ts.StepType.LAST).reshape(-1)
+            visited = {key: value[:, :-1].reshape((-1,) + value.shape[2:])[keep]
+                       for key, value in experience.observation.items()}
+            visited["expert_action"] = extras["expert_action"][:, :-1].reshape(-1)[keep]
+        return tf.nest.map_structure(tf.convert_to_tensor, experience), visited
+
+    def _account(self, experience, extras):
+        """Per-collector counts, policy lag and the collectors' finished episodes (first T transitions only)."""
+        for collector, count in zip(*np.unique(extras["collector"][:, 0], return_counts=True)):
+            self.consumed_by_collector[int(collector)] += int(count)
+        self.policy_lag = float(np.mean(self.iteration() - extras["policy_iteration"][:, 0]))
+        ended = ((experience.next_step_type == ts.StepType.LAST) & (experience.step_type != ts.StepType.LAST))[:, :-1]
+        self.episodes.returns.extend(extras["episode_return"][:, :-1][ended])
+        self.episodes.lengths.extend(extras["episode_length"][:, :-1][ended])
+        self.train_ratios.extend(extras["cost_ratio"][:, :-1][ended].astype(np.float64))
+
+    def log(self, step):
+        """TensorBoard: the policy lag and the items consumed per collector (call inside a writer)."""
+        tf.summary.scalar("charts/policy_lag", self.policy_lag, step=step)
+        for collector, count in sorted(self.consumed_by_collector.items()):
+            tf.summary.scalar(f"charts/items_consumed/collector_{collector}", count, step=step)
+
+
 class ReverbLearner(AlignerTrainer):
-    """``AlignerTrainer`` whose batches come from collectors through Reverb.
+    """``AlignerTrainer`` whose collection phase is :class:`ReverbBatches`.
 
     Parameters
     ----------
@@ -87,129 +210,58 @@ class ReverbLearner(AlignerTrainer):
 
     def __init__(self, config, options, stop):
         super().__init__(config)
-        self.options = options
-        self.stop = stop
         self.address = options.reverb_address
-        self.client = reverb.Client(self.address)
         spec = self.agent.collect_data_spec
         spec = spec._replace(policy_info={**spec.policy_info, EXTRA_KEY: dict(EXTRA_SPEC)})
-        _check_signature(self.client, spec, config.collect_steps + 1)
+        self.batches = ReverbBatches(self.address, spec, config, stop, options.stall_timeout_s,
+                                     label_expert_moves=self.dagger_steps > 0, before_batch=self._publish_live,
+                                     iteration=lambda: self.iteration)
+        self._episodes, self._train_ratios = self.batches.episodes, self.batches.train_ratios  # what the trainer logs
         self.container = reverb_variable_container.ReverbVariableContainer(self.address, table_names=[VARIABLE_TABLE])
-        self.replay = reverb_replay_buffer.ReverbReplayBuffer(
-            spec, sequence_length=config.collect_steps + 1, table_name=TRAJECTORY_TABLE,
-            server_address=self.address, max_cycle_length=1, rate_limiter_timeout_ms=1000,
-            dataset_buffer_size=1,
-        )
-        self._iterator = None
         self._finished = tf.Variable(False)
         self._published = None
-        self._episodes = _EpisodeWindow(config.num_envs)
-        self.items_sampled = 0  # this session: items taken off the queue
-        self.items_trained = 0  # this session: items in completed updates
-        self.consumed_by_collector = Counter()
-        self.wait_s = 0.0
-        self._lag = 0.0
+        self.iteration_s = []  # wall time of each iteration of this session (waiting for items included)
         previous = self.run_dir / "metrics.json"
-        self.sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if self.resumed and previous.is_file() else 0
-        self.sessions += 1
+        sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if previous.is_file() else 0
+        self.sessions = (sessions if self.resumed else 0) + 1
         self.last_metrics.update(self.counts())
         self._write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
 
-    # --------------------------------------------------------------- publish
     def publish(self, finished=False):
         """Push the live actor, the iteration and ``finished`` to the variable table."""
         self._finished.assign(bool(finished))
         self.container.push(variable_values(self.agent._actor_net, self._iteration, self._finished))
         self._published = (self.iteration, bool(finished))
 
-    # ----------------------------------------------------------------- data
-    def _next_item(self):
-        waited = time.perf_counter()
-        while True:
-            if self.stop.is_set():
-                raise LearnerStopped(self.stop.reason)
-            if self._iterator is None:
-                self._iterator = iter(self.replay.as_dataset(sample_batch_size=None))
-            try:
-                item, _ = next(self._iterator)
-                return item
-            except (tf.errors.OutOfRangeError, tf.errors.DeadlineExceededError, StopIteration):
-                self._iterator = None  # the 1 s rate-limiter timeout: nothing queued yet (or no server)
-                self._raise_if_server_lost()
-            except tf.errors.OpError as err:
-                self._iterator = None
-                self._raise_if_server_lost(err)
-            if time.perf_counter() - waited > self.options.stall_timeout_s:
-                raise RuntimeError(
-                    f"no trajectory arrived for {self.options.stall_timeout_s:.0f} s (stall_timeout_s); are the "
-                    f"collectors running against {self.address}? The last checkpoint is kept; restart to resume."
-                )
-
-    def _raise_if_server_lost(self, err=None):
-        try:
-            self.client.server_info(timeout=5)
-        except Exception as lost:  # noqa: BLE001 - any failure to answer means the server is gone
-            raise ServerLostError(
-                f"the Reverb server at {self.address} is gone ({type(lost).__name__}: {str(lost).splitlines()[0]}). "
-                f"The learner saved a checkpoint at iteration {self.iteration}; start a server and run the same "
-                f"command again (same run_name) to resume."
-            ) from err
+    def _publish_live(self):
+        if self._published != (self.iteration, False):
+            self.publish()
 
     def _collect_iteration(self):
-        """``num_envs`` queued items as the trainer's ``(experience, visited)`` (see ``AlignerTrainer``)."""
-        if self._published != (self.iteration, False):
-            try:
-                self.publish()
-            except tf.errors.OpError as err:
-                self._raise_if_server_lost(err)
-                raise
-        start = time.perf_counter()
-        items = []
-        for _ in range(self.config.num_envs):
-            items.append(self._next_item())
-            self.items_sampled += 1
-        self.wait_s += time.perf_counter() - start
-        batch = tf.nest.map_structure(lambda *parts: np.stack([p.numpy() for p in parts]), *items)
-        experience, extras = strip_extras(batch)
-        self._account(experience, extras)
-        visited = None
-        if self.dagger_steps:
-            keep = (experience.step_type[:, :-1] != ts.StepType.LAST).reshape(-1)
-            visited = {key: value[:, :-1].reshape((-1,) + value.shape[2:])[keep]
-                       for key, value in experience.observation.items()}
-            visited["expert_action"] = extras["expert_action"][:, :-1].reshape(-1)[keep]
-        experience = tf.nest.map_structure(tf.convert_to_tensor, experience)
-        return experience, visited
-
-    def _account(self, experience, extras):
-        """Per-collector counts, policy lag and the collectors' finished episodes (first T transitions only)."""
-        for collector, count in zip(*np.unique(extras["collector"][:, 0], return_counts=True)):
-            self.consumed_by_collector[int(collector)] += int(count)
-        self._lag = float(np.mean(self.iteration - extras["policy_iteration"][:, 0]))
-        ended = ((experience.next_step_type == ts.StepType.LAST) & (experience.step_type != ts.StepType.LAST))[:, :-1]
-        self._episodes.returns.extend(extras["episode_return"][:, :-1][ended])
-        self._episodes.lengths.extend(extras["episode_length"][:, :-1][ended])
-        self._train_ratios.extend(extras["cost_ratio"][:, :-1][ended].astype(np.float64))
+        return self.batches.run(self.config.collect_steps)
 
     def _log_iteration(self, loss_info, elapsed, collect_s, dagger_loss):
-        self.items_trained += self.config.num_envs
+        self.iteration_s.append(elapsed)
         super()._log_iteration(loss_info, elapsed, collect_s, dagger_loss)
         with self.writer.as_default():
-            tf.summary.scalar("charts/policy_lag", self._lag, step=self.env_steps)
-            for collector, count in sorted(self.consumed_by_collector.items()):
-                tf.summary.scalar(f"charts/items_consumed/collector_{collector}", count, step=self.env_steps)
+            self.batches.log(self.env_steps)
         self.last_metrics.update(self.counts())
 
     def counts(self):
         """This learner session's counts (items are ``collect_steps`` env steps each)."""
+        batches = self.batches
         return {
             "learner_sessions": self.sessions,
-            "items_sampled": self.items_sampled,
-            "items_trained": self.items_trained,
-            "trained_env_steps_this_session": self.items_trained * self.config.collect_steps,
-            "items_consumed_by_collector": {str(k): v for k, v in sorted(self.consumed_by_collector.items())},
-            "queue_wait_s": self.wait_s,
-            "policy_lag": self._lag,
+            "items_sampled": batches.items_sampled,
+            "items_trained": batches.items_delivered,
+            "trained_env_steps_this_session": batches.items_delivered * self.config.collect_steps,
+            "items_consumed_by_collector": {str(k): v for k, v in sorted(batches.consumed_by_collector.items())},
+            "queue_wait_s": batches.wait_s,
+            "policy_lag": batches.policy_lag,
+            # steady state: the first iteration also waits for the collectors to start
+            "median_iteration_steps_per_second": (
+                self.config.steps_per_iteration / float(np.median(self.iteration_s[1:])) if len(self.iteration_s) > 1
+                else None),
         }
 
 

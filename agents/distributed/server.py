@@ -19,7 +19,8 @@ def make_tables(config, options):
     py_env = make_py_env(config, num_envs=1, seed=0)
     policy, actor_net = build_collect_policy(config, py_env)
     py_env.close()
-    signature = tensor_spec.add_outer_dim(item_spec(policy), config.collect_steps + 1)
+    # one item = one step of a length-1 sequence holding an env's collect_steps + 1 transitions
+    signature = tensor_spec.add_outer_dim(tensor_spec.add_outer_dim(item_spec(policy), config.collect_steps + 1), 1)
     trajectories = reverb.Table.queue(TRAJECTORY_TABLE, max_size=options.queue_batches * config.num_envs,
                                       signature=signature)
     variables = reverb.Table(

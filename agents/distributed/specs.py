@@ -3,7 +3,8 @@
 A Reverb item is one env's ``collect_steps + 1`` consecutive transitions (the
 last one only bootstraps the value), exactly one row of the
 ``(num_envs, collect_steps + 1)`` batch that the single-process trainer
-(``agents.AlignerTrainer``) trains on. Its ``policy_info`` holds the PPO
+(``agents.AlignerTrainer``) trains on, written as the single step of a
+length-1 Reverb sequence (one append per item). Its ``policy_info`` holds the PPO
 collect policy's ``dist_params`` plus a ``"dtwrl"`` dict of bookkeeping that
 the learner strips before ``agent.train``:
 
