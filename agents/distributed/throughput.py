@@ -109,3 +109,44 @@ def measure(config, script, collectors=(1, 2, 4), repeats=1, log=print):
         row["repeats"] = len(group)
         rows.append(row)
     return rows
+
+
+def compare_validation(config, script, seeds=(1, 2), collectors=2, log=print):
+    """Validation cost ratios of the single-process and the distributed trainer at equal env steps.
+
+    Both train ``config`` (with each seed) to the same ``total_env_steps``
+    and evaluate the same held-out set at the same env steps.
+
+    Returns
+    -------
+    list of dict
+        Per trainer and seed: ``cost_ratio_vs_dtw`` (live policy at the end),
+        ``policy_cost_ratio_vs_dtw`` (the saved, ``keep_best`` policy), the
+        ratio vs FastDTW, ``env_steps`` and the evaluation ``history``.
+    """
+    from ..ppo import train_aligner
+
+    stop = StopFlag().install()
+    rows = []
+    for seed in seeds:
+        for count in (0, collectors):
+            name = f"quality-single__{seed}" if count == 0 else f"quality-collectors{count}__{seed}"
+            cfg = dataclasses.replace(config, seed=seed, run_name=name)
+            log(f"run {name} ...")
+            if count == 0:
+                _, final = train_aligner(cfg)
+                history = read_json(Path(cfg.out_dir) / name / "metrics.json")["history"]
+            else:
+                options = DistributedOptions(role="all", collectors=count, eval_interval_s=3600.0)
+                code = Launcher(cfg, options, python_command(script, config_argv(cfg, options)), stop, log=log).run()
+                if code != 0:
+                    raise RuntimeError(f"the distributed run {name} exited with {code}")
+                metrics = read_json(Path(cfg.out_dir) / name / "metrics.json")
+                final, history = metrics["final"], metrics["history"]
+            row = {"trainer": "single-process" if count == 0 else f"distributed, {count} collectors", "seed": seed,
+                   **{key: final[key] for key in ("env_steps", "cost_ratio_vs_dtw", "policy_cost_ratio_vs_dtw",
+                                                  "cost_ratio_vs_fastdtw")},
+                   "history": [(h["env_steps"], h["cost_ratio_vs_dtw"]) for h in history]}
+            log(f"  {row}")
+            rows.append(row)
+    return rows
