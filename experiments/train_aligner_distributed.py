@@ -12,7 +12,8 @@ training flags everywhere:
 
     python experiments/train_aligner_distributed.py --role server --port 8000 --run-name r1
     python experiments/train_aligner_distributed.py --role learner --reverb-address host:8000 --run-name r1
-    python experiments/train_aligner_distributed.py --role collector --collector-id 0 --reverb-address host:8000 --run-name r1
+    python experiments/train_aligner_distributed.py --role collector --collector-id 0 \
+        --reverb-address host:8000 --run-name r1
     python experiments/train_aligner_distributed.py --role evaluator --reverb-address host:8000 --run-name r1
 
 The run folder is agents.train_aligner's (config.json, metrics.json, tb/,

@@ -83,7 +83,8 @@ def run_role(config, options, command_for=None, log=print):
         from .collector import Collector
 
         try:
-            counts = Collector(config, options, stop, run_dir / "collectors" / f"collector-{options.collector_id}.json").run()
+            status_path = run_dir / "collectors" / f"collector-{options.collector_id}.json"
+            counts = Collector(config, options, stop, status_path).run()
         except RuntimeError as err:  # reverb reports a lost server as RuntimeError
             log(f"error: collector {options.collector_id} lost the Reverb server at {options.reverb_address}: "
                 f"{str(err).splitlines()[0]}")
