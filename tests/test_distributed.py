@@ -222,3 +222,14 @@ def test_reconcile_flags_a_missing_transition():
     assert not bad["reconciled"] and not bad["checks"]["queue"]
     lost = reconcile([{**collectors[0], "pending_steps": 7}], learner, None, collect_steps=8)
     assert not lost["checks"]["collector_steps"]
+
+
+def test_every_role_adopts_init_from_network_settings(tmp_path):
+    """Server, collectors and learner must build the pretrained run's networks (window, hidden, cost_floor)."""
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    (pretrained / "config.json").write_text(json.dumps({"window": 5, "hidden": [16, 8], "cost_floor": 0.01}))
+    config = prepare(AlignerConfig(init_from=str(pretrained), run_name="r", out_dir=str(tmp_path)),
+                     DistributedOptions(role="collector", reverb_address="localhost:1"))
+    assert (config.window, config.hidden, config.cost_floor) == (5, (16, 8), 0.01)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pretrained"]

@@ -7,6 +7,9 @@ Exit codes: 0 done, 2 bad arguments (raised before anything is created),
 import dataclasses
 from pathlib import Path
 
+import reverb
+import tensorflow as tf
+
 from ..environment import env_settings
 from ..ppo import AlignerConfig, default_run_name
 from .options import DistributedOptions
@@ -85,10 +88,8 @@ def run_role(config, options, command_for=None, log=print):
         try:
             status_path = run_dir / "collectors" / f"collector-{options.collector_id}.json"
             counts = Collector(config, options, stop, status_path).run()
-        except RuntimeError as err:  # reverb reports a lost server as RuntimeError
-            log(f"error: collector {options.collector_id} lost the Reverb server at {options.reverb_address}: "
-                f"{str(err).splitlines()[0]}")
-            return EXIT_SERVER_LOST
+        except _SERVER_ERRORS as err:
+            return _server_lost(f"collector {options.collector_id}", options, err, log)
         log(f"collector {options.collector_id}: {counts}")
         return 0
     if role == "learner":
@@ -107,5 +108,18 @@ def run_role(config, options, command_for=None, log=print):
         return 0
     from .evaluator import run_evaluator
 
-    run_evaluator(config, options, stop, run_dir)
+    try:
+        run_evaluator(config, options, stop, run_dir)
+    except _SERVER_ERRORS as err:
+        return _server_lost("evaluator", options, err, log)
     return 0
+
+
+# what reverb raises when its server is gone: RuntimeError from the client, ReverbError on timeouts,
+# tf.errors.OpError from the TF ops of the variable container
+_SERVER_ERRORS = (RuntimeError, reverb.errors.ReverbError, tf.errors.OpError)
+
+
+def _server_lost(who, options, err, log):
+    log(f"error: {who} lost the Reverb server at {options.reverb_address}: {str(err).splitlines()[0]}")
+    return EXIT_SERVER_LOST
