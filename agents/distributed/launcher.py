@@ -159,7 +159,8 @@ class Launcher:
             if proc is not None and proc.poll() is None:
                 proc.send_signal(sig)
 
-    def _wait(self, names, timeout):
+    def _wait(self, names, timeout, kill=True):
+        """Wait up to ``timeout`` s in all for ``names`` to exit; SIGKILL the rest (``kill``) or leave them."""
         deadline = time.monotonic() + timeout
         for name in names:
             proc = self.procs.get(name)
@@ -168,9 +169,10 @@ class Launcher:
             try:
                 proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.log(f"{name} did not stop within {timeout:.0f} s; SIGKILL")
-                proc.kill()
-                proc.wait()
+                if kill:
+                    self.log(f"{name} did not stop within {timeout:.0f} s; SIGKILL")
+                    proc.kill()
+                    proc.wait()
 
     def _stop(self, names, grace):
         self._signal(names, signal.SIGTERM)
@@ -194,7 +196,8 @@ class Launcher:
         finally:
             self._stop(["learner"], grace)
             if code == 0 and reason is None:  # they stop by themselves on the published 'finished'
-                self._wait(collectors + ["evaluator"], grace)
+                self._wait(collectors, grace, kill=False)
+                self._wait(["evaluator"], min(grace, self.options.eval_interval_s + 10), kill=False)
             self._stop(collectors + ["evaluator"], grace)
             if "server" in self.procs and self.procs["server"].poll() is None:
                 try:

@@ -46,7 +46,8 @@ def _single(config):
 
 
 def _distributed(config, collectors, script, stop, log):
-    options = DistributedOptions(role="all", collectors=collectors, eval_interval_s=3600.0)
+    # the evaluator idles (no evaluation to perturb the timings) and gets SIGTERM after the short grace
+    options = DistributedOptions(role="all", collectors=collectors, eval_interval_s=3600.0, shutdown_grace_s=5.0)
     argv = config_argv(config, dataclasses.replace(options, role="all"))
     start = time.perf_counter()
     code = Launcher(config, options, python_command(script, argv), stop, log=log).run()
