@@ -138,7 +138,8 @@ def compare_validation(config, script, seeds=(1, 2), collectors=2, log=print):
                 _, final = train_aligner(cfg)
                 history = read_json(Path(cfg.out_dir) / name / "metrics.json")["history"]
             else:
-                options = DistributedOptions(role="all", collectors=count, eval_interval_s=3600.0)
+                options = DistributedOptions(role="all", collectors=count, eval_interval_s=3600.0,
+                                             shutdown_grace_s=5.0)
                 code = Launcher(cfg, options, python_command(script, config_argv(cfg, options)), stop, log=log).run()
                 if code != 0:
                     raise RuntimeError(f"the distributed run {name} exited with {code}")
