@@ -37,8 +37,8 @@ def _command(tmp_path, role, *extra, iterations=8, run_name="run"):
 
 
 def _start(tmp_path, name, command):
-    log = open(tmp_path / f"{name}.log", "ab")
-    return subprocess.Popen(command, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(tmp_path / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _checkpoint_steps(run_dir):

@@ -193,7 +193,7 @@ class Collector:
             start = time.perf_counter()
             items, time_step = self._segment(time_step)
             for k in range(self.num_envs):
-                self.observer(tf.nest.map_structure(lambda array: array[k], items))
+                self.observer(tf.nest.map_structure(lambda array, k=k: array[k], items))
             self.items_created += self.num_envs
             self.collect_s += time.perf_counter() - start
             if not self._flush():

@@ -102,7 +102,7 @@ def measure(config, script, collectors=(1, 2, 4), repeats=1, log=print):
             log(f"  {row}")
             runs.setdefault(count, []).append(row)
     rows = []
-    for count, group in runs.items():
+    for group in runs.values():
         row = dict(group[0])
         for key, value in row.items():
             if isinstance(value, float):
