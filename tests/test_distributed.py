@@ -233,3 +233,27 @@ def test_every_role_adopts_init_from_network_settings(tmp_path):
                      DistributedOptions(role="collector", reverb_address="localhost:1"))
     assert (config.window, config.hidden, config.cost_floor) == (5, (16, 8), 0.01)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pretrained"]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_every_role_and_the_learner_checkpoints(tmp_path):
+    """SIGTERM (as Ctrl-C) to the launcher: the learner checkpoints, every role exits, the run can resume."""
+    iterations = 40
+    command = _command(tmp_path, "all", "--collectors", "2", iterations=iterations)
+    launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    run_dir = tmp_path / "run"
+    try:
+        _wait_for(lambda: max(_checkpoint_steps(run_dir), default=0) >= 2 * N * T, 240, "2 iterations", [launcher])
+        launcher.send_signal(signal.SIGTERM)
+        output = launcher.communicate(timeout=120)[0]
+    finally:
+        _stop(launcher)
+    assert launcher.returncode == 130, output
+    summary = json.loads((run_dir / "distributed.json").read_text())
+    codes = summary["role_exit_codes"]
+    assert codes["learner"] == 130 and codes["server"] == 0, codes  # 130: stopped, checkpointed
+    assert all(code is not None for code in codes.values())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "stopped"
+    assert 2 * N * T <= max(_checkpoint_steps(run_dir)) < iterations * N * T

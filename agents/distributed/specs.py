@@ -24,7 +24,6 @@ the learner strips before ``agent.train``:
 tf.int32
 """
 import dataclasses
-import json
 import types
 from pathlib import Path
 
@@ -109,9 +108,3 @@ def variable_spec(actor_net):
     """``tf.TensorSpec`` nest of :func:`variable_values` (the variable table's signature)."""
     values = variable_values(actor_net, tf.zeros((), tf.int64), tf.zeros((), tf.bool))
     return tf.nest.map_structure(lambda v: tf.TensorSpec(v.shape, v.dtype), values)
-
-
-def config_fingerprint(config):
-    """A JSON string of the fields that fix the tables' signatures (the server refuses mismatched roles)."""
-    keys = ("env_id", "num_envs", "collect_steps", "window", "hidden", "cost_floor")
-    return json.dumps({key: getattr(config, key) for key in keys}, sort_keys=True, default=list)
