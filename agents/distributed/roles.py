@@ -1,0 +1,125 @@
+"""One entry point per process: validate, then run the role ``options.role`` asks for.
+
+Exit codes: 0 done, 2 bad arguments (raised before anything is created),
+3 the Reverb server was lost (the learner checkpointed; rerun to resume),
+130 stopped by SIGTERM/Ctrl-C (the learner checkpointed).
+"""
+import dataclasses
+from pathlib import Path
+
+import reverb
+import tensorflow as tf
+
+from ..environment import env_settings
+from ..ppo import AlignerConfig, default_run_name
+from .options import DistributedOptions
+from .signals import StopFlag
+from .specs import resolve_config
+
+EXIT_SERVER_LOST = 3
+EXIT_STOPPED = 130
+
+
+def prepare(config, options):
+    """Check everything a role needs before any folder is made; returns the resolved config (a copy).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the field: a wrong type, an unregistered ``env_id``, an
+        ``init_from`` that is not a run folder, a missing ``run_name`` for a
+        collector or evaluator (they write into the learner's run folder).
+    """
+    if not isinstance(config, AlignerConfig):
+        raise TypeError(f"config must be an AlignerConfig; got {type(config).__name__}")
+    if not isinstance(options, DistributedOptions):
+        raise TypeError(f"options must be DistributedOptions; got {type(options).__name__}")
+    env_settings(config.env_id)
+    if config.init_from is not None and not (Path(config.init_from) / "config.json").is_file():
+        raise ValueError(f"init_from {config.init_from!r} is not a run folder (no config.json)")
+    config = resolve_config(config)
+    if config.run_name is None:
+        if options.role in ("collector", "evaluator"):
+            raise ValueError(f"run_name is required for role {options.role!r}: the learner's run folder name")
+        config = dataclasses.replace(config, run_name=default_run_name(config.env_id, config.exp_name, config.seed))
+    return config
+
+
+def run_role(config, options, command_for=None, log=print):
+    """Run ``options.role`` in this process until it is done; returns the exit code.
+
+    Parameters
+    ----------
+    config : AlignerConfig
+    options : DistributedOptions
+    command_for : callable or None
+        Role ``all`` only: ``command_for(role, **flags) -> argv`` of each child
+        (``launcher.python_command``).
+    log : callable
+
+    Examples
+    --------
+    >>> run_role(AlignerConfig(run_name="demo"), DistributedOptions(role="all", collectors=4),
+    ...          command_for=python_command("experiments/train_aligner_distributed.py", []))  # doctest: +SKIP
+    0
+    """
+    config = prepare(config, options)
+    if options.role == "all" and command_for is None:
+        raise ValueError("role 'all' needs command_for (how to start each role)")
+    stop = StopFlag().install()
+    run_dir = Path(config.out_dir) / config.run_name
+    role = options.role
+    if role == "all":
+        from .launcher import Launcher
+
+        def command(role, **flags):  # every child works in the same run folder
+            return command_for(role, run_name=config.run_name, **flags)
+
+        log(f"run folder: {run_dir}")
+        return Launcher(config, options, command, stop, log=log).run()
+    if role == "server":
+        from .server import serve
+
+        serve(config, options, stop, port=options.port)
+        return 0
+    if role == "collector":
+        from .collector import Collector
+
+        try:
+            status_path = run_dir / "collectors" / f"collector-{options.collector_id}.json"
+            counts = Collector(config, options, stop, status_path).run()
+        except _SERVER_ERRORS as err:
+            return _server_lost(f"collector {options.collector_id}", options, err, log)
+        log(f"collector {options.collector_id}: {counts}")
+        return 0
+    if role == "learner":
+        from .learner import LearnerStopped, ServerLostError, run_learner
+
+        try:
+            _, metrics = run_learner(config, options, stop)
+        except ServerLostError as err:
+            log(f"error: {err}")
+            return EXIT_SERVER_LOST
+        except LearnerStopped as err:
+            log(f"learner stopped by {err}; checkpoint saved, rerun with run_name={config.run_name!r} to resume")
+            return EXIT_STOPPED
+        log(f"learner done: {metrics['env_steps']} env steps, cost ratio vs exact DTW "
+            f"{metrics['cost_ratio_vs_dtw']:.4f}")
+        return 0
+    from .evaluator import run_evaluator
+
+    try:
+        run_evaluator(config, options, stop, run_dir)
+    except _SERVER_ERRORS as err:
+        return _server_lost("evaluator", options, err, log)
+    return 0
+
+
+# what reverb raises when its server is gone: RuntimeError from the client, ReverbError on timeouts,
+# tf.errors.OpError from the TF ops of the variable container
+_SERVER_ERRORS = (RuntimeError, reverb.errors.ReverbError, tf.errors.OpError)
+
+
+def _server_lost(who, options, err, log):
+    log(f"error: {who} lost the Reverb server at {options.reverb_address}: {str(err).splitlines()[0]}")
+    return EXIT_SERVER_LOST
