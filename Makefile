@@ -15,7 +15,7 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	  exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,distributed]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -39,7 +39,9 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -m slow
 
+# the benchmarks also compare with tslearn (the `bench` extra)
 benchmark: setup
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) experiments/benchmark.py
 
 clean:
