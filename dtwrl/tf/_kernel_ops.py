@@ -8,7 +8,7 @@ Two engines compute the same smoothed-min DTW:
   CPU, but holds the ``B x n x m`` costs and about three more tensors of that
   size (R and E by diagonals) for the gradient.
 - ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
-  pairs, with a ``tf.custom_gradient``. From series it computes the local costs
+  pairs (one slice of the batch per thread, ``NUMBA_NUM_THREADS`` threads), with a ``tf.custom_gradient``. From series it computes the local costs
   on the fly (in float64, by direct differences) and chains the gradient to
   ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built: it holds
   only the transition weights of the pairs in flight, and past the memory
@@ -25,6 +25,7 @@ Hessian-vector product) always come from the wavefront.
 """
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -92,7 +93,7 @@ def _memory_budget():
 
 def block_rows(B, n, m, itemsize, light):
     """Rows per block of stored weights: all n rows, or ~sqrt(n) (light, or when the weights exceed the budget)."""
-    in_flight = min(B, numba.get_num_threads())
+    in_flight = min(B, _threads())
     if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
         return n
     return max(1, math.isqrt(n))
@@ -101,7 +102,23 @@ def block_rows(B, n, m, itemsize, light):
 # ----------------------------------------------------------------------------
 # the numpy side
 # ----------------------------------------------------------------------------
+def _threads():
+    """Threads for the kernel: numba's thread count (``NUMBA_NUM_THREADS``, by default the CPU count)."""
+    return max(1, numba.config.NUMBA_NUM_THREADS)
+
+
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="dtwrl-kernel")
+    return _POOL
+
+
 def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, light):
+    """The kernel on numpy arrays, the batch cut into one contiguous slice per thread."""
     B = len(x_lengths)
     if metric == kn.PRECOMPUTED:
         n, m = D.shape[1:]
@@ -110,11 +127,21 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         n, m = x.shape[1], y.shape[1]
         D = np.zeros((1, 1, 1), x.dtype)
     block = block_rows(B, n, m, x.dtype.itemsize, bool(light))
-    values, gx, gy, E = kn.batch(
-        np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D),
-        x_lengths.astype(np.int64), y_lengths.astype(np.int64),
-        int(band), int(metric), float(gamma), int(regularizer), int(want), int(block),
-    )
+    x, y, D = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D)
+    x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
+
+    def part(s, e):
+        xs, ys = (x, y) if metric == kn.PRECOMPUTED else (x[s:e], y[s:e])
+        Ds = D[s:e] if metric == kn.PRECOMPUTED else D
+        return kn.batch(xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), int(metric), float(gamma),
+                        int(regularizer), int(want), int(block))
+
+    bounds = np.linspace(0, B, min(B, _threads()) + 1).astype(int)
+    if len(bounds) <= 2:
+        parts = [part(0, B)]
+    else:
+        parts = list(_pool().map(part, bounds[:-1], bounds[1:]))
+    values, gx, gy, E = (np.concatenate(arrays) for arrays in zip(*parts))
     dtype = x.dtype
     if want == kn.VALUE:
         return values.astype(dtype)
