@@ -165,7 +165,9 @@ def _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regulari
                 row, j = i + r, t - r
                 if j >= lo[row] and j < hi[row]:
                     prev, cur = rows[(row - 1) % SLOTS], rows[row % SLOTS]
-                    soft, qd, qu, ql = _smoothed_min3(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, single)
+                    soft, qd, qu, ql = _smoothed_min3(
+                        prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, single
+                    )
                     cur[j + 1] = costs[r, j] + soft
                     if store:
                         w = offsets[r] + j - lo[row]

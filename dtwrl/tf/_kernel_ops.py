@@ -8,12 +8,13 @@ Two engines compute the same smoothed-min DTW:
   CPU, but holds the ``B x n x m`` costs and about three more tensors of that
   size (R and E by diagonals) for the gradient.
 - ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
-  pairs (one slice of the batch per thread, ``NUMBA_NUM_THREADS`` threads), with a ``tf.custom_gradient``. From series it computes the local costs
-  on the fly (in float64, by direct differences) and chains the gradient to
-  ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built: it holds
-  only the transition weights of the pairs in flight, and past the memory
-  budget it switches to the memory-light mode (one weight block of
-  ``~sqrt(n)`` rows at a time, recomputed from checkpoint rows of R).
+  pairs (one slice of the batch per thread, ``NUMBA_NUM_THREADS`` threads),
+  with a ``tf.custom_gradient``. From series it computes the local costs on the
+  fly (in float64, by direct differences) and chains the gradient to ``x`` and
+  ``y`` itself, so nothing of size ``B x n x m`` is built: it holds only the
+  transition weights of the pairs in flight, and past the memory budget it
+  switches to the memory-light mode (one weight block of ``~sqrt(n)`` rows at
+  a time, recomputed from checkpoint rows of R).
   ``"light"`` forces that mode. CPU only, not under ``jit_compile=True``.
 
 ``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
@@ -35,6 +36,7 @@ from tensorflow.python.ops import control_flow_util
 
 from . import _kernel as kn
 from . import _wavefront as wf
+from .cost import grid_costs
 
 IMPLEMENTATIONS = ("auto", "tf", "kernel", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
@@ -208,8 +210,6 @@ def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengt
     value_only = tf.executing_eagerly() and not _higher_order(x, y)
 
     def tf_value(x, y):
-        from .cost import grid_costs
-
         return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
 
     @tf.custom_gradient
