@@ -9,18 +9,21 @@ gradient with respect to x (d = 1, sqeuclidean cost):
   value and alignment in one call), gradient chained likewise (needs the
   ``[bench]`` extra; skipped with a message when tslearn is missing);
 - ``dtwrl soft_dtw eager`` / ``tf.function``: :func:`dtwrl.soft_dtw` with its
-  defaults (on CPU the numba kernel engine), under ``tf.GradientTape``;
+  defaults (``implementation="auto"``: at these sizes the XLA wavefront), under
+  ``tf.GradientTape``;
 - ``dtwrl SoftDTWLoss tf.function``: the Keras loss as ``model.fit`` runs it;
-- ``dtwrl wavefront tf.function`` / ``XLA``: ``implementation="tf"`` (the
-  anti-diagonal wavefront, as before the kernel) and ``jit_compile=True``.
+- ``dtwrl wavefront tf.function`` / ``XLA``: ``implementation="tf"`` and the
+  default call under ``jit_compile=True``;
+- ``dtwrl kernel tf.function``: ``implementation="kernel"``, the numba engine
+  that ``"auto"`` picks for long series (costs on the fly, no ``B x n x m``).
 
 Timings are medians over ``--repeats`` calls taken round-robin (each call once
 untimed first: tracing, compilation), so the load of a shared machine hits
 every implementation alike. Mcells/s is ``B * n * m / wall time``. Peak memory
 is the process's peak resident set (``VmHWM``, reset before one extra call of
 each implementation) and its rise over the resident set just before the call.
-``--long`` also times the memory-light mode at B=8, n=m=4096, with and
-without a 10% band.
+``--long`` also times B=8, n=m=4096 (d=1): the default call (there the
+kernel), the memory-light mode, and the light mode with a 10% band.
 
     python experiments/benchmark_soft_dtw.py            # the three issue sizes
     python experiments/benchmark_soft_dtw.py --quick    # tiny sizes, seconds
@@ -142,6 +145,7 @@ def dtwrl_variants(gamma):
     """The dtwrl calls to time: name -> callable (x, y) -> (value, gradient wrt x)."""
     default = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma))
     wavefront = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="tf"))
+    kernel = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="kernel"))
     loss = SoftDTWLoss(gamma=gamma, reduction="sum")
     keras = _value_and_grad(lambda x, y: loss(y, x))
     return {
@@ -150,6 +154,7 @@ def dtwrl_variants(gamma):
         "dtwrl SoftDTWLoss tf.function": tf.function(keras),
         "dtwrl wavefront tf.function": tf.function(wavefront),
         "dtwrl wavefront XLA": tf.function(default, jit_compile=True),
+        "dtwrl kernel tf.function": tf.function(kernel),
     }
 
 

@@ -142,7 +142,8 @@ def main(argv=None):
         for (dtype, mode), err in errors.items():
             good = err <= TOLERANCE[tf.as_dtype(dtype)]
             ok &= good
-            print(f"GPU {dtype:7s} {mode:11s} vs CPU float64: max relative error {err:.2e} [{'ok' if good else 'FAIL'}]")
+            verdict = "ok" if good else "FAIL"
+            print(f"GPU {dtype:7s} {mode:11s} vs CPU float64: max relative error {err:.2e} [{verdict}]")
         rows = gpu_timings(args.gamma, args.repeats, rng)
         for r in rows:
             print(f"B={r['B']:4d} n={r['n']:4d} m={r['m']:4d} d={r['d']:3d} {r['mode']:11s} {r['ms']:9.2f} ms "

@@ -124,6 +124,7 @@ def test_memory_light_mode_recomputes_blocks_exactly(rng):
 
 
 def test_memory_budget_switches_to_light_mode(monkeypatch):
+    monkeypatch.setattr(ko, "_threads", lambda: 2)  # two pairs in flight
     assert ko.block_rows(8, 4096, 4096, 4, light=False) == 4096
     monkeypatch.setenv(ko.ENV_MEMORY, "16")
     assert ko.block_rows(8, 4096, 4096, 4, light=False) == 64

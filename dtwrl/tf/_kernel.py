@@ -4,7 +4,7 @@ The same recursion as :mod:`dtwrl.tf._wavefront` (Mensch & Blondel, 2018)::
 
     R[i, j] = C[i, j] + min_Omega(R[i-1, j-1], R[i-1, j], R[i, j-1]),  R[-1, -1] = 0,
 
-run pair by pair (``numba.prange`` over the batch), row by row, in float64
+run pair by pair (slices of the batch in parallel threads, the GIL released), row by row, in float64
 whatever the input dtype. Each cell's three transition weights ``q`` (the
 gradient of ``min_Omega``) are stored by the forward pass, so the backward
 recursion of Cuturi & Blondel (2017) for ``E = dR[end]/dC`` takes no
@@ -32,7 +32,7 @@ The entry points assume validated input (the wrappers in :mod:`dtwrl.tf.sdtw`).
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 ENTROPY, L2 = 0, 1
 REGULARIZER_CODES = {"entropy": ENTROPY, "l2": L2}
@@ -165,7 +165,9 @@ def _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regulari
                 row, j = i + r, t - r
                 if j >= lo[row] and j < hi[row]:
                     prev, cur = rows[(row - 1) % SLOTS], rows[row % SLOTS]
-                    soft, qd, qu, ql = _smoothed_min3(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, single)
+                    soft, qd, qu, ql = _smoothed_min3(
+                        prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, single
+                    )
                     cur[j + 1] = costs[r, j] + soft
                     if store:
                         w = offsets[r] + j - lo[row]
@@ -279,9 +281,9 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
     return value
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, block):
-    """Smoothed DTW of every pair of a batch, in parallel over the pairs.
+    """Smoothed DTW of every pair of a batch (releases the GIL: callers run slices of the batch in threads).
 
     Parameters
     ----------
@@ -307,7 +309,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     n, m = (D.shape[1], D.shape[2]) if metric == PRECOMPUTED else (x.shape[1], y.shape[1])
     E = np.zeros((B, n, m) if want == ALIGNMENT else (B, 0, 0))
     values = np.empty(B)
-    for b in prange(B):
+    for b in range(B):
         values[b] = _pair(x, y, D, b, x_lengths[b], y_lengths[b], band, metric, gamma, regularizer, want, block,
                           gx[b], gy[b], E)
     return values, gx, gy, E

@@ -8,12 +8,13 @@ Two engines compute the same smoothed-min DTW:
   CPU, but holds the ``B x n x m`` costs and about three more tensors of that
   size (R and E by diagonals) for the gradient.
 - ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
-  pairs, with a ``tf.custom_gradient``. From series it computes the local costs
-  on the fly (in float64, by direct differences) and chains the gradient to
-  ``x`` and ``y`` itself, so nothing of size ``B x n x m`` is built: it holds
-  only the transition weights of the pairs in flight, and past the memory
-  budget it switches to the memory-light mode (one weight block of
-  ``~sqrt(n)`` rows at a time, recomputed from checkpoint rows of R).
+  pairs (one slice of the batch per thread, ``NUMBA_NUM_THREADS`` threads),
+  with a ``tf.custom_gradient``. From series it computes the local costs on the
+  fly (in float64, by direct differences) and chains the gradient to ``x`` and
+  ``y`` itself, so nothing of size ``B x n x m`` is built: it holds only the
+  transition weights of the pairs in flight, and past the memory budget it
+  switches to the memory-light mode (one weight block of ``~sqrt(n)`` rows at
+  a time, recomputed from checkpoint rows of R).
   ``"light"`` forces that mode. CPU only, not under ``jit_compile=True``.
 
 ``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
@@ -25,6 +26,7 @@ Hessian-vector product) always come from the wavefront.
 """
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -34,6 +36,7 @@ from tensorflow.python.ops import control_flow_util
 
 from . import _kernel as kn
 from . import _wavefront as wf
+from .cost import grid_costs
 
 IMPLEMENTATIONS = ("auto", "tf", "kernel", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
@@ -92,7 +95,7 @@ def _memory_budget():
 
 def block_rows(B, n, m, itemsize, light):
     """Rows per block of stored weights: all n rows, or ~sqrt(n) (light, or when the weights exceed the budget)."""
-    in_flight = min(B, numba.get_num_threads())
+    in_flight = min(B, _threads())
     if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
         return n
     return max(1, math.isqrt(n))
@@ -101,7 +104,23 @@ def block_rows(B, n, m, itemsize, light):
 # ----------------------------------------------------------------------------
 # the numpy side
 # ----------------------------------------------------------------------------
+def _threads():
+    """Threads for the kernel: numba's thread count (``NUMBA_NUM_THREADS``, by default the CPU count)."""
+    return max(1, numba.config.NUMBA_NUM_THREADS)
+
+
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="dtwrl-kernel")
+    return _POOL
+
+
 def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, light):
+    """The kernel on numpy arrays, the batch cut into one contiguous slice per thread."""
     B = len(x_lengths)
     if metric == kn.PRECOMPUTED:
         n, m = D.shape[1:]
@@ -110,11 +129,21 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         n, m = x.shape[1], y.shape[1]
         D = np.zeros((1, 1, 1), x.dtype)
     block = block_rows(B, n, m, x.dtype.itemsize, bool(light))
-    values, gx, gy, E = kn.batch(
-        np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D),
-        x_lengths.astype(np.int64), y_lengths.astype(np.int64),
-        int(band), int(metric), float(gamma), int(regularizer), int(want), int(block),
-    )
+    x, y, D = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D)
+    x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
+
+    def part(s, e):
+        xs, ys = (x, y) if metric == kn.PRECOMPUTED else (x[s:e], y[s:e])
+        Ds = D[s:e] if metric == kn.PRECOMPUTED else D
+        return kn.batch(xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), int(metric), float(gamma),
+                        int(regularizer), int(want), int(block))
+
+    bounds = np.linspace(0, B, min(B, _threads()) + 1).astype(int)
+    if len(bounds) <= 2:
+        parts = [part(0, B)]
+    else:
+        parts = list(_pool().map(part, bounds[:-1], bounds[1:]))
+    values, gx, gy, E = (np.concatenate(arrays) for arrays in zip(*parts))
     dtype = x.dtype
     if want == kn.VALUE:
         return values.astype(dtype)
@@ -181,8 +210,6 @@ def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengt
     value_only = tf.executing_eagerly() and not _higher_order(x, y)
 
     def tf_value(x, y):
-        from .cost import grid_costs
-
         return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
 
     @tf.custom_gradient
