@@ -311,6 +311,64 @@ def _njit_lookahead_q(raw, allowed, terminal, n, m, i, j, depth, scratch, q_out)
     q_out[2] = scratch[0, 1] if dj >= 1 else np.inf
 
 
+@njit(cache=True)
+def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, n, m, i, j, depth, scratch_a, scratch_b, q_a, q_b):
+    """:func:`_njit_lookahead_q` for two terminal values over the same block, in one interleaved pass.
+
+    Bitwise the same values as two calls (the same operations in the same
+    order per terminal); the two DPs' serial dependency chains (each cell waits
+    for its right neighbour) overlap, and the block's costs are read once.
+    """
+    pe = min(n - 1, i + depth)
+    qe = min(m - 1, j + depth)
+    di, dj = pe - i, qe - j
+    if pe < n - 1:
+        for q in range(qe, j - 1, -1):
+            ok = allowed[pe, q] == 1
+            scratch_a[di, q - j] = raw[pe, q] + terminal_a[pe, q] if ok else np.inf
+            scratch_b[di, q - j] = raw[pe, q] + terminal_b[pe, q] if ok else np.inf
+    else:
+        ok = allowed[pe, qe] == 1
+        tail_a = terminal_a[pe, qe] if qe < m - 1 else 0.0
+        tail_b = terminal_b[pe, qe] if qe < m - 1 else 0.0
+        scratch_a[di, dj] = raw[pe, qe] + tail_a if ok else np.inf
+        scratch_b[di, dj] = raw[pe, qe] + tail_b if ok else np.inf
+        for q in range(qe - 1, j - 1, -1):
+            ok = allowed[pe, q] == 1
+            scratch_a[di, q - j] = raw[pe, q] + scratch_a[di, q - j + 1] if ok else np.inf
+            scratch_b[di, q - j] = raw[pe, q] + scratch_b[di, q - j + 1] if ok else np.inf
+    for p in range(pe - 1, i - 1, -1):
+        r = p - i
+        if allowed[p, qe] == 1:
+            scratch_a[r, dj] = raw[p, qe] + (terminal_a[p, qe] if qe < m - 1 else scratch_a[r + 1, dj])
+            scratch_b[r, dj] = raw[p, qe] + (terminal_b[p, qe] if qe < m - 1 else scratch_b[r + 1, dj])
+        else:
+            scratch_a[r, dj] = np.inf
+            scratch_b[r, dj] = np.inf
+        right_a = scratch_a[r, dj]
+        right_b = scratch_b[r, dj]
+        low = p == i
+        for q in range(qe - 1, j - 1, -1):
+            c = q - j
+            if allowed[p, q] == 1:
+                cost = raw[p, q]
+                right_a = cost + min(scratch_a[r + 1, c + 1], min(scratch_a[r + 1, c], right_a))
+                right_b = cost + min(scratch_b[r + 1, c + 1], min(scratch_b[r + 1, c], right_b))
+            else:
+                right_a = np.inf
+                right_b = np.inf
+            scratch_a[r, c] = right_a
+            scratch_b[r, c] = right_b
+            if low and c <= 1:
+                break
+    q_a[0] = scratch_a[1, 1] if di >= 1 and dj >= 1 else np.inf
+    q_a[1] = scratch_a[1, 0] if di >= 1 else np.inf
+    q_a[2] = scratch_a[0, 1] if dj >= 1 else np.inf
+    q_b[0] = scratch_b[1, 1] if di >= 1 and dj >= 1 else np.inf
+    q_b[1] = scratch_b[1, 0] if di >= 1 else np.inf
+    q_b[2] = scratch_b[0, 1] if dj >= 1 else np.inf
+
+
 @njit(cache=True, inline="always")
 def _njit_lookahead_features(q, scale_pair, out):
     """``out[a]``: 0 for the smallest ``q``, else ``g + (1 - g) d / (d + 1)``, ``d = (q[a] - min q) / scale_pair``;
