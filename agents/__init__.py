@@ -6,7 +6,9 @@ Public names:
   (optionally warm-started by behavioural cloning of exact DTW moves) on any
   registered warping env; writes ``results/aligner/<run-name>/``.
 - :class:`PolicyAligner`: a saved (or live) policy as an aligner for
-  ``dtwrl.losses.PathLoss``: ``aligner(y_true, y_pred) -> list of (L, 2) paths``.
+  ``dtwrl.losses.PathLoss``: ``aligner(y_true, y_pred) -> list of (L, 2) paths``;
+  ``PolicyAligner.pretrained()`` is the general policy shipped with the package
+  (``experiments/pretrain_aligner.py``), decoded greedily or by beam search.
 - :class:`GreedyAligner`: the cheapest-next-cell baseline.
 - :class:`TrainingDivergedError`.
 

@@ -165,64 +165,81 @@ _ACTIVATIONS = {
 }
 
 
+#: Rows of one block of :func:`_njit_greedy`: each weight row is loaded once per block, not once per row.
+_ROW_BLOCK = 8
+
+
 @numba.njit(cache=True, nogil=True)
 def _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, out):
-    """Greedy actions of the actor, one row at a time, into ``out``.
+    """Greedy actions of the actor into ``out``, rows with a choice taken in blocks of ``_ROW_BLOCK``.
 
     The same layers as :meth:`NumpyActor.logits` (float32 throughout): the
     preprocessed ``features`` (:meth:`NumpyActor.features`), the dense layers
-    (``x @ W`` then ``+ b``, ReLU where ``relu``), the logits layer, and the
-    first argmax over the legal moves. Rows with one legal move take it
-    without the network; rows with none get 0.
+    (``b + x @ W``, ReLU where ``relu``), the logits layer, and the first
+    argmax over the legal moves. Rows with one legal move take it without the
+    network; rows with none get 0. A block shares each weight row while it is
+    in L1 (the weights of a 128x128 MLP do not fit there).
     """
     num, nin = mask.shape[0], features.shape[1]
     width = nin
     for layer in range(len(kernels)):
         width = max(width, kernels[layer].shape[1])
-    a = np.empty(width, np.float32)
-    b = np.empty(width, np.float32)
+    rows = np.empty(_ROW_BLOCK, np.int64)
+    a = np.empty((_ROW_BLOCK, width), np.float32)
+    b = np.empty((_ROW_BLOCK, width), np.float32)
     zero = np.float32(0.0)
-    for r in range(num):
-        legal = 0
-        first = -1
-        for move in range(3):
-            if mask[r, move] != 0:
-                legal += 1
-                if first < 0:
-                    first = move
-        if legal <= 1:
-            out[r] = max(first, 0)
-            continue
-        for q in range(nin):
-            a[q] = features[r, q]
+    r = 0
+    while r < num:
+        count = 0
+        while r < num and count < _ROW_BLOCK:
+            legal = 0
+            first = -1
+            for move in range(3):
+                if mask[r, move] != 0:
+                    legal += 1
+                    if first < 0:
+                        first = move
+            if legal <= 1:
+                out[r] = max(first, 0)
+            else:
+                rows[count] = r
+                for q in range(nin):
+                    a[count, q] = features[r, q]
+                count += 1
+            r += 1
         size = nin
         for layer in range(len(kernels)):
             kernel = kernels[layer]
             bias = biases[layer]
             units = kernel.shape[1]
-            for j in range(units):
-                b[j] = zero
-            for q in range(size):
-                xq = a[q]
+            for t in range(count):
                 for j in range(units):
-                    b[j] += xq * kernel[q, j]
-            for j in range(units):
-                v = b[j] + bias[j]
-                a[j] = max(v, zero) if relu[layer] else v
-            size = units
-        best = -np.inf
-        arg = 0
-        for move in range(3):
-            if mask[r, move] == 0:
-                continue
-            logit = zero
+                    b[t, j] = bias[j]
             for q in range(size):
-                logit += a[q] * head_kernel[q, move]
-            logit += head_bias[move]
-            if logit > best:
-                best = logit
-                arg = move
-        out[r] = arg
+                weights = kernel[q]
+                for t in range(count):
+                    xq = a[t, q]
+                    for j in range(units):
+                        b[t, j] += xq * weights[j]
+            for t in range(count):
+                for j in range(units):
+                    v = b[t, j]
+                    a[t, j] = max(v, zero) if relu[layer] else v
+            size = units
+        for t in range(count):
+            best = -np.inf
+            arg = 0
+            for move in range(3):
+                if mask[rows[t], move] == 0:
+                    continue
+                logit = zero
+                for q in range(size):
+                    logit += a[t, q] * head_kernel[q, move]
+                logit += head_bias[move]
+                if logit > best:
+                    best = logit
+                    arg = move
+            out[rows[t]] = arg
 
 
 class NumpyActor:

@@ -56,6 +56,7 @@ from .observation import (
     WINDOW_PAD,
     _njit_lookahead_features,
     _njit_lookahead_q,
+    _njit_lookahead_q2,
     _njit_terminal_values,
     check_lookahead,
     lookahead_arrays,
@@ -320,20 +321,37 @@ def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale
 
 @njit(cache=True)
 def _njit_lookahead_buffers(depths):
-    """Scratch for the lookahead DP: a (D+1, D+1) block (D the largest depth) and 3 move values."""
+    """Scratch for the lookahead DPs: two (D+1, D+1) blocks (D the largest depth) and two sets of 3 move values."""
     size = 1
     for t in range(depths.shape[0]):
         size = max(size, depths[t] + 1)
-    return np.empty((size, size)), np.empty(3)
+    return np.empty((2, size, size)), np.empty((2, 3))
+
+
+@njit(cache=True, inline="always")
+def _njit_lookahead_at(o, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, first):
+    """Write into ``look[o]`` the ``"lookahead"`` rows of alignment ``b`` at (i, j), and into ``first`` the raw
+    move values of row 0 (see envs.observation); consecutive rows of equal depth share one interleaved DP pass."""
+    n, m = lengths[b, 0], lengths[b, 1]
+    t = 0
+    while t < depths.shape[0]:
+        if t + 1 < depths.shape[0] and depths[t + 1] == depths[t]:
+            _njit_lookahead_q2(raw3[b], allowed3[b], terminal[t, b], terminal[t + 1, b], n, m, i, j, depths[t],
+                               scratch[0], scratch[1], qbuf[0], qbuf[1])
+            _njit_lookahead_features(qbuf[1], scale[b], look[o, t + 1])
+        else:
+            _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, i, j, depths[t], scratch[0], qbuf[0])
+        _njit_lookahead_features(qbuf[0], scale[b], look[o, t])
+        if t == 0:
+            first[0], first[1], first[2] = qbuf[0, 0], qbuf[0, 1], qbuf[0, 2]
+        t += 2 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else 1
 
 
 @njit(cache=True, inline="always")
 def _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look):
     """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
-    n, m = lengths[b, 0], lengths[b, 1]
-    for t in range(depths.shape[0]):
-        _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, ij[b, 0], ij[b, 1], depths[t], scratch, qbuf)
-        _njit_lookahead_features(qbuf, scale[b], look[b, t])
+    _njit_lookahead_at(b, b, ij[b, 0], ij[b, 1], lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf,
+                       look, qbuf[1])  # qbuf[1] as the unused row-0 copy: written after its own use
 
 
 @njit(cache=True)
@@ -399,12 +417,8 @@ def _njit_observe_cells(rows, cells, base, lengths, band_den, cols, raw, allowed
         b, i, j = rows[t], cells[t, 0], cells[t, 1]
         _njit_observe_at(t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window,
                          position, mask)
-        n, m = lengths[b, 0], lengths[b, 1]
-        for r in range(depths.shape[0]):
-            _njit_lookahead_q(raw3[b], allowed3[b], terminal[r, b], n, m, i, j, depths[r], scratch, qbuf)
-            _njit_lookahead_features(qbuf, scale[b], look[t, r])
-            if r == 0:
-                q_first[t, 0], q_first[t, 1], q_first[t, 2] = qbuf[0], qbuf[1], qbuf[2]
+        _njit_lookahead_at(t, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look,
+                           q_first[t])
 
 
 @njit(cache=True)
@@ -415,8 +429,7 @@ def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depth
         b = rows[t]
         n, m = lengths[b, 0], lengths[b, 1]
         _njit_lookahead_q(raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row],
-                          scratch, qbuf)
-        out[t, 0], out[t, 1], out[t, 2] = qbuf[0], qbuf[1], qbuf[2]
+                          scratch[0], out[t])
 
 
 def _check_window(window):

@@ -171,8 +171,8 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
     """Exact cost-to-go ``Gc`` (N, M) of the ``scale``-mean-pooled cost matrix of one alignment.
 
     ``raw``/``allowed`` are the alignment's (rows, cols) slabs; a coarse cell is
-    the mean of its enterable fine cells (+inf when it has none). ``Gc[I, J]``
-    is the cheapest sum of coarse costs from (I, J) to (N-1, M-1), both
+    the mean of its enterable fine cells (+inf when it has none). ``Gc[ci, cj]``
+    is the cheapest sum of coarse costs from (ci, cj) to (N-1, M-1), both
     included, over diagonal/down/right moves; +inf where none exists.
     """
     N = (n + scale - 1) // scale
@@ -180,36 +180,36 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
     pooled = np.empty((N, M))
     acc = np.empty(m)  # column sums of one band of coarse rows
     cnt = np.empty(m)
-    for I in range(N):
+    for ci in range(N):
         acc[:] = 0.0
         cnt[:] = 0.0
-        for i in range(I * scale, min(n, I * scale + scale)):
+        for i in range(ci * scale, min(n, ci * scale + scale)):
             for j in range(m):
                 w = np.float64(allowed[i, j])  # costs are finite over the whole grid row; w is 0 or 1
                 acc[j] += raw[i, j] * w
                 cnt[j] += w
-        for J in range(M):
+        for cj in range(M):
             total = 0.0
             cells = 0.0
-            for j in range(J * scale, min(m, J * scale + scale)):
+            for j in range(cj * scale, min(m, cj * scale + scale)):
                 total += acc[j]
                 cells += cnt[j]
-            pooled[I, J] = total / cells if cells > 0 else np.inf
+            pooled[ci, cj] = total / cells if cells > 0 else np.inf
     out = np.empty((N, M))
-    for I in range(N - 1, -1, -1):
-        for J in range(M - 1, -1, -1):
-            c = pooled[I, J]
-            if I == N - 1 and J == M - 1:
-                out[I, J] = c
+    for ci in range(N - 1, -1, -1):
+        for cj in range(M - 1, -1, -1):
+            c = pooled[ci, cj]
+            if ci == N - 1 and cj == M - 1:
+                out[ci, cj] = c
                 continue
             best = np.inf
-            if I + 1 < N and J + 1 < M and out[I + 1, J + 1] < best:
-                best = out[I + 1, J + 1]
-            if I + 1 < N and out[I + 1, J] < best:
-                best = out[I + 1, J]
-            if J + 1 < M and out[I, J + 1] < best:
-                best = out[I, J + 1]
-            out[I, J] = c + best
+            if ci + 1 < N and cj + 1 < M and out[ci + 1, cj + 1] < best:
+                best = out[ci + 1, cj + 1]
+            if ci + 1 < N and out[ci + 1, cj] < best:
+                best = out[ci + 1, cj]
+            if cj + 1 < M and out[ci, cj + 1] < best:
+                best = out[ci, cj + 1]
+            out[ci, cj] = c + best
     return out
 
 
@@ -217,13 +217,13 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
 def _njit_terminal_values(raw, allowed, n, m, scale, out):
     """Fill ``out[:n, :m]`` with ``H``: ``scale`` times the coarse cost-to-go read bilinearly at each fine cell.
 
-    The coarse grid's cell centres sit at fine coordinates ``scale * (I + 0.5) - 0.5``;
+    The coarse grid's cell centres sit at fine coordinates ``scale * (ci + 0.5) - 0.5``;
     a corner whose cost-to-go is +inf (no band cell) is left out and the
     weights renormalised; +inf where every corner is. O(n m).
     """
     coarse = _njit_coarse_cost_to_go(raw, allowed, n, m, scale)
     N, M = coarse.shape
-    if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along I per fine row, then along J
+    if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along ci per fine row, then along cj
         j0 = np.empty(m, dtype=np.int64)
         j1 = np.empty(m, dtype=np.int64)
         fv = np.empty(m)
@@ -235,31 +235,31 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
         line = np.empty(M)
         for p in range(n):
             u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-            I0 = int(u)
-            I1 = min(I0 + 1, N - 1)
-            fu = u - I0
-            for J in range(M):
-                line[J] = scale * ((1.0 - fu) * coarse[I0, J] + fu * coarse[I1, J])
+            ci0 = int(u)
+            ci1 = min(ci0 + 1, N - 1)
+            fu = u - ci0
+            for cj in range(M):
+                line[cj] = scale * ((1.0 - fu) * coarse[ci0, cj] + fu * coarse[ci1, cj])
             for q in range(m):
                 out[p, q] = line[j0[q]] + fv[q] * (line[j1[q]] - line[j0[q]])
         return
     for p in range(n):
         u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-        I0 = int(u)
-        I1 = min(I0 + 1, N - 1)
-        fu = u - I0
+        ci0 = int(u)
+        ci1 = min(ci0 + 1, N - 1)
+        fu = u - ci0
         for q in range(m):
             v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
-            J0 = int(v)
-            J1 = min(J0 + 1, M - 1)
-            fv = v - J0
+            cj0 = int(v)
+            cj1 = min(cj0 + 1, M - 1)
+            fv = v - cj0
             total = 0.0
             weight = 0.0
             for corner in range(4):
-                I = I1 if corner & 1 else I0
-                J = J1 if corner & 2 else J0
+                ci = ci1 if corner & 1 else ci0
+                cj = cj1 if corner & 2 else cj0
                 w = (fu if corner & 1 else 1.0 - fu) * (fv if corner & 2 else 1.0 - fv)
-                g = coarse[I, J]
+                g = coarse[ci, cj]
                 if w > 0.0 and g < np.inf:
                     total += w * g
                     weight += w
@@ -309,6 +309,64 @@ def _njit_lookahead_q(raw, allowed, terminal, n, m, i, j, depth, scratch, q_out)
     q_out[0] = scratch[1, 1] if di >= 1 and dj >= 1 else np.inf
     q_out[1] = scratch[1, 0] if di >= 1 else np.inf
     q_out[2] = scratch[0, 1] if dj >= 1 else np.inf
+
+
+@njit(cache=True)
+def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, n, m, i, j, depth, scratch_a, scratch_b, q_a, q_b):
+    """:func:`_njit_lookahead_q` for two terminal values over the same block, in one interleaved pass.
+
+    Bitwise the same values as two calls (the same operations in the same
+    order per terminal); the two DPs' serial dependency chains (each cell waits
+    for its right neighbour) overlap, and the block's costs are read once.
+    """
+    pe = min(n - 1, i + depth)
+    qe = min(m - 1, j + depth)
+    di, dj = pe - i, qe - j
+    if pe < n - 1:
+        for q in range(qe, j - 1, -1):
+            ok = allowed[pe, q] == 1
+            scratch_a[di, q - j] = raw[pe, q] + terminal_a[pe, q] if ok else np.inf
+            scratch_b[di, q - j] = raw[pe, q] + terminal_b[pe, q] if ok else np.inf
+    else:
+        ok = allowed[pe, qe] == 1
+        tail_a = terminal_a[pe, qe] if qe < m - 1 else 0.0
+        tail_b = terminal_b[pe, qe] if qe < m - 1 else 0.0
+        scratch_a[di, dj] = raw[pe, qe] + tail_a if ok else np.inf
+        scratch_b[di, dj] = raw[pe, qe] + tail_b if ok else np.inf
+        for q in range(qe - 1, j - 1, -1):
+            ok = allowed[pe, q] == 1
+            scratch_a[di, q - j] = raw[pe, q] + scratch_a[di, q - j + 1] if ok else np.inf
+            scratch_b[di, q - j] = raw[pe, q] + scratch_b[di, q - j + 1] if ok else np.inf
+    for p in range(pe - 1, i - 1, -1):
+        r = p - i
+        if allowed[p, qe] == 1:
+            scratch_a[r, dj] = raw[p, qe] + (terminal_a[p, qe] if qe < m - 1 else scratch_a[r + 1, dj])
+            scratch_b[r, dj] = raw[p, qe] + (terminal_b[p, qe] if qe < m - 1 else scratch_b[r + 1, dj])
+        else:
+            scratch_a[r, dj] = np.inf
+            scratch_b[r, dj] = np.inf
+        right_a = scratch_a[r, dj]
+        right_b = scratch_b[r, dj]
+        low = p == i
+        for q in range(qe - 1, j - 1, -1):
+            c = q - j
+            if allowed[p, q] == 1:
+                cost = raw[p, q]
+                right_a = cost + min(scratch_a[r + 1, c + 1], min(scratch_a[r + 1, c], right_a))
+                right_b = cost + min(scratch_b[r + 1, c + 1], min(scratch_b[r + 1, c], right_b))
+            else:
+                right_a = np.inf
+                right_b = np.inf
+            scratch_a[r, c] = right_a
+            scratch_b[r, c] = right_b
+            if low and c <= 1:
+                break
+    q_a[0] = scratch_a[1, 1] if di >= 1 and dj >= 1 else np.inf
+    q_a[1] = scratch_a[1, 0] if di >= 1 else np.inf
+    q_a[2] = scratch_a[0, 1] if dj >= 1 else np.inf
+    q_b[0] = scratch_b[1, 1] if di >= 1 and dj >= 1 else np.inf
+    q_b[1] = scratch_b[1, 0] if di >= 1 else np.inf
+    q_b[2] = scratch_b[0, 1] if dj >= 1 else np.inf
 
 
 @njit(cache=True, inline="always")

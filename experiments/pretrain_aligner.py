@@ -10,8 +10,8 @@ corpus as a registered env), and the actor with the lower mean validation ratio
 figures are recorded. ItalyPowerDemand and the GunPoint test split are never
 read. The actor file records this command, the corpus and the training history.
 
-    python experiments/pretrain_aligner.py                       # the shipped weights
-    python experiments/pretrain_aligner.py --out /tmp/a.npz --bc-steps 20000 --dagger-rounds 1   # a quick try
+    python experiments/pretrain_aligner.py                       # the shipped weights (bitwise, about 16 min)
+    python experiments/pretrain_aligner.py --out /tmp/a.npz --bc-steps 20000 --dagger-rounds 1 --ppo-steps 0   # a quick try
 
 Fine-tune it on your own pairs with PPO: python experiments/train_aligner.py --init-from pretrained --env-id ...
 """
@@ -50,7 +50,7 @@ class Args:
     epochs: int = field(4, "supervised epochs over the aggregate data after each stage")
     batch_size: int = field(512, "minibatch size")
     learning_rate: float = field(1e-3, "Adam learning rate")
-    ppo_steps: int = field(0, "PPO env steps after imitation (0: behavioural cloning + DAgger only)")
+    ppo_steps: int = field(300_000, "PPO env steps after imitation (0: behavioural cloning + DAgger only)")
     validation_pairs: int = field(100, "pairs per validation set when choosing between BC and BC+PPO")
     run_dir: str = field("results/pretrain_aligner", "where the PPO run folder and the BC-only actor go")
 

@@ -121,3 +121,22 @@ def test_observe_cells_matches_observation_at_the_current_cells():
     np.testing.assert_array_equal(values, batch.move_values(np.arange(batch.num), batch.positions))
     with pytest.raises(ValueError, match="cells"):
         batch.observe_cells([0], [[100, 0]])
+
+
+def test_rows_of_equal_depth_computed_together_equal_each_row_alone():
+    """Two lookahead rows of equal depth share one interleaved DP pass; it must give bitwise the single-row values."""
+    pairs = _pairs(5, count=6, low=10, high=60, d=2)
+    shared = WarpingBatch(band=7, lookahead=((2, 6), (8, 6), (4, 3)))
+    shared.reset(pairs)
+    alone = [WarpingBatch(band=7, lookahead=(row,)) for row in ((2, 6), (8, 6), (4, 3))]
+    for batch in alone:
+        batch.reset(pairs)
+    rng = np.random.default_rng(0)
+    while not shared.done.all():
+        look = shared.observation()["lookahead"]
+        for r, batch in enumerate(alone):
+            np.testing.assert_array_equal(look[:, r], batch.observation()["lookahead"][:, 0])
+        actions = rng.integers(0, 3, shared.num)
+        shared.step(actions)
+        for batch in alone:
+            batch.step(actions)
