@@ -59,7 +59,8 @@ def test_evaluate_forecasts_keys_and_values(rng):
     assert all(isinstance(v, float) for v in scores.values())
     assert scores["mse"] == mse(y_true, y_pred)
     assert scores["dtw"] == dtw_score(y_true, y_pred)
-    assert scores["root_dtw"] == pytest.approx(np.mean([np.sqrt(dtw_score(a[None], b[None])) for a, b in zip(y_true, y_pred)]))
+    roots = [np.sqrt(dtw_score(a[None], b[None])) for a, b in zip(y_true, y_pred)]
+    assert scores["root_dtw"] == pytest.approx(np.mean(roots))
     assert scores["soft_dtw"] == soft_dtw_score(y_true, y_pred, gamma=0.5)
     assert scores["tdi"] == tdi(y_true, y_pred)
     assert scores["soft_dtw"] < scores["dtw"] <= 5 * scores["mse"]  # soft-min below min below the diagonal
