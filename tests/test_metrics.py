@@ -55,10 +55,12 @@ def test_tdi_band_keeps_the_path_near_the_diagonal():
 def test_evaluate_forecasts_keys_and_values(rng):
     y_true, y_pred = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
     scores = evaluate_forecasts(y_true, y_pred, gamma=0.5)
-    assert list(scores) == ["mse", "dtw", "soft_dtw", "tdi"]
+    assert list(scores) == ["mse", "dtw", "root_dtw", "soft_dtw", "tdi"]
     assert all(isinstance(v, float) for v in scores.values())
     assert scores["mse"] == mse(y_true, y_pred)
     assert scores["dtw"] == dtw_score(y_true, y_pred)
+    roots = [np.sqrt(dtw_score(a[None], b[None])) for a, b in zip(y_true, y_pred)]
+    assert scores["root_dtw"] == pytest.approx(np.mean(roots))
     assert scores["soft_dtw"] == soft_dtw_score(y_true, y_pred, gamma=0.5)
     assert scores["tdi"] == tdi(y_true, y_pred)
     assert scores["soft_dtw"] < scores["dtw"] <= 5 * scores["mse"]  # soft-min below min below the diagonal
