@@ -140,6 +140,10 @@ def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
     assert ko.resolve("auto", 8, 4096, 4096, 4) == "kernel"
     assert ko.resolve("auto", None, None, 4096, 4) == "tf"  # unknown lengths: the wavefront
+    # a narrow band: the kernel, whose time follows the cells in the band
+    assert ko.band_fraction(512, 512, 52) == pytest.approx(105 / 512)
+    assert ko.resolve("auto", 16, 512, 512, 4, band=52) == "kernel"
+    assert ko.resolve("auto", 16, 512, 512, 4, band=200) == "tf"
     seen = []
 
     def probe(x):

@@ -25,11 +25,12 @@ per pair from its own lengths.
 Two engines compute it (``implementation``): the anti-diagonal wavefront
 compiled by XLA (``"tf"``: everywhere, and the fastest on CPU while its
 ``B x n x m`` buffers fit), and a numba kernel on CPU, parallel over the pairs,
-that computes the local costs on the fly and never builds a ``B x n x m``
-tensor for the value and its gradient (``"kernel"``, with a memory-light mode
-``"light"`` for long series). ``implementation="auto"`` picks the wavefront
-under ``jit_compile=True``, on GPU and while its working set fits the memory
-budget, else the kernel (:mod:`dtwrl.tf._kernel_ops` has the rule and the
+that computes the local costs on the fly, never builds a ``B x n x m`` tensor
+for the value and its gradient and visits only the cells in the band
+(``"kernel"``, with a memory-light mode ``"light"`` for long series).
+``implementation="auto"`` picks the wavefront under ``jit_compile=True``, on GPU
+and while its working set fits the memory budget, else the kernel (and the
+kernel for bands keeping at most a third of the cells) (:mod:`dtwrl.tf._kernel_ops` has the rule and the
 ``DTWRL_SOFT_DTW_IMPL`` / ``DTWRL_SOFT_DTW_MEMORY_MB`` overrides). Both give the
 same values and gradients to rounding.
 
@@ -65,7 +66,6 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     ko.check_implementation(implementation)
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
-    engine = ko.resolve(implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size)
     if (x_lengths is None) != (y_lengths is None):
         # check_geometry fills the missing side from the grid's dynamic shape; fill it here instead
         batch = tf.shape(x)[:1]
@@ -74,6 +74,7 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
         else:
             y_lengths = tf.fill(batch, tf.shape(y)[1])
     band, x_lengths, y_lengths = checks.check_geometry(_GridShape(x, y), band, x_lengths, y_lengths)
+    engine = ko.resolve(implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size, band)
     return x, y, gamma, metric, band, x_lengths, y_lengths, engine
 
 
@@ -104,8 +105,8 @@ def prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation="auto"):
     gamma = check_gamma(gamma)
     ko.check_implementation(implementation)
     D = tf.transpose(checks.check_costs(D, "D"), (1, 2, 0))
-    engine = ko.resolve(implementation, D.shape[2], D.shape[0], D.shape[1], D.dtype.size)
     band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
+    engine = ko.resolve(implementation, D.shape[2], D.shape[0], D.shape[1], D.dtype.size, band)
     return D, gamma, band, x_lengths, y_lengths, engine
 
 
@@ -124,9 +125,9 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, 
         Valid rows / columns of each pair (``1 <= x_lengths <= n``); a side
         left at None uses its full size.
     implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" runs the XLA wavefront, and the
-        memory-lean numba kernel on CPU when the wavefront's buffers would
-        exceed the memory budget (long series).
+        Engine (module docstring): "auto" runs the XLA wavefront, and on CPU
+        the numba kernel for narrow bands (at most a third of the cells) and
+        when the wavefront's buffers would exceed the memory budget (long series).
 
     Returns
     -------
@@ -192,9 +193,9 @@ def soft_dtw(
     x_lengths, y_lengths : int array_like, shape (B,), optional
         True lengths of padded series.
     implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" runs the XLA wavefront, and the
-        memory-lean numba kernel on CPU when the wavefront's buffers would
-        exceed the memory budget (long series).
+        Engine (module docstring): "auto" runs the XLA wavefront, and on CPU
+        the numba kernel for narrow bands (at most a third of the cells) and
+        when the wavefront's buffers would exceed the memory budget (long series).
 
     Returns
     -------
@@ -272,7 +273,7 @@ def soft_dtw_divergence(
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
     size = None if x.shape[1] is None or y.shape[1] is None else max(x.shape[1], y.shape[1])
-    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size)
+    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band)
 
     def term(a, b, a_lengths, b_lengths):
         band_ab, a_lengths, b_lengths = checks.check_geometry(_GridShape(a, b), band, a_lengths, b_lengths)
