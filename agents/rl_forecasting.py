@@ -187,7 +187,8 @@ def pretrain_aligner(out_dir, env_id: str, env_steps: int, bc_env_steps: int, se
     --------
     >>> run_dir, metrics = pretrain_aligner("results/x/aligner", "dtwrl/GunPoint-v0", 4096, 10_000, 0)  # doctest: +SKIP
     """
-    from . import AlignerConfig, train_aligner
+    from .config import AlignerConfig
+    from .trainer import train_aligner
 
     config = AlignerConfig(env_id=env_id, seed=seed, total_env_steps=env_steps, bc_warmstart=True,
                            bc_env_steps=bc_env_steps, num_envs=num_envs, collect_steps=collect_steps,
@@ -201,7 +202,7 @@ def aligner_env_id(aligner) -> str:
     >>> aligner_env_id("pretrained")
     'dtwrl/SyntheticWarp-v0'
     """
-    from . import AlignerConfig
+    from .config import AlignerConfig
 
     if str(aligner) == PRETRAINED:
         return AlignerConfig().env_id
@@ -358,7 +359,8 @@ class Comparison:
 
     def fine_tuner(self, method: str, seed: int):
         """An ``agents.AlignerTrainer`` starting from ``aligner``, to fine-tune on the forecasts of ``method``."""
-        from . import AlignerConfig, AlignerTrainer
+        from .config import AlignerConfig
+        from .trainer import AlignerTrainer
 
         config = self.config
         iterations = max(1, config.rounds * config.aligner_iterations)
