@@ -49,6 +49,8 @@ from .evaluation import _safe_ratio
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 """Test metrics of every forecaster (:func:`dtwrl.forecasting.metrics.evaluate_forecasts`)."""
+PRETRAINED = "pretrained"
+"""The ``aligner`` that names the general policy shipped with the package (``agents.PolicyAligner.pretrained()``)."""
 POLICY_METHODS = ("greedy_path", "sampled_path")
 """Methods whose loss follows the RL policy's paths (they fine-tune a policy each)."""
 METHODS = POLICY_METHODS + ("dtw_path", "fastdtw_path", "soft_dtw", "mse")
@@ -194,24 +196,17 @@ def pretrain_aligner(out_dir, env_id: str, env_steps: int, bc_env_steps: int, se
     return train_aligner(config, callback=callback)
 
 
-def shipped_policy_dir() -> Path | None:
-    """The run folder of the general policy shipped with the package, if there is one to fine-tune.
+def aligner_env_id(aligner) -> str:
+    """The env a policy method's fine-tuner runs on: the aligner run folder's own, or the default for ``"pretrained"``.
 
-    ``agents.PolicyAligner.pretrained()`` loads it; its run folder (the parent
-    of the saved policy) is returned when it holds the ``config.json`` and
-    ``checkpoints/`` that fine-tuning starts from, else None (as when the
-    package ships no pretrained policy).
+    >>> aligner_env_id("pretrained")
+    'dtwrl/SyntheticWarp-v0'
     """
-    from .policy_aligner import PolicyAligner
+    from .config import AlignerConfig
 
-    pretrained = getattr(PolicyAligner, "pretrained", None)
-    if pretrained is None:
-        return None
-    policy_dir = pretrained().policy_dir
-    run = Path(policy_dir).parent if policy_dir is not None else None
-    if run is None or not (run / "config.json").is_file() or not (run / "checkpoints").is_dir():
-        return None
-    return run
+    if str(aligner) == PRETRAINED:
+        return AlignerConfig().env_id
+    return json.loads((Path(aligner) / "config.json").read_text())["env_id"]
 
 
 def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
@@ -285,9 +280,11 @@ class Comparison:
     config : ComparisonConfig
     run_dir : str or pathlib.Path
         The run folder: ``tb/<trial>/``, ``checkpoints/`` and ``aligner/`` go there.
-    aligner_dir : str, pathlib.Path or None
-        A run folder of ``agents.train_aligner`` (the pretrained policy) for the
-        policy methods; fine-tuned copies go to ``aligner/finetune-<method>__<seed>/``.
+    aligner : str, pathlib.Path or None
+        The policy the policy methods start from: ``"pretrained"`` (the general
+        policy shipped with the package) or a run folder of
+        ``agents.train_aligner``; fine-tuned copies go to
+        ``aligner/finetune-<method>__<seed>/``.
     hparams : dict or None
         Extra HParams (e.g. the dataset) written with every trial.
 
@@ -303,11 +300,11 @@ class Comparison:
     with the final test metrics (:meth:`write_hparams_config`).
     """
 
-    def __init__(self, task, config: ComparisonConfig, run_dir, aligner_dir=None, hparams: dict | None = None):
+    def __init__(self, task, config: ComparisonConfig, run_dir, aligner=None, hparams: dict | None = None):
         if not isinstance(config, ComparisonConfig):
             raise TypeError(f"config must be a ComparisonConfig; got {type(config).__name__}")
         self.task, self.config, self.run_dir = task, config, Path(run_dir)
-        self.aligner_dir = None if aligner_dir is None else Path(aligner_dir)
+        self.aligner = aligner if aligner is None or str(aligner) == PRETRAINED else Path(aligner)
         self.hparams = dict(hparams or {})
 
     # ------------------------------------------------------------ TensorBoard
@@ -343,7 +340,7 @@ class Comparison:
             values.update(samples=self.config.samples, temperature=self.config.temperature)
         with writer.as_default():
             hp.hparams(values, trial_id=trial)
-            text = {**values, **dataclasses.asdict(self.config), "aligner_dir": str(self.aligner_dir)}
+            text = {**values, **dataclasses.asdict(self.config), "aligner": str(self.aligner)}
             tf.summary.text("config", _config_markdown(text), step=0)
         return writer
 
@@ -361,18 +358,18 @@ class Comparison:
                                 **{key: self.config.hidden_units})
 
     def fine_tuner(self, method: str, seed: int):
-        """An ``agents.AlignerTrainer`` starting from ``aligner_dir``, to fine-tune on the forecasts of ``method``."""
+        """An ``agents.AlignerTrainer`` starting from ``aligner``, to fine-tune on the forecasts of ``method``."""
         from .config import AlignerConfig
         from .trainer import AlignerTrainer
 
         config = self.config
-        env_id = json.loads((self.aligner_dir / "config.json").read_text())["env_id"]
         iterations = max(1, config.rounds * config.aligner_iterations)
         steps = iterations * config.aligner_num_envs * config.aligner_collect_steps
         return AlignerTrainer(AlignerConfig(
-            env_id=env_id, seed=seed, num_envs=config.aligner_num_envs, collect_steps=config.aligner_collect_steps,
+            env_id=aligner_env_id(self.aligner), seed=seed, num_envs=config.aligner_num_envs,
+            collect_steps=config.aligner_collect_steps,
             total_env_steps=steps, bc_warmstart=False, critic_warmup_iterations=config.critic_warmup_iterations,
-            eval_pairs=16, eval_interval=10_000, checkpoint_interval=10_000, init_from=str(self.aligner_dir),
+            eval_pairs=16, eval_interval=10_000, checkpoint_interval=10_000, init_from=str(self.aligner),
             out_dir=str(self.run_dir / "aligner"), run_name=f"finetune-{method}__{seed}", exp_name="finetune"))
 
     def _policy_aligner(self, method, seed, tuner):
@@ -383,7 +380,7 @@ class Comparison:
         sampling = ({"samples": self.config.samples, "temperature": self.config.temperature, "seed": seed}
                     if method == "sampled_path" else {})
         if tuner is None:
-            return PolicyAligner(self.aligner_dir, batch_size=batch_size, **sampling)
+            return PolicyAligner(str(self.aligner), batch_size=batch_size, **sampling)
         return PolicyAligner(tuner.agent.policy, core_kwargs=tuner.settings.core_kwargs, batch_size=batch_size,
                              **sampling)
 
@@ -409,7 +406,7 @@ class Comparison:
         Parameters
         ----------
         method : str
-            One of :data:`METHODS`; the policy methods need ``aligner_dir``.
+            One of :data:`METHODS`; the policy methods need ``aligner``.
         seed : int
             Seeds the initial weights, the batch order and the sampled paths.
         gamma : float or None
@@ -439,8 +436,8 @@ class Comparison:
         if (gamma is None) != (method != "soft_dtw"):
             raise ValueError(f"gamma is required for soft_dtw and only for it; got {gamma!r} for {method!r}")
         policy = method in POLICY_METHODS
-        if policy and self.aligner_dir is None:
-            raise ValueError(f"method {method!r} needs aligner_dir, a pretrained aligner run folder")
+        if policy and self.aligner is None:
+            raise ValueError(f"method {method!r} needs aligner: 'pretrained' or an aligner run folder")
         config = self.config
         (X, Y), (X_val, Y_val), (X_test, Y_test) = self.task
         model = self.build_model(seed)
@@ -536,7 +533,7 @@ class Comparison:
                     if on_trial is not None:
                         on_trial(row, model)
                 best = min(range(len(candidates)), key=lambda k: candidates[k][0]["val_dtw"])
-                for k, (row, model) in enumerate(candidates):
+                for k, (row, _) in enumerate(candidates):
                     row["selected"] = k == best
                     rows.append(row)
                 models.setdefault(method, candidates[best][1])

@@ -33,7 +33,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents.rl_forecasting import METHODS, ComparisonConfig, ConfigError, check_methods, split_validation
 from experiments.common import (
-    checked_run_dir, cli_main, fail, field, parse_args, run_name, tensorboard_command, write_config)
+    checked_run_dir,
+    cli_main,
+    fail,
+    field,
+    parse_args,
+    run_name,
+    tensorboard_command,
+    write_config,
+)
 
 DEMO_METHODS = ("greedy_path", "sampled_path", "soft_dtw", "mse")
 

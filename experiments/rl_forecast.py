@@ -11,10 +11,10 @@ rounds, PPO fine-tunes the policy on the model's own forecasts. Every method
 - ``soft_dtw``: one model per ``--gammas`` value, the one of lowest exact DTW on
   the validation split kept; ``mse``.
 
-The policy is ``--aligner`` (a run folder of ``experiments/train_aligner.py``),
-else the pretrained policy shipped with the package
-(``agents.PolicyAligner.pretrained()``) when there is one, else one trained
-here first on ``--aligner-env`` (behavioural-cloning warm start, then PPO). Run::
+The policy starts as ``--aligner``: the general policy shipped with the package
+(``pretrained``, ``agents.PolicyAligner.pretrained()``), a run folder of
+``experiments/train_aligner.py``, or ``train``: one trained here first on
+``--aligner-env`` (behavioural-cloning warm start, then PPO). Run::
 
     .venv/bin/python experiments/rl_forecast.py --dataset GunPoint --seeds 0 1 2 3 4
     .venv/bin/tensorboard --logdir results/rl_forecast
@@ -38,10 +38,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from agents.rl_forecasting import (
-    METHODS, METRICS, POLICY_METHODS, ComparisonConfig, ConfigError, check_methods, split_validation)
+    METHODS,
+    METRICS,
+    POLICY_METHODS,
+    PRETRAINED,
+    ComparisonConfig,
+    ConfigError,
+    check_methods,
+    split_validation,
+)
 from experiments.common import (
-    blame, checked_run_dir, cli_main, fail, field, parse_args, run_name, tensorboard_command, write_config)
-from experiments.forecast import dataset_label, load_task
+    blame,
+    checked_run_dir,
+    cli_main,
+    fail,
+    field,
+    parse_args,
+    run_name,
+    tensorboard_command,
+    write_config,
+)
 
 
 @dataclasses.dataclass
@@ -61,9 +77,9 @@ class Args:
     learning_rate: float = field(1e-3, "Adam step size of the model")
     validation_split: float = field(0.2, "share of the train split held out (losses/<method>/val, gamma choice)")
     pairs_per_round: int = field(64, "training inputs whose forecasts become the aligner's pairs each round")
-    aligner: str | None = field(None, "aligner run folder (train_aligner.py); none: the shipped pretrained policy "
-                                      "if any, else one trained here")
-    aligner_env: str = field("dtwrl/SyntheticWarp-v0", "env the aligner is pretrained on when one is trained here")
+    aligner: str = field(PRETRAINED, "policy of the policy methods: pretrained (shipped with the package), an aligner "
+                                     "run folder (train_aligner.py), or train (train one here on --aligner-env)")
+    aligner_env: str = field("dtwrl/SyntheticWarp-v0", "env the aligner is trained on with --aligner train")
     pretrain_env_steps: int = field(65_536, "PPO env steps of the pretraining (after the BC warm start)")
     bc_env_steps: int = field(100_000, "behavioural-cloning states of the pretraining warm start")
     aligner_iterations: int = field(2, "PPO iterations per round on the model's forecasts (0: frozen policy)")
@@ -94,13 +110,6 @@ def comparison_config(args):
         fail(flag(error.field), error.message)
 
 
-def needs_pretraining(args):
-    """True when a policy method runs without ``--aligner`` and the package ships no pretrained policy."""
-    from agents.rl_forecasting import shipped_policy_dir
-
-    return args.aligner is None and any(m in POLICY_METHODS for m in args.methods) and shipped_policy_dir() is None
-
-
 def check_args(args):
     """Refuse every bad flag before anything is loaded, trained or written."""
     comparison_config(args)
@@ -120,34 +129,41 @@ def check_args(args):
         value = getattr(args, name)
         if not (math.isfinite(value) and 0.0 < value < 1.0):
             fail(flag(name), f"must be in (0, 1); got {value}")
-    if args.aligner is not None:
-        folder = Path(args.aligner)
-        if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
-            fail("--aligner", f"{args.aligner!r} is not an aligner run folder (config.json and policy/)")
-        if args.aligner_iterations and not (folder / "checkpoints").is_dir():
-            fail("--aligner", f"{args.aligner!r} has no checkpoints/ to fine-tune from (or --aligner-iterations 0)")
-    elif needs_pretraining(args):
+    if args.aligner == "train":
         import gymnasium
 
         import envs  # noqa: F401  (registers the built-in ids)
 
         if args.aligner_env not in gymnasium.registry:
             fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
+    elif args.aligner != PRETRAINED:
+        folder = Path(args.aligner)
+        if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
+            fail("--aligner", f"{args.aligner!r} is neither pretrained, train nor an aligner run folder "
+                              "(config.json and policy/)")
+        if args.aligner_iterations and not (folder / "checkpoints").is_dir():
+            fail("--aligner", f"{args.aligner!r} has no checkpoints/ to fine-tune from (or --aligner-iterations 0)")
 
 
 def load_data(args):
-    """``(train, val, test)`` of ``--dataset``, the validation part split off ``train``; errors blame their flag."""
+    """The task's name and ``(train, val, test)`` arrays, the validation part split off ``train``.
+
+    ``--dataset`` goes to :func:`dtwrl.datasets.load_forecast_task`; every error blames its flag.
+    """
+    from dtwrl.datasets import load_forecast_task
+
     try:
-        train, test = load_task(args.dataset, args.input_fraction, args.synthetic_series, args.max_train,
-                                args.max_test)
-    except ValueError as error:
-        fail("--dataset", str(error).removeprefix("--dataset: "))
+        task = load_forecast_task(args.dataset, input_fraction=args.input_fraction, n_series=args.synthetic_series)
+        train, test = (split.head(count).as_arrays()
+                       for split, count in ((task.train, args.max_train), (task.test, args.max_test)))
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        fail("--dataset", str(error).strip("'\""))
     with blame("--validation-split"):
         train, val = split_validation(train, args.validation_split, args.seeds[0])
-    return train, val, test
+    return task.name, (train, val, test)
 
 
-def report(rows, args, command):
+def report(rows, args, name, command):
     """The markdown table of the compared (selected) rows and the headline ratios."""
     from experiments.reporting import summarize, summary_table
 
@@ -171,7 +187,6 @@ def report(rows, args, command):
         if ratios:
             lines.append(f"- {method}: policy cost / exact DTW on the final test forecasts, per seed: "
                          + ", ".join(f"{r:.4f}" for r in ratios))
-    name = dataset_label(args.dataset)
     return (f"## {name}, {args.model} forecaster: RL-policy path losses against the other losses "
             f"({args.rounds} rounds x {args.model_steps} steps), mean ± std over seeds {list(args.seeds)}\n\n"
             f"Lower is better; best mean in bold. Produced by `{command}`.\n\n" + "\n".join(lines) + "\n")
@@ -181,13 +196,12 @@ def report(rows, args, command):
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
     config = comparison_config(args)
-    train, val, test = load_data(args)
-    name = dataset_label(args.dataset)
+    name, (train, val, test) = load_data(args)
     run_dir = checked_run_dir(args.exp_name, run_name(name, f"{args.exp_name}-{args.model}",
                                                       "-".join(map(str, args.seeds))), args.out_dir)
     from tqdm.auto import tqdm
 
-    from agents.rl_forecasting import Comparison, pretrain_aligner, shipped_policy_dir
+    from agents.rl_forecasting import Comparison, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts
@@ -195,21 +209,17 @@ def main(argv=None):
     write_config(run_dir, args)
     print(f"{run_dir.name}: train {train[0].shape} -> {train[1].shape}, validation {len(val[0])}, "
           f"test {test[0].shape} -> {test[1].shape}", flush=True)
-    aligner_dir = args.aligner
-    if any(m in POLICY_METHODS for m in args.methods) and aligner_dir is None:
-        aligner_dir = shipped_policy_dir()
-        if aligner_dir is not None:
-            print(f"policy: the shipped pretrained policy ({aligner_dir})", flush=True)
-        else:
-            print(f"pretraining an aligner on {args.aligner_env} (BC {args.bc_env_steps:,} states, "
-                  f"PPO {args.pretrain_env_steps:,} env steps) ...", flush=True)
-            aligner_dir, metrics = pretrain_aligner(run_dir / "aligner", args.aligner_env, args.pretrain_env_steps,
-                                                    args.bc_env_steps, args.seeds[0], num_envs=args.aligner_num_envs,
-                                                    collect_steps=args.aligner_collect_steps)
-            print(f"  pretrained aligner: cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f} "
-                  f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f})", flush=True)
+    aligner = args.aligner if any(m in POLICY_METHODS for m in args.methods) else None
+    if aligner == "train":
+        print(f"pretraining an aligner on {args.aligner_env} (BC {args.bc_env_steps:,} states, "
+              f"PPO {args.pretrain_env_steps:,} env steps) ...", flush=True)
+        aligner, metrics = pretrain_aligner(run_dir / "aligner", args.aligner_env, args.pretrain_env_steps,
+                                            args.bc_env_steps, args.seeds[0], num_envs=args.aligner_num_envs,
+                                            collect_steps=args.aligner_collect_steps)
+        print(f"  pretrained aligner: cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f} "
+              f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f})", flush=True)
 
-    comparison = Comparison((train, val, test), config, run_dir, aligner_dir, hparams={"dataset": name})
+    comparison = Comparison((train, val, test), config, run_dir, aligner, hparams={"dataset": name})
     trials = len(args.seeds) * (len(args.methods) + (len(args.gammas) - 1) * ("soft_dtw" in args.methods))
     bar = tqdm(total=trials * args.rounds, desc="rounds", disable=not args.progress, dynamic_ncols=True)
 
@@ -227,7 +237,7 @@ def main(argv=None):
     bar.close()
     write_csv(run_dir / "metrics.csv", rows)
     command = "python experiments/rl_forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = report(rows, args, command)
+    text = report(rows, args, name, command)
     bad = [f"{row['method']} seed {row['seed']}" for row in rows if not all(np.isfinite(row[m]) for m in METRICS)]
     if bad:
         text += f"\nNot finite: a test metric of {', '.join(bad)}.\n"

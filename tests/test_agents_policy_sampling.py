@@ -13,7 +13,7 @@ from dtwrl.aligners import align_batch_groups
 from dtwrl.losses import PathLoss
 
 WINDOW = 5
-CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair"}
+CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair", "lookahead": []}
 LOWEST = np.finfo(np.float32).min
 
 
@@ -113,3 +113,13 @@ def test_bad_sampling_arguments(policy, kwargs, error, message):
 
 def test_check_sampling_passes_greedy_through():
     assert check_sampling(None, 1.0) == (None, 1.0)
+
+
+def test_the_shipped_actor_samples_reproducibly(batch):
+    first = PolicyAligner.pretrained(samples=2, seed=5)(*batch)
+    again = PolicyAligner("pretrained", samples=2, seed=5)(*batch)
+    assert [p.tolist() for g in first for p in g] == [p.tolist() for g in again for p in g]
+    config = PolicyAligner.pretrained(samples=2, temperature=0.5, seed=5).get_config()
+    assert (config["samples"], config["temperature"], config["seed"]) == (2, 0.5, 5)
+    rebuilt = PolicyAligner.from_config(config)
+    assert (rebuilt.samples, rebuilt.temperature) == (2, 0.5)

@@ -40,7 +40,8 @@ def hparams_plugin_tags(log_dir):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("rl")
-    run_dir = rl_forecast.main(["--pretrain-env-steps", "32", "--bc-env-steps", "500", "--out-dir", str(out),
+    run_dir = rl_forecast.main(["--aligner", "train", "--pretrain-env-steps", "32", "--bc-env-steps", "500",
+                                "--out-dir", str(out),
                                 "--methods", *METHODS, "--gammas", "1", "0.1", *TINY_ALIGNER, *TINY_MODEL])
     with open(run_dir / "metrics.csv") as f:
         return run_dir, list(csv.DictReader(f))
@@ -138,8 +139,9 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
     (["--temperature", "0"], "--temperature: must be finite and > 0"),
     (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
     (["--model", "lstm"], "--model: must be one of"),
-    (["--aligner", "/no/such/run"], "--aligner: '/no/such/run' is not an aligner run folder"),
-    (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
+    (["--aligner", "/no/such/run"], "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder"),
+    (["--aligner", "train", "--aligner-env", "nope/Nothing-v0"],
+     "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
     (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
     (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
     (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
@@ -166,19 +168,11 @@ def test_comparison_config_names_the_field():
         rl_forecasting.check_methods(["soft_dtw"], [1.0, 1.0])
 
 
-def test_the_shipped_pretrained_policy_is_used_when_it_can_be_fine_tuned(monkeypatch, tmp_path):
-    import types
-
-    from agents import PolicyAligner
-
-    monkeypatch.delattr(PolicyAligner, "pretrained", raising=False)
-    assert rl_forecasting.shipped_policy_dir() is None  # no shipped policy: train one
-    run = tmp_path / "shipped"
-    (run / "policy").mkdir(parents=True)
-    (run / "checkpoints").mkdir()
-    (run / "config.json").write_text("{}")
-    fake = classmethod(lambda cls: types.SimpleNamespace(policy_dir=run / "policy"))
-    monkeypatch.setattr(PolicyAligner, "pretrained", fake, raising=False)
-    assert rl_forecasting.shipped_policy_dir() == run
-    (run / "checkpoints").rmdir()
-    assert rl_forecasting.shipped_policy_dir() is None  # a bare saved policy cannot be fine-tuned
+def test_the_shipped_pretrained_policy_is_the_default_and_is_fine_tuned(tmp_path):
+    run_dir = rl_forecast.main(["--methods", "sampled_path", "--out-dir", str(tmp_path), *TINY_ALIGNER, *TINY_MODEL])
+    assert json.loads((run_dir / "config.json").read_text())["aligner"] == "pretrained"
+    tuned = run_dir / "aligner" / "finetune-sampled_path__0"
+    assert (tuned / "policy" / "saved_model.pb").is_file() and list((tuned / "figures").glob("*.png"))
+    with open(run_dir / "metrics.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
