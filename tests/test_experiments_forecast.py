@@ -88,7 +88,7 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
     run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
                              "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
                              "--out-dir", str(tmp_path), *SMALL])
-    assert [loss.name for loss, *_ in starts] == ["mean_squared_error"] * 2 + ["soft_dtw"] * 4
+    assert [loss.name for loss, *_ in starts] == ["mse"] * 2 + ["soft_dtw"] * 4
     assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
     trained_mse = {0: starts[0][3], 1: starts[1][3]}
     for i, seed in zip(range(2, 6), (0, 1, 0, 1)):  # soft-DTW models start where the MSE model of their seed ended
