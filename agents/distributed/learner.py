@@ -14,6 +14,8 @@ the TensorBoard tags. So at equal env steps the two trainers differ only in
 where the batch comes from (and in its policy lag, logged as
 ``charts/policy_lag``).
 """
+import os
+import threading
 import time
 from collections import Counter, deque
 
@@ -28,6 +30,7 @@ from tf_agents.trajectories import time_step as ts
 from dtwrl.runs import read_json
 
 from ..ppo import AlignerTrainer
+from .signals import EXIT_SERVER_LOST
 from .specs import EXTRA_KEY, EXTRA_SPEC, TRAJECTORY_TABLE, VARIABLE_TABLE, strip_extras, variable_values
 
 
@@ -113,6 +116,7 @@ class ReverbBatches:
         self.consumed_by_collector = Counter()
         self.wait_s = 0.0
         self.policy_lag = 0.0
+        self.waiting = False  # inside a blocking read of the queue (the learner's state is an iteration's end)
 
     def _next_item(self):
         waited = time.perf_counter()
@@ -122,6 +126,7 @@ class ReverbBatches:
             if self._iterator is None:
                 self._iterator = iter(self.replay.as_dataset(sample_batch_size=None))
             try:
+                self.waiting = True
                 item, _ = next(self._iterator)
                 return item
             except (tf.errors.OutOfRangeError, tf.errors.DeadlineExceededError, StopIteration):
@@ -130,22 +135,30 @@ class ReverbBatches:
             except tf.errors.OpError as err:
                 self._iterator = None
                 self.raise_if_server_lost(err)
+            finally:
+                self.waiting = False
             if time.perf_counter() - waited > self.stall_timeout_s:
                 raise RuntimeError(
                     f"no trajectory arrived for {self.stall_timeout_s:.0f} s (stall_timeout_s); are the "
                     f"collectors running against {self.address}? The last checkpoint is kept; restart to resume."
                 )
 
-    def raise_if_server_lost(self, err=None):
-        """``ServerLostError`` (with what to do) when the server does not answer within 5 s."""
+    def server_lost(self):
+        """A ``ServerLostError`` (saying what to do) when the server does not answer within 5 s, else None."""
         try:
             self.client.server_info(timeout=5)
         except Exception as lost:  # noqa: BLE001 - any failure to answer means the server is gone
-            raise ServerLostError(
+            return ServerLostError(
                 f"the Reverb server at {self.address} is gone ({type(lost).__name__}: {str(lost).splitlines()[0]}). "
                 f"The learner saved a checkpoint at iteration {self.iteration()}; start a server and run the same "
                 f"command again (same run_name) to resume."
-            ) from err
+            )
+        return None
+
+    def raise_if_server_lost(self, err=None):
+        lost = self.server_lost()
+        if lost is not None:
+            raise lost from err
 
     def run(self, steps):
         """``num_envs`` queued items as ``(experience (N, steps + 1, ...) tensors, visited or None)``."""
@@ -265,6 +278,29 @@ class ReverbLearner(AlignerTrainer):
         }
 
 
+def _watch_server(learner, lock, interval_s=5.0):
+    """Daemon thread: end the process when the server is gone while the learner blocks on the queue.
+
+    A read of the queue blocks for good once its server is dead (Reverb retries the connection), so the main
+    thread cannot notice; it is then at the end of an iteration, a consistent state to checkpoint.
+    """
+    misses = 0
+    while True:
+        time.sleep(interval_s)
+        lost = learner.batches.server_lost()
+        misses = misses + 1 if lost is not None else 0
+        if misses >= 2 and learner.batches.waiting and lock.acquire(blocking=False):
+            _save_on_exit(learner, "server_lost", lost)
+            print(f"error: {lost}", flush=True)
+            os._exit(EXIT_SERVER_LOST)
+
+
+def _save_on_exit(learner, status, error):
+    learner.checkpointer.save(global_step=learner._env_steps)
+    learner.last_metrics.update(learner.counts())
+    learner._write_metrics(status=status, error=str(error))
+
+
 def run_learner(config, options, stop):
     """Train until the budget is spent; then save the policy and publish ``finished``.
 
@@ -281,13 +317,13 @@ def run_learner(config, options, stop):
     if learner.resumed:
         print(f"learner: resumed from the checkpoint at iteration {learner.iteration} "
               f"({learner.env_steps} env steps), session {learner.sessions}", flush=True)
+    lock = threading.Lock()  # whoever handles a lost server first: the main thread or the watchdog
+    threading.Thread(target=_watch_server, args=(learner, lock), daemon=True).start()
     try:
         learner.train()
     except (LearnerStopped, ServerLostError) as err:
-        learner.checkpointer.save(global_step=learner._env_steps)
-        learner.last_metrics.update(learner.counts())
-        status = "stopped" if isinstance(err, LearnerStopped) else "server_lost"
-        learner._write_metrics(status=status, error=str(err))
+        lock.acquire()
+        _save_on_exit(learner, "stopped" if isinstance(err, LearnerStopped) else "server_lost", err)
         raise
     learner.save_policy()
     learner.last_metrics.update(learner.counts())

@@ -13,11 +13,9 @@ import tensorflow as tf
 from ..environment import env_settings
 from ..ppo import AlignerConfig, default_run_name
 from .options import DistributedOptions
-from .signals import StopFlag
+from .signals import EXIT_SERVER_LOST, EXIT_STOPPED, StopFlag
 from .specs import resolve_config
 
-EXIT_SERVER_LOST = 3
-EXIT_STOPPED = 130
 
 
 def prepare(config, options):
