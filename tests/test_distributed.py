@@ -225,14 +225,17 @@ def test_reconcile_flags_a_missing_transition():
 
 
 def test_every_role_adopts_init_from_network_settings(tmp_path):
-    """Server, collectors and learner must build the pretrained run's networks (window, hidden, cost_floor)."""
-    pretrained = tmp_path / "pretrained"
-    pretrained.mkdir()
-    (pretrained / "config.json").write_text(json.dumps({"window": 5, "hidden": [16, 8], "cost_floor": 0.01}))
-    config = prepare(AlignerConfig(init_from=str(pretrained), run_name="r", out_dir=str(tmp_path)),
-                     DistributedOptions(role="collector", reverb_address="localhost:1"))
-    assert (config.window, config.hidden, config.cost_floor) == (5, (16, 8), 0.01)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pretrained"]
+    """Server, collectors and learner must build the pretrained actor's networks (window, hidden, cost_floor)."""
+    from agents.policy_aligner import PRETRAINED, NumpyActor
+
+    actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
+    config, settings = prepare(AlignerConfig(init_from="pretrained", run_name="r", out_dir=str(tmp_path)),
+                               DistributedOptions(role="collector", reverb_address="localhost:1"))
+    hidden = tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense)
+    assert (config.window, config.hidden, config.cost_floor) == (core_kwargs["window"], hidden, actor.cost_floor)
+    assert settings.core_kwargs["window"] == core_kwargs["window"]
+    assert settings.core_kwargs.get("lookahead") == core_kwargs.get("lookahead", [])
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
