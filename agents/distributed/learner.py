@@ -12,9 +12,9 @@ itself. Everything else is the trainer's own code: the behavioural-cloning
 warm start, the critic warm-up, the ``PPOClipAgent`` update, the DAgger anchor
 (on the expert labels the collectors stored), evaluation against exact DTW and
 FastDTW (``agents.policy_evaluation``), ``keep_best``, the ``Checkpointer``,
-the ``PolicySaver`` policy and the TensorBoard tags (``agents.summaries``). So at equal env steps the two trainers differ only in
-where the batch comes from (and in its policy lag, logged as
-``charts/policy_lag``).
+the ``PolicySaver`` policy and the TensorBoard tags (``agents.summaries``).
+So at equal env steps the two trainers differ only in where the batch comes
+from (and in its policy lag, logged as ``charts/policy_lag``).
 """
 import os
 import threading

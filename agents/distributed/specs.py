@@ -17,6 +17,7 @@ the learner strips before ``agent.train``:
                     the transition ends the episode (0 otherwise)
 
 >>> from agents import AlignerConfig
+>>> from agents.environment import make_vector_py_env
 >>> config, settings = resolve_run(AlignerConfig(num_envs=2, collect_steps=4, window=5, bc_warmstart=False))
 >>> py_env = make_vector_py_env(settings, num_envs=2, seed=0)
 >>> policy, actor = build_collect_policy(config, py_env)
@@ -30,7 +31,7 @@ import tensorflow as tf
 from tf_agents.experimental.distributed import reverb_variable_container
 
 from ..config import AlignerConfig
-from ..environment import EnvSettings, make_vector_py_env
+from ..environment import EnvSettings
 from ..ppo import build_ppo_agent
 from ..run_folder import RunFolder, read_pretrained
 from ..trainer import resolve_env_settings
