@@ -106,6 +106,20 @@ def test_local_run_with_two_collectors_reconciles(tmp_path):
     rows = json.loads((run_dir / "evaluator.json").read_text())["history"]
     assert rows[-1]["iteration"] == iterations and rows[-1]["cost_ratio_vs_dtw"] >= 1.0
     assert rows[-1]["cost_ratio_vs_fastdtw"] > 0
+    # the learner logs the single-process trainer's tags (agents.summaries) plus the queue's charts
+    learner_tags, evaluator_tags = _tensorboard_tags(run_dir / "tb"), _tensorboard_tags(run_dir / "tb" / "evaluator")
+    assert {"losses/total", "losses/policy_gradient", "perf/steps_per_second", "eval/cost_ratio_vs_dtw",
+            "eval/cost_ratio_vs_fastdtw", "eval/best_cost_ratio_vs_dtw", "eval/alignment", "charts/policy_lag",
+            "charts/items_consumed/collector_0", "charts/items_consumed/collector_1"} <= learner_tags, learner_tags
+    assert {"eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_fastdtw", "eval/alignment"} <= evaluator_tags
+
+
+def _tensorboard_tags(logdir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(logdir), size_guidance={"tensors": 0})
+    events.Reload()
+    return set(events.Tags()["tensors"])
 
 
 def test_collector_sigkill_and_learner_restart(tmp_path):
