@@ -47,6 +47,16 @@ def _checkpoint_steps(run_dir):
     return sorted(int(m.group(1)) for p in folder.glob("ckpt-*.index") if (m := re.match(r"ckpt-(\d+)", p.name)))
 
 
+def _latest_checkpoint_steps(run_dir):
+    """Env steps of the checkpoint a restart resumes from (the one the ``checkpoint`` state file names)."""
+    import tensorflow as tf
+
+    return int(re.search(r"ckpt-(\d+)$", tf.train.latest_checkpoint(str(run_dir / "checkpoints"))).group(1))
+
+
+UNENDING = 10**5  # iterations: a budget no test run reaches (the learner is stopped, or resumed with a smaller one)
+
+
 def _wait_for(predicate, timeout, what, procs=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,11 +116,30 @@ def test_local_run_with_two_collectors_reconciles(tmp_path):
     rows = json.loads((run_dir / "evaluator.json").read_text())["history"]
     assert rows[-1]["iteration"] == iterations and rows[-1]["cost_ratio_vs_dtw"] >= 1.0
     assert rows[-1]["cost_ratio_vs_fastdtw"] > 0
+    # the learner logs the single-process trainer's tags (agents.summaries) plus the queue's charts
+    learner_tags, evaluator_tags = _tensorboard_tags(run_dir / "tb"), _tensorboard_tags(run_dir / "tb" / "evaluator")
+    assert {"losses/total", "losses/policy_gradient", "perf/steps_per_second", "eval/cost_ratio_vs_dtw",
+            "eval/cost_ratio_vs_fastdtw", "eval/best_cost_ratio_vs_dtw", "eval/alignment", "charts/policy_lag",
+            "charts/items_consumed/collector_0", "charts/items_consumed/collector_1"} <= learner_tags, learner_tags
+    assert {"eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_fastdtw", "eval/alignment"} <= evaluator_tags
+
+
+def _tensorboard_tags(logdir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(logdir), size_guidance={"tensors": 0})
+    events.Reload()
+    return set(events.Tags()["tensors"])
 
 
 def test_collector_sigkill_and_learner_restart(tmp_path):
-    """SIGKILL of a collector does not stop training; a SIGKILLed learner restarts from its last checkpoint."""
-    iterations = 12
+    """SIGKILL of a collector does not stop training; a SIGKILLed learner restarts from its last checkpoint.
+
+    The first learner's budget is never reached (a tiny iteration takes a fraction of a second on an idle
+    machine, so a fixed budget could end before the kills); the restarted one resumes with a budget of 4 more
+    iterations (``total_env_steps`` may change on resume) and ends by itself.
+    """
+    iterations = UNENDING
     port = free_port()
     address = f"localhost:{port}"
     run_dir = tmp_path / "run"
@@ -134,18 +163,19 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
         learner.send_signal(signal.SIGKILL)
         learner.wait(10)
         procs.remove(learner)
-        resume_from = max(_checkpoint_steps(run_dir))
-        assert resume_from < iterations * N * T
-        learner = role("learner-2")
+        resume_from = _latest_checkpoint_steps(run_dir)
+        total = resume_from + 4 * N * T
+        learner = _start(tmp_path, "learner-2", _command(tmp_path, "learner", "--reverb-address", address,
+                                                         iterations=total // (N * T)))
         procs.append(learner)
         assert learner.wait(300) == 0, (tmp_path / "learner-2.log").read_text()[-3000:]
         log = (tmp_path / "learner-2.log").read_text()
         assert "learner done" in log and f"resumed from the checkpoint at iteration {resume_from // (N * T)} " in log
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        assert metrics["status"] == "completed" and metrics["final"]["env_steps"] == iterations * N * T
+        assert metrics["status"] == "completed" and metrics["final"]["env_steps"] == total
         assert metrics["final"]["learner_sessions"] == 2
         # the second session trained exactly the iterations left after the checkpoint it resumed from
-        assert metrics["final"]["items_trained"] * T == iterations * N * T - resume_from
+        assert metrics["final"]["items_trained"] * T == total - resume_from
         assert collectors[0].wait(60) == 0  # it stops on the published 'finished'
         status = json.loads((run_dir / "collectors" / "collector-0.json").read_text())
         assert status["status"] == "finished"
@@ -156,8 +186,7 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
 @pytest.mark.slow
 def test_server_loss_stops_run_with_message_and_resumes(tmp_path):
     """Killing the server stops the run with a clear message; the same command resumes from the checkpoint."""
-    iterations = 16
-    command = _command(tmp_path, "all", "--collectors", "1", iterations=iterations)
+    command = _command(tmp_path, "all", "--collectors", "1", iterations=UNENDING)
     launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
     run_dir = tmp_path / "run"
@@ -179,13 +208,15 @@ def test_server_loss_stops_run_with_message_and_resumes(tmp_path):
     assert "the Reverb server at localhost:" in learner_log and "is gone" in learner_log
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "server_lost"
-    saved = max(_checkpoint_steps(run_dir))
-    assert 2 * N * T <= saved < iterations * N * T
+    saved = _latest_checkpoint_steps(run_dir)
+    assert saved >= 2 * N * T
+    total = saved + 4 * N * T  # the same command with a budget it reaches (total_env_steps may change on resume)
+    command = _command(tmp_path, "all", "--collectors", "1", iterations=total // (N * T))
     result = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["final"]["learner_sessions"] == 2
-    assert metrics["final"]["items_trained"] * T == iterations * N * T - saved
+    assert metrics["final"]["env_steps"] == total and metrics["final"]["items_trained"] * T == total - saved
 
 
 def test_prepare_validates_before_any_folder(tmp_path):
@@ -225,21 +256,23 @@ def test_reconcile_flags_a_missing_transition():
 
 
 def test_every_role_adopts_init_from_network_settings(tmp_path):
-    """Server, collectors and learner must build the pretrained run's networks (window, hidden, cost_floor)."""
-    pretrained = tmp_path / "pretrained"
-    pretrained.mkdir()
-    (pretrained / "config.json").write_text(json.dumps({"window": 5, "hidden": [16, 8], "cost_floor": 0.01}))
-    config = prepare(AlignerConfig(init_from=str(pretrained), run_name="r", out_dir=str(tmp_path)),
-                     DistributedOptions(role="collector", reverb_address="localhost:1"))
-    assert (config.window, config.hidden, config.cost_floor) == (5, (16, 8), 0.01)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pretrained"]
+    """Server, collectors and learner must build the pretrained actor's networks (window, hidden, cost_floor)."""
+    from agents.policy_aligner import PRETRAINED, NumpyActor
+
+    actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
+    config, settings = prepare(AlignerConfig(init_from="pretrained", run_name="r", out_dir=str(tmp_path)),
+                               DistributedOptions(role="collector", reverb_address="localhost:1"))
+    hidden = tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense)
+    assert (config.window, config.hidden, config.cost_floor) == (core_kwargs["window"], hidden, actor.cost_floor)
+    assert settings.core_kwargs["window"] == core_kwargs["window"]
+    assert settings.core_kwargs.get("lookahead") == core_kwargs.get("lookahead", [])
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
 def test_sigterm_stops_every_role_and_the_learner_checkpoints(tmp_path):
     """SIGTERM (as Ctrl-C) to the launcher: the learner checkpoints, every role exits, the run can resume."""
-    iterations = 40
-    command = _command(tmp_path, "all", "--collectors", "2", iterations=iterations)
+    command = _command(tmp_path, "all", "--collectors", "2", iterations=UNENDING)
     launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
     run_dir = tmp_path / "run"
@@ -256,4 +289,4 @@ def test_sigterm_stops_every_role_and_the_learner_checkpoints(tmp_path):
     assert all(code is not None for code in codes.values())
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "stopped"
-    assert 2 * N * T <= max(_checkpoint_steps(run_dir)) < iterations * N * T
+    assert _latest_checkpoint_steps(run_dir) >= 2 * N * T

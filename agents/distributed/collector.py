@@ -36,12 +36,33 @@ from tf_agents.trajectories import trajectory
 from dtwrl.runs import write_json
 
 from .. import imitation
-from .specs import EXTRA_KEY, TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, make_py_env, variable_values
+from ..environment import make_vector_py_env
+from .specs import EXTRA_KEY, TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, variable_values
 
 
 def _shift(array):
     """Values of the next transition along axis 1, the last one repeated (the trainer's convention)."""
     return np.concatenate([array[:, 1:], array[:, -1:]], axis=1)
+
+
+class _WriterKeepingClient:
+    """A ``reverb.Client`` that keeps the trajectory writer it hands out (the observer's).
+
+    TF-Agents' observer flushes its writer without a timeout; the collector
+    flushes that same writer with one, so SIGTERM and ``finished`` are honoured
+    while the queue is full, without reaching into the observer.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.writer = None
+
+    def trajectory_writer(self, *args, **kwargs):
+        self.writer = self.client.trajectory_writer(*args, **kwargs)
+        return self.writer
+
+    def server_info(self, *args, **kwargs):
+        return self.client.server_info(*args, **kwargs)
 
 
 class Collector:
@@ -50,7 +71,8 @@ class Collector:
     Parameters
     ----------
     config : AlignerConfig
-        The run's config (resolved, see ``specs.resolve_config``).
+    settings : agents.environment.EnvSettings
+        The run's config and environment (``specs.resolve_run``).
     options : DistributedOptions
         ``collector_id``, ``reverb_address`` and ``collector_envs`` are used.
     stop : StopFlag
@@ -58,7 +80,7 @@ class Collector:
         Where the counts JSON goes (None: nowhere).
     """
 
-    def __init__(self, config, options, stop, status_path=None):
+    def __init__(self, config, settings, options, stop, status_path=None):
         self.config = config
         self.id = int(options.collector_id)
         self.num_envs = options.envs_per_collector(config.num_envs)
@@ -66,7 +88,7 @@ class Collector:
         self.status_path = status_path
         self.address = options.reverb_address
         tf.random.set_seed(config.seed * 7919 + self.id + 1)
-        self.py_env = make_py_env(config, self.num_envs, seed=config.seed + self.id * self.num_envs)
+        self.py_env = make_vector_py_env(settings, self.num_envs, seed=config.seed + self.id * self.num_envs)
         policy, self.actor_net = build_collect_policy(config, self.py_env)
         self.policy = py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True)
         self.client = reverb.Client(self.address)
@@ -74,8 +96,9 @@ class Collector:
         self._iteration = tf.Variable(0, dtype=tf.int64)
         self._finished = tf.Variable(False)
         self._variables = variable_values(self.actor_net, self._iteration, self._finished)
+        self._writer_client = _WriterKeepingClient(self.client)
         self.observer = reverb_utils.ReverbTrajectorySequenceObserver(
-            self.client, TRAJECTORY_TABLE, sequence_length=1, stride_length=1)
+            self._writer_client, TRAJECTORY_TABLE, sequence_length=1, stride_length=1)
         self.items_created = 0
         self.pending_steps = 0
         self.wait_s = 0.0
@@ -172,7 +195,7 @@ class Collector:
         try:
             while True:
                 try:
-                    self.observer._get_writer().flush(timeout_ms=1000)  # the observer's flush has no timeout
+                    self._writer_client.writer.flush(timeout_ms=1000)  # the observer's own flush has no timeout
                     return True
                 except reverb.errors.DeadlineExceededError:  # the queue is full
                     if self.stop.is_set() or (self._sync() and bool(self._finished.numpy())):

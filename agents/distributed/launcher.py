@@ -220,7 +220,8 @@ class Launcher:
                 rc = self.procs["server"].returncode
                 self.log(f"error: the Reverb server exited with {rc}; the learner checkpoints and stops. "
                          f"Run the same command again to resume from the checkpoint.")
-                self._wait(["learner"], self.options.shutdown_grace_s)
+                # the learner notices within ~20 s (two missed 5 s health checks) and checkpoints
+                self._wait(["learner"], max(self.options.shutdown_grace_s, 60.0))
                 return 1, f"Reverb server exited with {rc}"
             learner = self.procs["learner"].poll()
             if learner is not None:

@@ -1,7 +1,9 @@
 """The learner: PPO on items sampled from the Reverb queue, publishing weights after every update.
 
-:class:`ReverbLearner` is the single-process ``agents.AlignerTrainer`` with its
-collection phase replaced: each iteration it publishes the current actor to the
+:class:`ReverbLearner` is the single-process ``agents.trainer.AlignerTrainer``
+with its batch source replaced (its ``make_collector`` hook returns a
+:class:`ReverbBatches` instead of the local ``agents.collection.Collector``):
+each iteration it publishes the current actor to the
 variable table, then takes ``num_envs`` items from the trajectory queue through
 TF-Agents' ``ReverbReplayBuffer`` (each item is one env's ``collect_steps + 1``
 transitions, sampled exactly once) and stacks them into the same
@@ -9,11 +11,13 @@ transitions, sampled exactly once) and stacks them into the same
 itself. Everything else is the trainer's own code: the behavioural-cloning
 warm start, the critic warm-up, the ``PPOClipAgent`` update, the DAgger anchor
 (on the expert labels the collectors stored), evaluation against exact DTW and
-FastDTW, ``keep_best``, the ``Checkpointer``, the ``PolicySaver`` policy and
-the TensorBoard tags. So at equal env steps the two trainers differ only in
-where the batch comes from (and in its policy lag, logged as
-``charts/policy_lag``).
+FastDTW (``agents.policy_evaluation``), ``keep_best``, the ``Checkpointer``,
+the ``PolicySaver`` policy and the TensorBoard tags (``agents.summaries``).
+So at equal env steps the two trainers differ only in where the batch comes
+from (and in its policy lag, logged as ``charts/policy_lag``).
 """
+import os
+import threading
 import time
 from collections import Counter, deque
 
@@ -27,7 +31,10 @@ from tf_agents.trajectories import time_step as ts
 
 from dtwrl.runs import read_json
 
-from ..ppo import AlignerTrainer
+from ..collection import EpisodeStats
+from ..config import AlignerConfig
+from ..trainer import AlignerTrainer, run_training
+from .signals import EXIT_SERVER_LOST
 from .specs import EXTRA_KEY, EXTRA_SPEC, TRAJECTORY_TABLE, VARIABLE_TABLE, strip_extras, variable_values
 
 
@@ -37,19 +44,6 @@ class ServerLostError(RuntimeError):
 
 class LearnerStopped(Exception):
     """SIGTERM/Ctrl-C arrived while the learner waited for trajectories."""
-
-
-class _EpisodeWindow:
-    """Mean return and length of the last ``size`` episodes the collectors finished (``_EpisodeStats``' role)."""
-
-    def __init__(self, size):
-        self.returns = deque(maxlen=size)
-        self.lengths = deque(maxlen=size)
-
-    def result(self):
-        if not self.returns:
-            return None
-        return float(np.mean(self.returns)), float(np.mean(self.lengths))
 
 
 def _check_signature(client, expected, sequence_length):
@@ -73,9 +67,9 @@ class ReverbBatches:
     """The learner's collection phase: batches of queued items, with the interface of the trainer's collection.
 
     ``run(steps)`` returns ``(experience, visited)`` exactly as the
-    single-process collection does; ``episodes.result()`` and
-    ``train_ratios`` hold the collectors' finished episodes seen in the
-    batches. Before each batch it calls ``before_batch()`` (the learner
+    single-process ``agents.collection.Collector.run`` does;
+    ``episodes.result()`` and ``train_ratios`` hold the collectors' finished
+    episodes seen in the batches. Before each batch it calls ``before_batch()`` (the learner
     publishes its weights there).
 
     Parameters
@@ -106,13 +100,14 @@ class ReverbBatches:
             server_address=address, max_cycle_length=1, rate_limiter_timeout_ms=1000, dataset_buffer_size=1,
         )
         self._iterator = None
-        self.episodes = _EpisodeWindow(config.num_envs)
+        self.episodes = EpisodeStats(config.num_envs, buffer=config.num_envs)
         self.train_ratios = deque(maxlen=config.num_envs)
         self.items_sampled = 0  # items taken off the queue by this process
         self.items_delivered = 0  # items in complete batches handed to the trainer
         self.consumed_by_collector = Counter()
         self.wait_s = 0.0
         self.policy_lag = 0.0
+        self.waiting = False  # inside a blocking read of the queue (the learner's state is an iteration's end)
 
     def _next_item(self):
         waited = time.perf_counter()
@@ -122,6 +117,7 @@ class ReverbBatches:
             if self._iterator is None:
                 self._iterator = iter(self.replay.as_dataset(sample_batch_size=None))
             try:
+                self.waiting = True
                 item, _ = next(self._iterator)
                 return item
             except (tf.errors.OutOfRangeError, tf.errors.DeadlineExceededError, StopIteration):
@@ -130,22 +126,30 @@ class ReverbBatches:
             except tf.errors.OpError as err:
                 self._iterator = None
                 self.raise_if_server_lost(err)
+            finally:
+                self.waiting = False
             if time.perf_counter() - waited > self.stall_timeout_s:
                 raise RuntimeError(
                     f"no trajectory arrived for {self.stall_timeout_s:.0f} s (stall_timeout_s); are the "
                     f"collectors running against {self.address}? The last checkpoint is kept; restart to resume."
                 )
 
-    def raise_if_server_lost(self, err=None):
-        """``ServerLostError`` (with what to do) when the server does not answer within 5 s."""
+    def server_lost(self):
+        """A ``ServerLostError`` (saying what to do) when the server does not answer within 5 s, else None."""
         try:
             self.client.server_info(timeout=5)
         except Exception as lost:  # noqa: BLE001 - any failure to answer means the server is gone
-            raise ServerLostError(
+            return ServerLostError(
                 f"the Reverb server at {self.address} is gone ({type(lost).__name__}: {str(lost).splitlines()[0]}). "
                 f"The learner saved a checkpoint at iteration {self.iteration()}; start a server and run the same "
                 f"command again (same run_name) to resume."
-            ) from err
+            )
+        return None
+
+    def raise_if_server_lost(self, err=None):
+        lost = self.server_lost()
+        if lost is not None:
+            raise lost from err
 
     def run(self, steps):
         """``num_envs`` queued items as ``(experience (N, steps + 1, ...) tensors, visited or None)``."""
@@ -180,8 +184,8 @@ class ReverbBatches:
             self.consumed_by_collector[int(collector)] += int(count)
         self.policy_lag = float(np.mean(self.iteration() - extras["policy_iteration"][:, 0]))
         ended = ((experience.next_step_type == ts.StepType.LAST) & (experience.step_type != ts.StepType.LAST))[:, :-1]
-        self.episodes.returns.extend(extras["episode_return"][:, :-1][ended])
-        self.episodes.lengths.extend(extras["episode_length"][:, :-1][ended])
+        self.episodes.done_returns.extend(extras["episode_return"][:, :-1][ended])
+        self.episodes.done_lengths.extend(extras["episode_length"][:, :-1][ended])
         self.train_ratios.extend(extras["cost_ratio"][:, :-1][ended].astype(np.float64))
 
     def log(self, step):
@@ -192,15 +196,23 @@ class ReverbBatches:
 
 
 class ReverbLearner(AlignerTrainer):
-    """``AlignerTrainer`` whose collection phase is :class:`ReverbBatches`.
+    """``AlignerTrainer`` whose batch source (:meth:`make_collector`) is :class:`ReverbBatches`.
 
     Parameters
     ----------
     config : AlignerConfig
-        Resolved (``specs.resolve_config``); its run folder is created or resumed as the trainer's.
+        Resolved (``specs.resolve_run``); its run folder is created or resumed as the trainer's.
     options : DistributedOptions
         ``reverb_address`` and ``stall_timeout_s`` are used.
     stop : StopFlag
+
+    Attributes
+    ----------
+    collector : ReverbBatches
+    container : ReverbVariableContainer
+        Where the actor is published.
+    sessions : int
+        Learner sessions of this run, this one included (a restart resumes and counts one more).
 
     Examples
     --------
@@ -208,48 +220,61 @@ class ReverbLearner(AlignerTrainer):
     >>> learner.train(); learner.save_policy(); learner.publish(finished=True)   # doctest: +SKIP
     """
 
-    def __init__(self, config, options, stop):
-        super().__init__(config)
+    def __init__(self, config: AlignerConfig, options, stop):
         self.address = options.reverb_address
-        spec = self.agent.collect_data_spec
-        spec = spec._replace(policy_info={**spec.policy_info, EXTRA_KEY: dict(EXTRA_SPEC)})
-        self.batches = ReverbBatches(self.address, spec, config, stop, options.stall_timeout_s,
-                                     label_expert_moves=self.dagger_steps > 0, before_batch=self._publish_live,
-                                     iteration=lambda: self.iteration)
-        self._episodes, self._train_ratios = self.batches.episodes, self.batches.train_ratios  # what the trainer logs
-        self.container = reverb_variable_container.ReverbVariableContainer(self.address, table_names=[VARIABLE_TABLE])
-        self._finished = tf.Variable(False)
+        self._options, self._stop = options, stop  # read by make_collector, which the trainer's __init__ calls
         self._published = None
         self.iteration_s = []  # wall time of each iteration of this session (waiting for items included)
+        super().__init__(config)
+        # after the trainer's set-up (and the replay buffer's Reverb client): made before it, the container's TF
+        # client resource was gone at the first push (NotFoundError)
+        self.container = reverb_variable_container.ReverbVariableContainer(self.address, table_names=[VARIABLE_TABLE])
+        self._published_iteration = tf.Variable(0, dtype=tf.int64)
+        self._finished = tf.Variable(False)
         previous = self.run_dir / "metrics.json"
         sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if previous.is_file() else 0
         self.sessions = (sessions if self.resumed else 0) + 1
-        self.last_metrics.update(self.counts())
-        self._write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
+        self.write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
 
-    def publish(self, finished=False):
+    def make_collector(self) -> ReverbBatches:
+        """Batches of ``num_envs`` items from the Reverb queue, the actor published before each one."""
+        spec = self.agent.collect_data_spec
+        spec = spec._replace(policy_info={**spec.policy_info, EXTRA_KEY: dict(EXTRA_SPEC)})
+        return ReverbBatches(self.address, spec, self.config, self._stop, self._options.stall_timeout_s,
+                             label_expert_moves=self.dagger_steps > 0, before_batch=self._publish_live,
+                             iteration=lambda: self.iteration)
+
+    def publish(self, finished: bool = False) -> None:
         """Push the live actor, the iteration and ``finished`` to the variable table."""
+        self._published_iteration.assign(self.iteration)
         self._finished.assign(bool(finished))
-        self.container.push(variable_values(self.agent._actor_net, self._iteration, self._finished))
+        self.container.push(variable_values(self.parts.actor_net, self._published_iteration, self._finished))
         self._published = (self.iteration, bool(finished))
 
     def _publish_live(self):
         if self._published != (self.iteration, False):
             self.publish()
 
-    def _collect_iteration(self):
-        return self.batches.run(self.config.collect_steps)
+    def _iterate(self) -> None:
+        """The trainer's iteration (its batch from the queue), then the queue's own charts."""
+        start = time.perf_counter()
+        super()._iterate()
+        self.iteration_s.append(time.perf_counter() - start)
+        with self.summaries.writer.as_default():
+            self.collector.log(self.env_steps)
 
-    def _log_iteration(self, loss_info, elapsed, collect_s, dagger_loss):
-        self.iteration_s.append(elapsed)
-        super()._log_iteration(loss_info, elapsed, collect_s, dagger_loss)
-        with self.writer.as_default():
-            self.batches.log(self.env_steps)
+    def write_metrics(self, status: str, error: str | None = None) -> None:
+        """The trainer's ``metrics.json``, with this session's queue counts (:meth:`counts`) in ``final``."""
         self.last_metrics.update(self.counts())
+        super().write_metrics(status, error=error)
 
-    def counts(self):
+    def save_checkpoint(self) -> None:
+        """Checkpoint the last complete iteration (agent, optimizers, counters, best actor)."""
+        self.checkpointer.save(global_step=self.env_steps)
+
+    def counts(self) -> dict:
         """This learner session's counts (items are ``collect_steps`` env steps each)."""
-        batches = self.batches
+        batches = self.collector
         return {
             "learner_sessions": self.sessions,
             "items_sampled": batches.items_sampled,
@@ -263,6 +288,28 @@ class ReverbLearner(AlignerTrainer):
                 self.config.steps_per_iteration / float(np.median(self.iteration_s[1:])) if len(self.iteration_s) > 1
                 else None),
         }
+
+
+def _watch_server(learner, lock, interval_s=5.0):
+    """Daemon thread: end the process when the server is gone while the learner blocks on the queue.
+
+    A read of the queue blocks for good once its server is dead (Reverb retries the connection), so the main
+    thread cannot notice; it is then at the end of an iteration, a consistent state to checkpoint.
+    """
+    misses = 0
+    while True:
+        time.sleep(interval_s)
+        lost = learner.collector.server_lost()
+        misses = misses + 1 if lost is not None else 0
+        if misses >= 2 and learner.collector.waiting and lock.acquire(blocking=False):
+            _save_on_exit(learner, "server_lost", lost)
+            print(f"error: {lost}", flush=True)
+            os._exit(EXIT_SERVER_LOST)
+
+
+def _save_on_exit(learner, status, error):
+    learner.save_checkpoint()
+    learner.write_metrics(status=status, error=str(error))
 
 
 def run_learner(config, options, stop):
@@ -281,19 +328,16 @@ def run_learner(config, options, stop):
     if learner.resumed:
         print(f"learner: resumed from the checkpoint at iteration {learner.iteration} "
               f"({learner.env_steps} env steps), session {learner.sessions}", flush=True)
+    lock = threading.Lock()  # whoever handles a lost server first: the main thread or the watchdog
+    threading.Thread(target=_watch_server, args=(learner, lock), daemon=True).start()
     try:
-        learner.train()
+        run_dir, metrics = run_training(learner)  # train, save the policy, metrics.json "completed"
     except (LearnerStopped, ServerLostError) as err:
-        learner.checkpointer.save(global_step=learner._env_steps)
-        learner.last_metrics.update(learner.counts())
-        status = "stopped" if isinstance(err, LearnerStopped) else "server_lost"
-        learner._write_metrics(status=status, error=str(err))
+        lock.acquire()
+        _save_on_exit(learner, "stopped" if isinstance(err, LearnerStopped) else "server_lost", err)
         raise
-    learner.save_policy()
-    learner.last_metrics.update(learner.counts())
-    learner._write_metrics(status="completed")
     try:
         learner.publish(finished=True)
     except Exception as err:  # noqa: BLE001 - the run is complete and saved; collectors then stop with the server
         print(f"warning: could not publish 'finished' to {learner.address}: {err}", flush=True)
-    return learner.run_dir, dict(learner.last_metrics)
+    return run_dir, metrics

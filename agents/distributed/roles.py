@@ -10,39 +10,41 @@ from pathlib import Path
 import reverb
 import tensorflow as tf
 
-from ..environment import env_settings
-from ..ppo import AlignerConfig, default_run_name
+from ..config import AlignerConfig, default_run_name, validate_config
 from .options import DistributedOptions
-from .signals import StopFlag
-from .specs import resolve_config
-
-EXIT_SERVER_LOST = 3
-EXIT_STOPPED = 130
+from .signals import EXIT_SERVER_LOST, EXIT_STOPPED, StopFlag
+from .specs import resolve_run
 
 
 def prepare(config, options):
-    """Check everything a role needs before any folder is made; returns the resolved config (a copy).
+    """Check everything a role needs before any folder is made; returns the resolved config and environment.
+
+    Returns
+    -------
+    config : AlignerConfig
+        A copy with ``init_from``'s network settings and ``run_name`` set.
+    settings : agents.environment.EnvSettings
+        The training environment (``specs.resolve_run``).
 
     Raises
     ------
     TypeError, ValueError
-        Naming the field: a wrong type, an unregistered ``env_id``, an
-        ``init_from`` that is not a run folder, a missing ``run_name`` for a
-        collector or evaluator (they write into the learner's run folder).
+        Naming the field: a wrong type or range, an unregistered ``env_id``,
+        an unreadable ``pairs`` file, an ``init_from`` that is neither a run
+        folder with a checkpoint nor an actor file, a missing ``run_name`` for
+        a collector or evaluator (they write into the learner's run folder).
     """
     if not isinstance(config, AlignerConfig):
         raise TypeError(f"config must be an AlignerConfig; got {type(config).__name__}")
     if not isinstance(options, DistributedOptions):
         raise TypeError(f"options must be DistributedOptions; got {type(options).__name__}")
-    env_settings(config.env_id)
-    if config.init_from is not None and not (Path(config.init_from) / "config.json").is_file():
-        raise ValueError(f"init_from {config.init_from!r} is not a run folder (no config.json)")
-    config = resolve_config(config)
+    validate_config(config)
+    if config.run_name is None and options.role in ("collector", "evaluator"):
+        raise ValueError(f"run_name is required for role {options.role!r}: the learner's run folder name")
+    config, settings = resolve_run(config)
     if config.run_name is None:
-        if options.role in ("collector", "evaluator"):
-            raise ValueError(f"run_name is required for role {options.role!r}: the learner's run folder name")
-        config = dataclasses.replace(config, run_name=default_run_name(config.env_id, config.exp_name, config.seed))
-    return config
+        config = dataclasses.replace(config, run_name=default_run_name(config))
+    return config, settings
 
 
 def run_role(config, options, command_for=None, log=print):
@@ -63,7 +65,7 @@ def run_role(config, options, command_for=None, log=print):
     ...          command_for=python_command("experiments/train_aligner_distributed.py", []))  # doctest: +SKIP
     0
     """
-    config = prepare(config, options)
+    config, settings = prepare(config, options)
     if options.role == "all" and command_for is None:
         raise ValueError("role 'all' needs command_for (how to start each role)")
     stop = StopFlag().install()
@@ -80,14 +82,14 @@ def run_role(config, options, command_for=None, log=print):
     if role == "server":
         from .server import serve
 
-        serve(config, options, stop, port=options.port)
+        serve(config, settings, options, stop, port=options.port)
         return 0
     if role == "collector":
         from .collector import Collector
 
         try:
             status_path = run_dir / "collectors" / f"collector-{options.collector_id}.json"
-            counts = Collector(config, options, stop, status_path).run()
+            counts = Collector(config, settings, options, stop, status_path).run()
         except _SERVER_ERRORS as err:
             return _server_lost(f"collector {options.collector_id}", options, err, log)
         log(f"collector {options.collector_id}: {counts}")
@@ -109,7 +111,7 @@ def run_role(config, options, command_for=None, log=print):
     from .evaluator import run_evaluator
 
     try:
-        run_evaluator(config, options, stop, run_dir)
+        run_evaluator(config, settings, options, stop, run_dir)
     except _SERVER_ERRORS as err:
         return _server_lost("evaluator", options, err, log)
     return 0

@@ -11,12 +11,13 @@ import sys
 import reverb
 from tf_agents.specs import tensor_spec
 
-from .specs import TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, item_spec, make_py_env, variable_spec
+from ..environment import make_vector_py_env
+from .specs import TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, item_spec, variable_spec
 
 
-def make_tables(config, options):
-    """The two ``reverb.Table`` s of a run (their signatures follow from ``config``)."""
-    py_env = make_py_env(config, num_envs=1, seed=0)
+def make_tables(config, settings, options):
+    """The two ``reverb.Table`` s of a run (their signatures follow from ``config`` and the env ``settings``)."""
+    py_env = make_vector_py_env(settings, num_envs=1, seed=0)
     policy, actor_net = build_collect_policy(config, py_env)
     py_env.close()
     # one item = one step of a length-1 sequence holding an env's collect_steps + 1 transitions
@@ -35,13 +36,14 @@ def make_tables(config, options):
     return [trajectories, variables]
 
 
-def serve(config, options, stop, port=None, on_ready=None):
+def serve(config, settings, options, stop, port=None, on_ready=None):
     """Run a Reverb server until ``stop`` (a :class:`~agents.distributed.signals.StopFlag`) is set.
 
     Parameters
     ----------
     config : AlignerConfig
-        Resolved (``specs.resolve_config``).
+    settings : agents.environment.EnvSettings
+        Both from ``specs.resolve_run``.
     options : DistributedOptions
     stop : StopFlag
     port : int or None
@@ -49,7 +51,7 @@ def serve(config, options, stop, port=None, on_ready=None):
     on_ready : callable or None
         ``on_ready(port)`` once it listens.
     """
-    server = reverb.Server(make_tables(config, options), port=port)
+    server = reverb.Server(make_tables(config, settings, options), port=port)
     print(f"reverb server listening on port {server.port}", file=sys.stderr, flush=True)
     if on_ready is not None:
         on_ready(server.port)

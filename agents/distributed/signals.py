@@ -2,6 +2,9 @@
 import signal
 import threading
 
+EXIT_SERVER_LOST = 3  # a role lost the Reverb server (the learner checkpointed; rerun to resume)
+EXIT_STOPPED = 130  # stopped by SIGTERM/Ctrl-C (the learner checkpointed)
+
 
 class StopFlag:
     """Set by SIGTERM or SIGINT (once installed); a second signal raises ``KeyboardInterrupt``.

@@ -17,23 +17,24 @@ the learner strips before ``agent.train``:
                     the transition ends the episode (0 otherwise)
 
 >>> from agents import AlignerConfig
->>> config = AlignerConfig(num_envs=2, collect_steps=4, window=5, bc_warmstart=False)
->>> py_env = make_py_env(config, num_envs=2, seed=0)
+>>> from agents.environment import make_vector_py_env
+>>> config, settings = resolve_run(AlignerConfig(num_envs=2, collect_steps=4, window=5, bc_warmstart=False))
+>>> py_env = make_vector_py_env(settings, num_envs=2, seed=0)
 >>> policy, actor = build_collect_policy(config, py_env)
 >>> item_spec(policy).policy_info["dtwrl"]["collector"].dtype
 tf.int32
 """
 import dataclasses
-import types
 from pathlib import Path
 
 import tensorflow as tf
-from tf_agents.agents.ppo import ppo_policy
 from tf_agents.experimental.distributed import reverb_variable_container
-from tf_agents.specs import tensor_spec
 
-from ..environment import make_vector_py_env
-from ..networks import build_networks
+from ..config import AlignerConfig
+from ..environment import EnvSettings
+from ..ppo import build_ppo_agent
+from ..run_folder import RunFolder, read_pretrained
+from ..trainer import resolve_env_settings
 
 TRAJECTORY_TABLE = "trajectories"
 VARIABLE_TABLE = reverb_variable_container.DEFAULT_TABLE
@@ -48,42 +49,65 @@ EXTRA_SPEC = {
 }
 
 
-def resolve_config(config):
-    """The run's ``AlignerConfig`` with ``init_from``'s network settings adopted (as the trainer does).
+def resolve_run(config: AlignerConfig) -> tuple[AlignerConfig, EnvSettings]:
+    """The run's config and training environment, resolved as ``agents.AlignerTrainer`` resolves them.
 
-    Every role calls this, so that server, collectors and learner build the same networks.
+    Every role calls this, so that server, collectors, learner and evaluator
+    build the same networks and step the same environment: ``init_from``'s
+    ``window``, ``hidden`` and ``cost_floor`` (and an actor file's look-ahead)
+    are adopted, and the environment is read from the run folder when the run
+    resumes (then from ``init_from``'s run folder when it was trained on the
+    same ``env_id``), else from the registry; ``pairs`` replaces its pairs.
+
+    Parameters
+    ----------
+    config : AlignerConfig
+        Not modified.
+
+    Returns
+    -------
+    config : AlignerConfig
+        A copy with the adopted network settings.
+    settings : agents.environment.EnvSettings
+
+    Raises
+    ------
+    ValueError
+        Naming ``init_from``, ``env_id`` or ``pairs``.
     """
-    from ..ppo import AlignerTrainer
-
     config = dataclasses.replace(config)
+    pretrained = None
     if config.init_from is not None:
-        AlignerTrainer._adopt_network_settings(types.SimpleNamespace(config=config), Path(config.init_from))
-    return config
+        pretrained = read_pretrained(config.init_from)
+        config.window, config.hidden, config.cost_floor = (
+            pretrained["window"], pretrained["hidden"], pretrained["cost_floor"])
+    stored = []
+    if config.run_name is not None:
+        folder = RunFolder(Path(config.out_dir) / config.run_name)
+        if folder.has_checkpoint():
+            stored.append(folder.env)
+    if pretrained is not None and pretrained["folder"] is not None and pretrained["env_id"] == config.env_id:
+        stored.append(pretrained["folder"].env)
+    settings = resolve_env_settings(config, stored, pretrained and pretrained.get("lookahead"))
+    return config, settings
 
 
-def make_py_env(config, num_envs, seed):
-    """The batched TF-Agents env a collector steps (the trainer's, with ``num_envs`` sub-envs)."""
-    return make_vector_py_env(config.env_id, num_envs, seed, window=config.window, reward_scale=config.reward_scale)
+def build_collect_policy(config: AlignerConfig, py_env):
+    """PPO's stochastic collect policy (``PPOClipAgent.collect_policy``) on a fresh agent built like the learner's.
 
-
-def build_collect_policy(config, py_env):
-    """PPO's stochastic collect policy on a fresh actor (the one ``PPOClipAgent.collect_policy`` builds).
+    Parameters
+    ----------
+    config : AlignerConfig
+    py_env : envs.tf_agents_adapter.VectorPyEnvironment
+        Gives the specs.
 
     Returns
     -------
     policy : tf_agents.agents.ppo.ppo_policy.PPOPolicy
     actor_net : the masked actor network (its ``variables`` are what the learner publishes)
     """
-    time_step_spec = tensor_spec.from_spec(py_env.time_step_spec())
-    action_spec = tensor_spec.from_spec(py_env.action_spec())
-    actor_net, value_net = build_networks(
-        time_step_spec.observation, action_spec, hidden=config.hidden, cost_floor=config.cost_floor
-    )
-    policy = ppo_policy.PPOPolicy(
-        time_step_spec, action_spec, actor_network=actor_net, value_network=value_net,
-        clip=False, collect=True, compute_value_and_advantage_in_train=True,
-    )
-    return policy, actor_net
+    parts = build_ppo_agent(py_env.time_step_spec(), py_env.action_spec(), config)
+    return parts.agent.collect_policy, parts.actor_net
 
 
 def item_spec(policy):
