@@ -22,6 +22,7 @@ DAgger), ``policy_evaluation``, ``best_actor``, ``summaries`` (TensorBoard),
 >>> agents.AlignerConfig(total_env_steps=8192).num_iterations
 2
 """
+
 from .baselines import GreedyAligner, greedy_path
 from .config import AlignerConfig
 from .policy_aligner import PolicyAligner

@@ -11,6 +11,7 @@ for it (DESIGN.md measured a mean cost ratio of 5.5 on synthetic pairs).
 >>> GreedyAligner()(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 2.0]]))[0].tolist()
 [[0, 0], [1, 1], [2, 1]]
 """
+
 import numpy as np
 from numba import njit
 

@@ -1,4 +1,5 @@
 """Best-actor keeping: a copy of the actor with the best validation cost ratio seen (``keep_best``)."""
+
 import contextlib
 from collections.abc import Iterator
 

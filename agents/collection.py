@@ -6,6 +6,7 @@ statistics of finished episodes (TF-Agents' ``AverageReturn`` and
 ``AverageEpisodeLength`` over the last ``num_envs`` episodes), and the cost
 ratios the environment reports when an episode ends.
 """
+
 from collections import deque
 from collections.abc import Callable
 

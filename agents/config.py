@@ -12,6 +12,7 @@ Traceback (most recent call last):
 ...
 ValueError: bc_detour must be in [0, 1); got 1.5
 """
+
 import dataclasses
 import math
 import numbers
@@ -52,62 +53,96 @@ class AlignerConfig:
     (128, 8, 1)
     """
 
-    env_id: str = _field("dtwrl/SyntheticWarp-v0", "Registered environment id (see envs.register_env); with "
-                         "init_from, an id stored in that run folder needs no registration.")
-    pairs: str | None = _field(None, "Train on your own series instead of the env's pairs: a UCR/UEA .ts/.tsv file "
-                               "or folder (train split), a .npy array (N, n[, d]) or a .csv with one series per row; "
-                               "the env's other settings (window, metric, band) are kept.")
+    env_id: str = _field(
+        "dtwrl/SyntheticWarp-v0",
+        "Registered environment id (see envs.register_env); with "
+        "init_from, an id stored in that run folder needs no registration.",
+    )
+    pairs: str | None = _field(
+        None,
+        "Train on your own series instead of the env's pairs: a UCR/UEA .ts/.tsv file "
+        "or folder (train split), a .npy array (N, n[, d]) or a .csv with one series per row; "
+        "the env's other settings (window, metric, band) are kept.",
+    )
     seed: int = _field(1, "Seeds TensorFlow, NumPy and the training env's pair stream (0 <= seed < 2**32).")
     num_envs: int = _field(64, "Alignments stepped together (batch of each policy call).")
-    total_env_steps: int = _field(1_000_000, "PPO budget in env steps (rounded up to whole iterations); BC has "
-                                  "its own.")
-    collect_steps: int = _field(64, "Steps per env per iteration (>= 2); an iteration collects num_envs * "
-                                "collect_steps transitions.")
-    window: int | None = _field(None, "Observation window k (k x k local costs, k >= 2: the three moves enter cells "
-                                "(1, 1), (1, 0) and (0, 1)); None keeps the env's registered value.")
-    reward_scale: str | float = _field("pair", "Env reward scale: 'pair' divides each pair's costs by its mean band "
-                                       "cost (the scale the window is normalised by, so the critic can predict "
-                                       "returns); a positive number multiplies them.")
+    total_env_steps: int = _field(
+        1_000_000, "PPO budget in env steps (rounded up to whole iterations); BC has its own."
+    )
+    collect_steps: int = _field(
+        64, "Steps per env per iteration (>= 2); an iteration collects num_envs * collect_steps transitions."
+    )
+    window: int | None = _field(
+        None,
+        "Observation window k (k x k local costs, k >= 2: the three moves enter cells "
+        "(1, 1), (1, 0) and (0, 1)); None keeps the env's registered value.",
+    )
+    reward_scale: str | float = _field(
+        "pair",
+        "Env reward scale: 'pair' divides each pair's costs by its mean band "
+        "cost (the scale the window is normalised by, so the critic can predict "
+        "returns); a positive number multiplies them.",
+    )
     learning_rate: float = _field(3e-4, "Adam learning rate of PPO (> 0).")
     hidden: tuple[int, ...] = _field((128, 128), "Hidden layer sizes of the actor and the critic MLPs.")
     cost_floor: float = _field(1e-3, "Added to the window values before their log in the networks (> 0).")
     num_epochs: int = _field(4, "PPO epochs (full-batch gradient steps) per iteration.")
     entropy: float = _field(0.0, "Entropy regularisation coefficient (>= 0).")
     clip_ratio: float = _field(0.2, "PPO importance-ratio clipping epsilon (> 0).")
-    discount: float = _field(0.95, "Discount factor in (0, 1]; < 1 keeps the critic local (a move mostly pays within "
-                             "a few cells), 1 makes the return exactly minus the path cost.")
+    discount: float = _field(
+        0.95,
+        "Discount factor in (0, 1]; < 1 keeps the critic local (a move mostly pays within "
+        "a few cells), 1 makes the return exactly minus the path cost.",
+    )
     gae_lambda: float = _field(0.9, "GAE lambda in [0, 1].")
-    normalize_rewards: bool = _field(False, "Divide rewards by their running standard deviation; off by default "
-                                     "because reward_scale='pair' already normalises.")
+    normalize_rewards: bool = _field(
+        False,
+        "Divide rewards by their running standard deviation; off by default "
+        "because reward_scale='pair' already normalises.",
+    )
     gradient_clipping: float = _field(0.5, "Global-norm gradient clipping (>= 0; 0 disables it).")
-    bc_warmstart: bool = _field(True, "Warm-start the actor by behavioural cloning of exact DTW moves (False: PPO "
-                                "only).")
+    bc_warmstart: bool = _field(
+        True, "Warm-start the actor by behavioural cloning of exact DTW moves (False: PPO only)."
+    )
     bc_env_steps: int = _field(1_000_000, "BC budget: labelled states from detoured expert rollouts.")
     bc_detour: float = _field(0.2, "Probability of a random legal move in the BC rollouts, in [0, 1).")
     bc_epochs: int = _field(6, "Supervised epochs over the BC data.")
     bc_batch_size: int = _field(1024, "BC minibatch size.")
     bc_learning_rate: float = _field(1e-3, "Adam learning rate of BC (> 0).")
-    dagger_steps: int = _field(4, "With bc_warmstart: after each PPO update, this many cloning minibatches on the "
-                               "states the policy visited, labelled with the expert move (a DAgger-style anchor); "
-                               "0 leaves PPO alone.")
-    critic_warmup_iterations: int = _field(10, "After BC (or init_from), the first PPO iterations train only the "
-                                           "critic, so the cloned actor is not pushed around by a random value "
-                                           "baseline.")
-    keep_best: bool = _field(True, "Save the actor with the best validation (eval set) cost ratio seen rather than "
-                             "the last one.")
+    dagger_steps: int = _field(
+        4,
+        "With bc_warmstart: after each PPO update, this many cloning minibatches on the "
+        "states the policy visited, labelled with the expert move (a DAgger-style anchor); "
+        "0 leaves PPO alone.",
+    )
+    critic_warmup_iterations: int = _field(
+        10,
+        "After BC (or init_from), the first PPO iterations train only the "
+        "critic, so the cloned actor is not pushed around by a random value "
+        "baseline.",
+    )
+    keep_best: bool = _field(
+        True, "Save the actor with the best validation (eval set) cost ratio seen rather than the last one."
+    )
     eval_pairs: int = _field(64, "Size of the fixed held-out evaluation set.")
     eval_seed: int = _field(20261126, "Seed of the evaluation pairs (never used for training).")
-    eval_interval: int | None = _field(None, "Evaluate every this many iterations (and at the start and the end); "
-                                       "None: often enough for 10 points per run.")
+    eval_interval: int | None = _field(
+        None,
+        "Evaluate every this many iterations (and at the start and the end); None: often enough for 10 points per run.",
+    )
     checkpoint_interval: int = _field(20, "Checkpoint every this many iterations (and at the end).")
     out_dir: str = _field("results/aligner", "Parent folder of run folders.")
-    run_name: str | None = _field(None, "Run folder name; None: {env}__{exp_name}__{seed}__{time}. Reuse a name to "
-                                  "resume that run.")
+    run_name: str | None = _field(
+        None, "Run folder name; None: {env}__{exp_name}__{seed}__{time}. Reuse a name to resume that run."
+    )
     exp_name: str = _field("ppo", "Experiment label in the run name.")
-    init_from: str | None = _field(None, "A previous run folder to start from (networks and reward normaliser), an "
-                                   "actor .npz file, or 'pretrained' (the package's general aligner; the critic "
-                                   "starts fresh); its window, hidden, cost_floor (and lookahead) are used. Ignored "
-                                   "when this run resumes.")
+    init_from: str | None = _field(
+        None,
+        "A previous run folder to start from (networks and reward normaliser), an "
+        "actor .npz file, or 'pretrained' (the package's general aligner; the critic "
+        "starts fresh); its window, hidden, cost_floor (and lookahead) are used. Ignored "
+        "when this run resumes.",
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -218,8 +253,15 @@ def validate_config(config: AlignerConfig) -> AlignerConfig:
         raise ValueError(f"run_name must be a folder name without separators; got {config.run_name!r}")
     for name in ("seed", "eval_seed"):
         _int(config, name, 0, 2**32 - 1)
-    for name in ("num_envs", "total_env_steps", "num_epochs", "bc_epochs", "bc_batch_size", "eval_pairs",
-                 "checkpoint_interval"):
+    for name in (
+        "num_envs",
+        "total_env_steps",
+        "num_epochs",
+        "bc_epochs",
+        "bc_batch_size",
+        "eval_pairs",
+        "checkpoint_interval",
+    ):
         _int(config, name, 1)
     _int(config, "collect_steps", 2)  # PPO bootstraps from the last step
     for name in ("dagger_steps", "critic_warmup_iterations"):

@@ -23,6 +23,7 @@ pruned and merging makes it the exact DP, so it returns an optimal path.
 >>> [p.shape[1] for p in aligner.align_pairs([(x, x[::3])])]
 [2]
 """
+
 import numpy as np
 
 from .environment import make_core

@@ -19,6 +19,7 @@ sees one observation implementation.
 >>> x.ndim, y.ndim
 (2, 2)
 """
+
 import dataclasses
 import inspect
 import os

@@ -12,6 +12,7 @@ reports its mean, its 90th percentile, the fraction of pairs at the optimum
 >>> round(stats["mean"], 9), stats["frac_optimal"]
 (1.0, 1.0)
 """
+
 import dataclasses
 import time
 
@@ -63,7 +64,9 @@ def _safe_ratio(numerator, denominator):
     numerator = np.asarray(numerator, dtype=np.float64)
     denominator = np.asarray(denominator, dtype=np.float64)
     tiny = 1e-12
-    return np.where(denominator > tiny, numerator / np.maximum(denominator, tiny), np.where(numerator > tiny, np.inf, 1.0))
+    return np.where(
+        denominator > tiny, numerator / np.maximum(denominator, tiny), np.where(numerator > tiny, np.inf, 1.0)
+    )
 
 
 def make_eval_set(settings, num_pairs, seed):
@@ -171,8 +174,13 @@ def comparison_table(rows, title=None):
     body = table(
         ["method", "mean ratio", "p90 ratio", "at optimum", "ms / pair"],
         [
-            [row["method"], f"{row['mean']:.3f}", f"{row['p90']:.3f}", f"{100 * row['frac_optimal']:.1f}%",
-             f"{row['ms_per_pair']:.3f}"]
+            [
+                row["method"],
+                f"{row['mean']:.3f}",
+                f"{row['p90']:.3f}",
+                f"{100 * row['frac_optimal']:.1f}%",
+                f"{row['ms_per_pair']:.3f}",
+            ]
             for row in rows
         ],
     )

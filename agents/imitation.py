@@ -13,6 +13,7 @@ actor changes; PPO then fine-tunes actor and critic on the true return. During
 PPO the same cloner can keep taking a few steps on the states the policy itself
 visits, labelled by the expert (a DAgger-style anchor, ``dagger_steps``).
 """
+
 import numpy as np
 import tensorflow as tf
 

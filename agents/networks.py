@@ -35,6 +35,7 @@ log makes a cost ratio, not a cost difference, what the MLP sees.
 >>> critic(obs, step_type=None)[0].shape
 TensorShape([2])
 """
+
 import numbers
 
 import tensorflow as tf

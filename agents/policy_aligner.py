@@ -33,6 +33,7 @@ warning.
 >>> paths = aligner(y_true, y_pred)                            # doctest: +SKIP
 >>> loss = dtwrl.losses.PathLoss(aligner)                      # doctest: +SKIP
 """
+
 import io
 import json
 import numbers
@@ -54,7 +55,9 @@ from .environment import make_core
 ENV_FILE = "dtwrl_env.json"
 """File beside a saved policy that holds the ``WarpingBatch`` arguments it was trained with."""
 ACTOR_FILE = "dtwrl_actor.json"
-"""Optional file beside a saved policy with the actor's ``cost_floor``/``max_cost``; else ``../config.json``, else defaults."""
+"""Optional file beside a saved policy with the actor's ``cost_floor``/``max_cost``.
+
+Without it, ``../config.json``, else the defaults."""
 PRETRAINED = Path(__file__).with_name("pretrained_aligner.npz")
 """The general pretrained actor shipped with the package (``experiments/pretrain_aligner.py`` writes it)."""
 DECODES = ("greedy", "beam")
@@ -279,7 +282,9 @@ class NumpyActor:
         width = self.dense[0][0].shape[0] if self.dense else self.logits_kernel.shape[0]
         for kernel, bias, _ in self.dense + [(self.logits_kernel, self.logits_bias, None)]:
             if kernel.ndim != 2 or kernel.shape[0] != width or bias.shape != (kernel.shape[1],):
-                raise ValueError(f"dense layer shapes do not chain: kernel {kernel.shape}, bias {bias.shape}, input {width}")
+                raise ValueError(
+                    f"dense layer shapes do not chain: kernel {kernel.shape}, bias {bias.shape}, input {width}"
+                )
             width = kernel.shape[1]
         if width != 3:
             raise ValueError(f"the logits layer must have 3 outputs (diagonal, down, right); got {width}")
@@ -414,14 +419,15 @@ class NumpyActor:
         dense = [(k, b, activation) for k, b in layers[:-1]]
         return cls(keys, dense, layers[-1], cost_floor, max_cost)
 
-
     def assign_to(self, actor_net):
         """Copy these weights into a live actor network of ``build_networks`` with the same layout (the inverse of
         :meth:`from_network`); ValueError when the layouts differ."""
         target = NumpyActor.from_network(actor_net)
         if target.keys != self.keys or [k.shape for k, _, _ in target.dense] != [k.shape for k, _, _ in self.dense]:
-            raise ValueError(f"actor layouts differ: keys {target.keys} vs {self.keys}, layers "
-                             f"{[k.shape for k, _, _ in target.dense]} vs {[k.shape for k, _, _ in self.dense]}")
+            raise ValueError(
+                f"actor layouts differ: keys {target.keys} vs {self.keys}, layers "
+                f"{[k.shape for k, _, _ in target.dense]} vs {[k.shape for k, _, _ in self.dense]}"
+            )
         net = getattr(actor_net, "_wrapped_network", actor_net)
         layers = [layer for layer in net._encoder._postprocessing_layers if isinstance(layer, tf.keras.layers.Dense)]
         for layer, (kernel, bias, _) in zip(layers, self.dense):
@@ -441,9 +447,14 @@ class NumpyActor:
         """
         from dtwrl.runs import atomic_write_bytes
 
-        meta = {"keys": list(self.keys), "cost_floor": float(self.cost_floor), "max_cost": float(self.max_cost),
-                "activations": [_activation_label(fn) for _, _, fn in self.dense], "core_kwargs": core_kwargs,
-                "info": info or {}}
+        meta = {
+            "keys": list(self.keys),
+            "cost_floor": float(self.cost_floor),
+            "max_cost": float(self.max_cost),
+            "activations": [_activation_label(fn) for _, _, fn in self.dense],
+            "core_kwargs": core_kwargs,
+            "info": info or {},
+        }
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
         for t, (kernel, bias, _) in enumerate(self.dense):
             arrays[f"kernel_{t}"], arrays[f"bias_{t}"] = kernel, bias
@@ -461,8 +472,10 @@ class NumpyActor:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
-                dense = [(data[f"kernel_{t}"], data[f"bias_{t}"], activation)
-                         for t, activation in enumerate(meta["activations"])]
+                dense = [
+                    (data[f"kernel_{t}"], data[f"bias_{t}"], activation)
+                    for t, activation in enumerate(meta["activations"])
+                ]
                 logits = (data["logits_kernel"], data["logits_bias"])
         except (KeyError, OSError, ValueError) as error:
             raise ValueError(f"{str(path)!r} is not an actor file written by NumpyActor.save ({error})") from error
@@ -504,7 +517,7 @@ def probe_observations(window, lookahead=(), count=512, seed=0):
     """
     rng = np.random.default_rng(seed)
     out = {}
-    for key, (shape, dtype, low, high) in observation_spec(window, lookahead).items():
+    for key, (shape, _dtype, low, high) in observation_spec(window, lookahead).items():
         if key == "action_mask":
             mask = (rng.random((count, 3)) < 0.8).astype(np.int8)
             mask[mask.sum(axis=1) == 0, rng.integers(0, 3)] = 1
@@ -633,8 +646,18 @@ class PolicyAligner:
     [8, 8]
     """
 
-    def __init__(self, policy, core_kwargs=None, batch_size=64, decode="greedy", beam_width=4, min_prob=0.05,
-                 samples=None, temperature=1.0, seed=None):
+    def __init__(
+        self,
+        policy,
+        core_kwargs=None,
+        batch_size=64,
+        decode="greedy",
+        beam_width=4,
+        min_prob=0.05,
+        samples=None,
+        temperature=1.0,
+        seed=None,
+    ):
         if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
         if decode not in DECODES:
@@ -646,8 +669,11 @@ class PolicyAligner:
         self.batch_size = int(batch_size)
         self.decode, self.beam_width, self.min_prob = decode, int(beam_width), float(min_prob)
         self.samples, self.temperature = check_sampling(samples, temperature)
-        if not (seed is None or isinstance(seed, np.random.Generator)
-                or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)):
+        if not (
+            seed is None
+            or isinstance(seed, np.random.Generator)
+            or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0)
+        ):
             raise TypeError(f"seed must be None, an int >= 0 or a numpy.random.Generator; got {seed!r}")
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -691,7 +717,9 @@ class PolicyAligner:
             self._check_numpy_actor(actor)
         except ValueError as error:
             if self.decode == "beam":
-                raise ValueError(f"decode='beam' needs the NumPy actor, which cannot run this policy: {error}") from error
+                raise ValueError(
+                    f"decode='beam' needs the NumPy actor, which cannot run this policy: {error}"
+                ) from error
             warnings.warn(
                 f"PolicyAligner: the policy's actor cannot be run in NumPy ({error}); every rollout step calls the "
                 "TF-Agents policy instead (slow)",
@@ -770,7 +798,9 @@ class PolicyAligner:
         for candidate in (path, path / "policy"):
             if (candidate / "saved_model.pb").is_file():
                 return candidate
-        raise ValueError(f"policy {str(path)!r} is neither a saved policy nor a run folder holding policy/saved_model.pb")
+        raise ValueError(
+            f"policy {str(path)!r} is neither a saved policy nor a run folder holding policy/saved_model.pb"
+        )
 
     def _greedy_action(self, observation):
         time_step = time_step_from_observation(observation)
@@ -854,19 +884,30 @@ class PolicyAligner:
         if len(y_true) != len(y_pred):
             raise ValueError(f"y_true and y_pred must hold as many series; got {len(y_true)} and {len(y_pred)}")
         if y_true.shape[2] != y_pred.shape[2]:
-            raise ValueError(f"y_true and y_pred must have the same feature dimension; got {y_true.shape[2]} and {y_pred.shape[2]}")
+            raise ValueError(
+                f"y_true and y_pred must have the same feature dimension; got {y_true.shape[2]} and {y_pred.shape[2]}"
+            )
         return self.align_pairs(list(zip(y_true, y_pred)))
 
     def get_config(self):
-        """``{"policy": <actor file or saved policy dir>, "core_kwargs", "batch_size", "decode", ...}`` (saved policies only)."""
+        """``{"policy": <actor file or saved policy dir>, "core_kwargs", "batch_size", "decode", ...}``.
+
+        Only for saved policies (a live one cannot be rebuilt).
+        """
         if self.actor_file is not None:
             policy = "pretrained" if self.actor_file == PRETRAINED else str(self.actor_file)
         elif self.policy_dir is not None:
             policy = str(self.policy_dir)
         else:
             raise ValueError("a PolicyAligner around a live policy cannot be serialised; save the policy first")
-        config = {"policy": policy, "core_kwargs": self.core_kwargs, "batch_size": self.batch_size,
-                  "decode": self.decode, "beam_width": self.beam_width, "min_prob": self.min_prob}
+        config = {
+            "policy": policy,
+            "core_kwargs": self.core_kwargs,
+            "batch_size": self.batch_size,
+            "decode": self.decode,
+            "beam_width": self.beam_width,
+            "min_prob": self.min_prob,
+        }
         if self.samples is not None:
             seed = self.seed if not isinstance(self.seed, np.random.Generator) else None
             config.update(samples=self.samples, temperature=self.temperature, seed=seed)
@@ -883,5 +924,7 @@ class PolicyAligner:
         else:
             where = self.policy_dir if self.policy_dir is not None else type(self._policy).__name__
         sampling = f", samples={self.samples}, temperature={self.temperature:g}" if self.samples is not None else ""
-        return (f"PolicyAligner({where}, window={self.core_kwargs.get('window')}, batch_size={self.batch_size}, "
-                f"decode={self.decode!r}, backend={self.backend!r}{sampling})")
+        return (
+            f"PolicyAligner({where}, window={self.core_kwargs.get('window')}, batch_size={self.batch_size}, "
+            f"decode={self.decode!r}, backend={self.backend!r}{sampling})"
+        )

@@ -1,4 +1,5 @@
 """Evaluation of the policy during training: greedy rollouts on the fixed held-out set, scored against oracles."""
+
 from collections.abc import Callable
 
 import numpy as np

@@ -22,6 +22,7 @@ any other driver of the same agent (an actor-learner split, for example):
 >>> action.shape.as_list(), logits.shape.as_list()
 ([2], [2, 3])
 """
+
 import dataclasses
 from collections.abc import Callable
 from typing import Any

@@ -20,6 +20,7 @@ rounds: the current policy drives (with a few random detours), every visited
 state is labelled with the expert move from it, and the actor is refitted on
 the aggregate.
 """
+
 import dataclasses
 import time
 
@@ -35,7 +36,8 @@ from .imitation import Cloner, _random_legal, legal_labels
 from .networks import build_networks
 from .policy_aligner import NumpyActor
 
-#: Real series the corpus may use: (dataset file under the data root, split). Never ItalyPowerDemand, never GunPoint TEST.
+#: Real series the corpus may use: (dataset file under the data root, split).
+#: Never ItalyPowerDemand, never GunPoint TEST.
 REAL_SOURCES = (("GunPoint/GunPoint_TRAIN.ts", "train"), ("BasicMotions/BasicMotions_TRAIN.ts", "train"))
 
 
@@ -90,8 +92,9 @@ class MixedCorpus:
         n = int(rng.integers(low, high + 1))
         m = n if rng.random() < 0.5 else int(np.clip(n * rng.uniform(0.7, 1.4), low, high))
         d = int(rng.integers(1, 4))
-        x, y, _ = synthetic_warp_pair(rng, n, m, d, noise=float(rng.uniform(0.0, 0.3)),
-                                      warp_strength=float(rng.uniform(0.2, 2.5)))
+        x, y, _ = synthetic_warp_pair(
+            rng, n, m, d, noise=float(rng.uniform(0.0, 0.3)), warp_strength=float(rng.uniform(0.2, 2.5))
+        )
         return _znorm(x), _znorm(y)
 
     def _synthetic(self, rng):
@@ -219,16 +222,24 @@ def imitate(corpus, core_kwargs, config, weights=None, log=print):
             new = _dataset_from_batches(corpus, rng, core_kwargs, config.bc_steps, None, config.detour, weights)
         else:
             actor = NumpyActor.from_network(actor_net)
-            new = _dataset_from_batches(corpus, rng, core_kwargs, config.dagger_steps, actor.act, config.dagger_detour,
-                                        weights)
+            new = _dataset_from_batches(
+                corpus, rng, core_kwargs, config.dagger_steps, actor.act, config.dagger_detour, weights
+            )
         data = new if data is None else {key: np.concatenate([data[key], new[key]]) for key in data}
         for _ in range(config.epochs):
             loss, accuracy = cloner.epoch(data, config.batch_size, rng)
-        row = {"stage": "bc" if stage == 0 else f"dagger{stage}", "states": int(len(data["expert_action"])),
-               "cross_entropy": loss, "accuracy": accuracy, "seconds": time.perf_counter() - start}
+        row = {
+            "stage": "bc" if stage == 0 else f"dagger{stage}",
+            "states": int(len(data["expert_action"])),
+            "cross_entropy": loss,
+            "accuracy": accuracy,
+            "seconds": time.perf_counter() - start,
+        }
         history.append(row)
-        log(f"{row['stage']}: {row['states']:,} states, cross-entropy {loss:.4f}, accuracy {accuracy:.4f}, "
-            f"{row['seconds']:.0f} s")
+        log(
+            f"{row['stage']}: {row['states']:,} states, cross-entropy {loss:.4f}, accuracy {accuracy:.4f}, "
+            f"{row['seconds']:.0f} s"
+        )
     return actor_net, history
 
 

@@ -32,6 +32,7 @@ Traceback (most recent call last):
 ...
 agents.rl_forecasting.ConfigError: samples must be >= 1; got 0
 """
+
 import dataclasses
 import json
 import math
@@ -123,8 +124,15 @@ class ComparisonConfig:
 
         if self.model not in FORECASTERS:
             raise ConfigError("model", f"must be one of {sorted(FORECASTERS)}; got {self.model!r}")
-        for name in ("hidden_units", "rounds", "model_steps", "batch_size", "pairs_per_round", "aligner_num_envs",
-                     "samples"):
+        for name in (
+            "hidden_units",
+            "rounds",
+            "model_steps",
+            "batch_size",
+            "pairs_per_round",
+            "aligner_num_envs",
+            "samples",
+        ):
             _check_int(self, name, 1)
         for name in ("aligner_iterations", "critic_warmup_iterations"):
             _check_int(self, name, 0)
@@ -158,8 +166,17 @@ def check_methods(methods: Sequence[str], gammas: Sequence[float]) -> tuple[tupl
     return methods, tuple(float(g) for g in gammas)
 
 
-def pretrain_aligner(out_dir, env_id: str, env_steps: int, bc_env_steps: int, seed: int, num_envs: int = 32,
-                     collect_steps: int = 64, eval_pairs: int = 16, callback: Callable | None = None):
+def pretrain_aligner(
+    out_dir,
+    env_id: str,
+    env_steps: int,
+    bc_env_steps: int,
+    seed: int,
+    num_envs: int = 32,
+    collect_steps: int = 64,
+    eval_pairs: int = 16,
+    callback: Callable | None = None,
+):
     """Train a policy (behavioural-cloning warm start, then PPO) into ``<out_dir>/pretrained``.
 
     Parameters
@@ -190,9 +207,19 @@ def pretrain_aligner(out_dir, env_id: str, env_steps: int, bc_env_steps: int, se
     from .config import AlignerConfig
     from .trainer import train_aligner
 
-    config = AlignerConfig(env_id=env_id, seed=seed, total_env_steps=env_steps, bc_warmstart=True,
-                           bc_env_steps=bc_env_steps, num_envs=num_envs, collect_steps=collect_steps,
-                           eval_pairs=eval_pairs, out_dir=str(out_dir), run_name="pretrained", exp_name="pretrained")
+    config = AlignerConfig(
+        env_id=env_id,
+        seed=seed,
+        total_env_steps=env_steps,
+        bc_warmstart=True,
+        bc_env_steps=bc_env_steps,
+        num_envs=num_envs,
+        collect_steps=collect_steps,
+        eval_pairs=eval_pairs,
+        out_dir=str(out_dir),
+        run_name="pretrained",
+        exp_name="pretrained",
+    )
     return train_aligner(config, callback=callback)
 
 
@@ -232,8 +259,9 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     (1.0, 1.0)
     """
     groups = path_groups(aligner(y_true, y_pred), len(y_true))
-    costs = np.array([np.mean([dtwrl.path_cost(a, b, p) for p in group])
-                      for a, b, group in zip(y_true, y_pred, groups)])
+    costs = np.array(
+        [np.mean([dtwrl.path_cost(a, b, p) for p in group]) for a, b, group in zip(y_true, y_pred, groups)]
+    )
     exact = np.array([dtwrl.dtw(a, b) for a, b in zip(y_true, y_pred)])
     return float(costs.mean()), float(np.mean(_safe_ratio(costs, exact)))
 
@@ -313,13 +341,18 @@ class Comparison:
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
-        hparams = [hp.HParam("method", hp.Discrete(list(methods))), hp.HParam("seed", hp.Discrete(list(seeds))),
-                   hp.HParam("model", hp.Discrete([self.config.model]))]
+        hparams = [
+            hp.HParam("method", hp.Discrete(list(methods))),
+            hp.HParam("seed", hp.Discrete(list(seeds))),
+            hp.HParam("model", hp.Discrete([self.config.model])),
+        ]
         if "soft_dtw" in methods:
             hparams.append(hp.HParam("gamma", hp.Discrete(list(gammas))))
         if "sampled_path" in methods:
-            hparams += [hp.HParam("samples", hp.Discrete([self.config.samples])),
-                        hp.HParam("temperature", hp.Discrete([self.config.temperature]))]
+            hparams += [
+                hp.HParam("samples", hp.Discrete([self.config.samples])),
+                hp.HParam("temperature", hp.Discrete([self.config.temperature])),
+            ]
         hparams += [hp.HParam(key, hp.Discrete([value])) for key, value in self.hparams.items()]
         metrics = [hp.Metric(f"eval/test_{m}", display_name=f"test {m}") for m in METRICS]
         metrics.append(hp.Metric("eval/val_dtw", display_name="validation DTW"))
@@ -354,8 +387,9 @@ class Comparison:
         (X, Y), _, _ = self.task
         tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, batches, pairs
         key = "units" if self.config.model == "gru" else "hidden_units"
-        return build_forecaster(self.config.model, X.shape[1], Y.shape[1], X.shape[2],
-                                **{key: self.config.hidden_units})
+        return build_forecaster(
+            self.config.model, X.shape[1], Y.shape[1], X.shape[2], **{key: self.config.hidden_units}
+        )
 
     def fine_tuner(self, method: str, seed: int):
         """An ``agents.AlignerTrainer`` starting from ``aligner``, to fine-tune on the forecasts of ``method``."""
@@ -365,24 +399,40 @@ class Comparison:
         config = self.config
         iterations = max(1, config.rounds * config.aligner_iterations)
         steps = iterations * config.aligner_num_envs * config.aligner_collect_steps
-        return AlignerTrainer(AlignerConfig(
-            env_id=aligner_env_id(self.aligner), seed=seed, num_envs=config.aligner_num_envs,
-            collect_steps=config.aligner_collect_steps,
-            total_env_steps=steps, bc_warmstart=False, critic_warmup_iterations=config.critic_warmup_iterations,
-            eval_pairs=16, eval_interval=10_000, checkpoint_interval=10_000, init_from=str(self.aligner),
-            out_dir=str(self.run_dir / "aligner"), run_name=f"finetune-{method}__{seed}", exp_name="finetune"))
+        return AlignerTrainer(
+            AlignerConfig(
+                env_id=aligner_env_id(self.aligner),
+                seed=seed,
+                num_envs=config.aligner_num_envs,
+                collect_steps=config.aligner_collect_steps,
+                total_env_steps=steps,
+                bc_warmstart=False,
+                critic_warmup_iterations=config.critic_warmup_iterations,
+                eval_pairs=16,
+                eval_interval=10_000,
+                checkpoint_interval=10_000,
+                init_from=str(self.aligner),
+                out_dir=str(self.run_dir / "aligner"),
+                run_name=f"finetune-{method}__{seed}",
+                exp_name="finetune",
+            )
+        )
 
     def _policy_aligner(self, method, seed, tuner):
         """The aligner of a policy method: the live fine-tuned policy, or the frozen pretrained one."""
         from .policy_aligner import PolicyAligner
 
         batch_size = max(self.config.batch_size, self.config.pairs_per_round)
-        sampling = ({"samples": self.config.samples, "temperature": self.config.temperature, "seed": seed}
-                    if method == "sampled_path" else {})
+        sampling = (
+            {"samples": self.config.samples, "temperature": self.config.temperature, "seed": seed}
+            if method == "sampled_path"
+            else {}
+        )
         if tuner is None:
             return PolicyAligner(str(self.aligner), batch_size=batch_size, **sampling)
-        return PolicyAligner(tuner.agent.policy, core_kwargs=tuner.settings.core_kwargs, batch_size=batch_size,
-                             **sampling)
+        return PolicyAligner(
+            tuner.agent.policy, core_kwargs=tuner.settings.core_kwargs, batch_size=batch_size, **sampling
+        )
 
     def _evaluate(self, trainer, writer, method, curve):
         import tensorflow as tf
@@ -448,8 +498,9 @@ class Comparison:
             aligner = self._policy_aligner(method, seed, tuner)
             trainer = ForecasterTrainer(model, PathLoss(aligner), learning_rate=config.learning_rate)
         else:
-            trainer = ForecasterTrainer(model, method, learning_rate=config.learning_rate,
-                                        **({"gamma": gamma} if gamma is not None else {}))
+            trainer = ForecasterTrainer(
+                model, method, learning_rate=config.learning_rate, **({"gamma": gamma} if gamma is not None else {})
+            )
         trial = trial_name(method, seed, gamma)
         writer = self._open_writer(trial, method, seed, gamma)
         curve, step_seconds, aligner_seconds = [], [], 0.0
@@ -489,16 +540,29 @@ class Comparison:
         steps_per_epoch = math.ceil(len(X) / min(config.batch_size, len(X)))
         # the first round includes tracing; the median of the others is the steady-state speed
         per_step = float(np.median(step_seconds[1:] or step_seconds))
-        row = {"method": method, "seed": seed, "gamma": "" if gamma is None else gamma, "steps": trainer.steps,
-               **{m: curve[-1][m] for m in METRICS}, "val_dtw": val_dtw,
-               "epoch_seconds": per_step * steps_per_epoch, "aligner_seconds": aligner_seconds,
-               "policy_ratio_on_test": ""}
+        row = {
+            "method": method,
+            "seed": seed,
+            "gamma": "" if gamma is None else gamma,
+            "steps": trainer.steps,
+            **{m: curve[-1][m] for m in METRICS},
+            "val_dtw": val_dtw,
+            "epoch_seconds": per_step * steps_per_epoch,
+            "aligner_seconds": aligner_seconds,
+            "policy_ratio_on_test": "",
+        }
         if policy:
             row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, predict(model, X_test))[1]
         return row, model, curve
 
-    def run_all(self, methods: Sequence[str], seeds: Sequence[int], gammas: Sequence[float] = (1.0,),
-                on_round: Callable | None = None, on_trial: Callable | None = None):
+    def run_all(
+        self,
+        methods: Sequence[str],
+        seeds: Sequence[int],
+        gammas: Sequence[float] = (1.0,),
+        on_round: Callable | None = None,
+        on_trial: Callable | None = None,
+    ):
         """Every method for every seed; soft-DTW once per gamma, keeping the gamma of lowest validation DTW.
 
         Parameters
@@ -527,7 +591,7 @@ class Comparison:
         for seed in seeds:
             for method in methods:
                 candidates = []
-                for gamma in (gammas if method == "soft_dtw" else (None,)):
+                for gamma in gammas if method == "soft_dtw" else (None,):
                     row, model, _ = self.run(method, seed, gamma, on_round)
                     candidates.append((row, model))
                     if on_trial is not None:
@@ -538,4 +602,3 @@ class Comparison:
                     rows.append(row)
                 models.setdefault(method, candidates[best][1])
         return rows, models
-

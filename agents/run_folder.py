@@ -15,6 +15,7 @@
 >>> folder.exists(), folder.has_checkpoint()
 (False, False)
 """
+
 import os
 from pathlib import Path
 from typing import Any

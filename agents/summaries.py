@@ -33,6 +33,7 @@ metrics. It declares no HParams experiment of its own: TensorBoard then infers
 it from the sessions, and a logdir that holds aligner runs beside a study that
 declares one (``experiments/rl_forecast.py``) keeps that study's declaration.
 """
+
 from typing import Any
 
 import tensorflow as tf
@@ -71,8 +72,9 @@ class TrainingSummaries:
         """The config as text and the HParams session (once per run, not on resume)."""
         from tensorboard.plugins.hparams import api as hp
 
-        values = {key: _hparam_value(value) for key, value in config.to_dict().items()
-                  if key not in ("out_dir", "run_name")}
+        values = {
+            key: _hparam_value(value) for key, value in config.to_dict().items() if key not in ("out_dir", "run_name")
+        }
         with self.writer.as_default():
             tf.summary.text("config", config_markdown(config), step=0)
             hp.hparams(values, trial_id=config.run_name)
@@ -83,9 +85,16 @@ class TrainingSummaries:
             tf.summary.scalar("bc/cross_entropy", cross_entropy, step=states_trained)
             tf.summary.scalar("bc/accuracy", accuracy, step=states_trained)
 
-    def iteration(self, step: int, loss_info: Any, steps_per_second: float, collect_fraction: float,
-                  dagger_loss: float | None, episodes: tuple[float, float] | None,
-                  train_ratio: float | None) -> None:
+    def iteration(
+        self,
+        step: int,
+        loss_info: Any,
+        steps_per_second: float,
+        collect_fraction: float,
+        dagger_loss: float | None,
+        episodes: tuple[float, float] | None,
+        train_ratio: float | None,
+    ) -> None:
         """The scalars of one PPO iteration at env step ``step``."""
         extra = loss_info.extra
         with self.writer.as_default():
@@ -108,8 +117,12 @@ class TrainingSummaries:
         """An evaluation of the greedy policy at env step ``step`` (``metrics`` from ``evaluate_policy``)."""
         self.optimal_seen = self.optimal_seen or metrics["frac_optimal"] > 0
         with self.writer.as_default():
-            for key in ("cost_ratio_vs_dtw", "cost_ratio_vs_dtw_p90", "cost_ratio_vs_fastdtw",
-                        "best_cost_ratio_vs_dtw"):
+            for key in (
+                "cost_ratio_vs_dtw",
+                "cost_ratio_vs_dtw_p90",
+                "cost_ratio_vs_fastdtw",
+                "best_cost_ratio_vs_dtw",
+            ):
                 tf.summary.scalar(f"eval/{key}", metrics[key], step=step)
             if self.optimal_seen:
                 tf.summary.scalar("eval/frac_optimal", metrics["frac_optimal"], step=step)

@@ -24,6 +24,7 @@ The run folder is described in :mod:`agents.run_folder`.
 >>> from agents import AlignerConfig, train_aligner
 >>> run_dir, metrics = train_aligner(AlignerConfig(total_env_steps=50_000))  # doctest: +SKIP
 """
+
 import time
 import warnings
 from collections.abc import Callable
@@ -259,12 +260,13 @@ class AlignerTrainer:
         names = {name.split("/")[0] for name, _ in tf.train.list_variables(checkpoint)}
         objects = self.parts.network_objects()
         if "actor_net" not in names:  # run folders written before the networks were checkpointed by name
-            objects = {"agent": tf.train.Checkpoint(_actor_net=self.parts.actor_net,
-                                                    _value_net=self.parts.value_net)}
+            objects = {"agent": tf.train.Checkpoint(_actor_net=self.parts.actor_net, _value_net=self.parts.value_net)}
         tf.train.Checkpoint(**objects).read(checkpoint).expect_partial()
         reader = tf.train.load_checkpoint(checkpoint)
-        best_seen = reader.has_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE") and int(
-            reader.get_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE")) >= 0
+        best_seen = (
+            reader.has_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE")
+            and int(reader.get_tensor("best_env_steps/.ATTRIBUTES/VARIABLE_VALUE")) >= 0
+        )
         if pretrained["keep_best"] and best_seen:
             tf.train.Checkpoint(best_actor=self.parts.actor_net).read(checkpoint).expect_partial()
         self._bc_done.assign(True)  # the pretrained actor replaces the warm start
@@ -332,15 +334,15 @@ class AlignerTrainer:
         config = self.config
         if self.cloner is None or bool(self._bc_done.numpy()):
             return None
-        self._say(f"behavioural cloning warm start on {config.bc_env_steps:,} expert states "
-                  f"({config.bc_epochs} epochs) ...")
+        self._say(
+            f"behavioural cloning warm start on {config.bc_env_steps:,} expert states ({config.bc_epochs} epochs) ..."
+        )
 
         def on_epoch(epoch, loss, accuracy):
             self.summaries.bc_epoch((epoch + 1) * config.bc_env_steps, loss, accuracy)
 
         with progress_bar(bc_work_units(config), "behavioural cloning", unit="state", enabled=self.progress) as bar:
-            result = behavioural_cloning(self.cloner, self.settings, config, on_progress=bar.update,
-                                         on_epoch=on_epoch)
+            result = behavioural_cloning(self.cloner, self.settings, config, on_progress=bar.update, on_epoch=on_epoch)
         self._bc_done.assign(True)
         self.checkpointer.save(global_step=self._env_steps)
         self.last_metrics.update(result)
@@ -358,8 +360,9 @@ class AlignerTrainer:
         self.last_metrics["best_cost_ratio_vs_dtw"] = float(self.best.ratio.numpy())
         self.last_metrics["best_env_steps"] = int(self.best.env_steps.numpy())
         self.last_metrics.update(metrics)
-        self.summaries.evaluation(self.env_steps, {**metrics, **self.last_metrics},
-                                  eval_alignment_image(self.eval_set, paths))
+        self.summaries.evaluation(
+            self.env_steps, {**metrics, **self.last_metrics}, eval_alignment_image(self.eval_set, paths)
+        )
         self.write_metrics(status="running")
         return metrics
 
@@ -422,9 +425,14 @@ class AlignerTrainer:
                 bar.set_postfix(ratio=f"{ratio:.4f}" if ratio is not None else "-", refresh=False)
                 bar.update(config.steps_per_iteration)
                 if callback is not None:
-                    callback(self, {"env_steps": self.env_steps,
-                                    "steps_per_second": self.last_metrics["steps_per_second"],
-                                    "cost_ratio_vs_dtw": ratio})
+                    callback(
+                        self,
+                        {
+                            "env_steps": self.env_steps,
+                            "steps_per_second": self.last_metrics["steps_per_second"],
+                            "cost_ratio_vs_dtw": ratio,
+                        },
+                    )
         if self.history[-1]["env_steps"] != self.env_steps:
             self._evaluate_and_log()
         if last_saved != self.iteration:
@@ -464,8 +472,9 @@ class AlignerTrainer:
         train_ratio = float(np.mean(self.collector.train_ratios)) if self.collector.train_ratios else None
         if train_ratio is not None:
             self.last_metrics["train_cost_ratio"] = train_ratio
-        self.summaries.iteration(self.env_steps, loss_info, sps, collect_s / elapsed, dagger_loss, episodes,
-                                 train_ratio)
+        self.summaries.iteration(
+            self.env_steps, loss_info, sps, collect_s / elapsed, dagger_loss, episodes, train_ratio
+        )
 
     # ------------------------------------------------------------------ save
     def save_policy(self) -> Path:
@@ -511,8 +520,7 @@ def run_training(trainer: AlignerTrainer, callback: Callable | None = None) -> t
     return trainer.run_dir, dict(trainer.last_metrics)
 
 
-def train_aligner(config: AlignerConfig, callback: Callable | None = None,
-                  progress: bool = False) -> tuple[Path, dict]:
+def train_aligner(config: AlignerConfig, callback: Callable | None = None, progress: bool = False) -> tuple[Path, dict]:
     """Train an aligner policy and write its run folder.
 
     Parameters

@@ -6,6 +6,7 @@ from detoured expert rollouts (in chunks, so a progress bar can follow) and
 fits the actor to them for ``bc_epochs``; :func:`dagger_update` takes a few
 cloning minibatches on the states PPO's own policy visited.
 """
+
 import time
 from collections.abc import Callable
 
@@ -19,9 +20,13 @@ BC_COLLECT_CHUNKS = 10
 """The expert data is collected in this many chunks (a progress update after each)."""
 
 
-def behavioural_cloning(cloner: imitation.Cloner, settings: EnvSettings, config: AlignerConfig,
-                        on_progress: Callable[[int], None] | None = None,
-                        on_epoch: Callable[[int, float, float], None] | None = None) -> dict:
+def behavioural_cloning(
+    cloner: imitation.Cloner,
+    settings: EnvSettings,
+    config: AlignerConfig,
+    on_progress: Callable[[int], None] | None = None,
+    on_epoch: Callable[[int, float, float], None] | None = None,
+) -> dict:
     """Clone exact DTW moves into the actor: collect the data, then ``bc_epochs`` supervised passes.
 
     Parameters
@@ -48,8 +53,11 @@ def behavioural_cloning(cloner: imitation.Cloner, settings: EnvSettings, config:
     parts, collected = [], 0
     while collected < config.bc_env_steps:
         size = min(chunk, config.bc_env_steps - collected)
-        parts.append(imitation.collect_expert_dataset(settings.pairs, rng, settings.core_kwargs, size,
-                                                      num_envs=128, detour=config.bc_detour))
+        parts.append(
+            imitation.collect_expert_dataset(
+                settings.pairs, rng, settings.core_kwargs, size, num_envs=128, detour=config.bc_detour
+            )
+        )
         collected += size
         if on_progress is not None:
             on_progress(size)
@@ -71,8 +79,9 @@ def bc_work_units(config: AlignerConfig) -> int:
     return config.bc_env_steps * (1 + config.bc_epochs)
 
 
-def dagger_update(cloner: imitation.Cloner, visited: dict, steps: int, batch_size: int,
-                  rng: np.random.Generator) -> float:
+def dagger_update(
+    cloner: imitation.Cloner, visited: dict, steps: int, batch_size: int, rng: np.random.Generator
+) -> float:
     """``steps`` cloning minibatches on the visited states; returns the mean cross-entropy.
 
     Parameters

@@ -9,6 +9,7 @@ touch TensorFlow.
 >>> dtwrl.dtw(np.array([0., 1., 2.]), np.array([0., 2.]))
 1.0
 """
+
 from importlib import import_module
 
 __version__ = "0.1.0"

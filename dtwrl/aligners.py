@@ -36,6 +36,7 @@ not registered after the import is refused, so a config cannot instantiate
 arbitrary classes. The class is rebuilt with ``cls.from_config(config)`` when it
 has one, else ``cls(**config)``.
 """
+
 import importlib
 
 import numpy as np
@@ -91,7 +92,8 @@ def register_aligner(cls):
     """
     if not isinstance(cls, type):
         raise TypeError(f"cls must be a class; got {cls!r}")
-    if not callable(getattr(cls, "__call__", None)) or not callable(getattr(cls, "get_config", None)):
+    instances_callable = callable(getattr(cls, "__call__", None))  # noqa: B004 (the instances must be callable)
+    if not instances_callable or not callable(getattr(cls, "get_config", None)):
         raise TypeError(f"cls must define __call__(y_true, y_pred) and get_config(); {cls.__qualname__} does not")
     _REGISTRY[_class_key(cls)] = cls
     return cls
@@ -143,9 +145,7 @@ def _resolve(key):
                 continue
             break
     if key not in _REGISTRY:
-        raise ValueError(
-            f"config names aligner class {key!r}, which is not registered; known: {sorted(_REGISTRY)}"
-        )
+        raise ValueError(f"config names aligner class {key!r}, which is not registered; known: {sorted(_REGISTRY)}")
     return _REGISTRY[key]
 
 

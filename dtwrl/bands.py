@@ -11,6 +11,7 @@ the longer series. For ``n == m`` this is the classic ``|i - j| <= r``. When
 All arithmetic is on integers, so the band is exact at every size; a band
 wider than ``max(n, m)`` (which allows every cell) is capped there.
 """
+
 import numbers
 
 import numpy as np

@@ -12,6 +12,7 @@ diagonal, then above, then left. Both kernels accumulate along the path in the
 same order as :func:`path_cost`, so ``path_cost(x, y, dtw_path(x, y)[1]) ==
 dtw(x, y)`` holds exactly.
 """
+
 import numpy as np
 from numba import njit
 

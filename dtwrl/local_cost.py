@@ -4,6 +4,7 @@ Every cost is formed from the differences ``x[i] - y[j]`` (never the
 ``|x|^2 + |y|^2 - 2 x.y`` expansion), so ``C[i, j]`` is exactly 0 where the
 frames are equal.
 """
+
 import numpy as np
 from numba import njit
 

@@ -7,6 +7,7 @@ family they wrap; this module is the stable name scripts and users import.
 >>> get_loss("soft_dtw", gamma=0.1).gamma
 0.1
 """
+
 from .tf.losses import (
     LOSS_NAMES,
     DILATELoss,

@@ -4,6 +4,7 @@ FastDTW coarsens both series, solves the small problem and refines the path
 within ``radius`` cells at each finer level. Its path is feasible but not
 always optimal, so ``fastdtw_path(x, y)[0] >= dtw(x, y)``.
 """
+
 import numpy as np
 from fastdtw import fastdtw
 

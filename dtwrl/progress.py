@@ -13,6 +13,7 @@ lines (every ``1/lines`` of the total, and at the end) instead.
 work: 50/100 item (50%), ... item/s
 work: 100/100 item (100%)
 """
+
 import sys
 import time
 from typing import Any, TextIO
@@ -33,8 +34,9 @@ class LineProgress:
     stream : file-like
     """
 
-    def __init__(self, total: int, desc: str, initial: int = 0, unit: str = "step", lines: int = 10,
-                 stream: TextIO | None = None):
+    def __init__(
+        self, total: int, desc: str, initial: int = 0, unit: str = "step", lines: int = 10, stream: TextIO | None = None
+    ):
         self.total = max(int(total), 1)
         self.desc = desc
         self.n = int(initial)
@@ -78,8 +80,15 @@ class LineProgress:
         self.close()
 
 
-def progress_bar(total: int, desc: str, initial: int = 0, unit: str = "step", lines: int = 10,
-                 stream: TextIO | None = None, enabled: bool = True) -> Any:
+def progress_bar(
+    total: int,
+    desc: str,
+    initial: int = 0,
+    unit: str = "step",
+    lines: int = 10,
+    stream: TextIO | None = None,
+    enabled: bool = True,
+) -> Any:
     """A tqdm bar when ``stream`` (default stdout) is a terminal, else a :class:`LineProgress`.
 
     Parameters
@@ -110,8 +119,9 @@ def progress_bar(total: int, desc: str, initial: int = 0, unit: str = "step", li
     if getattr(stream, "isatty", lambda: False)():
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True,
-                    file=stream)
+        return tqdm(
+            total=total, initial=initial, desc=desc, unit=unit, unit_scale=True, dynamic_ncols=True, file=stream
+        )
     return LineProgress(total, desc, initial, unit, lines, stream)
 
 

@@ -3,6 +3,7 @@
 Each check either returns a clean value or raises ``ValueError`` (``TypeError``
 for a wrong type) whose message names the offending argument.
 """
+
 import numbers
 
 import numpy as np
@@ -282,8 +283,10 @@ def check_cost_range(x, y, metric="sqeuclidean", terms=None, names=("x", "y"), d
         bound = _cost_bound(span, metric) * float(terms)
     if not np.all(bound <= np.finfo(dtype).max):
         largest = max(float(np.abs(x).max()), float(np.abs(y).max()))
-        raise ValueError(f"{names[0]} and {names[1]}: the local costs overflow {np.dtype(dtype).name} "
-                         f"(largest |value| {largest:.3g}); rescale the series")
+        raise ValueError(
+            f"{names[0]} and {names[1]}: the local costs overflow {np.dtype(dtype).name} "
+            f"(largest |value| {largest:.3g}); rescale the series"
+        )
 
 
 def bad_padded_paths(indices, lengths, n, m):
@@ -368,9 +371,7 @@ def check_path(path, n, m, name="path"):
     if tuple(arr[0]) != (0, 0):
         raise ValueError(f"{name} must start at (0, 0); it starts at {tuple(arr[0].tolist())}")
     if tuple(arr[-1]) != (n - 1, m - 1):
-        raise ValueError(
-            f"{name} must end at (n-1, m-1) = ({n - 1}, {m - 1}); it ends at {tuple(arr[-1].tolist())}"
-        )
+        raise ValueError(f"{name} must end at (n-1, m-1) = ({n - 1}, {m - 1}); it ends at {tuple(arr[-1].tolist())}")
     steps = np.diff(arr, axis=0)
     legal = ((steps == 0) | (steps == 1)).all(axis=1) & (steps.sum(axis=1) > 0)
     if not legal.all():
@@ -397,8 +398,9 @@ def check_padded_paths(indices, lengths, n, m, names=("paths", "lengths")):
     """
     indices, lengths = np.asarray(indices), np.asarray(lengths)
     if indices.ndim != 3 or indices.shape[-1] != 2 or lengths.shape != indices.shape[:1]:
-        raise ValueError(f"{names[0]} and {names[1]} must have shapes (B, L, 2) and (B,); "
-                         f"got {indices.shape} and {lengths.shape}")
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have shapes (B, L, 2) and (B,); got {indices.shape} and {lengths.shape}"
+        )
     bad = bad_padded_paths(indices, lengths, n, m)
     if bad.any():
         b = int(np.argmax(bad))

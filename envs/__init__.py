@@ -12,6 +12,7 @@ natively batched twin :class:`WarpingPathVectorEnv`. The TF-Agents adapters
 >>> sorted(obs)
 ['action_mask', 'lookahead', 'position', 'window']
 """
+
 from importlib import import_module
 
 from .core import WarpingBatch

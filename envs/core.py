@@ -30,9 +30,11 @@ the vector environment steps and observes every alignment in one kernel call
 per batch step, which prefetches the cells each alignment is about to read a
 few alignments ahead (the slabs are far larger than the caches, so those
 reads are mostly misses, and overlapping them matters). Memory:
-``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows), 8 more per cell once
+``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
+8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
 """
+
 import numbers
 from functools import lru_cache
 
@@ -63,8 +65,17 @@ from .observation import (
     observation_spec,
 )
 
-__all__ = ["DIAGONAL", "DOWN", "RIGHT", "MOVES", "POSITION_FEATURES", "POSITION_HIGH", "POSITION_LOW", "WINDOW_PAD",
-           "WarpingBatch"]
+__all__ = [
+    "DIAGONAL",
+    "DOWN",
+    "RIGHT",
+    "MOVES",
+    "POSITION_FEATURES",
+    "POSITION_HIGH",
+    "POSITION_LOW",
+    "WINDOW_PAD",
+    "WarpingBatch",
+]
 
 #: Action ids.
 DIAGONAL, DOWN, RIGHT = 0, 1, 2
@@ -165,8 +176,34 @@ def _njit_all_finite(x):
 
 
 @njit(cache=True)
-def _njit_load(b, x, y, code, lo, hi, band, pair_scaled, reward_scale, raw, allowed, lengths, band_den, scale,
-               factor, dtw_cost, ij, pos, end, base, paths, length, pending, path_costs, done, replaced):
+def _njit_load(
+    b,
+    x,
+    y,
+    code,
+    lo,
+    hi,
+    band,
+    pair_scaled,
+    reward_scale,
+    raw,
+    allowed,
+    lengths,
+    band_den,
+    scale,
+    factor,
+    dtw_cost,
+    ij,
+    pos,
+    end,
+    base,
+    paths,
+    length,
+    pending,
+    path_costs,
+    done,
+    replaced,
+):
     """Start alignment ``b`` on the pair (x, y); return False if its local costs overflow.
 
     Fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and
@@ -208,8 +245,9 @@ def _njit_load(b, x, y, code, lo, hi, band, pair_scaled, reward_scale, raw, allo
 
 
 @njit(cache=True, inline="always")
-def _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards,
-               replaced):
+def _njit_move(
+    b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
+):
     """Move alignment ``b`` by action ``a`` (see WarpingBatch.step); a finished alignment stays and earns 0."""
     replaced[b] = False
     p = pos[b]
@@ -238,22 +276,65 @@ def _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw
 
 
 @njit(cache=True)
-def _njit_step(actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done,
-               rewards, replaced):
+def _njit_step(
+    actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
+):
     """Advance every unfinished alignment by one cell; return the index of a bad action (nothing moved) or -1."""
     for b in range(pos.shape[0]):
         if actions[b] < 0 or actions[b] > 2:
             return b
     for b in range(pos.shape[0]):
-        _njit_move(b, actions[b], ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
-                   done, rewards, replaced)
+        _njit_move(
+            b,
+            actions[b],
+            ij,
+            pos,
+            end,
+            cols,
+            pending,
+            path_costs,
+            length,
+            paths,
+            raw,
+            allowed,
+            factor,
+            done,
+            rewards,
+            replaced,
+        )
     return -1
 
 
 @njit(cache=True)
-def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
-                       done, rewards, replaced, skip, lengths, band_den, scale, window, position, mask, raw3,
-                       allowed3, terminal, depths, look):
+def _njit_step_observe(
+    actions,
+    ij,
+    pos,
+    end,
+    cols,
+    pending,
+    path_costs,
+    length,
+    paths,
+    raw,
+    allowed,
+    factor,
+    done,
+    rewards,
+    replaced,
+    skip,
+    lengths,
+    band_den,
+    scale,
+    window,
+    position,
+    mask,
+    raw3,
+    allowed3,
+    terminal,
+    depths,
+    look,
+):
     """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one pass.
 
     Each alignment is observed right after its move, while its cells are in
@@ -271,14 +352,30 @@ def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length,
             # The rows alignment b + _PREFETCH_AHEAD can read (its window after a move down or right) are
             # usually out of cache: ask for them now, so that many fetches overlap instead of one at a time.
             q = pos[b + _PREFETCH_AHEAD]
-            for r in range(k + 1):
+            for _ in range(k + 1):
                 _prefetch(raw, q)
                 _prefetch(raw, q + k)
                 _prefetch(allowed, q)
                 _prefetch(allowed, q + k)
                 q += cols
-        _njit_move(b, actions[b], ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
-                   done, rewards, replaced)
+        _njit_move(
+            b,
+            actions[b],
+            ij,
+            pos,
+            end,
+            cols,
+            pending,
+            path_costs,
+            length,
+            paths,
+            raw,
+            allowed,
+            factor,
+            done,
+            rewards,
+            replaced,
+        )
         if skip[b] == 0:
             _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
             _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
@@ -288,8 +385,9 @@ def _njit_step_observe(actions, ij, pos, end, cols, pending, path_costs, length,
 @njit(cache=True, inline="always")
 def _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
     """Write alignment ``b``'s window, position features and action mask (see WarpingBatch)."""
-    _njit_observe_at(b, b, ij[b, 0], ij[b, 1], pos[b], lengths, band_den, cols, raw, allowed, scale, window, position,
-                     mask)
+    _njit_observe_at(
+        b, b, ij[b, 0], ij[b, 1], pos[b], lengths, band_den, cols, raw, allowed, scale, window, position, mask
+    )
 
 
 @njit(cache=True, inline="always")
@@ -336,8 +434,21 @@ def _njit_lookahead_at(o, b, i, j, lengths, scale, raw3, allowed3, terminal, dep
     t = 0
     while t < depths.shape[0]:
         if t + 1 < depths.shape[0] and depths[t + 1] == depths[t]:
-            _njit_lookahead_q2(raw3[b], allowed3[b], terminal[t, b], terminal[t + 1, b], n, m, i, j, depths[t],
-                               scratch[0], scratch[1], qbuf[0], qbuf[1])
+            _njit_lookahead_q2(
+                raw3[b],
+                allowed3[b],
+                terminal[t, b],
+                terminal[t + 1, b],
+                n,
+                m,
+                i,
+                j,
+                depths[t],
+                scratch[0],
+                scratch[1],
+                qbuf[0],
+                qbuf[1],
+            )
             _njit_lookahead_features(qbuf[1], scale[b], look[o, t + 1])
         else:
             _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, i, j, depths[t], scratch[0], qbuf[0])
@@ -350,13 +461,30 @@ def _njit_lookahead_at(o, b, i, j, lengths, scale, raw3, allowed3, terminal, dep
 @njit(cache=True, inline="always")
 def _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look):
     """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
-    _njit_lookahead_at(b, b, ij[b, 0], ij[b, 1], lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf,
-                       look, qbuf[1])  # qbuf[1] as the unused row-0 copy: written after its own use
+    _njit_lookahead_at(
+        b, b, ij[b, 0], ij[b, 1], lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, qbuf[1]
+    )  # qbuf[1] as the unused row-0 copy: written after its own use
 
 
 @njit(cache=True)
-def _njit_observe(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3, allowed3,
-                  terminal, depths, look):
+def _njit_observe(
+    ij,
+    pos,
+    lengths,
+    band_den,
+    cols,
+    raw,
+    allowed,
+    scale,
+    window,
+    position,
+    mask,
+    raw3,
+    allowed3,
+    terminal,
+    depths,
+    look,
+):
     """Write every alignment's window, position features, action mask and lookahead (see WarpingBatch)."""
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(pos.shape[0]):
@@ -365,8 +493,25 @@ def _njit_observe(ij, pos, lengths, band_den, cols, raw, allowed, scale, window,
 
 
 @njit(cache=True)
-def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3, allowed3,
-                       terminal, depths, look, rows):
+def _njit_observe_rows(
+    ij,
+    pos,
+    lengths,
+    band_den,
+    cols,
+    raw,
+    allowed,
+    scale,
+    window,
+    position,
+    mask,
+    raw3,
+    allowed3,
+    terminal,
+    depths,
+    look,
+    rows,
+):
     """Write the observation of the alignments ``rows`` only."""
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for t in range(rows.shape[0]):
@@ -376,8 +521,35 @@ def _njit_observe_rows(ij, pos, lengths, band_den, cols, raw, allowed, scale, wi
 
 
 @njit
-def _njit_run(policy, params, max_steps, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor,
-              done, replaced, lengths, band_den, scale, window, position, mask, raw3, allowed3, terminal, depths, look):
+def _njit_run(
+    policy,
+    params,
+    max_steps,
+    ij,
+    pos,
+    end,
+    cols,
+    pending,
+    path_costs,
+    length,
+    paths,
+    raw,
+    allowed,
+    factor,
+    done,
+    replaced,
+    lengths,
+    band_den,
+    scale,
+    window,
+    position,
+    mask,
+    raw3,
+    allowed3,
+    terminal,
+    depths,
+    look,
+):
     """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
     num = pos.shape[0]
     actions = np.zeros(num, dtype=np.int64)
@@ -399,37 +571,77 @@ def _njit_run(policy, params, max_steps, ij, pos, end, cols, pending, path_costs
             a = actions[b]
             if a < 0 or a > 2:
                 a = 0
-            _njit_move(b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done,
-                       rewards, replaced)
-    for b in range(num):
+            _njit_move(
+                b,
+                a,
+                ij,
+                pos,
+                end,
+                cols,
+                pending,
+                path_costs,
+                length,
+                paths,
+                raw,
+                allowed,
+                factor,
+                done,
+                rewards,
+                replaced,
+            )
+    for b in range(num):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
         if not done[b]:
             return False
     return True
 
 
 @njit(cache=True)
-def _njit_observe_cells(rows, cells, base, lengths, band_den, cols, raw, allowed, scale, window, position, mask, raw3,
-                        allowed3, terminal, depths, look, q_first):
+def _njit_observe_cells(
+    rows,
+    cells,
+    base,
+    lengths,
+    band_den,
+    cols,
+    raw,
+    allowed,
+    scale,
+    window,
+    position,
+    mask,
+    raw3,
+    allowed3,
+    terminal,
+    depths,
+    look,
+    q_first,
+):
     """Row t: the observation of alignment ``rows[t]`` at ``cells[t]``, and ``q_first[t]`` the raw move values
     of the first lookahead row (see WarpingBatch.observe_cells)."""
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for t in range(rows.shape[0]):
         b, i, j = rows[t], cells[t, 0], cells[t, 1]
-        _njit_observe_at(t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window,
-                         position, mask)
-        _njit_lookahead_at(t, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look,
-                           q_first[t])
+        _njit_observe_at(
+            t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window, position, mask
+        )
+        _njit_lookahead_at(
+            t, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, q_first[t]
+        )
 
 
 @njit(cache=True)
 def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depths, out):
-    """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row`` at ``cells[t]`` of ``rows[t]``."""
+    """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row``.
+
+    At ``cells[t]`` of ``rows[t]``.
+    """
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for t in range(rows.shape[0]):
         b = rows[t]
         n, m = lengths[b, 0], lengths[b, 1]
-        _njit_lookahead_q(raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row],
-                          scratch[0], out[t])
+        _njit_lookahead_q(
+            raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row], scratch[0], out[t]
+        )
 
 
 def _check_window(window):
@@ -690,10 +902,34 @@ class WarpingBatch:
         pair_scaled = self.reward_scale == "pair"
         reward_scale = 1.0 if pair_scaled else self.reward_scale
         for k, (b, (x, y, lo, hi)) in enumerate(zip(indices, pairs)):
-            if not _njit_load(b, x, y, self._code, lo, hi, band, pair_scaled, reward_scale, self._raw,
-                              self._allowed, self._lengths, self._band_den, self._scale, self._factor, self._dtw,
-                              self._ij, self._pos, self._end, self._base, self._paths, self._length,
-                              self._pending, self.path_costs, self.done, self.replaced):
+            if not _njit_load(
+                b,
+                x,
+                y,
+                self._code,
+                lo,
+                hi,
+                band,
+                pair_scaled,
+                reward_scale,
+                self._raw,
+                self._allowed,
+                self._lengths,
+                self._band_den,
+                self._scale,
+                self._factor,
+                self._dtw,
+                self._ij,
+                self._pos,
+                self._end,
+                self._base,
+                self._paths,
+                self._length,
+                self._pending,
+                self.path_costs,
+                self.done,
+                self.replaced,
+            ):
                 raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
             self._series[b] = (x, y)
             self._load_terminal(b)
@@ -722,9 +958,23 @@ class WarpingBatch:
         a = self._checked_actions(actions)
         rewards = np.empty(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
-        bad = _njit_step(a, self._ij, self._pos, self._end, self._cols, self._pending, self.path_costs, self._length,
-                         self._paths, self._flat_raw, self._flat_allowed, self._factor, self.done, rewards,
-                         self.replaced)
+        bad = _njit_step(
+            a,
+            self._ij,
+            self._pos,
+            self._end,
+            self._cols,
+            self._pending,
+            self.path_costs,
+            self._length,
+            self._paths,
+            self._flat_raw,
+            self._flat_allowed,
+            self._factor,
+            self.done,
+            rewards,
+            self.replaced,
+        )
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
         return rewards
@@ -757,11 +1007,31 @@ class WarpingBatch:
         rewards = np.empty(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
         obs = self._empty_observation()
-        bad = _njit_step_observe(a, self._ij, self._pos, self._end, self._cols, self._pending, self.path_costs,
-                                 self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
-                                 self.done, rewards, self.replaced, skip.view(np.uint8), self._lengths,
-                                 self._band_den, self._scale, obs["window"], obs["position"], obs["action_mask"],
-                                 *self._lookahead_args(obs))
+        bad = _njit_step_observe(
+            a,
+            self._ij,
+            self._pos,
+            self._end,
+            self._cols,
+            self._pending,
+            self.path_costs,
+            self._length,
+            self._paths,
+            self._flat_raw,
+            self._flat_allowed,
+            self._factor,
+            self.done,
+            rewards,
+            self.replaced,
+            skip.view(np.uint8),
+            self._lengths,
+            self._band_den,
+            self._scale,
+            obs["window"],
+            obs["position"],
+            obs["action_mask"],
+            *self._lookahead_args(obs),
+        )
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
         return rewards, obs
@@ -780,9 +1050,20 @@ class WarpingBatch:
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before observation()")
         obs = self._empty_observation()
-        _njit_observe(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
-                      self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
-                      *self._lookahead_args(obs))
+        _njit_observe(
+            self._ij,
+            self._pos,
+            self._lengths,
+            self._band_den,
+            self._cols,
+            self._flat_raw,
+            self._flat_allowed,
+            self._scale,
+            obs["window"],
+            obs["position"],
+            obs["action_mask"],
+            *self._lookahead_args(obs),
+        )
         return obs
 
     def observation_spec(self):
@@ -790,8 +1071,10 @@ class WarpingBatch:
         return observation_spec(self.window, self.lookahead)
 
     def _empty_observation(self):
-        return {key: np.empty((self.num, *shape), dtype=dtype)
-                for key, (shape, dtype, _, _) in self.observation_spec().items()}
+        return {
+            key: np.empty((self.num, *shape), dtype=dtype)
+            for key, (shape, dtype, _, _) in self.observation_spec().items()
+        }
 
     def _lookahead_args(self, obs):
         look = obs.get("lookahead")
@@ -823,15 +1106,38 @@ class WarpingBatch:
         obs = self._empty_observation()
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._lengths.sum(axis=1).max())
-        ok = _njit_run(policy, params, max_steps, self._ij, self._pos, self._end, self._cols, self._pending,
-                       self.path_costs, self._length, self._paths, self._flat_raw, self._flat_allowed, self._factor,
-                       self.done, self.replaced, self._lengths, self._band_den, self._scale, obs["window"],
-                       obs["position"], obs["action_mask"], *self._lookahead_args(obs))
+        ok = _njit_run(
+            policy,
+            params,
+            max_steps,
+            self._ij,
+            self._pos,
+            self._end,
+            self._cols,
+            self._pending,
+            self.path_costs,
+            self._length,
+            self._paths,
+            self._flat_raw,
+            self._flat_allowed,
+            self._factor,
+            self.done,
+            self.replaced,
+            self._lengths,
+            self._band_den,
+            self._scale,
+            obs["window"],
+            obs["position"],
+            obs["action_mask"],
+            *self._lookahead_args(obs),
+        )
         if not ok:
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
 
     def observe_cells(self, rows, cells):
-        """Observations of alignments at arbitrary cells of their grids (for search), and the first lookahead row's raw values.
+        """Observations of alignments at arbitrary cells of their grids (for search).
+
+        Also the first lookahead row's raw values.
 
         Parameters
         ----------
@@ -855,13 +1161,32 @@ class WarpingBatch:
             raise ValueError("rows must index alignments and match cells in length")
         if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
             raise ValueError("cells must lie inside their alignments' grids")
-        obs = {key: np.empty((len(rows), *shape), dtype=dtype)
-               for key, (shape, dtype, _, _) in self.observation_spec().items()}
+        obs = {
+            key: np.empty((len(rows), *shape), dtype=dtype)
+            for key, (shape, dtype, _, _) in self.observation_spec().items()
+        }
         look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
         values = np.full((len(rows), 3), np.inf)
-        _njit_observe_cells(rows, cells, self._base, self._lengths, self._band_den, self._cols, self._flat_raw,
-                            self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
-                            self._raw, self._allowed, self._terminal, self._depths, look, values)
+        _njit_observe_cells(
+            rows,
+            cells,
+            self._base,
+            self._lengths,
+            self._band_den,
+            self._cols,
+            self._flat_raw,
+            self._flat_allowed,
+            self._scale,
+            obs["window"],
+            obs["position"],
+            obs["action_mask"],
+            self._raw,
+            self._allowed,
+            self._terminal,
+            self._depths,
+            look,
+            values,
+        )
         return obs, values
 
     def move_values(self, rows, cells, row=0):
@@ -890,15 +1215,28 @@ class WarpingBatch:
         rows = np.ascontiguousarray(rows, dtype=np.int64)
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
         out = np.empty((len(rows), 3))
-        _njit_move_values(cells, rows, self._lengths, self._raw, self._allowed, self._terminal, int(row), self._depths,
-                          out)
+        _njit_move_values(
+            cells, rows, self._lengths, self._raw, self._allowed, self._terminal, int(row), self._depths, out
+        )
         return out
 
     def _observe_rows(self, obs, rows):
         """Write the observation of the alignments ``rows`` (int64 array) into those rows of ``obs``."""
-        _njit_observe_rows(self._ij, self._pos, self._lengths, self._band_den, self._cols, self._flat_raw,
-                           self._flat_allowed, self._scale, obs["window"], obs["position"], obs["action_mask"],
-                           *self._lookahead_args(obs), rows)
+        _njit_observe_rows(
+            self._ij,
+            self._pos,
+            self._lengths,
+            self._band_den,
+            self._cols,
+            self._flat_raw,
+            self._flat_allowed,
+            self._scale,
+            obs["window"],
+            obs["position"],
+            obs["action_mask"],
+            *self._lookahead_args(obs),
+            rows,
+        )
 
     # ---------------------------------------------------------------- queries
     def expert_actions(self):

@@ -39,6 +39,7 @@ is ``n m / scale^2``) and a step O(k^2 + sum depth^2).
 >>> feature_count(7, ((2, 16), (8, 16)))
 61
 """
+
 import numbers
 
 import numpy as np

@@ -5,6 +5,7 @@ Every id gets both entry points, so ``gymnasium.make(id)`` builds a
 the natively batched :class:`envs.vector.WarpingPathVectorEnv`. No
 ``max_episode_steps`` is set: every episode terminates within n + m - 2 steps.
 """
+
 import gymnasium
 
 from dtwrl.datasets import SyntheticPairs, as_pair_source, gunpoint_pairs

@@ -3,6 +3,7 @@
 The environments' ``render()`` and the agents' TensorBoard images (policy vs
 FastDTW vs exact paths) share :func:`draw_alignment`.
 """
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure

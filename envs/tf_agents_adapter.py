@@ -15,6 +15,7 @@ the observation dict, ready for a splitter
 ``Discrete(n)`` into an int64 ``BoundedArraySpec`` with bounds [0, n-1], and
 ``Dict`` into a dict of specs.
 """
+
 import numbers
 
 import numpy as np
@@ -193,8 +194,13 @@ class VectorPyEnvironment(_GymnasiumAdapter):
             raise ValueError(f"vector_env must autoreset in NEXT_STEP mode; its metadata says {mode}")
         if not isinstance(vector_env.single_action_space, spaces.Discrete):
             raise TypeError(f"vector_env must have Discrete single actions; got {vector_env.single_action_space}")
-        super().__init__(vector_env, vector_env.single_observation_space, vector_env.single_action_space, seed,
-                         handle_auto_reset=False)
+        super().__init__(
+            vector_env,
+            vector_env.single_observation_space,
+            vector_env.single_action_space,
+            seed,
+            handle_auto_reset=False,
+        )
         self._num = int(vector_env.num_envs)
         self._last = np.zeros(self._num, dtype=bool)
 

@@ -1,4 +1,5 @@
 """``WarpingPathVectorEnv``: N warping-path episodes stepped at once (a ``gymnasium.vector.VectorEnv``)."""
+
 import numbers
 
 import gymnasium
@@ -12,8 +13,8 @@ from dtwrl.datasets import SyntheticPairs, as_pair_source
 from dtwrl.oracle import fastdtw_path
 
 from .core import WarpingBatch
-from .rendering import draw_alignment
 from .observation import DEFAULT_LOOKAHEAD
+from .rendering import draw_alignment
 from .warping_path_env import _check_flag, _check_radius, cost_ratio, observation_space
 
 
@@ -74,8 +75,9 @@ class WarpingPathVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be an int >= 1; got {num_envs!r}")
         self.num_envs = int(num_envs)
         self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale,
-                                  lookahead=lookahead)
+        self.batch = WarpingBatch(
+            window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+        )
         self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
         self.fastdtw_radius = _check_radius(fastdtw_radius)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:

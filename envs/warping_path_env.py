@@ -1,4 +1,5 @@
 """``WarpingPathEnv``: build a DTW warping path one cell at a time (a ``gymnasium.Env``)."""
+
 import numbers
 
 import gymnasium
@@ -202,8 +203,9 @@ class WarpingPathEnv(gymnasium.Env):
         render_mode=None,
     ):
         self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale,
-                                  lookahead=lookahead)
+        self.batch = WarpingBatch(
+            window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+        )
         self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
         self.fastdtw_radius = _check_radius(fastdtw_radius)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:

@@ -8,15 +8,25 @@ Suites (each is also a script of its own with more options):
     python experiments/benchmark.py                 # all suites, full sizes
     python experiments/benchmark.py --quick dtw env # a quick look at two suites
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import argparse
 import importlib
 
-SUITES = {"dtw": "experiments.benchmark_dtw", "soft_dtw": "experiments.benchmark_soft_dtw", "env": "experiments.benchmark_env"}
+SUITES = {
+    "dtw": "experiments.benchmark_dtw",
+    "soft_dtw": "experiments.benchmark_soft_dtw",
+    "env": "experiments.benchmark_env",
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"suites to run, among {', '.join(SUITES)} (default: all)")
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE", help=f"suites to run, among {', '.join(SUITES)} (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats, for a smoke run")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.suites) - set(SUITES))

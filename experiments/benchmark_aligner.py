@@ -13,6 +13,10 @@ ItalyPowerDemand nor the GunPoint test split.
 
 Writes results/benchmark_aligner/<name>/benchmark.json and benchmark.md.
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import sys
@@ -37,10 +41,14 @@ CORE = {"metric": "sqeuclidean", "band": None}
 
 @dataclasses.dataclass
 class Args:
-    actors: tuple[str, ...] = field(("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder")
+    actors: tuple[str, ...] = field(
+        ("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder"
+    )
     beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
     sets: bool = field(True, "score the pair sets (--no-sets: the timing table only)")
-    heuristic: bool = field(False, "also report the first actor's lookahead argmin (its observation alone, no learning)")
+    heuristic: bool = field(
+        False, "also report the first actor's lookahead argmin (its observation alone, no learning)"
+    )
     num_pairs: int = field(200, "pairs per set")
     seed: int = field(20261201, "seed of the pairs drawn from each set")
     data_root: str = field(os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)), "folder holding ItalyPowerDemand/")
@@ -111,16 +119,25 @@ def main(argv=None):
     greedy = aligners[first]
     for n in args.timing_lengths:
         pairs = [SyntheticPairs(n=n)(rng) for _ in range(args.timing_pairs)]
-        row = {"n": n, "policy greedy ms/pair": time_per_pair(greedy.align_pairs, pairs, args.repeats),
-               "FastDTW r=1 ms/pair": time_per_pair(methods["FastDTW r=1"], pairs, args.repeats)}
+        row = {
+            "n": n,
+            "policy greedy ms/pair": time_per_pair(greedy.align_pairs, pairs, args.repeats),
+            "FastDTW r=1 ms/pair": time_per_pair(methods["FastDTW r=1"], pairs, args.repeats),
+        }
         row["speed-up"] = row["FastDTW r=1 ms/pair"] / row["policy greedy ms/pair"]
         report["timing"].append(row)
         print(row, flush=True)
-    timing = markdown_table(["n = m", f"{first} greedy ms / pair", "FastDTW r=1 ms / pair", "FastDTW / policy"],
-                            [[r["n"], f"{r['policy greedy ms/pair']:.3f}", f"{r['FastDTW r=1 ms/pair']:.3f}",
-                              f"{r['speed-up']:.1f}x"] for r in report["timing"]])
-    tables.append(f"**CPU time per pair** (synthetic pairs, {args.timing_pairs} per length, median of {args.repeats})\n\n"
-                  + timing)
+    timing = markdown_table(
+        ["n = m", f"{first} greedy ms / pair", "FastDTW r=1 ms / pair", "FastDTW / policy"],
+        [
+            [r["n"], f"{r['policy greedy ms/pair']:.3f}", f"{r['FastDTW r=1 ms/pair']:.3f}", f"{r['speed-up']:.1f}x"]
+            for r in report["timing"]
+        ],
+    )
+    tables.append(
+        f"**CPU time per pair** (synthetic pairs, {args.timing_pairs} per length, median of {args.repeats})\n\n"
+        + timing
+    )
     command = "python experiments/benchmark_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv)
     write_json(run_dir / "benchmark.json", {**report, "command": command})
     atomic_write_text(run_dir / "benchmark.md", f"`{command}`\n\n" + "\n\n".join(tables) + "\n")

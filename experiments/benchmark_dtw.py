@@ -11,6 +11,10 @@ stays faithful on a shared, busy machine (``--clock wall`` for wall time).
     python experiments/benchmark_dtw.py --quick
     python experiments/benchmark_dtw.py --repeats 7
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import argparse
 import math
 import time
@@ -92,11 +96,25 @@ def results_table(rows):
     from dtwrl.runs import markdown_table as table
 
     return table(
-        ["n", "dtw_path (ms)", "dtw_path, band 10% (ms)", "fastdtw r=1 (ms)", "speed-up", "speed-up, band",
-         "FastDTW cost / exact"],
         [
-            [r["n"], f"{r['dtw_path_ms']:.2f}", f"{r['dtw_path_band_ms']:.2f}", f"{r['fastdtw_ms']:.1f}",
-             f"{r['speedup']:.0f}x", f"{r['speedup_band']:.0f}x", f"{r['fastdtw_cost_ratio']:.3f}"]
+            "n",
+            "dtw_path (ms)",
+            "dtw_path, band 10% (ms)",
+            "fastdtw r=1 (ms)",
+            "speed-up",
+            "speed-up, band",
+            "FastDTW cost / exact",
+        ],
+        [
+            [
+                r["n"],
+                f"{r['dtw_path_ms']:.2f}",
+                f"{r['dtw_path_band_ms']:.2f}",
+                f"{r['fastdtw_ms']:.1f}",
+                f"{r['speedup']:.0f}x",
+                f"{r['speedup_band']:.0f}x",
+                f"{r['fastdtw_cost_ratio']:.3f}",
+            ]
             for r in rows
         ],
         align="rrrrrrr",

@@ -18,6 +18,10 @@ prints the machine's load average.
     python experiments/benchmark_env.py --quick
     python experiments/benchmark_env.py --num-envs 256 --repeats 5
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import argparse
 import os
 import time
@@ -47,8 +51,7 @@ def _rates(env, actions, warmup, steps, repeats, clock, seed):
     return rates
 
 
-def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=None, seed=0, clock="cpu",
-        sync=True):
+def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=None, seed=0, clock="cpu", sync=True):
     """Measure the registered ids (native vector env) and, for the first id, ``SyncVectorEnv``.
 
     Parameters
@@ -127,9 +130,15 @@ def results_table(rows):
     return markdown_table(
         ["env id", "implementation", "envs", "window", "env-steps/s (median)", "range", "speed-up vs sync"],
         [
-            [r["env_id"], r["implementation"], r["num_envs"], r["window"], f"{r['env_steps_per_s']:,.0f}",
-             f"{r['min_env_steps_per_s']:,.0f}-{r['max_env_steps_per_s']:,.0f}",
-             "-" if r["speedup_vs_sync"] is None else f"{r['speedup_vs_sync']:.1f}x"]
+            [
+                r["env_id"],
+                r["implementation"],
+                r["num_envs"],
+                r["window"],
+                f"{r['env_steps_per_s']:,.0f}",
+                f"{r['min_env_steps_per_s']:,.0f}-{r['max_env_steps_per_s']:,.0f}",
+                "-" if r["speedup_vs_sync"] is None else f"{r['speedup_vs_sync']:.1f}x",
+            ]
             for r in rows
         ],
         align="llrrrrr",
@@ -146,7 +155,8 @@ def _load_average():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n\n".join(__doc__.split("\n\n")[1:]),
     )
     parser.add_argument("--quick", action="store_true", help="fewer timed steps and 3 repeats (a smoke run)")

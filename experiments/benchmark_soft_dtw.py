@@ -29,6 +29,10 @@ kernel), the memory-light mode, and the light mode with a 10% band.
     python experiments/benchmark_soft_dtw.py --quick    # tiny sizes, seconds
     python experiments/benchmark_soft_dtw.py --long     # plus B=8, n=m=4096
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import math
 import sys

@@ -43,6 +43,7 @@ with status 2 (argparse's convention), without a traceback:
   is a file or not writable; call it only after every check, so a refused run
   leaves nothing behind.
 """
+
 import argparse
 import contextlib
 import dataclasses
@@ -163,7 +164,7 @@ class _OneLineParser(argparse.ArgumentParser):
     def error(self, message):
         flag = "arguments"
         if message.startswith("argument "):
-            flag, _, message = message[len("argument "):].partition(": ")
+            flag, _, message = message[len("argument ") :].partition(": ")
             flag = flag.split("/")[0]  # "--fast/--no-fast" -> "--fast"
         elif message.startswith("the following arguments are required: "):
             flag, message = message.split(": ", 1)[1], "is required"
@@ -221,6 +222,10 @@ def _none_or(kind):
     return convert
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's own lines (usage examples stay one per line) and shows each flag's default."""
+
+
 def parse_args(cls, argv=None, description=None, validate=None):
     """Parse command-line arguments into the dataclass ``cls``.
 
@@ -258,17 +263,17 @@ def parse_args(cls, argv=None, description=None, validate=None):
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"cls must be a dataclass type; got {cls!r}")
-    parser = _OneLineParser(
-        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = _OneLineParser(description=description, formatter_class=_HelpFormatter)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         kind, optional = _unwrap_optional(hints[f.name])
-        help_text = f.metadata.get("help", "")
+        help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text
+            )
         elif typing.get_origin(kind) is tuple:
             item = typing.get_args(kind)[0]
             parser.add_argument(flag, dest=f.name, nargs="+", type=item, default=default, help=help_text)

@@ -7,6 +7,10 @@ path under the same local cost, and writes ``results/compare_oracles/<run>/``:
 
     python experiments/compare_oracles.py --pairs GunPoint --num-pairs 100
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import time
 
@@ -17,7 +21,17 @@ from dtwrl import runs
 from dtwrl.datasets import as_pair_source, iter_pairs
 from dtwrl.validation import check_metric
 from experiments.common import (
-    blame, checked_run_dir, cli_main, fail, field, parse_args, run_name, seed_everything, write_config, write_json)
+    blame,
+    checked_run_dir,
+    cli_main,
+    fail,
+    field,
+    parse_args,
+    run_name,
+    seed_everything,
+    write_config,
+    write_json,
+)
 
 
 @dataclasses.dataclass
@@ -110,8 +124,13 @@ def oracle_table(summary):
     return runs.markdown_table(
         ["method", "mean cost / DTW", "p90 cost / DTW", "optimal", "ms per pair"],
         [
-            [name, f"{s['mean_ratio']:.3f}", f"{s['p90_ratio']:.3f}", f"{s['fraction_optimal']:.0%}",
-             f"{s['median_ms_per_pair']:.2f}"]
+            [
+                name,
+                f"{s['mean_ratio']:.3f}",
+                f"{s['p90_ratio']:.3f}",
+                f"{s['fraction_optimal']:.0%}",
+                f"{s['median_ms_per_pair']:.2f}",
+            ]
             for name, s in summary.items()
         ],
         align="lrrrr",
@@ -143,8 +162,9 @@ def main(argv=None):
     ratios, seconds = compare(args, source)
     summary = summarise(ratios, seconds)
     table = oracle_table(summary)
-    run_dir = checked_run_dir("compare_oracles", run_name(str(args.pairs).split("/")[-1], "oracles", args.seed),
-                              args.out_dir)
+    run_dir = checked_run_dir(
+        "compare_oracles", run_name(str(args.pairs).split("/")[-1], "oracles", args.seed), args.out_dir
+    )
     write_config(run_dir, args)
     runs.save_figure(plot_ratios(ratios), run_dir / "figures" / "ratios.png")
     write_json(run_dir / "metrics.json", summary)

@@ -16,6 +16,10 @@ examples:
   python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --env-id dtwrl/GunPoint-v0
   python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --pairs data/Coffee --split test
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import sys
@@ -112,8 +116,10 @@ def main(argv=None):
         raise SystemExit(2) from None
     metric, band = settings.core_kwargs["metric"], settings.core_kwargs["band"]
     if settings.core_kwargs != aligner.core_kwargs:
-        print(f"note: env settings {settings.core_kwargs} differ from the policy's {aligner.core_kwargs}; "
-              "the policy's are used for its rollouts")
+        print(
+            f"note: env settings {settings.core_kwargs} differ from the policy's {aligner.core_kwargs}; "
+            "the policy's are used for its rollouts"
+        )
     name = settings.env_id
     print(f"solving {args.num_pairs} held-out pairs of {name} (seed {args.seed}) exactly ...", flush=True)
     eval_set = make_eval_set(settings, args.num_pairs, args.seed)
@@ -134,15 +140,27 @@ def main(argv=None):
 
     title = f"{name}: {args.num_pairs} held-out pairs, policy {run_dir.name}"
     table = comparison_table(rows, title=title)
-    write_json(run_dir / f"eval{suffix}.json", {
-        "env_id": name, "pairs": args.pairs, "split": args.split if args.pairs else None, "run_dir": str(run_dir),
-        "num_pairs": args.num_pairs, "seed": args.seed, "batch_size": args.batch_size,
-        "core_kwargs": aligner.core_kwargs, "rows": rows,
-    })
+    write_json(
+        run_dir / f"eval{suffix}.json",
+        {
+            "env_id": name,
+            "pairs": args.pairs,
+            "split": args.split if args.pairs else None,
+            "run_dir": str(run_dir),
+            "num_pairs": args.num_pairs,
+            "seed": args.seed,
+            "batch_size": args.batch_size,
+            "core_kwargs": aligner.core_kwargs,
+            "rows": rows,
+        },
+    )
     atomic_write_text(run_dir / f"eval{suffix}.md", table + "\n")
     figure = comparison_figure(
-        rows, eval_set, {k: paths[k] for k in ("policy (PPO)", "FastDTW r=1", "exact DTW")},
-        run_dir / "figures" / f"eval_comparison{suffix}.png", title=name,
+        rows,
+        eval_set,
+        {k: paths[k] for k in ("policy (PPO)", "FastDTW r=1", "exact DTW")},
+        run_dir / "figures" / f"eval_comparison{suffix}.png",
+        title=name,
     )
     print(table)
     print(f"wrote {run_dir / f'eval{suffix}.json'}, {run_dir / f'eval{suffix}.md'} and {figure}")

@@ -33,6 +33,10 @@ Writes ``results/forecast/<run-name>/`` (run name ``{dataset}__{exp_name}-{model
 (``losses/train``, ``losses/val`` and ``eval/...`` per model, an HParams dashboard
 with the test metrics, and the configuration as text).
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import json
 import math
@@ -45,7 +49,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from experiments.common import (
-    blame, checked_run_dir, cli_main, fail, field, parse_args, run_name, tensorboard_command, write_config)
+    blame,
+    checked_run_dir,
+    cli_main,
+    fail,
+    field,
+    parse_args,
+    run_name,
+    tensorboard_command,
+    write_config,
+)
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 INITS = ("random", "mse")
@@ -56,37 +69,55 @@ TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
 
 @dataclasses.dataclass
 class Args:
-    dataset: str = field("GunPoint", "GunPoint, synthetic_steps, a UCR/UEA folder or its *_TRAIN.ts/.tsv file, a "
-                                     "Monash .tsf file (its @horizon), or a .csv (one series per row) / .npy "
-                                     "(N, n[, d]) file, split by a seeded permutation (--test-fraction)")
+    dataset: str = field(
+        "GunPoint",
+        "GunPoint, synthetic_steps, a UCR/UEA folder or its *_TRAIN.ts/.tsv file, a "
+        "Monash .tsf file (its @horizon), or a .csv (one series per row) / .npy "
+        "(N, n[, d]) file, split by a seeded permutation (--test-fraction)",
+    )
     losses: tuple[str, ...] = field(("mse", "soft_dtw"), "losses to compare (names of dtwrl.losses.get_loss)")
-    gammas: tuple[float, ...] = field((1.0,), "smoothing values of the losses that take gamma (soft_dtw, "
-                                              "soft_dtw_divergence, sparse_dtw, dilate)")
+    gammas: tuple[float, ...] = field(
+        (1.0,), "smoothing values of the losses that take gamma (soft_dtw, soft_dtw_divergence, sparse_dtw, dilate)"
+    )
     dilate_alpha: tuple[float, ...] = field((0.5,), "DILATE's weight(s) of the shape term")
-    select: str = field("none", "none: one row per gamma (and alpha); val_dtw: per seed, keep the gamma (and "
-                                "alpha) of lowest exact DTW on the validation part, one row per loss")
+    select: str = field(
+        "none",
+        "none: one row per gamma (and alpha); val_dtw: per seed, keep the gamma (and "
+        "alpha) of lowest exact DTW on the validation part, one row per loss",
+    )
     seeds: tuple[int, ...] = field((0,), "seeds (>= 0), one model per seed")
     model: str = field("mlp", "forecaster: mlp, gru or cnn")
-    normalize: str = field("zscore", "zscore (train-split mean and std), zscore-series (each series by its input "
-                                     "window) or none")
+    normalize: str = field(
+        "zscore", "zscore (train-split mean and std), zscore-series (each series by its input window) or none"
+    )
     hidden_units: int = field(256, "hidden width of the mlp/cnn, state size of the gru")
     epochs: int = field(200, "maximum training epochs")
     batch_size: int = field(32, "series per optimizer step")
     learning_rate: float = field(1e-3, "Adam step size")
     validation_split: float = field(0.2, "share of the train series held out for early stopping and selection")
     patience: int = field(20, "epochs without a better monitored validation value before stopping")
-    monitor: str = field("val_loss", "early stopping and best-epoch criterion: val_loss (each model's own "
-                                     "training loss on the validation split) or val_dtw (exact DTW on it, the "
-                                     "same for every loss)")
-    init: str = field("random", "initial weights: random, or mse (every other loss starts from the MSE-trained "
-                                "model of the same seed, Cuturi and Blondel's Euclidean initialization; needs mse "
-                                "first in --losses)")
+    monitor: str = field(
+        "val_loss",
+        "early stopping and best-epoch criterion: val_loss (each model's own "
+        "training loss on the validation split) or val_dtw (exact DTW on it, the "
+        "same for every loss)",
+    )
+    init: str = field(
+        "random",
+        "initial weights: random, or mse (every other loss starts from the MSE-trained "
+        "model of the same seed, Cuturi and Blondel's Euclidean initialization; needs mse "
+        "first in --losses)",
+    )
     input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
-    horizon: int = field(0, "forecast the last HORIZON points of each series (0: the .tsf file's @horizon, "
-                            "else --input-fraction)")
+    horizon: int = field(
+        0, "forecast the last HORIZON points of each series (0: the .tsf file's @horizon, else --input-fraction)"
+    )
     test_fraction: float = field(0.3, "share of the series of a .csv/.npy file that are test series")
-    aligner: str = field("", "policy_path's aligner: a run folder of experiments/train_aligner.py (empty: "
-                             "get_loss('policy_path') decides, e.g. the shipped pretrained policy)")
+    aligner: str = field(
+        "",
+        "policy_path's aligner: a run folder of experiments/train_aligner.py (empty: "
+        "get_loss('policy_path') decides, e.g. the shipped pretrained policy)",
+    )
     eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     synthetic_series: int = field(500, "series per split of the synthetic_steps task")
     max_train: int = field(0, "use at most this many train series (0: all)")
@@ -113,8 +144,13 @@ def check_args(args):
     from dtwrl.forecasting.training import MONITORS
     from dtwrl.losses import LOSS_NAMES
 
-    choices = {"model": sorted(FORECASTERS), "normalize": NORMALIZATIONS, "select": SELECTIONS,
-               "monitor": MONITORS, "init": INITS}
+    choices = {
+        "model": sorted(FORECASTERS),
+        "normalize": NORMALIZATIONS,
+        "select": SELECTIONS,
+        "monitor": MONITORS,
+        "init": INITS,
+    }
     for name, allowed in choices.items():
         if getattr(args, name) not in allowed:
             fail(_flag(name), f"must be one of {list(allowed)}; got {getattr(args, name)!r}")
@@ -175,8 +211,11 @@ def build_losses(losses, gammas, alphas, aligner=""):
             try:
                 built[name].append((kwargs, get_loss(name, **kwargs, **extra)))
             except (ValueError, TypeError) as err:
-                hint = "; pass --aligner RUN_DIR (a run folder of experiments/train_aligner.py)" if (
-                    name == "policy_path") else ""
+                hint = (
+                    "; pass --aligner RUN_DIR (a run folder of experiments/train_aligner.py)"
+                    if (name == "policy_path")
+                    else ""
+                )
                 fail("--losses", f"{name}: {err}{hint}")
     return built
 
@@ -187,8 +226,13 @@ def load_task(args):
     from dtwrl.forecasting.training import check_validation_split
 
     try:
-        task = load_forecast_task(args.dataset, input_fraction=args.input_fraction, horizon=args.horizon or None,
-                                  n_series=args.synthetic_series, test_fraction=args.test_fraction)
+        task = load_forecast_task(
+            args.dataset,
+            input_fraction=args.input_fraction,
+            horizon=args.horizon or None,
+            n_series=args.synthetic_series,
+            test_fraction=args.test_fraction,
+        )
     except (ValueError, TypeError, FileNotFoundError) as err:
         message = str(err).strip("'\"")
         fail("--horizon" if args.horizon and "horizon" in message else "--dataset", message)
@@ -225,8 +269,12 @@ def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
     if all(f"orig_{m}" in rows[0] for m in metrics):
         orig = [f"orig_{m}" for m in metrics]
         text += "\nThe same forecasts in original units:\n\n"
-        text += summary_table(summarize(rows, "config", orig), "config", orig,
-                              labels={f"orig_{m}": labels[m] for m in metrics}) + "\n"
+        text += (
+            summary_table(
+                summarize(rows, "config", orig), "config", orig, labels={f"orig_{m}": labels[m] for m in metrics}
+            )
+            + "\n"
+        )
     return text
 
 
@@ -243,67 +291,114 @@ def main(argv=None):
     from experiments.reporting import plot_forecasts
 
     prepared = comparison.PreparedTask(task, normalize=args.normalize, model=args.model)
-    settings = comparison.FitSettings(model=args.model, hidden_units=args.hidden_units, epochs=args.epochs,
-                                      batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                      validation_split=args.validation_split, patience=args.patience,
-                                      monitor=args.monitor, eval_gamma=args.eval_gamma)
+    settings = comparison.FitSettings(
+        model=args.model,
+        hidden_units=args.hidden_units,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        validation_split=args.validation_split,
+        patience=args.patience,
+        monitor=args.monitor,
+        eval_gamma=args.eval_gamma,
+    )
     seeds = "-".join(str(s) for s in args.seeds)
     run_dir = checked_run_dir(args.exp_name, run_name(task.name, f"{args.exp_name}-{args.model}", seeds), args.out_dir)
     X, Y = prepared.train_arrays[:2]
     Xt, Yt = prepared.test_arrays[:2]
-    config = {**dataclasses.asdict(args), "task": task.name, "split_rule": task.rule, "units": prepared.units,
-              "layout": dataclasses.asdict(prepared.layout), "train_shapes": [X.shape, Y.shape],
-              "test_shapes": [Xt.shape, Yt.shape]}
+    config = {
+        **dataclasses.asdict(args),
+        "task": task.name,
+        "split_rule": task.rule,
+        "units": prepared.units,
+        "layout": dataclasses.asdict(prepared.layout),
+        "train_shapes": [X.shape, Y.shape],
+        "test_shapes": [Xt.shape, Yt.shape],
+    }
     write_config(run_dir, config)
     print(f"{run_dir.name}: train {X.shape} -> {Y.shape}, test {Xt.shape} -> {Yt.shape} ({task.rule})")
 
-    hparams = [hp.HParam("loss", hp.Discrete(list(args.losses))), hp.HParam("gamma", hp.RealInterval(0.0, 1e9)),
-               hp.HParam("alpha", hp.RealInterval(0.0, 1.0)), hp.HParam("model", hp.Discrete([args.model])),
-               hp.HParam("normalize", hp.Discrete([args.normalize])), hp.HParam("seed", hp.Discrete(list(args.seeds)))]
+    hparams = [
+        hp.HParam("loss", hp.Discrete(list(args.losses))),
+        hp.HParam("gamma", hp.RealInterval(0.0, 1e9)),
+        hp.HParam("alpha", hp.RealInterval(0.0, 1.0)),
+        hp.HParam("model", hp.Discrete([args.model])),
+        hp.HParam("normalize", hp.Discrete([args.normalize])),
+        hp.HParam("seed", hp.Discrete(list(args.seeds))),
+    ]
     with tf.summary.create_file_writer(str(run_dir / "tb")).as_default():
         hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
         tf.summary.text("config", "```\n" + json.dumps(dataclasses.asdict(args), indent=1) + "\n```", step=0)
 
     rows, shown, mse_weights = [], {}, {}
-    groups = ([(name, [c]) for name in args.losses for c in losses[name]] if args.select == "none"
-              else [(name, losses[name]) for name in args.losses])
+    groups = (
+        [(name, [c]) for name in args.losses for c in losses[name]]
+        if args.select == "none"
+        else [(name, losses[name]) for name in args.losses]
+    )
     (run_dir / "checkpoints").mkdir(exist_ok=True)
     for name, group in groups:
         for seed in args.seeds:
             scores, chosen, tried = comparison.run_trial(
-                prepared, name, group, seed, settings, log_dir=run_dir / "tb",
-                init_weights=mse_weights.get(seed) if name != "mse" else None, progress=args.progress,
-                hparams={"model": args.model, "normalize": args.normalize})
+                prepared,
+                name,
+                group,
+                seed,
+                settings,
+                log_dir=run_dir / "tb",
+                init_weights=mse_weights.get(seed) if name != "mse" else None,
+                progress=args.progress,
+                hparams={"model": args.model, "normalize": args.normalize},
+            )
             for cand in tried:
                 cand.model.save_weights(str(run_dir / "checkpoints" / f"{cand.trial}.weights.h5"))
             if name == "mse" and args.init == "mse":
                 mse_weights[seed] = chosen.model.get_weights()
             label = name if args.select == "val_dtw" else _label(name, chosen.loss_kwargs)
-            rows.append({**comparison.result_row(task.name, name, seed, settings, args.normalize, scores, chosen,
-                                                 tried), "config": label})
+            rows.append(
+                {
+                    **comparison.result_row(task.name, name, seed, settings, args.normalize, scores, chosen, tried),
+                    "config": label,
+                }
+            )
             if label not in shown:
-                shown[label] = prepared.forecasts(chosen.model)[:args.num_plot]
-            print(f"  {label:<28} seed {seed}: " + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)
-                  + (f"  (chose {comparison.describe(chosen.loss_kwargs)})" if len(tried) > 1 else "")
-                  + f"  ({rows[-1]['epochs']} epochs, {rows[-1]['train_seconds']:.1f}s)", flush=True)
+                shown[label] = prepared.forecasts(chosen.model)[: args.num_plot]
+            print(
+                f"  {label:<28} seed {seed}: "
+                + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)
+                + (f"  (chose {comparison.describe(chosen.loss_kwargs)})" if len(tried) > 1 else "")
+                + f"  ({rows[-1]['epochs']} epochs, {rows[-1]['train_seconds']:.1f}s)",
+                flush=True,
+            )
 
     if args.select == "val_dtw":  # the table says which γ/α validation chose, per seed
         for row in rows:
-            picks = [comparison.describe({k: r[k] for k in ("gamma", "alpha") if r[k] != ""})
-                     for r in rows if r["loss"] == row["loss"]]
+            picks = [
+                comparison.describe({k: r[k] for k in ("gamma", "alpha") if r[k] != ""})
+                for r in rows
+                if r["loss"] == row["loss"]
+            ]
             if any(picks):
                 row["config"] = f"{row['loss']} (chosen {'; '.join(picks)})"
     bad = [(r["config"], r["seed"], m) for r in rows for m in METRICS if not np.isfinite(r[m])]
     command = "python experiments/forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    title = (f"{task.name}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}")
-    atomic_write_text(run_dir / "table.md", tables(rows, prepared.units, {"eval_gamma": args.eval_gamma}, command,
-                                                   title) + f"\nSplit: {task.rule}.\n")
+    title = f"{task.name}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}"
+    atomic_write_text(
+        run_dir / "table.md",
+        tables(rows, prepared.units, {"eval_gamma": args.eval_gamma}, command, title) + f"\nSplit: {task.rule}.\n",
+    )
     write_csv(run_dir / "metrics.csv", rows)
     if bad:
         fail("--losses", f"a test metric is not finite ({bad[0]}); see {run_dir / 'metrics.csv'}")
     inputs, targets, predictions = _plot_arrays(prepared.test, shown, args.num_plot)
-    plot_forecasts(inputs, targets, predictions, run_dir / "figures" / "forecasts.png", num_series=args.num_plot,
-                   title=f"{task.name}: {args.model} forecasts (seed {args.seeds[0]}, {args.normalize})")
+    plot_forecasts(
+        inputs,
+        targets,
+        predictions,
+        run_dir / "figures" / "forecasts.png",
+        num_series=args.num_plot,
+        title=f"{task.name}: {args.model} forecasts (seed {args.seeds[0]}, {args.normalize})",
+    )
     print(f"\n{(run_dir / 'table.md').read_text()}\nwrote {run_dir}\nwatch: {tensorboard_command(run_dir / 'tb')}")
     return run_dir
 

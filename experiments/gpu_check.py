@@ -15,6 +15,10 @@ exits 0 after the CPU part, so CI can run it as a smoke test.
     python experiments/gpu_check.py
     python experiments/gpu_check.py --repeats 20 --json results/gpu_check.json
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import sys
 import time
@@ -49,15 +53,17 @@ def value_and_grads(x, y, gamma, **kwargs):
     """soft-DTW values (B,) and their gradients with respect to x and y."""
     with tf.GradientTape() as tape:
         tape.watch([x, y])
-        value = soft_dtw(x, y, gamma=gamma, band=CHECK["band"], x_lengths=CHECK["x_lengths"],
-                         y_lengths=CHECK["y_lengths"], **kwargs)
+        value = soft_dtw(
+            x, y, gamma=gamma, band=CHECK["band"], x_lengths=CHECK["x_lengths"], y_lengths=CHECK["y_lengths"], **kwargs
+        )
     return (value, *tape.gradient(value, [x, y]))
 
 
 def max_relative_error(got, want):
     """Largest |got - want| over the arrays, relative to the largest |want| of each."""
-    return max(float(np.abs(np.asarray(g, np.float64) - w).max() / max(1.0, np.abs(w).max()))
-               for g, w in zip(got, want))
+    return max(
+        float(np.abs(np.asarray(g, np.float64) - w).max() / max(1.0, np.abs(w).max())) for g, w in zip(got, want)
+    )
 
 
 def cpu_reference(x, y, gamma):
@@ -75,8 +81,10 @@ def gpu_agreement(x, y, gamma, reference):
     with tf.device("/GPU:0"):
         for dtype in (tf.float64, tf.float32):
             xt, yt = tf.constant(x, dtype), tf.constant(y, dtype)
-            for mode, fn in (("tf.function", tf.function(value_and_grads)),
-                             ("jit_compile", tf.function(value_and_grads, jit_compile=True))):
+            for mode, fn in (
+                ("tf.function", tf.function(value_and_grads)),
+                ("jit_compile", tf.function(value_and_grads, jit_compile=True)),
+            ):
                 got = [t.numpy() for t in fn(xt, yt, gamma)]
                 errors[(dtype.name, mode)] = max_relative_error(got, reference)
     return errors
@@ -106,8 +114,18 @@ def gpu_timings(gamma, repeats, rng):
                     times.append(time.perf_counter() - start)
                 peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
                 ms = float(np.median(times)) * 1e3
-                rows.append({"B": B, "n": n, "m": m, "d": d, "mode": mode, "ms": round(ms, 3),
-                             "Mcells_per_s": float(f"{B * n * m / ms / 1e3:.4g}"), "peak_gpu_mb": round(peak, 1)})
+                rows.append(
+                    {
+                        "B": B,
+                        "n": n,
+                        "m": m,
+                        "d": d,
+                        "mode": mode,
+                        "ms": round(ms, 3),
+                        "Mcells_per_s": float(f"{B * n * m / ms / 1e3:.4g}"),
+                        "peak_gpu_mb": round(peak, 1),
+                    }
+                )
     return rows
 
 
@@ -146,8 +164,10 @@ def main(argv=None):
             print(f"GPU {dtype:7s} {mode:11s} vs CPU float64: max relative error {err:.2e} [{verdict}]")
         rows = gpu_timings(args.gamma, args.repeats, rng)
         for r in rows:
-            print(f"B={r['B']:4d} n={r['n']:4d} m={r['m']:4d} d={r['d']:3d} {r['mode']:11s} {r['ms']:9.2f} ms "
-                  f"{r['Mcells_per_s']:9.4g} Mcells/s  peak {r['peak_gpu_mb']:.0f} MB")
+            print(
+                f"B={r['B']:4d} n={r['n']:4d} m={r['m']:4d} d={r['d']:3d} {r['mode']:11s} {r['ms']:9.2f} ms "
+                f"{r['Mcells_per_s']:9.4g} Mcells/s  peak {r['peak_gpu_mb']:.0f} MB"
+            )
         result.update(gpu_errors={f"{k[0]} {k[1]}": v for k, v in errors.items()}, timings=rows)
     if args.json:
         write_json(args.json, result)

@@ -11,10 +11,15 @@ figures are recorded. ItalyPowerDemand and the GunPoint test split are never
 read. The actor file records this command, the corpus and the training history.
 
     python experiments/pretrain_aligner.py                       # the shipped weights (bitwise, about 16 min)
-    python experiments/pretrain_aligner.py --out /tmp/a.npz --bc-steps 20000 --dagger-rounds 1 --ppo-steps 0   # a quick try
+    # a quick try:
+    python experiments/pretrain_aligner.py --out /tmp/a.npz --bc-steps 20000 --dagger-rounds 1 --ppo-steps 0
 
 Fine-tune it on your own pairs with PPO: python experiments/train_aligner.py --init-from pretrained --env-id ...
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import sys
@@ -24,8 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from agents.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from agents.policy_aligner import PRETRAINED, NumpyActor
+from agents.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import DEFAULT_LOOKAHEAD
 from experiments.common import field, parse_args
@@ -36,14 +41,17 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / 
 @dataclasses.dataclass
 class Args:
     out: str = field(str(PRETRAINED), "actor file (.npz) to write")
-    data_root: str = field(os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)),
-                           "folder with the UCR sets GunPoint/ and BasicMotions/ (train splits only are read)")
+    data_root: str = field(
+        os.environ.get("DTWRL_UCR_ROOT", str(DEFAULT_DATA)),
+        "folder with the UCR sets GunPoint/ and BasicMotions/ (train splits only are read)",
+    )
     seed: int = field(0, "seeds the corpus stream, the detours and the network initialisation")
     hidden: tuple[int, ...] = field((128, 128), "hidden layer sizes of the actor MLP")
     window: int = field(7, "observation window k")
-    lookahead: str = field(",".join(f"{s}x{d}" for s, d in DEFAULT_LOOKAHEAD),
-                           "lookahead rows as scale x depth, comma-separated (e.g. 2x16,8x16); 'none' for the window-only "
-                           "observation")
+    lookahead: str = field(
+        ",".join(f"{s}x{d}" for s, d in DEFAULT_LOOKAHEAD),
+        "lookahead rows as scale x depth, comma-separated (e.g. 2x16,8x16); 'none' for the window-only observation",
+    )
     bc_steps: int = field(200_000, "expert-labelled states of the behavioural-cloning stage")
     dagger_rounds: int = field(3, "DAgger rounds after behavioural cloning")
     dagger_steps: int = field(100_000, "states collected by the policy in each DAgger round")
@@ -64,14 +72,30 @@ def main(argv=None):
             raise ValueError(f"--{name.replace('_', '-')}: must be >= 1; got {getattr(args, name)}")
     lookahead = _parse_lookahead(args.lookahead)
     corpus = MixedCorpus(args.data_root)
-    core_kwargs = {"window": args.window, "metric": "sqeuclidean", "band": None, "reward_scale": "pair",
-                   "lookahead": [list(row) for row in lookahead]}
-    config = ImitationConfig(seed=args.seed, hidden=tuple(args.hidden), bc_steps=args.bc_steps,
-                             dagger_rounds=args.dagger_rounds, dagger_steps=args.dagger_steps, epochs=args.epochs,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate)
+    core_kwargs = {
+        "window": args.window,
+        "metric": "sqeuclidean",
+        "band": None,
+        "reward_scale": "pair",
+        "lookahead": [list(row) for row in lookahead],
+    }
+    config = ImitationConfig(
+        seed=args.seed,
+        hidden=tuple(args.hidden),
+        bc_steps=args.bc_steps,
+        dagger_rounds=args.dagger_rounds,
+        dagger_steps=args.dagger_steps,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+    )
     actor_net, history = imitate(corpus, core_kwargs, config, log=lambda line: print(line, flush=True))
-    info = {"command": "python experiments/pretrain_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv),
-            "config": dataclasses.asdict(config), "corpus": sorted(corpus.families), "history": history}
+    info = {
+        "command": "python experiments/pretrain_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "config": dataclasses.asdict(config),
+        "corpus": sorted(corpus.families),
+        "history": history,
+    }
     if args.ppo_steps <= 0:
         NumpyActor.from_network(actor_net).save(args.out, core_kwargs, info)
         print(f"wrote {args.out}")
@@ -81,10 +105,14 @@ def main(argv=None):
     NumpyActor.from_network(actor_net).save(bc_file, core_kwargs, info)
     ppo_file = run_dir / "ppo_actor.npz"
     _fine_tune(args, corpus, bc_file, ppo_file, run_dir)
-    validation = {"synthetic held-out": SyntheticPairs(n=(20, 300), m=(20, 300)),
-                  "warped BasicMotions test": _warped(Path(args.data_root) / "BasicMotions" / "BasicMotions_TEST.ts")}
-    scores = {label: validation_ratios(path, validation, args.validation_pairs, seed=99_000 + args.seed)
-              for label, path in (("bc", bc_file), ("bc+ppo", ppo_file))}
+    validation = {
+        "synthetic held-out": SyntheticPairs(n=(20, 300), m=(20, 300)),
+        "warped BasicMotions test": _warped(Path(args.data_root) / "BasicMotions" / "BasicMotions_TEST.ts"),
+    }
+    scores = {
+        label: validation_ratios(path, validation, args.validation_pairs, seed=99_000 + args.seed)
+        for label, path in (("bc", bc_file), ("bc+ppo", ppo_file))
+    }
     for label, row in scores.items():
         print(f"validation {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
     best = min(scores, key=lambda label: np.mean(list(scores[label].values())))
@@ -133,9 +161,18 @@ def _fine_tune(args, corpus, bc_file, ppo_file, run_dir):
 
     env_id = "dtwrl/PretrainCorpus-v0"
     register_env(env_id, pairs=corpus.pair_source(), lookahead=NumpyActor.load(bc_file)[1]["lookahead"])
-    config = AlignerConfig(env_id=env_id, seed=args.seed, init_from=str(bc_file), total_env_steps=args.ppo_steps,
-                           bc_warmstart=True, out_dir=str(run_dir), run_name="ppo", eval_pairs=64,
-                           eval_interval=5, checkpoint_interval=10)
+    config = AlignerConfig(
+        env_id=env_id,
+        seed=args.seed,
+        init_from=str(bc_file),
+        total_env_steps=args.ppo_steps,
+        bc_warmstart=True,
+        out_dir=str(run_dir),
+        run_name="ppo",
+        eval_pairs=64,
+        eval_interval=5,
+        checkpoint_interval=10,
+    )
     run, metrics = train_aligner(config)
     print(f"PPO: {metrics['env_steps']:,} env steps, eval ratio {metrics['cost_ratio_vs_dtw']:.4f}", flush=True)
     PolicyAligner(run).save_actor(ppo_file, {"ppo_run": str(run), "metrics": metrics})

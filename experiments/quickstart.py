@@ -23,6 +23,10 @@ policy method, each with ``figures/``), ``tb/`` (one run per forecaster, with
 HParams and the config as text) and ``figures/`` (``aligner_comparison.png``,
 ``forecasts.png``).
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import math
 import os
@@ -72,10 +76,18 @@ def comparison_config(args):
     """The forecasters' :class:`~agents.rl_forecasting.ComparisonConfig`; a bad value is blamed on its flag."""
     flags = {"eval_gamma": "gamma", "aligner_num_envs": "num_envs"}
     try:
-        return ComparisonConfig(model="mlp", hidden_units=args.hidden_units, rounds=args.rounds,
-                                model_steps=args.model_steps, eval_gamma=args.gamma, pairs_per_round=32,
-                                aligner_iterations=args.aligner_iterations, aligner_num_envs=args.num_envs,
-                                samples=args.samples, temperature=args.temperature)
+        return ComparisonConfig(
+            model="mlp",
+            hidden_units=args.hidden_units,
+            rounds=args.rounds,
+            model_steps=args.model_steps,
+            eval_gamma=args.gamma,
+            pairs_per_round=32,
+            aligner_iterations=args.aligner_iterations,
+            aligner_num_envs=args.num_envs,
+            samples=args.samples,
+            temperature=args.temperature,
+        )
     except ConfigError as error:
         fail("--" + flags.get(error.field, error.field).replace("_", "-"), error.message)
 
@@ -117,11 +129,15 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     eval_set = make_eval_set(settings, num_pairs, seed)
     metric = aligner.core_kwargs.get("metric", "sqeuclidean")
     band = aligner.core_kwargs.get("band")
-    rows, paths = compare(eval_set, {
-        "RL policy": aligner.align_pairs,
-        "FastDTW r=1": lambda pairs: [dtwrl.fastdtw_path(x, y, radius=1, metric=metric)[1] for x, y in pairs],
-        "exact DTW": lambda pairs: [dtwrl.dtw_path(x, y, metric=metric, band=band)[1] for x, y in pairs],
-    }, repeats=1)
+    rows, paths = compare(
+        eval_set,
+        {
+            "RL policy": aligner.align_pairs,
+            "FastDTW r=1": lambda pairs: [dtwrl.fastdtw_path(x, y, radius=1, metric=metric)[1] for x, y in pairs],
+            "exact DTW": lambda pairs: [dtwrl.dtw_path(x, y, metric=metric, band=band)[1] for x, y in pairs],
+        },
+        repeats=1,
+    )
     comparison_figure(rows, eval_set, paths, figure_path, title="GunPoint test pairs: cost / exact DTW")
     return comparison_table(rows)
 
@@ -153,39 +169,90 @@ def main(argv=None):
     write_config(run_dir, args)
     print(f"run folder: {run_dir}\n")
 
-    print(f"[1/3] training a warping-path policy on {args.aligner_env}: behavioural cloning of exact DTW "
-          f"({args.bc_env_steps:,} states), then PPO ({args.ppo_env_steps:,} env steps) ...", flush=True)
-    with tqdm(total=args.ppo_env_steps, desc="      PPO", unit="step", unit_scale=True, leave=False,
-              disable=not args.progress, dynamic_ncols=True) as bar:
-        policy_dir, _ = pretrain_aligner(run_dir / "aligner", args.aligner_env, args.ppo_env_steps,
-                                         args.bc_env_steps, args.seed, num_envs=args.num_envs,
-                                         callback=lambda trainer, stats: bar.update(stats["env_steps"] - bar.n))
+    print(
+        f"[1/3] training a warping-path policy on {args.aligner_env}: behavioural cloning of exact DTW "
+        f"({args.bc_env_steps:,} states), then PPO ({args.ppo_env_steps:,} env steps) ...",
+        flush=True,
+    )
+    with tqdm(
+        total=args.ppo_env_steps,
+        desc="      PPO",
+        unit="step",
+        unit_scale=True,
+        leave=False,
+        disable=not args.progress,
+        dynamic_ncols=True,
+    ) as bar:
+        policy_dir, _ = pretrain_aligner(
+            run_dir / "aligner",
+            args.aligner_env,
+            args.ppo_env_steps,
+            args.bc_env_steps,
+            args.seed,
+            num_envs=args.num_envs,
+            callback=lambda trainer, stats: bar.update(stats["env_steps"] - bar.n),
+        )
     print(f"      done in {time.perf_counter() - start:.0f}s\n", flush=True)
 
     print(f"[2/3] aligning {args.compare_pairs} held-out GunPoint test pairs (cost / exact DTW cost, lower is better):")
-    print(compare_aligners(policy_dir, args.compare_pairs, args.seed + 1000,
-                           run_dir / "figures" / "aligner_comparison.png"))
+    print(
+        compare_aligners(
+            policy_dir, args.compare_pairs, args.seed + 1000, run_dir / "figures" / "aligner_comparison.png"
+        )
+    )
     print(flush=True)
 
-    print(f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, {len(val[0])} validation, "
-          f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss ...", flush=True)
-    comparison = Comparison((train, val, test), config, run_dir,
-                            policy_dir if any(m in POLICY_METHODS for m in args.methods) else None,
-                            hparams={"dataset": "GunPoint"})
-    with tqdm(total=len(args.methods) * args.rounds, desc="      rounds", unit="round", disable=not args.progress,
-              leave=False, dynamic_ncols=True) as bar:
+    print(
+        f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, {len(val[0])} validation, "
+        f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss ...",
+        flush=True,
+    )
+    comparison = Comparison(
+        (train, val, test),
+        config,
+        run_dir,
+        policy_dir if any(m in POLICY_METHODS for m in args.methods) else None,
+        hparams={"dataset": "GunPoint"},
+    )
+    with tqdm(
+        total=len(args.methods) * args.rounds,
+        desc="      rounds",
+        unit="round",
+        disable=not args.progress,
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
         rows, models = comparison.run_all(
-            args.methods, [args.seed], (args.gamma,), on_round=lambda method, r, scores: bar.update(1),
-            on_trial=lambda row, model: tqdm.write(f"      {row['method']:<13} test DTW {row['dtw']:.4g}"))
+            args.methods,
+            [args.seed],
+            (args.gamma,),
+            on_round=lambda method, r, scores: bar.update(1),
+            on_trial=lambda row, model: tqdm.write(f"      {row['method']:<13} test DTW {row['dtw']:.4g}"),
+        )
     write_csv(run_dir / "metrics.csv", rows)
     columns = ("mse", "dtw", "soft_dtw", "tdi", "epoch_seconds")
-    table = summary_table(summarize(rows, "method", columns), "method", columns, labels={
-        "mse": "test MSE", "dtw": "test DTW", "soft_dtw": f"test soft-DTW (γ={args.gamma:g})", "tdi": "test TDI",
-        "epoch_seconds": "s / epoch"})
+    table = summary_table(
+        summarize(rows, "method", columns),
+        "method",
+        columns,
+        labels={
+            "mse": "test MSE",
+            "dtw": "test DTW",
+            "soft_dtw": f"test soft-DTW (γ={args.gamma:g})",
+            "tdi": "test TDI",
+            "epoch_seconds": "s / epoch",
+        },
+    )
     atomic_write_text(run_dir / "table.md", table + "\n")
     shown = {method: predict(model, test[0][:3]) for method, model in models.items()}
-    plot_forecasts(test[0], test[1], shown, run_dir / "figures" / "forecasts.png", num_series=3,
-                   title="GunPoint: MLP forecasts by training loss")
+    plot_forecasts(
+        test[0],
+        test[1],
+        shown,
+        run_dir / "figures" / "forecasts.png",
+        num_series=3,
+        title="GunPoint: MLP forecasts by training loss",
+    )
     print(f"\nForecasts on the GunPoint test split (lower is better, best in bold):\n{table}\n")
     if any(not math.isfinite(row[m]) for row in rows for m in ("mse", "dtw", "soft_dtw", "tdi")):
         print("note: a test metric is not finite (see metrics.csv)")

@@ -27,6 +27,10 @@ fine-tuned policies) and ``tb/<trial>/`` (see ``agents.rl_forecasting.Comparison
 ``losses/<method>/{train,val}``, ``eval/test_*``, ``charts/aligner_*``, the config
 as text, and HParams with the test metrics).
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import math
 import os
@@ -77,8 +81,11 @@ class Args:
     learning_rate: float = field(1e-3, "Adam step size of the model")
     validation_split: float = field(0.2, "share of the train split held out (losses/<method>/val, gamma choice)")
     pairs_per_round: int = field(64, "training inputs whose forecasts become the aligner's pairs each round")
-    aligner: str = field(PRETRAINED, "policy of the policy methods: pretrained (shipped with the package), an aligner "
-                                     "run folder (train_aligner.py), or train (train one here on --aligner-env)")
+    aligner: str = field(
+        PRETRAINED,
+        "policy of the policy methods: pretrained (shipped with the package), an aligner "
+        "run folder (train_aligner.py), or train (train one here on --aligner-env)",
+    )
     aligner_env: str = field("dtwrl/SyntheticWarp-v0", "env the aligner is trained on with --aligner train")
     pretrain_env_steps: int = field(65_536, "PPO env steps of the pretraining (after the BC warm start)")
     bc_env_steps: int = field(100_000, "behavioural-cloning states of the pretraining warm start")
@@ -139,8 +146,10 @@ def check_args(args):
     elif args.aligner != PRETRAINED:
         folder = Path(args.aligner)
         if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
-            fail("--aligner", f"{args.aligner!r} is neither pretrained, train nor an aligner run folder "
-                              "(config.json and policy/)")
+            fail(
+                "--aligner",
+                f"{args.aligner!r} is neither pretrained, train nor an aligner run folder (config.json and policy/)",
+            )
         if args.aligner_iterations and not (folder / "checkpoints").is_dir():
             fail("--aligner", f"{args.aligner!r} has no checkpoints/ to fine-tune from (or --aligner-iterations 0)")
 
@@ -154,8 +163,9 @@ def load_data(args):
 
     try:
         task = load_forecast_task(args.dataset, input_fraction=args.input_fraction, n_series=args.synthetic_series)
-        train, test = (split.head(count).as_arrays()
-                       for split, count in ((task.train, args.max_train), (task.test, args.max_test)))
+        train, test = (
+            split.head(count).as_arrays() for split, count in ((task.train, args.max_train), (task.test, args.max_test))
+        )
     except (ValueError, TypeError, FileNotFoundError) as error:
         fail("--dataset", str(error).strip("'\""))
     with blame("--validation-split"):
@@ -170,13 +180,26 @@ def report(rows, args, name, command):
     selected = [row for row in rows if row["selected"]]
     columns = METRICS + ("epoch_seconds",)
     summary = summarize(selected, "method", columns)
-    table = summary_table(summary, "method", columns, labels={
-        "mse": "MSE", "dtw": "DTW", "soft_dtw": f"soft-DTW (γ={args.eval_gamma:g})", "tdi": "TDI",
-        "epoch_seconds": "s / epoch"})
+    table = summary_table(
+        summary,
+        "method",
+        columns,
+        labels={
+            "mse": "MSE",
+            "dtw": "DTW",
+            "soft_dtw": f"soft-DTW (γ={args.eval_gamma:g})",
+            "tdi": "TDI",
+            "epoch_seconds": "s / epoch",
+        },
+    )
     dtw = {entry["method"]: entry["dtw"][0] for entry in summary}
     lines = [table, ""]
-    for method, other in (("sampled_path", "soft_dtw"), ("sampled_path", "dtw_path"), ("greedy_path", "dtw_path"),
-                          ("greedy_path", "soft_dtw")):
+    for method, other in (
+        ("sampled_path", "soft_dtw"),
+        ("sampled_path", "dtw_path"),
+        ("greedy_path", "dtw_path"),
+        ("greedy_path", "soft_dtw"),
+    ):
         if method in dtw and other in dtw:
             lines.append(f"- mean test DTW, {method} / {other}: {dtw[method] / dtw[other]:.3f}")
     if "soft_dtw" in dtw:
@@ -185,11 +208,15 @@ def report(rows, args, name, command):
     for method in POLICY_METHODS:
         ratios = [row["policy_ratio_on_test"] for row in selected if row["method"] == method]
         if ratios:
-            lines.append(f"- {method}: policy cost / exact DTW on the final test forecasts, per seed: "
-                         + ", ".join(f"{r:.4f}" for r in ratios))
-    return (f"## {name}, {args.model} forecaster: RL-policy path losses against the other losses "
-            f"({args.rounds} rounds x {args.model_steps} steps), mean ± std over seeds {list(args.seeds)}\n\n"
-            f"Lower is better; best mean in bold. Produced by `{command}`.\n\n" + "\n".join(lines) + "\n")
+            lines.append(
+                f"- {method}: policy cost / exact DTW on the final test forecasts, per seed: "
+                + ", ".join(f"{r:.4f}" for r in ratios)
+            )
+    return (
+        f"## {name}, {args.model} forecaster: RL-policy path losses against the other losses "
+        f"({args.rounds} rounds x {args.model_steps} steps), mean ± std over seeds {list(args.seeds)}\n\n"
+        f"Lower is better; best mean in bold. Produced by `{command}`.\n\n" + "\n".join(lines) + "\n"
+    )
 
 
 @cli_main
@@ -197,8 +224,9 @@ def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
     config = comparison_config(args)
     name, (train, val, test) = load_data(args)
-    run_dir = checked_run_dir(args.exp_name, run_name(name, f"{args.exp_name}-{args.model}",
-                                                      "-".join(map(str, args.seeds))), args.out_dir)
+    run_dir = checked_run_dir(
+        args.exp_name, run_name(name, f"{args.exp_name}-{args.model}", "-".join(map(str, args.seeds))), args.out_dir
+    )
     from tqdm.auto import tqdm
 
     from agents.rl_forecasting import Comparison, pretrain_aligner
@@ -207,17 +235,32 @@ def main(argv=None):
     from experiments.reporting import plot_forecasts
 
     write_config(run_dir, args)
-    print(f"{run_dir.name}: train {train[0].shape} -> {train[1].shape}, validation {len(val[0])}, "
-          f"test {test[0].shape} -> {test[1].shape}", flush=True)
+    print(
+        f"{run_dir.name}: train {train[0].shape} -> {train[1].shape}, validation {len(val[0])}, "
+        f"test {test[0].shape} -> {test[1].shape}",
+        flush=True,
+    )
     aligner = args.aligner if any(m in POLICY_METHODS for m in args.methods) else None
     if aligner == "train":
-        print(f"pretraining an aligner on {args.aligner_env} (BC {args.bc_env_steps:,} states, "
-              f"PPO {args.pretrain_env_steps:,} env steps) ...", flush=True)
-        aligner, metrics = pretrain_aligner(run_dir / "aligner", args.aligner_env, args.pretrain_env_steps,
-                                            args.bc_env_steps, args.seeds[0], num_envs=args.aligner_num_envs,
-                                            collect_steps=args.aligner_collect_steps)
-        print(f"  pretrained aligner: cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f} "
-              f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f})", flush=True)
+        print(
+            f"pretraining an aligner on {args.aligner_env} (BC {args.bc_env_steps:,} states, "
+            f"PPO {args.pretrain_env_steps:,} env steps) ...",
+            flush=True,
+        )
+        aligner, metrics = pretrain_aligner(
+            run_dir / "aligner",
+            args.aligner_env,
+            args.pretrain_env_steps,
+            args.bc_env_steps,
+            args.seeds[0],
+            num_envs=args.aligner_num_envs,
+            collect_steps=args.aligner_collect_steps,
+        )
+        print(
+            f"  pretrained aligner: cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f} "
+            f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f})",
+            flush=True,
+        )
 
     comparison = Comparison((train, val, test), config, run_dir, aligner, hparams={"dataset": name})
     trials = len(args.seeds) * (len(args.methods) + (len(args.gammas) - 1) * ("soft_dtw" in args.methods))
@@ -229,9 +272,11 @@ def main(argv=None):
 
     def on_trial(row, model):
         gamma = f" γ={row['gamma']:g}" if row["gamma"] != "" else ""
-        tqdm.write(f"  {row['method'] + gamma:<16} seed {row['seed']}: "
-                   + "  ".join(f"{m}={row[m]:.4g}" for m in METRICS)
-                   + f"  val_dtw={row['val_dtw']:.4g}  ({row['epoch_seconds'] * 1e3:.0f} ms/epoch)")
+        tqdm.write(
+            f"  {row['method'] + gamma:<16} seed {row['seed']}: "
+            + "  ".join(f"{m}={row[m]:.4g}" for m in METRICS)
+            + f"  val_dtw={row['val_dtw']:.4g}  ({row['epoch_seconds'] * 1e3:.0f} ms/epoch)"
+        )
 
     rows, models = comparison.run_all(args.methods, args.seeds, args.gammas, on_round, on_trial)
     bar.close()
@@ -242,9 +287,15 @@ def main(argv=None):
     if bad:
         text += f"\nNot finite: a test metric of {', '.join(bad)}.\n"
     atomic_write_text(run_dir / "table.md", text)
-    shown = {method: predict(model, test[0][:args.num_plot]) for method, model in models.items()}
-    plot_forecasts(test[0], test[1], shown, run_dir / "figures" / "forecasts.png", num_series=args.num_plot,
-                   title=f"{name}: {args.model} forecasts (seed {args.seeds[0]})")
+    shown = {method: predict(model, test[0][: args.num_plot]) for method, model in models.items()}
+    plot_forecasts(
+        test[0],
+        test[1],
+        shown,
+        run_dir / "figures" / "forecasts.png",
+        num_series=args.num_plot,
+        title=f"{name}: {args.model} forecasts (seed {args.seeds[0]})",
+    )
     print(f"\n{text}\nwrote {run_dir}\nwatch: {tensorboard_command(run_dir / 'tb')}")
     if bad:
         raise SystemExit(f"error: a test metric is not finite ({', '.join(bad)}); see {run_dir / 'metrics.csv'}")

@@ -28,6 +28,10 @@ Run::
     python experiments/study.py ... --shard 0/2   # on one machine, --shard 1/2 on another
     tensorboard --logdir results/study/<exp-name>/tb
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import socket
@@ -40,13 +44,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from experiments.common import (
-    CLIError, blame, checked_run_dir, cli_main, fail, field, parse_args, tensorboard_command)
+from experiments.common import CLIError, blame, checked_run_dir, cli_main, fail, field, parse_args, tensorboard_command
 from experiments.forecast import METRICS, build_losses
 from experiments.forecast import check_args as check_forecast_args
 
-ALL_LOSSES = ("mse", "soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate", "dtw_path", "fastdtw_path",
-              "policy_path")
+ALL_LOSSES = (
+    "mse",
+    "soft_dtw",
+    "soft_dtw_divergence",
+    "sparse_dtw",
+    "dilate",
+    "dtw_path",
+    "fastdtw_path",
+    "policy_path",
+)
 
 
 @dataclasses.dataclass
@@ -79,17 +90,42 @@ class Args:
 
 
 # what a cell's result depends on: a restarted study must have the same values
-_CELL_FIELDS = ("gammas", "dilate_alpha", "model", "normalize", "hidden_units", "epochs", "batch_size",
-                "learning_rate", "validation_split", "patience", "input_fraction", "horizon", "test_fraction",
-                "eval_gamma", "max_train", "max_test", "synthetic_series", "aligner")
+_CELL_FIELDS = (
+    "gammas",
+    "dilate_alpha",
+    "model",
+    "normalize",
+    "hidden_units",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "validation_split",
+    "patience",
+    "input_fraction",
+    "horizon",
+    "test_fraction",
+    "eval_gamma",
+    "max_train",
+    "max_test",
+    "synthetic_series",
+    "aligner",
+)
 
 
 def _as_forecast_args(args, dataset):
     from experiments import forecast
 
     shared = {f.name: getattr(args, f.name) for f in dataclasses.fields(forecast.Args) if hasattr(args, f.name)}
-    return forecast.Args(**{**shared, "dataset": dataset, "seeds": args.seeds, "select": "val_dtw",
-                            "monitor": "val_loss", "progress": False})
+    return forecast.Args(
+        **{
+            **shared,
+            "dataset": dataset,
+            "seeds": args.seeds,
+            "select": "val_dtw",
+            "monitor": "val_loss",
+            "progress": False,
+        }
+    )
 
 
 def parse_shard(text):
@@ -178,13 +214,25 @@ def run_cell(args, dataset, loss, seed, study_dir):
         return None
     try:
         group = build_losses([loss], args.gammas, args.dilate_alpha, args.aligner)[loss]
-        settings = comparison.FitSettings(model=args.model, hidden_units=args.hidden_units, epochs=args.epochs,
-                                          batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                          validation_split=args.validation_split, patience=args.patience,
-                                          eval_gamma=args.eval_gamma)
+        settings = comparison.FitSettings(
+            model=args.model,
+            hidden_units=args.hidden_units,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            eval_gamma=args.eval_gamma,
+        )
         scores, chosen, tried = comparison.run_trial(
-            prepared, loss, group, seed, settings, log_dir=Path(study_dir) / "tb" / task.name,
-            hparams={"dataset": task.name, "model": args.model, "normalize": args.normalize})
+            prepared,
+            loss,
+            group,
+            seed,
+            settings,
+            log_dir=Path(study_dir) / "tb" / task.name,
+            hparams={"dataset": task.name, "model": args.model, "normalize": args.normalize},
+        )
         row = comparison.result_row(task.name, loss, seed, settings, args.normalize, scores, chosen, tried)
         row["units"] = prepared.units
         bad = [m for m in METRICS if not np.isfinite(row[m])]
@@ -220,40 +268,65 @@ def write_reports(study_dir, args, command):
     for dataset in datasets:
         mine = [r for r in rows if r["dataset"] == dataset]
         for r in mine:
-            picks = [describe({k: x[k] for k in ("gamma", "alpha") if x[k] != ""})
-                     for x in mine if x["loss"] == r["loss"]]
+            picks = [
+                describe({k: x[k] for k in ("gamma", "alpha") if x[k] != ""}) for x in mine if x["loss"] == r["loss"]
+            ]
             r["config"] = r["loss"] + (f" (chosen {'; '.join(picks)})" if any(picks) else "")
         table = summary_table(summarize(mine, "config", METRICS), "config", METRICS, labels=LABELS)
-        seconds = {loss: float(np.median([r["epoch_seconds"] for r in mine if r["loss"] == loss]))
-                   for loss in losses if any(r["loss"] == loss for r in mine)}
-        atomic_write_text(study_dir / "tables" / f"{dataset}.md",
-                          f"## {dataset}: {args.model} forecaster, test metrics, mean ± std over seeds\n\n"
-                          f"Metrics in {mine[0]['units']}, every test series at its true length; lower is "
-                          f"better, best mean in bold. Produced by `{command}`.\n\n{table}\n\nMedian seconds per "
-                          "epoch: " + ", ".join(f"{k} {v:.3g}" for k, v in seconds.items()) + ".\n")
+        seconds = {
+            loss: float(np.median([r["epoch_seconds"] for r in mine if r["loss"] == loss]))
+            for loss in losses
+            if any(r["loss"] == loss for r in mine)
+        }
+        atomic_write_text(
+            study_dir / "tables" / f"{dataset}.md",
+            f"## {dataset}: {args.model} forecaster, test metrics, mean ± std over seeds\n\n"
+            f"Metrics in {mine[0]['units']}, every test series at its true length; lower is "
+            f"better, best mean in bold. Produced by `{command}`.\n\n{table}\n\nMedian seconds per "
+            "epoch: " + ", ".join(f"{k} {v:.3g}" for k, v in seconds.items()) + ".\n",
+        )
     blocks = sorted({(r["dataset"], r["seed"]) for r in rows})
     score = {(r["dataset"], r["seed"], r["loss"]): r for r in rows}
     complete = [b for b in blocks if all((*b, loss) in score for loss in losses)]
-    text = (f"## Study summary: {len(losses)} losses × {len(datasets)} datasets × {len(args.seeds)} seeds "
-            f"({args.model} forecaster)\n\nProduced by `{command}`. Blocks are (dataset, seed) pairs "
-            f"({len(complete)} complete of {len(blocks)}); within each block the losses are ranked on each test "
-            f"metric (1 = best, ties share the mean rank), then the ranks are averaged.\n\n")
+    text = (
+        f"## Study summary: {len(losses)} losses × {len(datasets)} datasets × {len(args.seeds)} seeds "
+        f"({args.model} forecaster)\n\nProduced by `{command}`. Blocks are (dataset, seed) pairs "
+        f"({len(complete)} complete of {len(blocks)}); within each block the losses are ranked on each test "
+        f"metric (1 = best, ties share the mean rank), then the ranks are averaged.\n\n"
+    )
     if complete and len(losses) >= 2:
         ranks = {m: mean_ranks({loss: [score[(*b, loss)][m] for b in complete] for loss in losses}) for m in METRICS}
-        wtl = {loss: win_tie_loss([score[(*b, loss)]["dtw"] for b in complete],
-                                  [score[(*b, "mse")]["dtw"] for b in complete]) if "mse" in losses else None
-               for loss in losses}
+        wtl = {
+            loss: win_tie_loss(
+                [score[(*b, loss)]["dtw"] for b in complete], [score[(*b, "mse")]["dtw"] for b in complete]
+            )
+            if "mse" in losses
+            else None
+            for loss in losses
+        }
         seconds = {loss: float(np.median([r["epoch_seconds"] for r in rows if r["loss"] == loss])) for loss in losses}
-        table_rows = [[loss, *(f"{ranks[m][loss]:.2f}" for m in METRICS),
-                       "–" if loss == "mse" or wtl[loss] is None else "/".join(map(str, wtl[loss])),
-                       f"{seconds[loss]:.3g}"] for loss in sorted(losses, key=lambda x: ranks["dtw"][x])]
+        table_rows = [
+            [
+                loss,
+                *(f"{ranks[m][loss]:.2f}" for m in METRICS),
+                "–" if loss == "mse" or wtl[loss] is None else "/".join(map(str, wtl[loss])),
+                f"{seconds[loss]:.3g}",
+            ]
+            for loss in sorted(losses, key=lambda x: ranks["dtw"][x])
+        ]
         header = ["loss", *(f"rank {LABELS[m]}" for m in METRICS), "vs MSE on test DTW (W/T/L)", "s/epoch"]
         text += markdown_table(header, table_rows) + "\n"
         if 2 <= len(losses) <= 10:
-            text += (f"\nNemenyi critical difference (α = 0.05, k = {len(losses)}, N = {len(complete)}): "
-                     f"{critical_difference(len(losses), len(complete)):.2f}; see `figures/ranks_dtw.png`.\n")
-        plot_ranks(ranks["dtw"], len(complete), study_dir / "figures" / "ranks_dtw.png",
-                   title=f"mean rank on test DTW over {len(complete)} (dataset, seed) blocks")
+            text += (
+                f"\nNemenyi critical difference (α = 0.05, k = {len(losses)}, N = {len(complete)}): "
+                f"{critical_difference(len(losses), len(complete)):.2f}; see `figures/ranks_dtw.png`.\n"
+            )
+        plot_ranks(
+            ranks["dtw"],
+            len(complete),
+            study_dir / "figures" / "ranks_dtw.png",
+            title=f"mean rank on test DTW over {len(complete)} (dataset, seed) blocks",
+        )
     atomic_write_text(study_dir / "summary.md", text)
     return study_dir / "summary.md"
 
@@ -263,14 +336,20 @@ def _write_hparams_config(log_dir, args, tasks):
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    hparams = [hp.HParam("dataset", hp.Discrete(tasks)), hp.HParam("loss", hp.Discrete(list(args.losses))),
-               hp.HParam("gamma", hp.RealInterval(0.0, 1e9)), hp.HParam("alpha", hp.RealInterval(0.0, 1.0)),
-               hp.HParam("model", hp.Discrete([args.model])), hp.HParam("normalize", hp.Discrete([args.normalize])),
-               hp.HParam("seed", hp.Discrete(list(args.seeds)))]
+    hparams = [
+        hp.HParam("dataset", hp.Discrete(tasks)),
+        hp.HParam("loss", hp.Discrete(list(args.losses))),
+        hp.HParam("gamma", hp.RealInterval(0.0, 1e9)),
+        hp.HParam("alpha", hp.RealInterval(0.0, 1.0)),
+        hp.HParam("model", hp.Discrete([args.model])),
+        hp.HParam("normalize", hp.Discrete([args.normalize])),
+        hp.HParam("seed", hp.Discrete(list(args.seeds))),
+    ]
     with tf.summary.create_file_writer(str(log_dir)).as_default():
         hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
-        tf.summary.text("config", "```\n" + "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(args).items())
-                        + "\n```", step=0)
+        tf.summary.text(
+            "config", "```\n" + "\n".join(f"{k}: {v}" for k, v in dataclasses.asdict(args).items()) + "\n```", step=0
+        )
 
 
 @cli_main
@@ -295,8 +374,11 @@ def main(argv=None):
         before = read_json(study_dir / "study.json")
         changed = [k for k in _CELL_FIELDS if before.get(k) != to_jsonable(config[k])]
         if changed:
-            fail("--exp-name", f"{study_dir} holds a study with other settings ({', '.join(changed)}); "
-                               "pick another --exp-name or the same settings")
+            fail(
+                "--exp-name",
+                f"{study_dir} holds a study with other settings ({', '.join(changed)}); "
+                "pick another --exp-name or the same settings",
+            )
     study_dir = checked_run_dir("study", args.exp_name, args.out_dir)
     from dtwrl.runs import write_json
 
@@ -309,8 +391,11 @@ def main(argv=None):
     mine = [cell for i, cell in enumerate(grid) if i % count == index]
     names = dict(zip(args.datasets, tasks))
     todo = [c for c in mine if not (study_dir / "cells" / f"{cell_name(names[c[0]], c[1], c[2])}.json").exists()]
-    print(f"{study_dir}: {len(grid)} cells, shard {args.shard}: {len(mine)}, {len(mine) - len(todo)} already done, "
-          f"{len(todo)} to run on {args.workers} worker(s)", flush=True)
+    print(
+        f"{study_dir}: {len(grid)} cells, shard {args.shard}: {len(mine)}, {len(mine) - len(todo)} already done, "
+        f"{len(todo)} to run on {args.workers} worker(s)",
+        flush=True,
+    )
     start = time.perf_counter()
     jobs = [(args, d, loss, s, str(study_dir)) for d, loss, s in todo]
     if args.workers == 1:
@@ -319,23 +404,32 @@ def main(argv=None):
     else:
         import multiprocessing
 
-        pool = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_setup, initargs=(1,))
+        pool = ProcessPoolExecutor(
+            args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_setup, initargs=(1,)
+        )
         results = pool.map(_run_in_worker, jobs)
     try:
         for done, (dataset, loss, seed, row, seconds) in enumerate(results, start=1):
-            state = "claimed elsewhere" if row is None else (
-                f"dtw={row['dtw']:.4g} mse={row['mse']:.4g} ({row['epochs']} epochs)")
-            print(f"  [{done}/{len(jobs)}] {names[dataset]} {loss} seed {seed}: {state}, {seconds:.0f}s "
-                  f"(elapsed {time.perf_counter() - start:.0f}s)", flush=True)
+            state = (
+                "claimed elsewhere"
+                if row is None
+                else (f"dtw={row['dtw']:.4g} mse={row['mse']:.4g} ({row['epochs']} epochs)")
+            )
+            print(
+                f"  [{done}/{len(jobs)}] {names[dataset]} {loss} seed {seed}: {state}, {seconds:.0f}s "
+                f"(elapsed {time.perf_counter() - start:.0f}s)",
+                flush=True,
+            )
     finally:
         if pool is not None:
             pool.shutdown()
     command = "python experiments/study.py " + " ".join(sys.argv[1:] if argv is None else argv)
     finished = len(list((study_dir / "cells").glob("*.json")))
     summary = write_reports(study_dir, args, command)
-    print(f"\n{summary.read_text()}\n{finished}/{len(grid)} cells done in {study_dir} "
-          f"({time.perf_counter() - start:.0f}s this run)\nwatch: {tensorboard_command(study_dir / 'tb')}")
+    print(
+        f"\n{summary.read_text()}\n{finished}/{len(grid)} cells done in {study_dir} "
+        f"({time.perf_counter() - start:.0f}s this run)\nwatch: {tensorboard_command(study_dir / 'tb')}"
+    )
     return study_dir
 
 

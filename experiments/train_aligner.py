@@ -11,6 +11,10 @@ examples:
   python experiments/train_aligner.py --pairs data/Coffee/Coffee_TRAIN.ts --init-from results/aligner/<run>
   tensorboard --logdir results/aligner
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import sys

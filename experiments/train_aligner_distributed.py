@@ -22,6 +22,10 @@ evaluator.json and distributed.json (exit codes, reconciled trajectory
 counts). Run the same command again with the same --run-name to resume from
 the last checkpoint. Needs Linux and Python 3.11 (dm-reverb wheels).
 """
+
+import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
+
+# isort: split
 import dataclasses
 import os
 import sys

@@ -1,4 +1,5 @@
 """Shared pytest fixtures: quiet TensorFlow, the shared UCR folder, seeded RNGs."""
+
 import os
 from pathlib import Path
 

@@ -2,12 +2,13 @@
 
 Nothing here is fast; everything is obviously correct by enumeration.
 """
-from functools import lru_cache
+
+from functools import cache
 
 import numpy as np
 
 
-@lru_cache(maxsize=None)
+@cache
 def _paths(n, m):
     """Every warping path from (0, 0) to (n-1, m-1), as tuples of cells."""
     if n == 1 and m == 1:
@@ -39,9 +40,9 @@ def local_costs(x, y, metric="sqeuclidean"):
         for j in range(len(y)):
             diff = x[i] - y[j]
             if metric == "sqeuclidean":
-                C[i, j] = np.sum(diff ** 2)
+                C[i, j] = np.sum(diff**2)
             elif metric == "euclidean":
-                C[i, j] = np.sqrt(np.sum(diff ** 2))
+                C[i, j] = np.sqrt(np.sum(diff**2))
             elif metric == "abs":
                 C[i, j] = np.sum(np.abs(diff))
             else:

@@ -1,4 +1,5 @@
 """Actor/critic networks and the greedy baseline of agents."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -7,8 +7,8 @@ TF actor's logits to float32 tolerance, that the greedy actions equal the
 TF-Agents greedy policy's (live and saved with ``PolicySaver``), and that the
 paths equal those of the previous implementation (one TF policy call per step).
 """
+
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -57,7 +57,9 @@ def _pairs(seed, count=12):
         n, m = rng.integers(2, 30, size=2)
         t = np.linspace(0, 3, max(n, m))
         base = np.sin(t * rng.uniform(1, 3)) + 0.2 * rng.standard_normal(len(t))
-        pairs.append((base[:n] + 0.1 * rng.standard_normal(n), np.interp(np.linspace(0, 1, m), np.linspace(0, 1, len(t)), base)))
+        pairs.append(
+            (base[:n] + 0.1 * rng.standard_normal(n), np.interp(np.linspace(0, 1, m), np.linspace(0, 1, len(t)), base))
+        )
     return pairs
 
 
@@ -157,7 +159,9 @@ def test_saved_policy_runs_in_numpy_and_matches(tmp_path):
     obs = _real_observations(aligner.tf_act, _pairs(7))
     np.testing.assert_array_equal(aligner.act(obs), aligner.tf_act(obs))
     pairs = _pairs(8, count=9)
-    want = rollout_paths(aligner.tf_act, pairs[:4], CORE_KWARGS) + rollout_paths(aligner.tf_act, pairs[4:8], CORE_KWARGS)
+    want = rollout_paths(aligner.tf_act, pairs[:4], CORE_KWARGS) + rollout_paths(
+        aligner.tf_act, pairs[4:8], CORE_KWARGS
+    )
     want += rollout_paths(aligner.tf_act, pairs[8:], CORE_KWARGS)
     assert all(np.array_equal(a, b) for a, b in zip(aligner.align_pairs(pairs), want))
     rebuilt = PolicyAligner.from_config(aligner.get_config())
@@ -178,9 +182,13 @@ def test_wrong_actor_settings_fall_back_to_tf_with_a_warning(tmp_path):
 def test_numpy_actor_rejects_inconsistent_inputs():
     with pytest.raises(ValueError, match="3 outputs"):
         NumpyActor(("position", "window"), [], (np.zeros((31, 2)), np.zeros(2)), 1e-3, 1e4)
-    actor = NumpyActor(("position", "window"), [(np.ones((31, 4)), np.zeros(4), "relu")],
-                       (np.ones((4, 3)), np.zeros(3)), 1e-3, 1e4)
-    obs = {"window": np.zeros((2, 3, 3), np.float32), "position": np.zeros((2, 6), np.float32),
-           "action_mask": np.ones((2, 3), np.int8)}
+    actor = NumpyActor(
+        ("position", "window"), [(np.ones((31, 4)), np.zeros(4), "relu")], (np.ones((4, 3)), np.zeros(3)), 1e-3, 1e4
+    )
+    obs = {
+        "window": np.zeros((2, 3, 3), np.float32),
+        "position": np.zeros((2, 6), np.float32),
+        "action_mask": np.ones((2, 3), np.int8),
+    }
     with pytest.raises(ValueError, match="window"):
         actor.act(obs)

@@ -1,4 +1,5 @@
 """PolicyAligner(samples=K, temperature=t): paths sampled from the policy, and their mean cost as a loss."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -20,8 +21,11 @@ LOWEST = np.finfo(np.float32).min
 @pytest.fixture(scope="module")
 def policy():
     """A greedy TF-Agents policy around a randomised actor (so that its moves vary)."""
-    obs_spec = {"window": tf.TensorSpec((WINDOW, WINDOW), tf.float32), "position": tf.TensorSpec((6,), tf.float32),
-                "action_mask": tf.TensorSpec((3,), tf.int8)}
+    obs_spec = {
+        "window": tf.TensorSpec((WINDOW, WINDOW), tf.float32),
+        "position": tf.TensorSpec((6,), tf.float32),
+        "action_mask": tf.TensorSpec((3,), tf.int8),
+    }
     act_spec = tensor_spec.BoundedTensorSpec((), tf.int64, 0, 2)
     actor_net, _ = build_networks(obs_spec, act_spec, hidden=(16,))
     rng = np.random.default_rng(0)
@@ -95,17 +99,20 @@ def test_path_loss_takes_the_mean_cost_of_the_sampled_paths(policy, batch):
     assert np.all(got >= np.array(exact) - 1e-9)  # no path is cheaper than the optimum
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"samples": 0}, ValueError, "samples must be None"),
-    ({"samples": 2.5}, ValueError, "samples must be None"),
-    ({"samples": True}, ValueError, "samples must be None"),
-    ({"samples": 2, "temperature": 0.0}, ValueError, "temperature must be finite and > 0"),
-    ({"samples": 2, "temperature": float("nan")}, ValueError, "temperature must be finite and > 0"),
-    ({"samples": 2, "temperature": float("inf")}, ValueError, "temperature must be finite and > 0"),
-    ({"samples": 2, "temperature": "hot"}, TypeError, "temperature must be a real number"),
-    ({"samples": 2, "seed": -1}, TypeError, "seed must be None"),
-    ({"samples": 2, "seed": "x"}, TypeError, "seed must be None"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"samples": 0}, ValueError, "samples must be None"),
+        ({"samples": 2.5}, ValueError, "samples must be None"),
+        ({"samples": True}, ValueError, "samples must be None"),
+        ({"samples": 2, "temperature": 0.0}, ValueError, "temperature must be finite and > 0"),
+        ({"samples": 2, "temperature": float("nan")}, ValueError, "temperature must be finite and > 0"),
+        ({"samples": 2, "temperature": float("inf")}, ValueError, "temperature must be finite and > 0"),
+        ({"samples": 2, "temperature": "hot"}, TypeError, "temperature must be a real number"),
+        ({"samples": 2, "seed": -1}, TypeError, "seed must be None"),
+        ({"samples": 2, "seed": "x"}, TypeError, "seed must be None"),
+    ],
+)
 def test_bad_sampling_arguments(policy, kwargs, error, message):
     with pytest.raises(error, match=message):
         PolicyAligner(policy, core_kwargs=CORE_KWARGS, **kwargs)

@@ -1,4 +1,5 @@
 """The shipped pretrained aligner, actor files, compiled greedy rollouts and beam decoding."""
+
 import json
 
 import numpy as np
@@ -20,8 +21,12 @@ def _gunpoint_test_pairs(count, seed=11):
 
 def _valid(path, n, m):
     steps = np.diff(path, axis=0)
-    return (path[0].tolist() == [0, 0] and path[-1].tolist() == [n - 1, m - 1]
-            and bool(np.all((steps >= 0) & (steps <= 1))) and bool(np.all(steps.sum(axis=1) >= 1)))
+    return (
+        path[0].tolist() == [0, 0]
+        and path[-1].tolist() == [n - 1, m - 1]
+        and bool(np.all((steps >= 0) & (steps <= 1)))
+        and bool(np.all(steps.sum(axis=1) >= 1))
+    )
 
 
 def _ratios(pairs, paths):
@@ -53,8 +58,10 @@ def test_pretrained_aligns_unseen_gunpoint_test_pairs_near_the_optimum(pretraine
     ratios = _ratios(pairs, paths)
     # a policy that ignores its observation (always diagonal) scores far above; FastDTW r=1 about 1.05 here
     assert ratios.min() >= 1.0 - 1e-12 and ratios.mean() < 1.05
-    diagonal = _ratios(pairs, [np.array([[min(t, len(x) - 1), min(t, len(y) - 1)] for t in range(max(len(x), len(y)))])
-                               for x, y in pairs])
+    diagonal = _ratios(
+        pairs,
+        [np.array([[min(t, len(x) - 1), min(t, len(y) - 1)] for t in range(max(len(x), len(y)))]) for x, y in pairs],
+    )
     assert diagonal.mean() > 1.2
 
 
@@ -62,8 +69,10 @@ def test_compiled_greedy_equals_stepwise_rollouts():
     core_kwargs = {"window": 5, "lookahead": [[2, 6], [4, 3]]}
     actor = NumpyActor.from_network(build_actor(core_kwargs, (16, 8), seed=3))
     rng = np.random.default_rng(0)
-    pairs = [(rng.standard_normal((int(rng.integers(2, 40)), 2)), rng.standard_normal((int(rng.integers(2, 40)), 2)))
-             for _ in range(9)]
+    pairs = [
+        (rng.standard_normal((int(rng.integers(2, 40)), 2)), rng.standard_normal((int(rng.integers(2, 40)), 2)))
+        for _ in range(9)
+    ]
     fast = greedy_paths(actor, pairs, core_kwargs)
     slow = rollout_paths(actor.act, pairs, core_kwargs)
     for a, b in zip(fast, slow):
@@ -99,8 +108,10 @@ def test_beam_paths_are_valid_and_exact_without_pruning(pretrained):
     assert all(_valid(p, len(x), len(y)) for p, (x, y) in zip(paths, pairs))
     # every cell of an anti-diagonal kept and every move tried: merging makes it the exact DP
     rng = np.random.default_rng(2)
-    small = [(rng.standard_normal((int(rng.integers(2, 20)), 2)), rng.standard_normal((int(rng.integers(2, 20)), 2)))
-             for _ in range(6)]
+    small = [
+        (rng.standard_normal((int(rng.integers(2, 20)), 2)), rng.standard_normal((int(rng.integers(2, 20)), 2)))
+        for _ in range(6)
+    ]
     exhaustive = PolicyAligner.pretrained(decode="beam", beam_width=40, min_prob=0.0)
     np.testing.assert_allclose(_ratios(small, exhaustive.align_pairs(small)), 1.0, rtol=1e-12)
 

@@ -3,6 +3,7 @@
 Every run uses short synthetic pairs (8 to 12 samples) so that episodes finish
 within a few collect steps, tiny networks and a handful of iterations.
 """
+
 import contextlib
 import io
 import json
@@ -34,9 +35,20 @@ def _register_short_env():
 
 
 TINY = dict(
-    env_id=SHORT_ENV, seed=3, num_envs=4, collect_steps=16, total_env_steps=3 * 64, hidden=(16,),
-    num_epochs=2, bc_env_steps=300, bc_epochs=1, bc_batch_size=64, critic_warmup_iterations=1,
-    eval_pairs=3, eval_interval=1, checkpoint_interval=1,
+    env_id=SHORT_ENV,
+    seed=3,
+    num_envs=4,
+    collect_steps=16,
+    total_env_steps=3 * 64,
+    hidden=(16,),
+    num_epochs=2,
+    bc_env_steps=300,
+    bc_epochs=1,
+    bc_batch_size=64,
+    critic_warmup_iterations=1,
+    eval_pairs=3,
+    eval_interval=1,
+    checkpoint_interval=1,
 )
 
 
@@ -84,7 +96,8 @@ def trained_run(tmp_path_factory):
 
 
 def test_scripts_have_help(capsys):
-    from experiments import evaluate_aligner, train_aligner as script
+    from experiments import evaluate_aligner
+    from experiments import train_aligner as script
 
     for module in (script, evaluate_aligner):
         with pytest.raises(SystemExit) as exit_info:
@@ -143,15 +156,28 @@ def test_run_folder_layout(trained_run):
 
 
 def test_tensorboard_tags(trained_run):
-    """One tag scheme (losses/, charts/, eval/, perf/, bc/ + TF-Agents' Metrics/), no always-zero chart, env-step axis."""
+    """One tag scheme (losses/, charts/, eval/, perf/, bc/ + TF-Agents' Metrics/), no always-zero chart, one axis."""
     run_dir, _ = trained_run
     tags = read_tags(run_dir / "tb")
     expected = {
-        "losses/total", "losses/policy_gradient", "losses/value_estimation", "losses/dagger_cross_entropy",
-        "Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "charts/train_cost_ratio",
-        "eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_dtw_p90", "eval/cost_ratio_vs_fastdtw",
-        "eval/best_cost_ratio_vs_dtw", "eval/alignment", "perf/steps_per_second", "perf/collect_fraction",
-        "bc/cross_entropy", "bc/accuracy", "config", "_hparams_/session_start_info",
+        "losses/total",
+        "losses/policy_gradient",
+        "losses/value_estimation",
+        "losses/dagger_cross_entropy",
+        "Metrics/AverageReturn",
+        "Metrics/AverageEpisodeLength",
+        "charts/train_cost_ratio",
+        "eval/cost_ratio_vs_dtw",
+        "eval/cost_ratio_vs_dtw_p90",
+        "eval/cost_ratio_vs_fastdtw",
+        "eval/best_cost_ratio_vs_dtw",
+        "eval/alignment",
+        "perf/steps_per_second",
+        "perf/collect_fraction",
+        "bc/cross_entropy",
+        "bc/accuracy",
+        "config",
+        "_hparams_/session_start_info",
     }
     optional = {"eval/frac_optimal"}  # logged once some eval pair is at the optimum
     assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
@@ -168,8 +194,9 @@ def test_tensorboard_entropy_and_hparams_of_a_fine_tuned_run(trained_run, tmp_pa
     from tensorboard.plugins.hparams import plugin_data_pb2
 
     run_dir, _ = trained_run
-    config = tiny_config(tmp_path, "tuned", bc_warmstart=False, init_from=str(run_dir), entropy=0.01,
-                         total_env_steps=2 * 64)
+    config = tiny_config(
+        tmp_path, "tuned", bc_warmstart=False, init_from=str(run_dir), entropy=0.01, total_env_steps=2 * 64
+    )
     run, _ = train_aligner(config)
     tags = read_tags(run / "tb")
     assert {"Metrics/AverageReturn", "Metrics/AverageEpisodeLength", "losses/entropy_regularization"} <= set(tags)
@@ -217,7 +244,9 @@ def test_policy_aligner_drives_path_loss(trained_run):
     paths = aligner(y_true.numpy(), y_pred.numpy())
     with tf.GradientTape() as tape:
         values = loss(y_true, y_pred)
-    expected = [((y_true.numpy()[b, p[:, 0], 0] - y_pred.numpy()[b, p[:, 1], 0]) ** 2).sum() for b, p in enumerate(paths)]
+    expected = [
+        ((y_true.numpy()[b, p[:, 0], 0] - y_pred.numpy()[b, p[:, 1], 0]) ** 2).sum() for b, p in enumerate(paths)
+    ]
     np.testing.assert_allclose(values.numpy(), expected, rtol=1e-5)
     grad = tf.convert_to_tensor(tape.gradient(values, y_pred)).numpy()  # dense or IndexedSlices (gathered costs)
     assert np.isfinite(grad).all() and np.abs(grad).sum() > 0
@@ -229,7 +258,9 @@ def test_policy_aligner_drives_path_loss(trained_run):
 
 def test_set_pairs_and_init_from(trained_run, tmp_path):
     run_dir, _ = trained_run
-    config = tiny_config(tmp_path, "finetune", init_from=str(run_dir), bc_warmstart=True, hidden=(4,), total_env_steps=64)
+    config = tiny_config(
+        tmp_path, "finetune", init_from=str(run_dir), bc_warmstart=True, hidden=(4,), total_env_steps=64
+    )
     trainer = AlignerTrainer(config)
     assert trainer.config.hidden == (16,)  # adopted from the pretrained run
     pretrained = PolicyAligner(run_dir)
@@ -250,8 +281,17 @@ def test_set_pairs_and_init_from(trained_run, tmp_path):
 def test_metrics_of_fine_tuning_rounds_shorter_than_an_episode(trained_run, tmp_path):
     """rl_forecast's pattern: set_pairs + one short iteration per round; episodes still finish across rounds."""
     run_dir, _ = trained_run
-    trainer = AlignerTrainer(tiny_config(tmp_path, "rounds", init_from=str(run_dir), bc_warmstart=False,
-                                         collect_steps=4, total_env_steps=10 * 16, critic_warmup_iterations=0))
+    trainer = AlignerTrainer(
+        tiny_config(
+            tmp_path,
+            "rounds",
+            init_from=str(run_dir),
+            bc_warmstart=False,
+            collect_steps=4,
+            total_env_steps=10 * 16,
+            critic_warmup_iterations=0,
+        )
+    )
     rng = np.random.default_rng(2)
     for _ in range(10):
         trainer.set_pairs([(rng.standard_normal((12, 1)), rng.standard_normal((12, 1))) for _ in range(4)])
@@ -271,8 +311,11 @@ def test_diverging_training_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert latest is not None
     reader = tf.train.load_checkpoint(latest)
     assert reader.get_tensor("env_steps/.ATTRIBUTES/VARIABLE_VALUE") == trainer.env_steps  # failing step unsaved
-    names = [name for name, _ in tf.train.list_variables(latest)
-             if name.startswith(("actor_net/", "value_net/")) and name.endswith("VARIABLE_VALUE")]
+    names = [
+        name
+        for name, _ in tf.train.list_variables(latest)
+        if name.startswith(("actor_net/", "value_net/")) and name.endswith("VARIABLE_VALUE")
+    ]
     assert names and all(np.isfinite(reader.get_tensor(name)).all() for name in names)
 
 
@@ -311,7 +354,9 @@ def test_resume_after_sigkill(tmp_path):
     killed_at = json.loads((tmp_path / "resume" / "metrics.json").read_text())
     assert killed_at["status"] == "running"
 
-    trainer = AlignerTrainer(tiny_config(tmp_path, "resume", bc_warmstart=False, total_env_steps=12 * 64, eval_interval=4))
+    trainer = AlignerTrainer(
+        tiny_config(tmp_path, "resume", bc_warmstart=False, total_env_steps=12 * 64, eval_interval=4)
+    )
     assert trainer.resumed and 0 < trainer.env_steps < 12 * 64
     restored = trainer.env_steps
     metrics = trainer.train()
@@ -345,20 +390,45 @@ def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
 @pytest.mark.parametrize(
     "field, value, error",
     [
-        ("entropy", -0.1, ValueError), ("entropy", float("nan"), ValueError), ("clip_ratio", 0.0, ValueError),
-        ("clip_ratio", -1, ValueError), ("learning_rate", float("nan"), ValueError), ("learning_rate", 0, ValueError),
-        ("bc_learning_rate", -1e-3, ValueError), ("bc_detour", 1.5, ValueError), ("bc_detour", 1.0, ValueError),
-        ("num_envs", 1.5, TypeError), ("num_envs", 0, ValueError), ("window", 2.5, TypeError),
-        ("window", 1, ValueError), ("discount", 0.0, ValueError), ("discount", 2.0, ValueError),
-        ("gae_lambda", 1.5, ValueError), ("bc_warmstart", "no", TypeError), ("keep_best", 1, TypeError),
-        ("normalize_rewards", "yes", TypeError), ("seed", -1, ValueError), ("seed", 2**32, ValueError),
-        ("seed", True, TypeError), ("reward_scale", "auto", ValueError), ("reward_scale", -1.0, ValueError),
-        ("reward_scale", float("inf"), ValueError), ("cost_floor", 0.0, ValueError),
+        ("entropy", -0.1, ValueError),
+        ("entropy", float("nan"), ValueError),
+        ("clip_ratio", 0.0, ValueError),
+        ("clip_ratio", -1, ValueError),
+        ("learning_rate", float("nan"), ValueError),
+        ("learning_rate", 0, ValueError),
+        ("bc_learning_rate", -1e-3, ValueError),
+        ("bc_detour", 1.5, ValueError),
+        ("bc_detour", 1.0, ValueError),
+        ("num_envs", 1.5, TypeError),
+        ("num_envs", 0, ValueError),
+        ("window", 2.5, TypeError),
+        ("window", 1, ValueError),
+        ("discount", 0.0, ValueError),
+        ("discount", 2.0, ValueError),
+        ("gae_lambda", 1.5, ValueError),
+        ("bc_warmstart", "no", TypeError),
+        ("keep_best", 1, TypeError),
+        ("normalize_rewards", "yes", TypeError),
+        ("seed", -1, ValueError),
+        ("seed", 2**32, ValueError),
+        ("seed", True, TypeError),
+        ("reward_scale", "auto", ValueError),
+        ("reward_scale", -1.0, ValueError),
+        ("reward_scale", float("inf"), ValueError),
+        ("cost_floor", 0.0, ValueError),
         ("gradient_clipping", -1, ValueError),
-        ("collect_steps", 1, ValueError), ("hidden", (16, 0), ValueError), ("hidden", (16.5,), TypeError),
-        ("hidden", (), TypeError), ("eval_interval", 0, ValueError), ("dagger_steps", -1, ValueError),
-        ("env_id", "", TypeError), ("out_dir", None, TypeError), ("run_name", "a/b", ValueError),
-        ("init_from", 3, TypeError), ("pairs", 3, TypeError), ("total_env_steps", np.float64(5), TypeError),
+        ("collect_steps", 1, ValueError),
+        ("hidden", (16, 0), ValueError),
+        ("hidden", (16.5,), TypeError),
+        ("hidden", (), TypeError),
+        ("eval_interval", 0, ValueError),
+        ("dagger_steps", -1, ValueError),
+        ("env_id", "", TypeError),
+        ("out_dir", None, TypeError),
+        ("run_name", "a/b", ValueError),
+        ("init_from", 3, TypeError),
+        ("pairs", 3, TypeError),
+        ("total_env_steps", np.float64(5), TypeError),
     ],
 )
 def test_every_config_field_is_checked(field, value, error):
@@ -376,12 +446,18 @@ def test_config_accepts_numpy_scalars_and_normalises_them():
 @pytest.mark.parametrize(
     "argv, flag",
     [
-        (["--num-envs", "0"], "--num-envs"), (["--window", "1"], "--window"), (["--discount", "2"], "--discount"),
-        (["--init-from", "/nonexistent/run"], "--init-from"), (["--env-id", "nope/Missing-v0"], "--env-id"),
-        (["--seed", "-1"], "--seed"), (["--reward-scale", "-1"], "--reward-scale"),
+        (["--num-envs", "0"], "--num-envs"),
+        (["--window", "1"], "--window"),
+        (["--discount", "2"], "--discount"),
+        (["--init-from", "/nonexistent/run"], "--init-from"),
+        (["--env-id", "nope/Missing-v0"], "--env-id"),
+        (["--seed", "-1"], "--seed"),
+        (["--reward-scale", "-1"], "--reward-scale"),
         (["--cost-floor", "0"], "--cost-floor"),
-        (["--clip-ratio", "-1"], "--clip-ratio"), (["--bc-detour", "1.5"], "--bc-detour"),
-        (["--entropy", "nan"], "--entropy"), (["--pairs", "/nonexistent/series.csv"], "--pairs"),
+        (["--clip-ratio", "-1"], "--clip-ratio"),
+        (["--bc-detour", "1.5"], "--bc-detour"),
+        (["--entropy", "nan"], "--entropy"),
+        (["--pairs", "/nonexistent/series.csv"], "--pairs"),
     ],
 )
 def test_train_script_refuses_bad_flags_in_one_line_before_any_folder(tmp_path, capsys, argv, flag):
@@ -443,17 +519,20 @@ def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
     _register_short_env()
     rng = np.random.default_rng(1)
     csv = tmp_path / "mine.csv"
-    csv.write_text("\n".join(",".join(f"{v:.4f}" for v in rng.standard_normal(int(rng.integers(8, 12))))
-                             for _ in range(6)))
+    csv.write_text(
+        "\n".join(",".join(f"{v:.4f}" for v in rng.standard_normal(int(rng.integers(8, 12)))) for _ in range(6))
+    )
     argv = []
     for key, value in {**TINY, "total_env_steps": 64}.items():
         argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
-    run_dir, metrics = script.main(argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress",
-                                           "--no-bc-warmstart"])
+    run_dir, metrics = script.main(
+        argv + ["--pairs", str(csv), "--out-dir", str(tmp_path), "--no-progress", "--no-bc-warmstart"]
+    )
     assert run_dir.name.startswith("mine__ppo__3__") and metrics["env_steps"] == 64
     np.save(tmp_path / "other.npy", rng.standard_normal((5, 9, 1)))
-    rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--pairs", str(tmp_path / "other.npy"),
-                                  "--num-pairs", "3", "--repeats", "1"])
+    rows = evaluate_aligner.main(
+        ["--run-dir", str(run_dir), "--pairs", str(tmp_path / "other.npy"), "--num-pairs", "3", "--repeats", "1"]
+    )
     assert {row["method"] for row in rows} >= {"policy (PPO)", "exact DTW"}
     assert (run_dir / "eval__other.json").is_file() and (run_dir / "eval__other.md").is_file()
 
@@ -462,8 +541,12 @@ def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
     from agents.summaries import TrainingSummaries
 
     summaries = TrainingSummaries(tmp_path / "tb", AlignerConfig())
-    base = {"cost_ratio_vs_dtw": 1.2, "cost_ratio_vs_dtw_p90": 1.5, "cost_ratio_vs_fastdtw": 1.1,
-            "best_cost_ratio_vs_dtw": 1.2}
+    base = {
+        "cost_ratio_vs_dtw": 1.2,
+        "cost_ratio_vs_dtw_p90": 1.5,
+        "cost_ratio_vs_fastdtw": 1.1,
+        "best_cost_ratio_vs_dtw": 1.2,
+    }
     for step, frac in enumerate([0.0, 0.0, 0.25, 0.0]):
         summaries.evaluation(step, {**base, "frac_optimal": frac})
     summaries.flush()

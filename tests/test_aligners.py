@@ -1,8 +1,10 @@
 """Tests for dtwrl.aligners: the aligner protocol, the built-in aligners, padding and the registry."""
+
 import textwrap
 
 import numpy as np
 import pytest
+from reference import brute_force_dtw, local_costs
 
 import dtwrl
 from dtwrl.aligners import (
@@ -17,7 +19,6 @@ from dtwrl.aligners import (
     pad_paths,
     register_aligner,
 )
-from reference import brute_force_dtw, local_costs
 
 
 def _is_warping_path(path, n, m):
@@ -124,8 +125,9 @@ def test_align_batch_checks_the_aligner_output():
     assert idx.shape == (2, 4, 2) and lengths.tolist() == [4, 4]
 
 
-@pytest.mark.parametrize("aligner", [ExactDTWAligner(metric="abs", band=3),
-                                     FastDTWAligner(radius=4, metric="euclidean")])
+@pytest.mark.parametrize(
+    "aligner", [ExactDTWAligner(metric="abs", band=3), FastDTWAligner(radius=4, metric="euclidean")]
+)
 def test_builtin_config_round_trip(aligner):
     config = aligner_to_config(aligner)
     assert config["class_name"] == f"dtwrl.aligners.{type(aligner).__name__}"
@@ -135,8 +137,9 @@ def test_builtin_config_round_trip(aligner):
 
 def test_registry_imports_the_module_named_by_the_key(tmp_path, monkeypatch):
     # a plugin module (like agents.policy_aligner) that registers itself on import
-    (tmp_path / "dtwrl_test_plugin.py").write_text(textwrap.dedent(
-        """
+    (tmp_path / "dtwrl_test_plugin.py").write_text(
+        textwrap.dedent(
+            """
         import numpy as np
         from dtwrl.aligners import register_aligner
 
@@ -157,7 +160,8 @@ def test_registry_imports_the_module_named_by_the_key(tmp_path, monkeypatch):
             def from_config(cls, config):
                 return cls(tag=config["tag"] + "!")
         """
-    ))
+        )
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     aligner = aligner_from_config({"class_name": "dtwrl_test_plugin.DiagonalThenLast", "config": {"tag": "a"}})
     assert type(aligner).__name__ == "DiagonalThenLast" and aligner.tag == "a!"  # from_config was used

@@ -8,6 +8,7 @@ env actions, registration) and the earlier ones (NaN, inf, empty, rank,
 dims, gamma, band, metric, radius, window). Everything here is eager or a
 small graph, so the catalogue takes seconds.
 """
+
 import re
 
 import gymnasium
@@ -68,8 +69,12 @@ NUMPY_CASES = [
     _case("from_cost nan", _fn(dtw_path_from_cost, [[0.0, np.nan]]), ValueError, "C"),
     _case("cost_to_go rank", _fn(cost_to_go, [1.0, 2.0]), ValueError, "C"),
     # path checks, one definition (dtwrl.validation.check_path)
-    _case("path_cost non-monotone", _fn(dtwrl.path_cost, X[:2], X[:2], [[0, 0], [1, 1], [0, 1], [1, 1]]),
-          ValueError, "path"),
+    _case(
+        "path_cost non-monotone",
+        _fn(dtwrl.path_cost, X[:2], X[:2], [[0, 0], [1, 1], [0, 1], [1, 1]]),
+        ValueError,
+        "path",
+    ),
     _case("path_cost wrong end", _fn(dtwrl.path_cost, X, Y, [[0, 0], [1, 1]]), ValueError, "path"),
     _case("path_cost float path", _fn(dtwrl.path_cost, X[:1], Y[:1], [[0.0, 0.0]]), ValueError, "path"),
     # 1. huge but finite values
@@ -89,9 +94,12 @@ NUMPY_CASES = [
     _case("greedy metric", _fn(GreedyAligner, metric="nope"), ValueError, "metric"),
     _case("greedy band narrow", _fn(greedy_path, np.zeros(2), np.zeros(9), band=0), ValueError, "band"),
     _case("get_aligner", _fn(get_aligner, "dtw"), ValueError, "aligner"),
-    _case("align_batch bad path",
-          _fn(align_batch, lambda a, b: [np.array([[0, 0], [0, 2]])], np.zeros((1, 2)), np.zeros((1, 3))),
-          ValueError, "path 0 from the aligner"),
+    _case(
+        "align_batch bad path",
+        _fn(align_batch, lambda a, b: [np.array([[0, 0], [0, 2]])], np.zeros((1, 2)), np.zeros((1, 3))),
+        ValueError,
+        "path 0 from the aligner",
+    ),
 ]
 
 
@@ -137,9 +145,19 @@ TF_CASES = [
     _case("soft_dtw x_lengths 0", _fn(dtwrl.soft_dtw, XB, YB, x_lengths=[0, 5]), ValueError, "x_lengths"),
     _case("soft_dtw y_lengths float", _fn(dtwrl.soft_dtw, XB, YB, y_lengths=[1.0, 2.0]), TypeError, "y_lengths"),
     _case("soft_dtw y_lengths 2**40", _fn(dtwrl.soft_dtw, XB, YB, y_lengths=[2**40, 2]), ValueError, "y_lengths"),
-    _case("soft_dtw band per-pair lengths", _fn(dtwrl.soft_dtw, np.zeros((2, 6, 1)), np.zeros((2, 6, 1)), band=0,
-                                                x_lengths=tf.constant([6, 2]), y_lengths=tf.constant([6, 6])),
-          ValueError, "band"),
+    _case(
+        "soft_dtw band per-pair lengths",
+        _fn(
+            dtwrl.soft_dtw,
+            np.zeros((2, 6, 1)),
+            np.zeros((2, 6, 1)),
+            band=0,
+            x_lengths=tf.constant([6, 2]),
+            y_lengths=tf.constant([6, 6]),
+        ),
+        ValueError,
+        "band",
+    ),
     _case("from_cost D nan", _fn(dtwrl.tf.sdtw.soft_dtw_from_cost, [[[np.nan]]]), ValueError, "D"),
     _case("from_cost D overflow", _fn(dtwrl.tf.sdtw.soft_dtw_from_cost, np.full((1, 2, 2), 1e308)), ValueError, "D"),
     # 1. huge but finite values
@@ -151,27 +169,54 @@ TF_CASES = [
     _case("dilate overflow", _fn(dtwrl.dilate, HUGE32, HUGE32), ValueError, "y_true"),
     _case("fixed_path overflow", _fn(dtwrl.fixed_path_dtw, HUGE[None], np.zeros((1, 2))), ValueError, "y_pred"),
     # 4. tiny gamma in float32
-    _case("smoothed l2 gamma 1e-38", _fn(dtwrl.smoothed_dtw, XB.astype(np.float32), YB.astype(np.float32),
-                                         gamma=1e-38, regularizer="l2"), ValueError, "gamma"),
-    _case("smoothed l2 gamma 1e-300", _fn(dtwrl.smoothed_dtw, XB.astype(np.float32), YB.astype(np.float32),
-                                          gamma=1e-300, regularizer="l2"), ValueError, "gamma"),
+    _case(
+        "smoothed l2 gamma 1e-38",
+        _fn(dtwrl.smoothed_dtw, XB.astype(np.float32), YB.astype(np.float32), gamma=1e-38, regularizer="l2"),
+        ValueError,
+        "gamma",
+    ),
+    _case(
+        "smoothed l2 gamma 1e-300",
+        _fn(dtwrl.smoothed_dtw, XB.astype(np.float32), YB.astype(np.float32), gamma=1e-300, regularizer="l2"),
+        ValueError,
+        "gamma",
+    ),
     _case("smoothed regularizer", _fn(dtwrl.smoothed_dtw, XB, YB, regularizer="l1"), ValueError, "regularizer"),
     # relaxations
     _case("dilate alpha 1.5", _fn(dtwrl.dilate, XB, YB, alpha=1.5), ValueError, "alpha"),
     _case("dilate alpha nan", _fn(dtwrl.dilate, XB, YB, alpha=np.nan), ValueError, "alpha"),
     _case("dilate alpha True", _fn(dtwrl.dilate, XB, YB, alpha=True), TypeError, "alpha"),
     # 7. path_cost_tf checks its paths
-    _case("path_cost_tf non-monotone", _fn(dtwrl.path_cost_tf, XB[:1, :3], YB[:1, :3],
-                                           [[[0, 0], [1, 1], [0, 1], [1, 2], [2, 2]]], [5]),
-          ValueError, "paths_idx[0]"),
-    _case("path_cost_tf lengths > Lmax", _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [3]),
-          ValueError, "path_lengths[0]"),
-    _case("path_cost_tf lengths 0", _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [0]),
-          ValueError, "path_lengths[0]"),
-    _case("path_cost_tf short path", _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [1]),
-          ValueError, "paths_idx[0]"),
-    _case("path_cost_tf float idx", _fn(dtwrl.path_cost_tf, XB[:1, :1], YB[:1, :1], [[[0.0, 0.0]]], [1]),
-          ValueError, "paths_idx"),
+    _case(
+        "path_cost_tf non-monotone",
+        _fn(dtwrl.path_cost_tf, XB[:1, :3], YB[:1, :3], [[[0, 0], [1, 1], [0, 1], [1, 2], [2, 2]]], [5]),
+        ValueError,
+        "paths_idx[0]",
+    ),
+    _case(
+        "path_cost_tf lengths > Lmax",
+        _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [3]),
+        ValueError,
+        "path_lengths[0]",
+    ),
+    _case(
+        "path_cost_tf lengths 0",
+        _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [0]),
+        ValueError,
+        "path_lengths[0]",
+    ),
+    _case(
+        "path_cost_tf short path",
+        _fn(dtwrl.path_cost_tf, XB[:1, :2], YB[:1, :2], [[[0, 0], [1, 1]]], [1]),
+        ValueError,
+        "paths_idx[0]",
+    ),
+    _case(
+        "path_cost_tf float idx",
+        _fn(dtwrl.path_cost_tf, XB[:1, :1], YB[:1, :1], [[[0.0, 0.0]]], [1]),
+        ValueError,
+        "paths_idx",
+    ),
     # 5. the losses, mse included
     _case("get_loss unknown", _fn(get_loss, "mae"), ValueError, "name"),
     _case("mse nan", _fn(get_loss("mse"), [[np.nan, 1.0]], [[0.0, 1.0]]), ValueError, "y_true"),
@@ -179,8 +224,9 @@ TF_CASES = [
     _case("mse lengths", _fn(get_loss("mse"), np.zeros((2, 8)), np.zeros((2, 7))), ValueError, "y_pred"),
     _case("mse batch", _fn(get_loss("mse"), np.zeros((2, 8)), np.zeros((3, 8))), ValueError, "y_pred"),
     _case("soft_dtw loss overflow", _fn(get_loss("soft_dtw"), HUGE32, HUGE32), ValueError, "y_true"),
-    _case("fastdtw_path loss overflow", _fn(get_loss("fastdtw_path"), HUGE[None], np.zeros((1, 2))), ValueError,
-          "y_pred"),
+    _case(
+        "fastdtw_path loss overflow", _fn(get_loss("fastdtw_path"), HUGE[None], np.zeros((1, 2))), ValueError, "y_pred"
+    ),
     _case("fastdtw_path loss radius 0", _fn(get_loss, "fastdtw_path", radius=0), ValueError, "radius"),
     _case("dtw_path loss band -1", _fn(get_loss, "dtw_path", band=-1), ValueError, "band"),
     _case("soft_dtw loss gamma -1", _fn(get_loss, "soft_dtw", gamma=-1.0), ValueError, "gamma"),
@@ -197,25 +243,46 @@ def test_tensorflow_family_rejects_bad_input_naming_the_argument(fn, error, arg)
 # 3. checks that used to disappear in graphs
 SPEC = tf.TensorSpec([None, 4, 1], tf.float64)  # B known only when the graph runs
 GRAPH_CASES = [
-    pytest.param(lambda: tf.function(dtwrl.soft_dtw, input_signature=[SPEC, SPEC])(
-        tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)),
-        "x and y must have the same number of series B (batch size)", id="dynamic batch mismatch"),
-    pytest.param(lambda: tf.function(lambda a, b: get_loss("mse")(a, b), input_signature=[SPEC, SPEC])(
-        tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)),
-        "y_true and y_pred must have the same number of series B (batch size)", id="mse dynamic batch mismatch"),
-    pytest.param(lambda: tf.function(dtwrl.soft_dtw)(tf.constant([[[np.nan]]]), tf.constant([[[0.0]]])),
-                 "x must be finite", id="nan in tf.function"),
-    pytest.param(lambda: tf.function(dtwrl.soft_dtw)(tf.constant(HUGE32), tf.constant(HUGE32)),
-                 "the local costs overflow float32", id="overflow in tf.function"),
-    pytest.param(lambda: tf.function(
-        lambda a, b, xl, yl: dtwrl.soft_dtw(a, b, band=0, x_lengths=xl, y_lengths=yl),
-        input_signature=[tf.TensorSpec([2, 6, 1], tf.float64)] * 2 + [tf.TensorSpec([None], tf.int32)] * 2)(
-        tf.zeros((2, 6, 1), tf.float64), tf.zeros((2, 6, 1), tf.float64), tf.constant([6, 2]), tf.constant([6, 6])),
-        "band=0 is too narrow for the lengths of some pair", id="band with tensor lengths"),
-    pytest.param(lambda: tf.function(lambda i, k: dtwrl.path_cost_tf(XB[:1, :3], YB[:1, :3], i, k), input_signature=[
-        tf.TensorSpec([1, None, 2], tf.int32), tf.TensorSpec([1], tf.int32)])(
-        tf.constant([[[0, 0], [1, 1], [0, 1], [1, 2], [2, 2]]]), tf.constant([5])),
-        "paths_idx and path_lengths must describe warping paths", id="path_cost_tf paths in a graph"),
+    pytest.param(
+        lambda: tf.function(dtwrl.soft_dtw, input_signature=[SPEC, SPEC])(
+            tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)
+        ),
+        "x and y must have the same number of series B (batch size)",
+        id="dynamic batch mismatch",
+    ),
+    pytest.param(
+        lambda: tf.function(lambda a, b: get_loss("mse")(a, b), input_signature=[SPEC, SPEC])(
+            tf.zeros((2, 4, 1), tf.float64), tf.zeros((3, 4, 1), tf.float64)
+        ),
+        "y_true and y_pred must have the same number of series B (batch size)",
+        id="mse dynamic batch mismatch",
+    ),
+    pytest.param(
+        lambda: tf.function(dtwrl.soft_dtw)(tf.constant([[[np.nan]]]), tf.constant([[[0.0]]])),
+        "x must be finite",
+        id="nan in tf.function",
+    ),
+    pytest.param(
+        lambda: tf.function(dtwrl.soft_dtw)(tf.constant(HUGE32), tf.constant(HUGE32)),
+        "the local costs overflow float32",
+        id="overflow in tf.function",
+    ),
+    pytest.param(
+        lambda: tf.function(
+            lambda a, b, xl, yl: dtwrl.soft_dtw(a, b, band=0, x_lengths=xl, y_lengths=yl),
+            input_signature=[tf.TensorSpec([2, 6, 1], tf.float64)] * 2 + [tf.TensorSpec([None], tf.int32)] * 2,
+        )(tf.zeros((2, 6, 1), tf.float64), tf.zeros((2, 6, 1), tf.float64), tf.constant([6, 2]), tf.constant([6, 6])),
+        "band=0 is too narrow for the lengths of some pair",
+        id="band with tensor lengths",
+    ),
+    pytest.param(
+        lambda: tf.function(
+            lambda i, k: dtwrl.path_cost_tf(XB[:1, :3], YB[:1, :3], i, k),
+            input_signature=[tf.TensorSpec([1, None, 2], tf.int32), tf.TensorSpec([1], tf.int32)],
+        )(tf.constant([[[0, 0], [1, 1], [0, 1], [1, 2], [2, 2]]]), tf.constant([5])),
+        "paths_idx and path_lengths must describe warping paths",
+        id="path_cost_tf paths in a graph",
+    ),
 ]
 
 
@@ -226,8 +293,10 @@ def test_run_time_checks_in_graphs_name_the_argument(fn, message):
 
 
 def test_a_feasible_band_with_tensor_lengths_passes_in_a_graph():
-    fn = tf.function(lambda a, b, xl, yl: dtwrl.soft_dtw(a, b, band=1, x_lengths=xl, y_lengths=yl, gamma=0.01),
-                     input_signature=[tf.TensorSpec([2, 6, 1], tf.float64)] * 2 + [tf.TensorSpec([None], tf.int32)] * 2)
+    fn = tf.function(
+        lambda a, b, xl, yl: dtwrl.soft_dtw(a, b, band=1, x_lengths=xl, y_lengths=yl, gamma=0.01),
+        input_signature=[tf.TensorSpec([2, 6, 1], tf.float64)] * 2 + [tf.TensorSpec([None], tf.int32)] * 2,
+    )
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(2, 6, 1)), rng.normal(size=(2, 6, 1))
     values = fn(x, y, tf.constant([6, 5]), tf.constant([6, 6])).numpy()
@@ -254,8 +323,9 @@ def env():
     return env
 
 
-@pytest.mark.parametrize("action", [2**63, -1, 3, 1.0, True, "1", np.array([1, 2])],
-                         ids=["2**63", "-1", "3", "1.0", "True", "'1'", "array"])
+@pytest.mark.parametrize(
+    "action", [2**63, -1, 3, 1.0, True, "1", np.array([1, 2])], ids=["2**63", "-1", "3", "1.0", "True", "'1'", "array"]
+)
 def test_env_step_rejects_a_bad_action_naming_it(env, action):
     with pytest.raises(ValueError, match=r"^action must be 0, 1 or 2"):
         env.step(action)
@@ -272,8 +342,11 @@ def test_env_step_still_takes_numpy_integers(env):
     [
         (lambda: envs.register_env(None, pairs=np.zeros((4, 5))), TypeError, "env_id"),
         (lambda: envs.register_env("", pairs=np.zeros((4, 5))), TypeError, "env_id"),
-        (lambda: envs.register_env("test/R-v0", pairs=np.zeros((4, 5)), fastdtw_radius=0), ValueError,
-         "fastdtw_radius"),
+        (
+            lambda: envs.register_env("test/R-v0", pairs=np.zeros((4, 5)), fastdtw_radius=0),
+            ValueError,
+            "fastdtw_radius",
+        ),
         (lambda: envs.register_env("test/R-v0", pairs=np.zeros((4, 5)), window=0), ValueError, "window"),
         (lambda: gymnasium.make("dtwrl/SyntheticWarp-v0", fastdtw_radius=0), ValueError, "fastdtw_radius"),
     ],
@@ -328,10 +401,12 @@ def test_parse_args_reports_argparse_and_validate_errors_in_one_line(capsys):
         if args.seed < 0:
             fail("--seed", f"must be >= 0; got {args.seed}")
 
-    for argv, expected in [(["--seed", "x"], "error: --seed: invalid int value: 'x'\n"),
-                           (["--seed", "-1"], "error: --seed: must be >= 0; got -1\n"),
-                           (["--nope"], "error: --nope: unrecognized argument"),
-                           (["--fast", "1"], "error: 1: unrecognized argument")]:
+    for argv, expected in [
+        (["--seed", "x"], "error: --seed: invalid int value: 'x'\n"),
+        (["--seed", "-1"], "error: --seed: must be >= 0; got -1\n"),
+        (["--nope"], "error: --nope: unrecognized argument"),
+        (["--fast", "1"], "error: 1: unrecognized argument"),
+    ]:
         with pytest.raises(SystemExit) as stop:
             parse_args(Args, argv, validate=check)
         assert stop.value.code == 2
@@ -340,9 +415,8 @@ def test_parse_args_reports_argparse_and_validate_errors_in_one_line(capsys):
 
 
 def test_blame_turns_a_library_error_into_a_cli_error():
-    with pytest.raises(CLIError, match=r"^--metric: metric must be one of"):
-        with blame("--metric"):
-            dtwrl.dtw(X, Y, metric="cosine")
+    with pytest.raises(CLIError, match=r"^--metric: metric must be one of"), blame("--metric"):
+        dtwrl.dtw(X, Y, metric="cosine")
 
 
 def test_checked_run_dir_refuses_a_file_as_root_and_creates_nothing(tmp_path):

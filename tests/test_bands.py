@@ -1,19 +1,20 @@
 """Tests for dtwrl.bands against the formula written out in tests/reference.py."""
+
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
+from reference import brute_force_costs, in_band
 
 from dtwrl import band_mask, min_band
 from dtwrl.bands import band_bounds, check_band
-from reference import brute_force_costs, in_band
 
 SIZES = range(1, 10)
 BANDS = [None, 0, 1, 2, 3, 4, 6, 10]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _has_path(n, m, band):
     return len(brute_force_costs(np.zeros((n, m)), band)) > 0
 
@@ -127,7 +128,9 @@ def _reachable(mask):
         for j in range(m):
             if mask[i, j]:
                 reach[i, j] = (i == 0 and j == 0) or (
-                    (i > 0 and reach[i - 1, j]) or (j > 0 and reach[i, j - 1]) or (i > 0 and j > 0 and reach[i - 1, j - 1])
+                    (i > 0 and reach[i - 1, j])
+                    or (j > 0 and reach[i, j - 1])
+                    or (i > 0 and j > 0 and reach[i - 1, j - 1])
                 )
     return reach[-1, -1]
 

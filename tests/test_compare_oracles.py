@@ -1,4 +1,5 @@
 """The oracle comparison script runs end to end on the vendored GunPoint, shrunk."""
+
 import json
 
 import pytest

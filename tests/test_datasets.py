@@ -1,4 +1,5 @@
 """Tests for dtwrl.datasets: loaders, vendored GunPoint, synthetic data, pair sources, forecasting."""
+
 import os
 import pickle
 from importlib import resources
@@ -487,8 +488,8 @@ def test_gunpoint_pairs_same_class():
     assert len(source) == 50 and source.dim == 1
     assert len(gunpoint_pairs(split="test")) == 150
     for a, b in draw_from_seed(source, 2, 20):
-        i = int(np.flatnonzero((X == a).all(axis=(1, 2)))[0])
-        j = int(np.flatnonzero((X == b).all(axis=(1, 2)))[0])
+        i = int(np.flatnonzero((a == X).all(axis=(1, 2)))[0])
+        j = int(np.flatnonzero((b == X).all(axis=(1, 2)))[0])
         assert i != j and y[i] == y[j]
     np.testing.assert_array_equal(source.series[0], X[0])  # stored as is, not renormalised
 

@@ -1,4 +1,5 @@
 """Pair sources from users' files (.npy, .csv, UCR), stored in and rebuilt from a folder; the fast synthetic draw."""
+
 import numpy as np
 import pytest
 
@@ -102,10 +103,10 @@ def test_fast_synthetic_draw_has_the_distribution_of_synthetic_warp_pair():
     fast = [draw_warp_pair(rng_a, (n, n), None, 1, 0.2, 1.0) for _ in range(count)]
     slow = [synthetic_warp_pair(rng_b, n=n, noise=0.2)[:2] for _ in range(count)]
     for statistic in (
-        lambda x, y: x[n // 3, 0],                      # the waveform
-        lambda x, y: np.argmax(x[:, 0]) - np.argmax(y[:, 0]),   # the warp moves the peak
-        lambda x, y: np.std(y[:, 0] - x[:, 0]),          # warp + noise
-        lambda x, y: np.diff(y[:, 0]).std(),             # the noise roughens y
+        lambda x, y: x[n // 3, 0],  # the waveform
+        lambda x, y: np.argmax(x[:, 0]) - np.argmax(y[:, 0]),  # the warp moves the peak
+        lambda x, y: np.std(y[:, 0] - x[:, 0]),  # warp + noise
+        lambda x, y: np.diff(y[:, 0]).std(),  # the noise roughens y
     ):
         a = [statistic(x, y) for x, y in fast]
         b = [statistic(x, y) for x, y in slow]

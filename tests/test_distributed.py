@@ -4,6 +4,7 @@ The runs are tiny (8 envs x 8 steps per iteration, window 5, 16-unit MLPs) so
 that each ends by itself in about a minute on 2 shared cores; most of that is
 TensorFlow starting in every process.
 """
+
 import json
 import os
 import re
@@ -25,15 +26,47 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "experiments" / "train_aligner_distributed.py"
 T = 8  # collect_steps
 N = 8  # num_envs
-TINY = ["--num-envs", str(N), "--collect-steps", str(T), "--window", "5", "--hidden", "16",
-        "--no-bc-warmstart", "--eval-pairs", "4", "--eval-interval", "1000", "--checkpoint-interval", "2",
-        "--eval-interval-s", "1", "--shutdown-grace-s", "20", "--stall-timeout-s", "120"]
+TINY = [
+    "--num-envs",
+    str(N),
+    "--collect-steps",
+    str(T),
+    "--window",
+    "5",
+    "--hidden",
+    "16",
+    "--no-bc-warmstart",
+    "--eval-pairs",
+    "4",
+    "--eval-interval",
+    "1000",
+    "--checkpoint-interval",
+    "2",
+    "--eval-interval-s",
+    "1",
+    "--shutdown-grace-s",
+    "20",
+    "--stall-timeout-s",
+    "120",
+]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _command(tmp_path, role, *extra, iterations=8, run_name="run"):
-    return [sys.executable, str(SCRIPT), *TINY, "--total-env-steps", str(iterations * N * T),
-            "--out-dir", str(tmp_path), "--run-name", run_name, "--role", role, *extra]
+    return [
+        sys.executable,
+        str(SCRIPT),
+        *TINY,
+        "--total-env-steps",
+        str(iterations * N * T),
+        "--out-dir",
+        str(tmp_path),
+        "--run-name",
+        run_name,
+        "--role",
+        role,
+        *extra,
+    ]
 
 
 def _start(tmp_path, name, command):
@@ -83,13 +116,17 @@ def _stop(*procs):
 def test_local_run_with_two_collectors_reconciles(tmp_path):
     """Launcher: server + 2 collectors + learner + evaluator end by themselves; every count adds up."""
     iterations = 8
-    result = subprocess.run(_command(tmp_path, "all", "--collectors", "2", iterations=iterations), env=ENV,
-                            capture_output=True, text=True, timeout=420)
+    result = subprocess.run(
+        _command(tmp_path, "all", "--collectors", "2", iterations=iterations),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=420,
+    )
     run_dir = tmp_path / "run"
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((run_dir / "distributed.json").read_text())
-    assert summary["role_exit_codes"] == {"server": 0, "learner": 0, "collector-0": 0, "collector-1": 0,
-                                          "evaluator": 0}
+    assert summary["role_exit_codes"] == {"server": 0, "learner": 0, "collector-0": 0, "collector-1": 0, "evaluator": 0}
     counts = summary["counts"]
     assert counts["reconciled"], counts
     # the learner trained on items of both collectors, exactly one batch per iteration
@@ -118,9 +155,18 @@ def test_local_run_with_two_collectors_reconciles(tmp_path):
     assert rows[-1]["cost_ratio_vs_fastdtw"] > 0
     # the learner logs the single-process trainer's tags (agents.summaries) plus the queue's charts
     learner_tags, evaluator_tags = _tensorboard_tags(run_dir / "tb"), _tensorboard_tags(run_dir / "tb" / "evaluator")
-    assert {"losses/total", "losses/policy_gradient", "perf/steps_per_second", "eval/cost_ratio_vs_dtw",
-            "eval/cost_ratio_vs_fastdtw", "eval/best_cost_ratio_vs_dtw", "eval/alignment", "charts/policy_lag",
-            "charts/items_consumed/collector_0", "charts/items_consumed/collector_1"} <= learner_tags, learner_tags
+    assert {
+        "losses/total",
+        "losses/policy_gradient",
+        "perf/steps_per_second",
+        "eval/cost_ratio_vs_dtw",
+        "eval/cost_ratio_vs_fastdtw",
+        "eval/best_cost_ratio_vs_dtw",
+        "eval/alignment",
+        "charts/policy_lag",
+        "charts/items_consumed/collector_0",
+        "charts/items_consumed/collector_1",
+    } <= learner_tags, learner_tags
     assert {"eval/cost_ratio_vs_dtw", "eval/cost_ratio_vs_fastdtw", "eval/alignment"} <= evaluator_tags
 
 
@@ -148,8 +194,10 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
     try:
         _wait_for(lambda: "listening" in (tmp_path / "server.log").read_text(), 120, "the server", procs)
         role = lambda name, *extra: _start(  # noqa: E731
-            tmp_path, name, _command(tmp_path, name.split("-")[0], "--reverb-address", address, *extra,
-                                     iterations=iterations))
+            tmp_path,
+            name,
+            _command(tmp_path, name.split("-")[0], "--reverb-address", address, *extra, iterations=iterations),
+        )
         learner = role("learner")
         collectors = [role(f"collector-{k}", "--collector-id", str(k), "--collectors", "2") for k in range(2)]
         procs += [learner, *collectors]
@@ -158,15 +206,22 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
         assert collectors[1].wait(10) == -signal.SIGKILL
         procs.remove(collectors[1])
         killed_at = max(_checkpoint_steps(run_dir))
-        _wait_for(lambda: max(_checkpoint_steps(run_dir)) >= killed_at + 2 * N * T, 240,
-                  "training to go on with one collector", procs)
+        _wait_for(
+            lambda: max(_checkpoint_steps(run_dir)) >= killed_at + 2 * N * T,
+            240,
+            "training to go on with one collector",
+            procs,
+        )
         learner.send_signal(signal.SIGKILL)
         learner.wait(10)
         procs.remove(learner)
         resume_from = _latest_checkpoint_steps(run_dir)
         total = resume_from + 4 * N * T
-        learner = _start(tmp_path, "learner-2", _command(tmp_path, "learner", "--reverb-address", address,
-                                                         iterations=total // (N * T)))
+        learner = _start(
+            tmp_path,
+            "learner-2",
+            _command(tmp_path, "learner", "--reverb-address", address, iterations=total // (N * T)),
+        )
         procs.append(learner)
         assert learner.wait(300) == 0, (tmp_path / "learner-2.log").read_text()[-3000:]
         log = (tmp_path / "learner-2.log").read_text()
@@ -187,8 +242,9 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
 def test_server_loss_stops_run_with_message_and_resumes(tmp_path):
     """Killing the server stops the run with a clear message; the same command resumes from the checkpoint."""
     command = _command(tmp_path, "all", "--collectors", "1", iterations=UNENDING)
-    launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+    launcher = subprocess.Popen(
+        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     run_dir = tmp_path / "run"
     try:
         server_pid = None
@@ -237,8 +293,13 @@ def test_prepare_validates_before_any_folder(tmp_path):
 
 
 def test_script_bad_flag_is_one_line_exit_2(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--collectors", "0", "--out-dir", str(tmp_path)],
-                            env=ENV, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--collectors", "0", "--out-dir", str(tmp_path)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == "error: --collectors: collectors must be >= 1; got 0"
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
@@ -260,8 +321,10 @@ def test_every_role_adopts_init_from_network_settings(tmp_path):
     from agents.policy_aligner import PRETRAINED, NumpyActor
 
     actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
-    config, settings = prepare(AlignerConfig(init_from="pretrained", run_name="r", out_dir=str(tmp_path)),
-                               DistributedOptions(role="collector", reverb_address="localhost:1"))
+    config, settings = prepare(
+        AlignerConfig(init_from="pretrained", run_name="r", out_dir=str(tmp_path)),
+        DistributedOptions(role="collector", reverb_address="localhost:1"),
+    )
     hidden = tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense)
     assert (config.window, config.hidden, config.cost_floor) == (core_kwargs["window"], hidden, actor.cost_floor)
     assert settings.core_kwargs["window"] == core_kwargs["window"]
@@ -273,8 +336,9 @@ def test_every_role_adopts_init_from_network_settings(tmp_path):
 def test_sigterm_stops_every_role_and_the_learner_checkpoints(tmp_path):
     """SIGTERM (as Ctrl-C) to the launcher: the learner checkpoints, every role exits, the run can resume."""
     command = _command(tmp_path, "all", "--collectors", "2", iterations=UNENDING)
-    launcher = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+    launcher = subprocess.Popen(
+        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     run_dir = tmp_path / "run"
     try:
         _wait_for(lambda: max(_checkpoint_steps(run_dir), default=0) >= 2 * N * T, 240, "2 iterations", [launcher])

@@ -1,4 +1,5 @@
 """experiments/benchmark_env.py times the registered ids as users build them, on a shrunken config."""
+
 import gymnasium
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
 """envs.core.WarpingBatch: observation values, rewards, masks, expert moves, partial resets."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from tests.reference import brute_force_dtw, in_band, local_costs
 def _actions_along(path):
     """The action ids that trace a warping path."""
     steps = np.diff(np.asarray(path), axis=0)
-    return [int(np.flatnonzero((MOVES == step).all(axis=1))[0]) for step in steps]
+    return [int(np.flatnonzero((step == MOVES).all(axis=1))[0]) for step in steps]
 
 
 def _random_pair(rng, n, m, d=1):

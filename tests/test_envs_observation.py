@@ -1,4 +1,5 @@
 """The observation defined once (envs.observation): spec consistency and the lookahead against exact references."""
+
 import gymnasium
 import numpy as np
 import pytest
@@ -24,8 +25,10 @@ from envs.observation import (
 
 def _pairs(seed, count=4, low=5, high=30, d=1):
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((int(rng.integers(low, high)), d)), rng.standard_normal((int(rng.integers(low, high)), d)))
-            for _ in range(count)]
+    return [
+        (rng.standard_normal((int(rng.integers(low, high)), d)), rng.standard_normal((int(rng.integers(low, high)), d)))
+        for _ in range(count)
+    ]
 
 
 @pytest.mark.parametrize("lookahead", [(), DEFAULT_LOOKAHEAD, ((3, 4),)])

@@ -1,4 +1,5 @@
 """envs.register_env: every kind of pair source, then make and make_vec; the README snippet."""
+
 import pickle
 
 import gymnasium
@@ -10,7 +11,7 @@ import envs
 from dtwrl.datasets import SyntheticPairs
 
 # The README's "your own sequences" example, verbatim (run from the folder holding the file).
-README_SNIPPET = '''
+README_SNIPPET = """
 import numpy as np, gymnasium as gym, envs
 
 series = np.loadtxt("my_series.csv", delimiter=",")  # one series per row: (N, n)
@@ -20,7 +21,7 @@ envs.register_env("my/Sensors-v0", pairs=series, window=7, band=10)
 env = gym.make("my/Sensors-v0")                      # one pair of distinct series per episode
 venv = gym.make_vec("my/Sensors-v0", num_envs=256)   # the natively batched twin
 obs, info = env.reset(seed=0)
-'''
+"""
 
 
 @pytest.fixture

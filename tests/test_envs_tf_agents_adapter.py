@@ -1,4 +1,5 @@
 """envs.tf_agents_adapter: specs, validate_py_environment, FIRST/MID/LAST mapping, seeds."""
+
 import gymnasium
 import numpy as np
 import pytest
@@ -103,7 +104,9 @@ def test_seeds_pass_through():
 
 def test_adapter_refuses_same_step_autoreset_and_renders():
     sync = gymnasium.make_vec(
-        "dtwrl/GunPoint-v0", num_envs=2, vectorization_mode="sync",
+        "dtwrl/GunPoint-v0",
+        num_envs=2,
+        vectorization_mode="sync",
         vector_kwargs={"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP},
     )
     with pytest.raises(ValueError, match="NEXT_STEP"):

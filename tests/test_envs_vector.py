@@ -1,4 +1,5 @@
 """envs.WarpingPathVectorEnv: make_vec, NEXT_STEP autoreset, equality with N single envs."""
+
 import gymnasium
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
 """envs.WarpingPathEnv through gymnasium.make: checker, seeding, exact returns, infos, errors, rendering."""
+
 import gymnasium
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from envs.rendering import draw_alignment
 
 def _actions_along(path):
     steps = np.diff(path, axis=0)
-    return [int(np.flatnonzero((MOVES == step).all(axis=1))[0]) for step in steps]
+    return [int(np.flatnonzero((step == MOVES).all(axis=1))[0]) for step in steps]
 
 
 def _builtin_ids():

@@ -1,15 +1,16 @@
 """Tests for dtwrl.local_cost and dtwrl.exact_dtw against brute-force enumeration."""
+
 import doctest
 
 import fastdtw
 import numpy as np
 import pytest
+from reference import all_warping_paths, brute_force_costs, brute_force_dtw, in_band, local_costs
 
 import dtwrl
 from dtwrl import bands, exact_dtw, local_cost, oracle, validation
 from dtwrl.exact_dtw import cost_to_go, dtw, dtw_path, dtw_path_from_cost, path_cost
 from dtwrl.local_cost import METRICS, cost_matrix
-from reference import all_warping_paths, brute_force_costs, brute_force_dtw, in_band, local_costs
 
 SMALL = range(1, 7)
 
@@ -227,7 +228,16 @@ def _brute_cost_to_go(C, band):
 
 
 def test_cost_to_go_matches_brute_force(rng):
-    for n, m, band in [(1, 1, None), (1, 5, None), (5, 1, 0), (4, 4, None), (5, 5, 1), (4, 6, None), (6, 4, 2), (5, 6, 1)]:
+    for n, m, band in [
+        (1, 1, None),
+        (1, 5, None),
+        (5, 1, 0),
+        (4, 4, None),
+        (5, 5, 1),
+        (4, 6, None),
+        (6, 4, 2),
+        (5, 6, 1),
+    ]:
         C = rng.random((n, m)) * 3.0
         G = cost_to_go(C, band=band)
         assert G.shape == (n, m) and G.dtype == np.float64

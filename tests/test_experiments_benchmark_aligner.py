@@ -1,4 +1,5 @@
-"""experiments/benchmark_aligner.py and experiments/pretrain_aligner.py: argument checks, the targets (slow), fine-tuning."""
+"""benchmark_aligner.py and pretrain_aligner.py: argument checks, the targets (slow), fine-tuning."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_benchmark_refuses_bad_arguments_in_one_line(tmp_path):
     env = {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, str(ROOT / "experiments" / "benchmark_aligner.py"), "--actors", "no-label",
-                             "--out-dir", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "benchmark_aligner.py"),
+            "--actors",
+            "no-label",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "error: --actors: expected label=policy" in result.stderr and "Traceback" not in result.stderr
     assert not any(tmp_path.iterdir())  # refused before any run folder
@@ -41,23 +54,47 @@ def test_fine_tuning_starts_from_the_pretrained_actor(tmp_path):
     from agents import AlignerConfig, AlignerTrainer
     from agents.policy_aligner import NumpyActor, PolicyAligner, probe_observations
 
-    trainer = AlignerTrainer(AlignerConfig(init_from="pretrained", total_env_steps=256, num_envs=4, collect_steps=8,
-                                           eval_pairs=2, out_dir=str(tmp_path), run_name="ft"))
+    trainer = AlignerTrainer(
+        AlignerConfig(
+            init_from="pretrained",
+            total_env_steps=256,
+            num_envs=4,
+            collect_steps=8,
+            eval_pairs=2,
+            out_dir=str(tmp_path),
+            run_name="ft",
+        )
+    )
     pretrained = PolicyAligner.pretrained()
     assert trainer.settings.core_kwargs["lookahead"] == pretrained.core_kwargs["lookahead"]
-    actor = NumpyActor.from_network(trainer.agent.actor_net if hasattr(trainer.agent, "actor_net")
-                                    else trainer.agent._actor_net)
+    actor = NumpyActor.from_network(
+        trainer.agent.actor_net if hasattr(trainer.agent, "actor_net") else trainer.agent._actor_net
+    )
     probes = probe_observations(7, tuple(map(tuple, pretrained.core_kwargs["lookahead"])), count=64)
     np.testing.assert_allclose(actor.logits(probes), pretrained.numpy_actor().logits(probes), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.slow
 def test_pretrained_policy_meets_the_issue_targets(tmp_path):
-    """The full evaluation (200 pairs per set): GunPoint test and ItalyPowerDemand beat FastDTW r=1, synthetic <= 1.01."""
+    """Full evaluation (200 pairs per set): GunPoint test and ItalyPowerDemand beat FastDTW r=1; synthetic <= 1.01."""
     from experiments.benchmark_aligner import main
 
-    report = main(["--num-pairs", "200", "--timing-lengths", "150", "--timing-pairs", "4", "--repeats", "1",
-                   "--out-dir", str(tmp_path), "--name", "t"])
+    report = main(
+        [
+            "--num-pairs",
+            "200",
+            "--timing-lengths",
+            "150",
+            "--timing-pairs",
+            "4",
+            "--repeats",
+            "1",
+            "--out-dir",
+            str(tmp_path),
+            "--name",
+            "t",
+        ]
+    )
     for name, rows in report["sets"].items():
         by = {row["method"]: row for row in rows}
         policy, fastdtw = by["pretrained greedy"], by["FastDTW r=1"]

@@ -1,4 +1,5 @@
 """experiments/forecast.py end to end on shrunk configs, and its argument errors."""
+
 import csv
 import json
 from pathlib import Path
@@ -8,8 +9,19 @@ import pytest
 
 from experiments import forecast
 
-SMALL = ["--epochs", "2", "--hidden-units", "8", "--max-train", "12", "--max-test", "6", "--num-plot", "2",
-         "--no-progress"]
+SMALL = [
+    "--epochs",
+    "2",
+    "--hidden-units",
+    "8",
+    "--max-train",
+    "12",
+    "--max-test",
+    "6",
+    "--num-plot",
+    "2",
+    "--no-progress",
+]
 
 
 def read_rows(run_dir):
@@ -26,8 +38,25 @@ def tensorboard_tags(log_dir):
 
 
 def test_gunpoint_sweep_writes_every_output(tmp_path):
-    run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "dtw_path",
-                             "--gammas", "1", "0.1", "--seeds", "0", "1", "--out-dir", str(tmp_path), *SMALL])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            "GunPoint",
+            "--losses",
+            "mse",
+            "soft_dtw",
+            "dtw_path",
+            "--gammas",
+            "1",
+            "0.1",
+            "--seeds",
+            "0",
+            "1",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+        ]
+    )
     assert run_dir.parent == tmp_path / "forecast" and run_dir.name.startswith("GunPoint__forecast-mlp__0-1__")
     config = json.loads((run_dir / "config.json").read_text())
     assert config["losses"] == ["mse", "soft_dtw", "dtw_path"] and config["train_shapes"][0] == [12, 90, 1]
@@ -52,23 +81,62 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
 
     assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
     assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 8
-    assert {"eval/mse", "eval/dtw", "eval/soft_dtw", "eval/tdi", "losses/train", "losses/val",
-            "_hparams_/session_start_info"} <= tensorboard_tags(run_dir / "tb" / "soft_dtw_g0.1__1")
+    assert {
+        "eval/mse",
+        "eval/dtw",
+        "eval/soft_dtw",
+        "eval/tdi",
+        "losses/train",
+        "losses/val",
+        "_hparams_/session_start_info",
+    } <= tensorboard_tags(run_dir / "tb" / "soft_dtw_g0.1__1")
     assert "_hparams_/experiment" in tensorboard_tags(run_dir / "tb")
 
 
 def test_train_file_path_brings_its_test_split(tmp_path, ucr_root):
     path = ucr_root / "ItalyPowerDemand" / "ItalyPowerDemand_TRAIN.ts"
-    run_dir = forecast.main(["--dataset", str(path), "--losses", "mse", "--epochs", "1", "--hidden-units", "4",
-                             "--max-train", "10", "--max-test", "5", "--no-progress", "--out-dir", str(tmp_path)])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            str(path),
+            "--losses",
+            "mse",
+            "--epochs",
+            "1",
+            "--hidden-units",
+            "4",
+            "--max-train",
+            "10",
+            "--max-test",
+            "5",
+            "--no-progress",
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
     (row,) = read_rows(run_dir)
     assert row["dataset"] == "ItalyPowerDemand" and row["epochs"] == "1"
     assert json.loads((run_dir / "config.json").read_text())["test_shapes"][0] == [5, 14, 1]
 
 
 def test_synthetic_steps_with_dilate_and_gru(tmp_path):
-    run_dir = forecast.main(["--dataset", "synthetic_steps", "--synthetic-series", "10", "--model", "gru",
-                             "--losses", "dilate", "--gammas", "0.01", "--out-dir", str(tmp_path), *SMALL])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            "synthetic_steps",
+            "--synthetic-series",
+            "10",
+            "--model",
+            "gru",
+            "--losses",
+            "dilate",
+            "--gammas",
+            "0.01",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+        ]
+    )
     (row,) = read_rows(run_dir)
     assert row["config"] == "dilate (γ=0.01, α=0.5)" and row["model"] == "gru"
 
@@ -85,9 +153,28 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
         return history
 
     monkeypatch.setattr(dtwrl.forecasting.training, "fit_forecaster", recording_fit)
-    run_dir = forecast.main(["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1",
-                             "--seeds", "0", "1", "--init", "mse", "--monitor", "val_dtw",
-                             "--out-dir", str(tmp_path), *SMALL])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            "GunPoint",
+            "--losses",
+            "mse",
+            "soft_dtw",
+            "--gammas",
+            "1",
+            "0.1",
+            "--seeds",
+            "0",
+            "1",
+            "--init",
+            "mse",
+            "--monitor",
+            "val_dtw",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+        ]
+    )
     assert [loss.name for loss, *_ in starts] == ["mse"] * 2 + ["soft_dtw"] * 4
     assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
     trained_mse = {0: starts[0][3], 1: starts[1][3]}
@@ -99,32 +186,35 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
     assert json.loads((run_dir / "config.json").read_text())["init"] == "mse"
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
-    (["--losses", "policy_path", "--aligner", "/no/such/run"], "--aligner: no such run folder"),
-    (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
-    (["--dataset", "NoSuchDataset"], "--dataset: "),
-    (["--input-fraction", "0.999"], "--dataset: GunPoint train[0] is too short"),
-    (["--model", "transformer"], "--model: must be one of"),
-    (["--gammas", "0"], "--gammas: must be finite and > 0"),
-    (["--gammas", "nan"], "--gammas: must be finite and > 0"),
-    (["--epochs", "0"], "--epochs: must be >= 1"),
-    (["--seeds", "1", "1"], "--seeds: must be distinct"),
-    (["--seeds", "-1"], "--seeds: must be >= 0"),
-    (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
-    (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
-    (["--learning-rate", "-1"], "--learning-rate: must be finite and > 0"),
-    (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
-    (["--eval-gamma", "nan"], "--eval-gamma: must be finite and > 0"),
-    (["--max-train", "1"], "--max-train: validation_split=0.2 leaves no training or no validation series"),
-    (["--monitor", "val_mse"], "--monitor: must be one of"),
-    (["--init", "zeros"], "--init: must be one of"),
-    (["--normalize", "minmax"], "--normalize: must be one of"),
-    (["--select", "val_mse"], "--select: must be one of"),
-    (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
-    (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init: mse needs mse as the first of --losses"),
-    (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
+        (["--losses", "policy_path", "--aligner", "/no/such/run"], "--aligner: no such run folder"),
+        (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
+        (["--dataset", "NoSuchDataset"], "--dataset: "),
+        (["--input-fraction", "0.999"], "--dataset: GunPoint train[0] is too short"),
+        (["--model", "transformer"], "--model: must be one of"),
+        (["--gammas", "0"], "--gammas: must be finite and > 0"),
+        (["--gammas", "nan"], "--gammas: must be finite and > 0"),
+        (["--epochs", "0"], "--epochs: must be >= 1"),
+        (["--seeds", "1", "1"], "--seeds: must be distinct"),
+        (["--seeds", "-1"], "--seeds: must be >= 0"),
+        (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
+        (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
+        (["--learning-rate", "-1"], "--learning-rate: must be finite and > 0"),
+        (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
+        (["--eval-gamma", "nan"], "--eval-gamma: must be finite and > 0"),
+        (["--max-train", "1"], "--max-train: validation_split=0.2 leaves no training or no validation series"),
+        (["--monitor", "val_mse"], "--monitor: must be one of"),
+        (["--init", "zeros"], "--init: must be one of"),
+        (["--normalize", "minmax"], "--normalize: must be one of"),
+        (["--select", "val_mse"], "--select: must be one of"),
+        (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
+        (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init: mse needs mse as the first of --losses"),
+        (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
+    ],
+)
 def test_bad_arguments_exit_with_one_line_naming_the_flag(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         forecast.main([*argv, "--out-dir", str(tmp_path)])
@@ -145,8 +235,24 @@ M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"
 
 
 def test_m1_tsf_with_the_masked_gru_scores_every_series_at_its_own_length(tmp_path):
-    run_dir = forecast.main(["--dataset", str(M1_HEAD), "--model", "gru", "--losses", "mse", "dilate",
-                             "--gammas", "0.1", "--normalize", "zscore-series", "--out-dir", str(tmp_path), *SMALL])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            str(M1_HEAD),
+            "--model",
+            "gru",
+            "--losses",
+            "mse",
+            "dilate",
+            "--gammas",
+            "0.1",
+            "--normalize",
+            "zscore-series",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+        ]
+    )
     config = json.loads((run_dir / "config.json").read_text())
     assert config["layout"]["takes_lengths"] and config["layout"]["output_length"] == 6
     assert "Monash rolling origin" in config["split_rule"] and config["units"].startswith("per-series z-score")
@@ -162,9 +268,30 @@ def test_csv_dataset_and_validation_chosen_gamma(tmp_path):
     rows = [np.sin(0.3 * np.arange(n) + rng.uniform(0, 6)) * 100 + 500 for n in rng.integers(20, 40, size=20)]
     path = tmp_path / "waves.csv"
     path.write_text("\n".join(",".join(f"{v:.3f}" for v in r) for r in rows) + "\n")
-    run_dir = forecast.main(["--dataset", str(path), "--losses", "mse", "soft_dtw", "--gammas", "1", "0.01",
-                             "--select", "val_dtw", "--seeds", "0", "1", "--out-dir", str(tmp_path / "out"),
-                             "--epochs", "2", "--hidden-units", "8", "--no-progress"])
+    run_dir = forecast.main(
+        [
+            "--dataset",
+            str(path),
+            "--losses",
+            "mse",
+            "soft_dtw",
+            "--gammas",
+            "1",
+            "0.01",
+            "--select",
+            "val_dtw",
+            "--seeds",
+            "0",
+            "1",
+            "--out-dir",
+            str(tmp_path / "out"),
+            "--epochs",
+            "2",
+            "--hidden-units",
+            "8",
+            "--no-progress",
+        ]
+    )
     assert run_dir.name.startswith("waves__forecast-mlp__0-1__")
     rows = read_rows(run_dir)
     assert [r["loss"] for r in rows] == ["mse", "mse", "soft_dtw", "soft_dtw"]
@@ -176,11 +303,14 @@ def test_csv_dataset_and_validation_chosen_gamma(tmp_path):
     assert "soft_dtw (chosen γ=" in table and "seeded permutation" in table
 
 
-@pytest.mark.parametrize("content,name,message", [
-    ("\n\n", "empty.csv", "--dataset: empty.csv: holds no series"),
-    ("@relation x\n@horizon 2\n", "nodata.tsf", "--dataset: nodata.tsf: no @data tag found"),
-    ("@horizon 5\n@data\n1,2,3,4,5,6,7,8\n", "short.tsf", "--dataset: horizon 5 is too long for short[0]"),
-])
+@pytest.mark.parametrize(
+    "content,name,message",
+    [
+        ("\n\n", "empty.csv", "--dataset: empty.csv: holds no series"),
+        ("@relation x\n@horizon 2\n", "nodata.tsf", "--dataset: nodata.tsf: no @data tag found"),
+        ("@horizon 5\n@data\n1,2,3,4,5,6,7,8\n", "short.tsf", "--dataset: horizon 5 is too long for short[0]"),
+    ],
+)
 def test_bad_dataset_files_exit_with_one_line(tmp_path, capsys, content, name, message):
     path = tmp_path / name
     path.write_text(content)

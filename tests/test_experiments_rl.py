@@ -1,4 +1,5 @@
 """experiments/rl_forecast.py and agents.rl_forecasting end to end on a shrunk config."""
+
 import csv
 import json
 import math
@@ -9,10 +10,37 @@ import pytest
 from agents import rl_forecasting
 from experiments import rl_forecast
 
-TINY_ALIGNER = ["--aligner-num-envs", "4", "--aligner-collect-steps", "8", "--aligner-iterations", "1",
-                "--critic-warmup-iterations", "0", "--samples", "3"]
-TINY_MODEL = ["--rounds", "2", "--model-steps", "2", "--batch-size", "4", "--hidden-units", "8", "--max-train", "12",
-              "--max-test", "6", "--pairs-per-round", "6", "--num-plot", "2", "--no-progress"]
+TINY_ALIGNER = [
+    "--aligner-num-envs",
+    "4",
+    "--aligner-collect-steps",
+    "8",
+    "--aligner-iterations",
+    "1",
+    "--critic-warmup-iterations",
+    "0",
+    "--samples",
+    "3",
+]
+TINY_MODEL = [
+    "--rounds",
+    "2",
+    "--model-steps",
+    "2",
+    "--batch-size",
+    "4",
+    "--hidden-units",
+    "8",
+    "--max-train",
+    "12",
+    "--max-test",
+    "6",
+    "--pairs-per-round",
+    "6",
+    "--num-plot",
+    "2",
+    "--no-progress",
+]
 METHODS = ["greedy_path", "sampled_path", "dtw_path", "soft_dtw"]
 
 
@@ -40,9 +68,25 @@ def hparams_plugin_tags(log_dir):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("rl")
-    run_dir = rl_forecast.main(["--aligner", "train", "--pretrain-env-steps", "32", "--bc-env-steps", "500",
-                                "--out-dir", str(out),
-                                "--methods", *METHODS, "--gammas", "1", "0.1", *TINY_ALIGNER, *TINY_MODEL])
+    run_dir = rl_forecast.main(
+        [
+            "--aligner",
+            "train",
+            "--pretrain-env-steps",
+            "32",
+            "--bc-env-steps",
+            "500",
+            "--out-dir",
+            str(out),
+            "--methods",
+            *METHODS,
+            "--gammas",
+            "1",
+            "0.1",
+            *TINY_ALIGNER,
+            *TINY_MODEL,
+        ]
+    )
     with open(run_dir / "metrics.csv") as f:
         return run_dir, list(csv.DictReader(f))
 
@@ -51,7 +95,12 @@ def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validati
     run_dir, rows = run
     assert (run_dir / "aligner" / "pretrained" / "policy" / "saved_model.pb").is_file()
     assert [(r["method"], r["gamma"]) for r in rows] == [
-        ("greedy_path", ""), ("sampled_path", ""), ("dtw_path", ""), ("soft_dtw", "1.0"), ("soft_dtw", "0.1")]
+        ("greedy_path", ""),
+        ("sampled_path", ""),
+        ("dtw_path", ""),
+        ("soft_dtw", "1.0"),
+        ("soft_dtw", "0.1"),
+    ]
     assert all(r["steps"] == "4" for r in rows)  # 2 rounds x 2 steps for every model
     assert all(math.isfinite(float(r[m])) for r in rows for m in (*rl_forecasting.METRICS, "val_dtw", "epoch_seconds"))
     soft = [r for r in rows if r["method"] == "soft_dtw"]
@@ -101,9 +150,24 @@ def test_tensorboard_tags_hparams_and_config(run):
 
 def test_a_frozen_policy_from_aligner_skips_fine_tuning(run, tmp_path):
     pretrained = run[0] / "aligner" / "pretrained"
-    run_dir = rl_forecast.main(["--aligner", str(pretrained), "--aligner-iterations", "0", "--methods", "sampled_path",
-                                "mse", "--out-dir", str(tmp_path), "--samples", "2", "--temperature", "0.5",
-                                *TINY_MODEL])
+    run_dir = rl_forecast.main(
+        [
+            "--aligner",
+            str(pretrained),
+            "--aligner-iterations",
+            "0",
+            "--methods",
+            "sampled_path",
+            "mse",
+            "--out-dir",
+            str(tmp_path),
+            "--samples",
+            "2",
+            "--temperature",
+            "0.5",
+            *TINY_MODEL,
+        ]
+    )
     assert not (run_dir / "aligner").exists()
     tags = scalars(run_dir / "tb" / "sampled_path__0")
     assert "charts/aligner_return" in tags and "charts/aligner_env_steps" not in tags
@@ -128,28 +192,36 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
     assert mixed == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--methods", "policy_path"], "--methods: must be among greedy_path, sampled_path"),
-    (["--methods", "mse", "mse"], "--methods: must be distinct"),
-    (["--gammas", "0"], "--gammas: must be finite and > 0; got 0.0"),
-    (["--gammas", "nan"], "--gammas: must be finite and > 0; got nan"),
-    (["--seeds", "-1"], "--seeds: must be distinct ints >= 0"),
-    (["--seeds", "1", "1"], "--seeds: must be distinct ints >= 0"),
-    (["--samples", "0"], "--samples: must be >= 1; got 0"),
-    (["--temperature", "0"], "--temperature: must be finite and > 0"),
-    (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
-    (["--model", "lstm"], "--model: must be one of"),
-    (["--aligner", "/no/such/run"], "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder"),
-    (["--aligner", "train", "--aligner-env", "nope/Nothing-v0"],
-     "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
-    (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
-    (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
-    (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
-    (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
-    (["--max-train", "-1"], "--max-train: must be >= 0"),
-    (["--max-train", "1"], "--validation-split: validation_split 0.2 leaves no training series out of 1"),
-    (["--dataset", "/no/such/file_TRAIN.ts"], "--dataset: path '/no/such/file_TRAIN.ts' does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--methods", "policy_path"], "--methods: must be among greedy_path, sampled_path"),
+        (["--methods", "mse", "mse"], "--methods: must be distinct"),
+        (["--gammas", "0"], "--gammas: must be finite and > 0; got 0.0"),
+        (["--gammas", "nan"], "--gammas: must be finite and > 0; got nan"),
+        (["--seeds", "-1"], "--seeds: must be distinct ints >= 0"),
+        (["--seeds", "1", "1"], "--seeds: must be distinct ints >= 0"),
+        (["--samples", "0"], "--samples: must be >= 1; got 0"),
+        (["--temperature", "0"], "--temperature: must be finite and > 0"),
+        (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
+        (["--model", "lstm"], "--model: must be one of"),
+        (
+            ["--aligner", "/no/such/run"],
+            "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder",
+        ),
+        (
+            ["--aligner", "train", "--aligner-env", "nope/Nothing-v0"],
+            "--aligner-env: 'nope/Nothing-v0' is not a registered env id",
+        ),
+        (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
+        (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
+        (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
+        (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
+        (["--max-train", "-1"], "--max-train: must be >= 0"),
+        (["--max-train", "1"], "--validation-split: validation_split 0.2 leaves no training series out of 1"),
+        (["--dataset", "/no/such/file_TRAIN.ts"], "--dataset: path '/no/such/file_TRAIN.ts' does not exist"),
+    ],
+)
 def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         rl_forecast.main([*argv, "--out-dir", str(tmp_path / "out")])

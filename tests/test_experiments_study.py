@@ -1,4 +1,5 @@
 """experiments/study.py on a shrunk grid: outputs, restart without rerunning, shards, and argument errors."""
+
 import csv
 from pathlib import Path
 
@@ -7,8 +8,22 @@ import pytest
 from experiments import study
 
 M1_HEAD = str(Path(__file__).parent / "data" / "m1_yearly_head.tsf")
-SMALL = ["--datasets", M1_HEAD, "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1", "--seeds", "0",
-         "--epochs", "1", "--hidden-units", "4"]
+SMALL = [
+    "--datasets",
+    M1_HEAD,
+    "--losses",
+    "mse",
+    "soft_dtw",
+    "--gammas",
+    "1",
+    "0.1",
+    "--seeds",
+    "0",
+    "--epochs",
+    "1",
+    "--hidden-units",
+    "4",
+]
 
 
 def test_study_writes_tables_summary_and_restarts_where_it_stopped(tmp_path, capsys):
@@ -48,15 +63,18 @@ def test_shards_split_the_grid(tmp_path, capsys):
     assert len(list((tmp_path / "study" / "study" / "cells").glob("*.json"))) == 2
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
-    (["--losses", "mse", "--datasets", "/no/such/file.tsf"], "--datasets: "),
-    (["--shard", "2/2"], "--shard: needs N >= 1 and 0 <= i < N"),
-    (["--shard", "half"], "--shard: must look like i/N"),
-    (["--workers", "0"], "--workers: must be >= 1"),
-    (["--gammas", "nan"], "--gammas: must be finite and > 0"),
-    (["--seeds", "-1"], "--seeds: must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
+        (["--losses", "mse", "--datasets", "/no/such/file.tsf"], "--datasets: "),
+        (["--shard", "2/2"], "--shard: needs N >= 1 and 0 <= i < N"),
+        (["--shard", "half"], "--shard: must look like i/N"),
+        (["--workers", "0"], "--workers: must be >= 1"),
+        (["--gammas", "nan"], "--gammas: must be finite and > 0"),
+        (["--seeds", "-1"], "--seeds: must be >= 0"),
+    ],
+)
 def test_bad_arguments_exit_before_anything_is_written(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         study.main([*argv, "--out-dir", str(tmp_path)])

@@ -1,4 +1,5 @@
 """Free-length forecasting data: the .tsf and .csv/.npy loaders, task splits, normalisation and layout."""
+
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,10 @@ from dtwrl.forecasting.preprocessing import Normalizer, SeriesLayout, resample_t
 
 M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"
 
-HEADER = "# a comment\n@relation demo\n@attribute series_name string\n@attribute start date\n" \
-         "@attribute weight numeric\n@frequency monthly\n@horizon 2\n@missing true\n@equallength false\n@data\n"
+HEADER = (
+    "# a comment\n@relation demo\n@attribute series_name string\n@attribute start date\n"
+    "@attribute weight numeric\n@frequency monthly\n@horizon 2\n@missing true\n@equallength false\n@data\n"
+)
 
 
 def write(tmp_path, text, name="demo.tsf"):
@@ -31,7 +34,12 @@ def write(tmp_path, text, name="demo.tsf"):
 def test_tsf_reads_header_attributes_unequal_lengths_and_missing_values(tmp_path):
     data = load_tsf(write(tmp_path, HEADER + "A:2001-01-01 00-00-00:1.5:1,2,?,4,5\nB:2002-03-01 00-00-00:2:7,8,9\n"))
     assert (data.relation, data.frequency, data.horizon, data.missing, data.equal_length) == (
-        "demo", "monthly", 2, True, False)
+        "demo",
+        "monthly",
+        2,
+        True,
+        False,
+    )
     assert data.attributes["series_name"] == ["A", "B"] and data.attributes["weight"] == [1.5, 2.0]
     assert data.attributes["start"][1].year == 2002 and data.attributes["start"][1].month == 3
     assert [len(s) for s in data.series] == [5, 3] and np.isnan(data.series[0][2])
@@ -45,19 +53,22 @@ def test_tsf_m1_head_is_the_real_file_trimmed():
     assert data.attributes["series_name"][:2] == ["T1", "T2"]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("@relation x\n@horizon 2\n", "no @data tag"),
-    ("@attribute a string\n@data\n", "no series after @data"),
-    ("@attribute a blob\n@data\nA:1,2\n", "@attribute needs a name and a type"),
-    ("@horizon six\n@data\n1,2\n", "@horizon must be an integer"),
-    ("@missing maybe\n@data\n1,2\n", "@missing must be true or false"),
-    ("@attribute a string\n@data\n1,2,3\n", "expected 1 attribute values"),
-    ("@data\n1,x,3\n", "'x' is not a number"),
-    ("@missing false\n@data\n1,?,3\n", "@missing false"),
-    ("@attribute a string\n@data\nA:\n", "the series is empty"),
-    ("@equallength true\n@data\n1,2\n1,2,3\n", "unequal lengths"),
-    ("@attribute d date\n@data\n2001-01-01:1,2\n", "must be a date"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("@relation x\n@horizon 2\n", "no @data tag"),
+        ("@attribute a string\n@data\n", "no series after @data"),
+        ("@attribute a blob\n@data\nA:1,2\n", "@attribute needs a name and a type"),
+        ("@horizon six\n@data\n1,2\n", "@horizon must be an integer"),
+        ("@missing maybe\n@data\n1,2\n", "@missing must be true or false"),
+        ("@attribute a string\n@data\n1,2,3\n", "expected 1 attribute values"),
+        ("@data\n1,x,3\n", "'x' is not a number"),
+        ("@missing false\n@data\n1,?,3\n", "@missing false"),
+        ("@attribute a string\n@data\nA:\n", "the series is empty"),
+        ("@equallength true\n@data\n1,2\n1,2,3\n", "unequal lengths"),
+        ("@attribute d date\n@data\n2001-01-01:1,2\n", "must be a date"),
+    ],
+)
 def test_tsf_bad_files_name_the_file_and_the_problem(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         load_tsf(write(tmp_path, text))
@@ -70,8 +81,12 @@ def test_series_files_csv_ragged_rows_and_npy_arrays(tmp_path):
     np.save(npy, np.arange(24.0).reshape(2, 4, 3))
     series = load_series_file(npy)
     assert [s.shape for s in series] == [(4, 3), (4, 3)] and series[1][0].tolist() == [12.0, 13.0, 14.0]
-    for name, text, message in [("h.csv", "a,b\n1,2\n3,x\n", "line 3: 'x' is not a number"), ("e.csv", "\n\n", "holds no series"),
-                                 ("n.csv", "1,nan\n", "finite"), ("x.txt", "1,2\n", "must end in .csv or .npy")]:
+    for name, text, message in [
+        ("h.csv", "a,b\n1,2\n3,x\n", "line 3: 'x' is not a number"),
+        ("e.csv", "\n\n", "holds no series"),
+        ("n.csv", "1,nan\n", "finite"),
+        ("x.txt", "1,2\n", "must end in .csv or .npy"),
+    ]:
         with pytest.raises(ValueError, match=message):
             load_series_file(write(tmp_path, text, name))
     np.save(tmp_path / "bad.npy", np.zeros(3))

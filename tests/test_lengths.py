@@ -1,4 +1,5 @@
 """Per-series lengths through the losses, the trainer and the metrics: padded batches equal the cut series."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -9,9 +10,16 @@ from dtwrl.forecasting.models import gru_forecaster, mlp_forecaster
 from dtwrl.forecasting.training import ForecasterTrainer, fit_forecaster, mean_loss_with_lengths
 from dtwrl.losses import get_loss
 
-LOSSES = [("soft_dtw", {"gamma": 0.5}), ("soft_dtw_divergence", {"gamma": 0.5}), ("sparse_dtw", {"gamma": 0.5}),
-          ("dilate", {"gamma": 0.5, "alpha": 0.3}), ("dtw_path", {}), ("fastdtw_path", {}),
-          ("soft_dtw", {"gamma": 0.5, "normalize": True}), ("dtw_path", {"normalize": True})]
+LOSSES = [
+    ("soft_dtw", {"gamma": 0.5}),
+    ("soft_dtw_divergence", {"gamma": 0.5}),
+    ("sparse_dtw", {"gamma": 0.5}),
+    ("dilate", {"gamma": 0.5, "alpha": 0.3}),
+    ("dtw_path", {}),
+    ("fastdtw_path", {}),
+    ("soft_dtw", {"gamma": 0.5, "normalize": True}),
+    ("dtw_path", {"normalize": True}),
+]
 
 
 @pytest.mark.parametrize("name,kwargs", LOSSES)
@@ -23,9 +31,9 @@ def test_padded_pairs_score_like_the_cut_pairs_and_padding_gets_no_gradient(rng,
     with tf.GradientTape() as tape:
         values = loss.pair_values(y_true, pred, x_len, y_len)
     grad = tf.convert_to_tensor(tape.gradient(values, pred)).numpy()  # path losses may give IndexedSlices
-    cut = [float(loss.pair_values(y_true[b:b + 1, :x_len[b]], y_pred[b:b + 1, :y_len[b]])[0]) for b in range(3)]
+    cut = [float(loss.pair_values(y_true[b : b + 1, : x_len[b]], y_pred[b : b + 1, : y_len[b]])[0]) for b in range(3)]
     assert np.allclose(values.numpy(), cut, rtol=1e-6, atol=1e-9)
-    assert all(not grad[b, y_len[b]:].any() for b in range(3))
+    assert all(not grad[b, y_len[b] :].any() for b in range(3))
 
 
 def test_dilate_temporal_term_uses_each_pairs_own_grid():
@@ -50,8 +58,8 @@ def test_trainer_with_lengths_ignores_the_padding(rng):
     x_len, y_len = rng.integers(2, 7, 8).astype(np.int32), rng.integers(1, 5, 8).astype(np.int32)
     noisy_Y, noisy_X = Y.copy(), X.copy()
     for i in range(8):  # change only the padding: inputs on the left, targets on the right
-        noisy_Y[i, y_len[i]:] = 1e3
-        noisy_X[i, :6 - x_len[i]] = -1e3
+        noisy_Y[i, y_len[i] :] = 1e3
+        noisy_X[i, : 6 - x_len[i]] = -1e3
     losses = []
     for inputs, targets in ((X, Y), (noisy_X, noisy_Y)):
         tf.keras.utils.set_random_seed(0)
@@ -64,8 +72,9 @@ def test_fit_with_lengths_and_val_dtw_monitor(rng):
     X, Y = rng.normal(size=(20, 6, 1)), rng.normal(size=(20, 4, 1))
     lengths = (np.full(20, 6, np.int32), rng.integers(1, 5, 20).astype(np.int32))
     tf.keras.utils.set_random_seed(0)
-    history = fit_forecaster(mlp_forecaster(6, 4, hidden_units=4), (X, Y, *lengths), "mse", epochs=2,
-                             progress=False, monitor="val_dtw")
+    history = fit_forecaster(
+        mlp_forecaster(6, 4, hidden_units=4), (X, Y, *lengths), "mse", epochs=2, progress=False, monitor="val_dtw"
+    )
     assert len(history.history["val_dtw"]) == 2 and np.isfinite(history.history["val_dtw"]).all()
 
 

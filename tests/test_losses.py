@@ -1,7 +1,9 @@
 """Tests for dtwrl.losses: values against brute force, gradients, get_loss, Keras fit/save/reload."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
 
 import dtwrl
 from dtwrl.aligners import ExactDTWAligner, FastDTWAligner, register_aligner
@@ -15,7 +17,6 @@ from dtwrl.losses import (
     SparseDTWLoss,
     get_loss,
 )
-from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
 
 
 @register_aligner
@@ -84,7 +85,8 @@ def _reference_values(name, a, b):
         return brute_force_soft_dtw(C, 0.7)
     if name == "soft_dtw_divergence":
         return brute_force_soft_dtw(C, 0.7) - 0.5 * (
-            brute_force_soft_dtw(local_costs(a, a), 0.7) + brute_force_soft_dtw(local_costs(b, b), 0.7))
+            brute_force_soft_dtw(local_costs(a, a), 0.7) + brute_force_soft_dtw(local_costs(b, b), 0.7)
+        )
     if name == "sparse_dtw":
         return _reference_l2_dtw(C, 0.7)
     if name == "dilate":
@@ -150,8 +152,11 @@ def test_normalize_divides_by_the_longer_length(pair):
 
 def test_dilate_loss_endpoints(pair):
     y_true, y_pred = pair
-    np.testing.assert_allclose(DILATELoss(alpha=1.0, gamma=0.3).call(y_true, y_pred).numpy(),
-                               SoftDTWLoss(gamma=0.3).call(y_true, y_pred).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        DILATELoss(alpha=1.0, gamma=0.3).call(y_true, y_pred).numpy(),
+        SoftDTWLoss(gamma=0.3).call(y_true, y_pred).numpy(),
+        rtol=1e-12,
+    )
     temporal = [_brute_force_dilate(local_costs(a, b), 0.0, 0.3) for a, b in zip(y_true, y_pred)]
     np.testing.assert_allclose(DILATELoss(alpha=0.0, gamma=0.3).call(y_true, y_pred).numpy(), temporal, rtol=1e-10)
 
@@ -169,8 +174,9 @@ def test_univariate_2d_inputs_equal_3d(pair):
     y_true, y_pred = pair
     for name in DTW_LOSSES:
         loss = get_loss(name, **LOSS_KWARGS[name])
-        np.testing.assert_allclose(loss.call(y_true[..., 0], y_pred[..., 0]).numpy(),
-                                   loss.call(y_true, y_pred).numpy(), rtol=1e-14)
+        np.testing.assert_allclose(
+            loss.call(y_true[..., 0], y_pred[..., 0]).numpy(), loss.call(y_true, y_pred).numpy(), rtol=1e-14
+        )
 
 
 # ----------------------------------------------------------------------------- gradients

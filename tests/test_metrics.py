@@ -1,10 +1,11 @@
 """Tests for dtwrl.forecasting.metrics against hand-computed values."""
+
 import numpy as np
 import pytest
+from reference import brute_force_soft_dtw, local_costs
 
 import dtwrl
 from dtwrl.forecasting.metrics import dtw_score, evaluate_forecasts, mse, soft_dtw_score, tdi
-from reference import brute_force_soft_dtw, local_costs
 
 
 def test_mse_by_hand():
@@ -29,8 +30,9 @@ def test_dtw_score_with_band_and_unequal_lengths(rng):
 
 def test_soft_dtw_score_by_hand():
     # C = [[0, 1], [1, 0]]: the diagonal costs 0 and both staircases cost 1
-    assert soft_dtw_score([[0.0, 1.0]], [[0.0, 1.0]], gamma=1.0) == pytest.approx(-np.log(1 + 2 * np.exp(-1)),
-                                                                                 rel=1e-14)
+    assert soft_dtw_score([[0.0, 1.0]], [[0.0, 1.0]], gamma=1.0) == pytest.approx(
+        -np.log(1 + 2 * np.exp(-1)), rel=1e-14
+    )
 
 
 def test_soft_dtw_score_in_chunks_matches_brute_force(rng):

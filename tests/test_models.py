@@ -1,4 +1,5 @@
 """Forecasters: output shapes, argument checks, trainability, autoregressive decoding."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -39,10 +40,16 @@ def test_gru_rejects_output_dim_above_dim():
         gru_forecaster(6, 5, dim=1, output_dim=2)
 
 
-@pytest.mark.parametrize("kwargs,arg", [
-    ({"input_length": 0}, "input_length"), ({"output_length": -1}, "output_length"),
-    ({"dim": 1.5}, "dim"), ({"hidden_units": 0}, "hidden_units"), ({"output_dim": 0}, "output_dim"),
-])
+@pytest.mark.parametrize(
+    "kwargs,arg",
+    [
+        ({"input_length": 0}, "input_length"),
+        ({"output_length": -1}, "output_length"),
+        ({"dim": 1.5}, "dim"),
+        ({"hidden_units": 0}, "hidden_units"),
+        ({"output_dim": 0}, "output_dim"),
+    ],
+)
 def test_bad_sizes_name_the_argument(kwargs, arg):
     params = {"input_length": 8, "output_length": 4, "dim": 1, **kwargs}
     with pytest.raises(ValueError, match=arg):

@@ -1,4 +1,5 @@
 """Tests for dtwrl.oracle.fastdtw_path: FastDTW's path priced in dtwrl's local cost."""
+
 import fastdtw
 import numpy as np
 import pytest

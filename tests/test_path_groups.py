@@ -1,4 +1,5 @@
 """Aligners that return several paths per pair, and PathLoss averaging their costs."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -42,8 +43,9 @@ def batch():
 def test_path_loss_is_the_mean_of_the_fixed_path_costs(batch, metric):
     y_true, y_pred, groups = batch
     got = PathLoss(FixedGroups(groups), metric=metric, reduction="none")(y_true, tf.constant(y_pred)).numpy()
-    expected = [np.mean([dtwrl.path_cost(a, b, p, metric=metric) for p in group])
-                for a, b, group in zip(y_true, y_pred, groups)]
+    expected = [
+        np.mean([dtwrl.path_cost(a, b, p, metric=metric) for p in group]) for a, b, group in zip(y_true, y_pred, groups)
+    ]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
@@ -78,8 +80,12 @@ def test_groups_work_inside_a_compiled_keras_fit():
     X, Y = rng.normal(size=(8, 4)).astype(np.float32), rng.normal(size=(8, 6)).astype(np.float32)
 
     def exact_and_diagonal(y_true, y_pred):  # the optimal path and a fixed one, for every pair
-        diagonal = np.array([(min(k, y_true.shape[1] - 1), min(k, y_pred.shape[1] - 1))
-                             for k in range(max(y_true.shape[1], y_pred.shape[1]))])
+        diagonal = np.array(
+            [
+                (min(k, y_true.shape[1] - 1), min(k, y_pred.shape[1] - 1))
+                for k in range(max(y_true.shape[1], y_pred.shape[1]))
+            ]
+        )
         return [[p, diagonal] for p in ExactDTWAligner()(y_true, y_pred)]
 
     model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(6)])

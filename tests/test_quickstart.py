@@ -1,4 +1,5 @@
 """experiments/quickstart.py (``make demo``) end to end on a shrunk budget."""
+
 import csv
 
 import numpy as np
@@ -8,10 +9,33 @@ from experiments import quickstart
 
 
 def test_quickstart_runs_end_to_end(tmp_path, capsys):
-    run_dir = quickstart.main(["--bc-env-steps", "500", "--ppo-env-steps", "1", "--num-envs", "4",
-                               "--compare-pairs", "3", "--rounds", "2", "--model-steps", "2", "--hidden-units", "8",
-                               "--samples", "2", "--max-train", "10", "--max-test", "4", "--out-dir", str(tmp_path),
-                               "--no-progress"])
+    run_dir = quickstart.main(
+        [
+            "--bc-env-steps",
+            "500",
+            "--ppo-env-steps",
+            "1",
+            "--num-envs",
+            "4",
+            "--compare-pairs",
+            "3",
+            "--rounds",
+            "2",
+            "--model-steps",
+            "2",
+            "--hidden-units",
+            "8",
+            "--samples",
+            "2",
+            "--max-train",
+            "10",
+            "--max-test",
+            "4",
+            "--out-dir",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
     out = capsys.readouterr().out
     assert run_dir.parent == tmp_path / "quickstart"
     assert out.rstrip().splitlines()[-1].strip() == f"tensorboard --logdir {tmp_path / 'quickstart'}"
@@ -33,16 +57,19 @@ def test_quickstart_runs_end_to_end(tmp_path, capsys):
     assert (run_dir / "tb" / "soft_dtw_g1__0").is_dir()
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
-    (["--gamma", "-1"], "--gamma: must be finite and > 0"),
-    (["--seed", "-1"], "--seed: must be >= 0; got -1"),
-    (["--samples", "0"], "--samples: must be >= 1"),
-    (["--num-envs", "0"], "--num-envs: must be >= 1"),
-    (["--methods", "nope"], "--methods: must be among"),
-    (["--max-train", "1"], "--max-train: must be 0 (all) or >= 2"),
-    (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
+        (["--gamma", "-1"], "--gamma: must be finite and > 0"),
+        (["--seed", "-1"], "--seed: must be >= 0; got -1"),
+        (["--samples", "0"], "--samples: must be >= 1"),
+        (["--num-envs", "0"], "--num-envs: must be >= 1"),
+        (["--methods", "nope"], "--methods: must be among"),
+        (["--max-train", "1"], "--max-train: must be 0 (all) or >= 2"),
+        (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
+    ],
+)
 def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as excinfo:
         quickstart.main([*argv, "--out-dir", str(tmp_path / "out")])

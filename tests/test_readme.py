@@ -22,4 +22,6 @@ def test_readme_block_runs(index, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", BLOCKS[index]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, f"README block {index} failed:\n{BLOCKS[index]}\n--- stderr ---\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"README block {index} failed:\n{BLOCKS[index]}\n--- stderr ---\n{result.stderr[-3000:]}"
+    )

@@ -1,19 +1,20 @@
 """Tests for dtwrl.tf.relaxations: path costs along given paths, fixed-path DTW and DILATE."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
 
 import dtwrl
 from dtwrl.tf.relaxations import (
-    aligned_path_cost,
     align_tf,
+    aligned_path_cost,
     check_alpha,
     dilate,
     fixed_path_dtw,
     path_cost_tf,
     temporal_penalty,
 )
-from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
 
 METRICS = ["sqeuclidean", "euclidean", "abs"]
 
@@ -98,8 +99,9 @@ def test_fixed_path_dtw_equals_exact_dtw(rng, metric, band):
     x, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 5, 2))
     got = fixed_path_dtw(x, y, metric=metric, band=band).numpy()
     np.testing.assert_allclose(got, [dtwrl.dtw(a, b, metric=metric, band=band) for a, b in zip(x, y)], rtol=1e-12)
-    np.testing.assert_allclose(got, [brute_force_dtw(local_costs(a, b, metric), band) for a, b in zip(x, y)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        got, [brute_force_dtw(local_costs(a, b, metric), band) for a, b in zip(x, y)], rtol=1e-12
+    )
 
 
 def test_single_frame_series():
@@ -116,8 +118,10 @@ def test_fixed_path_dtw_gradient_matches_finite_differences(rng, metric):
 
 
 def test_fixed_path_dtw_runs_in_a_graph_with_unknown_batch(rng):
-    f = tf.function(lambda a, b: fixed_path_dtw(a, b),
-                    input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([None, 3], tf.float32)])
+    f = tf.function(
+        lambda a, b: fixed_path_dtw(a, b),
+        input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([None, 3], tf.float32)],
+    )
     x, y = rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
     np.testing.assert_allclose(f(x, y).numpy(), [dtwrl.dtw(a, b) for a, b in zip(x, y)], rtol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="y_pred must be finite"):
@@ -181,16 +185,18 @@ def test_dilate_matches_brute_force(rng, alpha, band):
     expected = []
     for a, b in zip(x, y):
         C = local_costs(a, b)
-        expected.append(alpha * brute_force_soft_dtw(C, gamma, band)
-                        + (1 - alpha) * _brute_force_temporal(C, gamma, band))
+        expected.append(
+            alpha * brute_force_soft_dtw(C, gamma, band) + (1 - alpha) * _brute_force_temporal(C, gamma, band)
+        )
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_dilate_endpoints_are_soft_dtw_and_the_temporal_term(rng):
     x, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 2))
     gamma = 0.1
-    np.testing.assert_allclose(dilate(x, y, alpha=1.0, gamma=gamma).numpy(),
-                               dtwrl.soft_dtw(x, y, gamma=gamma).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        dilate(x, y, alpha=1.0, gamma=gamma).numpy(), dtwrl.soft_dtw(x, y, gamma=gamma).numpy(), rtol=1e-12
+    )
     E = dtwrl.soft_dtw_alignment(x, y, gamma=gamma).numpy()
     temporal = np.sum(E * (np.subtract.outer(np.arange(4), np.arange(4)) ** 2 / 16.0), axis=(1, 2))
     np.testing.assert_allclose(dilate(x, y, alpha=0.0, gamma=gamma).numpy(), temporal, rtol=1e-12)
@@ -208,8 +214,9 @@ def test_dilate_gradient_matches_finite_differences(rng, alpha):
     assert _max_jacobian_error(lambda a, b: dilate(a, b, alpha=alpha, gamma=0.5), x, y) < 1e-6
 
 
-@pytest.mark.parametrize("alpha, exc", [(-0.1, ValueError), (1.5, ValueError), (np.nan, ValueError),
-                                        ("0.5", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "alpha, exc", [(-0.1, ValueError), (1.5, ValueError), (np.nan, ValueError), ("0.5", TypeError), (True, TypeError)]
+)
 def test_dilate_rejects_bad_alpha(alpha, exc):
     with pytest.raises(exc, match="alpha"):
         dilate(np.zeros((1, 2)), np.zeros((1, 2)), alpha=alpha)

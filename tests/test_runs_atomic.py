@@ -6,6 +6,7 @@ moments. After each kill the file must hold exactly one of the two complete
 contents. The same harness with a plain ``open(..., "w")`` writer tears the
 file (it is truncated before it is refilled), which shows the test can fail.
 """
+
 import os
 import signal
 import subprocess

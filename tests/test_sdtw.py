@@ -1,10 +1,12 @@
 """soft-DTW in TensorFlow (dtwrl.tf.sdtw) against brute force, finite differences and exact DTW."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import dtwrl
 from dtwrl.bands import min_band
+from dtwrl.tf.cost import pairwise_costs
 from dtwrl.tf.sdtw import (
     soft_dtw,
     soft_dtw_alignment,
@@ -12,7 +14,6 @@ from dtwrl.tf.sdtw import (
     soft_dtw_divergence,
     soft_dtw_from_cost,
 )
-from dtwrl.tf.cost import pairwise_costs
 from tests import reference as ref
 
 SIZES = [(n, m) for n in range(1, 6) for m in range(1, 6)]

@@ -1,5 +1,6 @@
 """The numba kernel engine of soft-DTW (dtwrl.tf._kernel): against brute force, the wavefront, float64 and
 finite differences; the memory-light mode; the automatic choice of engine; float32 costs far from 0."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """Smoothed-operator DTW (dtwrl.tf.smoothed): entropy equals soft-DTW, squared L2 against a NumPy DP."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -70,9 +71,7 @@ def test_l2_values_match_the_numpy_recursion_for_every_size_up_to_5x5(rng, band,
     y = rng.normal(size=(len(sizes), 5, 2))
     xl, yl = np.array(sizes).T
     got = smoothed_dtw(x, y, gamma=gamma, regularizer="l2", band=band, x_lengths=xl, y_lengths=yl).numpy()
-    want = [
-        l2_dtw_reference(ref.local_costs(x[b, :n], y[b, :m]), gamma, band) for b, (n, m) in enumerate(sizes)
-    ]
+    want = [l2_dtw_reference(ref.local_costs(x[b, :n], y[b, :m]), gamma, band) for b, (n, m) in enumerate(sizes)]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 

@@ -1,12 +1,13 @@
 """fit_forecaster and ForecasterTrainer: learning, early stopping, logging, path losses in the step."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from dtwrl.aligners import ExactDTWAligner
-from dtwrl.losses import PathLoss
 from dtwrl.forecasting.models import mlp_forecaster
 from dtwrl.forecasting.training import ForecasterTrainer, evaluate_forecaster, fit_forecaster, predict, resolve_loss
+from dtwrl.losses import PathLoss
 from experiments.reporting import plot_forecasts, summarize, summary_table
 
 
@@ -24,16 +25,27 @@ def scalars(log_dir):
 
     acc = EventAccumulator(str(log_dir), size_guidance={"tensors": 0})
     acc.Reload()
-    return {tag: [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
-            for tag in acc.Tags()["tensors"]}
+    return {
+        tag: [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+        for tag in acc.Tags()["tensors"]
+    }
 
 
 def test_mse_training_learns_the_continuation(rng, tmp_path):
     X, Y = sine_task(rng)
     tf.keras.utils.set_random_seed(0)
     model = mlp_forecaster(12, 8, hidden_units=32)
-    history = fit_forecaster(model, (X, Y), "mse", epochs=60, batch_size=16, learning_rate=1e-2,
-                             validation_split=0.25, log_dir=tmp_path, progress=False)
+    history = fit_forecaster(
+        model,
+        (X, Y),
+        "mse",
+        epochs=60,
+        batch_size=16,
+        learning_rate=1e-2,
+        validation_split=0.25,
+        log_dir=tmp_path,
+        progress=False,
+    )
     assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
     assert len(history.epoch_seconds) == 60 and history.best_epoch is not None
     logged = scalars(tmp_path)
@@ -48,8 +60,17 @@ def test_early_stopping_restores_the_best_weights(rng):
     X_val, Y_val = rng.normal(size=(20, 6, 1)), rng.normal(size=(20, 3, 1))
     tf.keras.utils.set_random_seed(1)
     model = mlp_forecaster(6, 3, hidden_units=64)
-    history = fit_forecaster(model, (X, Y), tf.keras.losses.MeanSquaredError(), epochs=200, batch_size=8,
-                             learning_rate=3e-2, validation_data=(X_val, Y_val), patience=2, progress=False)
+    history = fit_forecaster(
+        model,
+        (X, Y),
+        tf.keras.losses.MeanSquaredError(),
+        epochs=200,
+        batch_size=8,
+        learning_rate=3e-2,
+        validation_data=(X_val, Y_val),
+        patience=2,
+        progress=False,
+    )
     val = history.history["val_loss"]
     assert history.stopped_early and len(val) < 200
     assert len(val) == history.best_epoch + 2 + 2  # best epoch, then patience + 1 worse epochs
@@ -65,9 +86,20 @@ def test_monitor_val_dtw_selects_and_restores_the_epoch_of_lowest_validation_dtw
     X_val, Y_val = sine_task(rng, n=12)
     tf.keras.utils.set_random_seed(2)
     model = mlp_forecaster(12, 8, hidden_units=16)
-    history = fit_forecaster(model, (X, Y), "soft_dtw", epochs=12, batch_size=8, learning_rate=1e-2,
-                             validation_data=(X_val, Y_val), patience=3, monitor="val_dtw", log_dir=tmp_path,
-                             loss_kwargs={"gamma": 0.1}, progress=False)
+    history = fit_forecaster(
+        model,
+        (X, Y),
+        "soft_dtw",
+        epochs=12,
+        batch_size=8,
+        learning_rate=1e-2,
+        validation_data=(X_val, Y_val),
+        patience=3,
+        monitor="val_dtw",
+        log_dir=tmp_path,
+        loss_kwargs={"gamma": 0.1},
+        progress=False,
+    )
     val_dtw = history.history["val_dtw"]
     assert len(val_dtw) == len(history.history["val_loss"]) == len(history.history["loss"])
     assert history.best_epoch == int(np.argmin(val_dtw))
@@ -80,8 +112,9 @@ def test_same_seed_same_history(rng):
 
     def run():
         tf.keras.utils.set_random_seed(3)
-        return fit_forecaster(mlp_forecaster(12, 8, hidden_units=8), (X, Y), "mse", epochs=3, batch_size=5,
-                              seed=3, progress=False).history
+        return fit_forecaster(
+            mlp_forecaster(12, 8, hidden_units=8), (X, Y), "mse", epochs=3, batch_size=5, seed=3, progress=False
+        ).history
 
     assert run() == run()
 
@@ -125,19 +158,34 @@ def test_run_steps_keeps_optimizer_state_and_reshuffles(rng):
 
 def test_soft_dtw_by_name_with_gamma(rng):
     X, Y = sine_task(rng, n=16)
-    history = fit_forecaster(mlp_forecaster(12, 8, hidden_units=4), (X, Y), "soft_dtw", epochs=2,
-                             loss_kwargs={"gamma": 0.5}, validation_split=0.0, progress=False)
+    history = fit_forecaster(
+        mlp_forecaster(12, 8, hidden_units=4),
+        (X, Y),
+        "soft_dtw",
+        epochs=2,
+        loss_kwargs={"gamma": 0.5},
+        validation_split=0.0,
+        progress=False,
+    )
     assert "val_loss" not in history.history and history.best_epoch is None
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"epochs": 0}, "epochs"), ({"batch_size": -1}, "batch_size"), ({"validation_split": 1.0}, "validation_split"),
-    ({"validation_split": 0.01}, "validation_split"), ({"patience": -1}, "patience"),
-    ({"loss": "hinge_dtw"}, "hinge_dtw"), ({"learning_rate": 0.0}, "learning_rate"),
-    ({"train": (np.zeros((4, 6)), np.zeros((3, 2)))}, "differ in length"),
-    ({"train": (np.full((4, 6), np.nan), np.zeros((4, 2)))}, "NaN"),
-    ({"train": (np.zeros(6), np.zeros(2))}, r"train\[0\]"), ({"monitor": "val_mse"}, "monitor"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"validation_split": 1.0}, "validation_split"),
+        ({"validation_split": 0.01}, "validation_split"),
+        ({"patience": -1}, "patience"),
+        ({"loss": "hinge_dtw"}, "hinge_dtw"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"train": (np.zeros((4, 6)), np.zeros((3, 2)))}, "differ in length"),
+        ({"train": (np.full((4, 6), np.nan), np.zeros((4, 2)))}, "NaN"),
+        ({"train": (np.zeros(6), np.zeros(2))}, r"train\[0\]"),
+        ({"monitor": "val_mse"}, "monitor"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     params = {"train": (np.zeros((8, 6)), np.zeros((8, 2))), "loss": "mse", "progress": False, **kwargs}
     with pytest.raises(ValueError, match=match):
@@ -153,8 +201,11 @@ def test_resolve_loss():
 
 
 def test_summary_table_marks_the_best_cell_per_metric():
-    rows = [{"cfg": "a", "dtw": 1.0, "acc": 0.5}, {"cfg": "a", "dtw": 3.0, "acc": 0.7},
-            {"cfg": "b", "dtw": 4.0, "acc": 0.9}]
+    rows = [
+        {"cfg": "a", "dtw": 1.0, "acc": 0.5},
+        {"cfg": "a", "dtw": 3.0, "acc": 0.7},
+        {"cfg": "b", "dtw": 4.0, "acc": 0.9},
+    ]
     summary = summarize(rows, "cfg", ["dtw", "acc"])
     assert summary[0]["dtw"] == (2.0, pytest.approx(np.sqrt(2.0))) and summary[1]["n"] == 1
     lines = summary_table(summary, "cfg", ["dtw", "acc"], labels={"dtw": "DTW"}, higher_is_better={"acc"}).splitlines()

@@ -1,4 +1,5 @@
 """Tests for dtwrl.validation: series, metric, gamma and feature-dimension checks."""
+
 import numpy as np
 import pytest
 

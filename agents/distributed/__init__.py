@@ -17,6 +17,7 @@ Roles (each a process; ``experiments/train_aligner_distributed.py --role ...``):
 >>> DistributedOptions(role="all", collectors=4).envs_per_collector(num_envs=64)
 16
 """
+
 from .options import DistributedOptions
 from .roles import prepare, run_role
 

@@ -22,6 +22,7 @@ Counts go to ``<run>/collectors/collector-<id>.json`` after every iteration;
 they reconcile exactly: ``collected_env_steps == items_created * collect_steps
 + pending_steps`` (pending: steps of an iteration cut short by a stop).
 """
+
 import time
 
 import numpy as np
@@ -98,7 +99,8 @@ class Collector:
         self._variables = variable_values(self.actor_net, self._iteration, self._finished)
         self._writer_client = _WriterKeepingClient(self.client)
         self.observer = reverb_utils.ReverbTrajectorySequenceObserver(
-            self._writer_client, TRAJECTORY_TABLE, sequence_length=1, stride_length=1)
+            self._writer_client, TRAJECTORY_TABLE, sequence_length=1, stride_length=1
+        )
         self.items_created = 0
         self.pending_steps = 0
         self.wait_s = 0.0
@@ -179,8 +181,9 @@ class Collector:
         }
         items = trajectory.Trajectory(
             step_type=step_type,
-            observation={key: np.stack([t.observation[key] for t in time_steps], axis=1)
-                         for key in time_steps[0].observation},
+            observation={
+                key: np.stack([t.observation[key] for t in time_steps], axis=1) for key in time_steps[0].observation
+            },
             action=stack(actions, np.int64),
             policy_info={"dist_params": {"logits": stack(logits, np.float32)}, EXTRA_KEY: dtwrl_info},
             next_step_type=_shift(step_type),

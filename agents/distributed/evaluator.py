@@ -9,6 +9,7 @@ trainer's ``eval/*`` tags (``agents.summaries.TrainingSummaries``) under
 ``<run>/evaluator.json``, and stops after evaluating the weights the learner
 publishes as ``finished``.
 """
+
 import tensorflow as tf
 from tf_agents.experimental.distributed import reverb_variable_container
 from tf_agents.policies import greedy_policy
@@ -59,12 +60,16 @@ def run_evaluator(config, settings, options, stop, run_dir):
                 best = min(best, metrics["cost_ratio_vs_dtw"])
                 env_steps = last * config.steps_per_iteration
                 rows.append({"iteration": last, "env_steps": env_steps, **metrics})
-                summaries.evaluation(env_steps, {**metrics, "best_cost_ratio_vs_dtw": best},
-                                     eval_alignment_image(eval_set, paths))
+                summaries.evaluation(
+                    env_steps, {**metrics, "best_cost_ratio_vs_dtw": best}, eval_alignment_image(eval_set, paths)
+                )
                 summaries.flush()
                 write_json(run_dir / "evaluator.json", {"history": rows})
-                print(f"evaluator: iteration {last}, cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f}, "
-                      f"vs FastDTW {metrics['cost_ratio_vs_fastdtw']:.4f}", flush=True)
+                print(
+                    f"evaluator: iteration {last}, cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f}, "
+                    f"vs FastDTW {metrics['cost_ratio_vs_fastdtw']:.4f}",
+                    flush=True,
+                )
             if bool(finished.numpy()):
                 return rows
         if stop.wait(options.eval_interval_s):

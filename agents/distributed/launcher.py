@@ -17,6 +17,7 @@ children in order) and logs to ``<run>/logs/<role>.log``.
 At the end ``<run>/distributed.json`` holds every role's exit code and the
 reconciled trajectory counts (:func:`reconcile`).
 """
+
 import dataclasses
 import os
 import signal
@@ -89,7 +90,8 @@ def reconcile(collectors, learner, queue, collect_steps):
     }
     checks = {
         "collector_steps": all(
-            c["collected_env_steps"] == c["items_created"] * collect_steps + c["pending_steps"] for c in collectors),
+            c["collected_env_steps"] == c["items_created"] * collect_steps + c["pending_steps"] for c in collectors
+        ),
         "per_collector_consumption": sum(out["items_consumed_by_collector"].values()) == out["items_sampled"],
     }
     if queue is not None:
@@ -133,7 +135,10 @@ class Launcher:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "ab") as handle:
             self.procs[name] = subprocess.Popen(
-                self.command_for(role, **flags), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                self.command_for(role, **flags),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
             )
         self.log(f"started {name} (pid {self.procs[name].pid})")
@@ -144,8 +149,10 @@ class Launcher:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self.stop.is_set():
             if self.procs["server"].poll() is not None:
-                raise RuntimeError(f"the Reverb server exited with {self.procs['server'].returncode}; "
-                                   f"see {self.run_dir / 'logs' / 'server.log'}")
+                raise RuntimeError(
+                    f"the Reverb server exited with {self.procs['server'].returncode}; "
+                    f"see {self.run_dir / 'logs' / 'server.log'}"
+                )
             try:
                 reverb.Client(self.address).server_info(timeout=2)
                 return
@@ -218,8 +225,10 @@ class Launcher:
                 return 130, f"interrupted by {self.stop.reason}"
             if self.procs["server"].poll() is not None:
                 rc = self.procs["server"].returncode
-                self.log(f"error: the Reverb server exited with {rc}; the learner checkpoints and stops. "
-                         f"Run the same command again to resume from the checkpoint.")
+                self.log(
+                    f"error: the Reverb server exited with {rc}; the learner checkpoints and stops. "
+                    f"Run the same command again to resume from the checkpoint."
+                )
                 # the learner notices within ~20 s (two missed 5 s health checks) and checkpoints
                 self._wait(["learner"], max(self.options.shutdown_grace_s, 60.0))
                 return 1, f"Reverb server exited with {rc}"

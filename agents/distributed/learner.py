@@ -16,6 +16,7 @@ the ``PolicySaver`` policy and the TensorBoard tags (``agents.summaries``).
 So at equal env steps the two trainers differ only in where the batch comes
 from (and in its policy lag, logged as ``charts/policy_lag``).
 """
+
 import os
 import threading
 import time
@@ -88,16 +89,19 @@ class ReverbBatches:
         ``iteration() -> int``: the learner's iteration (for the policy lag).
     """
 
-    def __init__(self, address, data_spec, config, stop, stall_timeout_s, label_expert_moves, before_batch,
-                 iteration):
+    def __init__(self, address, data_spec, config, stop, stall_timeout_s, label_expert_moves, before_batch, iteration):
         self.address, self.config, self.stop, self.stall_timeout_s = address, config, stop, stall_timeout_s
         self.label_expert_moves, self.before_batch, self.iteration = label_expert_moves, before_batch, iteration
         self.client = reverb.Client(address)
         _check_signature(self.client, data_spec, config.collect_steps + 1)
         self.replay = reverb_replay_buffer.ReverbReplayBuffer(  # items are length-1 sequences of whole segments
-            tensor_spec.add_outer_dim(data_spec, config.collect_steps + 1), sequence_length=1,
+            tensor_spec.add_outer_dim(data_spec, config.collect_steps + 1),
+            sequence_length=1,
             table_name=TRAJECTORY_TABLE,
-            server_address=address, max_cycle_length=1, rate_limiter_timeout_ms=1000, dataset_buffer_size=1,
+            server_address=address,
+            max_cycle_length=1,
+            rate_limiter_timeout_ms=1000,
+            dataset_buffer_size=1,
         )
         self._iterator = None
         self.episodes = EpisodeStats(config.num_envs, buffer=config.num_envs)
@@ -173,8 +177,10 @@ class ReverbBatches:
         visited = None
         if self.label_expert_moves:
             keep = (experience.step_type[:, :-1] != ts.StepType.LAST).reshape(-1)
-            visited = {key: value[:, :-1].reshape((-1,) + value.shape[2:])[keep]
-                       for key, value in experience.observation.items()}
+            visited = {
+                key: value[:, :-1].reshape((-1,) + value.shape[2:])[keep]
+                for key, value in experience.observation.items()
+            }
             visited["expert_action"] = extras["expert_action"][:, :-1].reshape(-1)[keep]
         return tf.nest.map_structure(tf.convert_to_tensor, experience), visited
 
@@ -240,9 +246,16 @@ class ReverbLearner(AlignerTrainer):
         """Batches of ``num_envs`` items from the Reverb queue, the actor published before each one."""
         spec = self.agent.collect_data_spec
         spec = spec._replace(policy_info={**spec.policy_info, EXTRA_KEY: dict(EXTRA_SPEC)})
-        return ReverbBatches(self.address, spec, self.config, self._stop, self._options.stall_timeout_s,
-                             label_expert_moves=self.dagger_steps > 0, before_batch=self._publish_live,
-                             iteration=lambda: self.iteration)
+        return ReverbBatches(
+            self.address,
+            spec,
+            self.config,
+            self._stop,
+            self._options.stall_timeout_s,
+            label_expert_moves=self.dagger_steps > 0,
+            before_batch=self._publish_live,
+            iteration=lambda: self.iteration,
+        )
 
     def publish(self, finished: bool = False) -> None:
         """Push the live actor, the iteration and ``finished`` to the variable table."""
@@ -285,8 +298,10 @@ class ReverbLearner(AlignerTrainer):
             "policy_lag": batches.policy_lag,
             # steady state: the first iteration also waits for the collectors to start
             "median_iteration_steps_per_second": (
-                self.config.steps_per_iteration / float(np.median(self.iteration_s[1:])) if len(self.iteration_s) > 1
-                else None),
+                self.config.steps_per_iteration / float(np.median(self.iteration_s[1:]))
+                if len(self.iteration_s) > 1
+                else None
+            ),
         }
 
 
@@ -326,8 +341,11 @@ def run_learner(config, options, stop):
     """
     learner = ReverbLearner(config, options, stop)
     if learner.resumed:
-        print(f"learner: resumed from the checkpoint at iteration {learner.iteration} "
-              f"({learner.env_steps} env steps), session {learner.sessions}", flush=True)
+        print(
+            f"learner: resumed from the checkpoint at iteration {learner.iteration} "
+            f"({learner.env_steps} env steps), session {learner.sessions}",
+            flush=True,
+        )
     lock = threading.Lock()  # whoever handles a lost server first: the main thread or the watchdog
     threading.Thread(target=_watch_server, args=(learner, lock), daemon=True).start()
     try:

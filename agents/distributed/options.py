@@ -4,6 +4,7 @@
 >>> options.envs_per_collector(num_envs=64)
 16
 """
+
 import dataclasses
 import math
 
@@ -21,21 +22,36 @@ class DistributedOptions:
     Every field has a ``help`` line (read by ``experiments.common.parse_args``).
     """
 
-    role: str = _field("all", "Which role this process plays: all (every role on this machine, localhost "
-                              "ports), server, collector, learner or evaluator.")
-    collectors: int = _field(2, "Number of collectors (role all starts them; the learner waits for none in "
-                                "particular).")
-    collector_envs: int | None = _field(None, "Alignments each collector steps together; None: "
-                                              "ceil(num_envs / collectors), so the collectors together step as many "
-                                              "envs as the single-process trainer.")
-    collector_id: int = _field(0, "Role collector: its id (0-based); it seeds the env stream (collector k steps the "
-                                  "sub-envs seed + k * collector_envs onwards) and tags its items.")
-    reverb_address: str | None = _field(None, "host:port of the Reverb server (roles collector, learner, evaluator; "
-                                              "role all picks a free localhost port).")
+    role: str = _field(
+        "all",
+        "Which role this process plays: all (every role on this machine, localhost "
+        "ports), server, collector, learner or evaluator.",
+    )
+    collectors: int = _field(
+        2, "Number of collectors (role all starts them; the learner waits for none in particular)."
+    )
+    collector_envs: int | None = _field(
+        None,
+        "Alignments each collector steps together; None: "
+        "ceil(num_envs / collectors), so the collectors together step as many "
+        "envs as the single-process trainer.",
+    )
+    collector_id: int = _field(
+        0,
+        "Role collector: its id (0-based); it seeds the env stream (collector k steps the "
+        "sub-envs seed + k * collector_envs onwards) and tags its items.",
+    )
+    reverb_address: str | None = _field(
+        None,
+        "host:port of the Reverb server (roles collector, learner, evaluator; role all picks a free localhost port).",
+    )
     port: int | None = _field(None, "Role server: the port to listen on; None picks a free one (printed).")
-    queue_batches: int = _field(1, "Capacity of the trajectory queue in learner batches (num_envs items each); a "
-                                   "full queue blocks the collectors, so no trajectory is dropped and the policy "
-                                   "lag stays bounded.")
+    queue_batches: int = _field(
+        1,
+        "Capacity of the trajectory queue in learner batches (num_envs items each); a "
+        "full queue blocks the collectors, so no trajectory is dropped and the policy "
+        "lag stays bounded.",
+    )
     stall_timeout_s: float = _field(300.0, "The learner stops with an error when no trajectory arrives for this long.")
     eval_interval_s: float = _field(30.0, "Role evaluator: seconds between evaluations of the published policy.")
     shutdown_grace_s: float = _field(30.0, "Role all: seconds a role gets to stop after SIGTERM before SIGKILL.")

@@ -4,6 +4,7 @@ Exit codes: 0 done, 2 bad arguments (raised before anything is created),
 3 the Reverb server was lost (the learner checkpointed; rerun to resume),
 130 stopped by SIGTERM/Ctrl-C (the learner checkpointed).
 """
+
 import dataclasses
 from pathlib import Path
 
@@ -105,8 +106,10 @@ def run_role(config, options, command_for=None, log=print):
         except LearnerStopped as err:
             log(f"learner stopped by {err}; checkpoint saved, rerun with run_name={config.run_name!r} to resume")
             return EXIT_STOPPED
-        log(f"learner done: {metrics['env_steps']} env steps, cost ratio vs exact DTW "
-            f"{metrics['cost_ratio_vs_dtw']:.4f}")
+        log(
+            f"learner done: {metrics['env_steps']} env steps, cost ratio vs exact DTW "
+            f"{metrics['cost_ratio_vs_dtw']:.4f}"
+        )
         return 0
     from .evaluator import run_evaluator
 

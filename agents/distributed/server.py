@@ -6,6 +6,7 @@ collectors wait for the learner instead of trajectories being overwritten, so
 nothing is dropped and the policy lag stays bounded. The variable table holds
 the latest published weights (one item).
 """
+
 import sys
 
 import reverb
@@ -22,8 +23,9 @@ def make_tables(config, settings, options):
     py_env.close()
     # one item = one step of a length-1 sequence holding an env's collect_steps + 1 transitions
     signature = tensor_spec.add_outer_dim(tensor_spec.add_outer_dim(item_spec(policy), config.collect_steps + 1), 1)
-    trajectories = reverb.Table.queue(TRAJECTORY_TABLE, max_size=options.queue_batches * config.num_envs,
-                                      signature=signature)
+    trajectories = reverb.Table.queue(
+        TRAJECTORY_TABLE, max_size=options.queue_batches * config.num_envs, signature=signature
+    )
     variables = reverb.Table(
         name=VARIABLE_TABLE,
         sampler=reverb.selectors.Uniform(),

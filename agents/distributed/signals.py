@@ -1,4 +1,5 @@
 """SIGTERM and Ctrl-C as a flag that a role's loop polls, so it can stop between steps and leave clean state."""
+
 import signal
 import threading
 

@@ -24,6 +24,7 @@ the learner strips before ``agent.train``:
 >>> item_spec(policy).policy_info["dtwrl"]["collector"].dtype
 tf.int32
 """
+
 import dataclasses
 from pathlib import Path
 
@@ -80,7 +81,10 @@ def resolve_run(config: AlignerConfig) -> tuple[AlignerConfig, EnvSettings]:
     if config.init_from is not None:
         pretrained = read_pretrained(config.init_from)
         config.window, config.hidden, config.cost_floor = (
-            pretrained["window"], pretrained["hidden"], pretrained["cost_floor"])
+            pretrained["window"],
+            pretrained["hidden"],
+            pretrained["cost_floor"],
+        )
     stored = []
     if config.run_name is not None:
         folder = RunFolder(Path(config.out_dir) / config.run_name)

@@ -14,6 +14,7 @@ fresh run folder. The figures per run:
 - ``collector_wait_fraction``, ``learner_wait_fraction``: time blocked on a
   full queue / waiting for items.
 """
+
 import dataclasses
 import statistics
 import time
@@ -138,17 +139,21 @@ def compare_validation(config, script, seeds=(1, 2), collectors=2, log=print):
                 _, final = train_aligner(cfg)
                 history = read_json(Path(cfg.out_dir) / name / "metrics.json")["history"]
             else:
-                options = DistributedOptions(role="all", collectors=count, eval_interval_s=3600.0,
-                                             shutdown_grace_s=5.0)
+                options = DistributedOptions(role="all", collectors=count, eval_interval_s=3600.0, shutdown_grace_s=5.0)
                 code = Launcher(cfg, options, python_command(script, config_argv(cfg, options)), stop, log=log).run()
                 if code != 0:
                     raise RuntimeError(f"the distributed run {name} exited with {code}")
                 metrics = read_json(Path(cfg.out_dir) / name / "metrics.json")
                 final, history = metrics["final"], metrics["history"]
-            row = {"trainer": "single-process" if count == 0 else f"distributed, {count} collectors", "seed": seed,
-                   **{key: final[key] for key in ("env_steps", "cost_ratio_vs_dtw", "policy_cost_ratio_vs_dtw",
-                                                  "cost_ratio_vs_fastdtw")},
-                   "history": [(h["env_steps"], h["cost_ratio_vs_dtw"]) for h in history]}
+            row = {
+                "trainer": "single-process" if count == 0 else f"distributed, {count} collectors",
+                "seed": seed,
+                **{
+                    key: final[key]
+                    for key in ("env_steps", "cost_ratio_vs_dtw", "policy_cost_ratio_vs_dtw", "cost_ratio_vs_fastdtw")
+                },
+                "history": [(h["env_steps"], h["cost_ratio_vs_dtw"]) for h in history],
+            }
             log(f"  {row}")
             rows.append(row)
     return rows

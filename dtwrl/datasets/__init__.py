@@ -5,6 +5,7 @@
 >>> X.shape
 (50, 150, 1)
 """
+
 from .forecasting import (
     SYNTHETIC_STEPS_SEEDS,
     ForecastSplit,
@@ -30,6 +31,7 @@ from .pairs import (
     load_series,
     save_pair_source,
 )
+from .series_files import SERIES_FILE_SUFFIXES, load_series_file
 from .synthetic import (
     random_monotone_warp,
     random_smooth_waveform,
@@ -37,7 +39,6 @@ from .synthetic import (
     synthetic_step_task,
     synthetic_warp_pair,
 )
-from .series_files import SERIES_FILE_SUFFIXES, load_series_file
 from .tsf import TSFData, load_tsf
 from .ucr import builtin_datasets, load_ts, load_tsv, load_ucr
 

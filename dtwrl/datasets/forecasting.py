@@ -1,4 +1,5 @@
 """Forecasting tasks: the past of each series is the input, its future the target."""
+
 import numbers
 import os
 import re
@@ -306,21 +307,23 @@ def split_series(series, input_fraction=0.6, horizon=None, name="series"):
         if horizon is not None:
             n_in = n - horizon
             if n_in < 2:
-                raise ValueError(f"horizon {horizon} is too long for {name}[{i}] of length {n}: "
-                                 "at least 2 input points must remain")
+                raise ValueError(
+                    f"horizon {horizon} is too long for {name}[{i}] of length {n}: at least 2 input points must remain"
+                )
         else:
             n_in = int(round(input_fraction * n))
             if n_in < 2 or n - n_in < 2:
-                raise ValueError(f"{name}[{i}] is too short: length {n} with input_fraction={input_fraction} "
-                                 f"gives {n_in} input and {n - n_in} target points; each part needs >= 2")
+                raise ValueError(
+                    f"{name}[{i}] is too short: length {n} with input_fraction={input_fraction} "
+                    f"gives {n_in} input and {n - n_in} target points; each part needs >= 2"
+                )
         inputs.append(np.ascontiguousarray(x[:n_in]))
         targets.append(np.ascontiguousarray(x[n_in:]))
     return ForecastSplit(inputs, targets)
 
 
 def _check_fraction(value, name="input_fraction"):
-    if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
-            or not 0.0 < value < 1.0):
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)) or not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
     return float(value)
 
@@ -356,8 +359,10 @@ def holdout_split(series, test_fraction=0.3, seed=0):
     test_fraction = _check_fraction(test_fraction, "test_fraction")
     n_test = int(np.ceil(test_fraction * len(series)))
     if len(series) < 2 or n_test >= len(series):
-        raise ValueError(f"{len(series)} series cannot be split into train and test with "
-                         f"test_fraction={test_fraction}; at least one of each is needed")
+        raise ValueError(
+            f"{len(series)} series cannot be split into train and test with "
+            f"test_fraction={test_fraction}; at least one of each is needed"
+        )
     test = np.zeros(len(series), dtype=bool)
     test[np.random.default_rng(seed).permutation(len(series))[:n_test]] = True
     return [s for s, t in zip(series, test) if not t], [s for s, t in zip(series, test) if t]
@@ -398,9 +403,11 @@ def rolling_origin_task(series, horizon, name="tsf"):
     short = [i for i, s in enumerate(series) if len(s) < 2 * horizon + 2]
     if short:
         i = short[0]
-        raise ValueError(f"horizon {horizon} is too long for {name}[{i}] of length {len(series[i])}: the "
-                         f"rolling-origin split needs >= 2 * horizon + 2 = {2 * horizon + 2} points "
-                         f"({len(short)} series are too short)")
+        raise ValueError(
+            f"horizon {horizon} is too long for {name}[{i}] of length {len(series[i])}: the "
+            f"rolling-origin split needs >= 2 * horizon + 2 = {2 * horizon + 2} points "
+            f"({len(short)} series are too short)"
+        )
     test = split_series(series, horizon=horizon, name=name)
     train = split_series([s[:-horizon] for s in series], horizon=horizon, name=name)
     return train, test
@@ -459,13 +466,20 @@ def load_forecast_task(dataset, input_fraction=0.6, horizon=None, n_series=500, 
         horizon = _check_int(horizon, "horizon", 1)
     path = Path(dataset)
     label = re.sub(r"_(TRAIN|TEST)$", "", path.stem) or "dataset"
-    cut = f"the last {horizon} points of each series are its target" if horizon else (
-        f"the first {input_fraction:g} of each series (rounded) is the input, the rest the target")
+    cut = (
+        f"the last {horizon} points of each series are its target"
+        if horizon
+        else (f"the first {input_fraction:g} of each series (rounded) is the input, the rest the target")
+    )
     if isinstance(dataset, str) and dataset == "synthetic_steps":
         train, test = load_forecasting_task(dataset, n_series=n_series)
-        return ForecastTask("synthetic_steps", ForecastSplit(list(train[0]), list(train[1])),
-                            ForecastSplit(list(test[0]), list(test[1])),
-                            f"DILATE's step task: {n_series} train and {n_series} test series, 20 -> 20 steps", 20)
+        return ForecastTask(
+            "synthetic_steps",
+            ForecastSplit(list(train[0]), list(train[1])),
+            ForecastSplit(list(test[0]), list(test[1])),
+            f"DILATE's step task: {n_series} train and {n_series} test series, 20 -> 20 steps",
+            20,
+        )
     suffix = path.suffix.lower()
     if path.is_file() and suffix == ".tsf":
         data = load_tsf(path)
@@ -473,14 +487,23 @@ def load_forecast_task(dataset, input_fraction=0.6, horizon=None, n_series=500, 
         if h is None:
             raise ValueError(f"{path.name} has no @horizon; give a horizon")
         train, test = rolling_origin_task(data.series, h, name=label)
-        return ForecastTask(label, train, test, f"Monash rolling origin: each series' last {h} points are its test "
-                            f"target, the {h} before them its train target", h)
+        return ForecastTask(
+            label,
+            train,
+            test,
+            f"Monash rolling origin: each series' last {h} points are its test "
+            f"target, the {h} before them its train target",
+            h,
+        )
     if path.is_file() and suffix in SERIES_FILE_SUFFIXES:
         train_series, test_series = holdout_split(load_series_file(path), test_fraction, seed)
-        return ForecastTask(label, split_series(train_series, input_fraction, horizon, label),
-                            split_series(test_series, input_fraction, horizon, label),
-                            f"{test_fraction:g} of the series (seeded permutation, seed {seed}) are test series; {cut}",
-                            horizon)
+        return ForecastTask(
+            label,
+            split_series(train_series, input_fraction, horizon, label),
+            split_series(test_series, input_fraction, horizon, label),
+            f"{test_fraction:g} of the series (seeded permutation, seed {seed}) are test series; {cut}",
+            horizon,
+        )
     if path.is_file():
         if "_TRAIN" not in path.name:
             raise ValueError(f"a file must be .tsf, .csv, .npy, or a *_TRAIN.ts/.tsv split; got {path.name!r}")

@@ -6,6 +6,7 @@ so an environment seeds it through its own ``np_random``. Every source here is
 picklable (for ``ParallelPyEnvironment`` and ``AsyncVectorEnv``) and exposes
 ``.dim``, the number of features d (None when unknown).
 """
+
 import json
 import numbers
 import os
@@ -258,11 +259,7 @@ class CallablePairs(PairSource):
 
 
 def _is_pair_list(obj):
-    return (
-        isinstance(obj, (list, tuple))
-        and len(obj) > 0
-        and all(isinstance(p, tuple) and len(p) == 2 for p in obj)
-    )
+    return isinstance(obj, (list, tuple)) and len(obj) > 0 and all(isinstance(p, tuple) and len(p) == 2 for p in obj)
 
 
 def as_pair_source(pairs, **kwargs):
@@ -473,11 +470,21 @@ def save_pair_source(source, folder):
     folder = Path(folder)
     arrays = {}
     if type(source) is SyntheticPairs:
-        spec = {"kind": "synthetic", "n": list(source.n), "m": None if source.m is None else list(source.m),
-                "d": source.dim, "noise": source.noise, "warp_strength": source.warp_strength}
+        spec = {
+            "kind": "synthetic",
+            "n": list(source.n),
+            "m": None if source.m is None else list(source.m),
+            "d": source.dim,
+            "noise": source.noise,
+            "warp_strength": source.warp_strength,
+        }
     elif type(source) is DatasetPairs:
-        spec = {"kind": "dataset", "count": len(source.series), "same_class": source.same_class,
-                "labels": source.labels is not None}
+        spec = {
+            "kind": "dataset",
+            "count": len(source.series),
+            "same_class": source.same_class,
+            "labels": source.labels is not None,
+        }
         arrays = {f"series_{i}": s for i, s in enumerate(source.series)}
         if source.labels is not None:
             labels = source.labels
@@ -490,8 +497,10 @@ def save_pair_source(source, folder):
         try:
             data = pickle.dumps(source)
         except Exception as error:  # pickling raises many types
-            raise ValueError(f"pairs: the pair source {source!r} cannot be stored ({error}); "
-                             "use a module-level function or one of dtwrl.datasets' sources") from None
+            raise ValueError(
+                f"pairs: the pair source {source!r} cannot be stored ({error}); "
+                "use a module-level function or one of dtwrl.datasets' sources"
+            ) from None
         atomic_write_bytes(folder / "pairs.pkl", data)
         spec = {"kind": "pickle"}
     if arrays:
@@ -526,8 +535,9 @@ def load_pair_source(folder):
         kind = spec["kind"]
         if kind == "synthetic":
             m = None if spec["m"] is None else tuple(spec["m"])
-            return SyntheticPairs(n=tuple(spec["n"]), m=m, d=spec["d"], noise=spec["noise"],
-                                  warp_strength=spec["warp_strength"])
+            return SyntheticPairs(
+                n=tuple(spec["n"]), m=m, d=spec["d"], noise=spec["noise"], warp_strength=spec["warp_strength"]
+            )
         if kind == "pickle":
             return as_pair_source(pickle.loads((folder / "pairs.pkl").read_bytes()))
         with np.load(folder / "pairs.npz", allow_pickle=False) as data:

@@ -6,6 +6,7 @@
 >>> [s.ravel().tolist() for s in load_series_file(path)]
 [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]
 """
+
 import os
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def _load_csv(path):
                 values = np.array([float(cell) for cell in cells], dtype=np.float64)
             except ValueError:
                 bad = next(c for c in cells if not _is_number(c))
-                raise ValueError(f"{path.name}, line {number}: {bad!r} is not a number "
-                                 "(one series per row, comma-separated numbers)") from None
+                raise ValueError(
+                    f"{path.name}, line {number}: {bad!r} is not a number (one series per row, comma-separated numbers)"
+                ) from None
             if not np.isfinite(values).all():
                 raise ValueError(f"{path.name}, line {number}: values must be finite")
             series.append(values[:, None])
@@ -73,7 +75,8 @@ def load_series_file(path: str | os.PathLike) -> list:
     path : str or os.PathLike
         ``.csv``: one univariate series per row, comma-separated numbers; rows
         may differ in length (trailing empty cells are ignored, blank lines and
-        ``#`` comments skipped, a first row of column names is a header). ``.npy``: a real array ``(N, n)`` (N univariate
+        ``#`` comments skipped, a first row of column names is a header).
+        ``.npy``: a real array ``(N, n)`` (N univariate
         series) or ``(N, n, d)``.
 
     Returns

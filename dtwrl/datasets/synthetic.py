@@ -3,6 +3,7 @@
 Every generator takes an ``int`` seed or a ``numpy.random.Generator`` and draws
 all of its randomness from it, so results are reproducible.
 """
+
 import numbers
 
 import numba

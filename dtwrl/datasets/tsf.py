@@ -20,6 +20,7 @@ Each data line holds the attribute values in the declared order, separated by
 (allowed only when the header says ``@missing true``). Series may have unequal
 lengths. The format is univariate.
 """
+
 import os
 from dataclasses import dataclass, field
 from datetime import datetime

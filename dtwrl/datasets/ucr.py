@@ -4,6 +4,7 @@
 list of ``(n_i, d)`` arrays. ``y`` is a NumPy array of class labels (strings),
 of regression targets (float64), or None for an unlabelled ``.ts`` file.
 """
+
 import os
 from importlib import resources
 from pathlib import Path
@@ -71,8 +72,10 @@ def _parse_ts_header(lines, where):
             header["classes"] = words[1:]
             if header["classlabel"] and not header["classes"]:
                 # without the list a line's last ':' field cannot be told from a dimension
-                raise ValueError(f"{where}, line {index + 1}: @classLabel true must list the class values, "
-                                 f"e.g. '@classLabel true 1 2'")
+                raise ValueError(
+                    f"{where}, line {index + 1}: @classLabel true must list the class values, "
+                    f"e.g. '@classLabel true 1 2'"
+                )
         elif tag == "targetlabel":
             header["targetlabel"] = _parse_bool(value, tag, where)
     raise ValueError(f"{where}: no @data tag found")
@@ -340,4 +343,6 @@ def load_ucr(name_or_path, split="train"):
         if candidate.is_file():
             return _load_file(candidate)
     tried += [str(c) for c in candidates]
-    raise FileNotFoundError(f"name_or_path: dataset {str(name_or_path)!r} ({split}) not found; tried " + "; ".join(tried))
+    raise FileNotFoundError(
+        f"name_or_path: dataset {str(name_or_path)!r} ({split}) not found; tried " + "; ".join(tried)
+    )

@@ -21,6 +21,7 @@ This is the logic behind ``experiments/forecast.py`` and ``experiments/study.py`
 >>> prepared.train_arrays[0].shape, prepared.layout.takes_lengths
 ((50, 90, 1), False)
 """
+
 import time
 from dataclasses import dataclass
 
@@ -32,8 +33,21 @@ from .metrics import dtw_score, evaluate_forecasts
 from .models import TAKES_LENGTHS, build_forecaster
 from .preprocessing import Normalizer, SeriesLayout
 
-__all__ = ["GAMMA_LOSSES", "METRICS", "SELECTIONS", "Candidate", "FitSettings", "PreparedTask", "describe",
-           "loss_candidates", "result_row", "run_trial", "select_candidate", "train_candidate", "trial_id"]
+__all__ = [
+    "GAMMA_LOSSES",
+    "METRICS",
+    "SELECTIONS",
+    "Candidate",
+    "FitSettings",
+    "PreparedTask",
+    "describe",
+    "loss_candidates",
+    "result_row",
+    "run_trial",
+    "select_candidate",
+    "train_candidate",
+    "trial_id",
+]
 
 #: Losses of :func:`dtwrl.losses.get_loss` that take the smoothing ``gamma`` (DILATE also ``alpha``).
 GAMMA_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw", "dilate")
@@ -121,9 +135,12 @@ class PreparedTask:
         self.normalizer = Normalizer(normalize).fit(task.train)
         self.train = self.normalizer.transform(task.train)
         self.test = self.normalizer.transform(task.test)
-        same = (self.train.equal_length and self.test.equal_length
-                and self.train.input_lengths[0] == self.test.input_lengths[0]
-                and self.train.target_lengths[0] == self.test.target_lengths[0])
+        same = (
+            self.train.equal_length
+            and self.test.equal_length
+            and self.train.input_lengths[0] == self.test.input_lengths[0]
+            and self.train.target_lengths[0] == self.test.target_lengths[0]
+        )
         self.layout = SeriesLayout.fit([self.train, self.test], takes_lengths=model in TAKES_LENGTHS and not same)
         self.train_arrays = self.layout.arrays(self.train)
         self.test_arrays = self.layout.arrays(self.test)
@@ -179,8 +196,7 @@ class PreparedTask:
         return tuple(a[index] for a in self.train_arrays)
 
 
-def train_candidate(prepared, loss, loss_kwargs, seed, settings, split, init_weights=None, writer=None,
-                    progress=False):
+def train_candidate(prepared, loss, loss_kwargs, seed, settings, split, init_weights=None, writer=None, progress=False):
     """Train one model for one loss configuration and seed.
 
     Parameters
@@ -212,10 +228,20 @@ def train_candidate(prepared, loss, loss_kwargs, seed, settings, split, init_wei
     train_idx, val_idx = split
     start = time.perf_counter()
     history = training.fit_forecaster(
-        model, prepared.arrays(train_idx), loss, epochs=settings.epochs, batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate, validation_data=prepared.arrays(val_idx), patience=settings.patience,
-        log_dir=writer, seed=seed, progress=progress, monitor=settings.monitor,
-        loss_kwargs=loss_kwargs if isinstance(loss, str) else None)
+        model,
+        prepared.arrays(train_idx),
+        loss,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        validation_data=prepared.arrays(val_idx),
+        patience=settings.patience,
+        log_dir=writer,
+        seed=seed,
+        progress=progress,
+        monitor=settings.monitor,
+        loss_kwargs=loss_kwargs if isinstance(loss, str) else None,
+    )
     seconds = time.perf_counter() - start
     return Candidate(dict(loss_kwargs), model, history, prepared.validation_dtw(model, val_idx), seconds)
 
@@ -242,8 +268,7 @@ def trial_id(name, loss_kwargs, seed):
     return name + "".join(f"_{k[0]}{v:g}" for k, v in loss_kwargs.items()) + f"__{seed}"
 
 
-def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=None, progress=False,
-              hparams=None):
+def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=None, progress=False, hparams=None):
     """Train every candidate of one loss for one seed, keep the best on validation DTW, score it on the test split.
 
     Parameters
@@ -278,8 +303,9 @@ def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=
     for kwargs, loss in group:
         trial = trial_id(name, kwargs, seed)
         writer = None if log_dir is None else tf.summary.create_file_writer(str(log_dir) + f"/{trial}")
-        cand = train_candidate(prepared, loss, kwargs, seed, settings, split, init_weights=init_weights,
-                               writer=writer, progress=progress)
+        cand = train_candidate(
+            prepared, loss, kwargs, seed, settings, split, init_weights=init_weights, writer=writer, progress=progress
+        )
         cand.trial, cand.writer = trial, writer
         tried.append(cand)
     chosen = select_candidate(tried)
@@ -300,12 +326,20 @@ def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=
 def result_row(task_name, name, seed, settings, normalize, scores, chosen, tried):
     """One metrics row of a trained (or chosen) model: what it is, how training went, and its test scores."""
     history = chosen.history
-    return {"dataset": task_name, "model": settings.model, "normalize": normalize, "loss": name,
-            "gamma": chosen.loss_kwargs.get("gamma", ""), "alpha": chosen.loss_kwargs.get("alpha", ""),
-            "seed": seed, "epochs": len(history.history["loss"]), "best_epoch": history.best_epoch,
-            f"best_{settings.monitor}": min(history.history.get(settings.monitor) or [float("nan")]),
-            "val_dtw": chosen.val_dtw,
-            "candidates": "; ".join(f"{describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}" for c in tried),
-            "train_seconds": round(sum(c.seconds for c in tried), 3),
-            "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)), 5),
-            **{m: float(v) for m, v in scores.items()}}
+    return {
+        "dataset": task_name,
+        "model": settings.model,
+        "normalize": normalize,
+        "loss": name,
+        "gamma": chosen.loss_kwargs.get("gamma", ""),
+        "alpha": chosen.loss_kwargs.get("alpha", ""),
+        "seed": seed,
+        "epochs": len(history.history["loss"]),
+        "best_epoch": history.best_epoch,
+        f"best_{settings.monitor}": min(history.history.get(settings.monitor) or [float("nan")]),
+        "val_dtw": chosen.val_dtw,
+        "candidates": "; ".join(f"{describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}" for c in tried),
+        "train_seconds": round(sum(c.seconds for c in tried), 3),
+        "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)), 5),
+        **{m: float(v) for m, v in scores.items()},
+    }

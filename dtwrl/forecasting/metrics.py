@@ -12,6 +12,7 @@ returned as a Python float.
 >>> evaluate_forecasts(y, y + 1.0, gamma=1.0)["mse"]
 1.0
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -25,10 +26,12 @@ def _pairs(y_true, y_pred):
     """A list of N validated float64 pairs ``((n_i, d), (m_i, d))`` from two batches or two lists of series."""
     if isinstance(y_true, (list, tuple)) or isinstance(y_pred, (list, tuple)):
         if len(y_true) != len(y_pred) or not len(y_true):
-            raise ValueError(f"y_true and y_pred must hold the same number (>= 1) of series; got "
-                             f"{len(y_true)} and {len(y_pred)}")
-        pairs = [(as_series(a, f"y_true[{i}]"), as_series(b, f"y_pred[{i}]"))
-                 for i, (a, b) in enumerate(zip(y_true, y_pred))]
+            raise ValueError(
+                f"y_true and y_pred must hold the same number (>= 1) of series; got {len(y_true)} and {len(y_pred)}"
+            )
+        pairs = [
+            (as_series(a, f"y_true[{i}]"), as_series(b, f"y_pred[{i}]")) for i, (a, b) in enumerate(zip(y_true, y_pred))
+        ]
         if any(a.shape[1] != b.shape[1] for a, b in pairs) or len({a.shape[1] for a, _ in pairs}) > 1:
             raise ValueError("y_true and y_pred must have one number of features d across all series")
         return pairs
@@ -133,13 +136,14 @@ def soft_dtw_score(y_true, y_pred, gamma=1.0, metric="sqeuclidean", band=None, b
     pairs = _pairs(y_true, y_pred)
     values = []
     for s in range(0, len(pairs), batch_size):
-        chunk = pairs[s:s + batch_size]
+        chunk = pairs[s : s + batch_size]
         n, m = [np.array([len(p[k]) for p in chunk]) for k in (0, 1)]
         same = len(set(n.tolist())) == 1 and len(set(m.tolist())) == 1
         a, b = (np.stack([_pad(p[k], size.max()) for p in chunk]) for k, size in ((0, n), (1, m)))
         lengths = {} if same else {"x_lengths": n, "y_lengths": m}
-        values.append(soft_dtw(tf.constant(a), tf.constant(b), gamma=gamma, band=band, metric=metric,
-                               **lengths).numpy())
+        values.append(
+            soft_dtw(tf.constant(a), tf.constant(b), gamma=gamma, band=band, metric=metric, **lengths).numpy()
+        )
     return float(np.mean(np.concatenate(values)))
 
 

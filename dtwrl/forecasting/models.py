@@ -20,10 +20,18 @@ trained by :func:`dtwrl.forecasting.training.fit_forecaster`, saved with
 >>> model(np.zeros((4, 12, 1), np.float32)).shape
 TensorShape([4, 8, 1])
 """
+
 import tensorflow as tf
 
-__all__ = ["FORECASTERS", "TAKES_LENGTHS", "build_forecaster", "cnn_forecaster", "gru_forecaster", "mlp_forecaster",
-           "takes_lengths"]
+__all__ = [
+    "FORECASTERS",
+    "TAKES_LENGTHS",
+    "build_forecaster",
+    "cnn_forecaster",
+    "gru_forecaster",
+    "mlp_forecaster",
+    "takes_lengths",
+]
 
 
 def _check_positive_int(value, name):
@@ -39,8 +47,9 @@ def _check_shapes(input_length, output_length, dim, output_dim):
     return dim if output_dim is None else _check_positive_int(output_dim, "output_dim")
 
 
-def mlp_forecaster(input_length, output_length, dim=1, output_dim=None, hidden_units=256,
-                   activation="relu", name="mlp_forecaster"):
+def mlp_forecaster(
+    input_length, output_length, dim=1, output_dim=None, hidden_units=256, activation="relu", name="mlp_forecaster"
+):
     """A multilayer perceptron with one hidden layer over the flattened input window.
 
     ``(B, n_in, d) -> flatten -> Dense(hidden_units, activation) -> Dense(n_out * d_out)
@@ -128,8 +137,9 @@ class LeftPaddingMask(tf.keras.layers.Layer):
         return tf.range(n)[tf.newaxis, :] >= (n - lengths)[:, tf.newaxis]
 
 
-def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=128, lengths=False,
-                   name="gru_forecaster"):
+def gru_forecaster(
+    input_length, output_length, dim=1, output_dim=None, units=128, lengths=False, name="gru_forecaster"
+):
     """A GRU encoder-decoder (seq2seq) with an autoregressive decoder.
 
     The encoder GRU reads the window; its last state starts the decoder, whose
@@ -186,8 +196,17 @@ def gru_forecaster(input_length, output_length, dim=1, output_dim=None, units=12
     return tf.keras.Model([inputs, observed] if lengths else inputs, outputs, name=name)
 
 
-def cnn_forecaster(input_length, output_length, dim=1, output_dim=None, filters=32,
-                   kernel_size=5, num_layers=2, hidden_units=128, name="cnn_forecaster"):
+def cnn_forecaster(
+    input_length,
+    output_length,
+    dim=1,
+    output_dim=None,
+    filters=32,
+    kernel_size=5,
+    num_layers=2,
+    hidden_units=128,
+    name="cnn_forecaster",
+):
     """A 1-D convolutional encoder followed by a dense head.
 
     ``num_layers`` blocks of ``Conv1D(filters, kernel_size, "same", relu)``, each
@@ -216,8 +235,12 @@ def cnn_forecaster(input_length, output_length, dim=1, output_dim=None, filters=
     TensorShape([2, 6, 1])
     """
     output_dim = _check_shapes(input_length, output_length, dim, output_dim)
-    for value, arg in ((filters, "filters"), (kernel_size, "kernel_size"),
-                       (num_layers, "num_layers"), (hidden_units, "hidden_units")):
+    for value, arg in (
+        (filters, "filters"),
+        (kernel_size, "kernel_size"),
+        (num_layers, "num_layers"),
+        (hidden_units, "hidden_units"),
+    ):
         _check_positive_int(value, arg)
     inputs = tf.keras.Input(shape=(input_length, dim), name="window")
     h = inputs
@@ -241,6 +264,8 @@ TAKES_LENGTHS = ("gru",)
 def takes_lengths(model):
     """Whether a forecaster is called as ``model([window, lengths])`` (a GRU built with ``lengths=True``)."""
     return len(model.inputs) == 2
+
+
 """Forecaster builders by name, as accepted by :func:`build_forecaster`."""
 
 

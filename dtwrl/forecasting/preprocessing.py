@@ -24,6 +24,7 @@ Two steps stand between the data and a forecaster:
 >>> X[0, :, 0].tolist(), x_len.tolist(), Y.shape
 ([0.0, 0.0, 0.0, 1.0, 2.0, 3.0], [4, 6], (2, 3, 1))
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,8 +148,9 @@ class SeriesLayout:
     def fit(cls, splits, takes_lengths):
         """The layout for ``splits`` (train first): padding covers every split, resampling uses the train lengths."""
         if takes_lengths:
-            return cls(True, max(int(s.input_lengths.max()) for s in splits),
-                       max(int(s.target_lengths.max()) for s in splits))
+            return cls(
+                True, max(int(s.input_lengths.max()) for s in splits), max(int(s.target_lengths.max()) for s in splits)
+            )
         return cls(False, int(splits[0].input_lengths.max()), int(splits[0].target_lengths.max()))
 
     def arrays(self, split):
@@ -157,16 +159,22 @@ class SeriesLayout:
         if not self.takes_lengths:
             X = np.stack([resample_to(x, self.input_length) for x in split.inputs])
             Y = np.stack([resample_to(y, self.output_length) for y in split.targets])
-            return (X.astype(np.float32), Y.astype(np.float32), np.full(N, self.input_length, np.int32),
-                    np.full(N, self.output_length, np.int32))
+            return (
+                X.astype(np.float32),
+                Y.astype(np.float32),
+                np.full(N, self.input_length, np.int32),
+                np.full(N, self.output_length, np.int32),
+            )
         X = np.zeros((N, self.input_length, d), np.float32)
         Y = np.zeros((N, self.output_length, d), np.float32)
         for i, (x, y) in enumerate(zip(split.inputs, split.targets)):
             if len(x) > self.input_length or len(y) > self.output_length:
-                raise ValueError(f"series {i} is longer than the layout ({len(x)} -> {len(y)} vs "
-                                 f"{self.input_length} -> {self.output_length})")
-            X[i, self.input_length - len(x):] = x
-            Y[i, :len(y)] = y
+                raise ValueError(
+                    f"series {i} is longer than the layout ({len(x)} -> {len(y)} vs "
+                    f"{self.input_length} -> {self.output_length})"
+                )
+            X[i, self.input_length - len(x) :] = x
+            Y[i, : len(y)] = y
         return X, Y, split.input_lengths.astype(np.int32), split.target_lengths.astype(np.int32)
 
     def forecasts(self, predictions, target_lengths):

@@ -10,6 +10,7 @@ test score. Lower scores are better. Ranks are computed within each block
 >>> win_tie_loss(scores["b"], scores["a"])
 (1, 1, 1)
 """
+
 import math
 
 import numpy as np

@@ -35,6 +35,7 @@ over seeds), :func:`markdown_table` (best cell per metric in bold),
 >>> len(history.history["loss"]), len(history.history["val_loss"])
 (3, 3)
 """
+
 import time
 from dataclasses import dataclass, field
 
@@ -44,8 +45,17 @@ import tensorflow as tf
 from .. import validation
 from .models import takes_lengths
 
-__all__ = ["MONITORS", "ForecasterTrainer", "History", "as_batch", "evaluate_forecaster", "fit_forecaster",
-           "mean_loss_with_lengths", "predict", "resolve_loss"]
+__all__ = [
+    "MONITORS",
+    "ForecasterTrainer",
+    "History",
+    "as_batch",
+    "evaluate_forecaster",
+    "fit_forecaster",
+    "mean_loss_with_lengths",
+    "predict",
+    "resolve_loss",
+]
 
 
 def as_batch(array, name):
@@ -154,8 +164,10 @@ def mean_loss_with_lengths(loss, y_true, y_pred, lengths):
         mask = tf.sequence_mask(lengths, tf.shape(y_pred)[1], dtype=y_pred.dtype)
         per_step = tf.reduce_mean(tf.square(y_true - y_pred), axis=-1) * mask
         return tf.reduce_mean(tf.reduce_sum(per_step, axis=1) / tf.cast(lengths, y_pred.dtype))
-    raise ValueError(f"loss {getattr(loss, 'name', loss)!r} cannot score series of unequal lengths "
-                     "(it has no pair_values(y_true, y_pred, x_lengths, y_lengths))")
+    raise ValueError(
+        f"loss {getattr(loss, 'name', loss)!r} cannot score series of unequal lengths "
+        "(it has no pair_values(y_true, y_pred, x_lengths, y_lengths))"
+    )
 
 
 class ForecasterTrainer:
@@ -198,12 +210,12 @@ class ForecasterTrainer:
     3
     """
 
-    def __init__(self, model, loss="mse", *, learning_rate=1e-3, clipnorm=None, jit_compile=False,
-                 **loss_kwargs):
+    def __init__(self, model, loss="mse", *, learning_rate=1e-3, clipnorm=None, jit_compile=False, **loss_kwargs):
         if not isinstance(model, tf.keras.Model):
             raise TypeError(f"model must be a tf.keras.Model, got {type(model).__name__}")
-        if not (isinstance(learning_rate, (int, float, np.floating)) and np.isfinite(learning_rate)
-                and learning_rate > 0):
+        if not (
+            isinstance(learning_rate, (int, float, np.floating)) and np.isfinite(learning_rate) and learning_rate > 0
+        ):
             raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
         self.model = model
         self.loss = resolve_loss(loss, **loss_kwargs)
@@ -215,8 +227,12 @@ class ForecasterTrainer:
     def _compiled(self, X, Y, ragged):
         """The compiled train and eval steps for batches shaped like ``X`` and ``Y`` (any batch size)."""
         lengths = tf.TensorSpec((None,), tf.int32)
-        signature = (tf.TensorSpec((None,) + X.shape[1:], tf.float32), tf.TensorSpec((None,) + Y.shape[1:], tf.float32),
-                     lengths, lengths)
+        signature = (
+            tf.TensorSpec((None,) + X.shape[1:], tf.float32),
+            tf.TensorSpec((None,) + Y.shape[1:], tf.float32),
+            lengths,
+            lengths,
+        )
         if (signature, ragged) != self._signature:
             self._signature = (signature, ragged)
             self._ragged = ragged
@@ -249,8 +265,9 @@ class ForecasterTrainer:
         data = (X, Y) if x_lengths is None and y_lengths is None else (X, Y, x_lengths, y_lengths)
         if x_lengths is None or y_lengths is None:
             X, Y = as_batch(X, "X"), as_batch(Y, "Y")
-            data = (X, Y) + ((_full(x_lengths, X.shape[1], len(X)), _full(y_lengths, Y.shape[1], len(Y)))
-                             if len(data) == 4 else ())
+            data = (X, Y) + (
+                (_full(x_lengths, X.shape[1], len(X)), _full(y_lengths, Y.shape[1], len(Y))) if len(data) == 4 else ()
+            )
         X, Y, x_lengths, y_lengths = _check_pair(data, "(X, Y)")
         ragged = y_lengths is not None and bool((y_lengths < Y.shape[1]).any())
         return X, Y, _full(x_lengths, X.shape[1], len(X)), _full(y_lengths, Y.shape[1], len(Y)), ragged
@@ -265,8 +282,9 @@ class ForecasterTrainer:
         step = self._compiled(X, Y, ragged)[0]
         total, count = 0.0, 0
         for idx in batches:
-            loss = step(tf.constant(X[idx]), tf.constant(Y[idx]), tf.constant(x_lengths[idx]),
-                        tf.constant(y_lengths[idx]))
+            loss = step(
+                tf.constant(X[idx]), tf.constant(Y[idx]), tf.constant(x_lengths[idx]), tf.constant(y_lengths[idx])
+            )
             total += float(loss) * len(idx)
             count += len(idx)
         value = total / count
@@ -278,7 +296,7 @@ class ForecasterTrainer:
         """One shuffled pass over ``(X, Y)``; returns the mean training loss."""
         data = self._prepare(X, Y, x_lengths, y_lengths)
         order = rng.permutation(len(data[0]))
-        return self._run(data, (order[i:i + batch_size] for i in range(0, len(order), batch_size)))
+        return self._run(data, (order[i : i + batch_size] for i in range(0, len(order), batch_size)))
 
     def run_steps(self, X, Y, steps, batch_size, rng, x_lengths=None, y_lengths=None):
         """``steps`` optimizer steps on batches drawn without replacement, reshuffled per pass.
@@ -295,7 +313,7 @@ class ForecasterTrainer:
             for _ in range(steps):
                 if start + batch_size > N:
                     order, start = rng.permutation(N), 0
-                yield order[start:start + batch_size]
+                yield order[start : start + batch_size]
                 start += batch_size
 
         return self._run(data, batches())
@@ -307,8 +325,9 @@ class ForecasterTrainer:
         total = 0.0
         for i in range(0, len(X), batch_size):
             part = slice(i, i + batch_size)
-            loss = step(tf.constant(X[part]), tf.constant(Y[part]), tf.constant(x_lengths[part]),
-                        tf.constant(y_lengths[part]))
+            loss = step(
+                tf.constant(X[part]), tf.constant(Y[part]), tf.constant(x_lengths[part]), tf.constant(y_lengths[part])
+            )
             total += float(loss) * len(X[part])
         return total / len(X)
 
@@ -350,8 +369,9 @@ def check_validation_split(validation_split, count):
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
     n_val = int(round(validation_split * count))
     if validation_split > 0 and not 1 <= n_val < count:
-        raise ValueError(f"validation_split={validation_split} leaves no training or no validation "
-                         f"series out of {count}")
+        raise ValueError(
+            f"validation_split={validation_split} leaves no training or no validation series out of {count}"
+        )
     return n_val
 
 
@@ -374,14 +394,31 @@ def _dtw_of(model, X, Y, x_lengths=None, y_lengths=None):
     forecasts = predict(model, X, x_lengths=x_lengths)
     if y_lengths is None:
         return dtw_score(Y, forecasts.astype(np.float64))
-    return dtw_score([y[:n] for y, n in zip(Y, y_lengths)],
-                     [f[:n].astype(np.float64) for f, n in zip(forecasts, y_lengths)])
+    return dtw_score(
+        [y[:n] for y, n in zip(Y, y_lengths)], [f[:n].astype(np.float64) for f, n in zip(forecasts, y_lengths)]
+    )
 
 
-def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learning_rate=1e-3,
-                   validation_split=0.2, validation_data=None, patience=None, restore_best_weights=True,
-                   log_dir=None, seed=0, progress=True, clipnorm=None, jit_compile=False,
-                   loss_kwargs=None, monitor="val_loss"):
+def fit_forecaster(
+    model,
+    train,
+    loss="mse",
+    *,
+    epochs=100,
+    batch_size=32,
+    learning_rate=1e-3,
+    validation_split=0.2,
+    validation_data=None,
+    patience=None,
+    restore_best_weights=True,
+    log_dir=None,
+    seed=0,
+    progress=True,
+    clipnorm=None,
+    jit_compile=False,
+    loss_kwargs=None,
+    monitor="val_loss",
+):
     """Train ``model`` on ``train = (X, Y)`` or ``(X, Y, x_lengths, y_lengths)``; returns a :class:`History`.
 
     Parameters
@@ -462,21 +499,33 @@ def fit_forecaster(model, train, loss="mse", *, epochs=100, batch_size=32, learn
         train_part, val_part = data, _check_pair(validation_data, "validation_data")
     else:
         train_part, val_part = _split(data, validation_split, rng)
-    trainer = ForecasterTrainer(model, loss, learning_rate=learning_rate, clipnorm=clipnorm,
-                                jit_compile=jit_compile, **(loss_kwargs or {}))
+    trainer = ForecasterTrainer(
+        model, loss, learning_rate=learning_rate, clipnorm=clipnorm, jit_compile=jit_compile, **(loss_kwargs or {})
+    )
     if log_dir is None or isinstance(log_dir, tf.summary.SummaryWriter):
         writer = log_dir
     else:
         writer = tf.summary.create_file_writer(str(log_dir))
-    history = History(history={"loss": [], **({"val_loss": []} if val_part else {}),
-                               **({"val_dtw": []} if val_part and monitor == "val_dtw" else {})})
+    history = History(
+        history={
+            "loss": [],
+            **({"val_loss": []} if val_part else {}),
+            **({"val_dtw": []} if val_part and monitor == "val_dtw" else {}),
+        }
+    )
     best_loss, best_weights, waited = np.inf, None, 0
-    bar = tqdm(range(epochs), desc=f"{model.name} [{getattr(trainer.loss, 'name', 'loss')}]",
-               disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        range(epochs),
+        desc=f"{model.name} [{getattr(trainer.loss, 'name', 'loss')}]",
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+    )
     for epoch in bar:
         start = time.perf_counter()
-        train_loss = trainer.run_epoch(*train_part[:2], batch_size=batch_size, rng=rng, x_lengths=train_part[2],
-                                       y_lengths=train_part[3])
+        train_loss = trainer.run_epoch(
+            *train_part[:2], batch_size=batch_size, rng=rng, x_lengths=train_part[2], y_lengths=train_part[3]
+        )
         history.epoch_seconds.append(time.perf_counter() - start)
         history.history["loss"].append(train_loss)
         logs = {"loss": train_loss}
@@ -524,10 +573,11 @@ def predict(model, X, batch_size=256, x_lengths=None):
     X = as_batch(X, "X")
     out = []
     for i in range(0, len(X), batch_size):
-        x = tf.constant(X[i:i + batch_size])
+        x = tf.constant(X[i : i + batch_size])
         if takes_lengths(model):
-            lengths = _full(None if x_lengths is None else np.asarray(x_lengths)[i:i + batch_size], X.shape[1],
-                            len(x))
+            lengths = _full(
+                None if x_lengths is None else np.asarray(x_lengths)[i : i + batch_size], X.shape[1], len(x)
+            )
             out.append(model([x, tf.constant(lengths, tf.int32)], training=False).numpy())
         else:
             out.append(model(x, training=False).numpy())
@@ -548,5 +598,6 @@ def evaluate_forecaster(model, test, gamma=1.0, batch_size=256):
     forecasts = predict(model, X, batch_size=batch_size, x_lengths=x_lengths)
     if y_lengths is None:
         return evaluate_forecasts(Y, forecasts, gamma=gamma)
-    return evaluate_forecasts([y[:n] for y, n in zip(Y, y_lengths)], [f[:n] for f, n in zip(forecasts, y_lengths)],
-                              gamma=gamma)
+    return evaluate_forecasts(
+        [y[:n] for y, n in zip(Y, y_lengths)], [f[:n] for f, n in zip(forecasts, y_lengths)], gamma=gamma
+    )

@@ -29,6 +29,7 @@ contiguous span, so a banded pair costs ``O(cells in band)``.
 
 The entry points assume validated input (the wrappers in :mod:`dtwrl.tf.sdtw`).
 """
+
 import math
 
 import numpy as np
@@ -257,8 +258,9 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
     checkpoints[0] = rows[SLOTS - 1]
     for s in range(1, nblocks):
         r0 = (s - 1) * block
-        _forward_rows(x, y, D, b, r0, r0 + block, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written,
-                      costs, none)
+        _forward_rows(
+            x, y, D, b, r0, r0 + block, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs, none
+        )
         checkpoints[s] = rows[(r0 + block - 1) % SLOTS]
     acc = np.zeros((2, mb + 1))
     e = np.zeros(mb)
@@ -273,8 +275,7 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
         for i in range(r0, r1):
             cells += hi[i] - lo[i]
         weights = np.empty((3, cells), dtype)
-        _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs,
-                      weights)
+        _forward_rows(x, y, D, b, r0, r1, lo, hi, metric, gamma, inv_gamma, regularizer, rows, written, costs, weights)
         if s == nblocks - 1:
             value = rows[(nb - 1) % SLOTS, mb]
         _backward_rows(x, y, b, r0, r1, lo, hi, nb, mb, metric, weights, acc, e, gx, gy, E)
@@ -310,6 +311,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     E = np.zeros((B, n, m) if want == ALIGNMENT else (B, 0, 0))
     values = np.empty(B)
     for b in range(B):
-        values[b] = _pair(x, y, D, b, x_lengths[b], y_lengths[b], band, metric, gamma, regularizer, want, block,
-                          gx[b], gy[b], E)
+        values[b] = _pair(
+            x, y, D, b, x_lengths[b], y_lengths[b], band, metric, gamma, regularizer, want, block, gx[b], gy[b], E
+        )
     return values, gx, gy, E

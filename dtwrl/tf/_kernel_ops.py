@@ -26,6 +26,7 @@ follows the band), and otherwise the wavefront while its working set
 Second derivatives (the gradient of the expected alignment, the
 Hessian-vector product) always come from the wavefront.
 """
+
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -153,8 +154,19 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     def part(s, e):
         xs, ys = (x, y) if metric == kn.PRECOMPUTED else (x[s:e], y[s:e])
         Ds = D[s:e] if metric == kn.PRECOMPUTED else D
-        return kn.batch(xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), int(metric), float(gamma),
-                        int(regularizer), int(want), int(block))
+        return kn.batch(
+            xs,
+            ys,
+            Ds,
+            x_lengths[s:e],
+            y_lengths[s:e],
+            int(band),
+            int(metric),
+            float(gamma),
+            int(regularizer),
+            int(want),
+            int(block),
+        )
 
     bounds = np.linspace(0, B, min(B, _threads()) + 1).astype(int)
     if len(bounds) <= 2:
@@ -268,11 +280,11 @@ def _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths):
     @tf.custom_gradient
     def alignment(D):
         def grad(Z):
-            _, Rs = wf._value_sweep_fn(wf._cut(D), tf.constant(gamma, D.dtype), regularizer, band, x_lengths,
-                                       y_lengths)
+            _, Rs = wf._value_sweep_fn(wf._cut(D), tf.constant(gamma, D.dtype), regularizer, band, x_lengths, y_lengths)
             _, Es = wf._alignment_sweep_fn(Rs, tf.constant(gamma, D.dtype), regularizer, x_lengths, y_lengths)
-            return wf._hvp_sweep_fn(Rs, Es, wf._cut(Z), tf.constant(gamma, D.dtype), regularizer, band, x_lengths,
-                                    y_lengths)
+            return wf._hvp_sweep_fn(
+                Rs, Es, wf._cut(Z), tf.constant(gamma, D.dtype), regularizer, band, x_lengths, y_lengths
+            )
 
         return tf.identity(E), grad
 

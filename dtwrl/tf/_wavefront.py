@@ -29,12 +29,12 @@ The sweeps assume validated input: the public wrappers in :mod:`dtwrl.tf.sdtw`
 and :mod:`dtwrl.tf.smoothed` validate with :mod:`dtwrl.tf.checks` before they
 call :func:`dp_value` or :func:`dp_alignment`.
 """
+
 import functools
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python.xla import dynamic_slice, dynamic_update_slice
-
 
 REGULARIZERS = ("entropy", "l2")
 

@@ -6,6 +6,7 @@
 >>> pairwise_costs(x, y).numpy().tolist()
 [[[1.0, 9.0, 0.0], [0.0, 4.0, 1.0]]]
 """
+
 import tensorflow as tf
 
 from ..validation import check_metric

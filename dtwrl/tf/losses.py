@@ -32,6 +32,7 @@ Examples
 >>> float(loss(tf.zeros((2, 4)), tf.zeros((2, 4)))) < 0.0  # soft-DTW is below DTW = 0
 True
 """
+
 import tensorflow as tf
 
 from ..aligners import (
@@ -139,13 +140,19 @@ class SoftDTWLoss(_SmoothedDTWLoss):
     -0.5514
     """
 
-    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
-                 reduction=_AUTO, name="soft_dtw"):
+    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False, reduction=_AUTO, name="soft_dtw"):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return soft_dtw(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric,
-                        x_lengths=x_lengths, y_lengths=y_lengths)
+        return soft_dtw(
+            y_true,
+            y_pred,
+            gamma=self.gamma,
+            band=self.band,
+            metric=self.metric,
+            x_lengths=x_lengths,
+            y_lengths=y_lengths,
+        )
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -173,13 +180,21 @@ class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
     0.0
     """
 
-    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
-                 reduction=_AUTO, name="soft_dtw_divergence"):
+    def __init__(
+        self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False, reduction=_AUTO, name="soft_dtw_divergence"
+    ):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return soft_dtw_divergence(y_true, y_pred, gamma=self.gamma, band=self.band, metric=self.metric,
-                                   x_lengths=x_lengths, y_lengths=y_lengths)
+        return soft_dtw_divergence(
+            y_true,
+            y_pred,
+            gamma=self.gamma,
+            band=self.band,
+            metric=self.metric,
+            x_lengths=x_lengths,
+            y_lengths=y_lengths,
+        )
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -208,13 +223,20 @@ class SparseDTWLoss(_SmoothedDTWLoss):
     0.1
     """
 
-    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False,
-                 reduction=_AUTO, name="sparse_dtw"):
+    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False, reduction=_AUTO, name="sparse_dtw"):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return smoothed_dtw(y_true, y_pred, gamma=self.gamma, regularizer="l2", band=self.band, metric=self.metric,
-                            x_lengths=x_lengths, y_lengths=y_lengths)
+        return smoothed_dtw(
+            y_true,
+            y_pred,
+            gamma=self.gamma,
+            regularizer="l2",
+            band=self.band,
+            metric=self.metric,
+            x_lengths=x_lengths,
+            y_lengths=y_lengths,
+        )
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -257,12 +279,25 @@ class DILATELoss(tf.keras.losses.Loss):
 
     def pair_values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         """Per-pair DILATE values (B,) of padded batches: ``x_lengths``/``y_lengths`` (B,) are the true lengths."""
-        return dilate(y_true, y_pred, alpha=self.alpha, gamma=self.gamma, band=self.band, metric=self.metric,
-                      x_lengths=x_lengths, y_lengths=y_lengths)
+        return dilate(
+            y_true,
+            y_pred,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            band=self.band,
+            metric=self.metric,
+            x_lengths=x_lengths,
+            y_lengths=y_lengths,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma, "band": self.band,
-                "metric": self.metric}
+        return {
+            **super().get_config(),
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "band": self.band,
+            "metric": self.metric,
+        }
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")

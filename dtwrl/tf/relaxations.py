@@ -18,9 +18,9 @@ Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
 argument (:mod:`dtwrl.tf.checks`); inside a ``tf.function`` the checks on values
 known only at run time raise ``tf.errors.InvalidArgumentError`` naming it.
 """
-import tensorflow as tf
 
 import numpy as np
+import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, align_batch_groups, get_aligner, pad_paths
 from ..validation import check_alpha, check_gamma, check_metric

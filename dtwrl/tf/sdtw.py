@@ -39,13 +39,14 @@ argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values know
 only at run time raises ``tf.errors.InvalidArgumentError`` naming the argument;
 under ``jit_compile=True`` such a pair's value is NaN instead.
 """
+
 import tensorflow as tf
 
+from ..validation import check_gamma, check_metric
 from . import _kernel_ops as ko
 from . import _wavefront as wf
 from . import checks
 from .cost import grid_costs
-from ..validation import check_gamma, check_metric
 
 
 class _GridShape:
@@ -173,9 +174,7 @@ def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_leng
     return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine == "light"))
 
 
-def soft_dtw(
-    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
-):
+def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"):
     """soft-DTW between the pairs of two batches.
 
     Parameters

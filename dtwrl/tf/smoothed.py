@@ -15,6 +15,7 @@ Both share one engine (:mod:`dtwrl.tf._wavefront`) with soft-DTW: the same
 anti-diagonal forward pass, backward recursion and Hessian-vector product,
 each with the operator's own transition weights and Jacobian.
 """
+
 from . import _wavefront as wf
 from .checks import check_gamma_dtype
 from .sdtw import prepare_pair, series_alignment, series_value
