@@ -239,3 +239,18 @@ def test_gpu_check_cpu_part_passes_and_skips_without_a_gpu(capsys):
     assert gpu_check.main([]) == 0
     out = capsys.readouterr().out
     assert "[ok]" in out and "FAIL" not in out
+
+
+@pytest.mark.parametrize("implementation", ["tf", "kernel", "light"])
+def test_a_variable_input_is_differentiated_like_a_tensor(implementation):
+    """tf.Variable inputs (model weights, README's example) reach the custom gradients as tensors."""
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=(2, 9, 1)), tf.float64)
+    y0 = rng.normal(size=(2, 7, 1))
+    grads = []
+    for y in (tf.Variable(y0), tf.constant(y0)):
+        with tf.GradientTape() as tape:
+            tape.watch(y)
+            value = tf.reduce_sum(soft_dtw(x, y, gamma=0.1, band=3, implementation=implementation))
+        grads.append(tape.gradient(value, y).numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

@@ -107,6 +107,8 @@ def _to_tensor(x, name: str, dtype=None):
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
         x = tf.convert_to_tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float32))
+    elif isinstance(x, tf.Variable):
+        x = tf.convert_to_tensor(x)  # a read of the variable: custom gradients take tensors, the tape still sees it
     if not (x.dtype.is_floating or x.dtype.is_integer) or x.dtype == tf.bool:
         raise TypeError(f"{name} must hold real numbers; got dtype {x.dtype.name}")
     if dtype is not None:
