@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import dtwrl
+from dtwrl.exact_dtw import cost_ratio
 from dtwrl.validation import check_path
 
 OPTIMAL_TOLERANCE = 1e-9
@@ -57,16 +58,7 @@ class EvalSet:
     def ratios(self, paths):
         """``(B,)`` cost ratios of ``paths`` vs exact DTW (pairs with DTW cost 0 count as 1 if the path is free too)."""
         costs = self.path_costs(paths)
-        return _safe_ratio(costs, self.dtw_costs)
-
-
-def _safe_ratio(numerator, denominator):
-    numerator = np.asarray(numerator, dtype=np.float64)
-    denominator = np.asarray(denominator, dtype=np.float64)
-    tiny = 1e-12
-    return np.where(
-        denominator > tiny, numerator / np.maximum(denominator, tiny), np.where(numerator > tiny, np.inf, 1.0)
-    )
+        return cost_ratio(costs, self.dtw_costs)
 
 
 def make_eval_set(settings, num_pairs, seed):

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from envs.warping_path_env import cost_ratio
+from dtwrl.exact_dtw import cost_ratio
 
 from .evaluation import EvalSet, alignment_image, ratio_stats
 from .policy_aligner import rollout_paths

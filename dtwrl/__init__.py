@@ -23,6 +23,7 @@ _EXPORTS = {
     "dtw": ".exact_dtw",
     "dtw_path": ".exact_dtw",
     "path_cost": ".exact_dtw",
+    "cost_ratio": ".exact_dtw",
     "fastdtw_path": ".oracle",
     "soft_dtw": ".tf.sdtw",
     "soft_dtw_alignment": ".tf.sdtw",

@@ -316,3 +316,24 @@ def path_cost(x, y, path, metric="sqeuclidean"):
     path = check_path(path, len(x), len(y))
     check_cost_range(x, y, metric, terms=len(path))
     return float(_njit_path_cost(x, y, path, code))
+
+
+def cost_ratio(cost, best):
+    """``cost / best`` elementwise, with ``0 / 0 = 1`` and ``c / 0 = inf`` for c > 0.
+
+    Parameters
+    ----------
+    cost, best : array_like of float
+        A path's cost and the exact DTW cost (``0 <= best <= cost``).
+
+    Returns
+    -------
+    numpy.ndarray of float64 (a 0-d array for scalar input)
+
+    Examples
+    --------
+    >>> cost_ratio([3.0, 0.0, 1.0], [2.0, 0.0, 0.0]).tolist()
+    [1.5, 1.0, inf]
+    """
+    cost, best = np.asarray(cost, dtype=np.float64), np.asarray(best, dtype=np.float64)
+    return np.divide(cost, best, out=np.where(cost == 0.0, 1.0, np.inf), where=best > 0.0)

@@ -10,12 +10,13 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from dtwrl.datasets import SyntheticPairs, as_pair_source
+from dtwrl.exact_dtw import cost_ratio
 from dtwrl.oracle import fastdtw_path
 
 from .core import WarpingBatch
 from .observation import DEFAULT_LOOKAHEAD
 from .rendering import draw_alignment
-from .warping_path_env import _check_flag, _check_radius, cost_ratio, observation_space
+from .warping_path_env import _check_flag, _check_radius, observation_space
 
 
 class WarpingPathVectorEnv(VectorEnv):

@@ -7,6 +7,7 @@ import numpy as np
 from gymnasium import spaces
 
 from dtwrl.datasets import SyntheticPairs, as_pair_source
+from dtwrl.exact_dtw import cost_ratio
 from dtwrl.oracle import fastdtw_path
 from dtwrl.validation import check_radius
 
@@ -46,27 +47,6 @@ def observation_space(window, lookahead=DEFAULT_LOOKAHEAD):
         else:
             out[key] = spaces.Box(low, high, shape=shape, dtype=dtype)
     return spaces.Dict(out)
-
-
-def cost_ratio(cost, best):
-    """``cost / best`` elementwise, with ``0 / 0 = 1`` and ``c / 0 = inf`` for c > 0.
-
-    Parameters
-    ----------
-    cost, best : array_like of float
-        A path's cost and the exact DTW cost (``0 <= best <= cost``).
-
-    Returns
-    -------
-    numpy.ndarray of float64 (a 0-d array for scalar input)
-
-    Examples
-    --------
-    >>> cost_ratio([3.0, 0.0, 1.0], [2.0, 0.0, 0.0]).tolist()
-    [1.5, 1.0, inf]
-    """
-    cost, best = np.asarray(cost, dtype=np.float64), np.asarray(best, dtype=np.float64)
-    return np.divide(cost, best, out=np.where(cost == 0.0, 1.0, np.inf), where=best > 0.0)
 
 
 def _check_flag(value, name):
