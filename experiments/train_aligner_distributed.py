@@ -33,6 +33,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents import AlignerConfig
+from agents.config import flag_of_error
 from agents.distributed import DistributedOptions, run_role
 from agents.distributed.launcher import python_command
 from experiments.common import parse_args
@@ -59,10 +60,11 @@ def main(argv=None):
         config, options = _split(args)
         return run_role(config, options, command_for=python_command(__file__, argv))
     except (ValueError, TypeError) as err:
-        message = str(err)
-        name = message.split(" ", 1)[0]
-        flag = f"--{name.replace('_', '-')}: " if name in {f.name for f in dataclasses.fields(Args)} else ""
-        print(f"error: {flag}{message}", file=sys.stderr)
+        name = flag_of_error(err, [f.name for f in dataclasses.fields(Args)])
+        message = " ".join(str(err).split())
+        if name is not None:  # "init_from: ..." -> "--init-from: ..."
+            message = f"--{name.replace('_', '-')}: {message.removeprefix(f'{name}: ')}"
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 
