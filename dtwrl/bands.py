@@ -87,7 +87,7 @@ def band_bounds(n, m, band):
     return _bounds(n, m, _check_band_value(band))
 
 
-def band_mask(n, m, band):
+def band_mask(n: int, m: int, band: int | None) -> np.ndarray:
     """Boolean mask of the cells inside the band.
 
     Parameters
@@ -114,7 +114,7 @@ def band_mask(n, m, band):
     return (j >= lo[:, None]) & (j <= hi[:, None])
 
 
-def min_band(n, m):
+def min_band(n: int, m: int) -> int:
     """Smallest band whose cells still connect (0, 0) to (n-1, m-1).
 
     Parameters

@@ -15,6 +15,7 @@ dtw(x, y)`` holds exactly.
 
 import numpy as np
 from numba import njit
+from numpy.typing import ArrayLike
 
 from .bands import _check_band_value, _connected_bounds
 from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
@@ -168,7 +169,7 @@ def _as_cost(C, name="C"):
     return C
 
 
-def dtw(x, y, metric="sqeuclidean", band=None):
+def dtw(x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean", band: int | None = None) -> float:
     """Exact DTW cost between two series.
 
     Parameters
@@ -197,7 +198,9 @@ def dtw(x, y, metric="sqeuclidean", band=None):
     return float(_njit_dtw_value(*_prepare(x, y, metric, band)))
 
 
-def dtw_path(x, y, metric="sqeuclidean", band=None):
+def dtw_path(
+    x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean", band: int | None = None
+) -> tuple[float, np.ndarray]:
     """Exact DTW cost and one optimal warping path.
 
     Parameters
@@ -283,7 +286,7 @@ def cost_to_go(C, band=None):
     return _njit_cost_to_go(C, lo, hi)
 
 
-def path_cost(x, y, path, metric="sqeuclidean"):
+def path_cost(x: ArrayLike, y: ArrayLike, path: ArrayLike, metric: str = "sqeuclidean") -> float:
     """Sum of the local costs of every cell on a warping path.
 
     Parameters
@@ -318,7 +321,7 @@ def path_cost(x, y, path, metric="sqeuclidean"):
     return float(_njit_path_cost(x, y, path, code))
 
 
-def cost_ratio(cost, best):
+def cost_ratio(cost: ArrayLike, best: ArrayLike) -> np.ndarray:
     """``cost / best`` elementwise, with ``0 / 0 = 1`` and ``c / 0 = inf`` for c > 0.
 
     Parameters

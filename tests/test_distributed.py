@@ -304,11 +304,17 @@ def test_script_bad_flag_is_one_line_exit_2(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == "error: --collectors: collectors must be >= 1; got 0"
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
     missing = tmp_path / "nope"
-    result = subprocess.run([sys.executable, str(SCRIPT), "--init-from", str(missing), "--out-dir", str(tmp_path)],
-                            env=ENV, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--init-from", str(missing), "--out-dir", str(tmp_path)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        f"error: --init-from: '{missing}' is not an aligner run folder (no config.json)")
+        f"error: --init-from: '{missing}' is not an aligner run folder (no config.json)"
+    )
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
 
 

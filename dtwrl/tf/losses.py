@@ -425,7 +425,7 @@ _LOSSES = {
 LOSS_NAMES = tuple(_LOSSES)
 
 
-def get_loss(name, **kwargs):
+def get_loss(name: str, **kwargs) -> tf.keras.losses.Loss:
     """A Keras loss by name.
 
     Parameters
