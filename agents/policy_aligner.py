@@ -669,6 +669,10 @@ class PolicyAligner:
         self.batch_size = int(batch_size)
         self.decode, self.beam_width, self.min_prob = decode, int(beam_width), float(min_prob)
         self.samples, self.temperature = check_sampling(samples, temperature)
+        if self.samples is not None and decode != "greedy":
+            raise ValueError(
+                f"samples draws its own paths; it cannot be combined with decode={decode!r} (use 'greedy')"
+            )
         if not (
             seed is None
             or isinstance(seed, np.random.Generator)

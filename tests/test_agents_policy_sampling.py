@@ -130,3 +130,10 @@ def test_the_shipped_actor_samples_reproducibly(batch):
     assert (config["samples"], config["temperature"], config["seed"]) == (2, 0.5, 5)
     rebuilt = PolicyAligner.from_config(config)
     assert (rebuilt.samples, rebuilt.temperature) == (2, 0.5)
+
+
+def test_sampling_and_beam_decoding_are_exclusive():
+    from agents import PolicyAligner
+
+    with pytest.raises(ValueError, match="samples .* decode='beam'"):
+        PolicyAligner.pretrained(samples=4, decode="beam")
