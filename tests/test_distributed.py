@@ -178,6 +178,7 @@ def _tensorboard_tags(logdir):
     return set(events.Tags()["tensors"])
 
 
+@pytest.mark.slow  # ~30-40 s: two learner processes; `make test-slow` runs it with the other fault tests
 def test_collector_sigkill_and_learner_restart(tmp_path):
     """SIGKILL of a collector does not stop training; a SIGKILLed learner restarts from its last checkpoint.
 
