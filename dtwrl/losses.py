@@ -8,24 +8,7 @@ family they wrap; this module is the stable name scripts and users import.
 0.1
 """
 
-from .tf.losses import (
-    LOSS_NAMES,
-    DILATELoss,
-    MSELoss,
-    PathLoss,
-    SoftDTWDivergenceLoss,
-    SoftDTWLoss,
-    SparseDTWLoss,
-    get_loss,
-)
+from .tf import losses as _losses
+from .tf.losses import *  # noqa: F403  (the re-export is this module's purpose)
 
-__all__ = [
-    "DILATELoss",
-    "LOSS_NAMES",
-    "MSELoss",
-    "PathLoss",
-    "SoftDTWDivergenceLoss",
-    "SoftDTWLoss",
-    "SparseDTWLoss",
-    "get_loss",
-]
+__all__ = _losses.__all__

@@ -81,16 +81,3 @@ def test_bad_arguments_exit_before_anything_is_written(tmp_path, capsys, argv, m
     err = capsys.readouterr().err
     assert excinfo.value.code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "study").exists()
-
-
-def test_policy_path_without_an_aligner_is_get_losss_decision(tmp_path, capsys):
-    from dtwrl.losses import get_loss
-
-    try:
-        get_loss("policy_path")
-    except ValueError:
-        with pytest.raises(SystemExit):
-            study.main(["--losses", "mse", "policy_path", "--out-dir", str(tmp_path)])
-        assert "error: --losses: policy_path: " in capsys.readouterr().err and not (tmp_path / "study").exists()
-    else:
-        pytest.skip("get_loss('policy_path') has a pretrained aligner here")
