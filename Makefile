@@ -18,7 +18,10 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,distributed]"
 	@touch $(STAMP)
 
+# the SIMD soft-DTW kernel (dtwrl/tf/_lanes.cpp) is compiled with g++ into ~/.cache/dtwrl (or $DTWRL_BUILD_DIR);
+# built here ahead of first use; without a compiler dtwrl says so and uses its numba kernel
 setup: $(STAMP)
+	$(PY) -m dtwrl.tf._lanes
 
 demo: setup
 	$(PY) experiments/quickstart.py

@@ -9,21 +9,23 @@ gradient with respect to x (d = 1, sqeuclidean cost):
   value and alignment in one call), gradient chained likewise (needs the
   ``[bench]`` extra; skipped with a message when tslearn is missing);
 - ``dtwrl soft_dtw eager`` / ``tf.function``: :func:`dtwrl.soft_dtw` with its
-  defaults (``implementation="auto"``: at these sizes the XLA wavefront), under
-  ``tf.GradientTape``;
+  defaults (``implementation="auto"``: on CPU, from two pairs on, the SIMD lane
+  kernel), under ``tf.GradientTape``;
 - ``dtwrl SoftDTWLoss tf.function``: the Keras loss as ``model.fit`` runs it;
 - ``dtwrl wavefront tf.function`` / ``XLA``: ``implementation="tf"`` and the
   default call under ``jit_compile=True``;
-- ``dtwrl kernel tf.function``: ``implementation="kernel"``, the numba engine
-  that ``"auto"`` picks for long series (costs on the fly, no ``B x n x m``).
+- ``dtwrl numba kernel tf.function``: ``implementation="numba"``, the numba
+  engine (float64 accumulation, parallel over pairs) that ``"auto"`` picks for
+  one long pair and past the memory budget (costs on the fly, no ``B x n x m``).
 
 Timings are medians over ``--repeats`` calls taken round-robin (each call once
 untimed first: tracing, compilation), so the load of a shared machine hits
 every implementation alike. Mcells/s is ``B * n * m / wall time``. Peak memory
 is the process's peak resident set (``VmHWM``, reset before one extra call of
 each implementation) and its rise over the resident set just before the call.
-``--long`` also times B=8, n=m=4096 (d=1): the default call (there the
-kernel), the memory-light mode, and the light mode with a 10% band.
+``--long`` also times B=8, n=m=4096 (d=1): the default call (there the numba
+kernel in memory-light blocks, as the lane kernel's stored weights would pass
+the memory budget), the memory-light mode, and the light mode with a 10% band.
 
     python experiments/benchmark_soft_dtw.py            # the three issue sizes
     python experiments/benchmark_soft_dtw.py --quick    # tiny sizes, seconds
@@ -43,6 +45,7 @@ import numpy as np
 import tensorflow as tf
 
 from dtwrl.runs import write_json
+from dtwrl.tf import _lanes
 from dtwrl.tf.losses import SoftDTWLoss
 from dtwrl.tf.sdtw import soft_dtw
 from dtwrl.validation import check_gamma
@@ -149,7 +152,7 @@ def dtwrl_variants(gamma):
     """The dtwrl calls to time: name -> callable (x, y) -> (value, gradient wrt x)."""
     default = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma))
     wavefront = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="tf"))
-    kernel = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="kernel"))
+    numba_kernel = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma, implementation="numba"))
     loss = SoftDTWLoss(gamma=gamma, reduction="sum")
     keras = _value_and_grad(lambda x, y: loss(y, x))
     return {
@@ -158,7 +161,7 @@ def dtwrl_variants(gamma):
         "dtwrl SoftDTWLoss tf.function": tf.function(keras),
         "dtwrl wavefront tf.function": tf.function(wavefront),
         "dtwrl wavefront XLA": tf.function(default, jit_compile=True),
-        "dtwrl kernel tf.function": tf.function(kernel),
+        "dtwrl numba kernel tf.function": tf.function(numba_kernel),
     }
 
 
@@ -320,7 +323,9 @@ def main(argv=None):
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     rows = run(args.quick, args.repeats, args.gamma, args.long)
-    print(f"numba threads: {numba.get_num_threads()}, gamma={args.gamma}, repeats={args.repeats}, float32, d=1")
+    lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
+    print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}, repeats={args.repeats}")
+    print("float32, d=1, value + gradient; ratios are wall-time speed-ups over the per-pair loops")
     print(format_table(rows))
     if args.json:
         write_json(args.json, rows)

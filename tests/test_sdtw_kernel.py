@@ -1,5 +1,6 @@
-"""The numba kernel engine of soft-DTW (dtwrl.tf._kernel): against brute force, the wavefront, float64 and
-finite differences; the memory-light mode; the automatic choice of engine; float32 costs far from 0."""
+"""The compiled engines of soft-DTW (the SIMD lane kernel dtwrl.tf._lanes and the numba kernel dtwrl.tf._kernel):
+against brute force, the wavefront, float64 and finite differences; the memory-light mode; the automatic choice of
+engine; float32 costs far from 0."""
 
 import numpy as np
 import pytest
@@ -8,12 +9,13 @@ import tensorflow as tf
 import dtwrl
 from dtwrl.bands import min_band
 from dtwrl.tf import _kernel_ops as ko
+from dtwrl.tf import _lanes
 from dtwrl.tf.cost import pairwise_costs
 from dtwrl.tf.sdtw import soft_dtw, soft_dtw_alignment, soft_dtw_alignment_from_cost, soft_dtw_from_cost
 from dtwrl.tf.smoothed import smoothed_dtw, smoothed_dtw_alignment
 from tests import reference as ref
 
-ENGINES = ("kernel", "light", "tf")
+ENGINES = ("kernel", "numba", "light", "tf")
 
 
 def _value_and_grads(fn, x, y, **kwargs):
@@ -51,7 +53,7 @@ def test_kernel_values_and_gradients_equal_the_wavefront(rng, metric, band):
     x, y = rng.normal(size=(5, 23, 3)), rng.normal(size=(5, 17, 3))
     kw = dict(gamma=0.3, band=band, metric=metric, x_lengths=[23, 20, 9, 1, 14], y_lengths=[17, 17, 12, 5, 1])
     want = _value_and_grads(soft_dtw, x, y, implementation="tf", **kw)
-    for engine in ("kernel", "light"):
+    for engine in ("kernel", "numba", "light"):
         for got, expected in zip(_value_and_grads(soft_dtw, x, y, implementation=engine, **kw), want):
             np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
 
@@ -137,14 +139,17 @@ def test_memory_budget_switches_to_light_mode(monkeypatch):
 def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     monkeypatch.delenv(ko.ENV_IMPLEMENTATION, raising=False)
     monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
-    # on this CPU-only machine: the wavefront while its buffers fit the budget, the kernel past it
-    assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
+    # on this CPU-only machine with a C++ compiler: the lane kernel from two pairs on
+    assert _lanes.library() is not None
+    assert ko.resolve("auto", 64, 256, 256, 4) == "kernel"
     assert ko.resolve("auto", 8, 4096, 4096, 4) == "kernel"
     assert ko.resolve("auto", None, None, 4096, 4) == "tf"  # unknown lengths: the wavefront
-    # a narrow band: the kernel, whose time follows the cells in the band
+    # one pair: the wavefront while its buffers fit the budget, the numba kernel past it or for a narrow band
+    assert ko.resolve("auto", 1, 256, 256, 4) == "tf"
+    assert ko.resolve("auto", 1, 8192, 8192, 4) == "numba"
     assert ko.band_fraction(512, 512, 52) == pytest.approx(105 / 512)
-    assert ko.resolve("auto", 16, 512, 512, 4, band=52) == "kernel"
-    assert ko.resolve("auto", 16, 512, 512, 4, band=200) == "tf"
+    assert ko.resolve("auto", 1, 512, 512, 4, band=52) == "numba"
+    assert ko.resolve("auto", 1, 512, 512, 4, band=200) == "tf"
     seen = []
 
     def probe(x):
@@ -154,13 +159,14 @@ def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     x = tf.constant(rng.normal(size=(2, 5, 1)))
     tf.function(probe)(x)
     tf.function(probe, jit_compile=True)(x)
-    assert seen == ["kernel", "tf"]  # never the kernel inside an XLA compilation
+    assert seen == ["kernel", "tf"]  # never a compiled kernel inside an XLA compilation
+    for engine in ("kernel", "numba", "light"):
+        with pytest.raises(ValueError, match="implementation"):
+            tf.function(lambda x, engine=engine: soft_dtw(x, x, implementation=engine), jit_compile=True)(x)
     with pytest.raises(ValueError, match="implementation"):
-        tf.function(lambda x: soft_dtw(x, x, implementation="kernel"), jit_compile=True)(x)
-    with pytest.raises(ValueError, match="implementation"):
-        soft_dtw(x, x, implementation="numba")
-    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # a tiny budget sends even small problems to the kernel
-    assert ko.resolve("auto", 2, 5, 5, 8) == "kernel"
+        soft_dtw(x, x, implementation="fast")
+    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # a tiny budget sends even one small pair to the numba kernel
+    assert ko.resolve("auto", 1, 5, 5, 8) == "numba"
     y = tf.constant(rng.normal(size=(2, 7, 1)))
     want = _value_and_grads(soft_dtw, x, y, implementation="tf")
     for got, expected in zip(_value_and_grads(soft_dtw, x, y), want):
@@ -170,6 +176,19 @@ def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     monkeypatch.setenv(ko.ENV_IMPLEMENTATION, "fast")
     with pytest.raises(ValueError, match=ko.ENV_IMPLEMENTATION):
         soft_dtw(x, x)
+
+
+def test_without_the_lane_kernel_the_numba_kernel_runs(rng, monkeypatch):
+    """No C++ compiler: "auto" falls back to the previous rule and "kernel" to the numba kernel, same numbers."""
+    monkeypatch.delenv(ko.ENV_IMPLEMENTATION, raising=False)
+    monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
+    x, y = rng.normal(size=(3, 9, 2)), rng.normal(size=(3, 6, 2))
+    with_lanes = _value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel")
+    monkeypatch.setattr(_lanes, "library", lambda: None)
+    assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
+    assert ko.resolve("auto", 8, 4096, 4096, 4) == "numba"
+    for got, want in zip(_value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel"), with_lanes):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
 
 
 def test_kernel_inside_tf_function_with_unknown_batch_and_lengths(rng, monkeypatch):
@@ -241,7 +260,7 @@ def test_gpu_check_cpu_part_passes_and_skips_without_a_gpu(capsys):
     assert "[ok]" in out and "FAIL" not in out
 
 
-@pytest.mark.parametrize("implementation", ["tf", "kernel", "light"])
+@pytest.mark.parametrize("implementation", ["tf", "kernel", "numba", "light"])
 def test_a_variable_input_is_differentiated_like_a_tensor(implementation):
     """tf.Variable inputs (model weights, README's example) reach the custom gradients as tensors."""
     rng = np.random.default_rng(3)

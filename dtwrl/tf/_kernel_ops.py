@@ -1,28 +1,36 @@
-"""TensorFlow ops around the numba kernel (:mod:`dtwrl.tf._kernel`), and the choice between it and the wavefront.
+"""TensorFlow ops around the compiled kernels of smoothed-min DTW, and the choice between them and the wavefront.
 
-Two engines compute the same smoothed-min DTW:
+Three engines compute the same smoothed-min DTW:
 
 - ``"tf"``: the anti-diagonal wavefront of :mod:`dtwrl.tf._wavefront`, compiled
   by XLA and vectorised over the batch; it runs everywhere (eagerly, in
-  ``tf.function``, under ``jit_compile=True``, on GPU) and is the fastest on
-  CPU, but holds the ``B x n x m`` costs and about three more tensors of that
-  size (R and E by diagonals) for the gradient.
-- ``"kernel"``: the numba kernel behind ``tf.numpy_function``, parallel over the
-  pairs (one slice of the batch per thread, ``NUMBA_NUM_THREADS`` threads),
-  with a ``tf.custom_gradient``. From series it computes the local costs on the
-  fly (in float64, by direct differences) and chains the gradient to ``x`` and
-  ``y`` itself, so nothing of size ``B x n x m`` is built: it holds only the
-  transition weights of the pairs in flight, and past the memory budget it
-  switches to the memory-light mode (one weight block of ``~sqrt(n)`` rows at
-  a time, recomputed from checkpoint rows of R).
-  ``"light"`` forces that mode. CPU only, not under ``jit_compile=True``.
+  ``tf.function``, under ``jit_compile=True``, on GPU), but holds the
+  ``B x n x m`` costs and about three more tensors of that size (R and E by
+  diagonals) for the gradient.
+- ``"kernel"``: the SIMD lane kernel (:mod:`dtwrl.tf._lanes`, C++ built on first
+  use): 16 float32 (8 float64) pairs at once, one per vector lane, the
+  exponentials and logarithm as vector polynomials, lane groups spread over
+  ``NUMBA_NUM_THREADS`` threads; arithmetic in the input dtype (as the
+  wavefront). It computes the local costs on the fly and chains the gradient to
+  ``x`` and ``y`` itself; it holds the transition weights of the lane groups in
+  flight (``3 x n x m x 16`` floats each). When those pass the memory budget, or
+  when no C++ compiler could build it, the numba kernel runs instead.
+- ``"numba"``: the numba kernel (:mod:`dtwrl.tf._kernel`), parallel over the
+  pairs, float64 accumulation whatever the input dtype; it holds the weights of
+  the pairs in flight only, and past the memory budget it switches to the
+  memory-light mode (one weight block of ``~sqrt(n)`` rows at a time,
+  recomputed from checkpoint rows of R). ``"light"`` forces that mode.
+
+The compiled engines run behind ``tf.numpy_function`` with a ``tf.custom_gradient``:
+CPU only, not under ``jit_compile=True``.
 
 ``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
-else the wavefront under ``jit_compile=True`` and on GPU; on CPU the kernel for
-a band that keeps at most a third of the cells (:func:`band_fraction`; its time
-follows the band), and otherwise the wavefront while its working set
-(:func:`wavefront_bytes`) fits the memory budget ``$DTWRL_SOFT_DTW_MEMORY_MB``
-(default 1024), the kernel past it.
+else the wavefront under ``jit_compile=True``, on GPU and when the lengths are
+unknown at trace time; on CPU the lane kernel from ``LANES_MIN_BATCH`` (2) pairs
+on; for one pair the numba kernel for a band that keeps at most a third of the
+cells (:func:`band_fraction`; its time follows the band), and otherwise the
+wavefront while its working set (:func:`wavefront_bytes`) fits the memory budget
+``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it.
 Second derivatives (the gradient of the expected alignment, the
 Hessian-vector product) always come from the wavefront.
 """
@@ -38,10 +46,11 @@ from tensorflow.python.eager import record
 from tensorflow.python.ops import control_flow_util
 
 from . import _kernel as kn
+from . import _lanes
 from . import _wavefront as wf
 from .cost import grid_costs
 
-IMPLEMENTATIONS = ("auto", "tf", "kernel", "light")
+IMPLEMENTATIONS = ("auto", "tf", "kernel", "numba", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
 ENV_MEMORY = "DTWRL_SOFT_DTW_MEMORY_MB"
 DEFAULT_MEMORY_MB = 1024.0
@@ -63,9 +72,14 @@ def wavefront_bytes(B, n, m, itemsize):
     return itemsize * B * (2 * n * m + 2 * (n + m) * (n + 1))
 
 
-# a band keeping at most this fraction of the cells runs faster on the kernel, whose time follows the
-# cells in the band, than on the wavefront, which masks the whole grid (measured on CPU: the kernel
-# takes about 2.5x the wavefront's time per cell, and half its time with a 10% band on 16 x 512^2)
+# the lane kernel runs 16 float32 (8 float64) pairs at once, one per SIMD lane; from two pairs on it is faster than
+# the wavefront (measured on CPU: 2 x 256^2 value + gradient in a third of the wavefront's time), for one pair
+# it idles 15 of its 16 lanes
+LANES_MIN_BATCH = 2
+
+# for one pair, a band keeping at most this fraction of the cells runs faster on the numba kernel, whose time
+# follows the cells in the band, than on the wavefront, which masks the whole grid (measured on CPU: the numba
+# kernel takes about 2.5x the wavefront's time per cell, and half its time with a 10% band on 16 x 512^2)
 KERNEL_BAND_FRACTION = 1 / 3
 
 
@@ -78,7 +92,7 @@ def band_fraction(n, m, band):
 
 
 def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None):
-    """The engine to run: ``"tf"``, ``"kernel"`` or ``"light"`` (module docstring for the ``"auto"`` rule).
+    """The engine to run: ``"tf"``, ``"kernel"``, ``"numba"`` or ``"light"`` (module docstring for the ``"auto"`` rule).
 
     ``B, n, m`` are the static sizes where known (an unknown batch counts as 1; unknown
     lengths leave the wavefront in place); ``band`` the validated band or None.
@@ -90,13 +104,16 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None):
             implementation = check_implementation(env, f"${ENV_IMPLEMENTATION}")
         elif tf.config.list_logical_devices("GPU") or _in_xla() or n is None or m is None:
             return "tf"
-        elif band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
+        elif (B or 1) >= LANES_MIN_BATCH and _lanes.library() is not None:
             return "kernel"
+        elif band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
+            return "numba"
         else:
-            return "tf" if wavefront_bytes(B or 1, n, m, itemsize) <= _memory_budget() else "kernel"
+            return "tf" if wavefront_bytes(B or 1, n, m, itemsize) <= _memory_budget() else "numba"
     if implementation != "tf" and _in_xla():
         raise ValueError(
-            f"implementation={implementation!r} (a numba kernel) cannot run inside jit_compile=True; use 'auto' or 'tf'"
+            f"implementation={implementation!r} (a compiled kernel) cannot run inside jit_compile=True; "
+            "use 'auto' or 'tf'"
         )
     return implementation
 
@@ -124,7 +141,7 @@ def block_rows(B, n, m, itemsize, light):
 # the numpy side
 # ----------------------------------------------------------------------------
 def _threads():
-    """Threads for the kernel: numba's thread count (``NUMBA_NUM_THREADS``, by default the CPU count)."""
+    """Threads for the kernels: numba's thread count (``NUMBA_NUM_THREADS``, by default the CPU count)."""
     return max(1, numba.config.NUMBA_NUM_THREADS)
 
 
@@ -138,8 +155,9 @@ def _pool():
     return _POOL
 
 
-def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, light):
-    """The kernel on numpy arrays, the batch cut into one contiguous slice per thread."""
+def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):
+    """The kernel of ``engine`` on numpy arrays: the SIMD lane kernel (``"kernel"``, while its weights fit the
+    memory budget) or the numba kernel, the batch cut into one contiguous slice per thread."""
     B = len(x_lengths)
     if metric == kn.PRECOMPUTED:
         n, m = D.shape[1:]
@@ -147,39 +165,54 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     else:
         n, m = x.shape[1], y.shape[1]
         D = np.zeros((1, 1, 1), x.dtype)
-    block = block_rows(B, n, m, x.dtype.itemsize, bool(light))
-    x, y, D = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D)
+    itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
+    if engine == "kernel" and lanes_fit(B, n, m, itemsize) and _lanes.library() is not None:
+        in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
+        mapper = _pool().map if in_flight > 1 else map
+        values, gx, gy, E = _lanes.batch(
+            None if metric == kn.PRECOMPUTED else x,
+            None if metric == kn.PRECOMPUTED else y,
+            D if metric == kn.PRECOMPUTED else None,
+            x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper,
+        )  # fmt: skip
+    else:
+        values, gx, gy, E = _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine)
+    dtype = x.dtype
+    if want == kn.VALUE:
+        return values.astype(dtype, copy=False)
+    if want == kn.GRADIENT:
+        return values.astype(dtype, copy=False), gx.astype(dtype, copy=False), gy.astype(dtype, copy=False)
+    return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
+
+
+def lanes_fit(B, n, m, itemsize):
+    """Whether the lane groups in flight hold their transition weights within the memory budget."""
+    in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
+    return _lanes.weight_bytes(n, m, itemsize) * in_flight <= _memory_budget()
+
+
+def _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):
+    """The numba kernel, float64 results (:func:`dtwrl.tf._kernel.batch`)."""
+    B = len(x_lengths)
+    n, m = (D.shape[1], D.shape[2]) if metric == kn.PRECOMPUTED else (x.shape[1], y.shape[1])
+    block = block_rows(B, n, m, x.dtype.itemsize, engine == "light")
+    x, y, D = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D)
 
     def part(s, e):
         xs, ys = (x, y) if metric == kn.PRECOMPUTED else (x[s:e], y[s:e])
         Ds = D[s:e] if metric == kn.PRECOMPUTED else D
         return kn.batch(
-            xs,
-            ys,
-            Ds,
-            x_lengths[s:e],
-            y_lengths[s:e],
-            int(band),
-            int(metric),
-            float(gamma),
-            int(regularizer),
-            int(want),
-            int(block),
-        )
+            xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), int(metric), float(gamma), int(regularizer),
+            int(want), int(block),
+        )  # fmt: skip
 
     bounds = np.linspace(0, B, min(B, _threads()) + 1).astype(int)
     if len(bounds) <= 2:
         parts = [part(0, B)]
     else:
         parts = list(_pool().map(part, bounds[:-1], bounds[1:]))
-    values, gx, gy, E = (np.concatenate(arrays) for arrays in zip(*parts))
-    dtype = x.dtype
-    if want == kn.VALUE:
-        return values.astype(dtype)
-    if want == kn.GRADIENT:
-        return values.astype(dtype), gx.astype(dtype), gy.astype(dtype)
-    return values.astype(dtype), E.astype(dtype)
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
 def _lengths(lengths, batch, size):
@@ -189,8 +222,8 @@ def _lengths(lengths, batch, size):
 class _Problem:
     """The static settings of one kernel call, and the tensors of its numpy_function."""
 
-    def __init__(self, gamma, regularizer, metric, band, x_lengths, y_lengths, light):
-        self.gamma, self.band, self.light = float(gamma), -1 if band is None else int(band), bool(light)
+    def __init__(self, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
+        self.gamma, self.band, self.engine = float(gamma), -1 if band is None else int(band), engine
         self.regularizer = kn.REGULARIZER_CODES[regularizer]
         self.metric = kn.PRECOMPUTED if metric is None else kn.METRIC_CODES[metric]
         self.lengths = (x_lengths, y_lengths)
@@ -205,7 +238,7 @@ class _Problem:
         yl = tf.cast(_lengths(self.lengths[1], B, m), tf.int64)
 
         def run(x, y, D, xl, yl):
-            return _run(x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.light)
+            return _run(x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.engine)
 
         dummy = tf.zeros((1, 1, 1), ref.dtype)
         args = (dummy, dummy, D) if self.metric == kn.PRECOMPUTED else (x, y, dummy)
@@ -229,14 +262,14 @@ def _higher_order(*tensors):
 # ----------------------------------------------------------------------------
 # differentiable entry points
 # ----------------------------------------------------------------------------
-def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, light=False):
+def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine="kernel"):
     """Smoothed DTW (B,) of validated series x (B, n, d), y (B, m, d) by the kernel; differentiable twice.
 
     Eagerly without a tape only the forward pass runs; otherwise the forward pass also runs
     the backward one (the gradient is ready when asked for). Second derivatives come from
     the wavefront on the cost grid.
     """
-    problem = _Problem(gamma, regularizer, metric, band, x_lengths, y_lengths, light)
+    problem = _Problem(gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
     value_only = tf.executing_eagerly() and not _higher_order(x, y)
 
     def tf_value(x, y):
@@ -291,19 +324,19 @@ def _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths):
     return alignment(D)
 
 
-def _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light):
+def _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, engine):
     """(value (B,), E (n, m, B)) of costs laid out (n, m, B), by the kernel."""
-    problem = _Problem(gamma, regularizer, None, band, x_lengths, y_lengths, light)
+    problem = _Problem(gamma, regularizer, None, band, x_lengths, y_lengths, engine)
     value, E = problem.call(None, None, tf.transpose(wf._cut(D), (2, 0, 1)), kn.ALIGNMENT)
     return value, tf.transpose(E, (1, 2, 0))
 
 
-def value_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, light=False):
+def value_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, engine="kernel"):
     """Smoothed DTW (B,) of validated costs laid out (n, m, B) by the kernel; differentiable twice."""
 
     @tf.custom_gradient
     def value(D):
-        val, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light)
+        val, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, engine)
 
         def grad(g):
             return g[None, None, :] * _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths)
@@ -313,7 +346,7 @@ def value_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, light=Fa
     return value(D)
 
 
-def alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, light=False):
+def alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, engine="kernel"):
     """Expected alignment (n, m, B) of validated costs laid out (n, m, B) by the kernel; differentiable."""
-    _, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, light)
+    _, E = _grid_call(D, gamma, regularizer, band, x_lengths, y_lengths, engine)
     return _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths)

@@ -22,17 +22,20 @@ is read at the pair's own end cell and the padding gets exactly zero
 gradient. The band is the Sakoe-Chiba band of docs/ARCHITECTURE.md, computed
 per pair from its own lengths.
 
-Two engines compute it (``implementation``): the anti-diagonal wavefront
-compiled by XLA (``"tf"``: everywhere, and the fastest on CPU while its
-``B x n x m`` buffers fit), and a numba kernel on CPU, parallel over the pairs,
-that computes the local costs on the fly, never builds a ``B x n x m`` tensor
-for the value and its gradient and visits only the cells in the band
-(``"kernel"``, with a memory-light mode ``"light"`` for long series).
-``implementation="auto"`` picks the wavefront under ``jit_compile=True``, on GPU
-and while its working set fits the memory budget, else the kernel (and the
-kernel for bands keeping at most a third of the cells) (:mod:`dtwrl.tf._kernel_ops` has the rule and the
-``DTWRL_SOFT_DTW_IMPL`` / ``DTWRL_SOFT_DTW_MEMORY_MB`` overrides). Both give the
-same values and gradients to rounding.
+Three engines compute it (``implementation``): the anti-diagonal wavefront
+compiled by XLA (``"tf"``: everywhere, and the engine under ``jit_compile=True``
+and on GPU); on CPU a SIMD kernel that runs 16 float32 (8 float64) pairs at once,
+one per vector lane (``"kernel"``, C++ built on first use), and a numba kernel,
+parallel over the pairs, with float64 accumulation (``"numba"``, with a
+memory-light mode ``"light"`` for long series). The compiled kernels compute the
+local costs on the fly, never build a ``B x n x m`` tensor for the value and its
+gradient, and visit only the cells in the band.
+``implementation="auto"`` picks the wavefront under ``jit_compile=True`` and on
+GPU, the lane kernel on CPU from two pairs on, and for one pair the wavefront or,
+past the memory budget or for a narrow band, the numba kernel
+(:mod:`dtwrl.tf._kernel_ops` has the rule and the ``DTWRL_SOFT_DTW_IMPL`` /
+``DTWRL_SOFT_DTW_MEMORY_MB`` overrides). All give the same values and gradients
+to the rounding of the dtype.
 
 Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
 argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values known
@@ -83,7 +86,7 @@ def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, e
     """Smoothed DTW (B,) of validated series by the given engine; differentiable twice."""
     if engine == "tf":
         return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
-    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine == "light")
+    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
 
 
 def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
@@ -92,7 +95,7 @@ def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_length
     if engine == "tf":
         E = wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths)
     else:
-        E = ko.alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, engine == "light")
+        E = ko.alignment_from_costs(D, gamma, regularizer, band, x_lengths, y_lengths, engine)
     return to_batch_major(E)
 
 
@@ -125,10 +128,10 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, 
     x_lengths, y_lengths : int array_like, shape (B,), optional
         Valid rows / columns of each pair (``1 <= x_lengths <= n``); a side
         left at None uses its full size.
-    implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" runs the XLA wavefront, and on CPU
-        the numba kernel for narrow bands (at most a third of the cells) and
-        when the wavefront's buffers would exceed the memory budget (long series).
+    implementation : {"auto", "tf", "kernel", "numba", "light"}
+        Engine (module docstring): "auto" runs the SIMD lane kernel on CPU from
+        two pairs on, else the XLA wavefront (always under ``jit_compile=True``
+        and on GPU), or the numba kernel for one long or narrowly banded pair.
 
     Returns
     -------
@@ -146,7 +149,7 @@ def soft_dtw_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, 
     D, gamma, band, x_lengths, y_lengths, engine = prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation)
     if engine == "tf":
         return wf.dp_value(D, gamma, "entropy", band, x_lengths, y_lengths)
-    return ko.value_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine == "light")
+    return ko.value_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine)
 
 
 def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_lengths=None, implementation="auto"):
@@ -171,7 +174,7 @@ def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_leng
     D, gamma, band, x_lengths, y_lengths, engine = prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation)
     if engine == "tf":
         return to_batch_major(wf.dp_alignment(D, gamma, "entropy", band, x_lengths, y_lengths))
-    return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine == "light"))
+    return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine))
 
 
 def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"):
@@ -191,10 +194,10 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
         Local cost (see :func:`dtwrl.tf.cost.pairwise_costs`).
     x_lengths, y_lengths : int array_like, shape (B,), optional
         True lengths of padded series.
-    implementation : {"auto", "tf", "kernel", "light"}
-        Engine (module docstring): "auto" runs the XLA wavefront, and on CPU
-        the numba kernel for narrow bands (at most a third of the cells) and
-        when the wavefront's buffers would exceed the memory budget (long series).
+    implementation : {"auto", "tf", "kernel", "numba", "light"}
+        Engine (module docstring): "auto" runs the SIMD lane kernel on CPU from
+        two pairs on, else the XLA wavefront (always under ``jit_compile=True``
+        and on GPU), or the numba kernel for one long or narrowly banded pair.
 
     Returns
     -------

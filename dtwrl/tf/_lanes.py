@@ -1,0 +1,232 @@
+"""The SIMD lane kernel of smoothed-min DTW (``_lanes.cpp``): built on first use, run over a batch from numpy.
+
+The C++ kernel runs one lane group (16 float32 or 8 float64 pairs, one per SIMD lane) per call, with the
+same recursion, band, lengths and outputs as the numba kernel (:func:`dtwrl.tf._kernel.batch`), and the
+exponentials and logarithm as vector polynomials: several times the numba kernel's speed per core.
+
+It is compiled with the machine's C++ compiler (``$CXX``, else ``g++``; ``-O3 -march=native``) the first
+time it is needed, into ``$DTWRL_BUILD_DIR`` (default ``~/.cache/dtwrl``), under a name that hashes the
+source, the flags and the CPU, so a shared home directory never loads a library built for another CPU.
+``make setup`` builds it ahead (``python -m dtwrl.tf._lanes``). Without a compiler, or if the build fails,
+:func:`library` returns None, says why once (a ``RuntimeWarning``), and dtwrl uses the numba kernel.
+
+Example
+-------
+>>> import numpy as np
+>>> from dtwrl.tf import _lanes, _kernel
+>>> x, y = np.zeros((1, 3, 1)), np.ones((1, 2, 1))
+>>> values, gx, gy, E = _lanes.batch(  # one pair: a 3 x 2 grid of unit costs, gamma = 1
+...     x, y, None, np.array([3]), np.array([2]), -1, _kernel.SQEUCLIDEAN, 1.0, _kernel.ENTROPY, _kernel.VALUE, map
+... )
+>>> round(float(values[0]), 4)  # below the hard DTW cost, 3: soft-DTW's soft-min over the 5 warping paths
+1.8674
+"""
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import _kernel as kn
+
+SOURCE = Path(__file__).with_name("_lanes.cpp")
+FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno")
+ENV_BUILD_DIR = "DTWRL_BUILD_DIR"
+ENV_CXX = "CXX"
+
+_LOCK = threading.Lock()
+_STATE = {}  # "library": the loaded CDLL or None; "reason": why it is None
+
+
+def _compiler():
+    return os.environ.get(ENV_CXX, "").strip() or "g++"
+
+
+def _cpu_signature():
+    """The CPU's model and feature flags (Linux), so a library built with -march=native is loaded on its CPU only."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return os.uname().machine
+    lines = [line for line in text.splitlines() if line.startswith(("model name", "flags", "Features"))]
+    return "\n".join(sorted(set(lines)))
+
+
+def library_path():
+    """Where the built library lives: ``$DTWRL_BUILD_DIR`` or ``~/.cache/dtwrl``, named by a hash of its inputs."""
+    key = hashlib.sha256()
+    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), _compiler().encode(), _cpu_signature().encode()):
+        key.update(part)
+    folder = os.environ.get(ENV_BUILD_DIR, "").strip() or os.path.join(os.path.expanduser("~"), ".cache", "dtwrl")
+    return Path(folder) / f"_lanes-{key.hexdigest()[:16]}.so"
+
+
+def build(path=None):
+    """Compile ``_lanes.cpp`` into ``path`` (default :func:`library_path`); returns the path.
+
+    The library is written to a temporary file and renamed, so concurrent builds never leave a half-written
+    library. Raises ``RuntimeError`` with the compiler's message when the build fails.
+    """
+    path = Path(path) if path is not None else library_path()
+    compiler = _compiler()
+    if shutil.which(compiler) is None:
+        raise RuntimeError(f"no C++ compiler: {compiler!r} was not found on PATH (set $CXX)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
+    os.close(fd)
+    try:
+        done = subprocess.run([compiler, *FLAGS, "-o", tmp, str(SOURCE)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{compiler} failed to build {SOURCE.name}:\n{done.stderr.strip()}")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _load(path):
+    lib = ctypes.CDLL(str(path))
+    pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
+        fn = getattr(lib, name)
+        fn.argtypes = [pointer] * 5 + [i64] * 4 + [i32, ctypes.c_double, i32, i32] + [pointer] * 4
+        fn.restype = i32
+    lib.dtwrl_lanes_width.argtypes = [i32]
+    lib.dtwrl_lanes_width.restype = i32
+    return lib
+
+
+def library():
+    """The loaded lane kernel (built first if needed), or None when it cannot be built (reason: :func:`reason`)."""
+    with _LOCK:
+        if "library" not in _STATE:
+            try:
+                path = library_path()
+                if not path.exists():
+                    build(path)
+                _STATE["library"], _STATE["reason"] = _load(path), ""
+            except (OSError, RuntimeError) as exc:
+                _STATE["library"], _STATE["reason"] = None, str(exc)
+                warnings.warn(
+                    f"dtwrl: the SIMD soft-DTW kernel is unavailable, using the slower numba kernel ({exc})",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        return _STATE["library"]
+
+
+def reason():
+    """Why :func:`library` returned None ("" when it loaded, None before it was asked for)."""
+    return _STATE.get("reason")
+
+
+def width(itemsize):
+    """Pairs per lane group: 16 for float32, 8 for float64."""
+    return 16 if itemsize == 4 else 8
+
+
+def weight_bytes(n, m, itemsize):
+    """Bytes of transition weights one lane group holds for value + gradient on an n x m grid."""
+    return 3 * n * m * width(itemsize) * itemsize
+
+
+def _lane_major(a, order, groups, lanes):
+    """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous."""
+    padded = np.zeros((groups * lanes, *a.shape[1:]), a.dtype)
+    padded[: len(order)] = a[order]
+    grouped = padded.reshape(groups, lanes, *a.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(grouped, 1, -1))
+
+
+def _batch_major(a, order, count):
+    """Inverse of :func:`_lane_major`: (groups, ..., lanes) -> (count, ...) in the caller's order."""
+    flat = np.moveaxis(a, -1, 1).reshape(-1, *a.shape[1:-1])[:count]
+    out = np.empty_like(flat)
+    out[order] = flat
+    return out
+
+
+def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups):
+    """Smoothed DTW of every pair of a batch on the lane kernel; the contract of :func:`dtwrl.tf._kernel.batch`.
+
+    Parameters
+    ----------
+    x, y : (B, n, d), (B, m, d) float32/float64 series (ignored, may be None, when ``metric == PRECOMPUTED``).
+    D : (B, n, m) costs when ``metric == PRECOMPUTED``, else None.
+    x_lengths, y_lengths : (B,) ints >= 1, each pair's valid rows and columns.
+    band, metric, gamma, regularizer, want : as for :func:`dtwrl.tf._kernel.batch`.
+    map_groups : a ``map``-like callable the lane groups are run through (e.g. a thread pool's ``map``: the
+        kernel releases the GIL).
+
+    Returns
+    -------
+    values : (B,), gx, gy : (B, n, d), (B, m, d) (zeros unless ``want == GRADIENT``),
+    E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
+    """
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
+    ref = D if metric == kn.PRECOMPUTED else x
+    dtype, B = ref.dtype, len(x_lengths)
+    lanes = width(dtype.itemsize)
+    groups = -(-B // lanes)
+    # pairs of similar lengths share a group (a group runs to its longest pair)
+    order = np.lexsort((np.asarray(y_lengths), np.asarray(x_lengths)))[::-1]
+    nl = np.ones((groups, lanes), np.int64)
+    ml = np.ones((groups, lanes), np.int64)
+    nl.reshape(-1)[:B] = np.asarray(x_lengths)[order]
+    ml.reshape(-1)[:B] = np.asarray(y_lengths)[order]
+    if metric == kn.PRECOMPUTED:
+        n, m, d = D.shape[1], D.shape[2], 0
+        Dg = _lane_major(D, order, groups, lanes)
+        xg = yg = np.zeros(1, dtype)
+    else:
+        n, m, d = x.shape[1], y.shape[1], x.shape[2]
+        xg, yg = _lane_major(x, order, groups, lanes), _lane_major(y, order, groups, lanes)
+        Dg = np.zeros(1, dtype)
+    values = np.zeros((groups, lanes), dtype)
+    grads = want == kn.GRADIENT
+    gx = np.zeros((groups, n, d, lanes) if grads else (groups, 1), dtype)
+    gy = np.zeros((groups, m, d, lanes) if grads else (groups, 1), dtype)
+    E = np.zeros((groups, n, m, lanes) if want == kn.ALIGNMENT else (groups, 1), dtype)
+    fn = lib.dtwrl_sdtw_lanes_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_lanes_f64
+
+    def at(a, g):
+        return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
+
+    def run(g):
+        return fn(
+            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), n, m, d, int(band), int(metric), float(gamma),
+            int(regularizer), int(want), at(values, g), at(gx, g), at(gy, g), at(E, g),
+        )  # fmt: skip
+
+    if any(list(map_groups(run, range(groups)))):
+        raise MemoryError(f"the SIMD soft-DTW kernel could not allocate its buffers (B={B}, n={n}, m={m})")
+    values = _batch_major(values[:, None, :], order, B)[:, 0] if B else np.zeros(0, dtype)
+    gx = _batch_major(gx, order, B) if grads else np.zeros((B, 0, 0), dtype)
+    gy = _batch_major(gy, order, B) if grads else np.zeros((B, 0, 0), dtype)
+    E = _batch_major(E, order, B) if want == kn.ALIGNMENT else np.zeros((B, 0, 0), dtype)
+    return values, gx, gy, E
+
+
+def main():
+    """``python -m dtwrl.tf._lanes``: build the kernel now (``make setup`` does), and say where or why not."""
+    lib = library()
+    if lib is None:
+        print(f"dtwrl: SIMD soft-DTW kernel not built ({reason()}); the numba kernel will be used", file=sys.stderr)
+        return 0
+    print(f"dtwrl: SIMD soft-DTW kernel ready: {library_path()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
