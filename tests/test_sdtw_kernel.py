@@ -184,6 +184,12 @@ def test_without_the_lane_kernel_the_numba_kernel_runs(rng, monkeypatch):
     monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
     x, y = rng.normal(size=(3, 9, 2)), rng.normal(size=(3, 6, 2))
     with_lanes = _value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel")
+    # past the memory budget the lane kernel's weights do not fit: the numba kernel (memory-light) runs
+    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")
+    assert not ko.lanes_fit(3, 9, 6, 8) and ko.block_rows(3, 9, 6, 8, light=False) < 9
+    for got, want in zip(_value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel"), with_lanes):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
+    monkeypatch.delenv(ko.ENV_MEMORY)
     monkeypatch.setattr(_lanes, "library", lambda: None)
     assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
     assert ko.resolve("auto", 8, 4096, 4096, 4) == "numba"
