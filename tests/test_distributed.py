@@ -293,30 +293,19 @@ def test_prepare_validates_before_any_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_script_bad_flag_is_one_line_exit_2(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--collectors", "0", "--out-dir", str(tmp_path)],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "error: --collectors: collectors must be >= 1; got 0"
-    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+def test_script_bad_flag_is_one_line_exit_2(tmp_path, capsys):
+    from experiments import train_aligner_distributed as script  # in-process: the same main() the CLI runs
+
+    assert script.main(["--collectors", "0", "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "error: --collectors: collectors must be >= 1; got 0"
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
     missing = tmp_path / "nope"
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--init-from", str(missing), "--out-dir", str(tmp_path)],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"error: --init-from: '{missing}' is not an aligner run folder (no config.json)"
-    )
-    assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+    assert script.main(["--init-from", str(missing), "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    want = f"error: --init-from: '{missing}' is not an aligner run folder (no config.json)"
+    assert err.strip().splitlines()[-1] == want
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
 
 
 def test_reconcile_flags_a_missing_transition():
