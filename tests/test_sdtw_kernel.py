@@ -117,12 +117,17 @@ def test_float32_kernel_agrees_with_a_float64_reference(rng, n, m):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5 * np.abs(w).max())
 
 
-def test_memory_light_mode_recomputes_blocks_exactly(rng):
+def test_memory_light_mode_recomputes_blocks_exactly(rng, monkeypatch):
     x, y = rng.normal(size=(3, 50, 1)), rng.normal(size=(3, 40, 1))
     assert ko.block_rows(3, 50, 40, 8, light=True) < 50  # several blocks of stored weights
+    assert ko.lanes_block_rows(3, 50, 40, 8, light=True) < 50
     kw = dict(gamma=0.2, band=12, x_lengths=[50, 33, 20])
-    full = _value_and_grads(soft_dtw, x, y, implementation="kernel", **kw)
+    full = _value_and_grads(soft_dtw, x, y, implementation="tf", **kw)
     for got, want in zip(_value_and_grads(soft_dtw, x, y, implementation="light", **kw), full):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # the numba kernel's own memory-light mode
+    assert ko.block_rows(3, 50, 40, 8, light=False) < 50
+    for got, want in zip(_value_and_grads(soft_dtw, x, y, implementation="numba", **kw), full):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
@@ -184,9 +189,9 @@ def test_without_the_lane_kernel_the_numba_kernel_runs(rng, monkeypatch):
     monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
     x, y = rng.normal(size=(3, 9, 2)), rng.normal(size=(3, 6, 2))
     with_lanes = _value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel")
-    # past the memory budget the lane kernel's weights do not fit: the numba kernel (memory-light) runs
+    # past the memory budget the lane kernel's weights do not fit: its memory-light mode runs
     monkeypatch.setenv(ko.ENV_MEMORY, "0.001")
-    assert not ko.lanes_fit(3, 9, 6, 8) and ko.block_rows(3, 9, 6, 8, light=False) < 9
+    assert ko.lanes_block_rows(3, 9, 6, 8, light=False) == 3
     for got, want in zip(_value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel"), with_lanes):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
     monkeypatch.delenv(ko.ENV_MEMORY)

@@ -13,13 +13,14 @@ Three engines compute the same smoothed-min DTW:
   ``NUMBA_NUM_THREADS`` threads; arithmetic in the input dtype (as the
   wavefront). It computes the local costs on the fly and chains the gradient to
   ``x`` and ``y`` itself; it holds the transition weights of the lane groups in
-  flight (``3 x n x m x 16`` floats each). When those pass the memory budget, or
-  when no C++ compiler could build it, the numba kernel runs instead.
+  flight (``3 x n x m x 16`` floats each), and past the memory budget it
+  switches to its memory-light mode (weights of ``~sqrt(n)`` rows at a time,
+  recomputed from checkpoint rows of R). Without a C++ compiler the numba
+  kernel runs instead.
 - ``"numba"``: the numba kernel (:mod:`dtwrl.tf._kernel`), parallel over the
-  pairs, float64 accumulation whatever the input dtype; it holds the weights of
-  the pairs in flight only, and past the memory budget it switches to the
-  memory-light mode (one weight block of ``~sqrt(n)`` rows at a time,
-  recomputed from checkpoint rows of R). ``"light"`` forces that mode.
+  pairs, float64 accumulation whatever the input dtype, with the same
+  memory-light mode past the budget.
+- ``"light"`` forces the memory-light mode (of the lane kernel when it is built).
 
 The compiled engines run behind ``tf.numpy_function`` with a ``tf.custom_gradient``:
 CPU only, not under ``jit_compile=True``.
@@ -156,8 +157,8 @@ def _pool():
 
 
 def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):
-    """The kernel of ``engine`` on numpy arrays: the SIMD lane kernel (``"kernel"``, while its weights fit the
-    memory budget) or the numba kernel, the batch cut into one contiguous slice per thread."""
+    """The kernel of ``engine`` on numpy arrays: the SIMD lane kernel (``"kernel"`` and ``"light"`` when it is
+    built; lane groups spread over the threads) or the numba kernel (the batch cut into one slice per thread)."""
     B = len(x_lengths)
     if metric == kn.PRECOMPUTED:
         n, m = D.shape[1:]
@@ -167,14 +168,15 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
-    if engine == "kernel" and lanes_fit(B, n, m, itemsize) and _lanes.library() is not None:
+    if engine in ("kernel", "light") and _lanes.library() is not None:
         in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
         mapper = _pool().map if in_flight > 1 else map
+        block = lanes_block_rows(B, n, m, itemsize, engine == "light")
         values, gx, gy, E = _lanes.batch(
             None if metric == kn.PRECOMPUTED else x,
             None if metric == kn.PRECOMPUTED else y,
             D if metric == kn.PRECOMPUTED else None,
-            x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper,
+            x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block,
         )  # fmt: skip
     else:
         values, gx, gy, E = _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine)
@@ -186,10 +188,13 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
 
 
-def lanes_fit(B, n, m, itemsize):
-    """Whether the lane groups in flight hold their transition weights within the memory budget."""
+def lanes_block_rows(B, n, m, itemsize, light):
+    """Rows per block of the lane kernel's stored weights: all n rows while the lane groups in flight hold them
+    within the memory budget, else (and when ``light``) ~sqrt(n) (the memory-light mode)."""
     in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
-    return _lanes.weight_bytes(n, m, itemsize) * in_flight <= _memory_budget()
+    if not light and _lanes.weight_bytes(n, m, itemsize) * in_flight <= _memory_budget():
+        return n
+    return max(1, math.isqrt(n))
 
 
 def _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):

@@ -14,7 +14,8 @@
 //
 // Inputs are laid out lane-minor, for one group: x (n, d, W), y (m, d, W), D (n, m, W); outputs values (W),
 // gx (n, d, W), gy (m, d, W) (accumulated: zero them first), E (n, m, W) (zeroed by the caller). The caller
-// (dtwrl/tf/_lanes.py) validates everything; this file trusts its input.
+// (dtwrl/tf/_lanes.py) validates everything; this file trusts its input. A memory-light mode (``block`` rows of
+// weights at a time, recomputed from checkpoint rows of R) serves long series, as in the numba kernel.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -183,8 +184,7 @@ struct Group {
     int64_t* HI = nullptr;
     vec<T>* lov = nullptr;     // (N,) each lane's own columns of row i, as vectors (empty past its last row)
     vec<T>* hiv = nullptr;
-    int64_t* start = nullptr;  // (N + 1,) where each row's weights begin (row-major over the rows' spans)
-    int64_t cells = 0;
+    int64_t* start = nullptr;  // (N + 1,) the cells before each row (row-major over the rows' spans)
 
     bool spans() {
         for (int l = 0; l < W; ++l) {
@@ -230,7 +230,6 @@ struct Group {
             if (HI[i] < LO[i]) HI[i] = LO[i];
             start[i + 1] = start[i] + HI[i] - LO[i];
         }
-        cells = start[N];
         return true;
     }
 
@@ -261,26 +260,32 @@ struct Group {
         return s;
     }
 
-    // forward pass; stores the weights (3, cells) when weights != nullptr; writes the values of the lanes.
+    // Forward pass over the rows r0 .. r1-1, from R[r0 - 1] (``init``: M + 1 vectors, column -1 first). Stores the
+    // weights of these rows when ``weights`` != nullptr (three planes of ``plane`` vectors; row i's cells start at
+    // start[i] - start[r0]); copies R[s * block - 1] into checkpoints[s] for every block boundary it passes when
+    // ``checkpoints`` != nullptr; writes the values of the lanes whose last row it computes.
     // SKEW rows run at once, skewed by one column each (cell (i + r, t - r) at step t): their cells are independent,
     // so the latency of one cell's exponentials, logarithm and divisions overlaps the others'. ``rows`` holds
     // SLOTS row buffers of M + 1 vectors (row i in slot i % SLOTS, column j at j + 1, column -1 at 0); a slot holds
     // +inf outside the span last written into it.
-    void forward(vec<T>* rows, vec<T>* weights, T* values) const {
+    void forward(int64_t r0, int64_t r1, const vec<T>* init, vec<T>* rows, vec<T>* weights, int64_t plane, T* values,
+                 vec<T>* checkpoints, int64_t block) const {
         const vec<T> inf = splat<T>(std::numeric_limits<T>::infinity());
         const vec<T> zero = splat<T>(0);
         const T inv_gamma = T(1) / gamma;
-        for (int64_t q = 0; q < SLOTS * (M + 1); ++q) rows[q] = inf;
+        const int64_t width = M + 1;
+        for (int64_t q = 0; q < SLOTS * width; ++q) rows[q] = inf;
         vec<T>* slot[SLOTS];
         int64_t written[SLOTS][2];
         for (int s = 0; s < SLOTS; ++s) {
-            slot[s] = rows + s * (M + 1);
+            slot[s] = rows + s * width;
             written[s][0] = written[s][1] = 0;
         }
-        slot[SLOTS - 1][0] = zero;  // R[-1, -1] = 0: row -1 lives in the last slot
-        written[SLOTS - 1][1] = 1;
-        for (int64_t i = 0; i < N; i += SKEW) {
-            const int count = N - i < SKEW ? int(N - i) : SKEW;
+        const int before = int((r0 + SLOTS - 1) % SLOTS);
+        std::memcpy(slot[before], init, sizeof(vec<T>) * width);
+        written[before][1] = width;
+        for (int64_t i = r0; i < r1; i += SKEW) {
+            const int count = r1 - i < SKEW ? int(r1 - i) : SKEW;
             int64_t first = LO[i], last = 0;  // the steps t that reach a cell of the rows in flight
             for (int r = 0; r < count; ++r) {
                 const int s = int((i + r) % SLOTS);
@@ -303,17 +308,21 @@ struct Group {
                     const auto valid = (jv >= lov[row]) & (jv < hiv[row]);
                     cur[j + 1] = valid ? cost(row, j) + soft : inf;
                     if (weights) {
-                        const int64_t w = start[row] + j - LO[row];
+                        const int64_t w = start[row] - start[r0] + j - LO[row];
                         weights[w] = valid ? qa : zero;
-                        weights[cells + w] = valid ? qb : zero;
-                        weights[2 * cells + w] = valid ? qc : zero;
+                        weights[plane + w] = valid ? qb : zero;
+                        weights[2 * plane + w] = valid ? qc : zero;
                     }
                 }
             }
             for (int r = 0; r < count; ++r) {
-                const vec<T>* cur = slot[(i + r) % SLOTS];
+                const int64_t row = i + r;
+                const vec<T>* cur = slot[row % SLOTS];
                 for (int l = 0; l < W; ++l) {
-                    if (nl[l] - 1 == i + r) values[l] = cur[ml[l]][l];
+                    if (nl[l] - 1 == row) values[l] = cur[ml[l]][l];
+                }
+                if (checkpoints && (row + 1) % block == 0 && row + 1 < N) {
+                    std::memcpy(checkpoints + (row + 1) / block * width, cur, sizeof(vec<T>) * width);
                 }
             }
         }
@@ -353,11 +362,16 @@ struct Group {
         }
     }
 
-    // backward pass over the stored weights: E = dR[end] / dC, to the gradients or to E
-    void backward(const vec<T>* weights, vec<T>* acc, vec<T>* e, T* gx, T* gy, T* E) const {
+    // Backward pass over the rows r1-1 .. r0 and their stored weights (as ``forward`` stored them): E = dR[end] / dC,
+    // to the gradients or to E. ``acc`` (2 (M + 1) vectors): the accumulated E of rows i and i-1, zero on the first
+    // call (r1 == N) and carried from one block of rows to the one before it.
+    void backward(int64_t r0, int64_t r1, const vec<T>* weights, int64_t plane, vec<T>* acc, vec<T>* e, T* gx, T* gy,
+                  T* E) const {
         vec<T>* buffer[2] = {acc, acc + (M + 1)};
-        for (int64_t q = 0; q < 2 * (M + 1); ++q) acc[q] = splat<T>(0);
-        for (int64_t i = N - 1; i >= 0; --i) {
+        if (r1 == N) {
+            for (int64_t q = 0; q < 2 * (M + 1); ++q) acc[q] = splat<T>(0);
+        }
+        for (int64_t i = r1 - 1; i >= r0; --i) {
             vec<T>* cur = buffer[i & 1];
             vec<T>* prev = buffer[(i + 1) & 1];
             for (int l = 0; l < W; ++l) {
@@ -370,9 +384,9 @@ struct Group {
             for (int64_t j = c - 1; j >= a; --j) {
                 const vec<T> ej = cur[j + 1] + left;
                 e[j] = ej;
-                const int64_t w = start[i] + j - a;
-                left = ej * weights[2 * cells + w];
-                prev[j + 1] += diagonal + ej * weights[cells + w];
+                const int64_t w = start[i] - start[r0] + j - a;
+                left = ej * weights[2 * plane + w];
+                prev[j + 1] += diagonal + ej * weights[plane + w];
                 diagonal = ej * weights[w];
             }
             prev[a] += diagonal;
@@ -426,19 +440,49 @@ struct Scratch {
 
 thread_local Scratch scratch;
 
+// One lane group. ``block`` >= N stores the weights of all rows at once; a smaller ``block`` is the memory-light mode:
+// a first forward pass keeps R at every block boundary (the checkpoints), then, block by block from the last, the
+// block's rows are computed again from their checkpoint with their weights stored, and the backward pass runs
+// through them: one more forward pass for O(block x M + N x M / block) memory instead of O(N x M).
 template <typename T>
 int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, int64_t n, int64_t m, int64_t d,
-        int64_t band, int metric, double gamma, int regularizer, int want, T* values, T* gx, T* gy, T* E) {
+        int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
+        T* E) {
     FlushSubnormals flush;
     Group<T> g{x, y, D, nl, ml, n, m, d, band, metric, regularizer, want, T(gamma)};
     if (!g.spans()) return 1;
-    const size_t row_vectors = size_t(Group<T>::SLOTS) * size_t(g.M + 1);
-    const size_t weight_vectors = want == VALUE ? 0 : 3 * size_t(g.cells);
-    vec<T>* rows = static_cast<vec<T>*>(scratch.get(sizeof(vec<T>) * (row_vectors + weight_vectors)));
+    const int64_t N = g.N, width = g.M + 1;
+    block = block < 1 ? 1 : (block > N ? N : block);
+    const int64_t blocks = want == VALUE ? 1 : (N + block - 1) / block;
+    int64_t plane = 0;  // the most cells of one block of rows
+    for (int64_t s = 0; s < blocks; ++s) {
+        const int64_t r0 = s * block, r1 = (s + 1) * block < N ? (s + 1) * block : N;
+        plane = g.start[r1] - g.start[r0] > plane ? g.start[r1] - g.start[r0] : plane;
+    }
+    const size_t row_vectors = size_t(Group<T>::SLOTS) * width, acc_vectors = 3 * size_t(width);
+    const size_t checkpoint_vectors = size_t(blocks) * width;
+    const size_t weight_vectors = want == VALUE ? 0 : 3 * size_t(plane);
+    vec<T>* rows =
+        static_cast<vec<T>*>(scratch.get(sizeof(vec<T>) * (row_vectors + acc_vectors + checkpoint_vectors + weight_vectors)));
     if (!rows) return 1;
-    vec<T>* weights = want == VALUE ? nullptr : rows + row_vectors;
-    g.forward(rows, weights, values);
-    if (want != VALUE) g.backward(weights, rows, rows + 2 * (g.M + 1), gx, gy, E);
+    vec<T>* acc = rows + row_vectors;
+    vec<T>* checkpoints = acc + acc_vectors;
+    vec<T>* weights = want == VALUE ? nullptr : checkpoints + checkpoint_vectors;
+    for (int64_t q = 0; q < width; ++q) checkpoints[q] = splat<T>(std::numeric_limits<T>::infinity());
+    checkpoints[0] = splat<T>(0);  // R[-1, -1] = 0, R[-1, j >= 0] = +inf
+    if (want == VALUE) {
+        g.forward(0, N, checkpoints, rows, nullptr, 0, values, nullptr, N);
+    } else if (blocks == 1) {
+        g.forward(0, N, checkpoints, rows, weights, plane, values, nullptr, N);
+        g.backward(0, N, weights, plane, acc, acc + 2 * width, gx, gy, E);
+    } else {
+        g.forward(0, N, checkpoints, rows, nullptr, 0, values, checkpoints, block);
+        for (int64_t s = blocks - 1; s >= 0; --s) {
+            const int64_t r0 = s * block, r1 = r0 + block < N ? r0 + block : N;
+            g.forward(r0, r1, checkpoints + s * width, rows, weights, plane, values, nullptr, block);
+            g.backward(r0, r1, weights, plane, acc, acc + 2 * width, gx, gy, E);
+        }
+    }
     scratch.trim();
     return 0;
 }
@@ -451,13 +495,13 @@ int dtwrl_lanes_width(int itemsize) { return itemsize == 4 ? Lanes<float>::W : L
 
 int dtwrl_sdtw_lanes_f32(const float* x, const float* y, const float* D, const int64_t* nl, const int64_t* ml,
                          int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
-                         int want, float* values, float* gx, float* gy, float* E) {
-    return run<float>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, values, gx, gy, E);
+                         int want, int64_t block, float* values, float* gx, float* gy, float* E) {
+    return run<float>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_lanes_f64(const double* x, const double* y, const double* D, const int64_t* nl, const int64_t* ml,
                          int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
-                         int want, double* values, double* gx, double* gy, double* E) {
-    return run<double>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, values, gx, gy, E);
+                         int want, int64_t block, double* values, double* gx, double* gy, double* E) {
+    return run<double>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 }

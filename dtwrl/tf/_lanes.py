@@ -98,7 +98,7 @@ def _load(path):
     pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 5 + [i64] * 4 + [i32, ctypes.c_double, i32, i32] + [pointer] * 4
+        fn.argtypes = [pointer] * 5 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
         fn.restype = i32
     lib.dtwrl_lanes_width.argtypes = [i32]
     lib.dtwrl_lanes_width.restype = i32
@@ -134,9 +134,9 @@ def width(itemsize):
     return 16 if itemsize == 4 else 8
 
 
-def weight_bytes(n, m, itemsize):
-    """Bytes of transition weights one lane group holds for value + gradient on an n x m grid."""
-    return 3 * n * m * width(itemsize) * itemsize
+def weight_bytes(rows, m, itemsize):
+    """Bytes of transition weights one lane group holds for value + gradient, for ``rows`` rows of m cells."""
+    return 3 * rows * m * width(itemsize) * itemsize
 
 
 def _lane_major(a, order, groups, lanes):
@@ -155,7 +155,7 @@ def _batch_major(a, order, count):
     return out
 
 
-def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups):
+def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups, block=None):
     """Smoothed DTW of every pair of a batch on the lane kernel; the contract of :func:`dtwrl.tf._kernel.batch`.
 
     Parameters
@@ -166,6 +166,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     band, metric, gamma, regularizer, want : as for :func:`dtwrl.tf._kernel.batch`.
     map_groups : a ``map``-like callable the lane groups are run through (e.g. a thread pool's ``map``: the
         kernel releases the GIL).
+    block : rows per block of stored weights; None (or >= n) stores them all at once, fewer is the memory-light
+        mode (one more forward pass; checkpoint rows of R every ``block`` rows).
 
     Returns
     -------
@@ -199,6 +201,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     gy = np.zeros((groups, m, d, lanes) if grads else (groups, 1), dtype)
     E = np.zeros((groups, n, m, lanes) if want == kn.ALIGNMENT else (groups, 1), dtype)
     fn = lib.dtwrl_sdtw_lanes_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_lanes_f64
+    rows = n if block is None else max(1, min(int(block), n))
 
     def at(a, g):
         return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
@@ -206,7 +209,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     def run(g):
         return fn(
             at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), n, m, d, int(band), int(metric), float(gamma),
-            int(regularizer), int(want), at(values, g), at(gx, g), at(gy, g), at(E, g),
+            int(regularizer), int(want), rows, at(values, g), at(gx, g), at(gy, g), at(E, g),
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):
