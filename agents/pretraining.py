@@ -264,9 +264,10 @@ def validation_ratios(actor_file, pair_sets, num_pairs, seed):
     from .policy_aligner import PolicyAligner
 
     aligner = PolicyAligner(actor_file)
+    core = {"metric": "sqeuclidean", "band": None}
     out = {}
     for name, source in pair_sets.items():
-        eval_set = make_eval_set(EnvSettings(name, source, {"metric": "sqeuclidean", "band": None}), num_pairs, seed)
+        eval_set = make_eval_set(EnvSettings(name, source, dict(core), dict(core)), num_pairs, seed)
         out[name] = float(np.mean(eval_set.ratios(aligner.align_pairs(eval_set.pairs))))
     return out
 

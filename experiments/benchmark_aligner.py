@@ -108,7 +108,7 @@ def main(argv=None):
     report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []
     for name, source in (sets if args.sets else {}).items():
         print(f"{name}: solving {args.num_pairs} pairs ...", flush=True)
-        eval_set = make_eval_set(EnvSettings(name, source, CORE), args.num_pairs, args.seed)
+        eval_set = make_eval_set(EnvSettings(name, source, dict(CORE), dict(CORE)), args.num_pairs, args.seed)
         for fn in methods.values():
             fn(eval_set.pairs[:2])  # compile before timing
         rows, _ = compare(eval_set, methods)

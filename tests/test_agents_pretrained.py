@@ -125,3 +125,12 @@ def test_decode_arguments_are_checked():
         PolicyAligner.pretrained(min_prob=1.0)
     with pytest.raises(ValueError, match="does not exist"):
         PolicyAligner("/nonexistent/actor.npz")
+
+
+def test_validation_ratios_score_the_shipped_actor_on_named_sets():
+    """pretrain_aligner.py keeps the epoch with the best of these; exact DTW is the floor of every ratio."""
+    from agents.pretraining import validation_ratios
+    from dtwrl.datasets import SyntheticPairs
+
+    ratios = validation_ratios(PRETRAINED, {"synthetic": SyntheticPairs(n=30)}, num_pairs=4, seed=0)
+    assert list(ratios) == ["synthetic"] and 1.0 - 1e-12 <= ratios["synthetic"] < 1.5

@@ -74,6 +74,20 @@ def test_fine_tuning_starts_from_the_pretrained_actor(tmp_path):
     np.testing.assert_allclose(actor.logits(probes), pretrained.numpy_actor().logits(probes), rtol=1e-5, atol=1e-5)
 
 
+def test_benchmark_runs_end_to_end_on_a_few_pairs(tmp_path):
+    """The shrunk version of the slow target test: every set, method and table, 3 pairs, one short timing row."""
+    from experiments.benchmark_aligner import main
+
+    argv = ["--num-pairs", "3", "--timing-lengths", "40", "--timing-pairs", "2", "--repeats", "1"]
+    report = main([*argv, "--out-dir", str(tmp_path), "--name", "t"])
+    assert set(report["sets"]) and all(len(rows) >= 4 for rows in report["sets"].values())
+    for rows in report["sets"].values():
+        by = {row["method"]: row for row in rows}
+        assert by["exact DTW"]["mean"] == pytest.approx(1.0) and by["pretrained greedy"]["mean"] >= 1.0 - 1e-12
+    assert report["timing"][0]["n"] == 40
+    assert (tmp_path / "benchmark_aligner" / "t" / "benchmark.md").is_file()
+
+
 @pytest.mark.slow
 def test_pretrained_policy_meets_the_issue_targets(tmp_path):
     """Full evaluation (200 pairs per set): GunPoint test and ItalyPowerDemand beat FastDTW r=1; synthetic <= 1.01."""
