@@ -57,7 +57,6 @@ from .observation import (
     POSITION_LOW,
     WINDOW_PAD,
     _njit_lookahead_features,
-    _njit_lookahead_q,
     _njit_lookahead_q2,
     _njit_terminal_values,
     check_lookahead,
@@ -329,9 +328,8 @@ def _njit_step_observe(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -378,7 +376,7 @@ def _njit_step_observe(
         )
         if skip[b] == 0:
             _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-            _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+            _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
     return -1
 
 
@@ -419,50 +417,69 @@ def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale
 
 @njit(cache=True)
 def _njit_lookahead_buffers(depths):
-    """Scratch for the lookahead DPs: two (D+1, D+1) blocks (D the largest depth) and two sets of 3 move values."""
+    """Scratch for the lookahead DPs: two flat (D+2, D+2) blocks (D the largest depth) and two sets of 3 move values."""
     size = 1
     for t in range(depths.shape[0]):
-        size = max(size, depths[t] + 1)
-    return np.empty((2, size, size)), np.empty((2, 3))
+        size = max(size, depths[t] + 2)
+    return np.empty((2, size * size)), np.empty((2, 3))
 
 
 @njit(cache=True, inline="always")
-def _njit_lookahead_at(o, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, first):
+def _njit_lookahead_at(
+    o, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, first
+):
     """Write into ``look[o]`` the ``"lookahead"`` rows of alignment ``b`` at (i, j), and into ``first`` the raw
-    move values of row 0 (see envs.observation); consecutive rows of equal depth share one interleaved DP pass."""
+    move values of row 0 (see envs.observation); consecutive rows of equal depth share one DP pass, a row alone
+    is computed as a pair with itself."""
     n, m = lengths[b, 0], lengths[b, 1]
     t = 0
     while t < depths.shape[0]:
-        if t + 1 < depths.shape[0] and depths[t + 1] == depths[t]:
-            _njit_lookahead_q2(
-                raw3[b],
-                allowed3[b],
-                terminal[t, b],
-                terminal[t + 1, b],
-                n,
-                m,
-                i,
-                j,
-                depths[t],
-                scratch[0],
-                scratch[1],
-                qbuf[0],
-                qbuf[1],
-            )
-            _njit_lookahead_features(qbuf[1], scale[b], look[o, t + 1])
-        else:
-            _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, i, j, depths[t], scratch[0], qbuf[0])
+        u = t + 1 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else t
+        _njit_lookahead_q2(
+            raw,
+            allowed,
+            terminal[t],
+            terminal[u],
+            base[b],
+            cols,
+            n,
+            m,
+            i,
+            j,
+            depths[t],
+            scratch[0],
+            scratch[1],
+            qbuf[0],
+            qbuf[1],
+        )
         _njit_lookahead_features(qbuf[0], scale[b], look[o, t])
+        if u > t:
+            _njit_lookahead_features(qbuf[1], scale[b], look[o, u])
         if t == 0:
             first[0], first[1], first[2] = qbuf[0, 0], qbuf[0, 1], qbuf[0, 2]
-        t += 2 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else 1
+        t = u + 1
 
 
 @njit(cache=True, inline="always")
-def _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look):
+def _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look):
     """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
     _njit_lookahead_at(
-        b, b, ij[b, 0], ij[b, 1], lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, qbuf[1]
+        b,
+        b,
+        ij[b, 0],
+        ij[b, 1],
+        lengths,
+        scale,
+        raw,
+        allowed,
+        terminal,
+        base,
+        cols,
+        depths,
+        scratch,
+        qbuf,
+        look,
+        qbuf[1],
     )  # qbuf[1] as the unused row-0 copy: written after its own use
 
 
@@ -479,9 +496,8 @@ def _njit_observe(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -489,7 +505,7 @@ def _njit_observe(
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(pos.shape[0]):
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
 
 
 @njit(cache=True)
@@ -505,9 +521,8 @@ def _njit_observe_rows(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
     rows,
@@ -517,7 +532,7 @@ def _njit_observe_rows(
     for t in range(rows.shape[0]):
         b = rows[t]
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
 
 
 @njit
@@ -544,9 +559,8 @@ def _njit_run(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -561,7 +575,9 @@ def _njit_run(
             if not done[b]:
                 finished = False
                 _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-                _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+                _njit_lookahead_one(
+                    b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look
+                )
             else:
                 mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
         if finished:
@@ -609,8 +625,6 @@ def _njit_observe_cells(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
     depths,
     look,
@@ -625,12 +639,12 @@ def _njit_observe_cells(
             t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window, position, mask
         )
         _njit_lookahead_at(
-            t, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, q_first[t]
+            t, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, q_first[t]
         )
 
 
 @njit(cache=True)
-def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depths, out):
+def _njit_move_values(cells, rows, lengths, raw, allowed, terminal, base, cols, row, depths, out):
     """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row``.
 
     At ``cells[t]`` of ``rows[t]``.
@@ -639,8 +653,22 @@ def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depth
     for t in range(rows.shape[0]):
         b = rows[t]
         n, m = lengths[b, 0], lengths[b, 1]
-        _njit_lookahead_q(
-            raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row], scratch[0], out[t]
+        _njit_lookahead_q2(
+            raw,
+            allowed,
+            terminal[row],
+            terminal[row],
+            base[b],
+            cols,
+            n,
+            m,
+            cells[t, 0],
+            cells[t, 1],
+            depths[row],
+            scratch[0],
+            scratch[1],
+            out[t],
+            qbuf[1],
         )
 
 
@@ -892,6 +920,7 @@ class WarpingBatch:
     def _flatten(self):
         """Flat views of the slabs, the flat current and end cells, after the layout changed."""
         self._flat_raw = self._raw.reshape(-1)
+        self._flat_terminal = self._terminal.reshape(len(self._depths), self.num * self._rows * self._cols)
         self._flat_allowed = self._allowed.reshape(-1)
         self._base = np.arange(self.num, dtype=np.int64) * (self._rows * self._cols)
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
@@ -1080,7 +1109,7 @@ class WarpingBatch:
         look = obs.get("lookahead")
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
-        return self._raw, self._allowed, self._terminal, self._depths, look
+        return self._flat_terminal, self._base, self._depths, look
 
     def run_policy(self, policy, params):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
@@ -1180,9 +1209,7 @@ class WarpingBatch:
             obs["window"],
             obs["position"],
             obs["action_mask"],
-            self._raw,
-            self._allowed,
-            self._terminal,
+            self._flat_terminal,
             self._depths,
             look,
             values,
@@ -1216,7 +1243,17 @@ class WarpingBatch:
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
         out = np.empty((len(rows), 3))
         _njit_move_values(
-            cells, rows, self._lengths, self._raw, self._allowed, self._terminal, int(row), self._depths, out
+            cells,
+            rows,
+            self._lengths,
+            self._flat_raw,
+            self._flat_allowed,
+            self._flat_terminal,
+            self._base,
+            self._cols,
+            int(row),
+            self._depths,
+            out,
         )
         return out
 
