@@ -344,17 +344,28 @@ def _njit_step_observe(
         if actions[b] < 0 or actions[b] > 2:
             return b
     k = window.shape[1]
+    depth = 0
+    for t in range(depths.shape[0]):
+        depth = max(depth, depths[t])
+    span = max(k, depth + 2)  # rows and columns ahead of the cell that the window and the lookahead read, after a move
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(num):
         if b + _PREFETCH_AHEAD < num:
-            # The rows alignment b + _PREFETCH_AHEAD can read (its window after a move down or right) are
-            # usually out of cache: ask for them now, so that many fetches overlap instead of one at a time.
+            # The cells alignment b + _PREFETCH_AHEAD can read (its window and lookahead block after a move down
+            # or right) are usually out of cache: ask for them now, so that many fetches overlap, not one at a time.
             q = pos[b + _PREFETCH_AHEAD]
-            for _ in range(k + 1):
-                _prefetch(raw, q)
-                _prefetch(raw, q + k)
+            for r in range(span):
+                for c in range(0, span, 8):
+                    _prefetch(raw, q + c)
+                _prefetch(raw, q + span - 1)
                 _prefetch(allowed, q)
-                _prefetch(allowed, q + k)
+                _prefetch(allowed, q + span - 1)
+                for t in range(depths.shape[0]):  # terminal values: the frontier column, and row
+                    _prefetch(terminal[t], q + depths[t] + 1)
+                    if r >= depths[t]:
+                        for c in range(0, span, 16):
+                            _prefetch(terminal[t], q + c)
+                        _prefetch(terminal[t], q + span - 1)
                 q += cols
         _njit_move(
             b,
