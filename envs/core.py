@@ -823,6 +823,7 @@ class WarpingBatch:
     def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
         self.window = _check_window(window)
         self.lookahead = check_lookahead(lookahead)
+        self._spec = observation_spec(self.window, self.lookahead)  # built once: every step allocates from it
         self._scales, self._depths = lookahead_arrays(self.lookahead)
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)  # type and sign; the size check happens per pair
@@ -1108,13 +1109,10 @@ class WarpingBatch:
 
     def observation_spec(self):
         """``{key: (shape, dtype, low, high)}`` of one alignment's observation (``envs.observation``)."""
-        return observation_spec(self.window, self.lookahead)
+        return dict(self._spec)
 
     def _empty_observation(self):
-        return {
-            key: np.empty((self.num, *shape), dtype=dtype)
-            for key, (shape, dtype, _, _) in self.observation_spec().items()
-        }
+        return {key: np.empty((self.num, *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
 
     def _lookahead_args(self, obs):
         look = obs.get("lookahead")
@@ -1201,10 +1199,7 @@ class WarpingBatch:
             raise ValueError("rows must index alignments and match cells in length")
         if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
             raise ValueError("cells must lie inside their alignments' grids")
-        obs = {
-            key: np.empty((len(rows), *shape), dtype=dtype)
-            for key, (shape, dtype, _, _) in self.observation_spec().items()
-        }
+        obs = {key: np.empty((len(rows), *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
         look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
         values = np.full((len(rows), 3), np.inf)
         _njit_observe_cells(
