@@ -185,9 +185,10 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
         acc[:] = 0.0
         cnt[:] = 0.0
         for i in range(ci * scale, min(n, ci * scale + scale)):
+            costs, enterable = raw[i], allowed[i]
             for j in range(m):
-                w = np.float64(allowed[i, j])  # costs are finite over the whole grid row; w is 0 or 1
-                acc[j] += raw[i, j] * w
+                w = np.float64(enterable[j])  # costs are finite over the whole grid row; w is 0 or 1
+                acc[j] += costs[j] * w
                 cnt[j] += w
         for cj in range(M):
             total = 0.0
@@ -196,21 +197,22 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
                 total += acc[j]
                 cells += cnt[j]
             pooled[ci, cj] = total / cells if cells > 0 else np.inf
-    out = np.empty((N, M))
+    # The DP row by row, each row's running value in a register: V = c + min(V_diag, V_down, V_right), with
+    # +inf beyond the grid and 0.0 diagonally past the end cell (c + 0.0 == c: costs are >= 0).
+    out = np.empty((N + 1, M + 1))
+    out[N, :] = np.inf
+    out[N, M] = 0.0
     for ci in range(N - 1, -1, -1):
+        right = np.inf
+        below_right = out[ci + 1, M]
         for cj in range(M - 1, -1, -1):
-            c = pooled[ci, cj]
-            if ci == N - 1 and cj == M - 1:
-                out[ci, cj] = c
-                continue
-            best = np.inf
-            if ci + 1 < N and cj + 1 < M and out[ci + 1, cj + 1] < best:
-                best = out[ci + 1, cj + 1]
-            if ci + 1 < N and out[ci + 1, cj] < best:
-                best = out[ci + 1, cj]
-            if cj + 1 < M and out[ci, cj + 1] < best:
-                best = out[ci, cj + 1]
-            out[ci, cj] = c + best
+            below = out[ci + 1, cj]
+            best = below_right if below_right < below else below
+            right = pooled[ci, cj] + (best if best < right else right)
+            out[ci, cj] = right
+            below_right = below
+        out[ci, M] = np.inf
+    out = out[:N, :M]
     return out
 
 
@@ -226,14 +228,13 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
     N, M = coarse.shape
     if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along ci per fine row, then along cj
         j0 = np.empty(m, dtype=np.int64)
-        j1 = np.empty(m, dtype=np.int64)
         fv = np.empty(m)
         for q in range(m):
             v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
             j0[q] = int(v)
-            j1[q] = min(j0[q] + 1, M - 1)
             fv[q] = v - j0[q]
         line = np.empty(M)
+        rise = np.empty(M)  # line[j1] - line[j0] for each j0
         for p in range(n):
             u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
             ci0 = int(u)
@@ -241,8 +242,12 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
             fu = u - ci0
             for cj in range(M):
                 line[cj] = scale * ((1.0 - fu) * coarse[ci0, cj] + fu * coarse[ci1, cj])
+            for cj in range(M):
+                rise[cj] = line[min(cj + 1, M - 1)] - line[cj]
+            row = out[p]
             for q in range(m):
-                out[p, q] = line[j0[q]] + fv[q] * (line[j1[q]] - line[j0[q]])
+                c = np.uint64(j0[q])
+                row[q] = line[c] + fv[q] * rise[c]
         return
     for p in range(n):
         u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
