@@ -57,7 +57,6 @@ from .observation import (
     POSITION_LOW,
     WINDOW_PAD,
     _njit_lookahead_features,
-    _njit_lookahead_q,
     _njit_lookahead_q2,
     _njit_terminal_values,
     check_lookahead,
@@ -329,9 +328,8 @@ def _njit_step_observe(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -346,17 +344,28 @@ def _njit_step_observe(
         if actions[b] < 0 or actions[b] > 2:
             return b
     k = window.shape[1]
+    depth = 0
+    for t in range(depths.shape[0]):
+        depth = max(depth, depths[t])
+    span = max(k, depth + 2)  # rows and columns ahead of the cell that the window and the lookahead read, after a move
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(num):
         if b + _PREFETCH_AHEAD < num:
-            # The rows alignment b + _PREFETCH_AHEAD can read (its window after a move down or right) are
-            # usually out of cache: ask for them now, so that many fetches overlap instead of one at a time.
+            # The cells alignment b + _PREFETCH_AHEAD can read (its window and lookahead block after a move down
+            # or right) are usually out of cache: ask for them now, so that many fetches overlap, not one at a time.
             q = pos[b + _PREFETCH_AHEAD]
-            for _ in range(k + 1):
-                _prefetch(raw, q)
-                _prefetch(raw, q + k)
+            for r in range(span):
+                for c in range(0, span, 8):
+                    _prefetch(raw, q + c)
+                _prefetch(raw, q + span - 1)
                 _prefetch(allowed, q)
-                _prefetch(allowed, q + k)
+                _prefetch(allowed, q + span - 1)
+                for t in range(depths.shape[0]):  # terminal values: the frontier column, and row
+                    _prefetch(terminal[t], q + depths[t] + 1)
+                    if r >= depths[t]:
+                        for c in range(0, span, 16):
+                            _prefetch(terminal[t], q + c)
+                        _prefetch(terminal[t], q + span - 1)
                 q += cols
         _njit_move(
             b,
@@ -378,7 +387,7 @@ def _njit_step_observe(
         )
         if skip[b] == 0:
             _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-            _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+            _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
     return -1
 
 
@@ -419,50 +428,69 @@ def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale
 
 @njit(cache=True)
 def _njit_lookahead_buffers(depths):
-    """Scratch for the lookahead DPs: two (D+1, D+1) blocks (D the largest depth) and two sets of 3 move values."""
+    """Scratch for the lookahead DPs: two flat (D+2, D+2) blocks (D the largest depth) and two sets of 3 move values."""
     size = 1
     for t in range(depths.shape[0]):
-        size = max(size, depths[t] + 1)
-    return np.empty((2, size, size)), np.empty((2, 3))
+        size = max(size, depths[t] + 2)
+    return np.empty((2, size * size)), np.empty((2, 3))
 
 
 @njit(cache=True, inline="always")
-def _njit_lookahead_at(o, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, first):
+def _njit_lookahead_at(
+    o, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, first
+):
     """Write into ``look[o]`` the ``"lookahead"`` rows of alignment ``b`` at (i, j), and into ``first`` the raw
-    move values of row 0 (see envs.observation); consecutive rows of equal depth share one interleaved DP pass."""
+    move values of row 0 (see envs.observation); consecutive rows of equal depth share one DP pass, a row alone
+    is computed as a pair with itself."""
     n, m = lengths[b, 0], lengths[b, 1]
     t = 0
     while t < depths.shape[0]:
-        if t + 1 < depths.shape[0] and depths[t + 1] == depths[t]:
-            _njit_lookahead_q2(
-                raw3[b],
-                allowed3[b],
-                terminal[t, b],
-                terminal[t + 1, b],
-                n,
-                m,
-                i,
-                j,
-                depths[t],
-                scratch[0],
-                scratch[1],
-                qbuf[0],
-                qbuf[1],
-            )
-            _njit_lookahead_features(qbuf[1], scale[b], look[o, t + 1])
-        else:
-            _njit_lookahead_q(raw3[b], allowed3[b], terminal[t, b], n, m, i, j, depths[t], scratch[0], qbuf[0])
+        u = t + 1 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else t
+        _njit_lookahead_q2(
+            raw,
+            allowed,
+            terminal[t],
+            terminal[u],
+            base[b],
+            cols,
+            n,
+            m,
+            i,
+            j,
+            depths[t],
+            scratch[0],
+            scratch[1],
+            qbuf[0],
+            qbuf[1],
+        )
         _njit_lookahead_features(qbuf[0], scale[b], look[o, t])
+        if u > t:
+            _njit_lookahead_features(qbuf[1], scale[b], look[o, u])
         if t == 0:
             first[0], first[1], first[2] = qbuf[0, 0], qbuf[0, 1], qbuf[0, 2]
-        t += 2 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else 1
+        t = u + 1
 
 
 @njit(cache=True, inline="always")
-def _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look):
+def _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look):
     """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
     _njit_lookahead_at(
-        b, b, ij[b, 0], ij[b, 1], lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, qbuf[1]
+        b,
+        b,
+        ij[b, 0],
+        ij[b, 1],
+        lengths,
+        scale,
+        raw,
+        allowed,
+        terminal,
+        base,
+        cols,
+        depths,
+        scratch,
+        qbuf,
+        look,
+        qbuf[1],
     )  # qbuf[1] as the unused row-0 copy: written after its own use
 
 
@@ -479,9 +507,8 @@ def _njit_observe(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -489,7 +516,7 @@ def _njit_observe(
     scratch, qbuf = _njit_lookahead_buffers(depths)
     for b in range(pos.shape[0]):
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
 
 
 @njit(cache=True)
@@ -505,9 +532,8 @@ def _njit_observe_rows(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
     rows,
@@ -517,7 +543,7 @@ def _njit_observe_rows(
     for t in range(rows.shape[0]):
         b = rows[t]
         _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
 
 
 @njit
@@ -544,9 +570,8 @@ def _njit_run(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
+    base,
     depths,
     look,
 ):
@@ -561,7 +586,9 @@ def _njit_run(
             if not done[b]:
                 finished = False
                 _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-                _njit_lookahead_one(b, ij, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look)
+                _njit_lookahead_one(
+                    b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look
+                )
             else:
                 mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
         if finished:
@@ -609,8 +636,6 @@ def _njit_observe_cells(
     window,
     position,
     mask,
-    raw3,
-    allowed3,
     terminal,
     depths,
     look,
@@ -625,12 +650,12 @@ def _njit_observe_cells(
             t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window, position, mask
         )
         _njit_lookahead_at(
-            t, b, i, j, lengths, scale, raw3, allowed3, terminal, depths, scratch, qbuf, look, q_first[t]
+            t, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, q_first[t]
         )
 
 
 @njit(cache=True)
-def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depths, out):
+def _njit_move_values(cells, rows, lengths, raw, allowed, terminal, base, cols, row, depths, out):
     """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row``.
 
     At ``cells[t]`` of ``rows[t]``.
@@ -639,8 +664,22 @@ def _njit_move_values(cells, rows, lengths, raw3, allowed3, terminal, row, depth
     for t in range(rows.shape[0]):
         b = rows[t]
         n, m = lengths[b, 0], lengths[b, 1]
-        _njit_lookahead_q(
-            raw3[b], allowed3[b], terminal[row, b], n, m, cells[t, 0], cells[t, 1], depths[row], scratch[0], out[t]
+        _njit_lookahead_q2(
+            raw,
+            allowed,
+            terminal[row],
+            terminal[row],
+            base[b],
+            cols,
+            n,
+            m,
+            cells[t, 0],
+            cells[t, 1],
+            depths[row],
+            scratch[0],
+            scratch[1],
+            out[t],
+            qbuf[1],
         )
 
 
@@ -784,6 +823,7 @@ class WarpingBatch:
     def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
         self.window = _check_window(window)
         self.lookahead = check_lookahead(lookahead)
+        self._spec = observation_spec(self.window, self.lookahead)  # built once: every step allocates from it
         self._scales, self._depths = lookahead_arrays(self.lookahead)
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)  # type and sign; the size check happens per pair
@@ -892,6 +932,7 @@ class WarpingBatch:
     def _flatten(self):
         """Flat views of the slabs, the flat current and end cells, after the layout changed."""
         self._flat_raw = self._raw.reshape(-1)
+        self._flat_terminal = self._terminal.reshape(len(self._depths), self.num * self._rows * self._cols)
         self._flat_allowed = self._allowed.reshape(-1)
         self._base = np.arange(self.num, dtype=np.int64) * (self._rows * self._cols)
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
@@ -1068,19 +1109,16 @@ class WarpingBatch:
 
     def observation_spec(self):
         """``{key: (shape, dtype, low, high)}`` of one alignment's observation (``envs.observation``)."""
-        return observation_spec(self.window, self.lookahead)
+        return dict(self._spec)
 
     def _empty_observation(self):
-        return {
-            key: np.empty((self.num, *shape), dtype=dtype)
-            for key, (shape, dtype, _, _) in self.observation_spec().items()
-        }
+        return {key: np.empty((self.num, *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
 
     def _lookahead_args(self, obs):
         look = obs.get("lookahead")
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
-        return self._raw, self._allowed, self._terminal, self._depths, look
+        return self._flat_terminal, self._base, self._depths, look
 
     def run_policy(self, policy, params):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
@@ -1161,10 +1199,7 @@ class WarpingBatch:
             raise ValueError("rows must index alignments and match cells in length")
         if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
             raise ValueError("cells must lie inside their alignments' grids")
-        obs = {
-            key: np.empty((len(rows), *shape), dtype=dtype)
-            for key, (shape, dtype, _, _) in self.observation_spec().items()
-        }
+        obs = {key: np.empty((len(rows), *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
         look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
         values = np.full((len(rows), 3), np.inf)
         _njit_observe_cells(
@@ -1180,9 +1215,7 @@ class WarpingBatch:
             obs["window"],
             obs["position"],
             obs["action_mask"],
-            self._raw,
-            self._allowed,
-            self._terminal,
+            self._flat_terminal,
             self._depths,
             look,
             values,
@@ -1216,7 +1249,17 @@ class WarpingBatch:
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
         out = np.empty((len(rows), 3))
         _njit_move_values(
-            cells, rows, self._lengths, self._raw, self._allowed, self._terminal, int(row), self._depths, out
+            cells,
+            rows,
+            self._lengths,
+            self._flat_raw,
+            self._flat_allowed,
+            self._flat_terminal,
+            self._base,
+            self._cols,
+            int(row),
+            self._depths,
+            out,
         )
         return out
 

@@ -185,9 +185,10 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
         acc[:] = 0.0
         cnt[:] = 0.0
         for i in range(ci * scale, min(n, ci * scale + scale)):
+            costs, enterable = raw[i], allowed[i]
             for j in range(m):
-                w = np.float64(allowed[i, j])  # costs are finite over the whole grid row; w is 0 or 1
-                acc[j] += raw[i, j] * w
+                w = np.float64(enterable[j])  # costs are finite over the whole grid row; w is 0 or 1
+                acc[j] += costs[j] * w
                 cnt[j] += w
         for cj in range(M):
             total = 0.0
@@ -196,21 +197,22 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
                 total += acc[j]
                 cells += cnt[j]
             pooled[ci, cj] = total / cells if cells > 0 else np.inf
-    out = np.empty((N, M))
+    # The DP row by row, each row's running value in a register: V = c + min(V_diag, V_down, V_right), with
+    # +inf beyond the grid and 0.0 diagonally past the end cell (c + 0.0 == c: costs are >= 0).
+    out = np.empty((N + 1, M + 1))
+    out[N, :] = np.inf
+    out[N, M] = 0.0
     for ci in range(N - 1, -1, -1):
+        right = np.inf
+        below_right = out[ci + 1, M]
         for cj in range(M - 1, -1, -1):
-            c = pooled[ci, cj]
-            if ci == N - 1 and cj == M - 1:
-                out[ci, cj] = c
-                continue
-            best = np.inf
-            if ci + 1 < N and cj + 1 < M and out[ci + 1, cj + 1] < best:
-                best = out[ci + 1, cj + 1]
-            if ci + 1 < N and out[ci + 1, cj] < best:
-                best = out[ci + 1, cj]
-            if cj + 1 < M and out[ci, cj + 1] < best:
-                best = out[ci, cj + 1]
-            out[ci, cj] = c + best
+            below = out[ci + 1, cj]
+            best = below_right if below_right < below else below
+            right = pooled[ci, cj] + (best if best < right else right)
+            out[ci, cj] = right
+            below_right = below
+        out[ci, M] = np.inf
+    out = out[:N, :M]
     return out
 
 
@@ -226,14 +228,13 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
     N, M = coarse.shape
     if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along ci per fine row, then along cj
         j0 = np.empty(m, dtype=np.int64)
-        j1 = np.empty(m, dtype=np.int64)
         fv = np.empty(m)
         for q in range(m):
             v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
             j0[q] = int(v)
-            j1[q] = min(j0[q] + 1, M - 1)
             fv[q] = v - j0[q]
         line = np.empty(M)
+        rise = np.empty(M)  # line[j1] - line[j0] for each j0
         for p in range(n):
             u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
             ci0 = int(u)
@@ -241,8 +242,12 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
             fu = u - ci0
             for cj in range(M):
                 line[cj] = scale * ((1.0 - fu) * coarse[ci0, cj] + fu * coarse[ci1, cj])
+            for cj in range(M):
+                rise[cj] = line[min(cj + 1, M - 1)] - line[cj]
+            row = out[p]
             for q in range(m):
-                out[p, q] = line[j0[q]] + fv[q] * (line[j1[q]] - line[j0[q]])
+                c = np.uint64(j0[q])
+                row[q] = line[c] + fv[q] * rise[c]
         return
     for p in range(n):
         u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
@@ -267,107 +272,121 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
             out[p, q] = scale * total / weight if weight > 0.0 else np.inf
 
 
-@njit(cache=True)
-def _njit_lookahead_q(raw, allowed, terminal, n, m, i, j, depth, scratch, q_out):
-    """Model-predictive move values ``q_out[a]`` at cell (i, j) of one alignment (+inf for illegal moves).
+@njit(cache=True, inline="always")
+def _at(k):
+    """``k`` as an unsigned index: numba then skips the negative-index wraparound (the kernels' indices are >= 0)."""
+    return np.uint64(k)
 
-    Exact DP over the block ``[i, pe] x [j, qe]``, ``pe = min(i + depth, n - 1)``,
-    ``qe = min(j + depth, m - 1)``, whose frontier cells (last row/column of the
-    block when that is not the grid's) are worth their cost plus the terminal
-    value ``terminal[p, q]``; ``q_out[a]`` is the value of the cell move ``a``
-    enters: its cost plus the cheapest continuation.
-    """
-    pe = min(n - 1, i + depth)
-    qe = min(m - 1, j + depth)
-    di, dj = pe - i, qe - j
-    # last row of the block
-    if pe < n - 1:
-        for q in range(qe, j - 1, -1):
-            scratch[di, q - j] = raw[pe, q] + terminal[pe, q] if allowed[pe, q] == 1 else np.inf
-    else:
-        tail = terminal[pe, qe] if qe < m - 1 else 0.0
-        scratch[di, dj] = raw[pe, qe] + tail if allowed[pe, qe] == 1 else np.inf
-        for q in range(qe - 1, j - 1, -1):
-            scratch[di, q - j] = raw[pe, q] + scratch[di, q - j + 1] if allowed[pe, q] == 1 else np.inf
-    for p in range(pe - 1, i - 1, -1):
-        r = p - i
-        if allowed[p, qe] == 1:
-            scratch[r, dj] = raw[p, qe] + (terminal[p, qe] if qe < m - 1 else scratch[r + 1, dj])
-        else:
-            scratch[r, dj] = np.inf
-        right = scratch[r, dj]
-        low = p == i  # the block's first row: only (i, j + 1) is needed
-        for q in range(qe - 1, j - 1, -1):
-            c = q - j
-            if allowed[p, q] == 1:
-                best = min(scratch[r + 1, c + 1], min(scratch[r + 1, c], right))
-                right = raw[p, q] + best
-            else:
-                right = np.inf
-            scratch[r, c] = right
-            if low and c <= 1:
-                break
-    q_out[0] = scratch[1, 1] if di >= 1 and dj >= 1 else np.inf
-    q_out[1] = scratch[1, 0] if di >= 1 else np.inf
-    q_out[2] = scratch[0, 1] if dj >= 1 else np.inf
+
+@njit(cache=True, inline="always")
+def _lesser(a, b):
+    return a if a < b else b
 
 
 @njit(cache=True)
-def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, n, m, i, j, depth, scratch_a, scratch_b, q_a, q_b):
-    """:func:`_njit_lookahead_q` for two terminal values over the same block, in one interleaved pass.
+def _njit_lookahead_q2(
+    raw, allowed, terminal_a, terminal_b, base, cols, n, m, i, j, depth, scratch_a, scratch_b, q_a, q_b
+):
+    """Model-predictive move values ``q_a[a]``, ``q_b[a]`` at cell (i, j) for two terminal values (+inf if illegal).
 
-    Bitwise the same values as two calls (the same operations in the same
-    order per terminal); the two DPs' serial dependency chains (each cell waits
-    for its right neighbour) overlap, and the block's costs are read once.
+    ``raw``, ``allowed`` and the terminal values ``terminal_a``/``terminal_b``
+    are flat: cell (p, q) of the alignment lies at ``base + p * cols + q``. An
+    exact DP over the block ``[i, pe] x [j, qe]``, ``pe = min(i + depth, n - 1)``,
+    ``qe = min(j + depth, m - 1)``: a frontier cell (the block's last row or
+    column where that is not the grid's) is worth its cost plus the terminal
+    value, +inf off the band; any other block cell is worth its cost plus the
+    cheapest of its successors inside the block (the end cell (n-1, m-1): its
+    cost plus 0.0), +inf off the band; ``q[a]`` is the value of the cell move
+    ``a`` enters. The scratch blocks are flat, ``(depth + 2)^2`` entries, row
+    stride ``depth + 2``.
+
+    Every value is the same floating-point expression as in the plain
+    recurrence ``V = c + min(V_diag, V_down, V_right)``: ``c + min(u, v) ==
+    min(c + u, c + v)`` exactly (rounding is monotone) and min is exact, so the
+    order below changes speed, not bits. Rows are computed two at a time,
+    row ``r`` at column ``c`` with row ``r - 1`` at column ``c + 1``, so four
+    dependency chains (two rows, two terminals) overlap instead of one.
     """
+    inf = np.inf
+    w = depth + 2
     pe = min(n - 1, i + depth)
     qe = min(m - 1, j + depth)
     di, dj = pe - i, qe - j
-    if pe < n - 1:
-        for q in range(qe, j - 1, -1):
-            ok = allowed[pe, q] == 1
-            scratch_a[di, q - j] = raw[pe, q] + terminal_a[pe, q] if ok else np.inf
-            scratch_b[di, q - j] = raw[pe, q] + terminal_b[pe, q] if ok else np.inf
-    else:
-        ok = allowed[pe, qe] == 1
-        tail_a = terminal_a[pe, qe] if qe < m - 1 else 0.0
-        tail_b = terminal_b[pe, qe] if qe < m - 1 else 0.0
-        scratch_a[di, dj] = raw[pe, qe] + tail_a if ok else np.inf
-        scratch_b[di, dj] = raw[pe, qe] + tail_b if ok else np.inf
-        for q in range(qe - 1, j - 1, -1):
-            ok = allowed[pe, q] == 1
-            scratch_a[di, q - j] = raw[pe, q] + scratch_a[di, q - j + 1] if ok else np.inf
-            scratch_b[di, q - j] = raw[pe, q] + scratch_b[di, q - j + 1] if ok else np.inf
-    for p in range(pe - 1, i - 1, -1):
-        r = p - i
-        if allowed[p, qe] == 1:
-            scratch_a[r, dj] = raw[p, qe] + (terminal_a[p, qe] if qe < m - 1 else scratch_a[r + 1, dj])
-            scratch_b[r, dj] = raw[p, qe] + (terminal_b[p, qe] if qe < m - 1 else scratch_b[r + 1, dj])
+    # DP rows 0..rows-1 and columns 0..cols_dp-1; row `rows` and column `cols_dp` hold the boundary values.
+    rows = di + 1 if pe == n - 1 else di
+    cols_dp = dj + 1 if qe == m - 1 else dj
+    if pe < n - 1:  # the frontier row (its last cell is also the frontier column's when qe < m - 1)
+        k = base + pe * cols + j
+        for c in range(dj + 1):
+            cost = raw[_at(k + c)]
+            ok = allowed[_at(k + c)] == 1
+            scratch_a[_at(rows * w + c)] = cost + terminal_a[_at(k + c)] if ok else inf
+            scratch_b[_at(rows * w + c)] = cost + terminal_b[_at(k + c)] if ok else inf
+        scratch_a[_at(rows * w + dj + 1)] = inf
+        scratch_b[_at(rows * w + dj + 1)] = inf
+    else:  # below the grid's last row: nothing, except 0.0 diagonally past the end cell
+        for c in range(cols_dp + 1):
+            scratch_a[_at(rows * w + c)] = inf
+            scratch_b[_at(rows * w + c)] = inf
+        if qe == m - 1:
+            scratch_a[_at(rows * w + cols_dp)] = 0.0
+            scratch_b[_at(rows * w + cols_dp)] = 0.0
+    k = base + i * cols + qe
+    for r in range(rows):  # the frontier column, or nothing right of the grid's last column
+        if qe < m - 1:
+            cost = raw[_at(k)]
+            ok = allowed[_at(k)] == 1
+            scratch_a[_at(r * w + cols_dp)] = cost + terminal_a[_at(k)] if ok else inf
+            scratch_b[_at(r * w + cols_dp)] = cost + terminal_b[_at(k)] if ok else inf
         else:
-            scratch_a[r, dj] = np.inf
-            scratch_b[r, dj] = np.inf
-        right_a = scratch_a[r, dj]
-        right_b = scratch_b[r, dj]
-        low = p == i
-        for q in range(qe - 1, j - 1, -1):
-            c = q - j
-            if allowed[p, q] == 1:
-                cost = raw[p, q]
-                right_a = cost + min(scratch_a[r + 1, c + 1], min(scratch_a[r + 1, c], right_a))
-                right_b = cost + min(scratch_b[r + 1, c + 1], min(scratch_b[r + 1, c], right_b))
-            else:
-                right_a = np.inf
-                right_b = np.inf
-            scratch_a[r, c] = right_a
-            scratch_b[r, c] = right_b
-            if low and c <= 1:
-                break
-    q_a[0] = scratch_a[1, 1] if di >= 1 and dj >= 1 else np.inf
-    q_a[1] = scratch_a[1, 0] if di >= 1 else np.inf
-    q_a[2] = scratch_a[0, 1] if dj >= 1 else np.inf
-    q_b[0] = scratch_b[1, 1] if di >= 1 and dj >= 1 else np.inf
-    q_b[1] = scratch_b[1, 0] if di >= 1 else np.inf
-    q_b[2] = scratch_b[0, 1] if dj >= 1 else np.inf
+            scratch_a[_at(r * w + cols_dp)] = inf
+            scratch_b[_at(r * w + cols_dp)] = inf
+        k += cols
+    r = rows - 1
+    while r >= 0:
+        k0 = base + (i + r) * cols + j  # row r of the block
+        o0 = r * w
+        o1 = o0 - w  # row r - 1
+        k1 = k0 - cols
+        pair = r >= 1
+        ra = scratch_a[_at(o0 + cols_dp)]  # V[r, c + 1]: the chain of row r
+        rb = scratch_b[_at(o0 + cols_dp)]
+        ua = scratch_a[_at(o1 + cols_dp)] if pair else inf  # V[r - 1, c + 2]: the chain of row r - 1
+        ub = scratch_b[_at(o1 + cols_dp)] if pair else inf
+        da = scratch_a[_at(o0 + w + cols_dp)]  # V[r + 1, c + 1]
+        db = scratch_b[_at(o0 + w + cols_dp)]
+        pa = inf  # V[r, c + 2]
+        pb = inf
+        for c in range(cols_dp - 1, -1, -1):
+            x = raw[_at(k0 + c)] if allowed[_at(k0 + c)] == 1 else inf
+            ba = scratch_a[_at(o0 + w + c)]
+            bb = scratch_b[_at(o0 + w + c)]
+            na = x + _lesser(_lesser(da, ba), ra)
+            nb = x + _lesser(_lesser(db, bb), rb)
+            da, db = ba, bb
+            scratch_a[_at(o0 + c)] = na
+            scratch_b[_at(o0 + c)] = nb
+            if pair and c + 1 < cols_dp:  # row r - 1 at column c + 1: needs V[r, c + 2] and V[r, c + 1]
+                y = raw[_at(k1 + c + 1)] if allowed[_at(k1 + c + 1)] == 1 else inf
+                ua = y + _lesser(_lesser(pa, ra), ua)
+                ub = y + _lesser(_lesser(pb, rb), ub)
+                scratch_a[_at(o1 + c + 1)] = ua
+                scratch_b[_at(o1 + c + 1)] = ub
+            pa, pb = ra, rb
+            ra, rb = na, nb
+        if pair and cols_dp > 0:  # row r - 1 at column 0
+            y = raw[_at(k1)] if allowed[_at(k1)] == 1 else inf
+            ua = y + _lesser(_lesser(pa, ra), ua)
+            ub = y + _lesser(_lesser(pb, rb), ub)
+            scratch_a[_at(o1)] = ua
+            scratch_b[_at(o1)] = ub
+        r -= 2
+    q_a[0] = scratch_a[_at(w + 1)] if di >= 1 and dj >= 1 else inf
+    q_a[1] = scratch_a[_at(w)] if di >= 1 else inf
+    q_a[2] = scratch_a[_at(1)] if dj >= 1 else inf
+    q_b[0] = scratch_b[_at(w + 1)] if di >= 1 and dj >= 1 else inf
+    q_b[1] = scratch_b[_at(w)] if di >= 1 else inf
+    q_b[2] = scratch_b[_at(1)] if dj >= 1 else inf
 
 
 @njit(cache=True, inline="always")

@@ -1,14 +1,17 @@
 """Env-steps per second of the registered warping-path environments, as users build them.
 
 For every id in ``--env-ids`` (default: the built-in ``dtwrl/SyntheticWarp-v0``
-and ``dtwrl/GunPoint-v0``), ``gymnasium.make_vec(id, num_envs=N)`` with the
-registered configuration (its pair source, window and reward scale) is stepped
-with uniformly random actions over {0, 1, 2} (illegal ones are replaced, as for a
-random policy). Everything a user's run pays is timed: the pair source drawing a
-fresh pair at every reset, the per-episode cost matrices, the observation and
-the final-info exact DTW. For the first id, Gymnasium's ``SyncVectorEnv`` over
-the single ``WarpingPathEnv`` (``vectorization_mode="sync"``) is timed too, on the
-same seeds and actions, for the speed-up.
+and ``dtwrl/GunPoint-v0``) and every observation in ``--observations`` (default:
+both ``default``, the registered observation with its lookahead, and
+``window-only``, ``lookahead=()``), ``gymnasium.make_vec(id, num_envs=N)`` with
+the registered configuration (its pair source, window and reward scale) is
+stepped with uniformly random actions over {0, 1, 2} (illegal ones are replaced,
+as for a random policy). Everything a user's run pays is timed: the pair source
+drawing a fresh pair at every reset, the per-episode cost matrices and terminal
+values, the observation and the final-info exact DTW. For the first id and
+observation, Gymnasium's ``SyncVectorEnv`` over the single ``WarpingPathEnv``
+(``vectorization_mode="sync"``) is timed too, on the same seeds and actions, for
+the speed-up.
 
 Both are single-threaded. The default clock is the thread's CPU time, which
 stays faithful on a shared, busy machine (``--clock wall`` for wall time). Rates
@@ -30,9 +33,12 @@ import gymnasium
 import numpy as np
 
 import envs  # noqa: F401  (registers the built-in ids)
+from envs.observation import DEFAULT_LOOKAHEAD, check_lookahead
 
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 DEFAULT_ENV_IDS = ("dtwrl/SyntheticWarp-v0", "dtwrl/GunPoint-v0")
+#: ``make_vec`` keyword arguments of each ``--observations`` choice ("default": the registered observation).
+OBSERVATIONS = {"default": {}, "window-only": {"lookahead": ()}}
 
 
 def _rates(env, actions, warmup, steps, repeats, clock, seed):
@@ -51,8 +57,18 @@ def _rates(env, actions, warmup, steps, repeats, clock, seed):
     return rates
 
 
-def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=None, seed=0, clock="cpu", sync=True):
-    """Measure the registered ids (native vector env) and, for the first id, ``SyncVectorEnv``.
+def run(
+    quick=False,
+    env_ids=DEFAULT_ENV_IDS,
+    num_envs=256,
+    steps=None,
+    repeats=None,
+    seed=0,
+    clock="cpu",
+    sync=True,
+    observations=tuple(OBSERVATIONS),
+):
+    """Measure the registered ids (native vector env) and, for the first id and observation, ``SyncVectorEnv``.
 
     Parameters
     ----------
@@ -73,13 +89,15 @@ def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=
     clock : {"cpu", "wall"}
         Thread CPU time or wall-clock time.
     sync : bool
-        Also time ``SyncVectorEnv`` on the first id.
+        Also time ``SyncVectorEnv`` on the first id and observation.
+    observations : sequence of str
+        Keys of :data:`OBSERVATIONS`: each id is timed with each.
 
     Returns
     -------
     list of dict
-        One row per measurement: ``env_id``, ``implementation``, ``num_envs``,
-        ``window``, ``timed_env_steps``, ``env_steps_per_s`` (median),
+        One row per measurement: ``env_id``, ``observation``, ``lookahead``,
+        ``implementation``, ``num_envs``, ``window``, ``timed_env_steps``, ``env_steps_per_s`` (median),
         ``min_env_steps_per_s``, ``max_env_steps_per_s``, ``speedup_vs_sync``
         (None without the sync row), ``clock``.
     """
@@ -90,27 +108,34 @@ def run(quick=False, env_ids=DEFAULT_ENV_IDS, num_envs=256, steps=None, repeats=
     warmup = 50
     actions = np.random.default_rng(seed).integers(0, 3, size=(warmup + repeats * steps, num_envs))
     rows = []
-    for env_id in env_ids:
-        venv = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
-        rates = _rates(venv, actions, warmup, steps, repeats, timer, seed)
-        rows.append(_row(env_id, "native (make_vec)", venv, steps * repeats * num_envs, rates, clock))
-        venv.close()
+    for observation in observations:
+        for env_id in env_ids:
+            venv = gymnasium.make_vec(
+                env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **OBSERVATIONS[observation]
+            )
+            rates = _rates(venv, actions, warmup, steps, repeats, timer, seed)
+            rows.append(_row(env_id, observation, "native (make_vec)", venv, steps * repeats * num_envs, rates, clock))
+            venv.close()
     if sync:
-        venv = gymnasium.make_vec(env_ids[0], num_envs=num_envs, vectorization_mode="sync")
+        first = (env_ids[0], observations[0])
+        venv = gymnasium.make_vec(first[0], num_envs=num_envs, vectorization_mode="sync", **OBSERVATIONS[first[1]])
         rates = _rates(venv, actions, 5, sync_steps, repeats, timer, seed)
-        rows.append(_row(env_ids[0], "SyncVectorEnv", venv, sync_steps * repeats * num_envs, rates, clock))
+        rows.append(_row(*first, "SyncVectorEnv", venv, sync_steps * repeats * num_envs, rates, clock))
         venv.close()
         base = rows[-1]["env_steps_per_s"]
         for row in rows:
-            if row["env_id"] == env_ids[0]:
+            if (row["env_id"], row["observation"]) == first:
                 row["speedup_vs_sync"] = row["env_steps_per_s"] / base
     return rows
 
 
-def _row(env_id, implementation, venv, timed, rates, clock):
+def _row(env_id, observation, implementation, venv, timed, rates, clock):
     window = venv.single_observation_space["window"].shape[0]
+    registered = gymnasium.spec(env_id).kwargs.get("lookahead", DEFAULT_LOOKAHEAD)
     return {
         "env_id": env_id,
+        "observation": observation,
+        "lookahead": check_lookahead(OBSERVATIONS[observation].get("lookahead", registered)),
         "implementation": implementation,
         "num_envs": venv.num_envs,
         "window": window,
@@ -128,10 +153,20 @@ def results_table(rows):
     from dtwrl.runs import markdown_table
 
     return markdown_table(
-        ["env id", "implementation", "envs", "window", "env-steps/s (median)", "range", "speed-up vs sync"],
+        [
+            "env id",
+            "observation",
+            "implementation",
+            "envs",
+            "window",
+            "env-steps/s (median)",
+            "range",
+            "speed-up vs sync",
+        ],
         [
             [
                 r["env_id"],
+                f"{r['observation']} {r['lookahead']}",
                 r["implementation"],
                 r["num_envs"],
                 r["window"],
@@ -141,7 +176,7 @@ def results_table(rows):
             ]
             for r in rows
         ],
-        align="llrrrrr",
+        align="lllrrrrr",
     )
 
 
@@ -167,6 +202,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the environments and the actions")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="thread CPU time (default) or wall time")
     parser.add_argument("--no-sync", dest="sync", action="store_false", help="skip the SyncVectorEnv row")
+    parser.add_argument(
+        "--observations",
+        nargs="+",
+        choices=list(OBSERVATIONS),
+        default=list(OBSERVATIONS),
+        help="observations to time: default (the registered one, with its lookahead), window-only (lookahead=())",
+    )
     args = parser.parse_args(argv)
     for name in ("num_envs", "steps", "repeats"):
         value = getattr(args, name)
@@ -179,9 +221,11 @@ def main(argv=None):
             parser.error(f"--env-ids: {env_id!r} is not registered (import the module that registers it first)")
     steps = args.steps or (300 if args.quick else 2000)
     repeats = args.repeats or (3 if args.quick else 5)
-    rows = run(args.quick, args.env_ids, args.num_envs, steps, repeats, args.seed, args.clock, args.sync)
+    rows = run(
+        args.quick, args.env_ids, args.num_envs, steps, repeats, args.seed, args.clock, args.sync, args.observations
+    )
     print(
-        f"registered warping-path envs, default config, random actions, {args.num_envs} envs, median "
+        f"registered warping-path envs, registered config, random actions, {args.num_envs} envs, median "
         f"{args.clock}-clock rate over {repeats} repeats of {steps} batch steps, load average {_load_average()}"
     )
     print(results_table(rows))

@@ -4,27 +4,42 @@ import gymnasium
 import numpy as np
 import pytest
 
+from envs.observation import DEFAULT_LOOKAHEAD
 from experiments import benchmark_env
 
 
 def test_benchmark_times_the_registered_ids_and_sync(capsys):
     rows = benchmark_env.main(["--num-envs", "6", "--steps", "20", "--repeats", "3"])
-    assert [(row["env_id"], row["implementation"]) for row in rows] == [
-        ("dtwrl/SyntheticWarp-v0", "native (make_vec)"),
-        ("dtwrl/GunPoint-v0", "native (make_vec)"),
-        ("dtwrl/SyntheticWarp-v0", "SyncVectorEnv"),
+    assert [(row["env_id"], row["observation"], row["implementation"]) for row in rows] == [
+        ("dtwrl/SyntheticWarp-v0", "default", "native (make_vec)"),
+        ("dtwrl/GunPoint-v0", "default", "native (make_vec)"),
+        ("dtwrl/SyntheticWarp-v0", "window-only", "native (make_vec)"),
+        ("dtwrl/GunPoint-v0", "window-only", "native (make_vec)"),
+        ("dtwrl/SyntheticWarp-v0", "default", "SyncVectorEnv"),
     ]
     registered_window = gymnasium.spec("dtwrl/SyntheticWarp-v0").kwargs.get("window", 7)
     assert rows[0]["window"] == registered_window  # the registered configuration, not a benchmark-only one
+    assert rows[0]["lookahead"] == DEFAULT_LOOKAHEAD and rows[2]["lookahead"] == ()
     for row in rows:
         assert 0 < row["min_env_steps_per_s"] <= row["env_steps_per_s"] <= row["max_env_steps_per_s"]
-    native, gunpoint, sync = rows
+    native, gunpoint, _, _, sync = rows
     assert sync["speedup_vs_sync"] == pytest.approx(1.0)
     assert native["speedup_vs_sync"] == pytest.approx(native["env_steps_per_s"] / sync["env_steps_per_s"])
     assert gunpoint["speedup_vs_sync"] is None  # the sync row times only the first id
     assert native["timed_env_steps"] == 20 * 3 * 6
     out = capsys.readouterr().out
-    assert "| dtwrl/SyntheticWarp-v0 | native (make_vec) | 6 |" in out and "over 3 repeats of 20 batch steps" in out
+    assert "| dtwrl/SyntheticWarp-v0 | default ((2, 16), (8, 16)) | native (make_vec) | 6 |" in out
+    assert "over 3 repeats of 20 batch steps" in out
+
+
+def test_benchmark_times_the_chosen_observation_only():
+    rows = benchmark_env.main(
+        ["--env-ids", "dtwrl/GunPoint-v0", "--observations", "window-only", "--no-sync", "--num-envs", "3"]
+        + ["--steps", "5", "--repeats", "1"]
+    )
+    assert [(row["env_id"], row["observation"], row["lookahead"]) for row in rows] == [
+        ("dtwrl/GunPoint-v0", "window-only", ())
+    ]
 
 
 def test_rates_are_medians_of_the_repeats(monkeypatch):
@@ -41,7 +56,13 @@ def test_benchmark_help_and_bad_arguments(capsys):
         benchmark_env.main(["--help"])
     assert exit_info.value.code == 0
     assert "--quick" in capsys.readouterr().out
-    for argv in (["--num-envs", "0"], ["--repeats", "0"], ["--env-ids", "nope/Missing-v0"], ["--seed", "-1"]):
+    for argv in (
+        ["--num-envs", "0"],
+        ["--repeats", "0"],
+        ["--env-ids", "nope/Missing-v0"],
+        ["--seed", "-1"],
+        ["--observations", "deep"],
+    ):
         with pytest.raises(SystemExit) as exit_info:
             benchmark_env.main(argv)
         assert exit_info.value.code == 2
