@@ -174,6 +174,7 @@ def test_tensorboard_tags(trained_run):
         "eval/alignment",
         "perf/steps_per_second",
         "perf/collect_fraction",
+        "perf/end_to_end_steps_per_second",
         "bc/cross_entropy",
         "bc/accuracy",
         "config",
@@ -183,7 +184,7 @@ def test_tensorboard_tags(trained_run):
     assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
     assert not any(tag.startswith(("Losses/", "alignment/")) for tag in tags)
     assert "losses/entropy_regularization" not in tags  # entropy = 0: it would be 0 at every step
-    assert tags["perf/steps_per_second"] == [64, 128, 192]
+    assert tags["perf/steps_per_second"] == tags["perf/end_to_end_steps_per_second"] == [64, 128, 192]
     assert tags["eval/cost_ratio_vs_dtw"] == [0, 64, 128, 192]
     assert tags["losses/dagger_cross_entropy"] == [128, 192]  # not during the 1 critic warm-up iteration
     assert tags["bc/cross_entropy"] == [300]  # 1 epoch over 300 expert states: the bc/ axis counts states
