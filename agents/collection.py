@@ -15,6 +15,7 @@ ratios the environment reports when an episode ends.
 from collections import deque
 from collections.abc import Callable
 
+import numba
 import numpy as np
 import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
@@ -24,6 +25,56 @@ from . import imitation
 from .policy_aligner import NumpyActor
 
 _LOWEST = np.finfo(np.float32).min
+_ROW_BLOCK = 8  # rows of one block of _njit_masked_logits: each weight row is loaded once per block
+
+
+@numba.njit(cache=True, nogil=True)
+def _njit_masked_logits(features, mask, kernels, biases, relu, head_kernel, head_bias, out):
+    """The actor's logits ``(N, 3)`` into ``out``, illegal moves at the lowest float32.
+
+    The layers of :meth:`agents.policy_aligner.NumpyActor.logits` in float32
+    (``b + x @ W``, ReLU where ``relu``, then the logits layer), single-threaded
+    and in blocks of rows, so that a small batch pays no BLAS threading.
+    """
+    num, nin = features.shape
+    width = nin
+    for layer in range(len(kernels)):
+        width = max(width, kernels[layer].shape[1])
+    a = np.empty((_ROW_BLOCK, width), np.float32)
+    b = np.empty((_ROW_BLOCK, width), np.float32)
+    zero = np.float32(0.0)
+    lowest = np.float32(_LOWEST)
+    for first in range(0, num, _ROW_BLOCK):
+        count = min(_ROW_BLOCK, num - first)
+        for t in range(count):
+            for q in range(nin):
+                a[t, q] = features[first + t, q]
+        size = nin
+        for layer in range(len(kernels)):
+            kernel = kernels[layer]
+            bias = biases[layer]
+            units = kernel.shape[1]
+            for t in range(count):
+                for j in range(units):
+                    b[t, j] = bias[j]
+            for q in range(size):
+                weights = kernel[q]
+                for t in range(count):
+                    xq = a[t, q]
+                    for j in range(units):
+                        b[t, j] += xq * weights[j]
+            for t in range(count):
+                for j in range(units):
+                    v = b[t, j]
+                    a[t, j] = max(v, zero) if relu[layer] else v
+            size = units
+        for t in range(count):
+            r = first + t
+            for move in range(3):
+                logit = head_bias[move]
+                for q in range(size):
+                    logit += a[t, q] * head_kernel[q, move]
+                out[r, move] = logit if mask[r, move] != 0 else lowest
 
 
 class SampledNumpyPolicy:
@@ -69,12 +120,16 @@ class SampledNumpyPolicy:
     def __call__(self, time_step) -> tuple[np.ndarray, np.ndarray]:
         """``time_step -> (action (N,) int64, masked logits (N, 3) float32)``."""
         observation = time_step.observation
-        logits = self.actor.logits(observation).astype(np.float32, copy=False)
-        gumbel = -np.log(-np.log(self.rng.random(logits.shape)))
-        legal = np.asarray(observation["action_mask"]).astype(bool)
-        scores = np.where(legal, logits + gumbel, -np.inf)
-        action = np.argmax(scores, axis=1)
-        return action, np.where(legal, logits, _LOWEST).astype(np.float32, copy=False)
+        mask = np.ascontiguousarray(observation["action_mask"])
+        if self.actor._fused is not None:
+            logits = np.empty((len(mask), 3), np.float32)
+            _njit_masked_logits(self.actor.features(observation), mask, *self.actor._fused, logits)
+        else:  # no hidden layer: the NumPy pass
+            logits = self.actor.logits(observation).astype(np.float32, copy=False)
+        uniform = np.maximum(self.rng.random(logits.shape), np.finfo(np.float64).tiny)
+        legal = mask.astype(bool)
+        scores = np.where(legal, logits - np.log(-np.log(uniform)), -np.inf)  # Gumbel-max
+        return np.argmax(scores, axis=1), logits
 
 
 class EpisodeStats:

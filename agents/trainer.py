@@ -425,7 +425,7 @@ class AlignerTrainer:
         if not self.history or self.history[-1]["env_steps"] != self.env_steps:
             self._evaluate_and_log()
         last_saved = self.iteration
-        loop_start, steps_before = time.perf_counter(), self.env_steps
+        loop_start, loop_cpu, steps_before = time.perf_counter(), time.process_time(), self.env_steps
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         total = (self.iteration + int(num_iterations)) * config.steps_per_iteration
         with progress_bar(total, "PPO", initial=self.env_steps, unit="env step", enabled=self.progress) as bar:
@@ -461,6 +461,7 @@ class AlignerTrainer:
         if self.env_steps > steps_before:
             wall = time.perf_counter() - loop_start
             self.last_metrics["ppo_wall_s"] = wall
+            self.last_metrics["ppo_cpu_s"] = time.process_time() - loop_cpu  # every thread of the process
             # everything included: collection, updates, evaluations, checkpoints
             self.last_metrics["end_to_end_steps_per_second"] = (self.env_steps - steps_before) / wall
             self.last_metrics["phase_seconds"] = dict(self.phase_seconds)

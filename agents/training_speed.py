@@ -76,10 +76,13 @@ def measure_training_speed(config: AlignerConfig, repeats: int = 3, log=None) ->
     Returns
     -------
     dict
-        ``end_to_end_steps_per_second`` (median over repeats), ``runs`` (the
-        per-repeat figures: ``end_to_end_steps_per_second``, ``ppo_wall_s``,
-        ``bc_s``, and per phase of :data:`PHASES` its seconds), ``phase_seconds``
-        (per-phase medians), ``env_steps`` per repeat and ``repeats``.
+        ``end_to_end_steps_per_second`` (median over repeats: env steps per
+        second of wall time), ``steps_per_cpu_second`` (env steps per second of
+        the process's CPU time, every thread counted: what a machine shared
+        with other jobs cannot distort as much), ``ppo_wall_s``, ``ppo_cpu_s``,
+        ``phase_seconds`` (per-phase wall-time medians), ``env_steps`` per
+        repeat, ``repeats`` and ``runs`` (the per-repeat figures, with per
+        phase of :data:`PHASES` its seconds, and ``bc_s``).
     """
     if isinstance(repeats, bool) or not isinstance(repeats, int):
         raise TypeError(f"repeats must be an int; got {repeats!r}")
@@ -94,7 +97,9 @@ def measure_training_speed(config: AlignerConfig, repeats: int = 3, log=None) ->
         metrics = trainer.train()
         run = {
             "end_to_end_steps_per_second": metrics["end_to_end_steps_per_second"],
+            "steps_per_cpu_second": (config.num_iterations * config.steps_per_iteration) / metrics["ppo_cpu_s"],
             "ppo_wall_s": metrics["ppo_wall_s"],
+            "ppo_cpu_s": metrics["ppo_cpu_s"],
             "bc_s": bc_s,
             **{phase: seconds for phase, seconds in metrics.get("phase_seconds", {}).items()},
         }
@@ -104,7 +109,9 @@ def measure_training_speed(config: AlignerConfig, repeats: int = 3, log=None) ->
     phases = [p for p in PHASES if all(p in run for run in runs)]
     return {
         "end_to_end_steps_per_second": statistics.median(r["end_to_end_steps_per_second"] for r in runs),
+        "steps_per_cpu_second": statistics.median(r["steps_per_cpu_second"] for r in runs),
         "ppo_wall_s": statistics.median(r["ppo_wall_s"] for r in runs),
+        "ppo_cpu_s": statistics.median(r["ppo_cpu_s"] for r in runs),
         "phase_seconds": {p: statistics.median(r[p] for r in runs) for p in phases},
         "env_steps": config.num_iterations * config.steps_per_iteration,
         "repeats": repeats,

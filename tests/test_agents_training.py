@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -487,6 +488,11 @@ def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(trained_run):
     assert lines[1].startswith("behavioural cloning warm start on 300 expert states")
     assert 2 <= sum(line.startswith("behavioural cloning: ") for line in lines) <= 10
     assert 1 <= sum(line.startswith("PPO: ") for line in lines) <= 10
+    summary = [
+        line for line in lines if re.fullmatch(r"PPO: 192 env steps in [\d.]+ s, [\d,]+ env steps/s end to end", line)
+    ]
+    assert len(summary) == 1
+    assert re.match(r"done: 192 PPO env steps, .*, [\d,]+ env steps/s end to end$", lines[lines.index(summary[0]) + 1])
     assert len(lines) <= 30 and not any("\r" in line for line in lines)
 
 

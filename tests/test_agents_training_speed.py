@@ -196,6 +196,7 @@ def test_measure_training_speed_times_every_phase(tmp_path):
     assert set(result["phase_seconds"]) == {"collect", "learn", "dagger", "evaluate", "checkpoint"}
     for run in result["runs"]:
         assert run["end_to_end_steps_per_second"] == pytest.approx(96 / run["ppo_wall_s"])
+        assert run["steps_per_cpu_second"] == pytest.approx(96 / run["ppo_cpu_s"])
         assert 0 < sum(run[p] for p in result["phase_seconds"]) <= run["ppo_wall_s"]
         assert run["dagger"] > 0  # the DAgger anchor runs after the warm-up iteration
     assert sorted(p.name for p in tmp_path.iterdir()) == ["speed__r0", "speed__r1"]
