@@ -177,7 +177,8 @@ class Collector:
         Batched, ``batch_size == num_envs``.
     collect_step : callable
         ``time_step -> (action, logits)``, arrays or tensors: a
-        :class:`SampledNumpyPolicy` or ``agents.ppo.make_collect_step``.
+        :class:`SampledNumpyPolicy`, or a TF-Agents collect policy wrapped to
+        return ``(step.action, step.info["dist_params"]["logits"])``.
     label_expert_moves : bool
         Also return the visited states with the expert's move (the DAgger anchor).
 

@@ -7,17 +7,16 @@ import numpy as np
 from dtwrl.exact_dtw import cost_ratio
 
 from .evaluation import EvalSet, alignment_image, ratio_stats
-from .policy_aligner import NumpyActor, greedy_paths, rollout_paths
+from .policy_aligner import rollout_paths
 
 
-def evaluate_policy(act: "Callable | NumpyActor", eval_set: EvalSet, core_kwargs: dict) -> tuple[dict, list]:
+def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tuple[dict, list]:
     """Greedy rollouts of ``act`` on every eval pair, scored against exact DTW and FastDTW r=1.
 
     Parameters
     ----------
-    act : callable or agents.policy_aligner.NumpyActor
-        ``act(observation dict of (N, ...) arrays) -> (N,)`` greedy actions, or
-        a NumPy actor, whose greedy rollouts run compiled (``greedy_paths``).
+    act : callable
+        ``act(observation dict of (N, ...) arrays) -> (N,)`` greedy actions.
     eval_set : agents.evaluation.EvalSet
     core_kwargs : dict
         ``envs.core.WarpingBatch`` arguments of the rollouts.
@@ -31,10 +30,7 @@ def evaluate_policy(act: "Callable | NumpyActor", eval_set: EvalSet, core_kwargs
     paths : list of numpy.ndarray
         The policy's paths.
     """
-    if isinstance(act, NumpyActor):
-        paths = greedy_paths(act, eval_set.pairs, core_kwargs)
-    else:
-        paths = rollout_paths(act, eval_set.pairs, core_kwargs)
+    paths = rollout_paths(act, eval_set.pairs, core_kwargs)
     stats = ratio_stats(eval_set.ratios(paths))
     costs = eval_set.path_costs(paths)
     return {

@@ -5,8 +5,8 @@
 - the critic warm-up on the shared compiled update (``GatedAdam``) equals a
   TF-Agents critic-only update (actor frozen, TF-Agents' own gradient
   clipping), and leaves the actor exactly unchanged;
-- ``evaluate_policy`` with a ``NumpyActor`` (compiled rollouts) gives the same
-  paths as with the TF-Agents greedy policy;
+- ``evaluate_policy`` with a ``NumpyActor``'s greedy moves (the trainer's
+  evaluation) gives the same paths as with the TF-Agents greedy policy;
 - ``measure_training_speed`` / ``experiments/benchmark_training.py``.
 """
 
@@ -164,12 +164,12 @@ def test_warm_up_and_ppo_share_one_compiled_graph(setup):
     assert parts.compiled_update.experimental_get_tracing_count() == 1
 
 
-def test_compiled_evaluation_gives_the_tf_agents_greedy_paths(setup):
+def test_numpy_evaluation_gives_the_tf_agents_greedy_paths(setup):
     settings, _, parts = setup
     eval_set = make_eval_set(settings, 6, seed=11)
     greedy = tf.function(lambda obs: parts.agent.policy.action(time_step_from_observation(obs)).action)
     slow, slow_paths = evaluate_policy(lambda obs: greedy(obs).numpy(), eval_set, settings.core_kwargs)
-    fast, fast_paths = evaluate_policy(NumpyActor.from_network(parts.actor_net), eval_set, settings.core_kwargs)
+    fast, fast_paths = evaluate_policy(NumpyActor.from_network(parts.actor_net).act, eval_set, settings.core_kwargs)
     assert slow == fast
     assert all(np.array_equal(a, b) for a, b in zip(slow_paths, fast_paths))
 
