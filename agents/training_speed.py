@@ -6,10 +6,10 @@ set, TensorBoard summaries and checkpoints, the first iteration's graph
 tracing included. The behavioural-cloning warm start runs before that loop
 (its own budget, ``bc_env_steps``) and is not counted.
 
-:func:`benchmark_config` is the default :class:`agents.AlignerConfig` cut to
-``iterations`` PPO iterations, evaluating as often as the full default run
-(every ``AlignerConfig().evaluation_interval`` iterations) so that the share
-of evaluation in the loop is that of a default run; its warm start is shrunk
+:func:`benchmark_config` is the default :class:`agents.AlignerConfig` (by
+default its whole PPO budget; cut to ``iterations`` PPO iterations, it still
+evaluates as often as the full default run, every
+``AlignerConfig().evaluation_interval`` iterations); its warm start is shrunk
 (the loop's speed does not depend on it). :func:`measure_training_speed`
 trains it ``repeats`` times and returns the medians.
 """
@@ -23,13 +23,14 @@ from .config import AlignerConfig
 from .trainer import PHASES, AlignerTrainer
 
 
-def benchmark_config(iterations: int = 72, out_dir: str | None = None, **overrides) -> AlignerConfig:
+def benchmark_config(iterations: int | None = None, out_dir: str | None = None, **overrides) -> AlignerConfig:
     """The default config cut to ``iterations`` PPO iterations, evaluated as often as a full default run.
 
     Parameters
     ----------
-    iterations : int
+    iterations : int or None
         PPO iterations (``>= 1``); ``total_env_steps`` is set to cover them.
+        None: the default run's (245, its 1 M env steps).
     out_dir : str or None
         Parent of the run folders; None: a new temporary folder.
     **overrides
@@ -45,6 +46,8 @@ def benchmark_config(iterations: int = 72, out_dir: str | None = None, **overrid
     >>> config.num_iterations, config.evaluation_interval == AlignerConfig().evaluation_interval
     (48, True)
     """
+    if iterations is None:
+        iterations = AlignerConfig().num_iterations
     if isinstance(iterations, bool) or not isinstance(iterations, int):
         raise TypeError(f"iterations must be an int; got {iterations!r}")
     if iterations < 1:

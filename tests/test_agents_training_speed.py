@@ -203,6 +203,7 @@ def test_measure_training_speed_times_every_phase(tmp_path):
 
 
 def test_benchmark_config_keeps_the_default_evaluation_share():
+    assert benchmark_config(out_dir="unused").total_env_steps == 245 * 4096  # the default run's budget
     config = benchmark_config(iterations=10, out_dir="unused")
     assert config.num_iterations == 10 and config.total_env_steps == 10 * config.steps_per_iteration
     assert config.evaluation_interval == AlignerConfig().evaluation_interval
