@@ -2,30 +2,32 @@
 
 Every scalar except the ``bc/`` ones is logged against PPO env steps:
 
-================================  ==========================================================
-tag                               meaning
-================================  ==========================================================
-``losses/total``                  PPO loss of the iteration
-``losses/policy_gradient``        its clipped surrogate part
-``losses/value_estimation``       its critic part
-``losses/entropy_regularization`` its entropy part (only when ``entropy > 0``)
-``losses/dagger_cross_entropy``   the DAgger anchor's cross-entropy (when it runs)
-``Metrics/AverageReturn``         TF-Agents' name: mean return of the last ``num_envs``
-                                  finished training episodes
-``Metrics/AverageEpisodeLength``  TF-Agents' name: their mean length
-``charts/train_cost_ratio``       mean cost ratio vs exact DTW of those episodes
-``eval/cost_ratio_vs_dtw``        greedy policy on the fixed held-out set: mean ratio
-``eval/cost_ratio_vs_dtw_p90``    its 90th percentile
-``eval/cost_ratio_vs_fastdtw``    mean ratio vs FastDTW (r=1) on the same pairs
-``eval/frac_optimal``             fraction of pairs at the optimum (once it is above 0)
-``eval/best_cost_ratio_vs_dtw``   the best mean ratio so far (the actor ``keep_best`` saves)
-``eval/alignment``                image: eval pair 0 with the policy, FastDTW and exact paths
-``perf/steps_per_second``         env steps per second of the iteration (collect + update)
-``perf/collect_fraction``         share of the iteration spent collecting
-``bc/cross_entropy``              behavioural cloning, per epoch; step axis: expert-labelled
-``bc/accuracy``                   states trained on so far (BC runs before PPO step 0)
-``config``                        text: the AlignerConfig as a table
-================================  ==========================================================
+======================================  ==========================================================
+tag                                     meaning
+======================================  ==========================================================
+``losses/total``                        PPO loss of the iteration
+``losses/policy_gradient``              its clipped surrogate part
+``losses/value_estimation``             its critic part
+``losses/entropy_regularization``       its entropy part (only when ``entropy > 0``)
+``losses/dagger_cross_entropy``         the DAgger anchor's cross-entropy (when it runs)
+``Metrics/AverageReturn``               TF-Agents' name: mean return of the last ``num_envs``
+                                        finished training episodes
+``Metrics/AverageEpisodeLength``        TF-Agents' name: their mean length
+``charts/train_cost_ratio``             mean cost ratio vs exact DTW of those episodes
+``eval/cost_ratio_vs_dtw``              greedy policy on the fixed held-out set: mean ratio
+``eval/cost_ratio_vs_dtw_p90``          its 90th percentile
+``eval/cost_ratio_vs_fastdtw``          mean ratio vs FastDTW (r=1) on the same pairs
+``eval/frac_optimal``                   fraction of pairs at the optimum (once it is above 0)
+``eval/best_cost_ratio_vs_dtw``         the best mean ratio so far (the actor ``keep_best`` saves)
+``eval/alignment``                      image: eval pair 0 with the policy, FastDTW and exact paths
+``perf/steps_per_second``               env steps per second of the iteration (collect + update)
+``perf/collect_fraction``               share of the iteration spent collecting
+``perf/end_to_end_steps_per_second``    env steps per second of the whole PPO loop so far (this
+                                        ``train()`` call: evaluations, summaries, checkpoints included)
+``bc/cross_entropy``                    behavioural cloning, per epoch; step axis: expert-labelled
+``bc/accuracy``                         states trained on so far (BC runs before PPO step 0)
+``config``                              text: the AlignerConfig as a table
+======================================  ==========================================================
 
 The run also writes an HParams session (the config's fields as hparams), so
 runs compare in TensorBoard's HParams tab with their ``eval/`` ratios as
@@ -112,6 +114,11 @@ class TrainingSummaries:
                 tf.summary.scalar("Metrics/AverageEpisodeLength", episodes[1], step=step)
             if train_ratio is not None:
                 tf.summary.scalar("charts/train_cost_ratio", train_ratio, step=step)
+
+    def end_to_end(self, step: int, steps_per_second: float) -> None:
+        """``perf/end_to_end_steps_per_second``: the PPO loop's env steps per second of wall time so far."""
+        with self.writer.as_default():
+            tf.summary.scalar("perf/end_to_end_steps_per_second", steps_per_second, step=step)
 
     def evaluation(self, step: int, metrics: dict, image: Any = None) -> None:
         """An evaluation of the greedy policy at env step ``step`` (``metrics`` from ``evaluate_policy``)."""

@@ -25,6 +25,7 @@ The run folder is described in :mod:`agents.run_folder`.
 >>> run_dir, metrics = train_aligner(AlignerConfig(total_env_steps=50_000))  # doctest: +SKIP
 """
 
+import contextlib
 import time
 import warnings
 from collections.abc import Callable
@@ -42,7 +43,7 @@ from dtwrl.runs import write_json
 
 from . import imitation
 from .best_actor import BestActor
-from .collection import Collector
+from .collection import Collector, SampledNumpyPolicy
 from .config import AlignerConfig, default_run_name, validate_config
 from .environment import (
     ENV_SETTINGS_FILE,
@@ -53,12 +54,15 @@ from .environment import (
     save_env_settings,
 )
 from .evaluation import make_eval_set
-from .policy_aligner import ENV_FILE, time_step_from_observation
+from .policy_aligner import ENV_FILE, NumpyActor, time_step_from_observation
 from .policy_evaluation import eval_alignment_image, evaluate_policy
-from .ppo import build_ppo_agent, make_collect_step, make_learner_step
+from .ppo import build_ppo_agent, make_learner_step
 from .run_folder import RunFolder, read_pretrained
 from .summaries import TrainingSummaries
 from .warm_start import bc_work_units, behavioural_cloning, dagger_update
+
+PHASES = ("collect", "learn", "dagger", "evaluate", "checkpoint")
+"""Phases of the PPO loop whose wall time ``train()`` reports in ``last_metrics["phase_seconds"]``."""
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -229,7 +233,7 @@ class AlignerTrainer:
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
         self.summaries.optimal_seen = any(row.get("frac_optimal", 0) > 0 for row in self.history)
-        self._collect_step = make_collect_step(self.parts)
+        self._collect_policy = SampledNumpyPolicy(self.parts.actor_net, seed=[config.seed, 3])
         self._learn = make_learner_step(self.parts)
         self._learn_critic = make_learner_step(self.parts, train_actor=False)
         self._greedy = common.function(self._greedy_fn)
@@ -306,8 +310,13 @@ class AlignerTrainer:
         return self._greedy(observation).numpy()
 
     def make_collector(self) -> Collector:
-        """The source of each iteration's batch: the local vector env stepped by the collect policy."""
-        return Collector(self.py_env, self._collect_step, label_expert_moves=self.dagger_steps > 0)
+        """The source of each iteration's batch: the local vector env stepped by the collect policy.
+
+        The collect policy samples the actor's masked categorical in NumPy
+        (:class:`agents.collection.SampledNumpyPolicy`, synced with the network
+        before each collection), as TF-Agents' collect policy would.
+        """
+        return Collector(self.py_env, self._collect_policy, label_expert_moves=self.dagger_steps > 0)
 
     # ----------------------------------------------------------------- pairs
     def set_pairs(self, pair_source: Any) -> None:
@@ -349,8 +358,14 @@ class AlignerTrainer:
         return result
 
     def evaluate(self) -> tuple[dict, list]:
-        """Greedy policy on the eval set: ``({"cost_ratio_vs_dtw", "cost_ratio_vs_fastdtw", ...}, paths)``."""
-        return evaluate_policy(self.greedy_act, self.eval_set, self.settings.core_kwargs)
+        """Greedy policy on the eval set: ``({"cost_ratio_vs_dtw", "cost_ratio_vs_fastdtw", ...}, paths)``.
+
+        The actor's current weights act as a :class:`agents.policy_aligner.NumpyActor`
+        (the same float32 layers and greedy moves as the TF-Agents greedy
+        policy, in one compiled pass per step, without a TensorFlow call).
+        """
+        act = NumpyActor.from_network(self.parts.actor_net).act
+        return evaluate_policy(act, self.eval_set, self.settings.core_kwargs)
 
     def _evaluate_and_log(self) -> dict:
         metrics, paths = self.evaluate()
@@ -411,16 +426,21 @@ class AlignerTrainer:
         if not self.history or self.history[-1]["env_steps"] != self.env_steps:
             self._evaluate_and_log()
         last_saved = self.iteration
-        loop_start, steps_before = time.perf_counter(), self.env_steps
+        loop_start, loop_cpu, steps_before = time.perf_counter(), time.process_time(), self.env_steps
+        self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         total = (self.iteration + int(num_iterations)) * config.steps_per_iteration
         with progress_bar(total, "PPO", initial=self.env_steps, unit="env step", enabled=self.progress) as bar:
             for _ in range(int(num_iterations)):
                 self._iterate()
                 if self.iteration % config.evaluation_interval == 0:
-                    self._evaluate_and_log()
+                    with self._timed("evaluate"):
+                        self._evaluate_and_log()
                 if self.iteration % config.checkpoint_interval == 0:
-                    self.checkpointer.save(global_step=self._env_steps)
+                    with self._timed("checkpoint"):
+                        self.checkpointer.save(global_step=self._env_steps)
                     last_saved = self.iteration
+                end_to_end = (self.env_steps - steps_before) / (time.perf_counter() - loop_start)
+                self.summaries.end_to_end(self.env_steps, end_to_end)
                 ratio = self.last_metrics.get("cost_ratio_vs_dtw")
                 bar.set_postfix(ratio=f"{ratio:.4f}" if ratio is not None else "-", refresh=False)
                 bar.update(config.steps_per_iteration)
@@ -434,31 +454,53 @@ class AlignerTrainer:
                         },
                     )
         if self.history[-1]["env_steps"] != self.env_steps:
-            self._evaluate_and_log()
+            with self._timed("evaluate"):
+                self._evaluate_and_log()
         if last_saved != self.iteration:
-            self.checkpointer.save(global_step=self._env_steps)
+            with self._timed("checkpoint"):
+                self.checkpointer.save(global_step=self._env_steps)
         if self.env_steps > steps_before:
             wall = time.perf_counter() - loop_start
             self.last_metrics["ppo_wall_s"] = wall
+            self.last_metrics["ppo_cpu_s"] = time.process_time() - loop_cpu  # every thread of the process
             # everything included: collection, updates, evaluations, checkpoints
             self.last_metrics["end_to_end_steps_per_second"] = (self.env_steps - steps_before) / wall
+            self.last_metrics["phase_seconds"] = dict(self.phase_seconds)
+            self._say(
+                f"PPO: {self.env_steps - steps_before:,} env steps in {wall:.1f} s, "
+                f"{self.last_metrics['end_to_end_steps_per_second']:,.0f} env steps/s end to end"
+            )
         self.summaries.flush()
         self.write_metrics(status="completed" if self.iteration >= config.num_iterations else "running")
         return dict(self.last_metrics)
+
+    @contextlib.contextmanager
+    def _timed(self, phase: str):
+        """Add the block's wall time to ``phase_seconds[phase]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phase_seconds[phase] += time.perf_counter() - start
 
     def _iterate(self) -> None:
         """One PPO iteration: collect, learn (critic only during warm-up), DAgger, log."""
         config = self.config
         start = time.perf_counter()
-        experience, visited = self.collector.run(config.collect_steps)
+        with self._timed("collect"):
+            self._collect_policy.sync()  # the weights of the last update
+            experience, visited = self.collector.run(config.collect_steps)
         collect_s = time.perf_counter() - start
         learn = self._learn if self.iteration >= self.critic_warmup_iterations else self._learn_critic
-        loss_info, finite = learn(experience)
-        if not bool(finite.numpy()):
+        with self._timed("learn"):
+            loss_info, finite = learn(experience)
+            finite = bool(finite.numpy())
+        if not finite:
             self._fail(f"the PPO loss is {float(loss_info.loss.numpy())} or a weight is not finite")
         dagger_loss = None
         if visited is not None and self.iteration >= self.critic_warmup_iterations:
-            dagger_loss = dagger_update(self.cloner, visited, self.dagger_steps, config.bc_batch_size, self._rng)
+            with self._timed("dagger"):
+                dagger_loss = dagger_update(self.cloner, visited, self.dagger_steps, config.bc_batch_size, self._rng)
             if not np.isfinite(dagger_loss):
                 self._fail(f"the DAgger cross-entropy is {dagger_loss}")
         self._env_steps.assign_add(config.steps_per_iteration)

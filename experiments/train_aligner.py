@@ -57,7 +57,7 @@ def main(argv=None):
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "
         f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}), "
-        f"{metrics.get('steps_per_second', float('nan')):,.0f} env steps/s"
+        f"{metrics.get('end_to_end_steps_per_second', float('nan')):,.0f} env steps/s end to end"
     )
     print(f"policy:      {run_dir / 'policy'}")
     print(f"evaluate:    python experiments/evaluate_aligner.py --run-dir {run_dir}")

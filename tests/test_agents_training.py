@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -174,6 +175,7 @@ def test_tensorboard_tags(trained_run):
         "eval/alignment",
         "perf/steps_per_second",
         "perf/collect_fraction",
+        "perf/end_to_end_steps_per_second",
         "bc/cross_entropy",
         "bc/accuracy",
         "config",
@@ -183,7 +185,7 @@ def test_tensorboard_tags(trained_run):
     assert expected <= set(tags) <= expected | optional, sorted(set(tags) ^ expected)
     assert not any(tag.startswith(("Losses/", "alignment/")) for tag in tags)
     assert "losses/entropy_regularization" not in tags  # entropy = 0: it would be 0 at every step
-    assert tags["perf/steps_per_second"] == [64, 128, 192]
+    assert tags["perf/steps_per_second"] == tags["perf/end_to_end_steps_per_second"] == [64, 128, 192]
     assert tags["eval/cost_ratio_vs_dtw"] == [0, 64, 128, 192]
     assert tags["losses/dagger_cross_entropy"] == [128, 192]  # not during the 1 critic warm-up iteration
     assert tags["bc/cross_entropy"] == [300]  # 1 epoch over 300 expert states: the bc/ axis counts states
@@ -486,6 +488,11 @@ def test_fresh_run_reports_bc_and_ppo_progress_in_a_few_lines(trained_run):
     assert lines[1].startswith("behavioural cloning warm start on 300 expert states")
     assert 2 <= sum(line.startswith("behavioural cloning: ") for line in lines) <= 10
     assert 1 <= sum(line.startswith("PPO: ") for line in lines) <= 10
+    summary = [
+        line for line in lines if re.fullmatch(r"PPO: 192 env steps in [\d.]+ s, [\d,]+ env steps/s end to end", line)
+    ]
+    assert len(summary) == 1
+    assert re.match(r"done: 192 PPO env steps, .*, [\d,]+ env steps/s end to end$", lines[lines.index(summary[0]) + 1])
     assert len(lines) <= 30 and not any("\r" in line for line in lines)
 
 
