@@ -5,8 +5,11 @@ rounds, PPO fine-tunes the policy on the model's own forecasts. Every method
 (``--methods``) trains the same model from the same weights for the same steps:
 
 - ``greedy_path``: the cost along the policy's greedy paths (minus its return);
-- ``sampled_path``: the mean cost of ``--samples`` paths sampled from the policy
-  at ``--temperature``, its expected path cost (Monte-Carlo);
+- ``sampled_path``: the cost of ``--samples`` paths sampled from the policy at
+  ``--temperature`` (annealed to ``--final-temperature``), reduced by their mean
+  (the policy's expected path cost, Monte-Carlo) or, with ``--path-reduction
+  softmin``, their soft minimum at ``--path-gamma``; ``--include-greedy`` adds
+  the greedy path to the samples;
 - ``dtw_path``, ``fastdtw_path``: the cost along the exact DTW and FastDTW paths;
 - ``soft_dtw``: one model per ``--gammas`` value, the one of lowest exact DTW on
   the validation split kept; ``mse``.
@@ -75,6 +78,14 @@ class Args:
     eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     samples: int = field(8, "paths sampled per pair by sampled_path")
     temperature: float = field(1.0, "sampling temperature of sampled_path (1: the policy's own distribution)")
+    final_temperature: float | None = field(
+        None, "temperature of the last round, reached geometrically from --temperature (none: constant)"
+    )
+    path_reduction: str = field(
+        "mean", "how sampled_path reduces a pair's sampled path costs: mean, or softmin (needs --path-gamma)"
+    )
+    path_gamma: float | None = field(None, "smoothing of --path-reduction softmin, on the scale of the path costs")
+    include_greedy: bool = field(False, "add the policy's greedy path to every pair's sampled paths")
     rounds: int = field(30, "rounds of (aligner fine-tuning, model training)")
     model_steps: int = field(20, "model optimizer steps per round (every method)")
     batch_size: int = field(32, "series per model step")
@@ -194,6 +205,8 @@ def report(rows, args, name, command):
     )
     dtw = {entry["method"]: entry["dtw"][0] for entry in summary}
     lines = [table, ""]
+    if "sampled_path" in dtw:
+        lines.append(f"- sampled_path: {comparison_config(args).sampling_label()}")
     for method, other in (
         ("sampled_path", "soft_dtw"),
         ("sampled_path", "dtw_path"),
