@@ -184,8 +184,28 @@ def load_data(args):
     return task.name, (train, val, test)
 
 
+TARGET_RATIO = 1.05
+"""Issue 9's target: sampled_path's mean test DTW at most this times soft-DTW's, and below dtw_path's."""
+
+
+def target_lines(dtw):
+    """The issue's target, checked on the mean test DTW per method (``{method: mean}``); [] if a method is missing.
+
+    >>> target_lines({"sampled_path": 0.5, "soft_dtw": 0.4, "dtw_path": 0.6})[0]
+    '**Target not met**: sampled_path / soft_dtw = 1.250 (target <= 1.05); sampled_path / dtw_path = 0.833 (< 1: met).'
+    """
+    if not all(method in dtw for method in ("sampled_path", "soft_dtw", "dtw_path")):
+        return []
+    soft, exact = dtw["sampled_path"] / dtw["soft_dtw"], dtw["sampled_path"] / dtw["dtw_path"]
+    met = soft <= TARGET_RATIO and exact < 1.0
+    return [
+        f"**Target {'met' if met else 'not met'}**: sampled_path / soft_dtw = {soft:.3f} (target <= {TARGET_RATIO:g}); "
+        f"sampled_path / dtw_path = {exact:.3f} (< 1: {'met' if exact < 1.0 else 'not met'})."
+    ]
+
+
 def report(rows, args, name, command):
-    """The markdown table of the compared (selected) rows and the headline ratios."""
+    """The markdown table of the compared (selected) rows, the issue's target and the headline ratios."""
     from experiments.reporting import summarize, summary_table
 
     selected = [row for row in rows if row["selected"]]
@@ -204,7 +224,7 @@ def report(rows, args, name, command):
         },
     )
     dtw = {entry["method"]: entry["dtw"][0] for entry in summary}
-    lines = [table, ""]
+    lines = [*target_lines(dtw), "", table, ""]
     if "sampled_path" in dtw:
         lines.append(f"- sampled_path: {comparison_config(args).sampling_label()}")
     for method, other in (
@@ -225,6 +245,15 @@ def report(rows, args, name, command):
                 f"- {method}: policy cost / exact DTW on the final test forecasts, per seed: "
                 + ", ".join(f"{r:.4f}" for r in ratios)
             )
+    for entry in summary:
+        method = entry["method"]
+        members = [row for row in selected if row["method"] == method]
+        lines.append(
+            f"- {method}, seeds {[row['seed'] for row in members]}: test DTW "
+            + ", ".join(f"{row['dtw']:.4f}" for row in members)
+            + "; validation DTW "
+            + ", ".join(f"{row['val_dtw']:.4f}" for row in members)
+        )
     return (
         f"## {name}, {args.model} forecaster: RL-policy path losses against the other losses "
         f"({args.rounds} rounds x {args.model_steps} steps), mean ± std over seeds {list(args.seeds)}\n\n"

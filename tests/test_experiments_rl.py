@@ -113,6 +113,8 @@ def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validati
     table = (run_dir / "table.md").read_text()
     assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == METHODS
     assert "mean test DTW, sampled_path / soft_dtw" in table and "mean test DTW, greedy_path / dtw_path" in table
+    assert table.count("**Target ") == 1 and "sampled_path / soft_dtw = " in table
+    assert "- sampled_path: K=3, t=1, mean" in table and "- dtw_path, seeds [0]: test DTW " in table
     assert f"soft-DTW γ kept per seed (lowest validation DTW among [1.0, 0.1]): {{0: {float(best['gamma'])}}}" in table
     assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
     assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 5
