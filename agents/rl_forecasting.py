@@ -16,9 +16,13 @@ same steps:
 
 - ``"greedy_path"``: the cost along the policy's greedy paths, i.e. minus the
   return of its episode;
-- ``"sampled_path"``: the mean cost of ``samples`` paths sampled from the
-  policy at ``temperature``, a Monte-Carlo estimate of the policy's expected
-  path cost (``PolicyAligner(samples=K)``);
+- ``"sampled_path"``: the cost of ``samples`` paths sampled from the policy
+  at ``temperature`` (``PolicyAligner(samples=K)``), reduced by
+  ``path_reduction``: their mean, a Monte-Carlo estimate of the policy's
+  expected path cost, or their soft minimum at ``path_gamma`` (soft-DTW's Gibbs
+  smoothing restricted to the samples, ``dtwrl.losses.PathLoss``); optionally
+  with the greedy path added to every group (``include_greedy``) and the
+  temperature annealed geometrically to ``final_temperature`` over the rounds;
 - ``"dtw_path"`` and ``"fastdtw_path"``: the cost along the exact DTW path and
   along FastDTW's (radius 1), the oracles;
 - ``"soft_dtw"`` (one model per candidate gamma; the gamma of lowest exact DTW
@@ -31,6 +35,10 @@ same steps:
 Traceback (most recent call last):
 ...
 agents.rl_forecasting.ConfigError: samples must be >= 1; got 0
+>>> ComparisonConfig(path_reduction="softmin")
+Traceback (most recent call last):
+...
+agents.rl_forecasting.ConfigError: path_gamma is required by path_reduction 'softmin'; got None
 """
 
 import dataclasses
@@ -46,6 +54,7 @@ import numpy as np
 import dtwrl
 from dtwrl.aligners import path_groups
 from dtwrl.exact_dtw import cost_ratio
+from dtwrl.tf.relaxations import PATH_REDUCTIONS
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 """Test metrics of every forecaster (:func:`dtwrl.forecasting.metrics.evaluate_forecasts`)."""
@@ -117,6 +126,14 @@ class ComparisonConfig:
     """Paths sampled per pair by the ``"sampled_path"`` loss."""
     temperature: float = 1.0
     """Sampling temperature of the ``"sampled_path"`` loss (1: the policy's own distribution)."""
+    final_temperature: float | None = None
+    """Temperature of the last round, reached geometrically from ``temperature`` (None: constant)."""
+    path_reduction: str = "mean"
+    """How ``"sampled_path"`` reduces a pair's sampled path costs: ``"mean"`` or ``"softmin"`` (``PathLoss``)."""
+    path_gamma: float | None = None
+    """Smoothing of ``path_reduction="softmin"``, on the scale of the path costs (required by it only)."""
+    include_greedy: bool = False
+    """Add the policy's greedy path to every pair's sampled paths (``"sampled_path"``)."""
 
     def __post_init__(self):
         from dtwrl.forecasting.models import FORECASTERS
@@ -138,6 +155,47 @@ class ComparisonConfig:
         _check_int(self, "aligner_collect_steps", 2)
         for name in ("learning_rate", "eval_gamma", "temperature"):
             _check_positive_float(self, name)
+        if self.final_temperature is not None:
+            _check_positive_float(self, "final_temperature")
+        if not isinstance(self.include_greedy, bool):
+            raise ConfigError("include_greedy", f"must be True or False; got {self.include_greedy!r}")
+        if self.path_reduction not in PATH_REDUCTIONS:
+            raise ConfigError(
+                "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
+            )
+        if self.path_reduction == "softmin":
+            if self.path_gamma is None:
+                raise ConfigError("path_gamma", "is required by path_reduction 'softmin'; got None")
+            _check_positive_float(self, "path_gamma")
+        elif self.path_gamma is not None:
+            raise ConfigError("path_gamma", f"applies to path_reduction 'softmin' only; got {self.path_gamma!r}")
+
+    def temperature_at(self, round_index: int) -> float:
+        """Temperature of round ``round_index`` (0-based): geometric from ``temperature`` to ``final_temperature``.
+
+        >>> config = ComparisonConfig(rounds=3, temperature=4.0, final_temperature=1.0)
+        >>> [config.temperature_at(k) for k in range(3)]
+        [4.0, 2.0, 1.0]
+        """
+        if self.final_temperature is None or self.rounds == 1:
+            return self.temperature
+        share = round_index / (self.rounds - 1)
+        return float(self.temperature * (self.final_temperature / self.temperature) ** share)
+
+    def sampling_label(self) -> str:
+        """The ``"sampled_path"`` settings in one line (table rows, HParams).
+
+        >>> ComparisonConfig(samples=4, temperature=2.0).sampling_label()
+        'K=4, t=2, mean'
+        >>> ComparisonConfig(samples=16, temperature=4, final_temperature=1, path_reduction="softmin", path_gamma=0.1,
+        ...                  include_greedy=True).sampling_label()
+        'K=16 + greedy, t=4->1, softmin γ=0.1'
+        """
+        temperature = f"{self.temperature:g}" + (
+            "" if self.final_temperature is None else f"->{self.final_temperature:g}"
+        )
+        reduction = "mean" if self.path_reduction == "mean" else f"softmin γ={self.path_gamma:g}"
+        return f"K={self.samples}{' + greedy' if self.include_greedy else ''}, t={temperature}, {reduction}"
 
 
 def check_methods(methods: Sequence[str], gammas: Sequence[float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -265,6 +323,35 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     return float(costs.mean()), float(np.mean(cost_ratio(costs, exact)))
 
 
+class GreedyPlusSamples:
+    """Aligner whose group for a pair is the greedy path of one aligner followed by the paths of a sampler.
+
+    Parameters
+    ----------
+    greedy : callable
+        An aligner with one path per pair (e.g. ``agents.PolicyAligner``).
+    sampler : callable
+        An aligner with a group of paths per pair (e.g. ``PolicyAligner(samples=K)``).
+
+    Examples
+    --------
+    >>> from dtwrl.aligners import ExactDTWAligner
+    >>> two = lambda a, b: [[np.array([[0, 0], [1, 1]]), np.array([[0, 0], [0, 1], [1, 1]])]]
+    >>> groups = GreedyPlusSamples(ExactDTWAligner(), two)(np.zeros((1, 2, 1)), np.zeros((1, 2, 1)))
+    >>> [len(group) for group in groups]
+    [3]
+    """
+
+    def __init__(self, greedy: Callable, sampler: Callable):
+        self.greedy, self.sampler = greedy, sampler
+
+    def __call__(self, y_true, y_pred):
+        """``K + 1`` paths per pair, the greedy one first."""
+        greedy = path_groups(self.greedy(y_true, y_pred), len(y_true))
+        sampled = path_groups(self.sampler(y_true, y_pred), len(y_true))
+        return [list(first) + list(rest) for first, rest in zip(greedy, sampled)]
+
+
 def split_validation(train, fraction: float, seed: int):
     """Seeded random split of ``(X, Y)`` into training and validation parts.
 
@@ -323,8 +410,10 @@ class Comparison:
     across trials), ``perf/seconds_per_model_step``, for the policy methods
     ``charts/aligner_return``, ``charts/aligner_cost_ratio_vs_dtw`` and
     ``charts/aligner_env_steps`` on the model's own forecasts, the config as
-    text, and its HParams (method, seed, gamma, model, samples, temperature)
-    with the final test metrics (:meth:`write_hparams_config`).
+    text, and its HParams (method, seed, gamma, model, and the sampling
+    settings of ``"sampled_path"``, :meth:`ComparisonConfig.sampling_label`)
+    with the final test metrics (:meth:`write_hparams_config`);
+    ``charts/sampling_temperature`` when the temperature is annealed.
     """
 
     def __init__(self, task, config: ComparisonConfig, run_dir, aligner=None, hparams: dict | None = None):
@@ -348,10 +437,7 @@ class Comparison:
         if "soft_dtw" in methods:
             hparams.append(hp.HParam("gamma", hp.Discrete(list(gammas))))
         if "sampled_path" in methods:
-            hparams += [
-                hp.HParam("samples", hp.Discrete([self.config.samples])),
-                hp.HParam("temperature", hp.Discrete([self.config.temperature])),
-            ]
+            hparams.append(hp.HParam("sampling", hp.Discrete([self.config.sampling_label()])))
         hparams += [hp.HParam(key, hp.Discrete([value])) for key, value in self.hparams.items()]
         metrics = [hp.Metric(f"eval/test_{m}", display_name=f"test {m}") for m in METRICS]
         metrics.append(hp.Metric("eval/val_dtw", display_name="validation DTW"))
@@ -369,7 +455,7 @@ class Comparison:
         if gamma is not None:
             values["gamma"] = gamma
         if method == "sampled_path":
-            values.update(samples=self.config.samples, temperature=self.config.temperature)
+            values["sampling"] = self.config.sampling_label()
         with writer.as_default():
             hp.hparams(values, trial_id=trial)
             text = {**values, **dataclasses.asdict(self.config), "aligner": str(self.aligner)}
@@ -418,20 +504,28 @@ class Comparison:
         )
 
     def _policy_aligner(self, method, seed, tuner):
-        """The aligner of a policy method: the live fine-tuned policy, or the frozen pretrained one."""
+        """The aligner of a policy method (the live fine-tuned policy, or the frozen pretrained one) and its sampler.
+
+        Returns ``(aligner, sampler)``: ``sampler`` is the ``PolicyAligner(samples=K)`` whose ``temperature``
+        the rounds anneal (None for ``"greedy_path"``); with ``include_greedy`` the aligner is a
+        :class:`GreedyPlusSamples` around it.
+        """
         from .policy_aligner import PolicyAligner
 
-        batch_size = max(self.config.batch_size, self.config.pairs_per_round)
-        sampling = (
-            {"samples": self.config.samples, "temperature": self.config.temperature, "seed": seed}
-            if method == "sampled_path"
-            else {}
-        )
+        config = self.config
+        batch_size = max(config.batch_size, config.pairs_per_round)
         if tuner is None:
-            return PolicyAligner(str(self.aligner), batch_size=batch_size, **sampling)
-        return PolicyAligner(
-            tuner.agent.policy, core_kwargs=tuner.settings.core_kwargs, batch_size=batch_size, **sampling
+            policy = {"policy": str(self.aligner)}
+        else:
+            policy = {"policy": tuner.agent.policy, "core_kwargs": tuner.settings.core_kwargs}
+        if method != "sampled_path":
+            return PolicyAligner(**policy, batch_size=batch_size), None
+        sampler = PolicyAligner(
+            **policy, batch_size=batch_size, samples=config.samples, temperature=config.temperature, seed=seed
         )
+        if config.include_greedy:
+            return GreedyPlusSamples(PolicyAligner(**policy, batch_size=batch_size), sampler), sampler
+        return sampler, sampler
 
     def _evaluate(self, trainer, writer, method, curve):
         import tensorflow as tf
@@ -491,11 +585,14 @@ class Comparison:
         (X, Y), (X_val, Y_val), (X_test, Y_test) = self.task
         model = self.build_model(seed)
         rng = np.random.default_rng(seed)
-        tuner = aligner = None
+        tuner = aligner = sampler = None
         if policy:
             tuner = self.fine_tuner(method, seed) if config.aligner_iterations else None
-            aligner = self._policy_aligner(method, seed, tuner)
-            trainer = ForecasterTrainer(model, PathLoss(aligner), learning_rate=config.learning_rate)
+            aligner, sampler = self._policy_aligner(method, seed, tuner)
+            reduction = (
+                {"path_reduction": config.path_reduction, "gamma": config.path_gamma} if sampler is not None else {}
+            )
+            trainer = ForecasterTrainer(model, PathLoss(aligner, **reduction), learning_rate=config.learning_rate)
         else:
             trainer = ForecasterTrainer(
                 model, method, learning_rate=config.learning_rate, **({"gamma": gamma} if gamma is not None else {})
@@ -505,6 +602,8 @@ class Comparison:
         curve, step_seconds, aligner_seconds = [], [], 0.0
         self._evaluate(trainer, writer, method, curve)
         for round_index in range(config.rounds):
+            if sampler is not None:
+                sampler.temperature = config.temperature_at(round_index)
             if policy:
                 start = time.perf_counter()
                 idx = rng.choice(len(X), size=min(config.pairs_per_round, len(X)), replace=False)
@@ -517,6 +616,8 @@ class Comparison:
                 with writer.as_default(step=trainer.steps):
                     tf.summary.scalar("charts/aligner_return", -cost)
                     tf.summary.scalar("charts/aligner_cost_ratio_vs_dtw", ratio)
+                    if config.final_temperature is not None and sampler is not None:
+                        tf.summary.scalar("charts/sampling_temperature", sampler.temperature)
                     if tuner is not None:
                         tf.summary.scalar("charts/aligner_env_steps", tuner.env_steps)
             start = time.perf_counter()

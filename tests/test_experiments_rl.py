@@ -113,6 +113,8 @@ def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validati
     table = (run_dir / "table.md").read_text()
     assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == METHODS
     assert "mean test DTW, sampled_path / soft_dtw" in table and "mean test DTW, greedy_path / dtw_path" in table
+    assert table.count("**Target ") == 1 and "sampled_path / soft_dtw = " in table
+    assert "- sampled_path: K=3, t=1, mean" in table and "- dtw_path, seeds [0]: test DTW " in table
     assert f"soft-DTW γ kept per seed (lowest validation DTW among [1.0, 0.1]): {{0: {float(best['gamma'])}}}" in table
     assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
     assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 5
@@ -203,6 +205,11 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
         (["--seeds", "1", "1"], "--seeds: must be distinct ints >= 0"),
         (["--samples", "0"], "--samples: must be >= 1; got 0"),
         (["--temperature", "0"], "--temperature: must be finite and > 0"),
+        (["--final-temperature", "-1"], "--final-temperature: must be finite and > 0"),
+        (["--path-reduction", "max"], "--path-reduction: must be one of mean, softmin; got 'max'"),
+        (["--path-reduction", "softmin"], "--path-gamma: is required by path_reduction 'softmin'"),
+        (["--path-reduction", "softmin", "--path-gamma", "0"], "--path-gamma: must be finite and > 0"),
+        (["--path-gamma", "0.1"], "--path-gamma: applies to path_reduction 'softmin' only"),
         (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
         (["--model", "lstm"], "--model: must be one of"),
         (
@@ -248,3 +255,34 @@ def test_the_shipped_pretrained_policy_is_the_default_and_is_fine_tuned(tmp_path
     with open(run_dir / "metrics.csv") as f:
         (row,) = list(csv.DictReader(f))
     assert float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
+
+
+def test_softmin_of_sampled_and_greedy_paths_with_an_annealed_temperature(tmp_path):
+    """The frozen shipped policy: K samples + the greedy path, reduced by their soft minimum, temperature 4 -> 1."""
+    argv = ["--methods", "sampled_path", "--out-dir", str(tmp_path), "--aligner-iterations", "0", "--samples", "2"]
+    argv += ["--path-reduction", "softmin", "--path-gamma", "0.1", "--include-greedy"]
+    run_dir = rl_forecast.main([*argv, "--temperature", "4", "--final-temperature", "1", *TINY_MODEL])
+    tags = scalars(run_dir / "tb" / "sampled_path__0")
+    assert [v for _, v in tags["charts/sampling_temperature"]] == pytest.approx([4.0, 1.0])
+    assert "- sampled_path: K=2 + greedy, t=4->1, softmin γ=0.1" in (run_dir / "table.md").read_text()
+    with open(run_dir / "metrics.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert math.isfinite(float(row["dtw"])) and float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
+
+
+def test_greedy_plus_samples_puts_the_greedy_path_first():
+    from dtwrl.aligners import ExactDTWAligner
+
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=(3, 5, 1)), rng.normal(size=(3, 4, 1))
+    diagonal_then_down = np.array([[0, 0], [1, 1], [2, 2], [3, 3], [4, 3]])
+
+    def two_diagonals(a, b):
+        return [[diagonal_then_down, diagonal_then_down] for _ in range(len(a))]
+
+    groups = rl_forecasting.GreedyPlusSamples(ExactDTWAligner(), two_diagonals)(y, p)
+    exact = ExactDTWAligner()(y, p)
+    assert [len(group) for group in groups] == [3, 3, 3]
+    for group, best in zip(groups, exact):
+        np.testing.assert_array_equal(group[0], best)
+        np.testing.assert_array_equal(group[2], diagonal_then_down)

@@ -309,3 +309,102 @@ def test_serialize_round_trip_without_a_model():
     rebuilt = tf.keras.losses.deserialize(tf.keras.losses.serialize(loss))
     assert type(rebuilt) is PathLoss and rebuilt.get_config() == loss.get_config()
     assert rebuilt.aligner.get_config() == {"metric": "abs", "band": 2}
+
+
+# ----------------------------------------------------------------------------- PathLoss over groups of paths
+class _GroupAligner:
+    """Every warping path for pair 0 (the whole Gibbs support) and two fixed paths for pair 1."""
+
+    def __call__(self, y_true, y_pred):
+        n, m = y_true.shape[1], y_pred.shape[1]
+        diagonal_then_right = [(i, i) for i in range(n)] + [(n - 1, j) for j in range(n, m)]
+        staircase = [(i, 0) for i in range(n)] + [(n - 1, j) for j in range(1, m)]
+        return [all_warping_paths(n, m), [np.array(diagonal_then_right), np.array(staircase)]]
+
+
+def _group_costs(a, b):
+    n, m = a.shape[1], b.shape[1]
+    groups = _GroupAligner()(np.zeros((2, n, 1)), np.zeros((2, m, 1)))
+    return [np.array([local_costs(a[k], b[k], "sqeuclidean")[tuple(p.T)].sum() for p in groups[k]]) for k in (0, 1)]
+
+
+@pytest.mark.parametrize("gamma", [0.05, 1.0, 30.0])
+def test_path_loss_softmin_matches_hand_computation(rng, gamma):
+    y_true, y_pred = rng.normal(size=(2, 3, 1)), rng.normal(size=(2, 4, 1))
+    value = PathLoss(_GroupAligner(), path_reduction="softmin", gamma=gamma).call(y_true, y_pred).numpy()
+    costs = _group_costs(y_true, y_pred)
+    expected = [-gamma * np.log(np.mean(np.exp(-c / gamma))) for c in costs]
+    np.testing.assert_allclose(value, expected, rtol=1e-8)
+    for v, c in zip(value, costs):
+        assert c.min() - 1e-12 <= v <= c.mean() + 1e-12  # between the best path and the mean
+
+
+def test_path_loss_softmin_over_every_path_is_soft_dtw(rng):
+    """Over all warping paths, the normalised soft minimum is soft-DTW plus gamma log(number of paths)."""
+    y_true, y_pred = rng.normal(size=(2, 3, 1)), rng.normal(size=(2, 4, 1))
+    gamma = 0.7
+    value = PathLoss(_GroupAligner(), path_reduction="softmin", gamma=gamma).call(y_true, y_pred).numpy()[0]
+    reference = brute_force_soft_dtw(local_costs(y_true[0], y_pred[0], "sqeuclidean"), gamma)
+    np.testing.assert_allclose(value, reference + gamma * np.log(len(all_warping_paths(3, 4))), rtol=1e-8)
+
+
+def test_path_loss_softmin_limits_and_single_path(rng):
+    y_true, y_pred = rng.normal(size=(2, 3, 1)), rng.normal(size=(2, 4, 1))
+    costs = _group_costs(y_true, y_pred)
+    tiny = PathLoss(_GroupAligner(), path_reduction="softmin", gamma=1e-6).call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(tiny, [c.min() for c in costs], atol=1e-4)  # no overflow: shifted by the minimum
+    huge = PathLoss(_GroupAligner(), path_reduction="softmin", gamma=1e6).call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(huge, PathLoss(_GroupAligner()).call(y_true, y_pred).numpy(), rtol=1e-5)
+    one_path = PathLoss("exact", path_reduction="softmin", gamma=0.3).call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(one_path, PathLoss("exact").call(y_true, y_pred).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("path_reduction, gamma", [("mean", None), ("softmin", 0.5)])
+def test_path_loss_group_gradient_matches_finite_differences(rng, path_reduction, gamma):
+    y_true, y_pred = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 4, 2))
+    loss = PathLoss(_GroupAligner(), path_reduction=path_reduction, gamma=gamma)
+    x = tf.Variable(y_pred)
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(loss.call(y_true, x))
+    grad = tf.convert_to_tensor(tape.gradient(total, x)).numpy()
+    eps, numeric = 1e-6, np.zeros_like(y_pred)
+    for index in np.ndindex(*y_pred.shape):
+        shifted = [y_pred.copy(), y_pred.copy()]
+        shifted[0][index] += eps
+        shifted[1][index] -= eps
+        plus, minus = (float(tf.reduce_sum(loss.call(y_true, s))) for s in shifted)
+        numeric[index] = (plus - minus) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_path_loss_softmin_float32_large_costs():
+    y_true = np.zeros((2, 3, 1), np.float32)
+    y_pred = np.full((2, 4, 1), 1e3, np.float32)  # costs ~1e6-1e7, gamma 1e-3: exp would overflow unshifted
+    value = PathLoss(_GroupAligner(), path_reduction="softmin", gamma=1e-3).call(y_true, y_pred).numpy()
+    assert value.dtype == np.float32 and np.all(np.isfinite(value))
+    np.testing.assert_allclose(value, [4e6, 4e6], rtol=1e-6)  # 1e6 per cell; the shortest paths have 4 cells
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"path_reduction": "max"}, ValueError, "path_reduction must be one of 'mean', 'softmin'"),
+        ({"path_reduction": None}, ValueError, "path_reduction"),
+        ({"path_reduction": "softmin"}, ValueError, "gamma is required"),
+        ({"path_reduction": "softmin", "gamma": 0.0}, ValueError, "gamma"),
+        ({"path_reduction": "softmin", "gamma": float("inf")}, ValueError, "gamma"),
+        ({"path_reduction": "mean", "gamma": 0.5}, ValueError, "gamma applies to path_reduction='softmin' only"),
+    ],
+)
+def test_path_loss_reduction_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        PathLoss("exact", **kwargs)
+    with pytest.raises(exc, match=match):
+        get_loss("policy_path", aligner=StaircaseAligner(), **kwargs)
+
+
+def test_path_loss_softmin_round_trip():
+    loss = get_loss("policy_path", aligner=StaircaseAligner(), path_reduction="softmin", gamma=0.25)
+    rebuilt = tf.keras.losses.deserialize(tf.keras.losses.serialize(loss))
+    assert rebuilt.get_config() == loss.get_config()
+    assert (rebuilt.path_reduction, rebuilt.gamma) == ("softmin", 0.25)

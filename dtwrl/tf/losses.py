@@ -45,7 +45,7 @@ from ..aligners import (
 from ..bands import _check_band_value
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_pair_tf, check_same_length
-from .relaxations import aligned_path_cost, check_pair_lengths, dilate
+from .relaxations import aligned_path_cost, check_pair_lengths, check_path_reduction, dilate
 from .sdtw import soft_dtw, soft_dtw_divergence
 from .smoothed import smoothed_dtw
 
@@ -320,6 +320,11 @@ class PathLoss(_DTWLoss):
     is a Monte-Carlo estimate of the policy's expected path cost: a smoothing
     of DTW by an expectation over alignments, as soft-DTW's gradient is the
     expected alignment under its Gibbs distribution over paths.
+    ``path_reduction="softmin"`` replaces the mean by the normalised soft minimum
+    ``-gamma log((1 / K_b) sum_k exp(-c_bk / gamma))``: soft-DTW's Gibbs
+    smoothing restricted to the sampled paths, whose gradient weights each path
+    by ``softmax(-c_b / gamma)``, so cheaper paths pull harder (the best of the
+    K as ``gamma -> 0``, the mean as ``gamma -> inf``).
 
     Parameters
     ----------
@@ -332,8 +337,15 @@ class PathLoss(_DTWLoss):
     metric : {"sqeuclidean", "euclidean", "abs"}
         Local cost summed along the paths.
     normalize : bool
-        Divide each pair's value by ``max(n, m)``.
+        Divide each pair's value by ``max(n, m)`` (after ``path_reduction``).
+    path_reduction : {"mean", "softmin"}
+        How a group of paths of one pair is reduced to its value
+        (:func:`dtwrl.tf.relaxations.aligned_path_cost`); the same for one path.
+    gamma : float > 0 or None
+        Smoothing of ``"softmin"`` on the scale of the unnormalised path costs;
+        required by it, None with ``"mean"``.
     reduction : tf.keras.losses.Reduction
+        Keras' reduction over the batch.
     name : str
 
     Examples
@@ -344,20 +356,40 @@ class PathLoss(_DTWLoss):
     >>> two_paths = lambda a, b: [[[[0, 0], [1, 0], [2, 1]], [[0, 0], [0, 1], [1, 1], [2, 1]]]]
     >>> float(PathLoss(two_paths)([[0.0, 1.0, 2.0]], [[0.0, 2.0]]))  # the mean of the costs 1 and 4 + 1
     3.0
+    >>> round(float(PathLoss(two_paths, path_reduction="softmin", gamma=1.0)([[0.0, 1.0, 2.0]], [[0.0, 2.0]])), 3)
+    1.675
     """
 
-    def __init__(self, aligner="exact", metric="sqeuclidean", normalize=False, reduction=_AUTO, name="path_loss"):
+    def __init__(
+        self,
+        aligner="exact",
+        metric="sqeuclidean",
+        normalize=False,
+        path_reduction="mean",
+        gamma=None,
+        reduction=_AUTO,
+        name="path_loss",
+    ):
         super().__init__(normalize, reduction, name)
+        self.path_reduction, self.gamma = check_path_reduction(path_reduction, gamma)
         self.metric = check_metric(metric)
         if isinstance(aligner, str) and aligner in ("exact", "fastdtw"):  # built with this loss's metric
             aligner = (ExactDTWAligner if aligner == "exact" else FastDTWAligner)(metric=self.metric)
         self.aligner = get_aligner(aligner)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return aligned_path_cost(y_true, y_pred, self.aligner, self.metric, x_lengths, y_lengths)
+        return aligned_path_cost(
+            y_true, y_pred, self.aligner, self.metric, x_lengths, y_lengths, self.path_reduction, self.gamma
+        )
 
     def get_config(self):
-        return {**super().get_config(), "aligner": aligner_to_config(self.aligner), "metric": self.metric}
+        return {
+            **super().get_config(),
+            "aligner": aligner_to_config(self.aligner),
+            "metric": self.metric,
+            "path_reduction": self.path_reduction,
+            "gamma": self.gamma,
+        }
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -441,7 +473,10 @@ def get_loss(name: str, **kwargs) -> tf.keras.losses.Loss:
         ``"fastdtw_path"``: :class:`PathLoss` with a
         :class:`~dtwrl.aligners.FastDTWAligner` (accepts ``radius=``);
         ``"policy_path"``: :class:`PathLoss` with ``aligner=`` (a policy
-        aligner), by default the package's pretrained ``agents.PolicyAligner``.
+        aligner), by default the package's pretrained ``agents.PolicyAligner``
+        (greedy paths); with ``aligner=PolicyAligner.pretrained(samples=K,
+        temperature=t)`` sampled paths, reduced by ``path_reduction="mean"`` or
+        ``"softmin"`` with ``gamma``.
     **kwargs
         Passed to the constructor.
 

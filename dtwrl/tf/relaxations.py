@@ -194,7 +194,67 @@ def check_pair_lengths(y_true, y_pred, x_lengths, y_lengths):
     return x_lengths, y_lengths
 
 
-def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=None, y_lengths=None):
+PATH_REDUCTIONS = ("mean", "softmin")
+"""How :func:`aligned_path_cost` combines the costs of a group of paths of one pair."""
+
+
+def check_path_reduction(path_reduction, gamma):
+    """Validate ``path_reduction`` and its ``gamma``; returns ``(path_reduction, gamma)``.
+
+    ``gamma`` is required by ``"softmin"`` (a finite real > 0) and refused with ``"mean"``.
+
+    >>> check_path_reduction("softmin", 0.5), check_path_reduction("mean", None)
+    (('softmin', 0.5), ('mean', None))
+    """
+    if not isinstance(path_reduction, str) or path_reduction not in PATH_REDUCTIONS:
+        raise ValueError(
+            f"path_reduction must be one of {', '.join(map(repr, PATH_REDUCTIONS))}; got {path_reduction!r}"
+        )
+    if path_reduction == "mean":
+        if gamma is not None:
+            raise ValueError(f"gamma applies to path_reduction='softmin' only; got gamma={gamma!r} with 'mean'")
+        return path_reduction, None
+    if gamma is None:
+        raise ValueError("gamma is required by path_reduction='softmin' (a finite real number > 0); got None")
+    return path_reduction, check_gamma(gamma)
+
+
+def group_softmin(costs, owners, num_pairs, gamma):
+    """Normalised soft minimum of each pair's path costs: ``-gamma log((1 / K_b) sum_k exp(-c_bk / gamma))``.
+
+    Parameters
+    ----------
+    costs : tf.Tensor, shape (P,)
+        One cost per path.
+    owners : int tf.Tensor, shape (P,)
+        The pair of each path (every pair in ``range(num_pairs)`` owns >= 1 path).
+    num_pairs : int or scalar int tensor
+    gamma : float > 0
+
+    Returns
+    -------
+    tf.Tensor, shape (num_pairs,)
+        Between the group's minimum (``gamma -> 0``) and its mean (``gamma -> inf``);
+        a group of one path gives its cost. The gradient weights path ``k`` of pair
+        ``b`` by ``softmax(-c_b / gamma)_k``. Computed shifted by the group minimum,
+        so large costs or small ``gamma`` do not overflow.
+
+    Examples
+    --------
+    >>> costs = tf.constant([1.0, 3.0, 2.0]); owners = tf.constant([0, 0, 1])
+    >>> [round(v, 4) for v in group_softmin(costs, owners, 2, 1.0).numpy().tolist()]  # -log((e^-1 + e^-3) / 2)
+    [1.5662, 2.0]
+    """
+    low = tf.stop_gradient(tf.math.unsorted_segment_min(costs, owners, num_pairs))
+    weights = tf.exp(-(costs - tf.gather(low, owners)) / gamma)
+    total = tf.math.unsorted_segment_sum(weights, owners, num_pairs)
+    count = tf.math.unsorted_segment_sum(tf.ones_like(costs), owners, num_pairs)
+    return low - gamma * (tf.math.log(total) - tf.math.log(count))
+
+
+def aligned_path_cost(
+    y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=None, y_lengths=None, path_reduction="mean", gamma=None
+):
     """Differentiable cost along the paths an aligner chooses for the current values.
 
     Parameters
@@ -210,14 +270,25 @@ def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=N
         True lengths of padded ``y_true`` / ``y_pred``; each pair's path runs
         from (0, 0) to its own end ``(x_lengths[b] - 1, y_lengths[b] - 1)``
         and the padding gets no cost and no gradient.
+    path_reduction : {"mean", "softmin"}
+        How the costs ``c_b1..c_bK`` of a group of K paths of pair ``b`` (e.g.
+        sampled policy paths) become its value: ``"mean"``, their mean, a
+        Monte-Carlo estimate of the expected path cost; ``"softmin"``,
+        ``-gamma log((1 / K) sum_k exp(-c_bk / gamma))`` (:func:`group_softmin`),
+        soft-DTW's Gibbs smoothing restricted to the sampled paths: its gradient
+        weights each path by ``softmax(-c_b / gamma)``, the best of the K as
+        ``gamma -> 0`` and the mean as ``gamma -> inf``. One path per pair: both
+        give its cost.
+    gamma : float > 0 or None
+        Smoothing of ``"softmin"``, on the scale of the (unnormalised) path costs;
+        required by it, None with ``"mean"``.
 
     Returns
     -------
     tf.Tensor, shape (B,)
         ``sum_{(i, j) in P_b} c(y_true[b, i], y_pred[b, j])`` with
         ``P_b = aligner(y_true, y_pred)[b]`` (see :func:`path_cost_tf`); for a
-        group of K paths (e.g. sampled policy paths) the mean of their K costs,
-        a Monte-Carlo estimate of the expected path cost.
+        group of K paths their costs reduced by ``path_reduction``.
 
     Examples
     --------
@@ -225,13 +296,22 @@ def aligned_path_cost(y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=N
     [1.0]
     >>> aligned_path_cost([[0.0, 1.0, 2.0]], [[0.0, 2.0]], "exact", x_lengths=[2], y_lengths=[1]).numpy().tolist()
     [1.0]
+    >>> two_paths = lambda a, b: [[[[0, 0], [1, 0], [2, 1]], [[0, 0], [0, 1], [1, 1], [2, 1]]]]  # costs 1 and 5
+    >>> aligned_path_cost([[0.0, 1.0, 2.0]], [[0.0, 2.0]], two_paths).numpy().tolist()
+    [3.0]
+    >>> value = aligned_path_cost([[0.0, 1.0, 2.0]], [[0.0, 2.0]], two_paths, path_reduction="softmin", gamma=1.0)
+    >>> round(float(value[0]), 3)  # -log((e^-1 + e^-5) / 2) = 1.67495
+    1.675
     """
+    path_reduction, gamma = check_path_reduction(path_reduction, gamma)
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
     idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
     # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
     costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, metric)
+    if path_reduction == "softmin":
+        return group_softmin(costs, owners, tf.shape(y_pred)[0], tf.cast(gamma, costs.dtype))
     return tf.math.unsorted_segment_mean(costs, owners, tf.shape(y_pred)[0])
 
 
