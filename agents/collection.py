@@ -22,10 +22,9 @@ from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 from . import imitation
-from .policy_aligner import NumpyActor
+from .policy_aligner import ROW_BLOCK, NumpyActor, hidden_layers
 
 _LOWEST = np.finfo(np.float32).min
-_ROW_BLOCK = 8  # rows of one block of _njit_masked_logits: each weight row is loaded once per block
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,34 +39,15 @@ def _njit_masked_logits(features, mask, kernels, biases, relu, head_kernel, head
     width = nin
     for layer in range(len(kernels)):
         width = max(width, kernels[layer].shape[1])
-    a = np.empty((_ROW_BLOCK, width), np.float32)
-    b = np.empty((_ROW_BLOCK, width), np.float32)
-    zero = np.float32(0.0)
+    a = np.empty((ROW_BLOCK, width), np.float32)
+    b = np.empty((ROW_BLOCK, width), np.float32)
     lowest = np.float32(_LOWEST)
-    for first in range(0, num, _ROW_BLOCK):
-        count = min(_ROW_BLOCK, num - first)
+    for first in range(0, num, ROW_BLOCK):
+        count = min(ROW_BLOCK, num - first)
         for t in range(count):
             for q in range(nin):
                 a[t, q] = features[first + t, q]
-        size = nin
-        for layer in range(len(kernels)):
-            kernel = kernels[layer]
-            bias = biases[layer]
-            units = kernel.shape[1]
-            for t in range(count):
-                for j in range(units):
-                    b[t, j] = bias[j]
-            for q in range(size):
-                weights = kernel[q]
-                for t in range(count):
-                    xq = a[t, q]
-                    for j in range(units):
-                        b[t, j] += xq * weights[j]
-            for t in range(count):
-                for j in range(units):
-                    v = b[t, j]
-                    a[t, j] = max(v, zero) if relu[layer] else v
-            size = units
+        size = hidden_layers(a, b, count, nin, kernels, biases, relu)
         for t in range(count):
             r = first + t
             for move in range(3):

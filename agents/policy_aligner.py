@@ -168,13 +168,45 @@ _ACTIVATIONS = {
 }
 
 
-#: Rows of one block of :func:`_njit_greedy`: each weight row is loaded once per block, not once per row.
-_ROW_BLOCK = 8
+#: Rows of one block of the actor's compiled forward passes: each weight row is loaded once per block, not per row.
+ROW_BLOCK = 8
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def hidden_layers(a, b, count, nin, kernels, biases, relu):
+    """The actor's dense layers on the first ``count`` rows of ``a`` (nin features in, the last layer's units out).
+
+    ``a`` and ``b`` are (ROW_BLOCK, widest layer) float32 buffers: ``b + x @ W`` for each layer, ReLU where
+    ``relu``, each weight row shared by the block's rows while it is in L1. Returns the width of the output left in
+    ``a``. The shared core of the greedy pass (:func:`_njit_greedy`) and the collect policy's logits
+    (``agents.collection``).
+    """
+    zero = np.float32(0.0)
+    size = nin
+    for layer in range(len(kernels)):
+        kernel = kernels[layer]
+        bias = biases[layer]
+        units = kernel.shape[1]
+        for t in range(count):
+            for j in range(units):
+                b[t, j] = bias[j]
+        for q in range(size):
+            weights = kernel[q]
+            for t in range(count):
+                xq = a[t, q]
+                for j in range(units):
+                    b[t, j] += xq * weights[j]
+        for t in range(count):
+            for j in range(units):
+                v = b[t, j]
+                a[t, j] = max(v, zero) if relu[layer] else v
+        size = units
+    return size
 
 
 @numba.njit(cache=True, nogil=True)
 def _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, out):
-    """Greedy actions of the actor into ``out``, rows with a choice taken in blocks of ``_ROW_BLOCK``.
+    """Greedy actions of the actor into ``out``, rows with a choice taken in blocks of ``ROW_BLOCK``.
 
     The same layers as :meth:`NumpyActor.logits` (float32 throughout): the
     preprocessed ``features`` (:meth:`NumpyActor.features`), the dense layers
@@ -187,14 +219,14 @@ def _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, 
     width = nin
     for layer in range(len(kernels)):
         width = max(width, kernels[layer].shape[1])
-    rows = np.empty(_ROW_BLOCK, np.int64)
-    a = np.empty((_ROW_BLOCK, width), np.float32)
-    b = np.empty((_ROW_BLOCK, width), np.float32)
+    rows = np.empty(ROW_BLOCK, np.int64)
+    a = np.empty((ROW_BLOCK, width), np.float32)
+    b = np.empty((ROW_BLOCK, width), np.float32)
     zero = np.float32(0.0)
     r = 0
     while r < num:
         count = 0
-        while r < num and count < _ROW_BLOCK:
+        while r < num and count < ROW_BLOCK:
             legal = 0
             first = -1
             for move in range(3):
@@ -210,25 +242,7 @@ def _njit_greedy(features, mask, kernels, biases, relu, head_kernel, head_bias, 
                     a[count, q] = features[r, q]
                 count += 1
             r += 1
-        size = nin
-        for layer in range(len(kernels)):
-            kernel = kernels[layer]
-            bias = biases[layer]
-            units = kernel.shape[1]
-            for t in range(count):
-                for j in range(units):
-                    b[t, j] = bias[j]
-            for q in range(size):
-                weights = kernel[q]
-                for t in range(count):
-                    xq = a[t, q]
-                    for j in range(units):
-                        b[t, j] += xq * weights[j]
-            for t in range(count):
-                for j in range(units):
-                    v = b[t, j]
-                    a[t, j] = max(v, zero) if relu[layer] else v
-            size = units
+        size = hidden_layers(a, b, count, nin, kernels, biases, relu)
         for t in range(count):
             best = -np.inf
             arg = 0
