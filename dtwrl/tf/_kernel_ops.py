@@ -130,10 +130,17 @@ def _memory_budget():
     return budget * 2**20
 
 
-def block_rows(B, n, m, itemsize, light):
-    """Rows per block of stored weights: all n rows, or ~sqrt(n) (light, or when the weights exceed the budget)."""
-    in_flight = min(B, _threads())
-    if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
+def _in_flight(B, itemsize, lanes):
+    """Weight holders computed at once: lane groups (``lanes``) or pairs, at most one per thread."""
+    return min(-(-B // _lanes.width(itemsize)) if lanes else B, _threads())
+
+
+def block_rows(B, n, m, itemsize, light, lanes=False):
+    """Rows per block of stored weights of the numba kernel (or the lane kernel, ``lanes``): all n rows while the
+    pairs (lane groups) in flight hold them within the memory budget, else (and when ``light``) ~sqrt(n), the
+    memory-light mode."""
+    per_row = 3 * itemsize * m * (_lanes.width(itemsize) if lanes else 1)
+    if not light and per_row * n * _in_flight(B, itemsize, lanes) <= _memory_budget():
         return n
     return max(1, math.isqrt(n))
 
@@ -169,9 +176,8 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
     if engine in ("kernel", "light") and _lanes.library() is not None:
-        in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
-        mapper = _pool().map if in_flight > 1 else map
-        block = lanes_block_rows(B, n, m, itemsize, engine == "light")
+        mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
+        block = block_rows(B, n, m, itemsize, engine == "light", lanes=True)
         values, gx, gy, E = _lanes.batch(
             None if metric == kn.PRECOMPUTED else x,
             None if metric == kn.PRECOMPUTED else y,
@@ -186,15 +192,6 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     if want == kn.GRADIENT:
         return values.astype(dtype, copy=False), gx.astype(dtype, copy=False), gy.astype(dtype, copy=False)
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
-
-
-def lanes_block_rows(B, n, m, itemsize, light):
-    """Rows per block of the lane kernel's stored weights: all n rows while the lane groups in flight hold them
-    within the memory budget, else (and when ``light``) ~sqrt(n) (the memory-light mode)."""
-    in_flight = min(-(-B // _lanes.width(itemsize)), _threads())
-    if not light and _lanes.weight_bytes(n, m, itemsize) * in_flight <= _memory_budget():
-        return n
-    return max(1, math.isqrt(n))
 
 
 def _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):

@@ -134,11 +134,6 @@ def width(itemsize):
     return 16 if itemsize == 4 else 8
 
 
-def weight_bytes(rows, m, itemsize):
-    """Bytes of transition weights one lane group holds for value + gradient, for ``rows`` rows of m cells."""
-    return 3 * rows * m * width(itemsize) * itemsize
-
-
 def _lane_major(a, order, groups, lanes):
     """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous."""
     padded = np.zeros((groups * lanes, *a.shape[1:]), a.dtype)
