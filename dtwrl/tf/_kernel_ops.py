@@ -179,11 +179,8 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
         block = block_rows(B, n, m, itemsize, engine == "light", lanes=True)
         values, gx, gy, E = _lanes.batch(
-            None if metric == kn.PRECOMPUTED else x,
-            None if metric == kn.PRECOMPUTED else y,
-            D if metric == kn.PRECOMPUTED else None,
-            x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block,
-        )  # fmt: skip
+            x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block
+        )
     else:
         values, gx, gy, E = _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine)
     dtype = x.dtype

@@ -156,7 +156,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     Parameters
     ----------
     x, y : (B, n, d), (B, m, d) float32/float64 series (ignored, may be None, when ``metric == PRECOMPUTED``).
-    D : (B, n, m) costs when ``metric == PRECOMPUTED``, else None.
+    D : (B, n, m) costs when ``metric == PRECOMPUTED`` (else ignored, may be None).
     x_lengths, y_lengths : (B,) ints >= 1, each pair's valid rows and columns.
     band, metric, gamma, regularizer, want : as for :func:`dtwrl.tf._kernel.batch`.
     map_groups : a ``map``-like callable the lane groups are run through (e.g. a thread pool's ``map``: the
