@@ -19,8 +19,10 @@ same steps:
 - ``"sampled_path"``: the cost of ``samples`` paths sampled from the policy
   at ``temperature`` (``PolicyAligner(samples=K)``), reduced by
   ``path_reduction``: their mean, a Monte-Carlo estimate of the policy's
-  expected path cost, or their soft minimum at ``path_gamma`` (soft-DTW's Gibbs
-  smoothing restricted to the samples, ``dtwrl.losses.PathLoss``); optionally
+  expected path cost, their soft minimum at ``path_gamma`` (soft-DTW's Gibbs
+  smoothing restricted to the samples, ``dtwrl.losses.PathLoss``), or soft-DTW
+  at ``path_gamma`` over every path on the union of their cells
+  (``"lattice"``, the samples and their recombinations); optionally
   with the greedy path added to every group (``include_greedy``) and the
   temperature annealed geometrically to ``final_temperature`` over the rounds;
 - ``"dtw_path"`` and ``"fastdtw_path"``: the cost along the exact DTW path and
@@ -129,9 +131,9 @@ class ComparisonConfig:
     final_temperature: float | None = None
     """Temperature of the last round, reached geometrically from ``temperature`` (None: constant)."""
     path_reduction: str = "mean"
-    """How ``"sampled_path"`` reduces a pair's sampled path costs: ``"mean"`` or ``"softmin"`` (``PathLoss``)."""
+    """How ``"sampled_path"`` reduces a pair's paths: ``"mean"``, ``"softmin"`` or ``"lattice"`` (``PathLoss``)."""
     path_gamma: float | None = None
-    """Smoothing of ``path_reduction="softmin"``, on the scale of the path costs (required by it only)."""
+    """Smoothing of ``"softmin"`` and ``"lattice"``, on the scale of the path costs (required by them only)."""
     include_greedy: bool = False
     """Add the policy's greedy path to every pair's sampled paths (``"sampled_path"``)."""
 
@@ -163,12 +165,12 @@ class ComparisonConfig:
             raise ConfigError(
                 "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
             )
-        if self.path_reduction == "softmin":
+        if self.path_reduction != "mean":
             if self.path_gamma is None:
-                raise ConfigError("path_gamma", "is required by path_reduction 'softmin'; got None")
+                raise ConfigError("path_gamma", f"is required by path_reduction {self.path_reduction!r}; got None")
             _check_positive_float(self, "path_gamma")
         elif self.path_gamma is not None:
-            raise ConfigError("path_gamma", f"applies to path_reduction 'softmin' only; got {self.path_gamma!r}")
+            raise ConfigError("path_gamma", f"is not used by path_reduction 'mean'; got {self.path_gamma!r}")
 
     def temperature_at(self, round_index: int) -> float:
         """Temperature of round ``round_index`` (0-based): geometric from ``temperature`` to ``final_temperature``.
@@ -194,7 +196,7 @@ class ComparisonConfig:
         temperature = f"{self.temperature:g}" + (
             "" if self.final_temperature is None else f"->{self.final_temperature:g}"
         )
-        reduction = "mean" if self.path_reduction == "mean" else f"softmin γ={self.path_gamma:g}"
+        reduction = "mean" if self.path_reduction == "mean" else f"{self.path_reduction} γ={self.path_gamma:g}"
         return f"K={self.samples}{' + greedy' if self.include_greedy else ''}, t={temperature}, {reduction}"
 
 

@@ -82,9 +82,13 @@ class Args:
         None, "temperature of the last round, reached geometrically from --temperature (none: constant)"
     )
     path_reduction: str = field(
-        "mean", "how sampled_path reduces a pair's sampled path costs: mean, or softmin (needs --path-gamma)"
+        "mean",
+        "how sampled_path reduces a pair's sampled paths: mean (their mean cost), softmin (their soft minimum) or "
+        "lattice (soft-DTW over every path on the union of their cells); the last two need --path-gamma",
     )
-    path_gamma: float | None = field(None, "smoothing of --path-reduction softmin, on the scale of the path costs")
+    path_gamma: float | None = field(
+        None, "smoothing of --path-reduction softmin/lattice, on the scale of the path costs (as soft-DTW's gamma)"
+    )
     include_greedy: bool = field(False, "add the policy's greedy path to every pair's sampled paths")
     rounds: int = field(30, "rounds of (aligner fine-tuning, model training)")
     model_steps: int = field(20, "model optimizer steps per round (every method)")

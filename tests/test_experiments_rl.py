@@ -206,10 +206,10 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
         (["--samples", "0"], "--samples: must be >= 1; got 0"),
         (["--temperature", "0"], "--temperature: must be finite and > 0"),
         (["--final-temperature", "-1"], "--final-temperature: must be finite and > 0"),
-        (["--path-reduction", "max"], "--path-reduction: must be one of mean, softmin; got 'max'"),
+        (["--path-reduction", "max"], "--path-reduction: must be one of mean, softmin, lattice; got 'max'"),
         (["--path-reduction", "softmin"], "--path-gamma: is required by path_reduction 'softmin'"),
         (["--path-reduction", "softmin", "--path-gamma", "0"], "--path-gamma: must be finite and > 0"),
-        (["--path-gamma", "0.1"], "--path-gamma: applies to path_reduction 'softmin' only"),
+        (["--path-gamma", "0.1"], "--path-gamma: is not used by path_reduction 'mean'"),
         (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
         (["--model", "lstm"], "--model: must be one of"),
         (

@@ -17,6 +17,7 @@ from dtwrl.losses import (
     SparseDTWLoss,
     get_loss,
 )
+from dtwrl.tf.relaxations import aligned_path_cost
 
 
 @register_aligner
@@ -359,7 +360,56 @@ def test_path_loss_softmin_limits_and_single_path(rng):
     np.testing.assert_allclose(one_path, PathLoss("exact").call(y_true, y_pred).numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("path_reduction, gamma", [("mean", None), ("softmin", 0.5)])
+def _on_lattice(path, groups):
+    cells = {tuple(c) for p in groups for c in np.asarray(p).tolist()}
+    return all(tuple(c) in cells for c in path.tolist())
+
+
+@pytest.mark.parametrize("gamma", [0.05, 1.0])
+def test_path_loss_lattice_matches_brute_force_over_lattice_paths(rng, gamma):
+    """The lattice of two paths holds them and their recombinations: brute force over every path on its cells."""
+    y_true, y_pred = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 4, 2))
+    value = PathLoss(_GroupAligner(), path_reduction="lattice", gamma=gamma).call(y_true, y_pred).numpy()
+    groups = _GroupAligner()(y_true, y_pred)
+    for b in (0, 1):
+        cost = local_costs(y_true[b], y_pred[b], "sqeuclidean")
+        on = [p for p in all_warping_paths(3, 4) if _on_lattice(p, groups[b])]
+        costs = np.array([cost[tuple(p.T)].sum() for p in on])
+        expected = -gamma * np.log(np.sum(np.exp(-costs / gamma)))
+        np.testing.assert_allclose(value[b], expected, rtol=1e-10)
+    # pair 0's lattice is the whole grid: soft-DTW itself
+    np.testing.assert_allclose(
+        value[0], brute_force_soft_dtw(local_costs(y_true[0], y_pred[0], "sqeuclidean"), gamma), rtol=1e-10
+    )
+    assert len([p for p in all_warping_paths(3, 4) if _on_lattice(p, groups[1])]) > 2  # recombinations count
+
+
+def test_path_loss_lattice_of_one_path_is_its_cost_and_padding_is_ignored(rng):
+    y_true, y_pred = rng.normal(size=(3, 5, 1)), rng.normal(size=(3, 4, 1))
+    lattice = PathLoss("exact", path_reduction="lattice", gamma=0.3).call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(lattice, PathLoss("exact").call(y_true, y_pred).numpy(), rtol=1e-10)
+    x_lengths, y_lengths = np.array([5, 3, 2]), np.array([4, 4, 1])
+    padded = aligned_path_cost(y_true, y_pred, "exact", "sqeuclidean", x_lengths, y_lengths, "lattice", 0.3).numpy()
+    cut = [
+        float(
+            aligned_path_cost(
+                y_true[b : b + 1, :n], y_pred[b : b + 1, :m], "exact", path_reduction="lattice", gamma=0.3
+            )[0]
+        )
+        for b, (n, m) in enumerate(zip(x_lengths, y_lengths))
+    ]
+    np.testing.assert_allclose(padded, cut, rtol=1e-10)
+
+
+def test_path_loss_lattice_float32_large_costs_stay_finite():
+    y_true = np.zeros((2, 3, 1), np.float32)
+    y_pred = np.full((2, 4, 1), 1e3, np.float32)
+    value = PathLoss(_GroupAligner(), path_reduction="lattice", gamma=1e-3).call(y_true, y_pred).numpy()
+    assert value.dtype == np.float32
+    np.testing.assert_allclose(value, [4e6, 4e6], rtol=1e-6)
+
+
+@pytest.mark.parametrize("path_reduction, gamma", [("mean", None), ("softmin", 0.5), ("lattice", 0.5)])
 def test_path_loss_group_gradient_matches_finite_differences(rng, path_reduction, gamma):
     y_true, y_pred = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 4, 2))
     loss = PathLoss(_GroupAligner(), path_reduction=path_reduction, gamma=gamma)
@@ -388,12 +438,13 @@ def test_path_loss_softmin_float32_large_costs():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        ({"path_reduction": "max"}, ValueError, "path_reduction must be one of 'mean', 'softmin'"),
+        ({"path_reduction": "max"}, ValueError, "path_reduction must be one of 'mean', 'softmin', 'lattice'"),
+        ({"path_reduction": "lattice"}, ValueError, "gamma is required by path_reduction='lattice'"),
         ({"path_reduction": None}, ValueError, "path_reduction"),
         ({"path_reduction": "softmin"}, ValueError, "gamma is required"),
         ({"path_reduction": "softmin", "gamma": 0.0}, ValueError, "gamma"),
         ({"path_reduction": "softmin", "gamma": float("inf")}, ValueError, "gamma"),
-        ({"path_reduction": "mean", "gamma": 0.5}, ValueError, "gamma applies to path_reduction='softmin' only"),
+        ({"path_reduction": "mean", "gamma": 0.5}, ValueError, "gamma is not used by path_reduction='mean'"),
     ],
 )
 def test_path_loss_reduction_errors(kwargs, exc, match):

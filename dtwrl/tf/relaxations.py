@@ -24,8 +24,9 @@ import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, align_batch_groups, get_aligner, pad_paths
 from ..validation import check_alpha, check_gamma, check_metric
+from . import _wavefront as wf
 from .checks import check_lengths, check_pair_tf, check_paths
-from .cost import pairwise_costs
+from .cost import grid_costs, pairwise_costs
 from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
 
 
@@ -194,14 +195,14 @@ def check_pair_lengths(y_true, y_pred, x_lengths, y_lengths):
     return x_lengths, y_lengths
 
 
-PATH_REDUCTIONS = ("mean", "softmin")
-"""How :func:`aligned_path_cost` combines the costs of a group of paths of one pair."""
+PATH_REDUCTIONS = ("mean", "softmin", "lattice")
+"""How :func:`aligned_path_cost` combines a group of paths of one pair (``gamma`` for all but ``"mean"``)."""
 
 
 def check_path_reduction(path_reduction, gamma):
     """Validate ``path_reduction`` and its ``gamma``; returns ``(path_reduction, gamma)``.
 
-    ``gamma`` is required by ``"softmin"`` (a finite real > 0) and refused with ``"mean"``.
+    ``gamma`` is required by ``"softmin"`` and ``"lattice"`` (a finite real > 0) and refused with ``"mean"``.
 
     >>> check_path_reduction("softmin", 0.5), check_path_reduction("mean", None)
     (('softmin', 0.5), ('mean', None))
@@ -212,10 +213,10 @@ def check_path_reduction(path_reduction, gamma):
         )
     if path_reduction == "mean":
         if gamma is not None:
-            raise ValueError(f"gamma applies to path_reduction='softmin' only; got gamma={gamma!r} with 'mean'")
+            raise ValueError(f"gamma is not used by path_reduction='mean'; got gamma={gamma!r}")
         return path_reduction, None
     if gamma is None:
-        raise ValueError("gamma is required by path_reduction='softmin' (a finite real number > 0); got None")
+        raise ValueError(f"gamma is required by path_reduction={path_reduction!r} (a finite real number > 0); got None")
     return path_reduction, check_gamma(gamma)
 
 
@@ -252,6 +253,75 @@ def group_softmin(costs, owners, num_pairs, gamma):
     return low - gamma * (tf.math.log(total) - tf.math.log(count))
 
 
+def lattice_mask(paths_idx, path_lengths, owners, shape):
+    """Cells visited by at least one path of each pair, laid out ``(n, m, B)`` as the soft-DTW engine reads them.
+
+    Parameters
+    ----------
+    paths_idx : int tf.Tensor, shape (P, Lmax, 2)
+    path_lengths : int tf.Tensor, shape (P,)
+    owners : int tf.Tensor, shape (P,)
+        The pair of each path (:func:`align_tf`'s output).
+    shape : (n, m, B)
+
+    Returns
+    -------
+    tf.Tensor of bool, shape (n, m, B)
+
+    Examples
+    --------
+    >>> paths = tf.constant([[[0, 0], [1, 0], [1, 1]], [[0, 0], [0, 1], [1, 1]]])
+    >>> mask = lattice_mask(paths, tf.constant([3, 3]), tf.constant([0, 0]), (2, 2, 1))
+    >>> mask.numpy()[:, :, 0].tolist()
+    [[True, True], [True, True]]
+    """
+    valid = tf.sequence_mask(path_lengths, tf.shape(paths_idx)[1])
+    cells = tf.boolean_mask(paths_idx, valid)
+    pairs = tf.boolean_mask(tf.broadcast_to(owners[:, None], tf.shape(valid)), valid)
+    indices = tf.stack([cells[:, 0], cells[:, 1], pairs], axis=1)
+    return tf.scatter_nd(indices, tf.ones_like(pairs), shape) > 0
+
+
+def lattice_softmin(y_true, y_pred, paths_idx, path_lengths, owners, metric, gamma, x_lengths=None, y_lengths=None):
+    """soft-DTW restricted to the cells the paths of each pair visit: ``-gamma log sum_P exp(-c(P) / gamma)``.
+
+    The sum runs over every warping path ``P`` whose cells all lie on the
+    lattice of the pair's paths (their union): the paths themselves and every
+    recombination of them where they cross or touch. A group of sampled paths
+    thus stands for exponentially many, and the gradient is soft-DTW's expected
+    alignment under its Gibbs distribution, restricted to the lattice. It lies
+    at or above soft-DTW (fewer paths) and at or below the group's cheapest path
+    cost as ``gamma -> 0``; with every cell on the lattice it is soft-DTW.
+
+    Parameters
+    ----------
+    y_true : tf.Tensor, shape (B, n, d)
+    y_pred : tf.Tensor, shape (B, m, d)
+    paths_idx, path_lengths, owners : int tf.Tensor
+        The paths of the batch, as :func:`align_tf` returns them.
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    gamma : float > 0
+    x_lengths, y_lengths : int tf.Tensor, shape (B,), optional
+        True lengths of padded pairs.
+
+    Returns
+    -------
+    tf.Tensor, shape (B,)
+
+    Examples
+    --------
+    >>> y_true, y_pred = tf.constant([[[0.0], [1.0]]]), tf.constant([[[0.0], [1.0]]])
+    >>> diagonal = tf.constant([[[0, 0], [1, 1]]])
+    >>> value = lattice_softmin(y_true, y_pred, diagonal, tf.constant([2]), tf.constant([0]), "sqeuclidean", 0.1)
+    >>> float(value[0])  # one path on the lattice: its cost
+    0.0
+    """
+    costs = grid_costs(y_true, y_pred, metric)
+    mask = lattice_mask(paths_idx, path_lengths, owners, tf.shape(costs))
+    restricted = tf.where(mask, costs, tf.constant(np.inf, costs.dtype))
+    return wf.dp_value(restricted, gamma, "entropy", None, x_lengths, y_lengths)
+
+
 def aligned_path_cost(
     y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=None, y_lengths=None, path_reduction="mean", gamma=None
 ):
@@ -270,7 +340,7 @@ def aligned_path_cost(
         True lengths of padded ``y_true`` / ``y_pred``; each pair's path runs
         from (0, 0) to its own end ``(x_lengths[b] - 1, y_lengths[b] - 1)``
         and the padding gets no cost and no gradient.
-    path_reduction : {"mean", "softmin"}
+    path_reduction : {"mean", "softmin", "lattice"}
         How the costs ``c_b1..c_bK`` of a group of K paths of pair ``b`` (e.g.
         sampled policy paths) become its value: ``"mean"``, their mean, a
         Monte-Carlo estimate of the expected path cost; ``"softmin"``,
@@ -278,10 +348,12 @@ def aligned_path_cost(
         soft-DTW's Gibbs smoothing restricted to the sampled paths: its gradient
         weights each path by ``softmax(-c_b / gamma)``, the best of the K as
         ``gamma -> 0`` and the mean as ``gamma -> inf``. One path per pair: both
-        give its cost.
+        give its cost. ``"lattice"``, soft-DTW at ``gamma`` over every path on
+        the union of the group's cells (:func:`lattice_softmin`), which
+        recombines the K paths where they meet.
     gamma : float > 0 or None
-        Smoothing of ``"softmin"``, on the scale of the (unnormalised) path costs;
-        required by it, None with ``"mean"``.
+        Smoothing of ``"softmin"`` and ``"lattice"``, on the scale of the
+        (unnormalised) path costs; None with ``"mean"``.
 
     Returns
     -------
@@ -308,6 +380,8 @@ def aligned_path_cost(
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
     idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
+    if path_reduction == "lattice":
+        return lattice_softmin(y_true, y_pred, idx, lengths, owners, metric, gamma, x_lengths, y_lengths)
     # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
     costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, metric)
     if path_reduction == "softmin":
