@@ -325,6 +325,40 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     return float(costs.mean()), float(np.mean(cost_ratio(costs, exact)))
 
 
+def lattice_coverage(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean share of a pair's grid cells that its paths visit: the lattice ``path_reduction="lattice"`` sums over.
+
+    Parameters
+    ----------
+    aligner : callable
+        Any aligner (one path or a group of paths per pair).
+    y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d)
+
+    Returns
+    -------
+    float
+        The mean over pairs of ``|union of the pair's path cells| / (n m)``;
+        1 when the paths cover the whole grid (the lattice soft minimum is then
+        soft-DTW itself).
+
+    Examples
+    --------
+    >>> from dtwrl.aligners import ExactDTWAligner
+    >>> y = np.array([[[0.0], [1.0]]])
+    >>> lattice_coverage(ExactDTWAligner(), y, y)  # the diagonal: 2 of 4 cells
+    0.5
+    """
+    groups = path_groups(aligner(y_true, y_pred), len(y_true))
+    shares = []
+    for a, b, group in zip(y_true, y_pred, groups):
+        visited = np.zeros((len(a), len(b)), dtype=bool)
+        for path in group:
+            path = np.asarray(path)
+            visited[path[:, 0], path[:, 1]] = True
+        shares.append(visited.mean())
+    return float(np.mean(shares))
+
+
 class GreedyPlusSamples:
     """Aligner whose group for a pair is the greedy path of one aligner followed by the paths of a sampler.
 
@@ -564,7 +598,8 @@ class Comparison:
         row : dict
             ``method``, ``seed``, ``gamma``, ``steps``, the final test metrics,
             ``val_dtw`` (exact DTW on the validation split), ``epoch_seconds``,
-            ``aligner_seconds`` and ``policy_ratio_on_test`` (policy methods).
+            ``aligner_seconds``, ``policy_ratio_on_test`` (policy methods) and
+            ``lattice_coverage_on_test`` (``"sampled_path"``, :func:`lattice_coverage`).
         model : tf.keras.Model
         curve : list of dict
             The evaluation before training and after every round.
@@ -652,9 +687,13 @@ class Comparison:
             "epoch_seconds": per_step * steps_per_epoch,
             "aligner_seconds": aligner_seconds,
             "policy_ratio_on_test": "",
+            "lattice_coverage_on_test": "",
         }
         if policy:
-            row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, predict(model, X_test))[1]
+            test_forecasts = predict(model, X_test)
+            row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, test_forecasts)[1]
+            if sampler is not None:
+                row["lattice_coverage_on_test"] = lattice_coverage(aligner, Y_test, test_forecasts)
         return row, model, curve
 
     def run_all(

@@ -249,6 +249,12 @@ def report(rows, args, name, command):
                 f"- {method}: policy cost / exact DTW on the final test forecasts, per seed: "
                 + ", ".join(f"{r:.4f}" for r in ratios)
             )
+    coverage = [row["lattice_coverage_on_test"] for row in selected if row["method"] == "sampled_path"]
+    if coverage:
+        lines.append(
+            "- sampled_path: share of the grid's cells on the union of a pair's sampled paths (final test forecasts), "
+            "per seed: " + ", ".join(f"{c:.3f}" for c in coverage)
+        )
     for entry in summary:
         method = entry["method"]
         members = [row for row in selected if row["method"] == method]

@@ -270,6 +270,27 @@ def test_softmin_of_sampled_and_greedy_paths_with_an_annealed_temperature(tmp_pa
     assert math.isfinite(float(row["dtw"])) and float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
 
 
+def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
+    """path_reduction lattice trains end to end and the row says how much of the grid its samples cover."""
+    argv = ["--methods", "sampled_path", "--out-dir", str(tmp_path), "--aligner-iterations", "0", "--samples", "3"]
+    argv += ["--path-reduction", "lattice", "--path-gamma", "0.1", "--temperature", "8"]
+    run_dir = rl_forecast.main([*argv, *TINY_MODEL])
+    with open(run_dir / "metrics.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert math.isfinite(float(row["dtw"])) and 0.0 < float(row["lattice_coverage_on_test"]) <= 1.0
+    table = (run_dir / "table.md").read_text()
+    assert "- sampled_path: K=3, t=8, lattice γ=0.1" in table and "union of a pair's sampled paths" in table
+
+
+def test_lattice_coverage_counts_the_union_of_a_group():
+    y = np.zeros((1, 3, 1))
+
+    def two_paths(a, b):
+        return [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
+
+    assert rl_forecasting.lattice_coverage(two_paths, y, y) == pytest.approx(5 / 9)
+
+
 def test_greedy_plus_samples_puts_the_greedy_path_first():
     from dtwrl.aligners import ExactDTWAligner
 
