@@ -325,6 +325,11 @@ class PathLoss(_DTWLoss):
     smoothing restricted to the sampled paths, whose gradient weights each path
     by ``softmax(-c_b / gamma)``, so cheaper paths pull harder (the best of the
     K as ``gamma -> 0``, the mean as ``gamma -> inf``).
+    ``path_reduction="lattice"`` is soft-DTW at ``gamma`` over every warping
+    path whose cells all lie on the union of the pair's paths: the K samples
+    and all their recombinations where they touch, exponentially many paths
+    from K rollouts. Its gradient is soft-DTW's expected alignment restricted to
+    the cells the policy visits; on the whole grid it is soft-DTW itself.
 
     Parameters
     ----------
@@ -338,12 +343,12 @@ class PathLoss(_DTWLoss):
         Local cost summed along the paths.
     normalize : bool
         Divide each pair's value by ``max(n, m)`` (after ``path_reduction``).
-    path_reduction : {"mean", "softmin"}
+    path_reduction : {"mean", "softmin", "lattice"}
         How a group of paths of one pair is reduced to its value
         (:func:`dtwrl.tf.relaxations.aligned_path_cost`); the same for one path.
     gamma : float > 0 or None
-        Smoothing of ``"softmin"`` on the scale of the unnormalised path costs;
-        required by it, None with ``"mean"``.
+        Smoothing of ``"softmin"`` and ``"lattice"`` on the scale of the
+        unnormalised path costs (soft-DTW's ``gamma``); None with ``"mean"``.
     reduction : tf.keras.losses.Reduction
         Keras' reduction over the batch.
     name : str
@@ -358,6 +363,9 @@ class PathLoss(_DTWLoss):
     3.0
     >>> round(float(PathLoss(two_paths, path_reduction="softmin", gamma=1.0)([[0.0, 1.0, 2.0]], [[0.0, 2.0]])), 3)
     1.675
+    >>> lattice = PathLoss(two_paths, path_reduction="lattice", gamma=0.1)  # 4 paths on their cells, costs 1, 1, 2, 5
+    >>> round(float(lattice([[0.0, 1.0, 2.0]], [[0.0, 2.0]])), 4)  # -0.1 log(2 e^-10 + e^-20 + e^-50)
+    0.9307
     """
 
     def __init__(
@@ -475,8 +483,8 @@ def get_loss(name: str, **kwargs) -> tf.keras.losses.Loss:
         ``"policy_path"``: :class:`PathLoss` with ``aligner=`` (a policy
         aligner), by default the package's pretrained ``agents.PolicyAligner``
         (greedy paths); with ``aligner=PolicyAligner.pretrained(samples=K,
-        temperature=t)`` sampled paths, reduced by ``path_reduction="mean"`` or
-        ``"softmin"`` with ``gamma``.
+        temperature=t)`` sampled paths, reduced by ``path_reduction="mean"``,
+        or by ``"softmin"`` or ``"lattice"`` with ``gamma``.
     **kwargs
         Passed to the constructor.
 
