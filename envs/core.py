@@ -181,10 +181,11 @@ def _njit_load(
 ):
     """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
 
-    Pair k is ``x = xs[x_start[k]:x_start[k + 1]]`` and ``y = ys[y_start[k]:y_start[k + 1]]`` (flat, ``dims[k]``
-    features), with band rows ``lo``/``hi[row_start[k]:row_start[k + 1]]``. For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid)
-    and ``allowed[b]`` (1 on band cells, 0 elsewhere), computes the scale (mean local cost over the band
-    cells, 1 if that mean is 0), the exact DTW cost and the terminal values ``H`` of every lookahead scale,
+    Pair k is ``x = xs[x_start[k]:x_start[k + 1]]`` and ``y = ys[y_start[k]:y_start[k + 1]]`` (flat,
+    ``dims[k]`` features), with band rows ``lo``/``hi[row_start[k]:row_start[k + 1]]``. For each pair: fills
+    the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on band cells, 0
+    elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0), the exact DTW
+    cost and the terminal values ``H`` of every lookahead scale,
     and puts the alignment in cell (0, 0). One call for every pair of a reset: no Python per pair.
     """
     cols = raw.shape[2]
