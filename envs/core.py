@@ -249,7 +249,16 @@ def _njit_move(
     numba reference-counts every array argument of a call (two atomic
     operations each), which a call per alignment would pay every step.
     """
-    for b in range(pos.shape[0]):
+    num = pos.shape[0]
+    for b in range(num):
+        if b + PREFETCH_AHEAD < num:  # the cells a later alignment's move reads: many misses in flight, not one
+            q = pos[b + PREFETCH_AHEAD]
+            prefetch(allowed, q + 1)
+            prefetch(allowed, q + cols)
+            prefetch(allowed, q + cols + 1)
+            prefetch(raw, q + 1)
+            prefetch(raw, q + cols)
+            prefetch(raw, q + cols + 1)
         a = actions[b]
         replaced[b] = False
         p = pos[b]
