@@ -340,6 +340,7 @@ def _njit_step_observe(
     terminal,
     base,
     depths,
+    banded,
     look,
 ):
     """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one call."""
@@ -354,6 +355,7 @@ def _njit_step_observe(
         rows,
         rows,
         cells,
+        banded,
         base,
         lengths,
         band_den,
@@ -394,6 +396,7 @@ def _njit_observe(
     outs,
     rows,
     cells,
+    banded,
     base,
     lengths,
     band_den,
@@ -416,7 +419,9 @@ def _njit_observe(
     one call (no per-query call of a function taking arrays: numba
     reference-counts each array argument), the lookahead first (its blocks
     hold the window), then the window, mask and position features; the cells
-    of the query ``PREFETCH_AHEAD`` further on are prefetched.
+    of the query ``PREFETCH_AHEAD`` further on are prefetched. ``banded``
+    False promises that every grid cell is enterable (no band): the lookahead
+    then reads no ``allowed`` flag (the window and mask still do).
     """
     num = rows.shape[0]
     levels = depths.shape[0]
@@ -427,7 +432,7 @@ def _njit_observe(
         while g < levels:  # consecutive rows of equal depth share one DP pass; a row alone is a pair with itself
             u = g + 1 if g + 1 < levels and depths[g + 1] == depths[g] else g
             _njit_lookahead_q2(
-                raw, allowed, terminal[g], terminal[u], base, lengths, cols, rows, cells, depths[g], q_a, q_b
+                raw, allowed, terminal[g], terminal[u], base, lengths, cols, rows, cells, depths[g], banded, q_a, q_b
             )
             for t in range(num):
                 o, s = outs[t], scale[rows[t]]
@@ -504,6 +509,7 @@ def _njit_run(
     terminal,
     base,
     depths,
+    banded,
     look,
 ):
     """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
@@ -523,6 +529,7 @@ def _njit_run(
             rows,
             rows,
             cells,
+            banded,
             base,
             lengths,
             band_den,
@@ -993,7 +1000,7 @@ class WarpingBatch:
         look = obs.get("lookahead")
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
-        return self._flat_terminal, self._base, self._depths, look
+        return self._flat_terminal, self._base, self._depths, self.band is not None, look
 
     def run_policy(self, policy, params):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
@@ -1108,7 +1115,7 @@ class WarpingBatch:
         terminal = self._flat_terminal[row]
         depth = int(self._depths[row])
         args = (self._flat_raw, self._flat_allowed, terminal, terminal, self._base, self._lengths, self._cols)
-        _njit_lookahead_q2(*args, rows, cells, depth, out, np.empty((len(rows), 3)))
+        _njit_lookahead_q2(*args, rows, cells, depth, self.band is not None, out, np.empty((len(rows), 3)))
         return out
 
     def _observe_rows(self, obs, rows):
@@ -1122,6 +1129,7 @@ class WarpingBatch:
             outs,
             rows,
             cells,
+            self.band is not None,
             self._base,
             self._lengths,
             self._band_den,

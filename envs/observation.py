@@ -286,7 +286,7 @@ def _lesser(a, b):
 
 
 @njit(cache=True)
-def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, q_a, q_b):
+def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, q_a, q_b):
     """Model-predictive move values ``q_a[t, a]``, ``q_b[t, a]`` of every query ``t`` for two terminal values.
 
     Query ``t`` is alignment ``b = rows[t]`` at cell ``(i, j) = cells[t]`` of
@@ -299,7 +299,8 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
     the terminal value, +inf off the band; any other block cell is worth its
     cost plus the cheapest of its successors inside the block (the end cell
     (n-1, m-1): its cost plus 0.0), +inf off the band; ``q[t, a]`` is the
-    value of the cell move ``a`` enters.
+    value of the cell move ``a`` enters. ``banded`` False promises that every
+    grid cell is enterable (no band): ``allowed`` is then not read.
 
     Every value is the same floating-point expression as in the plain
     recurrence ``V = c + min(V_diag, V_down, V_right)``: ``c + min(u, v) ==
@@ -325,8 +326,9 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
                 for c in range(0, depth + 1, 8):
                     prefetch(raw, q + c)
                 prefetch(raw, q + depth)
-                prefetch(allowed, q)
-                prefetch(allowed, q + depth)
+                if banded:
+                    prefetch(allowed, q)
+                    prefetch(allowed, q + depth)
                 prefetch(terminal_a, q + depth)
                 prefetch(terminal_b, q + depth)
                 q += cols
@@ -346,7 +348,7 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
             k = base[b] + pe * cols + j
             for c in range(dj + 1):
                 cost = raw[_at(k + c)]
-                ok = allowed[_at(k + c)] == 1
+                ok = not banded or allowed[_at(k + c)] == 1
                 scratch_a[_at(block_rows * w + c)] = cost + terminal_a[_at(k + c)] if ok else inf
                 scratch_b[_at(block_rows * w + c)] = cost + terminal_b[_at(k + c)] if ok else inf
             scratch_a[_at(block_rows * w + dj + 1)] = inf
@@ -362,7 +364,7 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
         for r in range(block_rows):  # the frontier column, or nothing right of the grid's last column
             if qe < m - 1:
                 cost = raw[_at(k)]
-                ok = allowed[_at(k)] == 1
+                ok = not banded or allowed[_at(k)] == 1
                 scratch_a[_at(r * w + cols_dp)] = cost + terminal_a[_at(k)] if ok else inf
                 scratch_b[_at(r * w + cols_dp)] = cost + terminal_b[_at(k)] if ok else inf
             else:
@@ -385,7 +387,7 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
             pa = inf  # V[r, c + 2]
             pb = inf
             for c in range(cols_dp - 1, -1, -1):
-                x = raw[_at(k0 + c)] if allowed[_at(k0 + c)] == 1 else inf
+                x = raw[_at(k0 + c)] if not banded or allowed[_at(k0 + c)] == 1 else inf
                 ba = scratch_a[_at(o0 + w + c)]
                 bb = scratch_b[_at(o0 + w + c)]
                 na = x + _lesser(_lesser(da, ba), ra)
@@ -394,7 +396,7 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
                 scratch_a[_at(o0 + c)] = na
                 scratch_b[_at(o0 + c)] = nb
                 if pair and c + 1 < cols_dp:  # row r - 1 at column c + 1: needs V[r, c + 2] and V[r, c + 1]
-                    y = raw[_at(k1 + c + 1)] if allowed[_at(k1 + c + 1)] == 1 else inf
+                    y = raw[_at(k1 + c + 1)] if not banded or allowed[_at(k1 + c + 1)] == 1 else inf
                     ua = y + _lesser(_lesser(pa, ra), ua)
                     ub = y + _lesser(_lesser(pb, rb), ub)
                     scratch_a[_at(o1 + c + 1)] = ua
@@ -402,7 +404,7 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
                 pa, pb = ra, rb
                 ra, rb = na, nb
             if pair and cols_dp > 0:  # row r - 1 at column 0
-                y = raw[_at(k1)] if allowed[_at(k1)] == 1 else inf
+                y = raw[_at(k1)] if not banded or allowed[_at(k1)] == 1 else inf
                 ua = y + _lesser(_lesser(pa, ra), ua)
                 ub = y + _lesser(_lesser(pb, rb), ub)
                 scratch_a[_at(o1)] = ua
