@@ -37,6 +37,7 @@ reads are mostly misses, and overlapping them matters). Memory:
 
 import numbers
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -135,24 +136,22 @@ def _njit_costs_and_dtw(x, y, code, lo, hi, out):
 
 
 @njit(cache=True)
-def _njit_all_finite(x):
-    """True iff every value of the 2-D array ``x`` is finite."""
-    for i in range(x.shape[0]):
-        for k in range(x.shape[1]):
-            if not np.isfinite(x[i, k]):
-                return False
-    return True
+def _njit_first_nonfinite(values, starts):
+    """Index k of the first segment ``values[starts[k]:starts[k + 1]]`` holding a NaN or inf, or -1."""
+    for k in range(starts.shape[0] - 1):
+        for t in range(starts[k], starts[k + 1]):
+            if not np.isfinite(values[t]):
+                return k
+    return -1
 
 
 @njit(cache=True)
 def _njit_load(
     indices,
-    dims,
+    meta,
+    starts,
     xs,
     ys,
-    x_start,
-    y_start,
-    row_start,
     lo,
     hi,
     code,
@@ -181,22 +180,22 @@ def _njit_load(
 ):
     """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
 
-    Pair k is ``x = xs[x_start[k]:x_start[k + 1]]`` and ``y = ys[y_start[k]:y_start[k + 1]]`` (flat,
-    ``dims[k]`` features), with band rows ``lo``/``hi[row_start[k]:row_start[k + 1]]``. For each pair: fills
-    the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on band cells, 0
-    elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0), the exact DTW
+    Pair k is ``x = xs[starts[k, 0]:starts[k + 1, 0]]`` and ``y = ys[starts[k, 1]:starts[k + 1, 1]]`` (flat,
+    ``meta[k, 4]`` features), with band rows ``lo``/``hi[starts[k, 2]:starts[k + 1, 2]]`` (see ``_pack_pairs``).
+    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
+    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
+    the exact DTW
     cost and the terminal values ``H`` of every lookahead scale,
     and puts the alignment in cell (0, 0). One call for every pair of a reset: no Python per pair.
     """
     cols = raw.shape[2]
     for k in range(indices.shape[0]):
         b = indices[k]
-        d = dims[k]
-        x = xs[x_start[k] : x_start[k + 1]].reshape((x_start[k + 1] - x_start[k]) // d, d)
-        y = ys[y_start[k] : y_start[k + 1]].reshape((y_start[k + 1] - y_start[k]) // d, d)
-        lo_k = lo[row_start[k] : row_start[k + 1]]
-        hi_k = hi[row_start[k] : row_start[k + 1]]
-        n, m = x.shape[0], y.shape[0]
+        n, m, d = meta[k, 2], meta[k, 3], meta[k, 4]
+        x = xs[starts[k, 0] : starts[k + 1, 0]].reshape(n, d)
+        y = ys[starts[k, 1] : starts[k + 1, 1]].reshape(m, d)
+        lo_k = lo[starts[k, 2] : starts[k + 1, 2]]
+        hi_k = hi[starts[k, 2] : starts[k + 1, 2]]
         total, value = _njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
         if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
             allowed[b] = 0
@@ -579,24 +578,20 @@ def _check_reward_scale(reward_scale):
     return value
 
 
-def _as_series(x, name):
-    """``dtwrl.validation.as_series``, with a fast path for what pair sources return.
+def _is_plain_series(x):
+    """True for what pair sources return: a C-contiguous float64 ``numpy.ndarray`` (n, d), n, d >= 1.
 
-    A finite, C-contiguous float64 ``numpy.ndarray`` of shape (n, d), n, d >= 1,
-    is returned as it is, exactly as ``as_series`` would return it; anything
-    else (and any error) goes through ``as_series`` itself.
+    ``dtwrl.validation.as_series`` returns such an array as it is once it is
+    known to be finite (``_pack_pairs`` checks that for all pairs at once).
     """
-    if (
+    return (
         type(x) is np.ndarray
         and x.dtype == np.float64
         and x.ndim == 2
         and x.shape[0] > 0
         and x.shape[1] > 0
         and x.flags.c_contiguous
-        and _njit_all_finite(x)
-    ):
-        return x
-    return as_series(x, name)
+    )
 
 
 def _stacked(arrays):
@@ -604,21 +599,47 @@ def _stacked(arrays):
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _check_pairs(pairs, band):
-    """Validated ``[(x, y, lo, hi), ...]``: (n, d) float64 series and band rows; errors name ``pairs[k]``."""
+class _Packed(NamedTuple):
+    """Validated pairs, packed for ``_njit_load``: the series, per-pair sizes and offsets, flat values, band rows."""
+
+    series: list  # [(x, y)], (n, d) and (m, d) float64
+    meta: np.ndarray  # int64 (P, 5): x.size, y.size, n, m, d
+    starts: np.ndarray  # int64 (P + 1, 3): offsets of pair k in xs, ys and lo/hi
+    xs: np.ndarray  # float64, every x flattened, one after the other
+    ys: np.ndarray
+    lo: np.ndarray  # int64, every pair's band rows, one after the other
+    hi: np.ndarray
+
+
+def _pack_pairs(pairs, band):
+    """Validate ``[(x, y), ...]`` (errors name ``pairs[k]``) and pack them for ``_njit_load``."""
     if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
         raise ValueError(f"pairs must be a non-empty list of (x, y) pairs; got {type(pairs).__name__}")
-    out = []
+    series, slow = [], False
     for k, pair in enumerate(pairs):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
             raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
-        x = _as_series(pair[0], f"pairs[{k}][0]")
-        y = _as_series(pair[1], f"pairs[{k}][1]")
-        check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
+        x, y = pair
+        if not (_is_plain_series(x) and _is_plain_series(y) and x.shape[1] == y.shape[1]):
+            x = as_series(x, f"pairs[{k}][0]")
+            y = as_series(y, f"pairs[{k}][1]")
+            check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
+            slow = True
         if len(x) == 1 and len(y) == 1:
             raise ValueError(f"pairs[{k}] has two series of length 1: the alignment has no move to make")
-        out.append((x, y, *_band_rows(len(x), len(y), band)))
-    return out
+        series.append((x, y))
+    meta = np.array([(x.size, y.size, len(x), len(y), x.shape[1]) for x, y in series], dtype=np.int64)
+    starts = np.zeros((len(series) + 1, 3), dtype=np.int64)
+    np.cumsum(meta[:, :3], axis=0, out=starts[1:])
+    xs = _stacked([x.reshape(-1) for x, _ in series])
+    ys = _stacked([y.reshape(-1) for _, y in series])
+    if not slow:  # the fast path skipped as_series' finiteness check: one pass over all values instead
+        for values, column, end in ((xs, 0, 0), (ys, 1, 1)):
+            k = _njit_first_nonfinite(values, starts[:, column].copy())
+            if k >= 0:
+                as_series(series[k][end], f"pairs[{k}][{end}]")  # raises, naming the argument
+    rows = [_band_rows(int(n), int(m), band) for n, m in meta[:, 2:4].tolist()]
+    return _Packed(series, meta, starts, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
 
 
 class WarpingBatch:
@@ -732,20 +753,21 @@ class WarpingBatch:
             Bad series (wrong rank, empty, NaN or inf, different d), a pair of
             two length-1 series, a band too narrow for a pair, bad indices.
         """
-        pairs = _check_pairs(pairs, self.band)
+        packed = _pack_pairs(pairs, self.band)
+        count = len(packed.series)
         pad = max(self.window - 1, 1)
-        rows = max(len(p[0]) for p in pairs) + pad
-        cols = max(len(p[1]) for p in pairs) + pad
+        rows = int(packed.meta[:, 2].max()) + pad
+        cols = int(packed.meta[:, 3].max()) + pad
         if indices is None:
-            if len(pairs) == self.num:
+            if count == self.num:
                 rows, cols = max(rows, self._rows), max(cols, self._cols)
-            self._allocate(len(pairs), rows, cols)
-            indices = range(len(pairs))
+            self._allocate(count, rows, cols)
+            indices = np.arange(count)
         else:
-            indices = self._check_indices(indices, len(pairs))
+            indices = self._check_indices(indices, count)
             if rows > self._rows or cols > self._cols:
                 self._grow(max(rows, self._rows), max(cols, self._cols))
-        self._load(pairs, indices)
+        self._load(packed, indices)
 
     def _check_indices(self, indices, count):
         if self.num == 0:
@@ -758,7 +780,7 @@ class WarpingBatch:
             raise ValueError(f"indices must have one entry per pair: got {len(idx)} indices for {count} pairs")
         if min(idx) < 0 or max(idx) >= self.num or len(set(idx)) != len(idx):
             raise ValueError(f"indices must be distinct and lie in [0, {self.num}); got {idx}")
-        return idx
+        return np.array(idx, dtype=np.int64)
 
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""
@@ -819,30 +841,21 @@ class WarpingBatch:
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
         self._end = self._base + (self._lengths[:, 0] - 1) * self._cols + self._lengths[:, 1] - 1
 
-    def _load(self, pairs, indices):
-        band = -1 if self.band is None else self.band
+    def _load(self, packed, indices):
+        """Start the alignments ``indices`` (int64) on the ``_pack_pairs`` pairs, in one kernel call."""
         pair_scaled = self.reward_scale == "pair"
-        reward_scale = 1.0 if pair_scaled else self.reward_scale
-        indices = np.asarray(indices, dtype=np.int64)
-        dims = np.array([p[0].shape[1] for p in pairs], dtype=np.int64)
-        x_start, y_start, row_start = (np.zeros(len(pairs) + 1, dtype=np.int64) for _ in range(3))
-        np.cumsum([p[0].size for p in pairs], out=x_start[1:])
-        np.cumsum([p[1].size for p in pairs], out=y_start[1:])
-        np.cumsum([len(p[0]) for p in pairs], out=row_start[1:])
         bad = _njit_load(
             indices,
-            dims,
-            _stacked([p[0].reshape(-1) for p in pairs]),
-            _stacked([p[1].reshape(-1) for p in pairs]),
-            x_start,
-            y_start,
-            row_start,
-            _stacked([p[2] for p in pairs]),
-            _stacked([p[3] for p in pairs]),
+            packed.meta,
+            packed.starts,
+            packed.xs,
+            packed.ys,
+            packed.lo,
+            packed.hi,
             self._code,
-            band,
+            -1 if self.band is None else self.band,
             pair_scaled,
-            reward_scale,
+            1.0 if pair_scaled else self.reward_scale,
             self._raw,
             self._allowed,
             self._lengths,
@@ -863,9 +876,9 @@ class WarpingBatch:
             self._terminal,
             self._scales,
         )
-        loaded = len(pairs) if bad < 0 else bad
-        for b, (x, y, _, _) in zip(indices[:loaded].tolist(), pairs):
-            self._series[b] = (x, y)
+        loaded = len(packed.series) if bad < 0 else bad
+        for b, pair in zip(indices[:loaded].tolist(), packed.series):
+            self._series[b] = pair
         self._ctg_ready[indices[:loaded]] = False
         if bad >= 0:
             raise ValueError(f"pairs[{bad}]: the local costs overflow float64; rescale the series")
