@@ -27,9 +27,13 @@ is one flat index ``pos[b] = b * rows * cols + i * cols + j``, so a step or an
 observation is O(N k^2) gathers at ``pos + offset``. They run in compiled
 numba kernels over the NumPy state arrays with no Python loop over alignments;
 the vector environment steps and observes every alignment in one kernel call
-per batch step, which prefetches the cells each alignment is about to read a
-few alignments ahead (the slabs are far larger than the caches, so those
-reads are mostly misses, and overlapping them matters). Memory:
+per batch step and loads every pair of a reset in one more. Each kernel loops
+over the alignments itself, never calling a compiled helper that takes arrays
+once per alignment (numba reference-counts each array argument of such a call
+with atomic operations, which cost more than a move), and prefetches the cells
+an alignment is about to read a few alignments ahead (the slabs are far larger
+than the caches, so those reads are mostly misses, and overlapping them
+matters). Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
 8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
@@ -184,9 +188,8 @@ def _njit_load(
     ``meta[k, 4]`` features), with band rows ``lo``/``hi[starts[k, 2]:starts[k + 1, 2]]`` (see ``_pack_pairs``).
     For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
     band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
-    the exact DTW
-    cost and the terminal values ``H`` of every lookahead scale,
-    and puts the alignment in cell (0, 0). One call for every pair of a reset: no Python per pair.
+    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
+    (0, 0). One call for every pair of a reset: no Python per pair.
     """
     cols = raw.shape[2]
     for k in range(indices.shape[0]):
