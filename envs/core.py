@@ -450,7 +450,7 @@ def _njit_observe(
             g = u + 1
     k = window.shape[1]
     for t in range(num):
-        if levels == 0 and t + PREFETCH_AHEAD < num:  # (with a lookahead, its pass has brought the cells)
+        if t + PREFETCH_AHEAD < num:  # (after a lookahead pass over all queries, these cells may be evicted)
             q = base[rows[t + PREFETCH_AHEAD]] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
             for _ in range(k):
                 prefetch(raw, q)
