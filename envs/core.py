@@ -140,12 +140,15 @@ def _njit_costs_and_dtw(x, y, code, lo, hi, out):
 
 
 @njit(cache=True)
-def _njit_first_nonfinite(values, starts):
-    """Index k of the first segment ``values[starts[k]:starts[k + 1]]`` holding a NaN or inf, or -1."""
-    for k in range(starts.shape[0] - 1):
-        for t in range(starts[k], starts[k + 1]):
-            if not np.isfinite(values[t]):
-                return k
+def _njit_first_nonfinite(xs, ys, meta):
+    """``2 k + side`` for the first pair k whose x (side 0) or y (side 1) holds a NaN or inf, or -1."""
+    for k in range(meta.shape[0]):
+        for t in range(meta[k, 5], meta[k, 5] + meta[k, 0]):
+            if not np.isfinite(xs[t]):
+                return 2 * k
+        for t in range(meta[k, 6], meta[k, 6] + meta[k, 1]):
+            if not np.isfinite(ys[t]):
+                return 2 * k + 1
     return -1
 
 
@@ -153,7 +156,6 @@ def _njit_first_nonfinite(values, starts):
 def _njit_load(
     indices,
     meta,
-    starts,
     xs,
     ys,
     lo,
@@ -184,8 +186,9 @@ def _njit_load(
 ):
     """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
 
-    Pair k is ``x = xs[starts[k, 0]:starts[k + 1, 0]]`` and ``y = ys[starts[k, 1]:starts[k + 1, 1]]`` (flat,
-    ``meta[k, 4]`` features), with band rows ``lo``/``hi[starts[k, 2]:starts[k + 1, 2]]`` (see ``_pack_pairs``).
+    Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
+    (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
+    (``r = meta[k, 7]``; see ``_pack_pairs``).
     For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
     band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
     the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
@@ -195,10 +198,10 @@ def _njit_load(
     for k in range(indices.shape[0]):
         b = indices[k]
         n, m, d = meta[k, 2], meta[k, 3], meta[k, 4]
-        x = xs[starts[k, 0] : starts[k + 1, 0]].reshape(n, d)
-        y = ys[starts[k, 1] : starts[k + 1, 1]].reshape(m, d)
-        lo_k = lo[starts[k, 2] : starts[k + 1, 2]]
-        hi_k = hi[starts[k, 2] : starts[k + 1, 2]]
+        x = xs[meta[k, 5] : meta[k, 5] + n * d].reshape(n, d)
+        y = ys[meta[k, 6] : meta[k, 6] + m * d].reshape(m, d)
+        lo_k = lo[meta[k, 7] : meta[k, 7] + n]
+        hi_k = hi[meta[k, 7] : meta[k, 7] + n]
         total, value = _njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
         if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
             allowed[b] = 0
@@ -581,6 +584,9 @@ def _check_reward_scale(reward_scale):
     return value
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _is_plain_series(x):
     """True for what pair sources return: a C-contiguous float64 ``numpy.ndarray`` (n, d), n, d >= 1.
 
@@ -589,7 +595,7 @@ def _is_plain_series(x):
     """
     return (
         type(x) is np.ndarray
-        and x.dtype == np.float64
+        and x.dtype is _FLOAT64  # builtin dtypes are singletons; any other float64 dtype takes the slow path
         and x.ndim == 2
         and x.shape[0] > 0
         and x.shape[1] > 0
@@ -606,8 +612,7 @@ class _Packed(NamedTuple):
     """Validated pairs, packed for ``_njit_load``: the series, per-pair sizes and offsets, flat values, band rows."""
 
     series: list  # [(x, y)], (n, d) and (m, d) float64
-    meta: np.ndarray  # int64 (P, 5): x.size, y.size, n, m, d
-    starts: np.ndarray  # int64 (P + 1, 3): offsets of pair k in xs, ys and lo/hi
+    meta: np.ndarray  # int64 (P, 8): x.size, y.size, n, m, d, and the offsets of pair k in xs, ys and lo/hi
     xs: np.ndarray  # float64, every x flattened, one after the other
     ys: np.ndarray
     lo: np.ndarray  # int64, every pair's band rows, one after the other
@@ -631,18 +636,20 @@ def _pack_pairs(pairs, band):
         if len(x) == 1 and len(y) == 1:
             raise ValueError(f"pairs[{k}] has two series of length 1: the alignment has no move to make")
         series.append((x, y))
-    meta = np.array([(x.size, y.size, len(x), len(y), x.shape[1]) for x, y in series], dtype=np.int64)
-    starts = np.zeros((len(series) + 1, 3), dtype=np.int64)
-    np.cumsum(meta[:, :3], axis=0, out=starts[1:])
+    rows, x_at, y_at, row_at = [], 0, 0, 0
+    for x, y in series:  # sizes and offsets in Python ints: a few pairs per call, cheaper than array calls
+        rows.append((x.size, y.size, len(x), len(y), x.shape[1], x_at, y_at, row_at))
+        x_at, y_at, row_at = x_at + x.size, y_at + y.size, row_at + len(x)
+    meta = np.array(rows, dtype=np.int64)
     xs = _stacked([x.reshape(-1) for x, _ in series])
     ys = _stacked([y.reshape(-1) for _, y in series])
     if not slow:  # the fast path skipped as_series' finiteness check: one pass over all values instead
-        for values, column, end in ((xs, 0, 0), (ys, 1, 1)):
-            k = _njit_first_nonfinite(values, starts[:, column].copy())
-            if k >= 0:
-                as_series(series[k][end], f"pairs[{k}][{end}]")  # raises, naming the argument
-    rows = [_band_rows(int(n), int(m), band) for n, m in meta[:, 2:4].tolist()]
-    return _Packed(series, meta, starts, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
+        bad = _njit_first_nonfinite(xs, ys, meta)
+        if bad >= 0:
+            k, side = divmod(bad, 2)
+            as_series(series[k][side], f"pairs[{k}][{side}]")  # raises, naming the argument
+    rows = [_band_rows(len(x), len(y), band) for x, y in series]  # (lo, hi) of each pair
+    return _Packed(series, meta, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
 
 
 class WarpingBatch:
@@ -850,7 +857,6 @@ class WarpingBatch:
         bad = _njit_load(
             indices,
             packed.meta,
-            packed.starts,
             packed.xs,
             packed.ys,
             packed.lo,
