@@ -27,9 +27,13 @@ is one flat index ``pos[b] = b * rows * cols + i * cols + j``, so a step or an
 observation is O(N k^2) gathers at ``pos + offset``. They run in compiled
 numba kernels over the NumPy state arrays with no Python loop over alignments;
 the vector environment steps and observes every alignment in one kernel call
-per batch step, which prefetches the cells each alignment is about to read a
-few alignments ahead (the slabs are far larger than the caches, so those
-reads are mostly misses, and overlapping them matters). Memory:
+per batch step and loads every pair of a reset in one more. Each kernel loops
+over the alignments itself, never calling a compiled helper that takes arrays
+once per alignment (numba reference-counts each array argument of such a call
+with atomic operations, which cost more than a move), and prefetches the cells
+an alignment is about to read a few alignments ahead (the slabs are far larger
+than the caches, so those reads are mostly misses, and overlapping them
+matters). Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
 8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
@@ -37,13 +41,10 @@ reads are mostly misses, and overlapping them matters). Memory:
 
 import numbers
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
-from llvmlite import ir
-from llvmlite.binding import llvm_version_info
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
 from dtwrl.bands import band_bounds, check_band
 from dtwrl.exact_dtw import cost_to_go
@@ -56,13 +57,14 @@ from .observation import (
     POSITION_HIGH,
     POSITION_LOW,
     WINDOW_PAD,
-    _njit_lookahead_features,
+    _njit_lookahead_feature,
     _njit_lookahead_q2,
     _njit_terminal_values,
     check_lookahead,
     lookahead_arrays,
     observation_spec,
 )
+from .prefetch import PREFETCH_AHEAD, prefetch
 
 __all__ = [
     "DIAGONAL",
@@ -85,33 +87,6 @@ _MOVES = MOVES.copy()  # the kernels' private copy
 # move closest in direction (down and right are 45 degrees from the diagonal
 # and 90 degrees from each other).
 _PREFERENCE = np.array([[DIAGONAL, DOWN, RIGHT], [DOWN, DIAGONAL, RIGHT], [RIGHT, DIAGONAL, DOWN]])
-
-
-#: How many alignments ahead ``_njit_step_observe`` prefetches the cells an alignment will read.
-_PREFETCH_AHEAD = 16
-# LLVM names the intrinsic by its pointer type: opaque pointers (LLVM >= 15) or i8*.
-_PREFETCH_INTRINSIC = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
-
-
-@intrinsic
-def _prefetch(typingctx, arr, index):
-    """Hint the CPU to fetch ``arr[index]`` (1-D array) into the cache; no effect on results."""
-    sig = types.void(arr, index)
-
-    def codegen(context, builder, signature, args):
-        arrty = signature.args[0]
-        ary = context.make_array(arrty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
-        ptr = builder.bitcast(ptr, ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), _PREFETCH_INTRINSIC
-        )
-        # read, highest temporal locality, data cache
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
 
 
 @lru_cache(maxsize=4096)
@@ -165,23 +140,27 @@ def _njit_costs_and_dtw(x, y, code, lo, hi, out):
 
 
 @njit(cache=True)
-def _njit_all_finite(x):
-    """True iff every value of the 2-D array ``x`` is finite."""
-    for i in range(x.shape[0]):
-        for k in range(x.shape[1]):
-            if not np.isfinite(x[i, k]):
-                return False
-    return True
+def _njit_first_nonfinite(xs, ys, meta):
+    """``2 k + side`` for the first pair k whose x (side 0) or y (side 1) holds a NaN or inf, or -1."""
+    for k in range(meta.shape[0]):
+        for t in range(meta[k, 5], meta[k, 5] + meta[k, 0]):
+            if not np.isfinite(xs[t]):
+                return 2 * k
+        for t in range(meta[k, 6], meta[k, 6] + meta[k, 1]):
+            if not np.isfinite(ys[t]):
+                return 2 * k + 1
+    return -1
 
 
 @njit(cache=True)
 def _njit_load(
-    b,
-    x,
-    y,
-    code,
+    indices,
+    meta,
+    xs,
+    ys,
     lo,
     hi,
+    code,
     band,
     pair_scaled,
     reward_scale,
@@ -202,76 +181,114 @@ def _njit_load(
     path_costs,
     done,
     replaced,
+    terminal,
+    scales,
 ):
-    """Start alignment ``b`` on the pair (x, y); return False if its local costs overflow.
+    """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
 
-    Fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and
-    ``allowed[b]`` (1 on band cells, 0 elsewhere), computes the scale (mean
-    local cost over the band cells, 1 if that mean is 0) and the exact DTW
-    cost, and puts the alignment in cell (0, 0).
+    Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
+    (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
+    (``r = meta[k, 7]``; see ``_pack_pairs``).
+    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
+    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
+    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
+    (0, 0). One call for every pair of a reset: no Python per pair.
     """
-    n, m = x.shape[0], y.shape[0]
     cols = raw.shape[2]
-    total, value = _njit_costs_and_dtw(x, y, code, lo, hi, raw[b])  # raw outside the grid is never read
-    if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
-        allowed[b] = 0
+    for k in range(indices.shape[0]):
+        b = indices[k]
+        n, m, d = meta[k, 2], meta[k, 3], meta[k, 4]
+        x = xs[meta[k, 5] : meta[k, 5] + n * d].reshape(n, d)
+        y = ys[meta[k, 6] : meta[k, 6] + m * d].reshape(m, d)
+        lo_k = lo[meta[k, 7] : meta[k, 7] + n]
+        hi_k = hi[meta[k, 7] : meta[k, 7] + n]
+        total, value = _njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
+        if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
+            allowed[b] = 0
+            for i in range(n):
+                allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
+        count = 0
         for i in range(n):
-            allowed[b, i, lo[i] : hi[i] + 1] = 1
-    count = 0
-    for i in range(n):
-        count += hi[i] - lo[i] + 1
-    s = total / count
-    if not np.isfinite(s):
-        return False
-    if s == 0.0:
-        s = 1.0  # every band cost is 0: any positive scale maps them to 0
-    scale[b] = s
-    factor[b] = 1.0 / s if pair_scaled else reward_scale
-    dtw_cost[b] = value
-    lengths[b, 0], lengths[b, 1] = n, m
-    r = max(n, m) - 1 if band < 0 else band
-    band_den[b] = r * (min(n, m) - 1)
-    ij[b, 0], ij[b, 1] = 0, 0
-    pos[b] = base[b]
-    end[b] = base[b] + (n - 1) * cols + m - 1
-    paths[b, 0, 0], paths[b, 0, 1] = 0, 0
-    length[b] = 1
-    pending[b] = raw[b, 0, 0]
-    path_costs[b] = 0.0
-    done[b] = False
-    replaced[b] = False
-    return True
+            count += hi_k[i] - lo_k[i] + 1
+        s = total / count
+        if not np.isfinite(s):
+            return k
+        if s == 0.0:
+            s = 1.0  # every band cost is 0: any positive scale maps them to 0
+        scale[b] = s
+        factor[b] = 1.0 / s if pair_scaled else reward_scale
+        dtw_cost[b] = value
+        lengths[b, 0], lengths[b, 1] = n, m
+        r = max(n, m) - 1 if band < 0 else band
+        band_den[b] = r * (min(n, m) - 1)
+        ij[b, 0], ij[b, 1] = 0, 0
+        pos[b] = base[b]
+        end[b] = base[b] + (n - 1) * cols + m - 1
+        paths[b, 0, 0], paths[b, 0, 1] = 0, 0
+        length[b] = 1
+        pending[b] = raw[b, 0, 0]
+        path_costs[b] = 0.0
+        done[b] = False
+        replaced[b] = False
+        for t in range(scales.shape[0]):
+            _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
+    return -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def _njit_first_bad(actions):
+    """Index of the first action outside 0..2, or -1."""
+    for b in range(actions.shape[0]):
+        if actions[b] < 0 or actions[b] > 2:
+            return b
+    return -1
+
+
+@njit(cache=True)
 def _njit_move(
-    b, a, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
+    actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
 ):
-    """Move alignment ``b`` by action ``a`` (see WarpingBatch.step); a finished alignment stays and earns 0."""
-    replaced[b] = False
-    p = pos[b]
-    if p == end[b]:
-        rewards[b] = 0.0
-        return
-    if allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]] == 0:
-        replaced[b] = True
-        for c in range(1, 3):
-            alt = _PREFERENCE[a, c]
-            if allowed[p + _MOVES[alt, 0] * cols + _MOVES[alt, 1]] == 1:
-                a = alt
-                break
-    ij[b, 0] += _MOVES[a, 0]
-    ij[b, 1] += _MOVES[a, 1]
-    p += _MOVES[a, 0] * cols + _MOVES[a, 1]
-    pos[b] = p
-    cost = raw[p] + pending[b]
-    pending[b] = 0.0
-    path_costs[b] += cost
-    paths[b, length[b], 0] = ij[b, 0]
-    paths[b, length[b], 1] = ij[b, 1]
-    length[b] += 1
-    done[b] = p == end[b]
-    rewards[b] = 0.0 - cost * factor[b]
+    """Move every alignment ``b`` by action ``actions[b]`` (0..2; see WarpingBatch.step).
+
+    A finished alignment stays and earns 0. The loop over alignments is inside:
+    numba reference-counts every array argument of a call (two atomic
+    operations each), which a call per alignment would pay every step.
+    """
+    num = pos.shape[0]
+    for b in range(num):
+        if b + PREFETCH_AHEAD < num:  # the cells a later alignment's move reads: many misses in flight, not one
+            q = pos[b + PREFETCH_AHEAD]
+            prefetch(allowed, q + 1)
+            prefetch(allowed, q + cols)
+            prefetch(allowed, q + cols + 1)
+            prefetch(raw, q + 1)
+            prefetch(raw, q + cols)
+            prefetch(raw, q + cols + 1)
+        a = actions[b]
+        replaced[b] = False
+        p = pos[b]
+        if p == end[b]:
+            rewards[b] = 0.0
+            continue
+        if allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]] == 0:
+            replaced[b] = True
+            for c in range(1, 3):
+                alt = _PREFERENCE[a, c]
+                if allowed[p + _MOVES[alt, 0] * cols + _MOVES[alt, 1]] == 1:
+                    a = alt
+                    break
+        ij[b, 0] += _MOVES[a, 0]
+        ij[b, 1] += _MOVES[a, 1]
+        p += _MOVES[a, 0] * cols + _MOVES[a, 1]
+        pos[b] = p
+        cost = raw[p] + pending[b]
+        pending[b] = 0.0
+        path_costs[b] += cost
+        paths[b, length[b], 0] = ij[b, 0]
+        paths[b, length[b], 1] = ij[b, 1]
+        length[b] += 1
+        done[b] = p == end[b]
+        rewards[b] = 0.0 - cost * factor[b]
 
 
 @njit(cache=True)
@@ -279,13 +296,10 @@ def _njit_step(
     actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
 ):
     """Advance every unfinished alignment by one cell; return the index of a bad action (nothing moved) or -1."""
-    for b in range(pos.shape[0]):
-        if actions[b] < 0 or actions[b] > 2:
-            return b
-    for b in range(pos.shape[0]):
+    bad = _njit_first_bad(actions)
+    if bad < 0:
         _njit_move(
-            b,
-            actions[b],
+            actions,
             ij,
             pos,
             end,
@@ -301,7 +315,7 @@ def _njit_step(
             rewards,
             replaced,
         )
-    return -1
+    return bad
 
 
 @njit(cache=True)
@@ -331,219 +345,146 @@ def _njit_step_observe(
     terminal,
     base,
     depths,
+    banded,
     look,
 ):
-    """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one pass.
-
-    Each alignment is observed right after its move, while its cells are in
-    cache, and the cells an alignment ``_PREFETCH_AHEAD`` further on can read
-    next are prefetched.
-    """
-    num = pos.shape[0]
-    for b in range(num):
-        if actions[b] < 0 or actions[b] > 2:
-            return b
-    k = window.shape[1]
-    depth = 0
-    for t in range(depths.shape[0]):
-        depth = max(depth, depths[t])
-    span = max(k, depth + 2)  # rows and columns ahead of the cell that the window and the lookahead read, after a move
-    scratch, qbuf = _njit_lookahead_buffers(depths)
-    for b in range(num):
-        if b + _PREFETCH_AHEAD < num:
-            # The cells alignment b + _PREFETCH_AHEAD can read (its window and lookahead block after a move down
-            # or right) are usually out of cache: ask for them now, so that many fetches overlap, not one at a time.
-            q = pos[b + _PREFETCH_AHEAD]
-            for r in range(span):
-                for c in range(0, span, 8):
-                    _prefetch(raw, q + c)
-                _prefetch(raw, q + span - 1)
-                _prefetch(allowed, q)
-                _prefetch(allowed, q + span - 1)
-                for t in range(depths.shape[0]):  # terminal values: the frontier column, and row
-                    _prefetch(terminal[t], q + depths[t] + 1)
-                    if r >= depths[t]:
-                        for c in range(0, span, 16):
-                            _prefetch(terminal[t], q + c)
-                        _prefetch(terminal[t], q + span - 1)
-                q += cols
-        _njit_move(
-            b,
-            actions[b],
-            ij,
-            pos,
-            end,
-            cols,
-            pending,
-            path_costs,
-            length,
-            paths,
-            raw,
-            allowed,
-            factor,
-            done,
-            rewards,
-            replaced,
-        )
-        if skip[b] == 0:
-            _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-            _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
+    """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one call."""
+    bad = _njit_first_bad(actions)
+    if bad >= 0:
+        return bad
+    _njit_move(
+        actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
+    )
+    rows, cells = _njit_active(skip, ij)
+    _njit_observe(
+        rows,
+        rows,
+        cells,
+        banded,
+        base,
+        lengths,
+        band_den,
+        cols,
+        raw,
+        allowed,
+        scale,
+        window,
+        position,
+        mask,
+        terminal,
+        depths,
+        look,
+        np.empty((0, 3)),
+    )
     return -1
 
 
-@njit(cache=True, inline="always")
-def _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
-    """Write alignment ``b``'s window, position features and action mask (see WarpingBatch)."""
-    _njit_observe_at(
-        b, b, ij[b, 0], ij[b, 1], pos[b], lengths, band_den, cols, raw, allowed, scale, window, position, mask
-    )
-
-
-@njit(cache=True, inline="always")
-def _njit_observe_at(o, b, i, j, p, lengths, band_den, cols, raw, allowed, scale, window, position, mask):
-    """Write into row ``o`` the window, position features and action mask of alignment ``b`` at cell (i, j) (flat p)."""
-    k = window.shape[1]
-    s = scale[b]
-    for r in range(k):
-        q = p + r * cols
-        for c in range(k):
-            if allowed[q + c] == 1:
-                v = raw[q + c]
-                window[o, r, c] = v / (v + s)
-            else:
-                window[o, r, c] = WINDOW_PAD
-    for a in range(3):
-        mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-    n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
-    rows_left, cols_left = n1 - i, m1 - j
-    row_progress = i / n1 if n1 > 0 else 1.0
-    col_progress = j / m1 if m1 > 0 else 1.0
-    position[o, 0] = row_progress
-    position[o, 1] = col_progress
-    position[o, 2] = col_progress - row_progress
-    position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-    position[o, 4] = (rows_left + cols_left) / (n1 + m1)
-    position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
-
-
 @njit(cache=True)
-def _njit_lookahead_buffers(depths):
-    """Scratch for the lookahead DPs: two flat (D+2, D+2) blocks (D the largest depth) and two sets of 3 move values."""
-    size = 1
-    for t in range(depths.shape[0]):
-        size = max(size, depths[t] + 2)
-    return np.empty((2, size * size)), np.empty((2, 3))
-
-
-@njit(cache=True, inline="always")
-def _njit_lookahead_at(
-    o, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, first
-):
-    """Write into ``look[o]`` the ``"lookahead"`` rows of alignment ``b`` at (i, j), and into ``first`` the raw
-    move values of row 0 (see envs.observation); consecutive rows of equal depth share one DP pass, a row alone
-    is computed as a pair with itself."""
-    n, m = lengths[b, 0], lengths[b, 1]
-    t = 0
-    while t < depths.shape[0]:
-        u = t + 1 if t + 1 < depths.shape[0] and depths[t + 1] == depths[t] else t
-        _njit_lookahead_q2(
-            raw,
-            allowed,
-            terminal[t],
-            terminal[u],
-            base[b],
-            cols,
-            n,
-            m,
-            i,
-            j,
-            depths[t],
-            scratch[0],
-            scratch[1],
-            qbuf[0],
-            qbuf[1],
-        )
-        _njit_lookahead_features(qbuf[0], scale[b], look[o, t])
-        if u > t:
-            _njit_lookahead_features(qbuf[1], scale[b], look[o, u])
-        if t == 0:
-            first[0], first[1], first[2] = qbuf[0, 0], qbuf[0, 1], qbuf[0, 2]
-        t = u + 1
-
-
-@njit(cache=True, inline="always")
-def _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look):
-    """Write alignment ``b``'s ``"lookahead"`` rows (see envs.observation)."""
-    _njit_lookahead_at(
-        b,
-        b,
-        ij[b, 0],
-        ij[b, 1],
-        lengths,
-        scale,
-        raw,
-        allowed,
-        terminal,
-        base,
-        cols,
-        depths,
-        scratch,
-        qbuf,
-        look,
-        qbuf[1],
-    )  # qbuf[1] as the unused row-0 copy: written after its own use
+def _njit_active(skip, ij):
+    """The alignments with ``skip == 0`` (int64, in order) and their current cells (int64 (T, 2))."""
+    count = 0
+    for b in range(skip.shape[0]):
+        count += skip[b] == 0
+    rows = np.empty(count, dtype=np.int64)
+    cells = np.empty((count, 2), dtype=np.int64)
+    count = 0
+    for b in range(skip.shape[0]):
+        if skip[b] == 0:
+            rows[count] = b
+            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
+            count += 1
+    return rows, cells
 
 
 @njit(cache=True)
 def _njit_observe(
-    ij,
-    pos,
-    lengths,
-    band_den,
-    cols,
-    raw,
-    allowed,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    base,
-    depths,
-    look,
-):
-    """Write every alignment's window, position features, action mask and lookahead (see WarpingBatch)."""
-    scratch, qbuf = _njit_lookahead_buffers(depths)
-    for b in range(pos.shape[0]):
-        _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
-
-
-@njit(cache=True)
-def _njit_observe_rows(
-    ij,
-    pos,
-    lengths,
-    band_den,
-    cols,
-    raw,
-    allowed,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    base,
-    depths,
-    look,
+    outs,
     rows,
+    cells,
+    banded,
+    base,
+    lengths,
+    band_den,
+    cols,
+    raw,
+    allowed,
+    scale,
+    window,
+    position,
+    mask,
+    terminal,
+    depths,
+    look,
+    q_first,
 ):
-    """Write the observation of the alignments ``rows`` only."""
-    scratch, qbuf = _njit_lookahead_buffers(depths)
-    for t in range(rows.shape[0]):
-        b = rows[t]
-        _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-        _njit_lookahead_one(b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look)
+    """Write into row ``outs[t]`` of the observation arrays the observation of alignment ``rows[t]`` at ``cells[t]``.
+
+    ``q_first[t]`` (when it has rows) receives the raw move values of the
+    first lookahead row (see WarpingBatch.observe_cells). Every query runs in this
+    one call (no per-query call of a function taking arrays: numba
+    reference-counts each array argument), the lookahead first (its blocks
+    hold the window), then the window, mask and position features; the cells
+    of the query ``PREFETCH_AHEAD`` further on are prefetched. ``banded``
+    False promises that every grid cell is enterable (no band): the lookahead
+    then reads no ``allowed`` flag (the window and mask still do).
+    """
+    num = rows.shape[0]
+    levels = depths.shape[0]
+    if levels > 0:
+        q_a = np.empty((num, 3))
+        q_b = np.empty((num, 3))
+        g = 0
+        while g < levels:  # consecutive rows of equal depth share one DP pass; a row alone is a pair with itself
+            u = g + 1 if g + 1 < levels and depths[g + 1] == depths[g] else g
+            _njit_lookahead_q2(
+                raw, allowed, terminal[g], terminal[u], base, lengths, cols, rows, cells, depths[g], banded, q_a, q_b
+            )
+            for t in range(num):
+                o, s = outs[t], scale[rows[t]]
+                best = min(q_a[t, 0], min(q_a[t, 1], q_a[t, 2]))
+                for a in range(3):
+                    look[o, g, a] = _njit_lookahead_feature(q_a[t, a], best, s)
+                if u > g:
+                    best = min(q_b[t, 0], min(q_b[t, 1], q_b[t, 2]))
+                    for a in range(3):
+                        look[o, u, a] = _njit_lookahead_feature(q_b[t, a], best, s)
+                if g == 0 and q_first.shape[0] > 0:
+                    q_first[t, 0], q_first[t, 1], q_first[t, 2] = q_a[t, 0], q_a[t, 1], q_a[t, 2]
+            g = u + 1
+    k = window.shape[1]
+    for t in range(num):
+        if t + PREFETCH_AHEAD < num:  # (after a lookahead pass over all queries, these cells may be evicted)
+            q = base[rows[t + PREFETCH_AHEAD]] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
+            for _ in range(k):
+                prefetch(raw, q)
+                prefetch(raw, q + k - 1)
+                prefetch(allowed, q)
+                prefetch(allowed, q + k - 1)
+                q += cols
+        o, b = outs[t], rows[t]
+        i, j = cells[t, 0], cells[t, 1]
+        p = base[b] + i * cols + j
+        s = scale[b]
+        for r in range(k):
+            q = p + r * cols
+            for c in range(k):
+                if allowed[q + c] == 1:
+                    v = raw[q + c]
+                    window[o, r, c] = v / (v + s)
+                else:
+                    window[o, r, c] = WINDOW_PAD
+        for a in range(3):
+            mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
+        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
+        rows_left, cols_left = n1 - i, m1 - j
+        row_progress = i / n1 if n1 > 0 else 1.0
+        col_progress = j / m1 if m1 > 0 else 1.0
+        position[o, 0] = row_progress
+        position[o, 1] = col_progress
+        position[o, 2] = col_progress - row_progress
+        position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
+        position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+        position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
 
 
 @njit
@@ -573,114 +514,53 @@ def _njit_run(
     terminal,
     base,
     depths,
+    banded,
     look,
 ):
     """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
     num = pos.shape[0]
     actions = np.zeros(num, dtype=np.int64)
+    moves = np.zeros(num, dtype=np.int64)
     rewards = np.empty(num)
-    scratch, qbuf = _njit_lookahead_buffers(depths)
+    no_values = np.empty((0, 3))
     for _ in range(max_steps):
-        finished = True
-        for b in range(num):
-            if not done[b]:
-                finished = False
-                _njit_observe_one(b, ij, pos, lengths, band_den, cols, raw, allowed, scale, window, position, mask)
-                _njit_lookahead_one(
-                    b, ij, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look
-                )
-            else:
-                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
-        if finished:
+        rows, cells = _njit_active(done.view(np.uint8), ij)
+        if rows.shape[0] == 0:
             return True
+        for b in range(num):
+            if done[b]:
+                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        _njit_observe(
+            rows,
+            rows,
+            cells,
+            banded,
+            base,
+            lengths,
+            band_den,
+            cols,
+            raw,
+            allowed,
+            scale,
+            window,
+            position,
+            mask,
+            terminal,
+            depths,
+            look,
+            no_values,
+        )
         policy(window, position, look, mask, params, actions)
         for b in range(num):
             a = actions[b]
-            if a < 0 or a > 2:
-                a = 0
-            _njit_move(
-                b,
-                a,
-                ij,
-                pos,
-                end,
-                cols,
-                pending,
-                path_costs,
-                length,
-                paths,
-                raw,
-                allowed,
-                factor,
-                done,
-                rewards,
-                replaced,
-            )
+            moves[b] = 0 if a < 0 or a > 2 else a
+        _njit_move(
+            moves, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
+        )
     for b in range(num):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
         if not done[b]:
             return False
     return True
-
-
-@njit(cache=True)
-def _njit_observe_cells(
-    rows,
-    cells,
-    base,
-    lengths,
-    band_den,
-    cols,
-    raw,
-    allowed,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    depths,
-    look,
-    q_first,
-):
-    """Row t: the observation of alignment ``rows[t]`` at ``cells[t]``, and ``q_first[t]`` the raw move values
-    of the first lookahead row (see WarpingBatch.observe_cells)."""
-    scratch, qbuf = _njit_lookahead_buffers(depths)
-    for t in range(rows.shape[0]):
-        b, i, j = rows[t], cells[t, 0], cells[t, 1]
-        _njit_observe_at(
-            t, b, i, j, base[b] + i * cols + j, lengths, band_den, cols, raw, allowed, scale, window, position, mask
-        )
-        _njit_lookahead_at(
-            t, b, i, j, lengths, scale, raw, allowed, terminal, base, cols, depths, scratch, qbuf, look, q_first[t]
-        )
-
-
-@njit(cache=True)
-def _njit_move_values(cells, rows, lengths, raw, allowed, terminal, base, cols, row, depths, out):
-    """``out[t]``: the lookahead move values Q (raw costs, +inf illegal) of lookahead ``row``.
-
-    At ``cells[t]`` of ``rows[t]``.
-    """
-    scratch, qbuf = _njit_lookahead_buffers(depths)
-    for t in range(rows.shape[0]):
-        b = rows[t]
-        n, m = lengths[b, 0], lengths[b, 1]
-        _njit_lookahead_q2(
-            raw,
-            allowed,
-            terminal[row],
-            terminal[row],
-            base[b],
-            cols,
-            n,
-            m,
-            cells[t, 0],
-            cells[t, 1],
-            depths[row],
-            scratch[0],
-            scratch[1],
-            out[t],
-            qbuf[1],
-        )
 
 
 def _check_window(window):
@@ -704,41 +584,72 @@ def _check_reward_scale(reward_scale):
     return value
 
 
-def _as_series(x, name):
-    """``dtwrl.validation.as_series``, with a fast path for what pair sources return.
+_FLOAT64 = np.dtype(np.float64)
 
-    A finite, C-contiguous float64 ``numpy.ndarray`` of shape (n, d), n, d >= 1,
-    is returned as it is, exactly as ``as_series`` would return it; anything
-    else (and any error) goes through ``as_series`` itself.
+
+def _is_plain_series(x):
+    """True for what pair sources return: a C-contiguous float64 ``numpy.ndarray`` (n, d), n, d >= 1.
+
+    ``dtwrl.validation.as_series`` returns such an array as it is once it is
+    known to be finite (``_pack_pairs`` checks that for all pairs at once).
     """
-    if (
+    return (
         type(x) is np.ndarray
-        and x.dtype == np.float64
+        and x.dtype is _FLOAT64  # builtin dtypes are singletons; any other float64 dtype takes the slow path
         and x.ndim == 2
         and x.shape[0] > 0
         and x.shape[1] > 0
         and x.flags.c_contiguous
-        and _njit_all_finite(x)
-    ):
-        return x
-    return as_series(x, name)
+    )
 
 
-def _check_pairs(pairs, band):
-    """Validated ``[(x, y, lo, hi), ...]``: (n, d) float64 series and band rows; errors name ``pairs[k]``."""
+def _stacked(arrays):
+    """The arrays concatenated along their first axis (the array itself when there is one)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+class _Packed(NamedTuple):
+    """Validated pairs, packed for ``_njit_load``: the series, per-pair sizes and offsets, flat values, band rows."""
+
+    series: list  # [(x, y)], (n, d) and (m, d) float64
+    meta: np.ndarray  # int64 (P, 8): x.size, y.size, n, m, d, and the offsets of pair k in xs, ys and lo/hi
+    xs: np.ndarray  # float64, every x flattened, one after the other
+    ys: np.ndarray
+    lo: np.ndarray  # int64, every pair's band rows, one after the other
+    hi: np.ndarray
+
+
+def _pack_pairs(pairs, band):
+    """Validate ``[(x, y), ...]`` (errors name ``pairs[k]``) and pack them for ``_njit_load``."""
     if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
         raise ValueError(f"pairs must be a non-empty list of (x, y) pairs; got {type(pairs).__name__}")
-    out = []
+    series, slow = [], False
     for k, pair in enumerate(pairs):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
             raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
-        x = _as_series(pair[0], f"pairs[{k}][0]")
-        y = _as_series(pair[1], f"pairs[{k}][1]")
-        check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
+        x, y = pair
+        if not (_is_plain_series(x) and _is_plain_series(y) and x.shape[1] == y.shape[1]):
+            x = as_series(x, f"pairs[{k}][0]")
+            y = as_series(y, f"pairs[{k}][1]")
+            check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
+            slow = True
         if len(x) == 1 and len(y) == 1:
             raise ValueError(f"pairs[{k}] has two series of length 1: the alignment has no move to make")
-        out.append((x, y, *_band_rows(len(x), len(y), band)))
-    return out
+        series.append((x, y))
+    rows, x_at, y_at, row_at = [], 0, 0, 0
+    for x, y in series:  # sizes and offsets in Python ints: a few pairs per call, cheaper than array calls
+        rows.append((x.size, y.size, len(x), len(y), x.shape[1], x_at, y_at, row_at))
+        x_at, y_at, row_at = x_at + x.size, y_at + y.size, row_at + len(x)
+    meta = np.array(rows, dtype=np.int64)
+    xs = _stacked([x.reshape(-1) for x, _ in series])
+    ys = _stacked([y.reshape(-1) for _, y in series])
+    if not slow:  # the fast path skipped as_series' finiteness check: one pass over all values instead
+        bad = _njit_first_nonfinite(xs, ys, meta)
+        if bad >= 0:
+            k, side = divmod(bad, 2)
+            as_series(series[k][side], f"pairs[{k}][{side}]")  # raises, naming the argument
+    rows = [_band_rows(len(x), len(y), band) for x, y in series]  # (lo, hi) of each pair
+    return _Packed(series, meta, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
 
 
 class WarpingBatch:
@@ -825,6 +736,7 @@ class WarpingBatch:
         self.lookahead = check_lookahead(lookahead)
         self._spec = observation_spec(self.window, self.lookahead)  # built once: every step allocates from it
         self._scales, self._depths = lookahead_arrays(self.lookahead)
+        self._no_lookahead = np.empty((0, 0, 3), dtype=np.float32)  # the kernels' "lookahead" without one
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)  # type and sign; the size check happens per pair
         self.reward_scale = _check_reward_scale(reward_scale)
@@ -851,20 +763,21 @@ class WarpingBatch:
             Bad series (wrong rank, empty, NaN or inf, different d), a pair of
             two length-1 series, a band too narrow for a pair, bad indices.
         """
-        pairs = _check_pairs(pairs, self.band)
+        packed = _pack_pairs(pairs, self.band)
+        count = len(packed.series)
         pad = max(self.window - 1, 1)
-        rows = max(len(p[0]) for p in pairs) + pad
-        cols = max(len(p[1]) for p in pairs) + pad
+        rows = int(packed.meta[:, 2].max()) + pad
+        cols = int(packed.meta[:, 3].max()) + pad
         if indices is None:
-            if len(pairs) == self.num:
+            if count == self.num:
                 rows, cols = max(rows, self._rows), max(cols, self._cols)
-            self._allocate(len(pairs), rows, cols)
-            indices = range(len(pairs))
+            self._allocate(count, rows, cols)
+            indices = np.arange(count)
         else:
-            indices = self._check_indices(indices, len(pairs))
+            indices = self._check_indices(indices, count)
             if rows > self._rows or cols > self._cols:
                 self._grow(max(rows, self._rows), max(cols, self._cols))
-        self._load(pairs, indices)
+        self._load(packed, indices)
 
     def _check_indices(self, indices, count):
         if self.num == 0:
@@ -877,7 +790,7 @@ class WarpingBatch:
             raise ValueError(f"indices must have one entry per pair: got {len(idx)} indices for {count} pairs")
         if min(idx) < 0 or max(idx) >= self.num or len(set(idx)) != len(idx):
             raise ValueError(f"indices must be distinct and lie in [0, {self.num}); got {idx}")
-        return idx
+        return np.array(idx, dtype=np.int64)
 
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""
@@ -938,43 +851,46 @@ class WarpingBatch:
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
         self._end = self._base + (self._lengths[:, 0] - 1) * self._cols + self._lengths[:, 1] - 1
 
-    def _load(self, pairs, indices):
-        band = -1 if self.band is None else self.band
+    def _load(self, packed, indices):
+        """Start the alignments ``indices`` (int64) on the ``_pack_pairs`` pairs, in one kernel call."""
         pair_scaled = self.reward_scale == "pair"
-        reward_scale = 1.0 if pair_scaled else self.reward_scale
-        for k, (b, (x, y, lo, hi)) in enumerate(zip(indices, pairs)):
-            if not _njit_load(
-                b,
-                x,
-                y,
-                self._code,
-                lo,
-                hi,
-                band,
-                pair_scaled,
-                reward_scale,
-                self._raw,
-                self._allowed,
-                self._lengths,
-                self._band_den,
-                self._scale,
-                self._factor,
-                self._dtw,
-                self._ij,
-                self._pos,
-                self._end,
-                self._base,
-                self._paths,
-                self._length,
-                self._pending,
-                self.path_costs,
-                self.done,
-                self.replaced,
-            ):
-                raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
-            self._series[b] = (x, y)
-            self._load_terminal(b)
-            self._ctg_ready[b] = False
+        bad = _njit_load(
+            indices,
+            packed.meta,
+            packed.xs,
+            packed.ys,
+            packed.lo,
+            packed.hi,
+            self._code,
+            -1 if self.band is None else self.band,
+            pair_scaled,
+            1.0 if pair_scaled else self.reward_scale,
+            self._raw,
+            self._allowed,
+            self._lengths,
+            self._band_den,
+            self._scale,
+            self._factor,
+            self._dtw,
+            self._ij,
+            self._pos,
+            self._end,
+            self._base,
+            self._paths,
+            self._length,
+            self._pending,
+            self.path_costs,
+            self.done,
+            self.replaced,
+            self._terminal,
+            self._scales,
+        )
+        loaded = len(packed.series) if bad < 0 else bad
+        for b, pair in zip(indices[:loaded].tolist(), packed.series):
+            self._series[b] = pair
+        self._ctg_ready[indices[:loaded]] = False
+        if bad >= 0:
+            raise ValueError(f"pairs[{bad}]: the local costs overflow float64; rescale the series")
 
     # ------------------------------------------------------------------- step
     def step(self, actions):
@@ -1091,20 +1007,8 @@ class WarpingBatch:
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before observation()")
         obs = self._empty_observation()
-        _njit_observe(
-            self._ij,
-            self._pos,
-            self._lengths,
-            self._band_den,
-            self._cols,
-            self._flat_raw,
-            self._flat_allowed,
-            self._scale,
-            obs["window"],
-            obs["position"],
-            obs["action_mask"],
-            *self._lookahead_args(obs),
-        )
+        rows = np.arange(self.num)
+        self._observe_into(obs, rows, rows, self._ij)
         return obs
 
     def observation_spec(self):
@@ -1118,7 +1022,7 @@ class WarpingBatch:
         look = obs.get("lookahead")
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
-        return self._flat_terminal, self._base, self._depths, look
+        return self._flat_terminal, self._base, self._depths, self.band is not None, look
 
     def run_policy(self, policy, params):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
@@ -1200,26 +1104,8 @@ class WarpingBatch:
         if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
             raise ValueError("cells must lie inside their alignments' grids")
         obs = {key: np.empty((len(rows), *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
-        look = obs.get("lookahead", np.empty((len(rows), 0, 3), dtype=np.float32))
         values = np.full((len(rows), 3), np.inf)
-        _njit_observe_cells(
-            rows,
-            cells,
-            self._base,
-            self._lengths,
-            self._band_den,
-            self._cols,
-            self._flat_raw,
-            self._flat_allowed,
-            self._scale,
-            obs["window"],
-            obs["position"],
-            obs["action_mask"],
-            self._flat_terminal,
-            self._depths,
-            look,
-            values,
-        )
+        self._observe_into(obs, np.arange(len(rows)), rows, cells, values)
         return obs, values
 
     def move_values(self, rows, cells, row=0):
@@ -1248,26 +1134,25 @@ class WarpingBatch:
         rows = np.ascontiguousarray(rows, dtype=np.int64)
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
         out = np.empty((len(rows), 3))
-        _njit_move_values(
-            cells,
-            rows,
-            self._lengths,
-            self._flat_raw,
-            self._flat_allowed,
-            self._flat_terminal,
-            self._base,
-            self._cols,
-            int(row),
-            self._depths,
-            out,
-        )
+        terminal = self._flat_terminal[row]
+        depth = int(self._depths[row])
+        args = (self._flat_raw, self._flat_allowed, terminal, terminal, self._base, self._lengths, self._cols)
+        _njit_lookahead_q2(*args, rows, cells, depth, self.band is not None, out, np.empty((len(rows), 3)))
         return out
 
     def _observe_rows(self, obs, rows):
         """Write the observation of the alignments ``rows`` (int64 array) into those rows of ``obs``."""
-        _njit_observe_rows(
-            self._ij,
-            self._pos,
+        self._observe_into(obs, rows, rows, self._ij[rows])
+
+    def _observe_into(self, obs, outs, rows, cells, q_first=None):
+        """Write into row ``outs[t]`` of ``obs`` the observation of alignment ``rows[t]`` at ``cells[t]`` (int64);
+        ``q_first[t]``, if given, receives the raw move values of the first lookahead row."""
+        _njit_observe(
+            outs,
+            rows,
+            cells,
+            self.band is not None,
+            self._base,
             self._lengths,
             self._band_den,
             self._cols,
@@ -1277,8 +1162,10 @@ class WarpingBatch:
             obs["window"],
             obs["position"],
             obs["action_mask"],
-            *self._lookahead_args(obs),
-            rows,
+            self._flat_terminal,
+            self._depths,
+            obs.get("lookahead", self._no_lookahead),
+            np.empty((0, 3)) if q_first is None else q_first,
         )
 
     # ---------------------------------------------------------------- queries

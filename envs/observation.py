@@ -45,6 +45,8 @@ import numbers
 import numpy as np
 from numba import njit
 
+from .prefetch import PREFETCH_AHEAD, prefetch
+
 #: Names of the columns of ``"position"``, in order.
 POSITION_FEATURES = (
     "row_progress",
@@ -284,119 +286,143 @@ def _lesser(a, b):
 
 
 @njit(cache=True)
-def _njit_lookahead_q2(
-    raw, allowed, terminal_a, terminal_b, base, cols, n, m, i, j, depth, scratch_a, scratch_b, q_a, q_b
-):
-    """Model-predictive move values ``q_a[a]``, ``q_b[a]`` at cell (i, j) for two terminal values (+inf if illegal).
+def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, q_a, q_b):
+    """Model-predictive move values ``q_a[t, a]``, ``q_b[t, a]`` of every query ``t`` for two terminal values.
 
-    ``raw``, ``allowed`` and the terminal values ``terminal_a``/``terminal_b``
-    are flat: cell (p, q) of the alignment lies at ``base + p * cols + q``. An
-    exact DP over the block ``[i, pe] x [j, qe]``, ``pe = min(i + depth, n - 1)``,
-    ``qe = min(j + depth, m - 1)``: a frontier cell (the block's last row or
-    column where that is not the grid's) is worth its cost plus the terminal
-    value, +inf off the band; any other block cell is worth its cost plus the
-    cheapest of its successors inside the block (the end cell (n-1, m-1): its
-    cost plus 0.0), +inf off the band; ``q[a]`` is the value of the cell move
-    ``a`` enters. The scratch blocks are flat, ``(depth + 2)^2`` entries, row
-    stride ``depth + 2``.
+    Query ``t`` is alignment ``b = rows[t]`` at cell ``(i, j) = cells[t]`` of
+    its ``n``-by-``m`` grid (``lengths[b]``); +inf for illegal moves. ``raw``,
+    ``allowed`` and the terminal values ``terminal_a``/``terminal_b`` are
+    flat: cell (p, q) of alignment ``b`` lies at ``base[b] + p * cols + q``.
+    An exact DP over the block ``[i, pe] x [j, qe]``, ``pe = min(i + depth,
+    n - 1)``, ``qe = min(j + depth, m - 1)``: a frontier cell (the block's
+    last row or column where that is not the grid's) is worth its cost plus
+    the terminal value, +inf off the band; any other block cell is worth its
+    cost plus the cheapest of its successors inside the block (the end cell
+    (n-1, m-1): its cost plus 0.0), +inf off the band; ``q[t, a]`` is the
+    value of the cell move ``a`` enters. ``banded`` False promises that every
+    grid cell is enterable (no band): ``allowed`` is then not read.
 
     Every value is the same floating-point expression as in the plain
     recurrence ``V = c + min(V_diag, V_down, V_right)``: ``c + min(u, v) ==
     min(c + u, c + v)`` exactly (rounding is monotone) and min is exact, so the
     order below changes speed, not bits. Rows are computed two at a time,
     row ``r`` at column ``c`` with row ``r - 1`` at column ``c + 1``, so four
-    dependency chains (two rows, two terminals) overlap instead of one.
+    dependency chains (two rows, two terminals) overlap instead of one. All
+    queries run in this one call, with no per-query call of a function that
+    takes arrays (numba would reference-count every array argument of such a
+    call: two atomic operations each, more than a block's DP costs), and the
+    block of the query ``PREFETCH_AHEAD`` further on is prefetched.
     """
     inf = np.inf
     w = depth + 2
-    pe = min(n - 1, i + depth)
-    qe = min(m - 1, j + depth)
-    di, dj = pe - i, qe - j
-    # DP rows 0..rows-1 and columns 0..cols_dp-1; row `rows` and column `cols_dp` hold the boundary values.
-    rows = di + 1 if pe == n - 1 else di
-    cols_dp = dj + 1 if qe == m - 1 else dj
-    if pe < n - 1:  # the frontier row (its last cell is also the frontier column's when qe < m - 1)
-        k = base + pe * cols + j
-        for c in range(dj + 1):
-            cost = raw[_at(k + c)]
-            ok = allowed[_at(k + c)] == 1
-            scratch_a[_at(rows * w + c)] = cost + terminal_a[_at(k + c)] if ok else inf
-            scratch_b[_at(rows * w + c)] = cost + terminal_b[_at(k + c)] if ok else inf
-        scratch_a[_at(rows * w + dj + 1)] = inf
-        scratch_b[_at(rows * w + dj + 1)] = inf
-    else:  # below the grid's last row: nothing, except 0.0 diagonally past the end cell
-        for c in range(cols_dp + 1):
-            scratch_a[_at(rows * w + c)] = inf
-            scratch_b[_at(rows * w + c)] = inf
-        if qe == m - 1:
-            scratch_a[_at(rows * w + cols_dp)] = 0.0
-            scratch_b[_at(rows * w + cols_dp)] = 0.0
-    k = base + i * cols + qe
-    for r in range(rows):  # the frontier column, or nothing right of the grid's last column
-        if qe < m - 1:
-            cost = raw[_at(k)]
-            ok = allowed[_at(k)] == 1
-            scratch_a[_at(r * w + cols_dp)] = cost + terminal_a[_at(k)] if ok else inf
-            scratch_b[_at(r * w + cols_dp)] = cost + terminal_b[_at(k)] if ok else inf
-        else:
-            scratch_a[_at(r * w + cols_dp)] = inf
-            scratch_b[_at(r * w + cols_dp)] = inf
-        k += cols
-    r = rows - 1
-    while r >= 0:
-        k0 = base + (i + r) * cols + j  # row r of the block
-        o0 = r * w
-        o1 = o0 - w  # row r - 1
-        k1 = k0 - cols
-        pair = r >= 1
-        ra = scratch_a[_at(o0 + cols_dp)]  # V[r, c + 1]: the chain of row r
-        rb = scratch_b[_at(o0 + cols_dp)]
-        ua = scratch_a[_at(o1 + cols_dp)] if pair else inf  # V[r - 1, c + 2]: the chain of row r - 1
-        ub = scratch_b[_at(o1 + cols_dp)] if pair else inf
-        da = scratch_a[_at(o0 + w + cols_dp)]  # V[r + 1, c + 1]
-        db = scratch_b[_at(o0 + w + cols_dp)]
-        pa = inf  # V[r, c + 2]
-        pb = inf
-        for c in range(cols_dp - 1, -1, -1):
-            x = raw[_at(k0 + c)] if allowed[_at(k0 + c)] == 1 else inf
-            ba = scratch_a[_at(o0 + w + c)]
-            bb = scratch_b[_at(o0 + w + c)]
-            na = x + _lesser(_lesser(da, ba), ra)
-            nb = x + _lesser(_lesser(db, bb), rb)
-            da, db = ba, bb
-            scratch_a[_at(o0 + c)] = na
-            scratch_b[_at(o0 + c)] = nb
-            if pair and c + 1 < cols_dp:  # row r - 1 at column c + 1: needs V[r, c + 2] and V[r, c + 1]
-                y = raw[_at(k1 + c + 1)] if allowed[_at(k1 + c + 1)] == 1 else inf
+    scratch_a = np.empty(w * w)  # flat blocks, row stride w
+    scratch_b = np.empty(w * w)
+    num = rows.shape[0]
+    for t in range(num):
+        if t + PREFETCH_AHEAD < num:  # the block of a later query, and its frontier's terminal values
+            ahead = rows[t + PREFETCH_AHEAD]
+            q = base[ahead] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
+            for _ in range(min(depth + 1, lengths[ahead, 0] - cells[t + PREFETCH_AHEAD, 0])):
+                for c in range(0, depth + 1, 8):
+                    prefetch(raw, q + c)
+                prefetch(raw, q + depth)
+                if banded:
+                    prefetch(allowed, q)
+                    prefetch(allowed, q + depth)
+                prefetch(terminal_a, q + depth)
+                prefetch(terminal_b, q + depth)
+                q += cols
+            for c in range(0, depth + 1, 16):
+                prefetch(terminal_a, q - cols + c)
+                prefetch(terminal_b, q - cols + c)
+        b = rows[t]
+        i, j = cells[t, 0], cells[t, 1]
+        n, m = lengths[b, 0], lengths[b, 1]
+        pe = min(n - 1, i + depth)
+        qe = min(m - 1, j + depth)
+        di, dj = pe - i, qe - j
+        # DP rows 0..rows-1 and columns 0..cols_dp-1; row `rows` and column `cols_dp` hold the boundary values.
+        block_rows = di + 1 if pe == n - 1 else di
+        cols_dp = dj + 1 if qe == m - 1 else dj
+        if pe < n - 1:  # the frontier row (its last cell is also the frontier column's when qe < m - 1)
+            k = base[b] + pe * cols + j
+            for c in range(dj + 1):
+                cost = raw[_at(k + c)]
+                ok = not banded or allowed[_at(k + c)] == 1
+                scratch_a[_at(block_rows * w + c)] = cost + terminal_a[_at(k + c)] if ok else inf
+                scratch_b[_at(block_rows * w + c)] = cost + terminal_b[_at(k + c)] if ok else inf
+            scratch_a[_at(block_rows * w + dj + 1)] = inf
+            scratch_b[_at(block_rows * w + dj + 1)] = inf
+        else:  # below the grid's last row: nothing, except 0.0 diagonally past the end cell
+            for c in range(cols_dp + 1):
+                scratch_a[_at(block_rows * w + c)] = inf
+                scratch_b[_at(block_rows * w + c)] = inf
+            if qe == m - 1:
+                scratch_a[_at(block_rows * w + cols_dp)] = 0.0
+                scratch_b[_at(block_rows * w + cols_dp)] = 0.0
+        k = base[b] + i * cols + qe
+        for r in range(block_rows):  # the frontier column, or nothing right of the grid's last column
+            if qe < m - 1:
+                cost = raw[_at(k)]
+                ok = not banded or allowed[_at(k)] == 1
+                scratch_a[_at(r * w + cols_dp)] = cost + terminal_a[_at(k)] if ok else inf
+                scratch_b[_at(r * w + cols_dp)] = cost + terminal_b[_at(k)] if ok else inf
+            else:
+                scratch_a[_at(r * w + cols_dp)] = inf
+                scratch_b[_at(r * w + cols_dp)] = inf
+            k += cols
+        r = block_rows - 1
+        while r >= 0:
+            k0 = base[b] + (i + r) * cols + j  # row r of the block
+            o0 = r * w
+            o1 = o0 - w  # row r - 1
+            k1 = k0 - cols
+            pair = r >= 1
+            ra = scratch_a[_at(o0 + cols_dp)]  # V[r, c + 1]: the chain of row r
+            rb = scratch_b[_at(o0 + cols_dp)]
+            ua = scratch_a[_at(o1 + cols_dp)] if pair else inf  # V[r - 1, c + 2]: the chain of row r - 1
+            ub = scratch_b[_at(o1 + cols_dp)] if pair else inf
+            da = scratch_a[_at(o0 + w + cols_dp)]  # V[r + 1, c + 1]
+            db = scratch_b[_at(o0 + w + cols_dp)]
+            pa = inf  # V[r, c + 2]
+            pb = inf
+            for c in range(cols_dp - 1, -1, -1):
+                x = raw[_at(k0 + c)] if not banded or allowed[_at(k0 + c)] == 1 else inf
+                ba = scratch_a[_at(o0 + w + c)]
+                bb = scratch_b[_at(o0 + w + c)]
+                na = x + _lesser(_lesser(da, ba), ra)
+                nb = x + _lesser(_lesser(db, bb), rb)
+                da, db = ba, bb
+                scratch_a[_at(o0 + c)] = na
+                scratch_b[_at(o0 + c)] = nb
+                if pair and c + 1 < cols_dp:  # row r - 1 at column c + 1: needs V[r, c + 2] and V[r, c + 1]
+                    y = raw[_at(k1 + c + 1)] if not banded or allowed[_at(k1 + c + 1)] == 1 else inf
+                    ua = y + _lesser(_lesser(pa, ra), ua)
+                    ub = y + _lesser(_lesser(pb, rb), ub)
+                    scratch_a[_at(o1 + c + 1)] = ua
+                    scratch_b[_at(o1 + c + 1)] = ub
+                pa, pb = ra, rb
+                ra, rb = na, nb
+            if pair and cols_dp > 0:  # row r - 1 at column 0
+                y = raw[_at(k1)] if not banded or allowed[_at(k1)] == 1 else inf
                 ua = y + _lesser(_lesser(pa, ra), ua)
                 ub = y + _lesser(_lesser(pb, rb), ub)
-                scratch_a[_at(o1 + c + 1)] = ua
-                scratch_b[_at(o1 + c + 1)] = ub
-            pa, pb = ra, rb
-            ra, rb = na, nb
-        if pair and cols_dp > 0:  # row r - 1 at column 0
-            y = raw[_at(k1)] if allowed[_at(k1)] == 1 else inf
-            ua = y + _lesser(_lesser(pa, ra), ua)
-            ub = y + _lesser(_lesser(pb, rb), ub)
-            scratch_a[_at(o1)] = ua
-            scratch_b[_at(o1)] = ub
-        r -= 2
-    q_a[0] = scratch_a[_at(w + 1)] if di >= 1 and dj >= 1 else inf
-    q_a[1] = scratch_a[_at(w)] if di >= 1 else inf
-    q_a[2] = scratch_a[_at(1)] if dj >= 1 else inf
-    q_b[0] = scratch_b[_at(w + 1)] if di >= 1 and dj >= 1 else inf
-    q_b[1] = scratch_b[_at(w)] if di >= 1 else inf
-    q_b[2] = scratch_b[_at(1)] if dj >= 1 else inf
+                scratch_a[_at(o1)] = ua
+                scratch_b[_at(o1)] = ub
+            r -= 2
+        q_a[t, 0] = scratch_a[_at(w + 1)] if di >= 1 and dj >= 1 else inf
+        q_a[t, 1] = scratch_a[_at(w)] if di >= 1 else inf
+        q_a[t, 2] = scratch_a[_at(1)] if dj >= 1 else inf
+        q_b[t, 0] = scratch_b[_at(w + 1)] if di >= 1 and dj >= 1 else inf
+        q_b[t, 1] = scratch_b[_at(w)] if di >= 1 else inf
+        q_b[t, 2] = scratch_b[_at(1)] if dj >= 1 else inf
 
 
 @njit(cache=True, inline="always")
-def _njit_lookahead_features(q, scale_pair, out):
-    """``out[a]``: 0 for the smallest ``q``, else ``g + (1 - g) d / (d + 1)``, ``d = (q[a] - min q) / scale_pair``;
-    WINDOW_PAD where ``q[a]`` is +inf."""
-    best = min(q[0], min(q[1], q[2]))
-    for a in range(3):
-        if np.isfinite(q[a]) and np.isfinite(best):
-            d = (q[a] - best) / scale_pair
-            out[a] = 0.0 if d <= 0.0 else LOOKAHEAD_GAP + (1.0 - LOOKAHEAD_GAP) * d / (d + 1.0)
-        else:
-            out[a] = WINDOW_PAD
+def _njit_lookahead_feature(q, best, scale_pair):
+    """The ``"lookahead"`` value of a move worth ``q`` when the best is worth ``best = min(q)``: 0 for the best,
+    else ``g + (1 - g) d / (d + 1)``, ``d = (q - best) / scale_pair``; WINDOW_PAD where ``q`` is +inf."""
+    if np.isfinite(q) and np.isfinite(best):
+        d = (q - best) / scale_pair
+        return 0.0 if d <= 0.0 else LOOKAHEAD_GAP + (1.0 - LOOKAHEAD_GAP) * d / (d + 1.0)
+    return WINDOW_PAD

@@ -134,11 +134,15 @@ class WarpingPathVectorEnv(VectorEnv):
             if len(pairs) != indices.size:
                 raise ValueError(f"options['pairs'] must hold {indices.size} pairs, one per reset; got {len(pairs)}")
         else:
-            pairs = [self.pairs(self._rngs[k]) for k in indices.tolist()]
+            pairs = self._draw_pairs(indices)
         self.batch.reset(pairs, None if self.batch.num == 0 else indices)
         self._autoreset[indices] = False
         obs = self.batch.observation()
         return obs, {"action_mask": obs["action_mask"].copy(), "_action_mask": np.ones(self.num_envs, dtype=bool)}
+
+    def _draw_pairs(self, indices):
+        """A fresh pair for each sub-environment in ``indices``, drawn with its own generator."""
+        return [self.pairs(self._rngs[k]) for k in indices.tolist()]
 
     def _seeds(self, seed):
         if seed is None:
@@ -186,7 +190,7 @@ class WarpingPathVectorEnv(VectorEnv):
             self._add_final_infos(infos, terminated)
         indices = pending.nonzero()[0]
         if indices.size:
-            self.batch.reset([self.pairs(self._rngs[k]) for k in indices.tolist()], indices)
+            self.batch.reset(self._draw_pairs(indices), indices)
             self.batch._observe_rows(obs, indices)
         self._autoreset = terminated
         infos["action_mask"] = obs["action_mask"].copy()

@@ -13,6 +13,13 @@ observation, Gymnasium's ``SyncVectorEnv`` over the single ``WarpingPathEnv``
 (``vectorization_mode="sync"``) is timed too, on the same seeds and actions, for
 the speed-up.
 
+``--phases`` adds a second table: where an env-step's time goes, from a
+separate pass over the same actions with each phase's calls wrapped in the
+clock (the wrappers add about a microsecond per call, so the total is slightly
+above the rate's): the compiled step (moves and observations), the pair source,
+the resets (validation, local costs, exact DTW, terminal values), the first
+observations after a reset, the final infos, and the rest of the Python step.
+
 Both are single-threaded. The default clock is the thread's CPU time, which
 stays faithful on a shared, busy machine (``--clock wall`` for wall time). Rates
 are medians over ``--repeats`` timed repeats after a warm-up; the header line
@@ -20,6 +27,7 @@ prints the machine's load average.
 
     python experiments/benchmark_env.py --quick
     python experiments/benchmark_env.py --num-envs 256 --repeats 5
+    python experiments/benchmark_env.py --repeats 5 --steps 1000 --phases
 """
 
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
@@ -39,6 +47,14 @@ CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 DEFAULT_ENV_IDS = ("dtwrl/SyntheticWarp-v0", "dtwrl/GunPoint-v0")
 #: ``make_vec`` keyword arguments of each ``--observations`` choice ("default": the registered observation).
 OBSERVATIONS = {"default": {}, "window-only": {"lookahead": ()}}
+#: ``--phases`` columns: (name, object attribute path on the native vector env, method name).
+PHASES = (
+    ("step kernel", "batch", "_step_observe"),
+    ("pair source", None, "_draw_pairs"),
+    ("reset", "batch", "reset"),
+    ("first observation", "batch", "_observe_rows"),
+    ("final infos", None, "_add_final_infos"),
+)
 
 
 def _rates(env, actions, warmup, steps, repeats, clock, seed):
@@ -57,6 +73,43 @@ def _rates(env, actions, warmup, steps, repeats, clock, seed):
     return rates
 
 
+def phase_times(env, actions, warmup, clock):
+    """Microseconds per env-step of each of :data:`PHASES` (and ``"other Python"``) over ``actions[warmup:]``.
+
+    The phases' methods are wrapped on this instance only, for this pass.
+    """
+    totals = dict.fromkeys([name for name, _, _ in PHASES], 0.0)
+    unwrapped = env.unwrapped if hasattr(env, "unwrapped") else env
+
+    def timed(name, method):
+        def wrapper(*args, **kwargs):
+            start = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                totals[name] += clock() - start
+
+        return wrapper
+
+    env.reset(seed=0)
+    for batch in actions[:warmup]:
+        env.step(batch)
+    for name, owner, method in PHASES:
+        target = unwrapped if owner is None else getattr(unwrapped, owner)
+        setattr(target, method, timed(name, getattr(target, method)))
+    try:
+        start = clock()
+        for batch in actions[warmup:]:
+            env.step(batch)
+        total = clock() - start
+    finally:
+        for _, owner, method in PHASES:
+            delattr(unwrapped if owner is None else getattr(unwrapped, owner), method)
+    env_steps = (len(actions) - warmup) * actions.shape[1]
+    totals["other Python"] = total - sum(totals.values())
+    return {name: 1e6 * seconds / env_steps for name, seconds in totals.items()}
+
+
 def run(
     quick=False,
     env_ids=DEFAULT_ENV_IDS,
@@ -67,6 +120,7 @@ def run(
     clock="cpu",
     sync=True,
     observations=tuple(OBSERVATIONS),
+    phases=False,
 ):
     """Measure the registered ids (native vector env) and, for the first id and observation, ``SyncVectorEnv``.
 
@@ -92,6 +146,8 @@ def run(
         Also time ``SyncVectorEnv`` on the first id and observation.
     observations : sequence of str
         Keys of :data:`OBSERVATIONS`: each id is timed with each.
+    phases : bool
+        Also measure :func:`phase_times` of every native row (one more pass of ``steps`` batch steps).
 
     Returns
     -------
@@ -99,7 +155,7 @@ def run(
         One row per measurement: ``env_id``, ``observation``, ``lookahead``,
         ``implementation``, ``num_envs``, ``window``, ``timed_env_steps``, ``env_steps_per_s`` (median),
         ``min_env_steps_per_s``, ``max_env_steps_per_s``, ``speedup_vs_sync``
-        (None without the sync row), ``clock``.
+        (None without the sync row), ``clock``, and ``phases`` (:func:`phase_times`, or None).
     """
     steps = steps or (300 if quick else 2000)
     repeats = repeats or (3 if quick else 5)
@@ -115,6 +171,8 @@ def run(
             )
             rates = _rates(venv, actions, warmup, steps, repeats, timer, seed)
             rows.append(_row(env_id, observation, "native (make_vec)", venv, steps * repeats * num_envs, rates, clock))
+            if phases:
+                rows[-1]["phases"] = phase_times(venv, actions[: warmup + steps], warmup, timer)
             venv.close()
     if sync:
         first = (env_ids[0], observations[0])
@@ -145,6 +203,7 @@ def _row(env_id, observation, implementation, venv, timed, rates, clock):
         "max_env_steps_per_s": float(np.max(rates)),
         "speedup_vs_sync": None,
         "clock": clock,
+        "phases": None,
     }
 
 
@@ -180,6 +239,27 @@ def results_table(rows):
     )
 
 
+def phases_table(rows):
+    """Render the ``phases`` of :func:`run`'s rows (those that have them) as a markdown table, us per env-step."""
+    from dtwrl.runs import markdown_table
+
+    timed = [r for r in rows if r["phases"]]
+    names = list(timed[0]["phases"]) if timed else []
+    return markdown_table(
+        ["env id", "observation", *names, "total"],
+        [
+            [
+                r["env_id"],
+                r["observation"],
+                *(f"{r['phases'][n]:.3f}" for n in names),
+                f"{sum(r['phases'].values()):.3f}",
+            ]
+            for r in timed
+        ],
+        align="ll" + "r" * (len(names) + 1),
+    )
+
+
 def _load_average():
     """The 1-minute load average (other jobs on the machine skew the rates), or "n/a"."""
     try:
@@ -209,6 +289,9 @@ def main(argv=None):
         default=list(OBSERVATIONS),
         help="observations to time: default (the registered one, with its lookahead), window-only (lookahead=())",
     )
+    parser.add_argument(
+        "--phases", action="store_true", help="also break an env-step's time down by phase (us per env-step)"
+    )
     args = parser.parse_args(argv)
     for name in ("num_envs", "steps", "repeats"):
         value = getattr(args, name)
@@ -222,13 +305,25 @@ def main(argv=None):
     steps = args.steps or (300 if args.quick else 2000)
     repeats = args.repeats or (3 if args.quick else 5)
     rows = run(
-        args.quick, args.env_ids, args.num_envs, steps, repeats, args.seed, args.clock, args.sync, args.observations
+        args.quick,
+        args.env_ids,
+        args.num_envs,
+        steps,
+        repeats,
+        args.seed,
+        args.clock,
+        args.sync,
+        args.observations,
+        args.phases,
     )
     print(
         f"registered warping-path envs, registered config, random actions, {args.num_envs} envs, median "
         f"{args.clock}-clock rate over {repeats} repeats of {steps} batch steps, load average {_load_average()}"
     )
     print(results_table(rows))
+    if args.phases:
+        print(f"\nwhere an env-step's time goes ({args.clock}-clock us per env-step, one pass of {steps} batch steps)")
+        print(phases_table(rows))
     return rows
 
 

@@ -67,3 +67,19 @@ def test_benchmark_help_and_bad_arguments(capsys):
             benchmark_env.main(argv)
         assert exit_info.value.code == 2
         assert argv[0] in capsys.readouterr().err
+
+
+def test_phases_break_an_env_step_down_and_unwrap_afterwards(capsys):
+    rows = benchmark_env.main(
+        ["--env-ids", "dtwrl/SyntheticWarp-v0", "--observations", "window-only", "--no-sync", "--num-envs", "4"]
+        + ["--steps", "120", "--repeats", "1", "--phases"]  # short synthetic pairs: resets and final infos happen
+    )
+    phases = rows[0]["phases"]
+    assert list(phases) == [name for name, _, _ in benchmark_env.PHASES] + ["other Python"]
+    for name in ("step kernel", "pair source", "reset", "first observation", "final infos"):
+        assert phases[name] > 0.0, name
+    assert "| dtwrl/SyntheticWarp-v0 | window-only |" in capsys.readouterr().out.split("where an env-step")[1]
+    venv = gymnasium.make_vec("dtwrl/SyntheticWarp-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    actions = np.zeros((12, 2), dtype=np.int64)
+    benchmark_env.phase_times(venv, actions, 2, benchmark_env.CLOCKS["cpu"])
+    assert "_step_observe" not in vars(venv.batch) and "_draw_pairs" not in vars(venv)  # the wrappers are gone

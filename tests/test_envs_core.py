@@ -221,6 +221,34 @@ def test_bad_pairs_raise_naming_the_argument(pairs, match):
         WarpingBatch().reset(pairs)
 
 
+@pytest.mark.parametrize("position", [(1, 0, (2, 0)), (1, 1, (0, 0)), (0, 1, (3, 0))])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_plain_arrays_raise_naming_the_series_and_change_nothing(position, bad):
+    """Plain float64 (n, d) arrays skip as_series; one pass over all packed values still finds a NaN or inf."""
+    rng = np.random.default_rng(8)
+    batch = WarpingBatch(window=3)
+    batch.reset([(rng.standard_normal((4, 1)), rng.standard_normal((5, 1))) for _ in range(3)])
+    _ = batch.step([0, 1, 2])
+    before = batch.observation(), batch.positions, batch.scales
+    pairs = [(rng.standard_normal((6, 1)), rng.standard_normal((5, 1))) for _ in range(2)]
+    k, side, cell = position
+    pairs[k][side][cell] = bad
+    with pytest.raises(ValueError, match=rf"pairs\[{k}\]\[{side}\] must be finite"):
+        batch.reset(pairs, indices=[2, 0])
+    after = batch.observation(), batch.positions, batch.scales
+    for key in before[0]:
+        np.testing.assert_array_equal(before[0][key], after[0][key])
+    np.testing.assert_array_equal(before[1], after[1])
+    np.testing.assert_array_equal(before[2], after[2])
+
+
+def test_local_costs_that_overflow_raise_naming_the_pair():
+    with pytest.raises(ValueError, match=r"pairs\[1\]: the local costs overflow"):
+        WarpingBatch(window=3).reset(
+            [(np.zeros((3, 1)), np.ones((4, 1))), (np.full((3, 1), 1e200), -np.ones((2, 1)) * 1e200)]
+        )
+
+
 def test_bad_arguments_raise_naming_the_argument():
     with pytest.raises(ValueError, match="window must be an int >= 1"):
         WarpingBatch(window=0)
