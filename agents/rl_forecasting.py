@@ -134,6 +134,8 @@ class ComparisonConfig:
     """How ``"sampled_path"`` reduces a pair's paths: ``"mean"``, ``"softmin"`` or ``"lattice"`` (``PathLoss``)."""
     path_gamma: float | None = None
     """Smoothing of ``"softmin"`` and ``"lattice"``, on the scale of the path costs (required by them only)."""
+    lattice_radius: int = 0
+    """``"lattice"`` only: widen the lattice by this many cells around every sampled path cell."""
     include_greedy: bool = False
     """Add the policy's greedy path to every pair's sampled paths (``"sampled_path"``)."""
 
@@ -164,6 +166,11 @@ class ComparisonConfig:
         if self.path_reduction not in PATH_REDUCTIONS:
             raise ConfigError(
                 "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
+            )
+        _check_int(self, "lattice_radius", 0)
+        if self.lattice_radius and self.path_reduction != "lattice":
+            raise ConfigError(
+                "lattice_radius", f"applies to path_reduction 'lattice' only; got {self.path_reduction!r}"
             )
         if self.path_reduction != "mean":
             if self.path_gamma is None:
@@ -197,6 +204,8 @@ class ComparisonConfig:
             "" if self.final_temperature is None else f"->{self.final_temperature:g}"
         )
         reduction = "mean" if self.path_reduction == "mean" else f"{self.path_reduction} γ={self.path_gamma:g}"
+        if self.lattice_radius:
+            reduction += f", radius {self.lattice_radius}"
         return f"K={self.samples}{' + greedy' if self.include_greedy else ''}, t={temperature}, {reduction}"
 
 
@@ -325,38 +334,41 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     return float(costs.mean()), float(np.mean(cost_ratio(costs, exact)))
 
 
-def lattice_coverage(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean share of a pair's grid cells that its paths visit: the lattice ``path_reduction="lattice"`` sums over.
+def lattice_coverage(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray, radius: int = 0) -> float:
+    """Mean share of a pair's grid cells on the lattice of its paths: what ``path_reduction="lattice"`` sums over.
 
     Parameters
     ----------
     aligner : callable
         Any aligner (one path or a group of paths per pair).
     y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d)
+    radius : int >= 0
+        The lattice's widening (``lattice_radius``).
 
     Returns
     -------
     float
-        The mean over pairs of ``|union of the pair's path cells| / (n m)``;
-        1 when the paths cover the whole grid (the lattice soft minimum is then
-        soft-DTW itself).
+        The mean over pairs of ``|lattice| / (n m)``, the lattice being the
+        union of the pair's path cells widened by ``radius``
+        (``dtwrl.tf.relaxations.lattice_mask``); 1 when it covers the whole
+        grid (the lattice soft minimum is then soft-DTW itself).
 
     Examples
     --------
     >>> from dtwrl.aligners import ExactDTWAligner
     >>> y = np.array([[[0.0], [1.0]]])
-    >>> lattice_coverage(ExactDTWAligner(), y, y)  # the diagonal: 2 of 4 cells
-    0.5
+    >>> lattice_coverage(ExactDTWAligner(), y, y), lattice_coverage(ExactDTWAligner(), y, y, radius=1)
+    (0.5, 1.0)
     """
+    from dtwrl.aligners import pad_paths
+    from dtwrl.tf.relaxations import lattice_mask
+
     groups = path_groups(aligner(y_true, y_pred), len(y_true))
-    shares = []
-    for a, b, group in zip(y_true, y_pred, groups):
-        visited = np.zeros((len(a), len(b)), dtype=bool)
-        for path in group:
-            path = np.asarray(path)
-            visited[path[:, 0], path[:, 1]] = True
-        shares.append(visited.mean())
-    return float(np.mean(shares))
+    idx, lengths = pad_paths([np.asarray(path) for group in groups for path in group])
+    owners = np.repeat(np.arange(len(groups), dtype=np.int32), [len(group) for group in groups])
+    shape = (y_true.shape[1], y_pred.shape[1], len(groups))
+    mask = lattice_mask(idx, lengths, owners, shape, radius).numpy()
+    return float(mask.mean(axis=(0, 1)).mean())
 
 
 class GreedyPlusSamples:
@@ -627,7 +639,13 @@ class Comparison:
             tuner = self.fine_tuner(method, seed) if config.aligner_iterations else None
             aligner, sampler = self._policy_aligner(method, seed, tuner)
             reduction = (
-                {"path_reduction": config.path_reduction, "gamma": config.path_gamma} if sampler is not None else {}
+                {
+                    "path_reduction": config.path_reduction,
+                    "gamma": config.path_gamma,
+                    "lattice_radius": config.lattice_radius,
+                }
+                if sampler is not None
+                else {}
             )
             trainer = ForecasterTrainer(model, PathLoss(aligner, **reduction), learning_rate=config.learning_rate)
         else:
@@ -693,7 +711,9 @@ class Comparison:
             test_forecasts = predict(model, X_test)
             row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, test_forecasts)[1]
             if sampler is not None:
-                row["lattice_coverage_on_test"] = lattice_coverage(aligner, Y_test, test_forecasts)
+                row["lattice_coverage_on_test"] = lattice_coverage(
+                    aligner, Y_test, test_forecasts, config.lattice_radius
+                )
         return row, model, curve
 
     def run_all(

@@ -89,6 +89,9 @@ class Args:
     path_gamma: float | None = field(
         None, "smoothing of --path-reduction softmin/lattice, on the scale of the path costs (as soft-DTW's gamma)"
     )
+    lattice_radius: int = field(
+        0, "--path-reduction lattice only: widen the lattice by this many cells around every sampled path cell"
+    )
     include_greedy: bool = field(False, "add the policy's greedy path to every pair's sampled paths")
     rounds: int = field(30, "rounds of (aligner fine-tuning, model training)")
     model_steps: int = field(20, "model optimizer steps per round (every method)")

@@ -273,13 +273,13 @@ def test_softmin_of_sampled_and_greedy_paths_with_an_annealed_temperature(tmp_pa
 def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
     """path_reduction lattice trains end to end and the row says how much of the grid its samples cover."""
     argv = ["--methods", "sampled_path", "--out-dir", str(tmp_path), "--aligner-iterations", "0", "--samples", "3"]
-    argv += ["--path-reduction", "lattice", "--path-gamma", "0.1", "--temperature", "8"]
+    argv += ["--path-reduction", "lattice", "--path-gamma", "0.1", "--temperature", "8", "--lattice-radius", "1"]
     run_dir = rl_forecast.main([*argv, *TINY_MODEL])
     with open(run_dir / "metrics.csv") as f:
         (row,) = list(csv.DictReader(f))
     assert math.isfinite(float(row["dtw"])) and 0.0 < float(row["lattice_coverage_on_test"]) <= 1.0
     table = (run_dir / "table.md").read_text()
-    assert "- sampled_path: K=3, t=8, lattice γ=0.1" in table and "union of a pair's sampled paths" in table
+    assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "union of a pair's sampled paths" in table
 
 
 def test_lattice_coverage_counts_the_union_of_a_group():
@@ -289,6 +289,18 @@ def test_lattice_coverage_counts_the_union_of_a_group():
         return [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
 
     assert rl_forecasting.lattice_coverage(two_paths, y, y) == pytest.approx(5 / 9)
+    assert rl_forecasting.lattice_coverage(two_paths, y, y, radius=1) == pytest.approx(1.0)
+
+
+def test_lattice_radius_needs_the_lattice_reduction():
+    with pytest.raises(ValueError, match="lattice_radius applies to path_reduction 'lattice' only"):
+        rl_forecasting.ComparisonConfig(lattice_radius=2)
+    with pytest.raises(ValueError, match="lattice_radius must be >= 0"):
+        rl_forecasting.ComparisonConfig(path_reduction="lattice", path_gamma=0.1, lattice_radius=-1)
+    config = rl_forecasting.ComparisonConfig(
+        samples=16, temperature=8, path_reduction="lattice", path_gamma=0.1, lattice_radius=3
+    )
+    assert config.sampling_label() == "K=16, t=8, lattice γ=0.1, radius 3"
 
 
 def test_greedy_plus_samples_puts_the_greedy_path_first():

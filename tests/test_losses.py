@@ -384,6 +384,27 @@ def test_path_loss_lattice_matches_brute_force_over_lattice_paths(rng, gamma):
     assert len([p for p in all_warping_paths(3, 4) if _on_lattice(p, groups[1])]) > 2  # recombinations count
 
 
+def _near_lattice(path, groups, radius):
+    cells = np.array([c for p in groups for c in np.asarray(p).tolist()])
+    return all(np.abs(cells - np.asarray(c)).max(axis=1).min() <= radius for c in path.tolist())
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_path_loss_lattice_radius_matches_brute_force_over_the_widened_lattice(rng, radius):
+    y_true, y_pred = rng.normal(size=(2, 5, 1)), rng.normal(size=(2, 4, 1))
+    loss = PathLoss("exact", path_reduction="lattice", gamma=0.5, lattice_radius=radius)
+    value = loss.call(y_true, y_pred).numpy()
+    for b in (0, 1):
+        cost = local_costs(y_true[b], y_pred[b], "sqeuclidean")
+        exact_path = [dtwrl.dtw_path(y_true[b], y_pred[b])[1]]
+        on = [p for p in all_warping_paths(5, 4) if _near_lattice(p, exact_path, radius)]
+        costs = np.array([cost[tuple(p.T)].sum() for p in on])
+        np.testing.assert_allclose(value[b], -0.5 * np.log(np.sum(np.exp(-costs / 0.5))), rtol=1e-10)
+    wide = PathLoss("exact", path_reduction="lattice", gamma=0.5, lattice_radius=4).call(y_true, y_pred).numpy()
+    full = [brute_force_soft_dtw(local_costs(y_true[b], y_pred[b], "sqeuclidean"), 0.5) for b in (0, 1)]
+    np.testing.assert_allclose(wide, full, rtol=1e-10)  # the widened lattice covers the grid: soft-DTW
+
+
 def test_path_loss_lattice_of_one_path_is_its_cost_and_padding_is_ignored(rng):
     y_true, y_pred = rng.normal(size=(3, 5, 1)), rng.normal(size=(3, 4, 1))
     lattice = PathLoss("exact", path_reduction="lattice", gamma=0.3).call(y_true, y_pred).numpy()
@@ -445,6 +466,18 @@ def test_path_loss_softmin_float32_large_costs():
         ({"path_reduction": "softmin", "gamma": 0.0}, ValueError, "gamma"),
         ({"path_reduction": "softmin", "gamma": float("inf")}, ValueError, "gamma"),
         ({"path_reduction": "mean", "gamma": 0.5}, ValueError, "gamma is not used by path_reduction='mean'"),
+        ({"path_reduction": "softmin", "gamma": 0.5, "lattice_radius": 1}, ValueError, "lattice_radius applies to"),
+        ({"path_reduction": "lattice", "gamma": 0.5, "lattice_radius": -1}, ValueError, "lattice_radius must be >= 0"),
+        (
+            {"path_reduction": "lattice", "gamma": 0.5, "lattice_radius": 1.5},
+            TypeError,
+            "lattice_radius must be an int",
+        ),
+        (
+            {"path_reduction": "lattice", "gamma": 0.5, "lattice_radius": True},
+            TypeError,
+            "lattice_radius must be an int",
+        ),
     ],
 )
 def test_path_loss_reduction_errors(kwargs, exc, match):
@@ -459,3 +492,6 @@ def test_path_loss_softmin_round_trip():
     rebuilt = tf.keras.losses.deserialize(tf.keras.losses.serialize(loss))
     assert rebuilt.get_config() == loss.get_config()
     assert (rebuilt.path_reduction, rebuilt.gamma) == ("softmin", 0.25)
+    lattice = get_loss("policy_path", aligner=StaircaseAligner(), path_reduction="lattice", gamma=0.1, lattice_radius=3)
+    rebuilt = tf.keras.losses.deserialize(tf.keras.losses.serialize(lattice))
+    assert (rebuilt.path_reduction, rebuilt.gamma, rebuilt.lattice_radius) == ("lattice", 0.1, 3)

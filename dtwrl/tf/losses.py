@@ -330,6 +330,8 @@ class PathLoss(_DTWLoss):
     and all their recombinations where they touch, exponentially many paths
     from K rollouts. Its gradient is soft-DTW's expected alignment restricted to
     the cells the policy visits; on the whole grid it is soft-DTW itself.
+    ``lattice_radius=r`` widens the lattice by ``r`` cells around each path
+    cell, as FastDTW widens its projected path.
 
     Parameters
     ----------
@@ -349,6 +351,9 @@ class PathLoss(_DTWLoss):
     gamma : float > 0 or None
         Smoothing of ``"softmin"`` and ``"lattice"`` on the scale of the
         unnormalised path costs (soft-DTW's ``gamma``); None with ``"mean"``.
+    lattice_radius : int >= 0
+        ``"lattice"`` only: also every cell within this many rows and columns
+        of a path cell (FastDTW's window around the samples).
     reduction : tf.keras.losses.Reduction
         Keras' reduction over the batch.
     name : str
@@ -375,11 +380,14 @@ class PathLoss(_DTWLoss):
         normalize=False,
         path_reduction="mean",
         gamma=None,
+        lattice_radius=0,
         reduction=_AUTO,
         name="path_loss",
     ):
         super().__init__(normalize, reduction, name)
-        self.path_reduction, self.gamma = check_path_reduction(path_reduction, gamma)
+        self.path_reduction, self.gamma, self.lattice_radius = check_path_reduction(
+            path_reduction, gamma, lattice_radius
+        )
         self.metric = check_metric(metric)
         if isinstance(aligner, str) and aligner in ("exact", "fastdtw"):  # built with this loss's metric
             aligner = (ExactDTWAligner if aligner == "exact" else FastDTWAligner)(metric=self.metric)
@@ -387,7 +395,15 @@ class PathLoss(_DTWLoss):
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         return aligned_path_cost(
-            y_true, y_pred, self.aligner, self.metric, x_lengths, y_lengths, self.path_reduction, self.gamma
+            y_true,
+            y_pred,
+            self.aligner,
+            self.metric,
+            x_lengths,
+            y_lengths,
+            self.path_reduction,
+            self.gamma,
+            self.lattice_radius,
         )
 
     def get_config(self):
@@ -397,6 +413,7 @@ class PathLoss(_DTWLoss):
             "metric": self.metric,
             "path_reduction": self.path_reduction,
             "gamma": self.gamma,
+            "lattice_radius": self.lattice_radius,
         }
 
 

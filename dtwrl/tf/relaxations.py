@@ -199,13 +199,15 @@ PATH_REDUCTIONS = ("mean", "softmin", "lattice")
 """How :func:`aligned_path_cost` combines a group of paths of one pair (``gamma`` for all but ``"mean"``)."""
 
 
-def check_path_reduction(path_reduction, gamma):
-    """Validate ``path_reduction`` and its ``gamma``; returns ``(path_reduction, gamma)``.
+def check_path_reduction(path_reduction, gamma, lattice_radius=0):
+    """Validate ``path_reduction``, its ``gamma`` and ``lattice_radius``; returns the three.
 
-    ``gamma`` is required by ``"softmin"`` and ``"lattice"`` (a finite real > 0) and refused with ``"mean"``.
+    ``gamma`` is required by ``"softmin"`` and ``"lattice"`` (a finite real > 0)
+    and refused with ``"mean"``; ``lattice_radius`` is an int >= 0, non-zero
+    with ``"lattice"`` only.
 
-    >>> check_path_reduction("softmin", 0.5), check_path_reduction("mean", None)
-    (('softmin', 0.5), ('mean', None))
+    >>> check_path_reduction("softmin", 0.5), check_path_reduction("lattice", 0.1, 3)
+    (('softmin', 0.5, 0), ('lattice', 0.1, 3))
     """
     if not isinstance(path_reduction, str) or path_reduction not in PATH_REDUCTIONS:
         raise ValueError(
@@ -214,10 +216,17 @@ def check_path_reduction(path_reduction, gamma):
     if path_reduction == "mean":
         if gamma is not None:
             raise ValueError(f"gamma is not used by path_reduction='mean'; got gamma={gamma!r}")
-        return path_reduction, None
-    if gamma is None:
+    elif gamma is None:
         raise ValueError(f"gamma is required by path_reduction={path_reduction!r} (a finite real number > 0); got None")
-    return path_reduction, check_gamma(gamma)
+    else:
+        gamma = check_gamma(gamma)
+    if isinstance(lattice_radius, (bool, np.bool_)) or not isinstance(lattice_radius, (int, np.integer)):
+        raise TypeError(f"lattice_radius must be an int >= 0; got {lattice_radius!r}")
+    if lattice_radius < 0:
+        raise ValueError(f"lattice_radius must be >= 0; got {lattice_radius}")
+    if lattice_radius and path_reduction != "lattice":
+        raise ValueError(f"lattice_radius applies to path_reduction='lattice' only; got {path_reduction!r}")
+    return path_reduction, gamma, int(lattice_radius)
 
 
 def group_softmin(costs, owners, num_pairs, gamma):
@@ -253,7 +262,7 @@ def group_softmin(costs, owners, num_pairs, gamma):
     return low - gamma * (tf.math.log(total) - tf.math.log(count))
 
 
-def lattice_mask(paths_idx, path_lengths, owners, shape):
+def lattice_mask(paths_idx, path_lengths, owners, shape, radius=0):
     """Cells visited by at least one path of each pair, laid out ``(n, m, B)`` as the soft-DTW engine reads them.
 
     Parameters
@@ -263,6 +272,9 @@ def lattice_mask(paths_idx, path_lengths, owners, shape):
     owners : int tf.Tensor, shape (P,)
         The pair of each path (:func:`align_tf`'s output).
     shape : (n, m, B)
+    radius : int >= 0
+        Also every cell within ``radius`` rows and columns of a visited one
+        (a ``(2 radius + 1)``-square dilation, FastDTW's window around a path).
 
     Returns
     -------
@@ -274,15 +286,28 @@ def lattice_mask(paths_idx, path_lengths, owners, shape):
     >>> mask = lattice_mask(paths, tf.constant([3, 3]), tf.constant([0, 0]), (2, 2, 1))
     >>> mask.numpy()[:, :, 0].tolist()
     [[True, True], [True, True]]
+    >>> diagonal = tf.constant([[[0, 0], [1, 1], [2, 2], [3, 3]]])
+    >>> lattice_mask(diagonal, tf.constant([4]), tf.constant([0]), (4, 4, 1), radius=1).numpy()[:, :, 0].astype(int)
+    array([[1, 1, 1, 0],
+           [1, 1, 1, 1],
+           [1, 1, 1, 1],
+           [0, 1, 1, 1]])
     """
     valid = tf.sequence_mask(path_lengths, tf.shape(paths_idx)[1])
     cells = tf.boolean_mask(paths_idx, valid)
     pairs = tf.boolean_mask(tf.broadcast_to(owners[:, None], tf.shape(valid)), valid)
     indices = tf.stack([cells[:, 0], cells[:, 1], pairs], axis=1)
-    return tf.scatter_nd(indices, tf.ones_like(pairs), shape) > 0
+    visited = tf.scatter_nd(indices, tf.ones_like(pairs), shape) > 0
+    if not radius:
+        return visited
+    image = tf.transpose(tf.cast(visited, tf.float32), (2, 0, 1))[..., None]  # (B, n, m, 1)
+    dilated = tf.nn.max_pool2d(image, 2 * radius + 1, 1, "SAME")
+    return tf.transpose(dilated[..., 0], (1, 2, 0)) > 0
 
 
-def lattice_softmin(y_true, y_pred, paths_idx, path_lengths, owners, metric, gamma, x_lengths=None, y_lengths=None):
+def lattice_softmin(
+    y_true, y_pred, paths_idx, path_lengths, owners, metric, gamma, x_lengths=None, y_lengths=None, radius=0
+):
     """soft-DTW restricted to the cells the paths of each pair visit: ``-gamma log sum_P exp(-c(P) / gamma)``.
 
     The sum runs over every warping path ``P`` whose cells all lie on the
@@ -303,6 +328,9 @@ def lattice_softmin(y_true, y_pred, paths_idx, path_lengths, owners, metric, gam
     gamma : float > 0
     x_lengths, y_lengths : int tf.Tensor, shape (B,), optional
         True lengths of padded pairs.
+    radius : int >= 0
+        Widen the lattice by ``radius`` cells around every visited cell
+        (:func:`lattice_mask`); soft-DTW itself once it covers the grid.
 
     Returns
     -------
@@ -317,13 +345,21 @@ def lattice_softmin(y_true, y_pred, paths_idx, path_lengths, owners, metric, gam
     0.0
     """
     costs = grid_costs(y_true, y_pred, metric)
-    mask = lattice_mask(paths_idx, path_lengths, owners, tf.shape(costs))
+    mask = lattice_mask(paths_idx, path_lengths, owners, tf.shape(costs), radius)
     restricted = tf.where(mask, costs, tf.constant(np.inf, costs.dtype))
     return wf.dp_value(restricted, gamma, "entropy", None, x_lengths, y_lengths)
 
 
 def aligned_path_cost(
-    y_true, y_pred, aligner, metric="sqeuclidean", x_lengths=None, y_lengths=None, path_reduction="mean", gamma=None
+    y_true,
+    y_pred,
+    aligner,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    path_reduction="mean",
+    gamma=None,
+    lattice_radius=0,
 ):
     """Differentiable cost along the paths an aligner chooses for the current values.
 
@@ -354,6 +390,9 @@ def aligned_path_cost(
     gamma : float > 0 or None
         Smoothing of ``"softmin"`` and ``"lattice"``, on the scale of the
         (unnormalised) path costs; None with ``"mean"``.
+    lattice_radius : int >= 0
+        ``"lattice"`` only: widen the lattice by this many cells around every
+        cell on a path (:func:`lattice_mask`).
 
     Returns
     -------
@@ -375,13 +414,15 @@ def aligned_path_cost(
     >>> round(float(value[0]), 3)  # -log((e^-1 + e^-5) / 2) = 1.67495
     1.675
     """
-    path_reduction, gamma = check_path_reduction(path_reduction, gamma)
+    path_reduction, gamma, lattice_radius = check_path_reduction(path_reduction, gamma, lattice_radius)
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
     idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
     if path_reduction == "lattice":
-        return lattice_softmin(y_true, y_pred, idx, lengths, owners, metric, gamma, x_lengths, y_lengths)
+        return lattice_softmin(
+            y_true, y_pred, idx, lengths, owners, metric, gamma, x_lengths, y_lengths, lattice_radius
+        )
     # one row per path: pair b's series repeated for each of its K_b paths, then the mean per pair
     costs = _path_cost(tf.gather(y_true, owners), tf.gather(y_pred, owners), idx, lengths, metric)
     if path_reduction == "softmin":
