@@ -255,8 +255,8 @@ def report(rows, args, name, command):
     coverage = [row["lattice_coverage_on_test"] for row in selected if row["method"] == "sampled_path"]
     if coverage:
         lines.append(
-            "- sampled_path: share of the grid's cells on the union of a pair's sampled paths (final test forecasts), "
-            "per seed: " + ", ".join(f"{c:.3f}" for c in coverage)
+            "- sampled_path: share of the grid's cells on the lattice of a pair's sampled paths (their union, widened "
+            "by --lattice-radius; final test forecasts), per seed: " + ", ".join(f"{c:.3f}" for c in coverage)
         )
     for entry in summary:
         method = entry["method"]

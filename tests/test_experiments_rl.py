@@ -279,7 +279,7 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
         (row,) = list(csv.DictReader(f))
     assert math.isfinite(float(row["dtw"])) and 0.0 < float(row["lattice_coverage_on_test"]) <= 1.0
     table = (run_dir / "table.md").read_text()
-    assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "union of a pair's sampled paths" in table
+    assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "lattice of a pair's sampled paths" in table
 
 
 def test_lattice_coverage_counts_the_union_of_a_group():
