@@ -326,7 +326,16 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     >>> policy_cost_ratio(ExactDTWAligner(), y, p)
     (1.0, 1.0)
     """
-    groups = path_groups(aligner(y_true, y_pred), len(y_true))
+    return group_cost_ratio(path_groups(aligner(y_true, y_pred), len(y_true)), y_true, y_pred)
+
+
+def group_cost_ratio(groups, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
+    """:func:`policy_cost_ratio` of paths already found: ``groups[b]`` is the list of pair ``b``'s paths.
+
+    >>> y = np.array([[[0.0], [1.0], [2.0]]]); p = np.array([[[0.0], [2.0]]])
+    >>> group_cost_ratio([[np.array([[0, 0], [1, 0], [2, 1]])]], y, p)
+    (1.0, 1.0)
+    """
     costs = np.array(
         [np.mean([dtwrl.path_cost(a, b, p) for p in group]) for a, b, group in zip(y_true, y_pred, groups)]
     )
@@ -334,14 +343,15 @@ def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray)
     return float(costs.mean()), float(np.mean(cost_ratio(costs, exact)))
 
 
-def lattice_coverage(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray, radius: int = 0) -> float:
+def lattice_coverage(groups, n: int, m: int, radius: int = 0) -> float:
     """Mean share of a pair's grid cells on the lattice of its paths: what ``path_reduction="lattice"`` sums over.
 
     Parameters
     ----------
-    aligner : callable
-        Any aligner (one path or a group of paths per pair).
-    y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d)
+    groups : sequence of sequences of int arrays (L, 2)
+        ``groups[b]``: the paths of pair ``b`` (``path_groups`` of an aligner's output).
+    n, m : int
+        The grid's size (the pairs' padded lengths).
     radius : int >= 0
         The lattice's widening (``lattice_radius``).
 
@@ -355,19 +365,16 @@ def lattice_coverage(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray, 
 
     Examples
     --------
-    >>> from dtwrl.aligners import ExactDTWAligner
-    >>> y = np.array([[[0.0], [1.0]]])
-    >>> lattice_coverage(ExactDTWAligner(), y, y), lattice_coverage(ExactDTWAligner(), y, y, radius=1)
+    >>> diagonal = [[np.array([[0, 0], [1, 1]])]]
+    >>> lattice_coverage(diagonal, 2, 2), lattice_coverage(diagonal, 2, 2, radius=1)
     (0.5, 1.0)
     """
     from dtwrl.aligners import pad_paths
     from dtwrl.tf.relaxations import lattice_mask
 
-    groups = path_groups(aligner(y_true, y_pred), len(y_true))
     idx, lengths = pad_paths([np.asarray(path) for group in groups for path in group])
     owners = np.repeat(np.arange(len(groups), dtype=np.int32), [len(group) for group in groups])
-    shape = (y_true.shape[1], y_pred.shape[1], len(groups))
-    mask = lattice_mask(idx, lengths, owners, shape, radius).numpy()
+    mask = lattice_mask(idx, lengths, owners, (n, m, len(groups)), radius).numpy()
     return float(mask.mean(axis=(0, 1)).mean())
 
 
@@ -709,10 +716,11 @@ class Comparison:
         }
         if policy:
             test_forecasts = predict(model, X_test)
-            row["policy_ratio_on_test"] = policy_cost_ratio(aligner, Y_test, test_forecasts)[1]
+            groups = path_groups(aligner(Y_test, test_forecasts), len(Y_test))  # one rollout for both figures
+            row["policy_ratio_on_test"] = group_cost_ratio(groups, Y_test, test_forecasts)[1]
             if sampler is not None:
                 row["lattice_coverage_on_test"] = lattice_coverage(
-                    aligner, Y_test, test_forecasts, config.lattice_radius
+                    groups, Y_test.shape[1], test_forecasts.shape[1], config.lattice_radius
                 )
         return row, model, curve
 

@@ -283,13 +283,9 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
 
 
 def test_lattice_coverage_counts_the_union_of_a_group():
-    y = np.zeros((1, 3, 1))
-
-    def two_paths(a, b):
-        return [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
-
-    assert rl_forecasting.lattice_coverage(two_paths, y, y) == pytest.approx(5 / 9)
-    assert rl_forecasting.lattice_coverage(two_paths, y, y, radius=1) == pytest.approx(1.0)
+    two_paths = [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
+    assert rl_forecasting.lattice_coverage(two_paths, 3, 3) == pytest.approx(5 / 9)
+    assert rl_forecasting.lattice_coverage(two_paths, 3, 3, radius=1) == pytest.approx(1.0)
 
 
 def test_lattice_radius_needs_the_lattice_reduction():
