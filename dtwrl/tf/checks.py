@@ -46,6 +46,7 @@ __all__ = [
     "check_pair_tf",
     "check_paths",
     "check_same_length",
+    "mask_nonfinite_pairs",
 ]
 
 
@@ -95,6 +96,43 @@ def check_finite(x, name: str):
     """
     ok = tf.reduce_all(tf.math.is_finite(x), axis=_pair_axes(x)) if x.shape.rank > 1 else tf.math.is_finite(x)
     return _require(ok, f"{name} must be finite; it holds NaN or inf", [x])[0]
+
+
+NONFINITE_MODES = ("error", "inf")
+
+
+def mask_nonfinite_pairs(x, y, nonfinite: str = "error"):
+    """Under ``nonfinite="inf"``: zero the pairs of (B, n[, d]) batches that hold NaN or inf, and flag them.
+
+    Returns ``(x, y, ok)``: ``ok`` is a bool (B,) tensor, False for the pairs whose
+    ``x`` or ``y`` holds NaN or inf, whose series are replaced by zeros so that
+    the computation downstream stays finite; ``ok`` is None for
+    ``nonfinite="error"`` and for batches whose shapes the usual checks will
+    refuse (``x`` and ``y`` then come back unchanged). Only ``tf.where`` and
+    reductions: it works eagerly, in graphs and under XLA, where the default
+    check cannot raise (module docstring).
+
+    >>> x, y, ok = mask_nonfinite_pairs([[0.0, 1.0], [np.nan, 1.0]], [[1.0], [2.0]], nonfinite="inf")
+    >>> ok.numpy().tolist(), x.numpy().tolist()
+    ([True, False], [[0.0, 1.0], [0.0, 0.0]])
+    """
+    if not isinstance(nonfinite, str) or nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"nonfinite must be one of {', '.join(map(repr, NONFINITE_MODES))}; got {nonfinite!r}")
+    if nonfinite == "error":
+        return x, y, None
+    x, y = _to_tensor(x, "x"), _to_tensor(y, "y")
+    ranks_ok = x.shape.rank in (2, 3) and y.shape.rank in (2, 3)
+    if not ranks_ok or not x.shape[:1].is_compatible_with(y.shape[:1]):
+        return x, y, None
+    ok = tf.logical_and(
+        tf.reduce_all(tf.math.is_finite(x), axis=_pair_axes(x)), tf.reduce_all(tf.math.is_finite(y), axis=_pair_axes(y))
+    )
+
+    def zeroed(t):
+        flags = tf.reshape(ok, tf.concat([tf.shape(ok), tf.ones([t.shape.rank - 1], tf.int32)], 0))
+        return tf.where(flags, t, tf.zeros_like(t))
+
+    return zeroed(x), zeroed(y), ok
 
 
 def _to_tensor(x, name: str, dtype=None):
