@@ -272,7 +272,7 @@ def check_pair_tf(y_true, y_pred, metric: str = "sqeuclidean"):
     Parameters
     ----------
     y_true : tensor-like, shape (B, n) or (B, n, d)
-        Cast to the dtype of ``y_pred``.
+        Float32, float64 or integers (as ``y_pred``), cast to the dtype of ``y_pred``.
     y_pred : real tensor-like, shape (B, m) or (B, m, d)
     metric : {"sqeuclidean", "euclidean", "abs"}
         The local cost whose path sums must not overflow.
@@ -292,6 +292,7 @@ def check_pair_tf(y_true, y_pred, metric: str = "sqeuclidean"):
     >>> a.shape.as_list(), b.shape.as_list()
     ([1, 2, 1], [1, 3, 1])
     """
+    y_true = _to_tensor(y_true, "y_true")  # its own dtype first: a float16 y_true is named, not cast
     y_pred = as_batch(y_pred, "y_pred")
     y_true = as_batch(y_true, "y_true", dtype=y_pred.dtype)
     return check_pair(y_true, y_pred, metric, names=("y_true", "y_pred"))
