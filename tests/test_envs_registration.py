@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+import dtwrl
 import envs
 from dtwrl.datasets import DatasetPairs, SyntheticPairs
 
@@ -133,3 +134,5 @@ def test_register_env_refuses_a_band_too_narrow_for_a_pair_it_can_draw(fresh_ids
     same_class = DatasetPairs([long, long, short, short], labels=[0, 0, 1, 1], same_class=True)
     gymnasium.make(envs.register_env("test/Narrow-v0", pairs=same_class, band=0).id).reset(seed=0)
     gymnasium.make(envs.register_env("test/Wide-v0", pairs=[(long, short)], band=2).id).reset(seed=0)
+    # min_band(n, m) <= |n - m|, the bound that lets registration skip most length pairs
+    assert all(dtwrl.min_band(n, m) <= abs(n - m) for n in range(1, 40) for m in range(1, 40))
