@@ -15,7 +15,7 @@ dtw(x, y)`` holds exactly.
 
 import numpy as np
 from numba import njit
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .bands import _check_band_value, _connected_bounds
 from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
@@ -200,7 +200,7 @@ def dtw(x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean", band: int | Non
 
 def dtw_path(
     x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean", band: int | None = None
-) -> tuple[float, np.ndarray]:
+) -> tuple[float, NDArray[np.int64]]:
     """Exact DTW cost and one optimal warping path.
 
     Parameters

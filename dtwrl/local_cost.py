@@ -7,7 +7,7 @@ frames are equal.
 
 import numpy as np
 from numba import njit
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .validation import METRIC_NAMES, as_series, check_cost_range, check_metric, check_same_dim
 
@@ -71,7 +71,7 @@ def _njit_cost_matrix(x, y, code):
     return out
 
 
-def cost_matrix(x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean") -> np.ndarray:
+def cost_matrix(x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean") -> NDArray[np.float64]:
     """Matrix of local costs between every frame of ``x`` and every frame of ``y``.
 
     Parameters

@@ -7,7 +7,7 @@ always optimal, so ``fastdtw_path(x, y)[0] >= dtw(x, y)``.
 
 import numpy as np
 from fastdtw import fastdtw
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .exact_dtw import path_cost
 from .local_cost import _metric_code
@@ -46,7 +46,9 @@ _DISTS = {
 }
 
 
-def fastdtw_path(x: ArrayLike, y: ArrayLike, radius: int = 1, metric: str = "sqeuclidean") -> tuple[float, np.ndarray]:
+def fastdtw_path(
+    x: ArrayLike, y: ArrayLike, radius: int = 1, metric: str = "sqeuclidean"
+) -> tuple[float, NDArray[np.int64]]:
     """FastDTW's warping path, with its cost recomputed under dtwrl's local cost.
 
     Parameters

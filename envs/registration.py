@@ -6,9 +6,12 @@ the natively batched :class:`envs.vector.WarpingPathVectorEnv`. No
 ``max_episode_steps`` is set: every episode terminates within n + m - 2 steps.
 """
 
+import itertools
+
 import gymnasium
 
-from dtwrl.datasets import SyntheticPairs, as_pair_source, gunpoint_pairs
+from dtwrl.bands import check_band
+from dtwrl.datasets import ArrayPairs, DatasetPairs, SyntheticPairs, as_pair_source, gunpoint_pairs
 
 from .warping_path_env import WarpingPathEnv
 
@@ -34,7 +37,13 @@ def register_env(env_id, pairs, **env_kwargs):
     **env_kwargs
         Defaults for :class:`envs.WarpingPathEnv` (``window``, ``metric``,
         ``band``, ``reward_scale``, ``compute_fastdtw``, ...); ``make`` and
-        ``make_vec`` keyword arguments override them. Checked now.
+        ``make_vec`` keyword arguments override them. Checked now, ``band``
+        included against every pair the source can draw when it knows them
+        (a list of pairs; series drawn from a dataset, within each class for
+        ``same_class``): a band too narrow for one of them is a ``ValueError``
+        giving the smallest band that works. Generated pairs (synthetic, a
+        callable), and datasets of more than ``MAX_BAND_CHECKS`` distinct
+        length pairs, are checked at each reset.
 
     Returns
     -------
@@ -54,6 +63,7 @@ def register_env(env_id, pairs, **env_kwargs):
         raise TypeError(f"env_id must be a non-empty string like 'my/Sensors-v0'; got {env_id!r}")
     source = as_pair_source(pairs)
     WarpingPathEnv(pairs=source, **env_kwargs)  # fail now on bad arguments, not at make()
+    _check_band_fits(source, env_kwargs.get("band"))
     gymnasium.register(
         id=env_id,
         entry_point=ENTRY_POINT,
@@ -61,6 +71,45 @@ def register_env(env_id, pairs, **env_kwargs):
         kwargs={"pairs": source, **env_kwargs},
     )
     return gymnasium.spec(env_id)
+
+
+def _drawable_lengths(source):
+    """{(n, m): where} for every length pair ``source`` can draw, when it knows them; {} otherwise."""
+    if isinstance(source, ArrayPairs):
+        return {(len(x), len(y)): f"pairs[{k}]" for k, (x, y) in reversed(list(enumerate(source.pairs)))}
+    if isinstance(source, DatasetPairs):
+        groups = source.groups if source.groups is not None else [range(len(source.series))]
+        out = {}
+        for group in groups:
+            lengths = sorted({len(source.series[i]) for i in group})
+            for n, m in itertools.permutations(lengths, 2):
+                out.setdefault((n, m), "two of its series")
+        return out
+    return {}
+
+
+MAX_BAND_CHECKS = 20_000
+"""Length pairs ``register_env`` checks against ``band`` at most (about 40 us each); beyond, each reset checks."""
+
+
+def _check_band_fits(source, band):
+    """``ValueError`` naming ``band`` if no warping path fits in it for a pair ``source`` can draw.
+
+    A band of at least ``|n - m|`` always fits (``dtwrl.min_band(n, m) <= |n - m|``), so only the
+    other length pairs are checked, unless there are more than ``MAX_BAND_CHECKS`` of them.
+    """
+    if band is None:
+        return
+    tight = {
+        lengths: where for lengths, where in _drawable_lengths(source).items() if abs(lengths[0] - lengths[1]) > band
+    }
+    if len(tight) > MAX_BAND_CHECKS:
+        return
+    for (n, m), where in tight.items():
+        try:
+            check_band(n, m, band)
+        except ValueError as err:
+            raise ValueError(f"{err} (lengths of {where})") from None
 
 
 # The built-in ids: synthetic pairs with known warps, and the vendored UCR GunPoint train series.

@@ -154,14 +154,14 @@ def check_args(args):
         value = getattr(args, name)
         if not (math.isfinite(value) and 0.0 < value < 1.0):
             fail(flag(name), f"must be in (0, 1); got {value}")
-    if args.aligner == "train":
-        import gymnasium
+    # every flag is checked, also those the chosen --methods or --aligner leave unused
+    import gymnasium
 
-        import envs  # noqa: F401  (registers the built-in ids)
+    import envs  # noqa: F401  (registers the built-in ids)
 
-        if args.aligner_env not in gymnasium.registry:
-            fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
-    elif args.aligner != PRETRAINED:
+    if args.aligner_env not in gymnasium.registry:
+        fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
+    if args.aligner not in (PRETRAINED, "train"):
         folder = Path(args.aligner)
         if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
             fail(

@@ -240,6 +240,18 @@ def test_tensorflow_family_rejects_bad_input_naming_the_argument(fn, error, arg)
     assert _named(str(caught.value), arg), str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "fn", [dtwrl.fixed_path_dtw, dtwrl.dilate, get_loss("soft_dtw")], ids=["fixed", "dilate", "soft_dtw loss"]
+)
+@pytest.mark.parametrize("y_pred_dtype", [np.float16, np.float32])
+def test_a_float16_y_true_is_named_not_y_pred(fn, y_pred_dtype):
+    """It said ``y_pred must be float32 or float64`` (issue 21), or was cast silently beside a float32 y_pred."""
+    with pytest.raises(TypeError, match=r"^y_true must be float32 or float64; got float16$"):
+        fn(XB.astype(np.float16), YB.astype(y_pred_dtype))
+    with pytest.raises(TypeError, match=r"^y_pred must be float32 or float64; got float16$"):
+        fn(XB.astype(np.float32), YB.astype(np.float16))
+
+
 # 3. checks that used to disappear in graphs
 SPEC = tf.TensorSpec([None, 4, 1], tf.float64)  # B known only when the graph runs
 GRAPH_CASES = [

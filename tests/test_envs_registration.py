@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+import dtwrl
 import envs
-from dtwrl.datasets import SyntheticPairs
+from dtwrl.datasets import DatasetPairs, SyntheticPairs
 
 # The README's "your own sequences" example, verbatim (run from the folder holding the file).
 README_SNIPPET = """
@@ -119,3 +120,19 @@ def test_register_env_fails_early_on_bad_input(tmp_path, fresh_ids):
     with pytest.raises((ValueError, FileNotFoundError, OSError)):
         envs.register_env("test/Bad-v0", pairs=str(tmp_path / "missing_TRAIN.tsv"))
     assert "test/Bad-v0" not in gymnasium.registry
+
+
+def test_register_env_refuses_a_band_too_narrow_for_a_pair_it_can_draw(fresh_ids):
+    """It used to register and fail in the first episode (issue 21)."""
+    long, short = np.linspace(0.0, 1.0, 10), np.linspace(0.0, 1.0, 3)
+    with pytest.raises(ValueError, match=r"^band=0 is too narrow .* works is 2 \(lengths of pairs\[1\]\)$"):
+        envs.register_env("test/Narrow-v0", pairs=[(long, long), (long, short)], band=0)
+    with pytest.raises(ValueError, match=r"^band=1 is too narrow .* works is 2 \(lengths of two of its series\)$"):
+        envs.register_env("test/Narrow-v0", pairs=[long, short, long], band=1)
+    assert "test/Narrow-v0" not in gymnasium.registry
+    # within classes only: the 10- and 3-step series are never paired, so band 0 fits every pair drawn
+    same_class = DatasetPairs([long, long, short, short], labels=[0, 0, 1, 1], same_class=True)
+    gymnasium.make(envs.register_env("test/Narrow-v0", pairs=same_class, band=0).id).reset(seed=0)
+    gymnasium.make(envs.register_env("test/Wide-v0", pairs=[(long, short)], band=2).id).reset(seed=0)
+    # min_band(n, m) <= |n - m|, the bound that lets registration skip most length pairs
+    assert all(dtwrl.min_band(n, m) <= abs(n - m) for n in range(1, 40) for m in range(1, 40))

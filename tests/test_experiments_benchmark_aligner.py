@@ -74,11 +74,15 @@ def test_fine_tuning_starts_from_the_pretrained_actor(tmp_path):
     np.testing.assert_allclose(actor.logits(probes), pretrained.numpy_actor().logits(probes), rtol=1e-5, atol=1e-5)
 
 
-def test_benchmark_runs_end_to_end_on_a_few_pairs(tmp_path):
-    """The shrunk version of the slow target test: every set, method and table, 3 pairs, one short timing row."""
+def test_benchmark_runs_end_to_end_on_a_few_pairs(tmp_path, small_ucr_root):
+    """The shrunk version of the slow target test: every set, method and table, 3 pairs, one short timing row.
+
+    ItalyPowerDemand comes from the trimmed copy in tests/data, so a clone without ../shared runs it too.
+    """
     from experiments.benchmark_aligner import main
 
     argv = ["--num-pairs", "3", "--timing-lengths", "40", "--timing-pairs", "2", "--repeats", "1"]
+    argv += ["--data-root", str(small_ucr_root)]
     report = main([*argv, "--out-dir", str(tmp_path), "--name", "t"])
     assert set(report["sets"]) and all(len(rows) >= 4 for rows in report["sets"].values())
     for rows in report["sets"].values():

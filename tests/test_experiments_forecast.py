@@ -93,8 +93,8 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
     assert "_hparams_/experiment" in tensorboard_tags(run_dir / "tb")
 
 
-def test_train_file_path_brings_its_test_split(tmp_path, ucr_root):
-    path = ucr_root / "ItalyPowerDemand" / "ItalyPowerDemand_TRAIN.ts"
+def test_train_file_path_brings_its_test_split(tmp_path, small_ucr_root):
+    path = small_ucr_root / "ItalyPowerDemand" / "ItalyPowerDemand_TRAIN.ts"
     run_dir = forecast.main(
         [
             "--dataset",

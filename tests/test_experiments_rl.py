@@ -220,6 +220,10 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
             ["--aligner", "train", "--aligner-env", "nope/Nothing-v0"],
             "--aligner-env: 'nope/Nothing-v0' is not a registered env id",
         ),
+        (  # checked even where no method uses it (issue 21)
+            ["--methods", "mse", "--aligner-env", "nope/Nope-v0"],
+            "--aligner-env: 'nope/Nope-v0' is not a registered env id",
+        ),
         (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
         (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
         (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),

@@ -289,6 +289,61 @@ def test_nan_inside_tf_function_is_not_silent():
         fn(tf.constant(np.full((1, 3, 1), np.nan)))
 
 
+@pytest.mark.parametrize("gamma", [1e-300, 1e-39])
+def test_a_gamma_too_small_for_float32_is_refused_by_every_entry_point(rng, gamma):
+    """soft_dtw_alignment gave an all-NaN alignment for it (issue 21); the value's gradient was NaN too."""
+    x, y = rng.normal(size=(2, 10, 1)).astype(np.float32), rng.normal(size=(2, 10, 1)).astype(np.float32)
+    calls = [
+        lambda: soft_dtw_alignment(x, y, gamma=gamma),
+        lambda: soft_dtw(x, y, gamma=gamma),
+        lambda: soft_dtw_divergence(x, y, gamma=gamma),
+        lambda: soft_dtw_from_cost(pairwise_costs(x, y), gamma=gamma),
+        lambda: soft_dtw_alignment_from_cost(pairwise_costs(x, y), gamma=gamma),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"^gamma=.* is too small for float32"):
+            call()
+    E = soft_dtw_alignment(x.astype(np.float64), y.astype(np.float64), gamma=gamma).numpy()  # normal in float64
+    assert np.isfinite(E).all() and E[:, 0, 0].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("mode", ["eager", "xla"])
+def test_nonfinite_inf_gives_the_bad_pair_inf_and_zero_gradient_even_under_xla(rng, mode):
+    x = rng.normal(size=(3, 5, 2)).astype(np.float32)
+    y = rng.normal(size=(3, 4, 2)).astype(np.float32)
+    x[1, 2, 0], y[2, 0, 1] = np.nan, -np.inf
+
+    def value_and_grad(a, b):
+        with tf.GradientTape() as tape:
+            tape.watch(a)
+            value = soft_dtw(a, b, gamma=0.1, nonfinite="inf")
+            loss = tf.reduce_mean(value)
+        return value, tape.gradient(loss, a)
+
+    fn = tf.function(value_and_grad, jit_compile=True) if mode == "xla" else value_and_grad
+    value, grad = (t.numpy() for t in fn(tf.constant(x), tf.constant(y)))
+    assert value[1] == value[2] == np.inf
+    np.testing.assert_allclose(value[0], soft_dtw(x[:1], y[:1], gamma=0.1).numpy()[0], rtol=1e-5)
+    assert np.isfinite(grad).all() and not grad[1:].any() and grad[0].any()
+    with tf.GradientTape() as tape:
+        x0 = tf.constant(x[:1])
+        tape.watch(x0)
+        loss = soft_dtw(x0, y[:1], gamma=0.1) / 3.0
+    reference = tape.gradient(loss, x0)
+    np.testing.assert_allclose(grad[0], reference.numpy()[0], rtol=1e-4, atol=1e-6)
+
+
+def test_nonfinite_inf_leaves_finite_batches_unchanged_and_checks_its_value(rng):
+    x, y = rng.normal(size=(2, 6)), rng.normal(size=(2, 3))
+    np.testing.assert_array_equal(soft_dtw(x, y, nonfinite="inf").numpy(), soft_dtw(x, y).numpy())
+    with pytest.raises(ValueError, match="^nonfinite must be one of 'error', 'inf'"):
+        soft_dtw(x, y, nonfinite="nan")
+    with pytest.raises(ValueError, match="x must be finite"):
+        soft_dtw(np.full((2, 6), np.nan), y)  # the default still raises eagerly
+    with pytest.raises(ValueError, match="features d"):
+        soft_dtw(x, np.zeros((2, 3, 2)), nonfinite="inf")  # the usual checks still name the argument
+
+
 def test_public_names_are_reexported():
     for name in ("soft_dtw", "soft_dtw_alignment", "soft_dtw_divergence"):
         assert getattr(dtwrl, name) is globals()[name]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .synthetic import _check_int, synthetic_step_task
 from .ucr import load_ucr
@@ -69,7 +70,9 @@ def forecast_split(X, input_fraction=0.6):
     return np.ascontiguousarray(X[:, :n_in]), np.ascontiguousarray(X[:, n_in:])
 
 
-def load_forecasting_task(name_or_path, input_fraction=0.6, n_series=500):
+def load_forecasting_task(
+    name_or_path: str | os.PathLike, input_fraction: float = 0.6, n_series: int = 500
+) -> tuple[tuple[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """Train and test (inputs, targets) for a UCR/UEA dataset or the DILATE step task.
 
     ``"synthetic_steps"`` is :func:`synthetic_step_task` with its defaults
@@ -413,7 +416,14 @@ def rolling_origin_task(series, horizon, name="tsf"):
     return train, test
 
 
-def load_forecast_task(dataset, input_fraction=0.6, horizon=None, n_series=500, test_fraction=0.3, seed=0):
+def load_forecast_task(
+    dataset: str | os.PathLike,
+    input_fraction: float = 0.6,
+    horizon: int | None = None,
+    n_series: int = 500,
+    test_fraction: float = 0.3,
+    seed: int = 0,
+) -> ForecastTask:
     """A :class:`ForecastTask` from a built-in name, a UCR/UEA folder or split file, a ``.tsf``, ``.csv`` or ``.npy``.
 
     The rules, by kind of ``dataset``:

@@ -14,11 +14,12 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..validation import as_series, check_same_dim
 from .series_files import SERIES_FILE_SUFFIXES, load_series_file
 from .synthetic import _as_generator, _check_int, _check_real, draw_warp_pair
-from .ucr import load_ucr
+from .ucr import SeriesSet, load_ucr
 
 
 class PairSource:
@@ -262,7 +263,7 @@ def _is_pair_list(obj):
     return isinstance(obj, (list, tuple)) and len(obj) > 0 and all(isinstance(p, tuple) and len(p) == 2 for p in obj)
 
 
-def as_pair_source(pairs, **kwargs):
+def as_pair_source(pairs: object, **kwargs: object) -> PairSource:
     """Turn a pair source, callable, file, dataset name, array of series or list of pairs into a pair source.
 
     ============================================  ===========================================
@@ -356,7 +357,7 @@ def iter_pairs(source, seed, count):
     return (source(rng) for _ in range(count))
 
 
-def gunpoint_pairs(split="train", same_class=False):
+def gunpoint_pairs(split: str = "train", same_class: bool = False) -> DatasetPairs:
     """Pairs of distinct series from the vendored UCR GunPoint data (150 samples, d = 1).
 
     The series are used as stored: the archive has already z-normalised each one.
@@ -386,7 +387,7 @@ SERIES_FILE_TYPES = (".ts", ".tsv", ".npy", ".csv")
 """File types :func:`load_series` reads (besides UCR folders and dataset names)."""
 
 
-def load_series(path, split="train"):
+def load_series(path: str | os.PathLike, split: str = "train") -> tuple[SeriesSet, NDArray | None]:
     """Series from a file a user has: UCR/UEA ``.ts``/``.tsv``, NumPy ``.npy``, ``.csv``, or a UCR folder/name.
 
     Parameters
@@ -512,7 +513,7 @@ def save_pair_source(source, folder):
     return write_json(folder / PAIRS_SPEC_FILE, spec)
 
 
-def load_pair_source(folder):
+def load_pair_source(folder: str | os.PathLike) -> PairSource:
     """The pair source :func:`save_pair_source` stored in ``folder``.
 
     Parameters

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["SERIES_FILE_SUFFIXES", "load_series_file"]
 
@@ -67,7 +68,7 @@ def _load_npy(path):
     return list(array)
 
 
-def load_series_file(path: str | os.PathLike) -> list:
+def load_series_file(path: str | os.PathLike) -> list[NDArray[np.float64]]:
     """Read every series of a ``.csv`` or ``.npy`` file.
 
     Parameters

@@ -10,13 +10,17 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
+
+SeriesSet = NDArray[np.float64] | list[NDArray[np.float64]]
+"""N series: one float64 array (N, n, d) when all have the same length, else a list of (n_i, d) arrays."""
 
 _SPLITS = ("train", "test")
 _EXTENSIONS = (".ts", ".tsv")
 _BOOLEAN_TAGS = ("timestamps", "missing", "univariate", "equallength")
 
 
-def builtin_datasets():
+def builtin_datasets() -> list[str]:
     """Names of the datasets shipped inside the package.
 
     Returns
@@ -189,7 +193,7 @@ def _read_text(path, name="path"):
     return path.read_text(encoding="utf-8", errors="replace"), str(path)
 
 
-def load_ts(path):
+def load_ts(path: str | os.PathLike) -> tuple[SeriesSet, NDArray | None]:
     """Load a UCR/UEA ``.ts`` file (sktime/aeon format).
 
     Supports univariate and multivariate series (dimensions separated by ':'),
@@ -224,7 +228,7 @@ def load_ts(path):
     return _parse_ts(text, source)
 
 
-def load_tsv(path, allow_missing=False):
+def load_tsv(path: str | os.PathLike, allow_missing: bool = False) -> tuple[SeriesSet, NDArray[np.str_]]:
     """Load a UCR ``.tsv`` file: one series per line, the label first, then tab-separated values.
 
     Trailing NaN (the padding of variable-length series) is trimmed; NaN inside
@@ -278,7 +282,7 @@ def _load_builtin(name, split):
     raise FileNotFoundError(f"name_or_path: the built-in dataset {name!r} has no {split} split")
 
 
-def load_ucr(name_or_path, split="train"):
+def load_ucr(name_or_path: str | os.PathLike, split: str = "train") -> tuple[SeriesSet, NDArray | None]:
     """Load one split of a UCR/UEA dataset by built-in name, file, directory or name on ``DTWRL_UCR_ROOT``.
 
     ``name_or_path`` is resolved in this order:

@@ -46,6 +46,7 @@ __all__ = [
     "check_pair_tf",
     "check_paths",
     "check_same_length",
+    "mask_nonfinite_pairs",
 ]
 
 
@@ -95,6 +96,43 @@ def check_finite(x, name: str):
     """
     ok = tf.reduce_all(tf.math.is_finite(x), axis=_pair_axes(x)) if x.shape.rank > 1 else tf.math.is_finite(x)
     return _require(ok, f"{name} must be finite; it holds NaN or inf", [x])[0]
+
+
+NONFINITE_MODES = ("error", "inf")
+
+
+def mask_nonfinite_pairs(x, y, nonfinite: str = "error"):
+    """Under ``nonfinite="inf"``: zero the pairs of (B, n[, d]) batches that hold NaN or inf, and flag them.
+
+    Returns ``(x, y, ok)``: ``ok`` is a bool (B,) tensor, False for the pairs whose
+    ``x`` or ``y`` holds NaN or inf, whose series are replaced by zeros so that
+    the computation downstream stays finite; ``ok`` is None for
+    ``nonfinite="error"`` and for batches whose shapes the usual checks will
+    refuse (``x`` and ``y`` then come back unchanged). Only ``tf.where`` and
+    reductions: it works eagerly, in graphs and under XLA, where the default
+    check cannot raise (module docstring).
+
+    >>> x, y, ok = mask_nonfinite_pairs([[0.0, 1.0], [np.nan, 1.0]], [[1.0], [2.0]], nonfinite="inf")
+    >>> ok.numpy().tolist(), x.numpy().tolist()
+    ([True, False], [[0.0, 1.0], [0.0, 0.0]])
+    """
+    if not isinstance(nonfinite, str) or nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"nonfinite must be one of {', '.join(map(repr, NONFINITE_MODES))}; got {nonfinite!r}")
+    if nonfinite == "error":
+        return x, y, None
+    x, y = _to_tensor(x, "x"), _to_tensor(y, "y")
+    ranks_ok = x.shape.rank in (2, 3) and y.shape.rank in (2, 3)
+    if not ranks_ok or not x.shape[:1].is_compatible_with(y.shape[:1]):
+        return x, y, None
+    ok = tf.logical_and(
+        tf.reduce_all(tf.math.is_finite(x), axis=_pair_axes(x)), tf.reduce_all(tf.math.is_finite(y), axis=_pair_axes(y))
+    )
+
+    def zeroed(t):
+        flags = tf.reshape(ok, tf.concat([tf.shape(ok), tf.ones([t.shape.rank - 1], tf.int32)], 0))
+        return tf.where(flags, t, tf.zeros_like(t))
+
+    return zeroed(x), zeroed(y), ok
 
 
 def _to_tensor(x, name: str, dtype=None):
@@ -234,7 +272,7 @@ def check_pair_tf(y_true, y_pred, metric: str = "sqeuclidean"):
     Parameters
     ----------
     y_true : tensor-like, shape (B, n) or (B, n, d)
-        Cast to the dtype of ``y_pred``.
+        Float32, float64 or integers (as ``y_pred``), cast to the dtype of ``y_pred``.
     y_pred : real tensor-like, shape (B, m) or (B, m, d)
     metric : {"sqeuclidean", "euclidean", "abs"}
         The local cost whose path sums must not overflow.
@@ -254,6 +292,7 @@ def check_pair_tf(y_true, y_pred, metric: str = "sqeuclidean"):
     >>> a.shape.as_list(), b.shape.as_list()
     ([1, 2, 1], [1, 3, 1])
     """
+    y_true = _to_tensor(y_true, "y_true")  # its own dtype first: a float16 y_true is named, not cast
     y_pred = as_batch(y_pred, "y_pred")
     y_true = as_batch(y_true, "y_true", dtype=y_pred.dtype)
     return check_pair(y_true, y_pred, metric, names=("y_true", "y_pred"))

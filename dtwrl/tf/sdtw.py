@@ -40,7 +40,9 @@ to the rounding of the dtype.
 Bad input raises ``ValueError`` (``TypeError`` for a wrong type) naming the
 argument (:mod:`dtwrl.tf.checks`). Inside ``tf.function`` a check on values known
 only at run time raises ``tf.errors.InvalidArgumentError`` naming the argument;
-under ``jit_compile=True`` such a pair's value is NaN instead.
+under ``jit_compile=True`` such a pair's value is NaN instead
+(``soft_dtw(..., nonfinite="inf")``: ``+inf`` with a zero gradient in every mode).
+``gamma`` and ``1 / gamma`` must be normal numbers of the input's dtype.
 """
 
 import tensorflow as tf
@@ -70,6 +72,7 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     ko.check_implementation(implementation)
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
+    gamma = checks.check_gamma_dtype(gamma, x.dtype)
     if (x_lengths is None) != (y_lengths is None):
         # check_geometry fills the missing side from the grid's dynamic shape; fill it here instead
         batch = tf.shape(x)[:1]
@@ -109,6 +112,7 @@ def prepare_costs(D, gamma, band, x_lengths, y_lengths, implementation="auto"):
     gamma = check_gamma(gamma)
     ko.check_implementation(implementation)
     D = tf.transpose(checks.check_costs(D, "D"), (1, 2, 0))
+    gamma = checks.check_gamma_dtype(gamma, D.dtype)
     band, x_lengths, y_lengths = checks.check_geometry(D, band, x_lengths, y_lengths)
     engine = ko.resolve(implementation, D.shape[2], D.shape[0], D.shape[1], D.dtype.size, band)
     return D, gamma, band, x_lengths, y_lengths, engine
@@ -177,7 +181,17 @@ def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_leng
     return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine))
 
 
-def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"):
+def soft_dtw(
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    nonfinite="error",
+):
     """soft-DTW between the pairs of two batches.
 
     Parameters
@@ -198,6 +212,15 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
         Engine (module docstring): "auto" runs the SIMD lane kernel on CPU from
         two pairs on, else the XLA wavefront (always under ``jit_compile=True``
         and on GPU), or the numba kernel for one long or narrowly banded pair.
+    nonfinite : {"error", "inf"}
+        A pair whose ``x`` or ``y`` holds NaN or inf. "error": ``ValueError``
+        eagerly, ``InvalidArgumentError`` in a ``tf.function``, and under
+        ``jit_compile=True``, where nothing can raise, the value NaN (module
+        docstring). "inf": in every mode, XLA included, the pair's value is
+        ``+inf`` and its gradient is zero; the other pairs keep their values
+        and gradients. A mean loss then reads ``inf`` (Keras' ``TerminateOnNaN``
+        stops on it) while the gradient stays finite. It costs one
+        ``is_finite`` pass over ``x`` and ``y``.
 
     Returns
     -------
@@ -213,11 +236,15 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
     0.9993
     >>> round(float(soft_dtw(x, y, gamma=1.0)[0]), 4)
     0.1227
+    >>> float(soft_dtw([[np.nan, 1.0], [0.0, 1.0]], [[1.0], [1.0]], nonfinite="inf")[0])
+    inf
     """
+    x, y, finite = checks.mask_nonfinite_pairs(x, y, nonfinite)
     x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
         x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     )
-    return series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    value = series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    return value if finite is None else tf.where(finite, value, tf.constant(float("inf"), value.dtype))
 
 
 def soft_dtw_alignment(
@@ -274,6 +301,7 @@ def soft_dtw_divergence(
     ko.check_implementation(implementation)
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
+    gamma = checks.check_gamma_dtype(gamma, x.dtype)
     size = None if x.shape[1] is None or y.shape[1] is None else max(x.shape[1], y.shape[1])
     engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band)
 

@@ -17,7 +17,6 @@ each with the operator's own transition weights and Jacobian.
 """
 
 from . import _wavefront as wf
-from .checks import check_gamma_dtype
 from .sdtw import prepare_pair, series_alignment, series_value
 
 
@@ -72,7 +71,6 @@ def smoothed_dtw(
     x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
         x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     )
-    check_gamma_dtype(gamma, x.dtype)
     return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
 
 
@@ -108,5 +106,4 @@ def smoothed_dtw_alignment(
     x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
         x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     )
-    check_gamma_dtype(gamma, x.dtype)
     return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
