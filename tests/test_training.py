@@ -218,3 +218,23 @@ def test_plot_forecasts_writes_a_png(rng, tmp_path):
     X, Y = sine_task(rng, n=4)
     plot_forecasts(X, Y, {"mse": Y + 0.1, "soft_dtw": Y - 0.1}, tmp_path / "f.png", num_series=2, title="t")
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("n_out,rows", [(60, 2), (584, 4)])
+def test_long_forecasts_get_a_zoomed_panel_of_their_first_steps(tmp_path, monkeypatch, n_out, rows):
+    import experiments.reporting as reporting
+
+    figures = []
+    monkeypatch.setattr(reporting, "save_figure", lambda fig, path, dpi: figures.append(fig) or path)
+    t = np.arange(876 + n_out)
+    series = np.sin(2 * np.pi * t / 24)[None, :, None].repeat(2, axis=0)
+    X, Y = series[:, :876], series[:, 876:]
+    shifted = np.roll(Y, 6, axis=1)  # out of phase: visible only when the first steps are drawn large
+    plot_forecasts(X, Y, {"mse": Y, "soft_dtw": shifted}, tmp_path / "f.png", num_series=2)
+    axes = figures[0].axes
+    assert len(axes) == rows * 2  # two series x (full view[, zoom]) x two models
+    if rows == 4:
+        zoom = [ax for ax in axes if "first" in ax.get_title()]
+        assert len(zoom) == 4 and all(ax.get_xlim() == (876 - 60 - 0.5, 876 + 120 - 0.5) for ax in zoom)
+    else:
+        assert not any("first" in ax.get_title() for ax in axes)
