@@ -27,6 +27,7 @@ back to each series' own horizon before scoring.
 Run::
 
     python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1 0.1 0.01 --select val_dtw
+    python experiments/forecast.py --dataset GunPoint --losses soft_dtw --init random   # no MSE start
     python experiments/forecast.py --dataset ../shared/data/monash/m1_yearly_dataset.tsf --model gru
     python experiments/forecast.py --dataset my_series.csv --horizon 12   # one series per row
     tensorboard --logdir results/forecast

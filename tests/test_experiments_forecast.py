@@ -269,6 +269,8 @@ def test_help_lists_every_argument(capsys):
         forecast.main(["--help"])
     out = capsys.readouterr().out
     assert all(f"--{f.replace('_', '-')}" in out for f in forecast.Args.__dataclass_fields__)
+    text = " ".join(out.split())  # the default start is stated
+    assert "Default mse: the MSE model of the same seed is trained first" in text and "(default: mse)" in text
 
 
 M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"
