@@ -53,8 +53,6 @@ from experiments.common import (
 )
 
 DEMO_METHODS = ("mse", "greedy_path", "sampled_path", "soft_dtw")
-#: How the forecasters other than MSE start: from the MSE model of the seed (the default) or from random weights.
-INITS = ("mse", "random")
 
 
 @dataclasses.dataclass
@@ -118,6 +116,8 @@ def check_args(args):
         check_methods(args.methods, args.gammas)
     except ConfigError as error:
         fail("--methods" if error.field == "methods" else "--gammas", error.message)
+    from dtwrl.forecasting.comparison import INITS
+
     if args.init not in INITS:
         fail("--init", f"must be one of {list(INITS)}; got {args.init!r}")
     if args.seed < 0:
