@@ -73,6 +73,13 @@ def test_mse_is_always_run_and_init_random_is_an_option(tmp_path, capsys):
     assert read_json(cell)["val_dtw_start"] == ""
 
 
+def test_help_states_the_default_start(capsys):
+    with pytest.raises(SystemExit):
+        study.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Default mse: it starts from the MSE model of the same dataset and seed" in text and "(default: mse)" in text
+
+
 def test_shards_split_the_grid(tmp_path, capsys):
     for shard in ("0/2", "1/2"):
         study.main([*SMALL[:5], *SMALL[8:], "--shard", shard, "--out-dir", str(tmp_path)])
