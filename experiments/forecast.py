@@ -10,9 +10,14 @@ part, the same for every loss of a seed), then scored on the test split by MSE,
 exact DTW, soft-DTW and TDI, every series at its true length, in normalised and
 in original units. ``--select val_dtw`` trains every ``--gammas`` value (and every
 ``--dilate-alpha``) and keeps, per seed, the one of lowest validation DTW.
-``--init mse`` starts every other loss from the MSE-trained model of the same
-seed (the paper's "Euclidean initialization"); ``--monitor val_dtw`` stops early
-on the validation exact DTW, whatever the loss.
+By default (``--init mse``) the MSE model of each seed is trained first, and
+reported, even when ``--losses`` does not name ``mse``, and every other loss
+starts from its weights (the paper's "Euclidean initialization"); ``--init
+random`` starts every loss from the seed's random weights. A loss whose best
+validation DTW is above the MSE model's is printed per seed and marked in the
+table; ``--keep-start`` lets the selection keep the MSE weights, so the chosen
+model is never worse than MSE on validation DTW. ``--monitor val_dtw`` stops
+early on the validation exact DTW, whatever the loss.
 
 Series of unequal lengths: the GRU seq2seq takes them padded, with their lengths
 (its encoder masks the padding); the MLP and CNN see every input window and
@@ -22,6 +27,7 @@ back to each series' own horizon before scoring.
 Run::
 
     python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1 0.1 0.01 --select val_dtw
+    python experiments/forecast.py --dataset GunPoint --losses soft_dtw --init random   # no MSE start
     python experiments/forecast.py --dataset ../shared/data/monash/m1_yearly_dataset.tsf --model gru
     python experiments/forecast.py --dataset my_series.csv --horizon 12   # one series per row
     tensorboard --logdir results/forecast
@@ -61,7 +67,6 @@ from experiments.common import (
 )
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
-INITS = ("random", "mse")
 LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}
 #: Table columns: METRICS plus the mean square root of DTW that tslearn (and DILATE's paper) reports.
 TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
@@ -103,10 +108,15 @@ class Args:
         "same for every loss)",
     )
     init: str = field(
-        "random",
-        "initial weights: random, or mse (every other loss starts from the MSE-trained "
-        "model of the same seed, Cuturi and Blondel's Euclidean initialization; needs mse "
-        "first in --losses)",
+        "mse",
+        "initial weights of every loss other than mse. Default mse: the MSE model of the same seed is "
+        "trained first (and reported, even if --losses does not name it) and every other loss starts "
+        "from its weights (Cuturi and Blondel's Euclidean initialization); random: the seed's random weights",
+    )
+    keep_start: bool = field(
+        False,
+        "with --init mse: the MSE starting weights are one more candidate of every other loss's "
+        "validation-DTW selection, so the chosen model is never worse than MSE on validation DTW",
     )
     input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
     horizon: int = field(
@@ -138,7 +148,7 @@ def _finite_positive(value):
 
 def check_args(args):
     """Check every flag that needs no data; raise ``CLIError`` naming the flag."""
-    from dtwrl.forecasting.comparison import SELECTIONS
+    from dtwrl.forecasting.comparison import INITS, SELECTIONS
     from dtwrl.forecasting.models import FORECASTERS
     from dtwrl.forecasting.preprocessing import NORMALIZATIONS
     from dtwrl.forecasting.training import MONITORS
@@ -183,8 +193,8 @@ def check_args(args):
         fail("--seeds", f"must be >= 0; got {list(args.seeds)}")
     if len(set(args.seeds)) != len(args.seeds):
         fail("--seeds", f"must be distinct; got {list(args.seeds)}")
-    if args.init == "mse" and args.losses[0] != "mse":
-        fail("--init", f"mse needs mse as the first of --losses; got {list(args.losses)}")
+    if args.keep_start and args.init != "mse":
+        fail("--keep-start", f"needs --init mse; got --init {args.init}")
     if args.aligner and not Path(args.aligner).is_dir():
         fail("--aligner", f"no such run folder {args.aligner!r}")
 
@@ -258,6 +268,50 @@ def _plot_arrays(split, forecasts, count):
     return inputs, targets, {k: np.stack([f[:n_out] for f in v[:count]]) for k, v in forecasts.items()}
 
 
+def trained_losses(losses, init):
+    """The losses a run trains, in order: under ``init="mse"`` MSE first (added when ``losses`` lacks it).
+
+    >>> trained_losses(("soft_dtw",), "mse"), trained_losses(("soft_dtw", "mse"), "random")
+    (('mse', 'soft_dtw'), ('soft_dtw', 'mse'))
+    """
+    if init != "mse":
+        return tuple(losses)
+    return ("mse",) + tuple(name for name in losses if name != "mse")
+
+
+#: The footnote of a table with a row marked by :func:`mark_worse_than_start`.
+WORSE_NOTE = (
+    "⚠ marks a loss whose best validation DTW was above that of the MSE model it started from, on the seeds "
+    'listed; "MSE start kept" lists the seeds where --keep-start kept the MSE weights.'
+)
+
+
+def mark_worse_than_start(rows):
+    """Append ``⚠ val DTW > MSE: seeds ...`` (and ``MSE start kept: seeds ...``) to the config of such rows.
+
+    Returns whether any row was marked.
+
+    >>> rows = [{"config": "sdtw", "seed": 0, "worse_than_start": True, "kept_start": True},
+    ...         {"config": "sdtw", "seed": 1, "worse_than_start": False, "kept_start": False}]
+    >>> mark_worse_than_start(rows), rows[1]["config"]
+    (True, 'sdtw ⚠ val DTW > MSE: seed 0; MSE start kept: seed 0')
+    """
+    marked = False
+    for config in dict.fromkeys(r["config"] for r in rows):
+        members = [r for r in rows if r["config"] == config]
+        worse = [str(r["seed"]) for r in members if r.get("worse_than_start") in (True, "True")]
+        kept = [str(r["seed"]) for r in members if r.get("kept_start") in (True, "True")]
+        if not worse:
+            continue
+        marked = True
+        mark = f" ⚠ val DTW > MSE: seed {', '.join(worse)}"
+        if kept:
+            mark += f"; MSE start kept: seed {', '.join(kept)}"
+        for r in members:
+            r["config"] = config + mark
+    return marked
+
+
 def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
     """table.md: the normalised-unit table and, when present, the original-unit one."""
     from experiments.reporting import summarize, summary_table
@@ -281,7 +335,8 @@ def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
 @cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
-    losses = build_losses(args.losses, args.gammas, args.dilate_alpha, args.aligner)
+    names = trained_losses(args.losses, args.init)
+    losses = build_losses(names, args.gammas, args.dilate_alpha, args.aligner)
     task = load_task(args)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
@@ -319,7 +374,7 @@ def main(argv=None):
     print(f"{run_dir.name}: train {X.shape} -> {Y.shape}, test {Xt.shape} -> {Yt.shape} ({task.rule})")
 
     hparams = [
-        hp.HParam("loss", hp.Discrete(list(args.losses))),
+        hp.HParam("loss", hp.Discrete(list(names))),
         hp.HParam("gamma", hp.RealInterval(0.0, 1e9)),
         hp.HParam("alpha", hp.RealInterval(0.0, 1.0)),
         hp.HParam("model", hp.Discrete([args.model])),
@@ -330,46 +385,51 @@ def main(argv=None):
         hp.hparams_config(hparams=hparams, metrics=[hp.Metric(f"eval/{m}", display_name=f"test {m}") for m in METRICS])
         tf.summary.text("config", "```\n" + json.dumps(dataclasses.asdict(args), indent=1) + "\n```", step=0)
 
-    rows, shown, mse_weights = [], {}, {}
     groups = (
-        [(name, [c]) for name in args.losses for c in losses[name]]
+        [(name, [c]) for name in names for c in losses[name]]
         if args.select == "none"
-        else [(name, losses[name]) for name in args.losses]
+        else [(name, losses[name]) for name in names]
     )
     (run_dir / "checkpoints").mkdir(exist_ok=True)
-    for name, group in groups:
-        for seed in args.seeds:
-            scores, chosen, tried = comparison.run_trial(
-                prepared,
-                name,
-                group,
-                seed,
-                settings,
-                log_dir=run_dir / "tb",
-                init_weights=mse_weights.get(seed) if name != "mse" else None,
-                progress=args.progress,
-                hparams={"model": args.model, "normalize": args.normalize},
-            )
-            for cand in tried:
+    results = []  # (group index, seed, row)
+    for seed in args.seeds:
+        trials = comparison.compare_losses(
+            prepared,
+            groups,
+            seed,
+            settings,
+            init=args.init,
+            keep_start=args.keep_start,
+            log_dir=run_dir / "tb",
+            progress=args.progress,
+            hparams={"model": args.model, "normalize": args.normalize},
+        )
+        for index, trial in enumerate(trials):
+            for cand in trial.tried:
                 cand.model.save_weights(str(run_dir / "checkpoints" / f"{cand.trial}.weights.h5"))
-            if name == "mse" and args.init == "mse":
-                mse_weights[seed] = chosen.model.get_weights()
-            label = name if args.select == "val_dtw" else _label(name, chosen.loss_kwargs)
-            rows.append(
-                {
-                    **comparison.result_row(task.name, name, seed, settings, args.normalize, scores, chosen, tried),
-                    "config": label,
-                }
-            )
-            if label not in shown:
-                shown[label] = prepared.forecasts(chosen.model)[: args.num_plot]
+            row = comparison.result_row(task.name, settings, args.normalize, trial)
+            row["config"] = trial.name if args.select == "val_dtw" else _label(trial.name, trial.chosen.loss_kwargs)
+            results.append((index, seed, row, trial))
             print(
-                f"  {label:<28} seed {seed}: "
-                + "  ".join(f"{m}={scores[m]:.4g}" for m in METRICS)
-                + (f"  (chose {comparison.describe(chosen.loss_kwargs)})" if len(tried) > 1 else "")
-                + f"  ({rows[-1]['epochs']} epochs, {rows[-1]['train_seconds']:.1f}s)",
+                f"  {row['config']:<28} seed {seed}: "
+                + "  ".join(f"{m}={trial.scores[m]:.4g}" for m in METRICS)
+                + (f"  (chose {comparison.describe(trial.chosen.loss_kwargs)})" if len(trial.tried) > 1 else "")
+                + f"  ({row['epochs']} epochs, {row['train_seconds']:.1f}s)",
                 flush=True,
             )
+            if trial.worse_than_start:
+                best = min(c.val_dtw for c in trial.tried)
+                print(
+                    f"  note: {row['config']} seed {seed}: its best validation DTW {best:.4g} is above the MSE "
+                    f"model's {trial.start.val_dtw:.4g}; "
+                    + ("kept the MSE weights (--keep-start)" if trial.kept_start else "--keep-start keeps them"),
+                    flush=True,
+                )
+    results.sort(key=lambda item: item[:2])
+    rows = [row for _, _, row, _ in results]
+    shown = {}
+    for _, _, row, trial in results:
+        shown.setdefault(row["config"], prepared.forecasts(trial.chosen.model)[: args.num_plot])
 
     if args.select == "val_dtw":  # the table says which γ/α validation chose, per seed
         for row in rows:
@@ -380,12 +440,15 @@ def main(argv=None):
             ]
             if any(picks):
                 row["config"] = f"{row['loss']} (chosen {'; '.join(picks)})"
+    marked = mark_worse_than_start(rows)
     bad = [(r["config"], r["seed"], m) for r in rows for m in METRICS if not np.isfinite(r[m])]
     command = "python experiments/forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)
     title = f"{task.name}, {args.model} forecaster: test metrics, mean ± std over seeds {list(args.seeds)}"
     atomic_write_text(
         run_dir / "table.md",
-        tables(rows, prepared.units, {"eval_gamma": args.eval_gamma}, command, title) + f"\nSplit: {task.rule}.\n",
+        tables(rows, prepared.units, {"eval_gamma": args.eval_gamma}, command, title)
+        + (f"\n{WORSE_NOTE}\n" if marked else "")
+        + f"\nSplit: {task.rule}.\n",
     )
     write_csv(run_dir / "metrics.csv", rows)
     if bad:

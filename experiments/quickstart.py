@@ -7,10 +7,15 @@ On the vendored GunPoint data (no download), on 2 CPU cores in a few minutes:
 2. aligns held-out GunPoint test pairs with it, with FastDTW (radius 1) and with
    exact DTW, and prints their cost ratios against exact DTW;
 3. trains the same MLP forecaster (first 60% of each series in, last 40% out)
-   with each of ``--methods`` (``agents.rl_forecasting``): the cost along the
-   policy's greedy paths, the mean cost of paths sampled from the policy (the
-   policy fine-tuned on the model's own forecasts between training rounds),
-   soft-DTW and MSE, and prints one comparison table on the test split.
+   with each of ``--methods`` (``agents.rl_forecasting``): MSE first, then,
+   starting from the MSE model (``--init mse``, the default; ``--init random``
+   starts each from the seed's random weights), the cost along the policy's
+   greedy paths, soft-DTW over the lattice of paths sampled from the policy at
+   the setting validated in ``results/tables/rl_forecast_gunpoint_mlp.md``
+   (16 samples at temperature 8, the lattice widened by 3 cells, γ=0.1; the
+   policy fine-tuned on the model's own forecasts between training rounds) and
+   soft-DTW with γ chosen on validation DTW, and prints one comparison table on
+   the test split.
 
 Run::
 
@@ -35,7 +40,7 @@ import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from agents.rl_forecasting import METHODS, ComparisonConfig, ConfigError, check_methods, split_validation
+from agents.rl_forecasting import METHODS, Comparison, ComparisonConfig, ConfigError, check_methods, split_validation
 from experiments.common import (
     checked_run_dir,
     cli_main,
@@ -47,7 +52,7 @@ from experiments.common import (
     write_config,
 )
 
-DEMO_METHODS = ("greedy_path", "sampled_path", "soft_dtw", "mse")
+DEMO_METHODS = ("mse", "greedy_path", "sampled_path", "soft_dtw")
 
 
 @dataclasses.dataclass
@@ -63,9 +68,18 @@ class Args:
     model_steps: int = field(15, "model optimizer steps per round, for every loss")
     aligner_iterations: int = field(1, "PPO iterations per round on the model's forecasts")
     hidden_units: int = field(128, "hidden width of the MLP forecaster")
-    gamma: float = field(1.0, "soft-DTW gamma (loss and test metric)")
-    samples: int = field(8, "paths sampled per pair by sampled_path")
-    temperature: float = field(1.0, "sampling temperature of sampled_path")
+    gamma: float = field(1.0, "gamma of the soft-DTW test metric")
+    gammas: tuple[float, ...] = field((1.0, 0.1), "soft-DTW loss candidates; the one of lowest validation DTW is kept")
+    init: str = field(
+        "mse",
+        "initial weights of every method but mse. Default mse: the MSE model of the seed is trained first and "
+        "the others start from its weights; random: the seed's random weights",
+    )
+    samples: int = field(16, "paths sampled per pair by sampled_path")
+    temperature: float = field(8.0, "sampling temperature of sampled_path")
+    path_reduction: str = field("lattice", "how sampled_path reduces a pair's paths: mean, softmin or lattice")
+    path_gamma: float = field(0.1, "smoothing of the softmin and lattice reductions")
+    lattice_radius: int = field(3, "lattice only: widen the sampled paths' lattice by this many cells")
     max_train: int = field(0, "use at most this many train series (0: all 50, of which 20% validate)")
     max_test: int = field(0, "score at most this many test series (0: all 150)")
     out_dir: str = field("results", "root folder of the run outputs")
@@ -87,6 +101,9 @@ def comparison_config(args):
             aligner_num_envs=args.num_envs,
             samples=args.samples,
             temperature=args.temperature,
+            path_reduction=args.path_reduction,
+            path_gamma=None if args.path_reduction == "mean" else args.path_gamma,
+            lattice_radius=args.lattice_radius if args.path_reduction == "lattice" else 0,
         )
     except ConfigError as error:
         fail("--" + flags.get(error.field, error.field).replace("_", "-"), error.message)
@@ -96,9 +113,13 @@ def check_args(args):
     """Refuse every bad flag before anything is trained or written."""
     comparison_config(args)
     try:
-        check_methods(args.methods, (args.gamma,))
+        check_methods(args.methods, args.gammas)
     except ConfigError as error:
-        fail("--methods" if error.field == "methods" else "--gamma", error.message)
+        fail("--methods" if error.field == "methods" else "--gammas", error.message)
+    from dtwrl.forecasting.comparison import INITS
+
+    if args.init not in INITS:
+        fail("--init", f"must be one of {list(INITS)}; got {args.init!r}")
     if args.seed < 0:
         fail("--seed", f"must be >= 0; got {args.seed}")
     for name in ("bc_env_steps", "ppo_env_steps", "compare_pairs"):
@@ -142,6 +163,24 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     return comparison_table(rows)
 
 
+class MseStart(Comparison):
+    """A :class:`~agents.rl_forecasting.Comparison` whose models start from ``starts[seed]`` once it is set.
+
+    ``run_all`` with ``"mse"`` first and ``on_trial`` storing the MSE model's weights in ``starts``
+    starts every later method of the seed from the MSE model (the seed still seeds batches and samples).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.starts = {}
+
+    def build_model(self, seed):
+        model = super().build_model(seed)
+        if seed in self.starts:
+            model.set_weights(self.starts[seed])
+        return model
+
+
 def load_gunpoint(max_train, max_test, seed):
     """GunPoint's ``(train, validation, test)`` forecasting splits (60% in, 40% out), 20% of train validating."""
     from dtwrl.datasets import load_forecasting_task
@@ -152,6 +191,15 @@ def load_gunpoint(max_train, max_test, seed):
     return train, val, keep(test, max_test)
 
 
+def _label(row, config):
+    """A table row's name: the method, with soft-DTW's chosen γ and the sampling setting of sampled_path."""
+    if row["method"] == "soft_dtw":
+        return f"soft_dtw (γ={row['gamma']:g} on validation)"
+    if row["method"] == "sampled_path":
+        return f"sampled_path ({config.sampling_label()})"
+    return row["method"]
+
+
 @cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
@@ -160,7 +208,7 @@ def main(argv=None):
     run_dir = checked_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), args.out_dir)
     from tqdm.auto import tqdm
 
-    from agents.rl_forecasting import POLICY_METHODS, Comparison, pretrain_aligner
+    from agents.rl_forecasting import POLICY_METHODS, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts, summarize, summary_table
@@ -202,20 +250,30 @@ def main(argv=None):
     )
     print(flush=True)
 
+    methods = ("mse",) + tuple(m for m in args.methods if m != "mse") if args.init == "mse" else args.methods
     print(
         f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, {len(val[0])} validation, "
-        f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss ...",
+        f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss"
+        + (", every loss but MSE from the MSE model" if args.init == "mse" else "")
+        + " ...",
         flush=True,
     )
-    comparison = Comparison(
+    comparison = (MseStart if args.init == "mse" else Comparison)(
         (train, val, test),
         config,
         run_dir,
-        policy_dir if any(m in POLICY_METHODS for m in args.methods) else None,
-        hparams={"dataset": "GunPoint"},
+        policy_dir if any(m in POLICY_METHODS for m in methods) else None,
+        hparams={"dataset": "GunPoint", "init": args.init},
     )
+
+    def on_trial(row, model):
+        if args.init == "mse" and row["method"] == "mse":
+            comparison.starts[row["seed"]] = model.get_weights()
+        gamma = f" (γ={row['gamma']:g})" if row["gamma"] != "" else ""
+        tqdm.write(f"      {row['method'] + gamma:<22} test DTW {row['dtw']:.4g}, validation DTW {row['val_dtw']:.4g}")
+
     with tqdm(
-        total=len(args.methods) * args.rounds,
+        total=(len(methods) + ("soft_dtw" in methods) * (len(args.gammas) - 1)) * args.rounds,
         desc="      rounds",
         unit="round",
         disable=not args.progress,
@@ -223,16 +281,17 @@ def main(argv=None):
         dynamic_ncols=True,
     ) as bar:
         rows, models = comparison.run_all(
-            args.methods,
+            methods,
             [args.seed],
-            (args.gamma,),
+            args.gammas,
             on_round=lambda method, r, scores: bar.update(1),
-            on_trial=lambda row, model: tqdm.write(f"      {row['method']:<13} test DTW {row['dtw']:.4g}"),
+            on_trial=on_trial,
         )
     write_csv(run_dir / "metrics.csv", rows)
     columns = ("mse", "dtw", "soft_dtw", "tdi", "epoch_seconds")
+    shown_rows = [dict(r, method=_label(r, config)) for r in rows if r["selected"]]
     table = summary_table(
-        summarize(rows, "method", columns),
+        summarize(shown_rows, "method", columns),
         "method",
         columns,
         labels={

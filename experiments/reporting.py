@@ -78,8 +78,18 @@ def summary_table(
     return markdown_table([group_by, *(labels.get(m, m) for m in metrics), "runs"], rows)
 
 
+#: Forecasts longer than this many steps get a zoomed panel of their start (:func:`plot_forecasts`).
+ZOOM_AFTER = 300
+#: Steps after the forecast origin that the zoomed panel shows (with half as many input steps before it).
+ZOOM_STEPS = 120
+
+
 def plot_forecasts(inputs, targets, predictions: Mapping, path, num_series: int = 3, title: str | None = None):
     """Save a figure of forecasts against the truth: one column per model, one row per series.
+
+    At long horizons (more than :data:`ZOOM_AFTER` output steps) a whole forecast is a block of
+    colour, so each series gets a second row: a zoom on the last input steps and the first
+    :data:`ZOOM_STEPS` steps after the forecast origin, where the phase of a forecast can be seen.
 
     Parameters
     ----------
@@ -95,6 +105,11 @@ def plot_forecasts(inputs, targets, predictions: Mapping, path, num_series: int 
         Rows: the first ``num_series`` series.
     title : str or None
         Figure title.
+
+    Returns
+    -------
+    path
+        The written file.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -104,22 +119,30 @@ def plot_forecasts(inputs, targets, predictions: Mapping, path, num_series: int 
     inputs, targets = as_batch(inputs, "inputs"), as_batch(targets, "targets")
     num_series = min(int(num_series), len(inputs))
     n_in, n_out = inputs.shape[1], targets.shape[1]
-    t_in, t_out = np.arange(n_in), np.arange(n_in, n_in + n_out)
+    zoom = n_out > ZOOM_AFTER
+    views = [(n_in, n_out)] + ([(min(n_in, ZOOM_STEPS // 2), ZOOM_STEPS)] if zoom else [])
     cols = len(predictions)
-    fig = Figure(figsize=(3.2 * cols, 2.2 * num_series))
+    fig = Figure(figsize=(3.2 * cols if not zoom else 4.2 * cols, 2.2 * num_series * len(views)))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(num_series, cols, squeeze=False, sharex=True)
+    axes = fig.subplots(num_series * len(views), cols, squeeze=False)
     for c, (label, pred) in enumerate(predictions.items()):
         pred = as_batch(pred, f"predictions[{label!r}]")
         for r in range(num_series):
-            ax = axes[r, c]
-            ax.plot(t_in, inputs[r, :, 0], color="0.6", lw=1)
-            ax.plot(t_out, targets[r, :, 0], color="k", lw=1.5, label="truth")
-            ax.plot(t_out, pred[r, :, 0], color=f"C{c}", lw=1.5, label="forecast")
-            ax.axvline(n_in - 0.5, color="0.8", lw=0.8, ls="--")
-            if r == 0:
-                ax.set_title(label, fontsize=9)
-            ax.tick_params(labelsize=7)
+            for v, (k_in, k_out) in enumerate(views):
+                ax = axes[r * len(views) + v, c]
+                ax.plot(np.arange(n_in - k_in, n_in), inputs[r, n_in - k_in :, 0], color="0.6", lw=1)
+                t_out = np.arange(n_in, n_in + k_out)
+                ax.plot(t_out, targets[r, :k_out, 0], color="k", lw=1.5, label="truth")
+                ax.plot(t_out, pred[r, :k_out, 0], color=f"C{c}", lw=1.5, label="forecast")
+                ax.axvline(n_in - 0.5, color="0.8", lw=0.8, ls="--")
+                ax.set_xlim(n_in - k_in - 0.5, n_in + k_out - 0.5)
+                if v:
+                    ax.set_title(f"series {r}: first {k_out} forecast steps", fontsize=8)
+                elif r == 0:
+                    ax.set_title(label if not zoom else f"{label}\nseries 0: all {n_out} forecast steps", fontsize=9)
+                elif zoom:
+                    ax.set_title(f"series {r}: all {n_out} forecast steps", fontsize=8)
+                ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7, loc="best")
     if title:
         fig.suptitle(title, fontsize=10)

@@ -6,7 +6,11 @@ and every ``--dilate-alpha`` for DILATE), keeps the one of lowest exact DTW on
 the validation part (the same part for every loss of a seed) and scores it on
 the test split, every series at its true length (see ``experiments/forecast.py``
 for the data rules: ``.tsf`` horizon, ``.csv``/``.npy`` holdout, normalisation,
-padding for the GRU and resampling for the MLP/CNN).
+padding for the GRU and resampling for the MLP/CNN). By default (``--init mse``)
+every loss other than MSE starts from the MSE model of its (dataset, seed),
+which is trained in the cell's process (seeded, the MSE cell's model) and is
+always one of the losses; the per-dataset tables mark a loss whose validation
+DTW was above its MSE start's (``--keep-start`` keeps the MSE weights then).
 
 Cells run in ``--workers`` processes; ``--shard i/N`` runs every N-th cell, so
 machines sharing the results folder split a study. Each finished cell is one
@@ -75,6 +79,14 @@ class Args:
     learning_rate: float = field(1e-3, "Adam step size")
     validation_split: float = field(0.2, "share of the train series held out for early stopping and selection")
     patience: int = field(5, "epochs without a better validation loss before stopping")
+    init: str = field(
+        "mse",
+        "initial weights of every loss other than mse. Default mse: it starts from the MSE model of the same "
+        "dataset and seed (mse is always run); random: the seed's random weights",
+    )
+    keep_start: bool = field(
+        False, "with --init mse: the MSE weights are one more candidate of every other loss's selection"
+    )
     input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
     horizon: int = field(0, "forecast the last HORIZON points (0: a .tsf file's @horizon, else --input-fraction)")
     test_fraction: float = field(0.3, "share of the series of a .csv/.npy file that are test series")
@@ -101,6 +113,8 @@ _CELL_FIELDS = (
     "learning_rate",
     "validation_split",
     "patience",
+    "init",
+    "keep_start",
     "input_fraction",
     "horizon",
     "test_fraction",
@@ -186,6 +200,7 @@ def _clear_dead_locks(cells_dir):
 
 
 _TASKS = {}  # per worker process: (dataset) -> (task name, PreparedTask, built losses)
+_STARTS = {}  # per worker process: (dataset, seed) -> the MSE model's Candidate, the start of the other losses
 
 
 def _worker_setup(threads):
@@ -224,16 +239,27 @@ def run_cell(args, dataset, loss, seed, study_dir):
             patience=args.patience,
             eval_gamma=args.eval_gamma,
         )
-        scores, chosen, tried = comparison.run_trial(
+        hparams = {"dataset": task.name, "model": args.model, "normalize": args.normalize}
+        start = None
+        if args.init == "mse" and loss != "mse":
+            start = _STARTS.get((dataset, seed))
+            if start is None:
+                mse = build_losses(["mse"], args.gammas, args.dilate_alpha)["mse"]
+                start = _STARTS[(dataset, seed)] = comparison.run_trial(prepared, "mse", mse, seed, settings).chosen
+        trial = comparison.run_trial(
             prepared,
             loss,
             group,
             seed,
             settings,
             log_dir=Path(study_dir) / "tb" / task.name,
-            hparams={"dataset": task.name, "model": args.model, "normalize": args.normalize},
+            start=start,
+            keep_start=args.keep_start and start is not None,
+            hparams=hparams,
         )
-        row = comparison.result_row(task.name, loss, seed, settings, args.normalize, scores, chosen, tried)
+        if loss == "mse":
+            _STARTS[(dataset, seed)] = trial.chosen
+        row = comparison.result_row(task.name, settings, args.normalize, trial)
         row["units"] = prepared.units
         bad = [m for m in METRICS if not np.isfinite(row[m])]
         if bad:
@@ -256,7 +282,7 @@ def write_reports(study_dir, args, command):
     from dtwrl.forecasting.comparison import describe
     from dtwrl.forecasting.ranks import critical_difference, mean_ranks, plot_ranks, win_tie_loss
     from dtwrl.runs import atomic_write_text, markdown_table, read_json, write_csv
-    from experiments.forecast import LABELS
+    from experiments.forecast import LABELS, WORSE_NOTE, mark_worse_than_start
     from experiments.reporting import summarize, summary_table
 
     rows = [read_json(p) for p in sorted((study_dir / "cells").glob("*.json"))]
@@ -272,7 +298,9 @@ def write_reports(study_dir, args, command):
                 describe({k: x[k] for k in ("gamma", "alpha") if x[k] != ""}) for x in mine if x["loss"] == r["loss"]
             ]
             r["config"] = r["loss"] + (f" (chosen {'; '.join(picks)})" if any(picks) else "")
+        marked = mark_worse_than_start(mine)
         table = summary_table(summarize(mine, "config", METRICS), "config", METRICS, labels=LABELS)
+        table += f"\n\n{WORSE_NOTE}" if marked else ""
         seconds = {
             loss: float(np.median([r["epoch_seconds"] for r in mine if r["loss"] == loss]))
             for loss in losses
@@ -355,7 +383,9 @@ def _write_hparams_config(log_dir, args, tasks):
 @cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
-    from experiments.forecast import load_task
+    from experiments.forecast import load_task, trained_losses
+
+    args.losses = trained_losses(args.losses, args.init)  # under --init mse, mse is always a loss of the study
 
     build_losses(args.losses, args.gammas, args.dilate_alpha, args.aligner)  # every loss builds, before anything
     tasks = []
@@ -415,6 +445,10 @@ def main(argv=None):
                 if row is None
                 else (f"dtw={row['dtw']:.4g} mse={row['mse']:.4g} ({row['epochs']} epochs)")
             )
+            if row is not None and row["worse_than_start"]:
+                state += f"; its best validation DTW is above its MSE start's ({row['val_dtw_start']:.4g})" + (
+                    ", kept the MSE weights" if row["kept_start"] else ""
+                )
             print(
                 f"  [{done}/{len(jobs)}] {names[dataset]} {loss} seed {seed}: {state}, {seconds:.0f}s "
                 f"(elapsed {time.perf_counter() - start:.0f}s)",

@@ -63,7 +63,8 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
 
     rows = read_rows(run_dir)
     labels = ["mse", "soft_dtw (γ=1)", "soft_dtw (γ=0.1)", "dtw_path"]
-    assert [(r["config"], r["seed"]) for r in rows] == [(c, s) for c in labels for s in ("0", "1")]
+    unmarked = lambda config: config.split(" ⚠")[0]  # noqa: E731  (a mark says a loss lost to its MSE start)
+    assert [(unmarked(r["config"]), r["seed"]) for r in rows] == [(c, s) for c in labels for s in ("0", "1")]
     assert all(np.isfinite(float(r[m])) for r in rows for m in forecast.METRICS)
     assert all(float(r["dtw"]) <= 60 * float(r["mse"]) + 1e-9 for r in rows)  # DTW <= diagonal path cost
 
@@ -73,7 +74,7 @@ def test_gunpoint_sweep_writes_every_output(tmp_path):
     body = [line for line in normalised.splitlines() if line.startswith("| ") and "config" not in line]
     assert len([line for line in original.splitlines() if line.startswith("| ")]) == 1 + len(labels)
     assert all(np.isfinite(float(r["orig_dtw"])) for r in rows)
-    assert [line.split(" | ")[0][2:] for line in body] == labels
+    assert [unmarked(line.split(" | ")[0][2:]) for line in body] == labels
     assert all(line.endswith("| 2 |") for line in body)  # two seeds per row
     for column in range(1, 5):  # one bold best cell (at least) in every metric column
         assert any(line.split(" | ")[column].startswith("**") for line in body)
@@ -137,11 +138,12 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
             *SMALL,
         ]
     )
-    (row,) = read_rows(run_dir)
-    assert row["config"] == "dilate (γ=0.01, α=0.5)" and row["model"] == "gru"
+    mse, row = read_rows(run_dir)  # the MSE model is trained first, as dilate's start, and reported
+    assert mse["config"] == "mse" and row["config"].startswith("dilate (γ=0.01, α=0.5)") and row["model"] == "gru"
 
 
-def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw(tmp_path, monkeypatch):
+def record_fits(monkeypatch, after=None):
+    """Record (loss, weights before, monitor, weights after) of every fit_forecaster call; ``after`` alters a model."""
     import dtwrl.forecasting.training
 
     starts, fit = [], dtwrl.forecasting.training.fit_forecaster
@@ -149,41 +151,79 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
     def recording_fit(model, train, loss, **kwargs):
         starts.append((loss, [w.copy() for w in model.get_weights()], kwargs["monitor"]))
         history = fit(model, train, loss, **kwargs)
+        if after is not None:
+            after(model, loss)
         starts[-1] += ([w.copy() for w in model.get_weights()],)
         return history
 
     monkeypatch.setattr(dtwrl.forecasting.training, "fit_forecaster", recording_fit)
-    run_dir = forecast.main(
-        [
-            "--dataset",
-            "GunPoint",
-            "--losses",
-            "mse",
-            "soft_dtw",
-            "--gammas",
-            "1",
-            "0.1",
-            "--seeds",
-            "0",
-            "1",
-            "--init",
-            "mse",
-            "--monitor",
-            "val_dtw",
-            "--out-dir",
-            str(tmp_path),
-            *SMALL,
-        ]
-    )
-    assert [loss.name for loss, *_ in starts] == ["mse"] * 2 + ["soft_dtw"] * 4
+    return starts
+
+
+def test_by_default_every_other_loss_starts_from_the_mse_model_which_is_reported(tmp_path, monkeypatch, capsys):
+    starts = record_fits(monkeypatch)
+    argv = ["--dataset", "GunPoint", "--losses", "soft_dtw", "--gammas", "1", "0.1", "--seeds", "0", "1"]
+    run_dir = forecast.main([*argv, "--monitor", "val_dtw", "--out-dir", str(tmp_path), *SMALL])
+    # seed-major: the MSE model of a seed, then its soft-DTW candidates
+    assert [loss.name for loss, *_ in starts] == ["mse", "soft_dtw", "soft_dtw"] * 2
     assert all(monitor == "val_dtw" for _, _, monitor, _ in starts)
-    trained_mse = {0: starts[0][3], 1: starts[1][3]}
-    for i, seed in zip(range(2, 6), (0, 1, 0, 1)):  # soft-DTW models start where the MSE model of their seed ended
-        assert all(np.array_equal(a, b) for a, b in zip(starts[i][1], trained_mse[seed]))
+    for mse, candidates in ((0, (1, 2)), (3, (4, 5))):  # soft-DTW models start where the MSE model of their seed ended
+        for i in candidates:
+            assert all(np.array_equal(a, b) for a, b in zip(starts[i][1], starts[mse][3]))
     assert not all(np.array_equal(a, b) for a, b in zip(starts[0][1], starts[0][3]))  # MSE itself: random start
     rows = read_rows(run_dir)
+    assert [(r["loss"], r["seed"]) for r in rows] == [("mse", "0"), ("mse", "1")] + [
+        ("soft_dtw", "0"),
+        ("soft_dtw", "1"),
+    ] * 2
     assert all(np.isfinite(float(r["best_val_dtw"])) for r in rows)
+    assert all(float(r["val_dtw_start"]) == float(rows[int(r["seed"])]["val_dtw"]) for r in rows[2:])
     assert json.loads((run_dir / "config.json").read_text())["init"] == "mse"
+
+    starts.clear()  # --init random: every loss from the seed's own random weights
+    forecast.main([*argv, "--init", "random", "--out-dir", str(tmp_path / "random"), *SMALL])
+    assert [loss.name for loss, *_ in starts] == ["soft_dtw"] * 4
+    assert all(np.array_equal(a, b) for a, b in zip(starts[0][1], starts[1][1]))  # same seed, same start
+
+
+def _wreck_non_mse(model, loss):
+    """A loss that ends far from the data: its weights scaled up, so its validation DTW is above MSE's."""
+    if loss.name != "mse":
+        model.set_weights([w * 50.0 for w in model.get_weights()])
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_loss_worse_than_its_mse_start_on_validation_is_reported_and_keep_start_keeps_mse(
+    tmp_path, monkeypatch, capsys, keep
+):
+    record_fits(monkeypatch, after=_wreck_non_mse)
+    argv = ["--dataset", "GunPoint", "--losses", "mse", "soft_dtw", "--gammas", "1", "0.1", "--select", "val_dtw"]
+    argv += ["--seeds", "0", "1", "--out-dir", str(tmp_path), *SMALL] + (["--keep-start"] if keep else [])
+    run_dir = forecast.main(argv)
+    out = capsys.readouterr().out
+    rows = {(r["loss"], r["seed"]): r for r in read_rows(run_dir)}
+    for seed in ("0", "1"):
+        mse, sdtw = rows[("mse", seed)], rows[("soft_dtw", seed)]
+        assert f"soft_dtw seed {seed}: its best validation DTW" in out
+        assert sdtw["worse_than_start"] == "True" and sdtw["kept_start"] == str(keep)
+        if keep:  # the chosen model is the MSE model itself: same validation DTW, same test scores
+            assert float(sdtw["val_dtw"]) == float(mse["val_dtw"]) and float(sdtw["dtw"]) == float(mse["dtw"])
+            assert "mse start: val_dtw=" in sdtw["candidates"] and sdtw["gamma"] == ""
+        else:
+            assert float(sdtw["val_dtw"]) > float(mse["val_dtw"]) and float(sdtw["dtw"]) != float(mse["dtw"])
+    table = (run_dir / "table.md").read_text()
+    assert "⚠ val DTW > MSE: seed 0, 1" in table and ("MSE start kept: seed 0, 1" in table) == keep
+    assert "⚠ marks a loss whose best validation DTW" in table
+
+
+def test_keep_start_never_chooses_worse_than_mse_on_validation(tmp_path):
+    run_dir = forecast.main(
+        ["--dataset", "GunPoint", "--losses", "soft_dtw", "--gammas", "1", "--seeds", "0", "1", "2"]
+        + ["--keep-start", "--out-dir", str(tmp_path), *SMALL]
+    )
+    rows = read_rows(run_dir)
+    mse = {r["seed"]: float(r["val_dtw"]) for r in rows if r["loss"] == "mse"}
+    assert all(float(r["val_dtw"]) <= mse[r["seed"]] for r in rows if r["loss"] == "soft_dtw")
 
 
 @pytest.mark.parametrize(
@@ -211,7 +251,7 @@ def test_init_mse_starts_every_other_loss_from_the_mse_model_and_monitor_val_dtw
         (["--normalize", "minmax"], "--normalize: must be one of"),
         (["--select", "val_mse"], "--select: must be one of"),
         (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
-        (["--losses", "soft_dtw", "mse", "--init", "mse"], "--init: mse needs mse as the first of --losses"),
+        (["--init", "random", "--keep-start"], "--keep-start: needs --init mse"),
         (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
     ],
 )
@@ -229,6 +269,8 @@ def test_help_lists_every_argument(capsys):
         forecast.main(["--help"])
     out = capsys.readouterr().out
     assert all(f"--{f.replace('_', '-')}" in out for f in forecast.Args.__dataclass_fields__)
+    text = " ".join(out.split())  # the default start is stated
+    assert "Default mse: the MSE model of the same seed is trained first" in text and "(default: mse)" in text
 
 
 M1_HEAD = Path(__file__).parent / "data" / "m1_yearly_head.tsf"

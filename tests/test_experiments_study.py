@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from dtwrl.runs import read_json
 from experiments import study
 
 M1_HEAD = str(Path(__file__).parent / "data" / "m1_yearly_head.tsf")
@@ -49,11 +50,34 @@ def test_study_writes_tables_summary_and_restarts_where_it_stopped(tmp_path, cap
     out = capsys.readouterr().out
     assert "1 already done, 1 to run" in out and "[1/1] m1_yearly_head soft_dtw seed 0" in out
     assert (study_dir / "cells" / "m1_yearly_head__mse__0.json").read_text() == before  # not run again
+    # soft-DTW started from the MSE model of its seed, retrained in this process: the MSE cell's model
+    mse, sdtw = (read_json(study_dir / "cells" / f"m1_yearly_head__{loss}__0.json") for loss in ("mse", "soft_dtw"))
+    assert sdtw["val_dtw_start"] == mse["val_dtw"]
 
     with pytest.raises(SystemExit):
         study.main([*SMALL, "--epochs", "2", "--out-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert "error: --exp-name: " in err and "other settings (epochs)" in err
+
+
+def test_mse_is_always_run_and_init_random_is_an_option(tmp_path, capsys):
+    argv = ["--datasets", M1_HEAD, "--losses", "soft_dtw", "--gammas", "1", "--seeds", "0", "--epochs", "1"]
+    study_dir = study.main([*argv, "--hidden-units", "4", "--out-dir", str(tmp_path)])
+    cells = sorted(p.name for p in (study_dir / "cells").glob("*.json"))
+    assert cells == [f"m1_yearly_head__{loss}__0.json" for loss in ("mse", "soft_dtw")]
+    assert "vs MSE on test DTW" in (study_dir / "summary.md").read_text()
+    random_dir = study.main(
+        [*argv, "--hidden-units", "4", "--init", "random", "--exp-name", "r", "--out-dir", str(tmp_path)]
+    )
+    (cell,) = (random_dir / "cells").glob("*.json")
+    assert read_json(cell)["val_dtw_start"] == ""
+
+
+def test_help_states_the_default_start(capsys):
+    with pytest.raises(SystemExit):
+        study.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Default mse: it starts from the MSE model of the same dataset and seed" in text and "(default: mse)" in text
 
 
 def test_shards_split_the_grid(tmp_path, capsys):

@@ -218,3 +218,54 @@ def test_plot_forecasts_writes_a_png(rng, tmp_path):
     X, Y = sine_task(rng, n=4)
     plot_forecasts(X, Y, {"mse": Y + 0.1, "soft_dtw": Y - 0.1}, tmp_path / "f.png", num_series=2, title="t")
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("n_out,rows", [(60, 2), (584, 4)])
+def test_long_forecasts_get_a_zoomed_panel_of_their_first_steps(tmp_path, monkeypatch, n_out, rows):
+    import experiments.reporting as reporting
+
+    figures = []
+    monkeypatch.setattr(reporting, "save_figure", lambda fig, path, dpi: figures.append(fig) or path)
+    t = np.arange(876 + n_out)
+    series = np.sin(2 * np.pi * t / 24)[None, :, None].repeat(2, axis=0)
+    X, Y = series[:, :876], series[:, 876:]
+    shifted = np.roll(Y, 6, axis=1)  # out of phase: visible only when the first steps are drawn large
+    plot_forecasts(X, Y, {"mse": Y, "soft_dtw": shifted}, tmp_path / "f.png", num_series=2)
+    axes = figures[0].axes
+    assert len(axes) == rows * 2  # two series x (full view[, zoom]) x two models
+    if rows == 4:
+        zoom = [ax for ax in axes if "first" in ax.get_title()]
+        assert len(zoom) == 4 and all(ax.get_xlim() == (876 - 60 - 0.5, 876 + 120 - 0.5) for ax in zoom)
+    else:
+        assert not any("first" in ax.get_title() for ax in axes)
+
+
+def periodic_task(n_train=32, n_test=16, n_in=24, horizon=96, period=8, seed=0):
+    """Sines of one period, random phase and amplitude, a little noise: forecast 12 periods from 3."""
+    from dtwrl.datasets.forecasting import ForecastTask, split_series
+
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        t = np.arange(n_in + horizon)
+        phase, amplitude = rng.uniform(0, 2 * np.pi, (n, 1)), rng.uniform(0.5, 1.5, (n, 1))
+        series = amplitude * np.sin(2 * np.pi * t / period + phase) + 0.1 * rng.normal(size=(n, len(t)))
+        return split_series(series, horizon=horizon)
+
+    return ForecastTask("sines", split(n_train), split(n_test), "synthetic sines")
+
+
+def test_on_a_long_periodic_horizon_soft_dtw_from_random_weights_loses_to_soft_dtw_from_the_mse_model():
+    from dtwrl.forecasting.comparison import FitSettings, PreparedTask, compare_losses
+    from dtwrl.losses import get_loss
+
+    prepared = PreparedTask(periodic_task())
+    settings = FitSettings(hidden_units=32, epochs=20, learning_rate=0.01, patience=10)
+    groups = [("soft_dtw", [({"gamma": 0.1}, get_loss("soft_dtw", gamma=0.1))])]
+    mse, from_mse = compare_losses(prepared, groups, 0, settings)  # the default: init="mse"
+    (from_random,) = compare_losses(prepared, groups, 0, settings, init="random")
+    assert from_mse.start is mse.chosen and from_random.start is None
+    # from random weights soft-DTW finds a phase-shifted minimum: test MSE above 1 (z-score units), DTW far above
+    assert from_random.scores["mse"] > 10 * from_mse.scores["mse"] and from_random.scores["mse"] > 0.5
+    assert from_random.scores["dtw"] > 2 * from_mse.scores["dtw"]
+    assert from_random.scores["dtw"] > mse.scores["dtw"] > from_mse.scores["dtw"]  # from MSE it improves on MSE

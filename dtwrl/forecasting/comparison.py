@@ -15,6 +15,13 @@ This is the logic behind ``experiments/forecast.py`` and ``experiments/study.py`
    exact DTW on the validation part (``select="val_dtw"``).
 4. :meth:`PreparedTask.scores` scores a model on the test split, every series
    at its true length, in the normalised units and in the original units.
+5. :func:`compare_losses` runs the losses of one seed under the default
+   protocol, ``init="mse"``: the MSE model of the seed is trained first (and
+   reported), and every other loss starts from its weights (Cuturi and
+   Blondel's "Euclidean initialization"); with ``keep_start=True`` the MSE
+   weights are one more candidate of the selection, so the chosen model is never
+   worse on validation DTW than the MSE model. ``init="random"`` starts every
+   loss from the seed's random weights.
 
 >>> from dtwrl.datasets import load_forecast_task
 >>> prepared = PreparedTask(load_forecast_task("GunPoint"), normalize="zscore", model="mlp")
@@ -22,6 +29,7 @@ This is the logic behind ``experiments/forecast.py`` and ``experiments/study.py`
 ((50, 90, 1), False)
 """
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -37,9 +45,12 @@ __all__ = [
     "GAMMA_LOSSES",
     "METRICS",
     "SELECTIONS",
+    "INITS",
     "Candidate",
     "FitSettings",
     "PreparedTask",
+    "Trial",
+    "compare_losses",
     "describe",
     "loss_candidates",
     "result_row",
@@ -57,6 +68,10 @@ METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 
 #: How :func:`select_candidate` can choose among configurations.
 SELECTIONS = ("none", "val_dtw")
+
+#: How :func:`compare_losses` starts every loss other than MSE: from the MSE model of the seed (the default) or
+#: from the seed's random weights.
+INITS = ("mse", "random")
 
 
 def loss_candidates(name, gammas=(1.0,), alphas=(0.5,)):
@@ -101,13 +116,56 @@ class FitSettings:
 
 @dataclass
 class Candidate:
-    """One trained configuration: its loss keyword arguments, the model and how it went."""
+    """One trained configuration: its loss keyword arguments, the model and how it went.
+
+    ``is_start`` marks the MSE starting point offered to the selection (``keep_start=True``), not trained here.
+    """
 
     loss_kwargs: dict
     model: tf.keras.Model
     history: training.History
     val_dtw: float
     seconds: float
+    is_start: bool = False
+    trial: str = ""
+    writer: object = None
+
+
+@dataclass
+class Trial:
+    """One loss of one seed, trained and scored (:func:`run_trial`).
+
+    Attributes
+    ----------
+    name : str
+        The loss name.
+    seed : int
+    scores : dict
+        :meth:`PreparedTask.scores` of the chosen candidate.
+    chosen : Candidate
+        The candidate of lowest validation DTW (the MSE start itself when it was offered and won).
+    tried : list of Candidate
+        The candidates trained for this loss (not the start).
+    start : Candidate or None
+        The MSE model this loss started from (``None`` for MSE itself and under ``init="random"``).
+    """
+
+    name: str
+    seed: int
+    scores: dict
+    chosen: Candidate
+    tried: list
+    start: Candidate = None
+
+    @property
+    def worse_than_start(self):
+        """Whether every trained candidate has a higher validation DTW than the MSE model it started from."""
+        return self.start is not None and min(c.val_dtw for c in self.tried) > self.start.val_dtw
+
+    @property
+    def kept_start(self):
+        """Whether the selection kept the MSE starting weights (``keep_start=True`` and no candidate beat them)."""
+        return self.chosen.is_start
 
 
 class PreparedTask:
@@ -212,7 +270,7 @@ def train_candidate(prepared, loss, loss_kwargs, seed, settings, split, init_wei
     split : tuple (train_idx, val_idx)
         From :meth:`PreparedTask.validation_indices`.
     init_weights : list or None
-        Start from these weights (``--init mse``).
+        Start from these weights (the MSE model's under ``init="mse"``).
     writer : tf.summary.SummaryWriter or None
         Receives ``losses/train``, ``losses/val`` per epoch.
     progress : bool
@@ -268,7 +326,9 @@ def trial_id(name, loss_kwargs, seed):
     return name + "".join(f"_{k[0]}{v:g}" for k, v in loss_kwargs.items()) + f"__{seed}"
 
 
-def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=None, progress=False, hparams=None):
+def run_trial(
+    prepared, name, group, seed, settings, log_dir=None, start=None, keep_start=False, progress=False, hparams=None
+):
     """Train every candidate of one loss for one seed, keep the best on validation DTW, score it on the test split.
 
     Parameters
@@ -284,21 +344,23 @@ def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=
         Each candidate logs ``losses/train`` and ``losses/val`` under
         ``log_dir/<trial_id>``; the chosen one also ``eval/<metric>`` and its
         HParams (``hparams`` plus loss, γ, α and seed).
-    init_weights : list or None
-        Starting weights of every candidate.
+    start : Candidate or None
+        The MSE model of this seed: every candidate starts from its weights.
+    keep_start : bool
+        Offer ``start`` itself to the selection (after the trained candidates, which win ties), so
+        the chosen model's validation DTW is never above the start's.
     progress : bool
     hparams : dict or None
         Extra HParams of the run (model, normalisation, dataset, ...).
 
     Returns
     -------
-    scores : dict
-        :meth:`PreparedTask.scores` of the chosen candidate.
-    chosen : Candidate
-    tried : list of Candidate
-        Each with ``trial`` (its id).
+    Trial
     """
+    if keep_start and start is None:
+        raise ValueError("keep_start=True needs a start (the MSE model of the seed)")
     split = prepared.validation_indices(settings.validation_split, seed)
+    init_weights = None if start is None else start.model.get_weights()
     tried = []
     for kwargs, loss in group:
         trial = trial_id(name, kwargs, seed)
@@ -308,7 +370,8 @@ def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=
         )
         cand.trial, cand.writer = trial, writer
         tried.append(cand)
-    chosen = select_candidate(tried)
+    offered = tried + ([dataclasses.replace(start, is_start=True, seconds=0.0, writer=None)] if keep_start else [])
+    chosen = select_candidate(offered)
     scores = prepared.scores(chosen.model, gamma=settings.eval_gamma)
     if chosen.writer is not None:
         from tensorboard.plugins.hparams import api as hp
@@ -320,26 +383,113 @@ def run_trial(prepared, name, group, seed, settings, log_dir=None, init_weights=
     for cand in tried:
         if cand.writer is not None:
             cand.writer.close()
-    return scores, chosen, tried
+    return Trial(name, seed, scores, chosen, tried, start)
 
 
-def result_row(task_name, name, seed, settings, normalize, scores, chosen, tried):
-    """One metrics row of a trained (or chosen) model: what it is, how training went, and its test scores."""
-    history = chosen.history
+def compare_losses(
+    prepared, groups, seed, settings, *, init="mse", keep_start=False, log_dir=None, progress=False, hparams=None
+):
+    """Train and score the losses of one seed under one protocol; the high-level entry point of a comparison.
+
+    Under ``init="mse"`` (the default) the MSE model of ``seed`` is trained first (a ``("mse", ...)``
+    group is added in front when ``groups`` has none) and every other loss starts from its
+    weights: soft-DTW's landscape has many phase-shifted minima at long horizons, and MSE finds
+    the right phase first. ``init="random"`` starts every loss from the seed's random weights.
+
+    Parameters
+    ----------
+    prepared : PreparedTask
+    groups : sequence of (str, list of (dict, tf.keras.losses.Loss))
+        ``(loss name, candidates)`` pairs, candidates as :func:`run_trial` takes them; a name may
+        repeat (one group per γ when nothing is selected).
+    seed : int
+    settings : FitSettings
+    init : {"mse", "random"}
+    keep_start : bool
+        ``init="mse"`` only: the MSE weights are a candidate of every other loss's selection.
+    log_dir, progress, hparams :
+        See :func:`run_trial`.
+
+    Returns
+    -------
+    list of Trial
+        MSE's first under ``init="mse"``, then one per group in order.
+
+    Examples
+    --------
+    >>> from dtwrl.datasets import load_forecast_task
+    >>> from dtwrl.losses import get_loss
+    >>> task = load_forecast_task("GunPoint")
+    >>> task.train, task.test = task.train.head(10), task.test.head(4)
+    >>> prepared = PreparedTask(task)
+    >>> settings = FitSettings(hidden_units=8, epochs=2)
+    >>> groups = [("soft_dtw", [({"gamma": 0.1}, get_loss("soft_dtw", gamma=0.1))])]
+    >>> trials = compare_losses(prepared, groups, 0, settings, keep_start=True)
+    >>> [t.name for t in trials], trials[1].start is trials[0].chosen
+    (['mse', 'soft_dtw'], True)
+    >>> trials[1].chosen.val_dtw <= trials[0].chosen.val_dtw
+    True
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if keep_start and init != "mse":
+        raise ValueError("keep_start=True needs init='mse'")
+    groups = list(groups)
+    if init == "mse":
+        from dtwrl.losses import get_loss
+
+        mse = [g for g in groups if g[0] == "mse"] or [("mse", [({}, get_loss("mse"))])]
+        groups = mse[:1] + [g for g in groups if g[0] != "mse"]
+    trials, start = [], None
+    for name, group in groups:
+        from_mse = init == "mse" and name != "mse"
+        trial = run_trial(
+            prepared,
+            name,
+            group,
+            seed,
+            settings,
+            log_dir=log_dir,
+            start=start if from_mse else None,
+            keep_start=keep_start and from_mse,
+            progress=progress,
+            hparams=hparams,
+        )
+        if init == "mse" and name == "mse":
+            start = trial.chosen
+        trials.append(trial)
+    return trials
+
+
+def result_row(task_name, settings, normalize, trial):
+    """One metrics row of a trained (or chosen) model: what it is, how training went, its test scores and its start.
+
+    ``val_dtw_start`` is the validation DTW of the MSE model the loss started from (empty without one),
+    ``worse_than_start`` whether every trained candidate's validation DTW is above it, and
+    ``kept_start`` whether the selection kept the MSE weights.
+    """
+    chosen, tried, history = trial.chosen, trial.tried, trial.chosen.history
+    candidates = tried + ([chosen] if trial.kept_start else [])
     return {
         "dataset": task_name,
         "model": settings.model,
         "normalize": normalize,
-        "loss": name,
+        "loss": trial.name,
         "gamma": chosen.loss_kwargs.get("gamma", ""),
         "alpha": chosen.loss_kwargs.get("alpha", ""),
-        "seed": seed,
+        "seed": trial.seed,
         "epochs": len(history.history["loss"]),
         "best_epoch": history.best_epoch,
         f"best_{settings.monitor}": min(history.history.get(settings.monitor) or [float("nan")]),
         "val_dtw": chosen.val_dtw,
-        "candidates": "; ".join(f"{describe(c.loss_kwargs) or name}: val_dtw={c.val_dtw:.4g}" for c in tried),
+        "candidates": "; ".join(
+            f"{'mse start' if c.is_start else describe(c.loss_kwargs) or trial.name}: val_dtw={c.val_dtw:.4g}"
+            for c in candidates
+        ),
+        "val_dtw_start": "" if trial.start is None else trial.start.val_dtw,
+        "worse_than_start": trial.worse_than_start,
+        "kept_start": trial.kept_start,
         "train_seconds": round(sum(c.seconds for c in tried), 3),
         "epoch_seconds": round(float(np.median(history.epoch_seconds[1:] or history.epoch_seconds)), 5),
-        **{m: float(v) for m, v in scores.items()},
+        **{m: float(v) for m, v in trial.scores.items()},
     }
