@@ -3,7 +3,7 @@
 Behavioural cloning of exact DTW moves on a mixed corpus (synthetic warps of
 lengths 20 to 1200, uni- and multivariate; GunPoint-train and BasicMotions-train
 series with random warps; pairs of different real series), then DAgger rounds
-(agents.pretraining). With --ppo-steps N > 0, PPO then fine-tunes the cloned
+(agents.training.pretraining). With --ppo-steps N > 0, PPO then fine-tunes the cloned
 actor on the true return (train_aligner with --init-from the BC actor, on the
 corpus as a registered env), and the actor with the lower mean validation ratio
 (synthetic held-out pairs, warped BasicMotions-test pairs) is written; both
@@ -29,8 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from agents.policy_aligner import PRETRAINED, NumpyActor
-from agents.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
+from agents.policy.aligner import PRETRAINED, NumpyActor
+from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import DEFAULT_LOOKAHEAD
 from experiments.common import field, parse_args
@@ -140,7 +140,7 @@ def _parse_lookahead(text):
 
 def _warped(path):
     """Real series of ``path`` against randomly warped noisy copies of themselves."""
-    from agents.pretraining import _znorm
+    from agents.training.pretraining import _znorm
     from dtwrl.datasets import load_ucr
     from dtwrl.datasets.synthetic import random_monotone_warp, resample
 

@@ -7,7 +7,7 @@ On the vendored GunPoint data (no download), on 2 CPU cores in a few minutes:
 2. aligns held-out GunPoint test pairs with it, with FastDTW (radius 1) and with
    exact DTW, and prints their cost ratios against exact DTW;
 3. trains the same MLP forecaster (first 60% of each series in, last 40% out)
-   with each of ``--methods`` (``agents.rl_forecasting``): the cost along the
+   with each of ``--methods`` (``agents.forecasting.rl_forecasting``): the cost along the
    policy's greedy paths, the mean cost of paths sampled from the policy (the
    policy fine-tuned on the model's own forecasts between training rounds),
    soft-DTW and MSE, and prints one comparison table on the test split.
@@ -35,7 +35,7 @@ import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from agents.rl_forecasting import METHODS, ComparisonConfig, ConfigError, check_methods, split_validation
+from agents.forecasting.rl_forecasting import METHODS, ComparisonConfig, ConfigError, check_methods, split_validation
 from experiments.common import (
     checked_run_dir,
     cli_main,
@@ -73,7 +73,7 @@ class Args:
 
 
 def comparison_config(args):
-    """The forecasters' :class:`~agents.rl_forecasting.ComparisonConfig`; a bad value is blamed on its flag."""
+    """The forecasters' :class:`~agents.forecasting.rl_forecasting.ComparisonConfig`; a bad value blames its flag."""
     flags = {"eval_gamma": "gamma", "aligner_num_envs": "num_envs"}
     try:
         return ComparisonConfig(
@@ -160,7 +160,7 @@ def main(argv=None):
     run_dir = checked_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), args.out_dir)
     from tqdm.auto import tqdm
 
-    from agents.rl_forecasting import POLICY_METHODS, Comparison, pretrain_aligner
+    from agents.forecasting.rl_forecasting import POLICY_METHODS, Comparison, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts, summarize, summary_table

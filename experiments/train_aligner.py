@@ -22,8 +22,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents import AlignerConfig, AlignerTrainer
-from agents.config import flag_of_error
-from agents.trainer import run_training
+from agents.training.config import flag_of_error
+from agents.training.trainer import run_training
 from experiments.common import field, parse_args, tensorboard_command
 
 

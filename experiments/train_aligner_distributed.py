@@ -33,9 +33,9 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents import AlignerConfig
-from agents.config import flag_of_error
 from agents.distributed import DistributedOptions, run_role
 from agents.distributed.launcher import python_command
+from agents.training.config import flag_of_error
 from experiments.common import parse_args
 
 

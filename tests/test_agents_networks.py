@@ -6,7 +6,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from agents import GreedyAligner, greedy_path
-from agents.networks import LogCost, build_networks
+from agents.policy.networks import LogCost, build_networks
 from tests.reference import all_warping_paths
 
 OBS_SPEC = {
@@ -97,8 +97,8 @@ def test_greedy_respects_the_band_and_batches(rng):
 
 def test_expert_dataset_labels_are_legal_and_detours_happen(rng):
     import envs  # noqa: F401
-    from agents.environment import env_settings
-    from agents.imitation import collect_expert_dataset, legal_labels
+    from agents.training.environment import env_settings
+    from agents.training.imitation import collect_expert_dataset, legal_labels
 
     settings = env_settings("dtwrl/SyntheticWarp-v0", window=5)
     data = collect_expert_dataset(settings.pairs, rng, settings.core_kwargs, num_steps=3000, num_envs=8, detour=0.3)

@@ -1,6 +1,6 @@
 """PolicyAligner's NumPy actor against the TF-Agents policy it replaces in rollouts.
 
-The aligner runs the actor of ``agents.networks.build_networks`` in NumPy
+The aligner runs the actor of ``agents.policy.networks.build_networks`` in NumPy
 (logits) and numba (greedy actions) on ``WarpingBatch`` observations. These
 tests prove, on real observations from rollouts, that the NumPy logits equal the
 TF actor's logits to float32 tolerance, that the greedy actions equal the
@@ -17,9 +17,9 @@ from tf_agents.policies import actor_policy, greedy_policy, policy_saver
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
-from agents.environment import make_core
-from agents.networks import build_networks
-from agents.policy_aligner import ACTOR_FILE, ENV_FILE, NumpyActor, PolicyAligner, rollout_paths
+from agents.policy.aligner import ACTOR_FILE, ENV_FILE, NumpyActor, PolicyAligner, rollout_paths
+from agents.policy.networks import build_networks
+from agents.training.environment import make_core
 
 WINDOW = 5
 CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair", "lookahead": []}

@@ -374,9 +374,9 @@ def test_resume_after_sigkill(tmp_path):
 @pytest.mark.slow
 def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
     """The full default run (about 3.5 min on 2 cores): beats greedy and FastDTW r=1 on the mean, ratio <= 1.10."""
-    from agents.baselines import GreedyAligner
-    from agents.environment import env_settings
     from agents.evaluation import make_eval_set, ratio_stats
+    from agents.policy.baselines import GreedyAligner
+    from agents.training.environment import env_settings
 
     run_dir, metrics = train_aligner(AlignerConfig(out_dir=str(tmp_path), run_name="default"))
     assert metrics["env_steps"] >= 1_000_000 and metrics["policy_cost_ratio_vs_dtw"] <= 1.10
@@ -545,7 +545,7 @@ def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
 
 
 def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
-    from agents.summaries import TrainingSummaries
+    from agents.training.summaries import TrainingSummaries
 
     summaries = TrainingSummaries(tmp_path / "tb", AlignerConfig())
     base = {

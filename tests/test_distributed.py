@@ -153,7 +153,7 @@ def test_local_run_with_two_collectors_reconciles(tmp_path):
     rows = json.loads((run_dir / "evaluator.json").read_text())["history"]
     assert rows[-1]["iteration"] == iterations and rows[-1]["cost_ratio_vs_dtw"] >= 1.0
     assert rows[-1]["cost_ratio_vs_fastdtw"] > 0
-    # the learner logs the single-process trainer's tags (agents.summaries) plus the queue's charts
+    # the learner logs the single-process trainer's tags (agents.training.summaries) plus the queue's charts
     learner_tags, evaluator_tags = _tensorboard_tags(run_dir / "tb"), _tensorboard_tags(run_dir / "tb" / "evaluator")
     assert {
         "losses/total",
@@ -321,7 +321,7 @@ def test_reconcile_flags_a_missing_transition():
 
 def test_every_role_adopts_init_from_network_settings(tmp_path):
     """Server, collectors and learner must build the pretrained actor's networks (window, hidden, cost_floor)."""
-    from agents.policy_aligner import PRETRAINED, NumpyActor
+    from agents.policy.aligner import PRETRAINED, NumpyActor
 
     actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
     config, settings = prepare(

@@ -1,4 +1,4 @@
-"""experiments/rl_forecast.py and agents.rl_forecasting end to end on a shrunk config."""
+"""experiments/rl_forecast.py and agents.forecasting.rl_forecasting end to end on a shrunk config."""
 
 import csv
 import json

@@ -11,7 +11,7 @@ from pathlib import Path
 import reverb
 import tensorflow as tf
 
-from ..config import AlignerConfig, default_run_name, validate_config
+from ..training.config import AlignerConfig, default_run_name, validate_config
 from .options import DistributedOptions
 from .signals import EXIT_SERVER_LOST, EXIT_STOPPED, StopFlag
 from .specs import resolve_run
@@ -24,7 +24,7 @@ def prepare(config, options):
     -------
     config : AlignerConfig
         A copy with ``init_from``'s network settings and ``run_name`` set.
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
         The training environment (``specs.resolve_run``).
 
     Raises

@@ -154,7 +154,7 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     """
     import tensorflow as tf
 
-    from .policy_aligner import PRETRAINED, NumpyActor
+    from ..policy.aligner import PRETRAINED, NumpyActor
 
     if str(init_from) == "pretrained" or str(init_from).endswith(".npz"):
         actor_file = PRETRAINED if str(init_from) == "pretrained" else Path(init_from)

@@ -3,23 +3,23 @@
 The loop, in the spirit of TF-Agents' ``train_eval``:
 
 1. *optional* behavioural cloning (``bc_warmstart``): the actor imitates exact
-   DTW moves on detoured expert rollouts (:mod:`agents.warm_start`), with its
+   DTW moves on detoured expert rollouts (:mod:`agents.training.warm_start`), with its
    own budget ``bc_env_steps``;
 2. per iteration, ``num_envs`` alignments advance ``collect_steps`` steps in
-   the vectorised env (:mod:`agents.collection`), one policy call per step for
+   the vectorised env (:mod:`agents.training.collection`), one policy call per step for
    the whole batch;
-3. the PPO learner step (:mod:`agents.ppo`) on that ``(num_envs,
+3. the PPO learner step (:mod:`agents.training.ppo`) on that ``(num_envs,
    collect_steps + 1)`` batch of trajectories (GAE, ``num_epochs`` full-batch
    epochs), then optionally a few DAgger cloning minibatches;
 4. at the start, every ``evaluation_interval`` iterations and at the end the
-   greedy policy aligns a fixed held-out set (:mod:`agents.policy_evaluation`);
-   the best actor so far is kept (:mod:`agents.best_actor`); everything goes to
-   TensorBoard (:mod:`agents.summaries`);
+   greedy policy aligns a fixed held-out set (:mod:`agents.training.policy_evaluation`);
+   the best actor so far is kept (:mod:`agents.training.best_actor`); everything goes to
+   TensorBoard (:mod:`agents.training.summaries`);
 5. every ``checkpoint_interval`` iterations a ``tf_agents`` ``Checkpointer``
    saves agent, optimizers and counters; a restart resumes from it.
 
 At the end the greedy policy is saved with ``PolicySaver`` under ``policy/``.
-The run folder is described in :mod:`agents.run_folder`.
+The run folder is described in :mod:`agents.training.run_folder`.
 
 >>> from agents import AlignerConfig, train_aligner
 >>> run_dir, metrics = train_aligner(AlignerConfig(total_env_steps=50_000))  # doctest: +SKIP
@@ -41,6 +41,8 @@ from tf_agents.utils import common
 from dtwrl.progress import progress_bar
 from dtwrl.runs import write_json
 
+from ..evaluation import make_eval_set
+from ..policy.aligner import ENV_FILE, NumpyActor, time_step_from_observation
 from . import imitation
 from .best_actor import BestActor
 from .collection import Collector, SampledNumpyPolicy
@@ -53,8 +55,6 @@ from .environment import (
     make_vector_py_env,
     save_env_settings,
 )
-from .evaluation import make_eval_set
-from .policy_aligner import ENV_FILE, NumpyActor, time_step_from_observation
 from .policy_evaluation import eval_alignment_image, evaluate_policy
 from .ppo import build_ppo_agent, make_learner_step
 from .run_folder import RunFolder, read_pretrained
@@ -140,10 +140,10 @@ class AlignerTrainer:
     Attributes
     ----------
     run_dir : pathlib.Path
-    folder : agents.run_folder.RunFolder
-    settings : agents.environment.EnvSettings
+    folder : agents.training.run_folder.RunFolder
+    settings : agents.training.environment.EnvSettings
         The training environment.
-    parts : agents.ppo.PPOParts
+    parts : agents.training.ppo.PPOParts
         The agent and the networks built for it.
     agent : PPOClipAgent
     env_steps : int
@@ -152,7 +152,7 @@ class AlignerTrainer:
         Evaluation rows so far.
     resumed : bool
         Whether the run continued from a checkpoint.
-    collector : agents.collection.Collector
+    collector : agents.training.collection.Collector
         Where each iteration's batch comes from. Another source (a replay
         queue fed by remote actors, say) replaces it with any object that has
         ``run(steps) -> (experience, visited)``, ``episodes.result()`` and
@@ -255,7 +255,7 @@ class AlignerTrainer:
         the critic starts fresh.
         """
         if pretrained.get("actor_file") is not None:
-            from .policy_aligner import NumpyActor
+            from ..policy.aligner import NumpyActor
 
             NumpyActor.load(pretrained["actor_file"])[0].assign_to(self.parts.actor_net)
             self._bc_done.assign(True)  # the pretrained actor replaces the warm start
@@ -313,7 +313,7 @@ class AlignerTrainer:
         """The source of each iteration's batch: the local vector env stepped by the collect policy.
 
         The collect policy samples the actor's masked categorical in NumPy
-        (:class:`agents.collection.SampledNumpyPolicy`, synced with the network
+        (:class:`agents.training.collection.SampledNumpyPolicy`, synced with the network
         before each collection), as TF-Agents' collect policy would.
         """
         return Collector(self.py_env, self._collect_policy, label_expert_moves=self.dagger_steps > 0)
@@ -360,7 +360,7 @@ class AlignerTrainer:
     def evaluate(self) -> tuple[dict, list]:
         """Greedy policy on the eval set: ``({"cost_ratio_vs_dtw", "cost_ratio_vs_fastdtw", ...}, paths)``.
 
-        The actor's current weights act as a :class:`agents.policy_aligner.NumpyActor`
+        The actor's current weights act as a :class:`agents.policy.aligner.NumpyActor`
         (the same float32 layers and greedy moves as the TF-Agents greedy
         policy, in one compiled pass per step, without a TensorFlow call).
         """

@@ -36,11 +36,11 @@ same steps:
 >>> ComparisonConfig(samples=0)
 Traceback (most recent call last):
 ...
-agents.rl_forecasting.ConfigError: samples must be >= 1; got 0
+agents.forecasting.rl_forecasting.ConfigError: samples must be >= 1; got 0
 >>> ComparisonConfig(path_reduction="softmin")
 Traceback (most recent call last):
 ...
-agents.rl_forecasting.ConfigError: path_gamma is required by path_reduction 'softmin'; got None
+agents.forecasting.rl_forecasting.ConfigError: path_gamma is required by path_reduction 'softmin'; got None
 """
 
 import dataclasses
@@ -272,8 +272,8 @@ def pretrain_aligner(
     --------
     >>> run_dir, metrics = pretrain_aligner("results/x/aligner", "dtwrl/GunPoint-v0", 4096, 10_000, 0)  # doctest: +SKIP
     """
-    from .config import AlignerConfig
-    from .trainer import train_aligner
+    from ..training.config import AlignerConfig
+    from ..training.trainer import train_aligner
 
     config = AlignerConfig(
         env_id=env_id,
@@ -297,7 +297,7 @@ def aligner_env_id(aligner) -> str:
     >>> aligner_env_id("pretrained")
     'dtwrl/SyntheticWarp-v0'
     """
-    from .config import AlignerConfig
+    from ..training.config import AlignerConfig
 
     if str(aligner) == PRETRAINED:
         return AlignerConfig().env_id
@@ -533,8 +533,8 @@ class Comparison:
 
     def fine_tuner(self, method: str, seed: int):
         """An ``agents.AlignerTrainer`` starting from ``aligner``, to fine-tune on the forecasts of ``method``."""
-        from .config import AlignerConfig
-        from .trainer import AlignerTrainer
+        from ..training.config import AlignerConfig
+        from ..training.trainer import AlignerTrainer
 
         config = self.config
         iterations = max(1, config.rounds * config.aligner_iterations)
@@ -565,7 +565,7 @@ class Comparison:
         the rounds anneal (None for ``"greedy_path"``); with ``include_greedy`` the aligner is a
         :class:`GreedyPlusSamples` around it.
         """
-        from .policy_aligner import PolicyAligner
+        from ..policy.aligner import PolicyAligner
 
         config = self.config
         batch_size = max(config.batch_size, config.pairs_per_round)

@@ -31,10 +31,10 @@ from tf_agents.specs import tensor_spec
 from dtwrl.datasets import load_ucr
 from dtwrl.datasets.synthetic import random_monotone_warp, resample, synthetic_warp_pair
 
+from ..policy.aligner import NumpyActor
+from ..policy.networks import build_networks
 from .environment import make_core
 from .imitation import Cloner, _random_legal, legal_labels
-from .networks import build_networks
-from .policy_aligner import NumpyActor
 
 #: Real series the corpus may use: (dataset file under the data root, split).
 #: Never ItalyPowerDemand, never GunPoint TEST.
@@ -182,7 +182,7 @@ class ImitationConfig:
 
 
 def build_actor(core_kwargs, hidden, seed):
-    """A fresh masked actor network of ``agents.networks.build_networks`` for the observation of ``core_kwargs``."""
+    """A fresh masked actor network (``agents.policy.networks.build_networks``) for ``core_kwargs``' observation."""
     tf.random.set_seed(seed)
     spec = make_core(core_kwargs).observation_spec()
     obs_spec = {key: tf.TensorSpec(shape, tf.as_dtype(dtype)) for key, (shape, dtype, _, _) in spec.items()}
@@ -259,9 +259,9 @@ def validation_ratios(actor_file, pair_sets, num_pairs, seed):
     dict
         ``name -> mean ratio``.
     """
+    from ..evaluation import make_eval_set
+    from ..policy.aligner import PolicyAligner
     from .environment import EnvSettings
-    from .evaluation import make_eval_set
-    from .policy_aligner import PolicyAligner
 
     aligner = PolicyAligner(actor_file)
     core = {"metric": "sqeuclidean", "band": None}
