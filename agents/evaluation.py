@@ -269,7 +269,7 @@ def lookahead_argmin_paths(pairs, core_kwargs, row=0):
     >>> path[0].tolist(), path[-1].tolist()
     ([0, 0], [29, 14])
     """
-    from .training.environment import make_core
+    from .policy.rollouts import make_core
 
     core = make_core(core_kwargs)
     core.reset(list(pairs))

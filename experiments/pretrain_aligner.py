@@ -29,7 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from agents.policy.aligner import PRETRAINED, NumpyActor
+from agents.policy.actor import NumpyActor
+from agents.policy.aligner import PRETRAINED
 from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import DEFAULT_LOOKAHEAD

@@ -48,7 +48,6 @@ from agents.forecasting.rl_forecasting import (
     METHODS,
     METRICS,
     POLICY_METHODS,
-    PRETRAINED,
     ComparisonConfig,
     ConfigError,
     check_methods,
@@ -100,7 +99,7 @@ class Args:
     validation_split: float = field(0.2, "share of the train split held out (losses/<method>/val, gamma choice)")
     pairs_per_round: int = field(64, "training inputs whose forecasts become the aligner's pairs each round")
     aligner: str = field(
-        PRETRAINED,
+        "pretrained",
         "policy of the policy methods: pretrained (shipped with the package), an aligner "
         "run folder (train_aligner.py), or train (train one here on --aligner-env)",
     )
@@ -161,7 +160,7 @@ def check_args(args):
 
         if args.aligner_env not in gymnasium.registry:
             fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
-    elif args.aligner != PRETRAINED:
+    elif args.aligner != "pretrained":
         folder = Path(args.aligner)
         if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
             fail(

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from dtwrl.aligners import aligner_from_config, aligner_to_config
 
@@ -21,6 +22,36 @@ def test_import_agents_is_silent_and_loads_no_tensorflow():
     done = _run(code)
     assert done.stdout.strip() == "[] dtwrl/SyntheticWarp-v0"
     assert done.stderr == ""
+
+
+def test_the_pretrained_aligner_runs_without_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from agents import PolicyAligner\n"
+        "x = np.sin(np.linspace(0, 6, 40))[None, :, None]\n"
+        "path = PolicyAligner.pretrained()(x, x[:, ::2])[0]\n"
+        "print(path[-1].tolist(), 'tensorflow' in sys.modules)"
+    )
+    assert _run(code).stdout.strip() == "[39, 19] False"
+
+
+def test_resolve_policy_names_each_kind_of_policy(tmp_path):
+    from agents.policy.aligner import PRETRAINED, resolve_policy
+
+    assert resolve_policy("pretrained").kind == "actor_file" and resolve_policy("pretrained").path == PRETRAINED
+    assert str(resolve_policy("pretrained")) == "pretrained"
+    own = resolve_policy(tmp_path / "mine.npz")
+    assert own.kind == "actor_file" and not own.pretrained and own.run_dir is None
+    run = tmp_path / "run"
+    (run / "policy").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    (run / "policy" / "saved_model.pb").write_bytes(b"")
+    assert resolve_policy(run).kind == "run_folder" and resolve_policy(run).policy_dir == run / "policy"
+    saved = resolve_policy(run / "policy")
+    assert saved.kind == "saved_policy" and saved.policy_dir == run / "policy" and saved.run_dir == run
+    assert resolve_policy(saved) is saved
+    with pytest.raises(TypeError, match="policy must be"):
+        resolve_policy(3)
 
 
 def test_public_names_resolve_on_first_use():

@@ -17,9 +17,11 @@ from tf_agents.policies import actor_policy, greedy_policy, policy_saver
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
-from agents.policy.aligner import ACTOR_FILE, ENV_FILE, NumpyActor, PolicyAligner, rollout_paths
+from agents.policy.actor import NumpyActor
+from agents.policy.aligner import PolicyAligner
 from agents.policy.networks import build_networks
-from agents.training.environment import make_core
+from agents.policy.rollouts import make_core, rollout_paths
+from agents.policy.tf_policy import ACTOR_FILE, ENV_FILE
 
 WINDOW = 5
 CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair", "lookahead": []}

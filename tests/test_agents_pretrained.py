@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import dtwrl
-from agents.policy.aligner import PRETRAINED, NumpyActor, PolicyAligner, greedy_paths, probe_observations, rollout_paths
-from agents.training.environment import make_core
+from agents.policy.actor import NumpyActor, probe_observations
+from agents.policy.aligner import PRETRAINED, PolicyAligner
+from agents.policy.rollouts import greedy_paths, make_core, rollout_paths
 from agents.training.pretraining import build_actor
 from dtwrl.datasets import gunpoint_pairs
 from envs.observation import feature_count, network_keys

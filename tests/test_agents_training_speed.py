@@ -19,7 +19,8 @@ from tf_agents.specs import tensor_spec
 import envs  # noqa: F401  (registers the ids)
 from agents import AlignerConfig
 from agents.evaluation import make_eval_set
-from agents.policy.aligner import NumpyActor, time_step_from_observation
+from agents.policy.actor import NumpyActor
+from agents.policy.tf_policy import time_step_from_observation
 from agents.training.collection import Collector, SampledNumpyPolicy
 from agents.training.environment import env_settings, make_vector_py_env
 from agents.training.policy_evaluation import evaluate_policy

@@ -321,7 +321,8 @@ def test_reconcile_flags_a_missing_transition():
 
 def test_every_role_adopts_init_from_network_settings(tmp_path):
     """Server, collectors and learner must build the pretrained actor's networks (window, hidden, cost_floor)."""
-    from agents.policy.aligner import PRETRAINED, NumpyActor
+    from agents.policy.actor import NumpyActor
+    from agents.policy.aligner import PRETRAINED
 
     actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
     config, settings = prepare(

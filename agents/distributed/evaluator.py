@@ -17,7 +17,7 @@ from tf_agents.policies import greedy_policy
 from dtwrl.runs import write_json
 
 from ..evaluation import make_eval_set
-from ..policy.aligner import time_step_from_observation
+from ..policy.tf_policy import time_step_from_observation
 from ..training.environment import make_vector_py_env
 from ..training.policy_evaluation import eval_alignment_image, evaluate_policy
 from ..training.summaries import TrainingSummaries

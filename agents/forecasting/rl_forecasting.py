@@ -58,10 +58,10 @@ from dtwrl.aligners import path_groups
 from dtwrl.exact_dtw import cost_ratio
 from dtwrl.tf.relaxations import PATH_REDUCTIONS
 
+from ..policy.aligner import resolve_policy
+
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 """Test metrics of every forecaster (:func:`dtwrl.forecasting.metrics.evaluate_forecasts`)."""
-PRETRAINED = "pretrained"
-"""The ``aligner`` that names the general policy shipped with the package (``agents.PolicyAligner.pretrained()``)."""
 POLICY_METHODS = ("greedy_path", "sampled_path")
 """Methods whose loss follows the RL policy's paths (they fine-tune a policy each)."""
 METHODS = POLICY_METHODS + ("dtw_path", "fastdtw_path", "soft_dtw", "mse")
@@ -292,16 +292,17 @@ def pretrain_aligner(
 
 
 def aligner_env_id(aligner) -> str:
-    """The env a policy method's fine-tuner runs on: the aligner run folder's own, or the default for ``"pretrained"``.
+    """The env a policy method's fine-tuner runs on: its run folder's own, else (an actor file) the default env.
 
     >>> aligner_env_id("pretrained")
     'dtwrl/SyntheticWarp-v0'
     """
     from ..training.config import AlignerConfig
 
-    if str(aligner) == PRETRAINED:
+    run_dir = resolve_policy(aligner).run_dir
+    if run_dir is None:  # an actor file (the shipped pretrained one among them) names no env
         return AlignerConfig().env_id
-    return json.loads((Path(aligner) / "config.json").read_text())["env_id"]
+    return json.loads((run_dir / "config.json").read_text())["env_id"]
 
 
 def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
@@ -475,7 +476,7 @@ class Comparison:
         if not isinstance(config, ComparisonConfig):
             raise TypeError(f"config must be a ComparisonConfig; got {type(config).__name__}")
         self.task, self.config, self.run_dir = task, config, Path(run_dir)
-        self.aligner = aligner if aligner is None or str(aligner) == PRETRAINED else Path(aligner)
+        self.aligner = None if aligner is None else resolve_policy(aligner)
         self.hparams = dict(hparams or {})
 
     # ------------------------------------------------------------ TensorBoard
@@ -570,7 +571,7 @@ class Comparison:
         config = self.config
         batch_size = max(config.batch_size, config.pairs_per_round)
         if tuner is None:
-            policy = {"policy": str(self.aligner)}
+            policy = {"policy": self.aligner}
         else:
             policy = {"policy": tuner.agent.policy, "core_kwargs": tuner.settings.core_kwargs}
         if method != "sampled_path":

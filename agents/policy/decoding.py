@@ -26,7 +26,7 @@ pruned and merging makes it the exact DP, so it returns an optimal path.
 
 import numpy as np
 
-from ..training.environment import make_core
+from .rollouts import make_core
 
 _STEPS = ((1, 1), (1, 0), (0, 1))
 

@@ -21,7 +21,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-from ..policy.aligner import ROW_BLOCK, NumpyActor, hidden_layers
+from ..policy.actor import ROW_BLOCK, NumpyActor, hidden_layers
 from . import imitation
 
 _LOWEST = np.finfo(np.float32).min
@@ -101,9 +101,9 @@ class SampledNumpyPolicy:
         """``time_step -> (action (N,) int64, masked logits (N, 3) float32)``."""
         observation = time_step.observation
         mask = np.ascontiguousarray(observation["action_mask"])
-        if self.actor._fused is not None:
+        if self.actor.fused_layers is not None:
             logits = np.empty((len(mask), 3), np.float32)
-            _njit_masked_logits(self.actor.features(observation), mask, *self.actor._fused, logits)
+            _njit_masked_logits(self.actor.features(observation), mask, *self.actor.fused_layers, logits)
         else:  # no hidden layer: the NumPy pass
             logits = self.actor.logits(observation).astype(np.float32, copy=False)
         uniform = np.maximum(self.rng.random(logits.shape), np.finfo(np.float64).tiny)

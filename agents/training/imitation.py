@@ -17,7 +17,7 @@ visits, labelled by the expert (a DAgger-style anchor, ``dagger_steps``).
 import numpy as np
 import tensorflow as tf
 
-from .environment import make_core
+from ..policy.rollouts import make_core
 
 
 def collect_expert_dataset(pairs, rng, core_kwargs, num_steps, num_envs=128, detour=0.2):

@@ -31,9 +31,9 @@ from tf_agents.specs import tensor_spec
 from dtwrl.datasets import load_ucr
 from dtwrl.datasets.synthetic import random_monotone_warp, resample, synthetic_warp_pair
 
-from ..policy.aligner import NumpyActor
+from ..policy.actor import NumpyActor
 from ..policy.networks import build_networks
-from .environment import make_core
+from ..policy.rollouts import make_core
 from .imitation import Cloner, _random_legal, legal_labels
 
 #: Real series the corpus may use: (dataset file under the data root, split).

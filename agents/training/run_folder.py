@@ -154,19 +154,21 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     """
     import tensorflow as tf
 
-    from ..policy.aligner import PRETRAINED, NumpyActor
+    from ..policy.actor import NumpyActor
+    from ..policy.aligner import resolve_policy
+    from ..policy.tf_policy import ENV_FILE
 
-    if str(init_from) == "pretrained" or str(init_from).endswith(".npz"):
-        actor_file = PRETRAINED if str(init_from) == "pretrained" else Path(init_from)
+    source = resolve_policy(init_from)
+    if source.kind == "actor_file":
         try:
-            actor, core_kwargs, _ = NumpyActor.load(actor_file)
+            actor, core_kwargs, _ = NumpyActor.load(source.path)
         except ValueError as error:
             raise ValueError(f"init_from: {error}") from None
         return {
             "window": core_kwargs["window"],
             "hidden": tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense),
             "cost_floor": float(actor.cost_floor),
-            "actor_file": actor_file,
+            "actor_file": source.path,
             "lookahead": core_kwargs.get("lookahead", []),
             "checkpoint": None,
             "keep_best": False,
@@ -182,7 +184,7 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
         raise ValueError(f"init_from: {str(folder.path)!r} holds no checkpoint under checkpoints/")
     pretrained = read_json(config_path)
     window = pretrained.get("window")
-    env_file = folder.policy / "dtwrl_env.json"
+    env_file = folder.policy / ENV_FILE
     if window is None and env_file.is_file():
         window = read_json(env_file).get("window")
     return {

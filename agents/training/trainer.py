@@ -42,7 +42,8 @@ from dtwrl.progress import progress_bar
 from dtwrl.runs import write_json
 
 from ..evaluation import make_eval_set
-from ..policy.aligner import ENV_FILE, NumpyActor, time_step_from_observation
+from ..policy.actor import NumpyActor
+from ..policy.tf_policy import ENV_FILE, time_step_from_observation
 from . import imitation
 from .best_actor import BestActor
 from .collection import Collector, SampledNumpyPolicy
@@ -255,8 +256,6 @@ class AlignerTrainer:
         the critic starts fresh.
         """
         if pretrained.get("actor_file") is not None:
-            from ..policy.aligner import NumpyActor
-
             NumpyActor.load(pretrained["actor_file"])[0].assign_to(self.parts.actor_net)
             self._bc_done.assign(True)  # the pretrained actor replaces the warm start
             return
