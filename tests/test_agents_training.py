@@ -90,10 +90,25 @@ def trained_run(tmp_path_factory):
         argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
     out = tmp_path_factory.mktemp("aligner")
     printed = io.StringIO()  # not a terminal: progress comes as a few plain lines
+    PRINTED["argv"] = argv + ["--out-dir", str(out), "--run-name", "tiny", "--progress"]
     with contextlib.redirect_stdout(printed):
-        run_dir, metrics = script.main(argv + ["--out-dir", str(out), "--run-name", "tiny", "--progress"])
+        run_dir, metrics = script.main(PRINTED["argv"])
     PRINTED["tiny"] = printed.getvalue()
     return run_dir, metrics
+
+
+def test_rerunning_a_finished_run_says_so_and_changes_nothing(trained_run):
+    """The same command again: 'already complete', the finished run's metrics, exit 0, the folder untouched."""
+    from experiments import train_aligner as script
+
+    run_dir, metrics = trained_run
+    before = {p: p.read_bytes() for p in [run_dir / "metrics.json", *sorted((run_dir / "policy").rglob("*.pb"))]}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        again_dir, again = script.main(PRINTED["argv"])
+    assert again_dir == run_dir and again == metrics
+    assert f"{run_dir} is already complete: {metrics['env_steps']:,} env steps" in printed.getvalue()
+    assert {p: p.read_bytes() for p in before} == before
 
 
 def test_scripts_have_help(capsys):

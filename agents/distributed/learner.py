@@ -240,7 +240,8 @@ class ReverbLearner(AlignerTrainer):
         previous = self.run_dir / "metrics.json"
         sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if previous.is_file() else 0
         self.sessions = (sessions if self.resumed else 0) + 1
-        self.write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
+        if self.completed is None:  # a finished run's metrics.json stays as it is
+            self.write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
 
     def make_collector(self) -> ReverbBatches:
         """Batches of ``num_envs`` items from the Reverb queue, the actor published before each one."""

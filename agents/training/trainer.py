@@ -58,7 +58,7 @@ from .environment import (
 )
 from .policy_evaluation import eval_alignment_image, evaluate_policy
 from .ppo import build_ppo_agent, make_learner_step
-from .run_folder import RunFolder, read_pretrained
+from .run_folder import RunFolder, completed_message, read_pretrained
 from .summaries import TrainingSummaries
 from .warm_start import bc_work_units, behavioural_cloning, dagger_update
 
@@ -233,6 +233,7 @@ class AlignerTrainer:
             self._init_from(pretrained)
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
+        self.completed = self.folder.completed(config) if resuming else None
         self.summaries.optimal_seen = any(row.get("frac_optimal", 0) > 0 for row in self.history)
         self._collect_policy = SampledNumpyPolicy(self.parts.actor_net, seed=[config.seed, 3])
         self._learn = make_learner_step(self.parts)
@@ -553,6 +554,9 @@ def run_training(trainer: AlignerTrainer, callback: Callable | None = None) -> t
     metrics : dict
         As :func:`train_aligner`.
     """
+    if trainer.completed is not None:  # a rerun of a finished run: its folder stays as it is
+        trainer._say(completed_message(trainer.run_dir, trainer.completed))
+        return trainer.run_dir, dict(trainer.completed)
     start = time.perf_counter()
     trainer.train(callback=callback)
     trainer.save_policy()
