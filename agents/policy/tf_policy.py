@@ -14,11 +14,15 @@ optionally ``dtwrl_actor.json`` (:data:`ACTOR_FILE`).
 """
 
 import json
+import logging
+import warnings
 
 import numpy as np
 import tensorflow as tf
+from tf_agents.policies import policy_saver
 from tf_agents.trajectories import time_step as ts
 
+from dtwrl.runs import write_json
 from envs.observation import COST_FLOOR, MAX_COST, network_keys
 
 from .actor import NumpyActor, probe_observations
@@ -29,6 +33,46 @@ ACTOR_FILE = "dtwrl_actor.json"
 """Optional file beside a saved policy with the actor's ``cost_floor``/``max_cost``.
 
 Without it, ``../config.json``, else the defaults."""
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record):
+        return self.text not in record.getMessage()
+
+
+def save_policy(policy, policy_dir, core_kwargs, train_step=None):
+    """Save ``policy`` with TF-Agents' ``PolicySaver`` to ``policy_dir``, with its ``WarpingBatch`` arguments.
+
+    Two messages TensorFlow prints on every such save are expected and are
+    dropped here, only while saving: absl's "``0/step_type`` is not a valid
+    tf.function parameter name" (``PolicySaver`` names its signature's inputs
+    by their nest path, and TensorFlow renames them) and ``nested_structure_coder``'s
+    ``UserWarning`` that loading needs ``tfp.distributions.Deterministic_ACTTypeSpec``
+    registered (importing ``tf_agents``, as :meth:`TFPolicy.load`'s module does, registers it).
+
+    Parameters
+    ----------
+    policy : tf_agents.policies.TFPolicy
+    policy_dir : pathlib.Path
+    core_kwargs : dict
+        Written (atomically) to :data:`ENV_FILE` beside the saved model.
+    train_step : tf.Variable or None
+        Stored with the policy (``PolicySaver``'s ``train_step``).
+    """
+    absl = logging.getLogger("absl")
+    drop = _DropMessage("is not a valid tf.function parameter name")
+    absl.addFilter(drop)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Encoding a StructuredValue with type tfp.distributions", UserWarning)
+            policy_saver.PolicySaver(policy, batch_size=None, train_step=train_step).save(str(policy_dir))
+    finally:
+        absl.removeFilter(drop)
+    write_json(policy_dir / ENV_FILE, core_kwargs)
 
 
 def time_step_from_observation(observation):

@@ -34,16 +34,14 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.policies import policy_saver
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
 
 from dtwrl.progress import progress_bar
-from dtwrl.runs import write_json
 
 from ..evaluation import make_eval_set
 from ..policy.actor import NumpyActor
-from ..policy.tf_policy import ENV_FILE, time_step_from_observation
+from ..policy.tf_policy import save_policy, time_step_from_observation
 from . import imitation
 from .best_actor import BestActor
 from .collection import Collector, SampledNumpyPolicy
@@ -529,8 +527,7 @@ class AlignerTrainer:
         use_best = self.config.keep_best and self.best.seen
 
         def save():
-            saver = policy_saver.PolicySaver(self.agent.policy, batch_size=None, train_step=self.train_step)
-            saver.save(str(policy_dir))
+            save_policy(self.agent.policy, policy_dir, self.settings.core_kwargs, train_step=self.train_step)
             return self.evaluate()
 
         if use_best:
@@ -538,7 +535,6 @@ class AlignerTrainer:
                 saved_metrics, paths = save()
         else:
             saved_metrics, paths = save()
-        write_json(policy_dir / ENV_FILE, self.settings.core_kwargs)
         self.last_metrics["policy_env_steps"] = int(self.best.env_steps.numpy()) if use_best else self.env_steps
         self.last_metrics["policy_cost_ratio_vs_dtw"] = saved_metrics["cost_ratio_vs_dtw"]
         self.folder.save_image(eval_alignment_image(self.eval_set, paths), "eval_alignment.png")
