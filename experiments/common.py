@@ -58,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.fields import field  # noqa: F401 (the one field(default, help) of every config and script)
 from dtwrl import runs
 from dtwrl.runs import to_jsonable, write_json
 
@@ -171,20 +172,6 @@ class _OneLineParser(argparse.ArgumentParser):
         elif message.startswith("unrecognized arguments: "):
             flag, message = message.split(": ", 1)[1].split()[0], f"unrecognized argument (see {self.prog} --help)"
         _exit_with(CLIError(flag, message))
-
-
-def field(default, help):
-    """A dataclass field with a help line; mutable defaults (lists, tuples) are copied per instance.
-
-    >>> @dataclasses.dataclass
-    ... class Args:
-    ...     sizes: tuple = field((64, 64), "hidden sizes")
-    >>> Args().sizes
-    (64, 64)
-    """
-    if isinstance(default, (list, dict, set, tuple)):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
 
 
 def _unwrap_optional(annotation):

@@ -83,12 +83,13 @@ def main(argv=None):
     config = ImitationConfig(
         seed=args.seed,
         hidden=tuple(args.hidden),
-        bc_steps=args.bc_steps,
+        window=args.window,
+        bc_env_steps=args.bc_steps,
+        bc_epochs=args.epochs,
+        bc_batch_size=args.batch_size,
+        bc_learning_rate=args.learning_rate,
         dagger_rounds=args.dagger_rounds,
-        dagger_steps=args.dagger_steps,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
+        dagger_states=args.dagger_steps,
     )
     actor_net, history = imitate(corpus, core_kwargs, config, log=lambda line: print(line, flush=True))
     info = {

@@ -58,6 +58,7 @@ from dtwrl.aligners import path_groups
 from dtwrl.exact_dtw import cost_ratio
 from dtwrl.tf.relaxations import PATH_REDUCTIONS
 
+from ..fields import FieldError, check_int, check_real
 from ..policy.aligner import resolve_policy
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
@@ -68,29 +69,8 @@ METHODS = POLICY_METHODS + ("dtw_path", "fastdtw_path", "soft_dtw", "mse")
 """Every method a :class:`Comparison` trains."""
 
 
-class ConfigError(ValueError):
-    """A bad :class:`ComparisonConfig` value; ``field`` names the field, ``message`` says what is wrong."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field} {message}")
-        self.field = field
-        self.message = message
-
-
-def _check_int(config, name, minimum):
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(name, f"must be an int; got {value!r}")
-    if value < minimum:
-        raise ConfigError(name, f"must be >= {minimum}; got {value}")
-
-
-def _check_positive_float(config, name):
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(name, f"must be a real number; got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(name, f"must be finite and > 0; got {value}")
+ConfigError = FieldError
+"""A bad :class:`ComparisonConfig` value: ``field`` names the field, ``message`` says what is wrong."""
 
 
 @dataclasses.dataclass
@@ -153,21 +133,21 @@ class ComparisonConfig:
             "aligner_num_envs",
             "samples",
         ):
-            _check_int(self, name, 1)
+            check_int(self, name, 1)
         for name in ("aligner_iterations", "critic_warmup_iterations"):
-            _check_int(self, name, 0)
-        _check_int(self, "aligner_collect_steps", 2)
+            check_int(self, name, 0)
+        check_int(self, "aligner_collect_steps", 2)
         for name in ("learning_rate", "eval_gamma", "temperature"):
-            _check_positive_float(self, name)
+            check_real(self, name, 0, low_open=True)
         if self.final_temperature is not None:
-            _check_positive_float(self, "final_temperature")
+            check_real(self, "final_temperature", 0, low_open=True)
         if not isinstance(self.include_greedy, bool):
             raise ConfigError("include_greedy", f"must be True or False; got {self.include_greedy!r}")
         if self.path_reduction not in PATH_REDUCTIONS:
             raise ConfigError(
                 "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
             )
-        _check_int(self, "lattice_radius", 0)
+        check_int(self, "lattice_radius", 0)
         if self.lattice_radius and self.path_reduction != "lattice":
             raise ConfigError(
                 "lattice_radius", f"applies to path_reduction 'lattice' only; got {self.path_reduction!r}"
@@ -175,7 +155,7 @@ class ComparisonConfig:
         if self.path_reduction != "mean":
             if self.path_gamma is None:
                 raise ConfigError("path_gamma", f"is required by path_reduction {self.path_reduction!r}; got None")
-            _check_positive_float(self, "path_gamma")
+            check_real(self, "path_gamma", 0, low_open=True)
         elif self.path_gamma is not None:
             raise ConfigError("path_gamma", f"is not used by path_reduction 'mean'; got {self.path_gamma!r}")
 
