@@ -53,12 +53,12 @@ import random
 import sys
 import types
 import typing
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from agents.fields import field  # noqa: F401 (the one field(default, help) of every config and script)
+from agents.training.config import run_name  # noqa: F401 (the one run-name scheme)
 from dtwrl import runs
 from dtwrl.runs import to_jsonable, write_json
 
@@ -279,17 +279,6 @@ def parse_args(cls, argv=None, description=None, validate=None):
         except CLIError as error:
             _exit_with(error)
     return args
-
-
-def run_name(env_id, exp_name, seed, when=None):
-    """``{env}__{exp}__{seed}__{time}``; a namespaced id keeps its last part.
-
-    >>> from datetime import datetime
-    >>> run_name("dtwrl/SyntheticWarp-v0", "ppo", 1, when=datetime(2026, 11, 26, 10, 30))
-    'SyntheticWarp-v0__ppo__1__20261126-103000'
-    """
-    when = datetime.now() if when is None else when
-    return f"{env_id.split('/')[-1]}__{exp_name}__{seed}__{when.strftime('%Y%m%d-%H%M%S')}"
 
 
 def make_run_dir(experiment, name, root="results"):

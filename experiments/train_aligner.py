@@ -16,10 +16,7 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import os
 import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents import AlignerConfig, AlignerTrainer
 from agents.training.config import flag_of_error

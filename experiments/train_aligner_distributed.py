@@ -27,10 +27,7 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import os
 import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from agents import AlignerConfig
 from agents.distributed import DistributedOptions, run_role

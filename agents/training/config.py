@@ -258,15 +258,25 @@ def validate_config(config: AlignerConfig) -> AlignerConfig:
     return config
 
 
+def run_name(source: str, exp_name: str, seed, when: datetime | None = None) -> str:
+    """``{source}__{exp}__{seed}__{time}`` (cleanrl's run name), the one run-name scheme of every script;
+    a namespaced id (``dtwrl/GunPoint-v0``) keeps its last part.
+
+    >>> run_name("dtwrl/SyntheticWarp-v0", "ppo", 1, when=datetime(2026, 11, 26, 10, 30))
+    'SyntheticWarp-v0__ppo__1__20261126-103000'
+    """
+    when = datetime.now() if when is None else when
+    return f"{source.split('/')[-1]}__{exp_name}__{seed}__{when.strftime('%Y%m%d-%H%M%S')}"
+
+
 def default_run_name(config: AlignerConfig, when: datetime | None = None) -> str:
-    """``{env}__{exp}__{seed}__{time}``; ``env`` is the env id's last part, or the ``pairs`` file's stem.
+    """:func:`run_name` of a training run: the env id's last part, or the ``pairs`` file's stem.
 
     >>> default_run_name(AlignerConfig(seed=3), when=datetime(2026, 11, 26, 10, 30))
     'SyntheticWarp-v0__ppo__3__20261126-103000'
     """
-    env = Path(config.pairs).stem if config.pairs is not None else config.env_id.split("/")[-1]
-    when = datetime.now() if when is None else when
-    return f"{env}__{config.exp_name}__{config.seed}__{when.strftime('%Y%m%d-%H%M%S')}"
+    source = Path(config.pairs).stem if config.pairs is not None else config.env_id
+    return run_name(source, config.exp_name, config.seed, when)
 
 
 def flag_of_error(error: Exception, names: list[str] | None = None) -> str | None:
