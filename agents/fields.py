@@ -18,6 +18,11 @@ is what a script turns into ``error: --flag-name: ...`` (:func:`field_of_error`)
 ... except FieldError as error:
 ...     print(error.field, "|", error)
 steps | steps must be >= 1; got 0
+>>> try:
+...     Budget(steps="ten")
+... except TypeError as error:
+...     print(error.field, "|", error)
+steps | steps must be an int; got 'ten'
 """
 
 import dataclasses
@@ -35,7 +40,7 @@ class FieldError(ValueError):
         self.message = message
 
 
-class FieldTypeError(TypeError, FieldError):
+class FieldTypeError(FieldError, TypeError):
     """A value of the wrong type for the config field ``field`` (both a ``TypeError`` and a :class:`FieldError`)."""
 
 
