@@ -1,4 +1,4 @@
-"""Train the general pretrained aligner shipped as agents/pretrained_aligner.npz (seeded, reproducible).
+"""Train the general pretrained aligner shipped as agents/policy/pretrained_aligner.npz (seeded, reproducible).
 
 Behavioural cloning of exact DTW moves on a mixed corpus (synthetic warps of
 lengths 20 to 1200, uni- and multivariate; GunPoint-train and BasicMotions-train

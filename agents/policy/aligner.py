@@ -297,7 +297,7 @@ class PolicyAligner:
 
     @classmethod
     def pretrained(cls, **kwargs):
-        """The general pretrained aligner shipped with the package (``agents/pretrained_aligner.npz``).
+        """The general pretrained aligner shipped with the package (``agents/policy/pretrained_aligner.npz``).
 
         Trained by ``experiments/pretrain_aligner.py`` on synthetic warps, real
         UCR series with random warps and pairs of different real series, never
