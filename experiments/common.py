@@ -67,6 +67,7 @@ __all__ = [
     "blame",
     "checked_run_dir",
     "cli_main",
+    "config_error_line",
     "fail",
     "field",
     "make_run_dir",
@@ -132,6 +133,28 @@ def _exit_with(error: CLIError) -> typing.NoReturn:
     message = " ".join(str(error).split())  # one line, whatever the library message held
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def config_error_line(error: Exception, names) -> str:
+    """``error: --flag: message`` for a config's validation error, the flag being the field it names.
+
+    The field is the error's own (``agents.fields.FieldError``) or, for the
+    loaders' errors, the field of ``names`` its message starts with
+    (``agents.training.config.flag_of_error``); the message is kept on one line.
+
+    >>> from agents.fields import FieldError
+    >>> config_error_line(FieldError("bc_detour", "must be in [0, 1); got 1.5"), [])
+    'error: --bc-detour: bc_detour must be in [0, 1); got 1.5'
+    >>> config_error_line(ValueError("init_from: 'x' is not a run folder"), ["init_from"])
+    "error: --init-from: 'x' is not a run folder"
+    """
+    from agents.training.config import flag_of_error
+
+    name = flag_of_error(error, list(names))
+    message = " ".join(str(error).split())
+    if name is None:
+        return f"error: {message}"
+    return f"error: --{name.replace('_', '-')}: {message.removeprefix(f'{name}: ')}"
 
 
 def cli_main(main):
