@@ -99,13 +99,8 @@ def _njit_policy_greedy(window, position, look, mask, params, out):
 def greedy_paths(actor, pairs, core_kwargs):
     """Greedy paths of a :class:`NumpyActor` on every pair at once, the whole rollout compiled.
 
-    Same moves as ``rollout_paths(actor.act, pairs, core_kwargs)`` (the same
-    float32 layers), without a Python round trip per step.
-
-    Returns
-    -------
-    list of numpy.ndarray
-        One int64 path ``(L, 2)`` per pair.
+    Same moves and return value as ``rollout_paths(actor.act, pairs, core_kwargs)``
+    (the same float32 layers), without a Python round trip per step.
     """
     if len(pairs) == 0:
         return []
