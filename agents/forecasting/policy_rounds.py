@@ -190,8 +190,6 @@ class PolicyRounds:
                 bc_warmstart=False,
                 critic_warmup_iterations=config.critic_warmup_iterations,
                 eval_pairs=16,
-                eval_interval=10_000,
-                checkpoint_interval=10_000,
                 init_from=str(policy),
                 out_dir=str(self.run_dir / "aligner"),
                 run_name=f"finetune-{self.method}__{self.seed}",
@@ -248,7 +246,7 @@ class PolicyRounds:
         forecasts = predict(model, X[idx])
         if self.tuner is not None:
             self.tuner.set_pairs(ArrayPairs(list(zip(Y[idx], forecasts))))
-            self.tuner.train(num_iterations=config.aligner_iterations)
+            self.tuner.fine_tune(config.aligner_iterations)
         cost, ratio = policy_cost_ratio(self.aligner, Y[idx], forecasts)
         seconds = time.perf_counter() - start
         with writer.as_default(step=step):

@@ -395,7 +395,8 @@ class AlignerTrainer:
 
     # ----------------------------------------------------------------- train
     def train(self, num_iterations: int | None = None, callback: Callable | None = None) -> dict:
-        """Run PPO iterations (BC warm start first if configured and not done).
+        """Run PPO iterations (BC warm start first if configured and not done), evaluating and checkpointing
+        every ``config.evaluation_interval`` / ``config.checkpoint_interval`` iterations and at the end.
 
         Parameters
         ----------
@@ -411,6 +412,22 @@ class AlignerTrainer:
         dict
             The latest metrics (also written to ``metrics.json``).
         """
+        config = self.config
+        return self._run(num_iterations, callback, config.evaluation_interval, config.checkpoint_interval)
+
+    def fine_tune(self, num_iterations: int) -> dict:
+        """The PPO loop for a caller that embeds the trainer round by round (``set_pairs``, then this): the same
+        iterations as :meth:`train`, evaluated and checkpointed once, at the end of the call.
+
+        Returns
+        -------
+        dict
+            The latest metrics (also written to ``metrics.json``).
+        """
+        return self._run(num_iterations, None, None, None)
+
+    def _run(self, num_iterations, callback, evaluate_every, checkpoint_every) -> dict:
+        """The PPO loop core: iterations, with evaluations and checkpoints every so many (None: at the end only)."""
         config = self.config
         self.warm_start()
         if num_iterations is None:
@@ -430,10 +447,10 @@ class AlignerTrainer:
         with progress_bar(total, "PPO", initial=self.env_steps, unit="env step", enabled=self.progress) as bar:
             for _ in range(int(num_iterations)):
                 self._iterate()
-                if self.iteration % config.evaluation_interval == 0:
+                if evaluate_every is not None and self.iteration % evaluate_every == 0:
                     with self._timed("evaluate"):
                         self._evaluate_and_log()
-                if self.iteration % config.checkpoint_interval == 0:
+                if checkpoint_every is not None and self.iteration % checkpoint_every == 0:
                     with self._timed("checkpoint"):
                         self.checkpointer.save(global_step=self._env_steps)
                     last_saved = self.iteration
