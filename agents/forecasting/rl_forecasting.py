@@ -36,11 +36,11 @@ same steps:
 >>> ComparisonConfig(samples=0)
 Traceback (most recent call last):
 ...
-agents.forecasting.rl_forecasting.ConfigError: samples must be >= 1; got 0
+agents.fields.FieldError: samples must be >= 1; got 0
 >>> ComparisonConfig(path_reduction="softmin")
 Traceback (most recent call last):
 ...
-agents.forecasting.rl_forecasting.ConfigError: path_gamma is required by path_reduction 'softmin'; got None
+agents.fields.FieldError: path_gamma is required by path_reduction 'softmin'; got None
 """
 
 import dataclasses
