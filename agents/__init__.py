@@ -12,28 +12,43 @@ Public names:
 - :class:`GreedyAligner`: the cheapest-next-cell baseline.
 - :class:`TrainingDivergedError`.
 
-Modules, one job each: ``config`` (AlignerConfig and its checks), ``environment``
-(env settings: registered, stored in a run folder, built), ``ppo`` (agent
-building, collect policy, learner step), ``collection``, ``warm_start`` (BC and
-DAgger), ``policy_evaluation``, ``best_actor``, ``summaries`` (TensorBoard),
-``run_folder`` (the run's files) and ``trainer`` (the loop).
+Sub-packages, one concern each (docs/ARCHITECTURE.md): ``agents.policy`` (using a
+policy: NumPy actor, rollouts, decoding, the aligner, baselines, the shipped
+weights), ``agents.training`` (config, env settings, PPO, collection,
+behavioural cloning, run folder, summaries, trainer), ``agents.forecasting``
+(forecasters trained on policy paths) and ``agents.distributed`` (the Reverb
+actor-learner); ``agents.evaluation`` is shared by all of them.
+
+Importing ``agents`` loads neither TensorFlow nor TF-Agents: each public name
+is imported from its module on first use.
 
 >>> import agents
 >>> agents.AlignerConfig(total_env_steps=8192).num_iterations
 2
 """
 
-from .baselines import GreedyAligner, greedy_path
-from .config import AlignerConfig
-from .policy_aligner import PolicyAligner
-from .trainer import AlignerTrainer, TrainingDivergedError, train_aligner
+from importlib import import_module
 
-__all__ = [
-    "AlignerConfig",
-    "AlignerTrainer",
-    "GreedyAligner",
-    "PolicyAligner",
-    "TrainingDivergedError",
-    "greedy_path",
-    "train_aligner",
-]
+_EXPORTS = {
+    "AlignerConfig": ".training.config",
+    "AlignerTrainer": ".training.trainer",
+    "GreedyAligner": ".policy.baselines",
+    "PolicyAligner": ".policy.aligner",
+    "TrainingDivergedError": ".training.trainer",
+    "greedy_path": ".policy.baselines",
+    "train_aligner": ".training.trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'agents' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -6,7 +6,7 @@ reports its mean, its 90th percentile, the fraction of pairs at the optimum
 (ratio <= 1 + 1e-9) and the wall time per pair.
 
 >>> import envs
->>> from agents.environment import env_settings
+>>> from agents.training.environment import env_settings
 >>> eval_set = make_eval_set(env_settings("dtwrl/SyntheticWarp-v0"), num_pairs=4, seed=7)
 >>> stats = ratio_stats(eval_set.ratios(eval_set.exact_paths))
 >>> round(stats["mean"], 9), stats["frac_optimal"]
@@ -66,7 +66,7 @@ def make_eval_set(settings, num_pairs, seed):
 
     Parameters
     ----------
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
     num_pairs : int
         >= 1.
     seed : int
@@ -269,7 +269,7 @@ def lookahead_argmin_paths(pairs, core_kwargs, row=0):
     >>> path[0].tolist(), path[-1].tolist()
     ([0, 0], [29, 14])
     """
-    from .environment import make_core
+    from .policy.rollouts import make_core
 
     core = make_core(core_kwargs)
     core.reset(list(pairs))

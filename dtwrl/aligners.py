@@ -28,11 +28,12 @@ Serialisation
 An aligner that can be rebuilt exposes ``get_config()`` (a JSON-able dict) and
 is registered with :func:`register_aligner`. The registry is keyed by the class
 path string ``"<module>.<qualname>"``, so :func:`aligner_to_config` writes
-``{"class_name": "agents.policy_aligner.PolicyAligner", "config": {...}}`` and
+``{"class_name": "agents.policy.aligner.PolicyAligner", "config": {...}}`` and
 :func:`aligner_from_config` rebuilds it. When the key is not registered yet,
 :func:`aligner_from_config` imports the module named by the key (importing it
-runs its ``register_aligner`` call) and then looks again; a class that is still
-not registered after the import is refused, so a config cannot instantiate
+runs its ``register_aligner`` call) and then looks again, also at the name the
+module exports under the key (a class whose module moved keeps its old path
+through an alias module); a class that is still not registered is refused, so a config cannot instantiate
 arbitrary classes. The class is rebuilt with ``cls.from_config(config)`` when it
 has one, else ``cls(**config)``.
 """
@@ -138,11 +139,15 @@ def _resolve(key):
         for cut in range(len(parts) - 1, 0, -1):  # longest importable module prefix
             module = ".".join(parts[:cut])
             try:
-                importlib.import_module(module)
+                found = importlib.import_module(module)
             except ModuleNotFoundError as err:
                 if err.name is None or not (module + ".").startswith(err.name + "."):
                     raise  # the module exists but one of its own imports failed: show that error
                 continue
+            for name in parts[cut:]:  # a class re-exported under an older path (a module that moved)
+                found = getattr(found, name, None)
+            if key not in _REGISTRY and isinstance(found, type) and _REGISTRY.get(_class_key(found)) is found:
+                return found
             break
     if key not in _REGISTRY:
         raise ValueError(f"config names aligner class {key!r}, which is not registered; known: {sorted(_REGISTRY)}")

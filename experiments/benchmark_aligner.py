@@ -23,14 +23,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
 import dtwrl
-from agents.environment import EnvSettings
 from agents.evaluation import compare, comparison_table, lookahead_argmin_paths, make_eval_set, time_per_pair
-from agents.policy_aligner import PolicyAligner
+from agents.policy.aligner import PolicyAligner
+from agents.training.environment import EnvSettings
 from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
 from experiments.common import field, parse_args

@@ -20,8 +20,6 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from agents import AlignerConfig
 from agents.distributed.throughput import compare_validation, measure
 from dtwrl.runs import markdown_table

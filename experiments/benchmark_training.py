@@ -26,9 +26,7 @@ import dataclasses
 import os
 import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from agents.training_speed import benchmark_config, measure_training_speed
+from agents.training.training_speed import benchmark_config, measure_training_speed
 from dtwrl.runs import markdown_table
 from experiments.common import cli_main, fail, field, parse_args
 

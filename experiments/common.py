@@ -53,11 +53,12 @@ import random
 import sys
 import types
 import typing
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from agents.fields import field  # noqa: F401 (the one field(default, help) of every config and script)
+from agents.training.config import run_name  # noqa: F401 (the one run-name scheme)
 from dtwrl import runs
 from dtwrl.runs import to_jsonable, write_json
 
@@ -66,6 +67,7 @@ __all__ = [
     "blame",
     "checked_run_dir",
     "cli_main",
+    "config_error_line",
     "fail",
     "field",
     "make_run_dir",
@@ -133,6 +135,28 @@ def _exit_with(error: CLIError) -> typing.NoReturn:
     raise SystemExit(2)
 
 
+def config_error_line(error: Exception, names) -> str:
+    """``error: --flag: message`` for a config's validation error, the flag being the field it names.
+
+    The field is the error's own (``agents.fields.FieldError``) or, for the
+    loaders' errors, the field of ``names`` its message starts with
+    (``agents.training.config.flag_of_error``); the message is kept on one line.
+
+    >>> from agents.fields import FieldError
+    >>> config_error_line(FieldError("bc_detour", "must be in [0, 1); got 1.5"), [])
+    'error: --bc-detour: bc_detour must be in [0, 1); got 1.5'
+    >>> config_error_line(ValueError("init_from: 'x' is not a run folder"), ["init_from"])
+    "error: --init-from: 'x' is not a run folder"
+    """
+    from agents.training.config import flag_of_error
+
+    name = flag_of_error(error, list(names))
+    message = " ".join(str(error).split())
+    if name is None:
+        return f"error: {message}"
+    return f"error: --{name.replace('_', '-')}: {message.removeprefix(f'{name}: ')}"
+
+
 def cli_main(main):
     """Decorate a script's ``main(argv=None)``: a :class:`CLIError` becomes one stderr line and exit status 2.
 
@@ -171,20 +195,6 @@ class _OneLineParser(argparse.ArgumentParser):
         elif message.startswith("unrecognized arguments: "):
             flag, message = message.split(": ", 1)[1].split()[0], f"unrecognized argument (see {self.prog} --help)"
         _exit_with(CLIError(flag, message))
-
-
-def field(default, help):
-    """A dataclass field with a help line; mutable defaults (lists, tuples) are copied per instance.
-
-    >>> @dataclasses.dataclass
-    ... class Args:
-    ...     sizes: tuple = field((64, 64), "hidden sizes")
-    >>> Args().sizes
-    (64, 64)
-    """
-    if isinstance(default, (list, dict, set, tuple)):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
 
 
 def _unwrap_optional(annotation):
@@ -292,17 +302,6 @@ def parse_args(cls, argv=None, description=None, validate=None):
         except CLIError as error:
             _exit_with(error)
     return args
-
-
-def run_name(env_id, exp_name, seed, when=None):
-    """``{env}__{exp}__{seed}__{time}``; a namespaced id keeps its last part.
-
-    >>> from datetime import datetime
-    >>> run_name("dtwrl/SyntheticWarp-v0", "ppo", 1, when=datetime(2026, 11, 26, 10, 30))
-    'SyntheticWarp-v0__ppo__1__20261126-103000'
-    """
-    when = datetime.now() if when is None else when
-    return f"{env_id.split('/')[-1]}__{exp_name}__{seed}__{when.strftime('%Y%m%d-%H%M%S')}"
 
 
 def make_run_dir(experiment, name, root="results"):

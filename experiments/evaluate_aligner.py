@@ -21,16 +21,13 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import dtwrl
 from agents import GreedyAligner, PolicyAligner
-from agents.environment import ENV_SETTINGS_FILE, EnvSettings, env_settings, load_env_settings
 from agents.evaluation import compare, comparison_figure, comparison_table, make_eval_set
+from agents.training.environment import ENV_SETTINGS_FILE, EnvSettings, env_settings, load_env_settings
 from dtwrl.datasets import as_pair_source
 from dtwrl.runs import atomic_write_text, read_json, write_json
 from experiments.common import field, parse_args

@@ -1,9 +1,9 @@
-"""Train the general pretrained aligner shipped as agents/pretrained_aligner.npz (seeded, reproducible).
+"""Train the general pretrained aligner shipped as agents/policy/pretrained_aligner.npz (seeded, reproducible).
 
 Behavioural cloning of exact DTW moves on a mixed corpus (synthetic warps of
 lengths 20 to 1200, uni- and multivariate; GunPoint-train and BasicMotions-train
 series with random warps; pairs of different real series), then DAgger rounds
-(agents.pretraining). With --ppo-steps N > 0, PPO then fine-tunes the cloned
+(agents.training.pretraining). With --ppo-steps N > 0, PPO then fine-tunes the cloned
 actor on the true return (train_aligner with --init-from the BC actor, on the
 corpus as a registered env), and the actor with the lower mean validation ratio
 (synthetic held-out pairs, warped BasicMotions-test pairs) is written; both
@@ -25,12 +25,11 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
-from agents.policy_aligner import PRETRAINED, NumpyActor
-from agents.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
+from agents.policy.actor import NumpyActor
+from agents.policy.aligner import PRETRAINED
+from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import DEFAULT_LOOKAHEAD
 from experiments.common import field, parse_args
@@ -82,12 +81,13 @@ def main(argv=None):
     config = ImitationConfig(
         seed=args.seed,
         hidden=tuple(args.hidden),
-        bc_steps=args.bc_steps,
+        window=args.window,
+        bc_env_steps=args.bc_steps,
+        bc_epochs=args.epochs,
+        bc_batch_size=args.batch_size,
+        bc_learning_rate=args.learning_rate,
         dagger_rounds=args.dagger_rounds,
-        dagger_steps=args.dagger_steps,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
+        dagger_states=args.dagger_steps,
     )
     actor_net, history = imitate(corpus, core_kwargs, config, log=lambda line: print(line, flush=True))
     info = {
@@ -140,7 +140,7 @@ def _parse_lookahead(text):
 
 def _warped(path):
     """Real series of ``path`` against randomly warped noisy copies of themselves."""
-    from agents.pretraining import _znorm
+    from agents.training.pretraining import _znorm
     from dtwrl.datasets import load_ucr
     from dtwrl.datasets.synthetic import random_monotone_warp, resample
 

@@ -7,7 +7,7 @@ On the vendored GunPoint data (no download), on 2 CPU cores in a few minutes:
 2. aligns held-out GunPoint test pairs with it, with FastDTW (radius 1) and with
    exact DTW, and prints their cost ratios against exact DTW;
 3. trains the same MLP forecaster (first 60% of each series in, last 40% out)
-   with each of ``--methods`` (``agents.rl_forecasting``): MSE first, then,
+   with each of ``--methods`` (``agents.forecasting.rl_forecasting``): MSE first, then,
    starting from the MSE model (``--init mse``, the default; ``--init random``
    starts each from the seed's random weights), the cost along the policy's
    greedy paths, soft-DTW over the lattice of paths sampled from the policy at
@@ -40,7 +40,7 @@ import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from agents.rl_forecasting import METHODS, Comparison, ComparisonConfig, ConfigError, check_methods, split_validation
+from agents.forecasting.rl_forecasting import METHODS, Comparison, ComparisonConfig, ConfigError, check_methods, split_validation
 from experiments.common import (
     checked_run_dir,
     cli_main,
@@ -87,7 +87,7 @@ class Args:
 
 
 def comparison_config(args):
-    """The forecasters' :class:`~agents.rl_forecasting.ComparisonConfig`; a bad value is blamed on its flag."""
+    """The forecasters' :class:`~agents.forecasting.rl_forecasting.ComparisonConfig`; a bad value blames its flag."""
     flags = {"eval_gamma": "gamma", "aligner_num_envs": "num_envs"}
     try:
         return ComparisonConfig(
@@ -164,7 +164,7 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
 
 
 class MseStart(Comparison):
-    """A :class:`~agents.rl_forecasting.Comparison` whose models start from ``starts[seed]`` once it is set.
+    """A :class:`~agents.forecasting.rl_forecasting.Comparison` whose models start from ``starts[seed]`` once it is set.
 
     ``run_all`` with ``"mse"`` first and ``on_trial`` storing the MSE model's weights in ``starts``
     starts every later method of the seed from the MSE model (the seed still seeds batches and samples).
@@ -208,7 +208,7 @@ def main(argv=None):
     run_dir = checked_run_dir("quickstart", run_name("GunPoint", "quickstart", args.seed), args.out_dir)
     from tqdm.auto import tqdm
 
-    from agents.rl_forecasting import POLICY_METHODS, pretrain_aligner
+    from agents.forecasting.rl_forecasting import POLICY_METHODS, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts, summarize, summary_table

@@ -1,6 +1,6 @@
 """Train forecasters on the paths of an RL alignment policy (greedy, sampled) against DTW, FastDTW, soft-DTW and MSE.
 
-The loop lives in ``agents.rl_forecasting``: between the model's training
+The loop lives in ``agents.forecasting.rl_forecasting``: between the model's training
 rounds, PPO fine-tunes the policy on the model's own forecasts. Every method
 (``--methods``) trains the same model from the same weights for the same steps:
 
@@ -26,7 +26,7 @@ Writes ``results/rl_forecast/<run-name>/``: ``config.json``, ``metrics.csv`` (on
 row per trained model; ``selected`` marks the compared ones), ``table.md``
 (mean ± std over seeds, best in bold, and the headline ratios),
 ``figures/forecasts.png``, ``checkpoints/``, ``aligner/`` (the pretrained and
-fine-tuned policies) and ``tb/<trial>/`` (see ``agents.rl_forecasting.Comparison``:
+fine-tuned policies) and ``tb/<trial>/`` (see ``agents.forecasting.rl_forecasting.Comparison``:
 ``losses/<method>/{train,val}``, ``eval/test_*``, ``charts/aligner_*``, the config
 as text, and HParams with the test metrics).
 """
@@ -36,19 +36,15 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 # isort: split
 import dataclasses
 import math
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
-from agents.rl_forecasting import (
+from agents.forecasting.rl_forecasting import (
     METHODS,
     METRICS,
     POLICY_METHODS,
-    PRETRAINED,
     ComparisonConfig,
     ConfigError,
     check_methods,
@@ -100,7 +96,7 @@ class Args:
     validation_split: float = field(0.2, "share of the train split held out (losses/<method>/val, gamma choice)")
     pairs_per_round: int = field(64, "training inputs whose forecasts become the aligner's pairs each round")
     aligner: str = field(
-        PRETRAINED,
+        "pretrained",
         "policy of the policy methods: pretrained (shipped with the package), an aligner "
         "run folder (train_aligner.py), or train (train one here on --aligner-env)",
     )
@@ -127,7 +123,7 @@ def flag(name):
 
 
 def comparison_config(args):
-    """The library's :class:`~agents.rl_forecasting.ComparisonConfig`; a bad field is blamed on its flag."""
+    """The library's :class:`~agents.forecasting.rl_forecasting.ComparisonConfig`; a bad field is blamed on its flag."""
     names = {f.name for f in dataclasses.fields(ComparisonConfig)}
     try:
         return ComparisonConfig(**{name: getattr(args, name) for name in names})
@@ -161,7 +157,7 @@ def check_args(args):
 
     if args.aligner_env not in gymnasium.registry:
         fail("--aligner-env", f"{args.aligner_env!r} is not a registered env id (see envs.register_env)")
-    if args.aligner not in (PRETRAINED, "train"):
+    if args.aligner not in ("pretrained", "train"):
         folder = Path(args.aligner)
         if not (folder / "config.json").is_file() or not (folder / "policy" / "saved_model.pb").is_file():
             fail(
@@ -284,7 +280,7 @@ def main(argv=None):
     )
     from tqdm.auto import tqdm
 
-    from agents.rl_forecasting import Comparison, pretrain_aligner
+    from agents.forecasting.rl_forecasting import Comparison, pretrain_aligner
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts

@@ -16,15 +16,11 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from agents import AlignerConfig, AlignerTrainer
-from agents.config import flag_of_error
-from agents.trainer import run_training
-from experiments.common import field, parse_args, tensorboard_command
+from agents.training.trainer import run_training
+from experiments.common import config_error_line, field, parse_args, tensorboard_command
 
 
 @dataclasses.dataclass
@@ -34,25 +30,14 @@ class Args(AlignerConfig):
     progress: bool = field(True, "report progress: a bar on a terminal, a few lines in a log")
 
 
-def _refuse(error: Exception) -> None:
-    """Print ``error: --flag: message`` (one line) on stderr and exit with status 2."""
-    flag = flag_of_error(error, [f.name for f in dataclasses.fields(Args)])
-    message = " ".join(str(error).split())
-    if flag is None:
-        print(f"error: {message}", file=sys.stderr)
-    else:
-        message = message.removeprefix(f"{flag}: ")  # "init_from: ..." -> "--init-from: ..."
-        print(f"error: --{flag.replace('_', '-')}: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def main(argv=None):
     try:
         args = parse_args(Args, argv, description=__doc__)
         values = {f.name: getattr(args, f.name) for f in dataclasses.fields(AlignerConfig)}
         trainer = AlignerTrainer(AlignerConfig(**values), progress=args.progress)
     except (ValueError, TypeError) as error:  # every input is checked before the run folder exists
-        _refuse(error)
+        print(config_error_line(error, [f.name for f in dataclasses.fields(Args)]), file=sys.stderr)
+        raise SystemExit(2) from None
     run_dir, metrics = run_training(trainer)
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "

@@ -27,16 +27,12 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 from agents import AlignerConfig
-from agents.config import flag_of_error
 from agents.distributed import DistributedOptions, run_role
 from agents.distributed.launcher import python_command
-from experiments.common import parse_args
+from experiments.common import config_error_line, parse_args
 
 
 @dataclasses.dataclass
@@ -60,11 +56,7 @@ def main(argv=None):
         config, options = _split(args)
         return run_role(config, options, command_for=python_command(__file__, argv))
     except (ValueError, TypeError) as err:
-        name = flag_of_error(err, [f.name for f in dataclasses.fields(Args)])
-        message = " ".join(str(err).split())
-        if name is not None:  # "init_from: ..." -> "--init-from: ..."
-            message = f"--{name.replace('_', '-')}: {message.removeprefix(f'{name}: ')}"
-        print(f"error: {message}", file=sys.stderr)
+        print(config_error_line(err, [f.name for f in dataclasses.fields(Args)]), file=sys.stderr)
         return 2
 
 

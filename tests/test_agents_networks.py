@@ -6,7 +6,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from agents import GreedyAligner, greedy_path
-from agents.networks import LogCost, build_networks
+from agents.policy.networks import LogCost, build_networks
 from tests.reference import all_warping_paths
 
 OBS_SPEC = {
@@ -97,8 +97,8 @@ def test_greedy_respects_the_band_and_batches(rng):
 
 def test_expert_dataset_labels_are_legal_and_detours_happen(rng):
     import envs  # noqa: F401
-    from agents.environment import env_settings
-    from agents.imitation import collect_expert_dataset, legal_labels
+    from agents.training.environment import env_settings
+    from agents.training.imitation import collect_expert_dataset, legal_labels
 
     settings = env_settings("dtwrl/SyntheticWarp-v0", window=5)
     data = collect_expert_dataset(settings.pairs, rng, settings.core_kwargs, num_steps=3000, num_envs=8, detour=0.3)
@@ -108,3 +108,54 @@ def test_expert_dataset_labels_are_legal_and_detours_happen(rng):
     # detours leave the optimal path: some states are far from the diagonal
     assert np.abs(data["position"][:, 2]).max() > 0.05
     np.testing.assert_array_equal(legal_labels([2, 0, 1], np.array([[1, 0, 0], [1, 1, 1], [0, 0, 1]])), [0, 0, 2])
+
+
+def test_labelled_rollouts_follow_the_driver_and_label_the_expert(rng):
+    """One loop for BC and DAgger: with ``act`` the rollouts follow it, the labels stay the expert's moves."""
+    import envs  # noqa: F401
+    from agents.training.environment import env_settings
+    from agents.training.imitation import labelled_rollouts
+
+    settings = env_settings("dtwrl/SyntheticWarp-v0", window=5)
+    batches = [[settings.pairs(rng) for _ in range(4)] for _ in range(40)]
+
+    stream = iter(batches)
+
+    def next_pairs():
+        return next(stream)
+
+    def always_right(observation):  # a bad driver: right whenever it is legal, else down, else diagonal
+        mask = np.asarray(observation["action_mask"], dtype=bool)
+        return np.where(mask[:, 2], 2, np.where(mask[:, 1], 1, 0))
+
+    data = labelled_rollouts(next_pairs, np.random.default_rng(0), settings.core_kwargs, 400, 0.0, act=always_right)
+    expert = labelled_rollouts(lambda: batches[0], np.random.default_rng(0), settings.core_kwargs, 400, 0.0)
+    mask = data["action_mask"].astype(bool)
+    assert data["expert_action"].shape == (400,) and mask[np.arange(400), data["expert_action"]].all()
+    # the driver leaves the optimal path, which the expert's own rollouts never do
+    assert np.abs(data["position"][:, 2]).max() > np.abs(expert["position"][:, 2]).max()
+    assert (data["expert_action"] != 2).any()
+
+
+def test_imitate_runs_bc_then_dagger_rounds_from_one_config():
+    """ImitationConfig is AlignerConfig's BC fields plus the rounds; bad values name their field."""
+    import envs  # noqa: F401
+    from agents.fields import FieldError
+    from agents.training.environment import env_settings
+    from agents.training.pretraining import ImitationConfig, imitate
+
+    settings = env_settings("dtwrl/SyntheticWarp-v0", window=5)
+
+    class Corpus:
+        def batch(self, rng, weights=None):
+            return "synthetic", [settings.pairs(rng) for _ in range(8)]
+
+    config = ImitationConfig(
+        hidden=(8,), bc_env_steps=200, bc_epochs=1, bc_batch_size=64, dagger_rounds=1, dagger_states=100
+    )
+    _, history = imitate(Corpus(), settings.core_kwargs, config, log=lambda line: None)
+    assert [row["stage"] for row in history] == ["bc", "dagger1"]
+    assert [row["states"] for row in history] == [200, 300]
+    with pytest.raises(FieldError, match="dagger_states must be >= 1") as info:
+        ImitationConfig(dagger_states=0)
+    assert info.value.field == "dagger_states"

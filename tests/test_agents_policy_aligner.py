@@ -1,6 +1,6 @@
 """PolicyAligner's NumPy actor against the TF-Agents policy it replaces in rollouts.
 
-The aligner runs the actor of ``agents.networks.build_networks`` in NumPy
+The aligner runs the actor of ``agents.policy.networks.build_networks`` in NumPy
 (logits) and numba (greedy actions) on ``WarpingBatch`` observations. These
 tests prove, on real observations from rollouts, that the NumPy logits equal the
 TF actor's logits to float32 tolerance, that the greedy actions equal the
@@ -17,9 +17,11 @@ from tf_agents.policies import actor_policy, greedy_policy, policy_saver
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
-from agents.environment import make_core
-from agents.networks import build_networks
-from agents.policy_aligner import ACTOR_FILE, ENV_FILE, NumpyActor, PolicyAligner, rollout_paths
+from agents.policy.actor import NumpyActor
+from agents.policy.aligner import PolicyAligner
+from agents.policy.networks import build_networks
+from agents.policy.rollouts import make_core, rollout_paths
+from agents.policy.tf_policy import ACTOR_FILE, ENV_FILE, save_policy
 
 WINDOW = 5
 CORE_KWARGS = {"window": WINDOW, "metric": "sqeuclidean", "band": None, "reward_scale": "pair", "lookahead": []}
@@ -139,8 +141,7 @@ def test_live_policy_weights_are_followed():
 
 
 def _save(policy, folder, actor_settings=None):
-    policy_saver.PolicySaver(policy, batch_size=None).save(str(folder))
-    (folder / ENV_FILE).write_text(json.dumps(CORE_KWARGS))
+    save_policy(policy, folder, CORE_KWARGS)
     if actor_settings is not None:
         (folder / ACTOR_FILE).write_text(json.dumps(actor_settings))
     return folder
@@ -192,3 +193,26 @@ def test_numpy_actor_rejects_inconsistent_inputs():
     }
     with pytest.raises(ValueError, match="window"):
         actor.act(obs)
+
+
+def test_saving_a_policy_prints_none_of_tensorflows_expected_messages(tmp_path, caplog, monkeypatch):
+    """PolicySaver's renamed inputs (absl) and the registered-TypeSpec UserWarning are dropped, only while saving."""
+    import warnings
+
+    from tensorflow.core.function.polymorphism import function_type
+
+    policy, _ = _live_policy(seed=2)
+    with caplog.at_level("WARNING", logger="absl"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(function_type, "sanitization_warnings_given", 0)  # TF logs the first 5 per process
+        _save(policy, tmp_path / "quiet")
+        quiet = ([r.getMessage() for r in caplog.records], [str(w.message) for w in caught])
+        caplog.clear()
+        monkeypatch.setattr(function_type, "sanitization_warnings_given", 0)
+        policy_saver.PolicySaver(policy, batch_size=None).save(str(tmp_path / "bare"))  # the same save, unfiltered
+        bare = ([r.getMessage() for r in caplog.records], [str(w.message) for w in caught])
+    assert quiet == ([], [])
+    assert any("not a valid tf.function parameter name" in m for m in bare[0])
+    assert any("Encoding a StructuredValue" in m for m in bare[1])
+    assert json.loads((tmp_path / "quiet" / ENV_FILE).read_text()) == CORE_KWARGS
+    assert PolicyAligner(tmp_path / "quiet").backend == "numpy"

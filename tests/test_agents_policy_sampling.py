@@ -8,8 +8,9 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
 import dtwrl
-from agents.networks import build_networks
-from agents.policy_aligner import PolicyAligner, check_sampling, sample_actions
+from agents.policy.aligner import PolicyAligner
+from agents.policy.networks import build_networks
+from agents.policy.rollouts import check_sampling, sample_actions
 from dtwrl.aligners import align_batch_groups
 from dtwrl.losses import PathLoss
 

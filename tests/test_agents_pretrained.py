@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import dtwrl
-from agents.environment import make_core
-from agents.policy_aligner import PRETRAINED, NumpyActor, PolicyAligner, greedy_paths, probe_observations, rollout_paths
-from agents.pretraining import build_actor
+from agents.policy.actor import NumpyActor, probe_observations
+from agents.policy.aligner import PRETRAINED, PolicyAligner
+from agents.policy.rollouts import greedy_paths, make_core, rollout_paths
+from agents.training.pretraining import build_actor
 from dtwrl.datasets import gunpoint_pairs
 from envs.observation import feature_count, network_keys
 
@@ -129,7 +130,7 @@ def test_decode_arguments_are_checked():
 
 def test_validation_ratios_score_the_shipped_actor_on_named_sets():
     """pretrain_aligner.py keeps the epoch with the best of these; exact DTW is the floor of every ratio."""
-    from agents.pretraining import validation_ratios
+    from agents.training.pretraining import validation_ratios
     from dtwrl.datasets import SyntheticPairs
 
     ratios = validation_ratios(PRETRAINED, {"synthetic": SyntheticPairs(n=30)}, num_pairs=4, seed=0)

@@ -90,10 +90,25 @@ def trained_run(tmp_path_factory):
         argv += [f"--{key.replace('_', '-')}", *map(str, value if isinstance(value, tuple) else (value,))]
     out = tmp_path_factory.mktemp("aligner")
     printed = io.StringIO()  # not a terminal: progress comes as a few plain lines
+    PRINTED["argv"] = argv + ["--out-dir", str(out), "--run-name", "tiny", "--progress"]
     with contextlib.redirect_stdout(printed):
-        run_dir, metrics = script.main(argv + ["--out-dir", str(out), "--run-name", "tiny", "--progress"])
+        run_dir, metrics = script.main(PRINTED["argv"])
     PRINTED["tiny"] = printed.getvalue()
     return run_dir, metrics
+
+
+def test_rerunning_a_finished_run_says_so_and_changes_nothing(trained_run):
+    """The same command again: 'already complete', the finished run's metrics, exit 0, the folder untouched."""
+    from experiments import train_aligner as script
+
+    run_dir, metrics = trained_run
+    before = {p: p.read_bytes() for p in [run_dir / "metrics.json", *sorted((run_dir / "policy").rglob("*.pb"))]}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        again_dir, again = script.main(PRINTED["argv"])
+    assert again_dir == run_dir and again == metrics
+    assert f"{run_dir} is already complete: {metrics['env_steps']:,} env steps" in printed.getvalue()
+    assert {p: p.read_bytes() for p in before} == before
 
 
 def test_scripts_have_help(capsys):
@@ -374,9 +389,9 @@ def test_resume_after_sigkill(tmp_path):
 @pytest.mark.slow
 def test_default_budget_meets_the_targets_on_synthetic_warp(tmp_path):
     """The full default run (about 3.5 min on 2 cores): beats greedy and FastDTW r=1 on the mean, ratio <= 1.10."""
-    from agents.baselines import GreedyAligner
-    from agents.environment import env_settings
     from agents.evaluation import make_eval_set, ratio_stats
+    from agents.policy.baselines import GreedyAligner
+    from agents.training.environment import env_settings
 
     run_dir, metrics = train_aligner(AlignerConfig(out_dir=str(tmp_path), run_name="default"))
     assert metrics["env_steps"] >= 1_000_000 and metrics["policy_cost_ratio_vs_dtw"] <= 1.10
@@ -545,7 +560,7 @@ def test_user_series_from_files_train_and_evaluate(tmp_path, capsys):
 
 
 def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
-    from agents.summaries import TrainingSummaries
+    from agents.training.summaries import TrainingSummaries
 
     summaries = TrainingSummaries(tmp_path / "tb", AlignerConfig())
     base = {

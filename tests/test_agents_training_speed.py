@@ -18,13 +18,14 @@ from tf_agents.specs import tensor_spec
 
 import envs  # noqa: F401  (registers the ids)
 from agents import AlignerConfig
-from agents.collection import Collector, SampledNumpyPolicy
-from agents.environment import env_settings, make_vector_py_env
 from agents.evaluation import make_eval_set
-from agents.policy_aligner import NumpyActor, time_step_from_observation
-from agents.policy_evaluation import evaluate_policy
-from agents.ppo import build_ppo_agent, make_learner_step
-from agents.training_speed import benchmark_config, measure_training_speed
+from agents.policy.actor import NumpyActor
+from agents.policy.tf_policy import time_step_from_observation
+from agents.training.collection import Collector, SampledNumpyPolicy
+from agents.training.environment import env_settings, make_vector_py_env
+from agents.training.policy_evaluation import evaluate_policy
+from agents.training.ppo import build_ppo_agent, make_learner_step
+from agents.training.training_speed import benchmark_config, measure_training_speed
 from dtwrl.datasets import SyntheticPairs
 
 CONFIG = AlignerConfig(hidden=(16, 16), num_epochs=2, bc_warmstart=False)

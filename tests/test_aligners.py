@@ -136,7 +136,7 @@ def test_builtin_config_round_trip(aligner):
 
 
 def test_registry_imports_the_module_named_by_the_key(tmp_path, monkeypatch):
-    # a plugin module (like agents.policy_aligner) that registers itself on import
+    # a plugin module (like agents.policy.aligner) that registers itself on import
     (tmp_path / "dtwrl_test_plugin.py").write_text(
         textwrap.dedent(
             """

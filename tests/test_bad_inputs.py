@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import dtwrl
 import envs
-from agents.baselines import GreedyAligner, greedy_path
+from agents.policy.baselines import GreedyAligner, greedy_path
 from dtwrl.aligners import ExactDTWAligner, FastDTWAligner, align_batch, get_aligner
 from dtwrl.bands import band_mask, check_band, min_band
 from dtwrl.datasets import load_ts, load_tsv

@@ -152,8 +152,18 @@ def test_local_run_with_two_collectors_reconciles(tmp_path):
         assert (run_dir / name).exists(), name
     rows = json.loads((run_dir / "evaluator.json").read_text())["history"]
     assert rows[-1]["iteration"] == iterations and rows[-1]["cost_ratio_vs_dtw"] >= 1.0
+    # the same command again (and the learner alone): the run is complete, exit 0, nothing started or changed
+    finished = (run_dir / "metrics.json").read_bytes()
+    for command in (
+        _command(tmp_path, "all", "--collectors", "2", iterations=iterations),
+        _command(tmp_path, "learner", "--reverb-address", "localhost:1", iterations=iterations),
+    ):
+        again = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert f"{run_dir} is already complete: {iterations * N * T} env steps" in again.stdout
+        assert (run_dir / "metrics.json").read_bytes() == finished
     assert rows[-1]["cost_ratio_vs_fastdtw"] > 0
-    # the learner logs the single-process trainer's tags (agents.summaries) plus the queue's charts
+    # the learner logs the single-process trainer's tags (agents.training.summaries) plus the queue's charts
     learner_tags, evaluator_tags = _tensorboard_tags(run_dir / "tb"), _tensorboard_tags(run_dir / "tb" / "evaluator")
     assert {
         "losses/total",
@@ -321,7 +331,8 @@ def test_reconcile_flags_a_missing_transition():
 
 def test_every_role_adopts_init_from_network_settings(tmp_path):
     """Server, collectors and learner must build the pretrained actor's networks (window, hidden, cost_floor)."""
-    from agents.policy_aligner import PRETRAINED, NumpyActor
+    from agents.policy.actor import NumpyActor
+    from agents.policy.aligner import PRETRAINED
 
     actor, core_kwargs, _ = NumpyActor.load(PRETRAINED)
     config, settings = prepare(

@@ -7,8 +7,8 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 import envs  # noqa: F401  (registers the ids)
-from agents.networks import build_networks
-from agents.policy_aligner import NumpyActor
+from agents.policy.actor import NumpyActor
+from agents.policy.networks import build_networks
 from dtwrl.exact_dtw import cost_to_go
 from envs.core import WarpingBatch
 from envs.observation import (

@@ -52,7 +52,8 @@ def test_scripts_name_the_bad_flag(tmp_path, module, argv, message):
 
 def test_fine_tuning_starts_from_the_pretrained_actor(tmp_path):
     from agents import AlignerConfig, AlignerTrainer
-    from agents.policy_aligner import NumpyActor, PolicyAligner, probe_observations
+    from agents.policy.actor import NumpyActor, probe_observations
+    from agents.policy.aligner import PolicyAligner
 
     trainer = AlignerTrainer(
         AlignerConfig(

@@ -1,4 +1,4 @@
-"""experiments/rl_forecast.py and agents.rl_forecasting end to end on a shrunk config."""
+"""experiments/rl_forecast.py and agents.forecasting.rl_forecasting end to end on a shrunk config."""
 
 import csv
 import json
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from agents import rl_forecasting
+from agents.forecasting import policy_rounds, rl_forecasting
 from experiments import rl_forecast
 
 TINY_ALIGNER = [
@@ -180,7 +180,7 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
 
     rng = np.random.default_rng(0)
     y, p = rng.normal(size=(5, 9, 1)), rng.normal(size=(5, 9, 1))
-    cost, ratio = rl_forecasting.policy_cost_ratio(ExactDTWAligner(), y, p)
+    cost, ratio = policy_rounds.policy_cost_ratio(ExactDTWAligner(), y, p)
     assert ratio == pytest.approx(1.0) and cost > 0
     diagonal = np.stack([np.arange(9)] * 2, axis=1)
 
@@ -189,7 +189,7 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
 
     import dtwrl
 
-    mixed, _ = rl_forecasting.policy_cost_ratio(exact_and_diagonal, y, p)
+    mixed, _ = policy_rounds.policy_cost_ratio(exact_and_diagonal, y, p)
     expected = np.mean([(dtwrl.dtw(a, b) + dtwrl.path_cost(a, b, diagonal)) / 2 for a, b in zip(y, p)])
     assert mixed == pytest.approx(expected)
 
@@ -288,8 +288,8 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
 
 def test_lattice_coverage_counts_the_union_of_a_group():
     two_paths = [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
-    assert rl_forecasting.lattice_coverage(two_paths, 3, 3) == pytest.approx(5 / 9)
-    assert rl_forecasting.lattice_coverage(two_paths, 3, 3, radius=1) == pytest.approx(1.0)
+    assert policy_rounds.lattice_coverage(two_paths, 3, 3) == pytest.approx(5 / 9)
+    assert policy_rounds.lattice_coverage(two_paths, 3, 3, radius=1) == pytest.approx(1.0)
 
 
 def test_lattice_radius_needs_the_lattice_reduction():
@@ -313,7 +313,7 @@ def test_greedy_plus_samples_puts_the_greedy_path_first():
     def two_diagonals(a, b):
         return [[diagonal_then_down, diagonal_then_down] for _ in range(len(a))]
 
-    groups = rl_forecasting.GreedyPlusSamples(ExactDTWAligner(), two_diagonals)(y, p)
+    groups = policy_rounds.GreedyPlusSamples(ExactDTWAligner(), two_diagonals)(y, p)
     exact = ExactDTWAligner()(y, p)
     assert [len(group) for group in groups] == [3, 3, 3]
     for group, best in zip(groups, exact):

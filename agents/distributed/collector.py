@@ -36,8 +36,8 @@ from tf_agents.trajectories import trajectory
 
 from dtwrl.runs import write_json
 
-from .. import imitation
-from ..environment import make_vector_py_env
+from ..training import imitation
+from ..training.environment import make_vector_py_env
 from .specs import EXTRA_KEY, TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, variable_values
 
 
@@ -72,7 +72,7 @@ class Collector:
     Parameters
     ----------
     config : AlignerConfig
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
         The run's config and environment (``specs.resolve_run``).
     options : DistributedOptions
         ``collector_id``, ``reverb_address`` and ``collector_envs`` are used.

@@ -3,8 +3,8 @@
 Every ``eval_interval_s`` seconds it pulls the latest weights from the variable
 table and, when they are new, aligns the run's fixed held-out set with the
 greedy policy (the same set, seed and statistics as the trainer's own
-evaluation, ``agents.policy_evaluation.evaluate_policy``). It logs the
-trainer's ``eval/*`` tags (``agents.summaries.TrainingSummaries``) under
+evaluation, ``agents.training.policy_evaluation.evaluate_policy``). It logs the
+trainer's ``eval/*`` tags (``agents.training.summaries.TrainingSummaries``) under
 ``<run>/tb/evaluator`` at the env step of those weights, appends a row to
 ``<run>/evaluator.json``, and stops after evaluating the weights the learner
 publishes as ``finished``.
@@ -16,11 +16,11 @@ from tf_agents.policies import greedy_policy
 
 from dtwrl.runs import write_json
 
-from ..environment import make_vector_py_env
 from ..evaluation import make_eval_set
-from ..policy_aligner import time_step_from_observation
-from ..policy_evaluation import eval_alignment_image, evaluate_policy
-from ..summaries import TrainingSummaries
+from ..policy.tf_policy import time_step_from_observation
+from ..training.environment import make_vector_py_env
+from ..training.policy_evaluation import eval_alignment_image, evaluate_policy
+from ..training.summaries import TrainingSummaries
 from .specs import VARIABLE_TABLE, build_collect_policy, variable_values
 
 
@@ -30,7 +30,7 @@ def run_evaluator(config, settings, options, stop, run_dir):
     Parameters
     ----------
     config : AlignerConfig
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
         Both from ``specs.resolve_run``.
     options : DistributedOptions
         ``reverb_address`` and ``eval_interval_s`` are used.

@@ -1,8 +1,8 @@
 """The learner: PPO on items sampled from the Reverb queue, publishing weights after every update.
 
-:class:`ReverbLearner` is the single-process ``agents.trainer.AlignerTrainer``
+:class:`ReverbLearner` is the single-process ``agents.training.trainer.AlignerTrainer``
 with its batch source replaced (its ``make_collector`` hook returns a
-:class:`ReverbBatches` instead of the local ``agents.collection.Collector``):
+:class:`ReverbBatches` instead of the local ``agents.training.collection.Collector``):
 each iteration it publishes the current actor to the
 variable table, then takes ``num_envs`` items from the trajectory queue through
 TF-Agents' ``ReverbReplayBuffer`` (each item is one env's ``collect_steps + 1``
@@ -11,8 +11,8 @@ transitions, sampled exactly once) and stacks them into the same
 itself. Everything else is the trainer's own code: the behavioural-cloning
 warm start, the critic warm-up, the ``PPOClipAgent`` update, the DAgger anchor
 (on the expert labels the collectors stored), evaluation against exact DTW and
-FastDTW (``agents.policy_evaluation``), ``keep_best``, the ``Checkpointer``,
-the ``PolicySaver`` policy and the TensorBoard tags (``agents.summaries``).
+FastDTW (``agents.training.policy_evaluation``), ``keep_best``, the ``Checkpointer``,
+the ``PolicySaver`` policy and the TensorBoard tags (``agents.training.summaries``).
 So at equal env steps the two trainers differ only in where the batch comes
 from (and in its policy lag, logged as ``charts/policy_lag``).
 """
@@ -32,9 +32,9 @@ from tf_agents.trajectories import time_step as ts
 
 from dtwrl.runs import read_json
 
-from ..collection import EpisodeStats
-from ..config import AlignerConfig
-from ..trainer import AlignerTrainer, run_training
+from ..training.collection import EpisodeStats
+from ..training.config import AlignerConfig
+from ..training.trainer import AlignerTrainer, run_training
 from .signals import EXIT_SERVER_LOST
 from .specs import EXTRA_KEY, EXTRA_SPEC, TRAJECTORY_TABLE, VARIABLE_TABLE, strip_extras, variable_values
 
@@ -68,7 +68,7 @@ class ReverbBatches:
     """The learner's collection phase: batches of queued items, with the interface of the trainer's collection.
 
     ``run(steps)`` returns ``(experience, visited)`` exactly as the
-    single-process ``agents.collection.Collector.run`` does;
+    single-process ``agents.training.collection.Collector.run`` does;
     ``episodes.result()`` and ``train_ratios`` hold the collectors' finished
     episodes seen in the batches. Before each batch it calls ``before_batch()`` (the learner
     publishes its weights there).
@@ -240,7 +240,8 @@ class ReverbLearner(AlignerTrainer):
         previous = self.run_dir / "metrics.json"
         sessions = read_json(previous).get("final", {}).get("learner_sessions", 0) if previous.is_file() else 0
         self.sessions = (sessions if self.resumed else 0) + 1
-        self.write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
+        if self.completed is None:  # a finished run's metrics.json stays as it is
+            self.write_metrics(status="running")  # the session count survives a SIGKILL before the first evaluation
 
     def make_collector(self) -> ReverbBatches:
         """Batches of ``num_envs`` items from the Reverb queue, the actor published before each one."""

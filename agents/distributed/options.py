@@ -8,11 +8,9 @@
 import dataclasses
 import math
 
+from ..fields import field
+
 ROLES = ("all", "server", "collector", "learner", "evaluator")
-
-
-def _field(default, help):
-    return dataclasses.field(default=default, metadata={"help": help})
 
 
 @dataclasses.dataclass
@@ -22,39 +20,37 @@ class DistributedOptions:
     Every field has a ``help`` line (read by ``experiments.common.parse_args``).
     """
 
-    role: str = _field(
+    role: str = field(
         "all",
         "Which role this process plays: all (every role on this machine, localhost "
         "ports), server, collector, learner or evaluator.",
     )
-    collectors: int = _field(
-        2, "Number of collectors (role all starts them; the learner waits for none in particular)."
-    )
-    collector_envs: int | None = _field(
+    collectors: int = field(2, "Number of collectors (role all starts them; the learner waits for none in particular).")
+    collector_envs: int | None = field(
         None,
         "Alignments each collector steps together; None: "
         "ceil(num_envs / collectors), so the collectors together step as many "
         "envs as the single-process trainer.",
     )
-    collector_id: int = _field(
+    collector_id: int = field(
         0,
         "Role collector: its id (0-based); it seeds the env stream (collector k steps the "
         "sub-envs seed + k * collector_envs onwards) and tags its items.",
     )
-    reverb_address: str | None = _field(
+    reverb_address: str | None = field(
         None,
         "host:port of the Reverb server (roles collector, learner, evaluator; role all picks a free localhost port).",
     )
-    port: int | None = _field(None, "Role server: the port to listen on; None picks a free one (printed).")
-    queue_batches: int = _field(
+    port: int | None = field(None, "Role server: the port to listen on; None picks a free one (printed).")
+    queue_batches: int = field(
         1,
         "Capacity of the trajectory queue in learner batches (num_envs items each); a "
         "full queue blocks the collectors, so no trajectory is dropped and the policy "
         "lag stays bounded.",
     )
-    stall_timeout_s: float = _field(300.0, "The learner stops with an error when no trajectory arrives for this long.")
-    eval_interval_s: float = _field(30.0, "Role evaluator: seconds between evaluations of the published policy.")
-    shutdown_grace_s: float = _field(30.0, "Role all: seconds a role gets to stop after SIGTERM before SIGKILL.")
+    stall_timeout_s: float = field(300.0, "The learner stops with an error when no trajectory arrives for this long.")
+    eval_interval_s: float = field(30.0, "Role evaluator: seconds between evaluations of the published policy.")
+    shutdown_grace_s: float = field(30.0, "Role all: seconds a role gets to stop after SIGTERM before SIGKILL.")
 
     def __post_init__(self):
         if self.role not in ROLES:

@@ -1,7 +1,7 @@
 """One entry point per process: validate, then run the role ``options.role`` asks for.
 
-Exit codes: 0 done, 2 bad arguments (raised before anything is created),
-3 the Reverb server was lost (the learner checkpointed; rerun to resume),
+Exit codes: 0 done (a rerun of a finished run says so and starts nothing), 2 bad arguments (raised before
+anything is created), 3 the Reverb server was lost (the learner checkpointed; rerun to resume),
 130 stopped by SIGTERM/Ctrl-C (the learner checkpointed).
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import reverb
 import tensorflow as tf
 
-from ..config import AlignerConfig, default_run_name, validate_config
+from ..training.config import AlignerConfig, default_run_name, validate_config
+from ..training.run_folder import RunFolder, completed_message
 from .options import DistributedOptions
 from .signals import EXIT_SERVER_LOST, EXIT_STOPPED, StopFlag
 from .specs import resolve_run
@@ -24,7 +25,7 @@ def prepare(config, options):
     -------
     config : AlignerConfig
         A copy with ``init_from``'s network settings and ``run_name`` set.
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
         The training environment (``specs.resolve_run``).
 
     Raises
@@ -69,9 +70,13 @@ def run_role(config, options, command_for=None, log=print):
     config, settings = prepare(config, options)
     if options.role == "all" and command_for is None:
         raise ValueError("role 'all' needs command_for (how to start each role)")
-    stop = StopFlag().install()
     run_dir = Path(config.out_dir) / config.run_name
     role = options.role
+    final = RunFolder(run_dir).completed(config) if role in ("all", "learner") else None
+    if final is not None:  # a rerun of a finished run: nothing to start
+        log(completed_message(run_dir, final))
+        return 0
+    stop = StopFlag().install()
     if role == "all":
         from .launcher import Launcher
 

@@ -12,7 +12,7 @@ import sys
 import reverb
 from tf_agents.specs import tensor_spec
 
-from ..environment import make_vector_py_env
+from ..training.environment import make_vector_py_env
 from .specs import TRAJECTORY_TABLE, VARIABLE_TABLE, build_collect_policy, item_spec, variable_spec
 
 
@@ -44,7 +44,7 @@ def serve(config, settings, options, stop, port=None, on_ready=None):
     Parameters
     ----------
     config : AlignerConfig
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
         Both from ``specs.resolve_run``.
     options : DistributedOptions
     stop : StopFlag

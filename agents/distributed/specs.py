@@ -17,7 +17,7 @@ the learner strips before ``agent.train``:
                     the transition ends the episode (0 otherwise)
 
 >>> from agents import AlignerConfig
->>> from agents.environment import make_vector_py_env
+>>> from agents.training.environment import make_vector_py_env
 >>> config, settings = resolve_run(AlignerConfig(num_envs=2, collect_steps=4, window=5, bc_warmstart=False))
 >>> py_env = make_vector_py_env(settings, num_envs=2, seed=0)
 >>> policy, actor = build_collect_policy(config, py_env)
@@ -31,11 +31,11 @@ from pathlib import Path
 import tensorflow as tf
 from tf_agents.experimental.distributed import reverb_variable_container
 
-from ..config import AlignerConfig
-from ..environment import EnvSettings
-from ..ppo import build_ppo_agent
-from ..run_folder import RunFolder, read_pretrained
-from ..trainer import resolve_env_settings
+from ..training.config import AlignerConfig
+from ..training.environment import EnvSettings
+from ..training.ppo import build_ppo_agent
+from ..training.run_folder import RunFolder, read_pretrained
+from ..training.trainer import resolve_env_settings
 
 TRAJECTORY_TABLE = "trajectories"
 VARIABLE_TABLE = reverb_variable_container.DEFAULT_TABLE
@@ -69,7 +69,7 @@ def resolve_run(config: AlignerConfig) -> tuple[AlignerConfig, EnvSettings]:
     -------
     config : AlignerConfig
         A copy with the adopted network settings.
-    settings : agents.environment.EnvSettings
+    settings : agents.training.environment.EnvSettings
 
     Raises
     ------

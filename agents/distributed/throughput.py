@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dtwrl.runs import read_json
 
-from ..trainer import AlignerTrainer
+from ..training.trainer import AlignerTrainer
 from .launcher import Launcher, config_argv, python_command
 from .options import DistributedOptions
 from .signals import StopFlag
@@ -126,7 +126,7 @@ def compare_validation(config, script, seeds=(1, 2), collectors=2, log=print):
         ``policy_cost_ratio_vs_dtw`` (the saved, ``keep_best`` policy), the
         ratio vs FastDTW, ``env_steps`` and the evaluation ``history``.
     """
-    from ..trainer import train_aligner
+    from ..training.trainer import train_aligner
 
     stop = StopFlag().install()
     rows = []

@@ -17,26 +17,30 @@ visits, labelled by the expert (a DAgger-style anchor, ``dagger_steps``).
 import numpy as np
 import tensorflow as tf
 
-from .environment import make_core
+from ..policy.rollouts import make_core
 
 
-def collect_expert_dataset(pairs, rng, core_kwargs, num_steps, num_envs=128, detour=0.2):
-    """Observations and expert labels from ``num_steps`` steps of detoured expert rollouts.
+def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None):
+    """Observations and expert labels of ``num_steps`` steps of detoured rollouts: the one labelled-rollout loop.
+
+    Each step follows ``act`` (the expert's move when None) with probability
+    ``1 - detour`` and a uniformly random legal move otherwise; every visited
+    state is labelled with the expert move from that state.
 
     Parameters
     ----------
-    pairs : callable
-        Pair source ``pairs(rng) -> (x, y)``.
+    next_pairs : callable
+        ``next_pairs() -> list of (x, y)``: the pairs of the next batch of rollouts.
     rng : numpy.random.Generator
-        Draws the pairs and the detours.
+        Draws the detours.
     core_kwargs : dict
         ``envs.core.WarpingBatch`` arguments.
     num_steps : int
         Labelled states to collect (>= 1).
-    num_envs : int
-        Alignments stepped together.
     detour : float
-        Probability of a random legal move instead of the expert's, in [0, 1).
+        Probability of a random legal move, in [0, 1).
+    act : callable or None
+        ``act(observation) -> (N,) actions`` drives the rollouts (a DAgger round); None follows the expert.
 
     Returns
     -------
@@ -51,21 +55,44 @@ def collect_expert_dataset(pairs, rng, core_kwargs, num_steps, num_envs=128, det
     core = make_core(core_kwargs)
     chunks, total = [], 0
     while total < num_steps:
-        core.reset([pairs(rng) for _ in range(num_envs)])
+        core.reset(next_pairs())
         while not np.all(core.done) and total < num_steps:
             live = ~np.asarray(core.done)
             observation = core.observation()
             mask = np.asarray(observation["action_mask"], dtype=bool)
             expert = legal_labels(core.expert_actions(), mask)
             random_move = _random_legal(rng, mask)
-            actions = np.where(rng.random(len(expert)) < detour, random_move, expert)
+            driver = expert if act is None else np.asarray(act(observation))
+            actions = np.where(rng.random(len(expert)) < detour, random_move, driver)
             chunk = {key: np.asarray(value)[live] for key, value in observation.items()}
             chunk["expert_action"] = expert[live]
             chunks.append(chunk)
             total += int(live.sum())
             core.step(actions)
-    data = {key: np.concatenate([chunk[key] for chunk in chunks])[:num_steps] for key in chunks[0]}
-    return data
+    return {key: np.concatenate([chunk[key] for chunk in chunks])[:num_steps] for key in chunks[0]}
+
+
+def collect_expert_dataset(pairs, rng, core_kwargs, num_steps, num_envs=128, detour=0.2):
+    """:func:`labelled_rollouts` following the expert on ``num_envs`` pairs at a time from a pair source.
+
+    Parameters
+    ----------
+    pairs : callable
+        Pair source ``pairs(rng) -> (x, y)``.
+    rng : numpy.random.Generator
+        Draws the pairs and the detours.
+    core_kwargs : dict
+    num_steps : int
+    num_envs : int
+        Alignments stepped together.
+    detour : float
+
+    Returns
+    -------
+    dict
+        As :func:`labelled_rollouts`.
+    """
+    return labelled_rollouts(lambda: [pairs(rng) for _ in range(num_envs)], rng, core_kwargs, num_steps, detour)
 
 
 def legal_labels(expert, mask):

@@ -31,10 +31,11 @@ from tf_agents.specs import tensor_spec
 from dtwrl.datasets import load_ucr
 from dtwrl.datasets.synthetic import random_monotone_warp, resample, synthetic_warp_pair
 
-from .environment import make_core
-from .imitation import Cloner, _random_legal, legal_labels
-from .networks import build_networks
-from .policy_aligner import NumpyActor
+from ..policy.actor import NumpyActor
+from ..policy.networks import build_networks
+from ..policy.rollouts import make_core
+from .config import AlignerConfig, check_int, check_real, field
+from .imitation import Cloner, labelled_rollouts
 
 #: Real series the corpus may use: (dataset file under the data root, split).
 #: Never ItalyPowerDemand, never GunPoint TEST.
@@ -143,46 +144,24 @@ class MixedCorpus:
         return name, [draw(rng) for _ in range(count)]
 
 
-def _dataset_from_batches(corpus, rng, core_kwargs, num_steps, act, detour, weights):
-    """Labelled states from rollouts on corpus batches; ``act`` None follows the expert."""
-    core = make_core(core_kwargs)
-    chunks, total = [], 0
-    while total < num_steps:
-        _, pairs = corpus.batch(rng, weights)
-        core.reset(pairs)
-        while not np.all(core.done) and total < num_steps:
-            live = ~np.asarray(core.done)
-            observation = core.observation()
-            mask = np.asarray(observation["action_mask"], dtype=bool)
-            expert = legal_labels(core.expert_actions(), mask)
-            driver = expert if act is None else np.asarray(act(observation))
-            actions = np.where(rng.random(len(expert)) < detour, _random_legal(rng, mask), driver)
-            chunk = {key: np.asarray(value)[live] for key, value in observation.items()}
-            chunk["expert_action"] = expert[live]
-            chunks.append(chunk)
-            total += int(live.sum())
-            core.step(actions)
-    return {key: np.concatenate([chunk[key] for chunk in chunks])[:num_steps] for key in chunks[0]}
-
-
 @dataclasses.dataclass
-class ImitationConfig:
-    """Budget of :func:`imitate` (defaults: the shipped pretrained aligner)."""
+class ImitationConfig(AlignerConfig):
+    """The imitation training of a general actor (:func:`imitate`): AlignerConfig's ``seed``, ``hidden`` and
+    ``bc_*`` fields (behavioural cloning, validated as there), then DAgger rounds."""
 
-    seed: int = 0
-    hidden: tuple = (128, 128)
-    bc_steps: int = 200_000
-    dagger_rounds: int = 3
-    dagger_steps: int = 100_000
-    detour: float = 0.2
-    dagger_detour: float = 0.05
-    epochs: int = 4
-    batch_size: int = 512
-    learning_rate: float = 1e-3
+    dagger_rounds: int = field(3, "DAgger rounds after behavioural cloning.")
+    dagger_states: int = field(100_000, "States the policy visits (expert-labelled) in each DAgger round.")
+    dagger_detour: float = field(0.05, "Probability of a random legal move in the DAgger rollouts, in [0, 1).")
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("dagger_rounds", "dagger_states"):
+            check_int(self, name, 0 if name == "dagger_rounds" else 1)
+        check_real(self, "dagger_detour", 0.0, 1.0, high_open=True)
 
 
 def build_actor(core_kwargs, hidden, seed):
-    """A fresh masked actor network of ``agents.networks.build_networks`` for the observation of ``core_kwargs``."""
+    """A fresh masked actor network (``agents.policy.networks.build_networks``) for ``core_kwargs``' observation."""
     tf.random.set_seed(seed)
     spec = make_core(core_kwargs).observation_spec()
     obs_spec = {key: tf.TensorSpec(shape, tf.as_dtype(dtype)) for key, (shape, dtype, _, _) in spec.items()}
@@ -213,21 +192,23 @@ def imitate(corpus, core_kwargs, config, weights=None, log=print):
     """
     rng = np.random.default_rng(config.seed)
     actor_net = build_actor(core_kwargs, config.hidden, config.seed)
-    cloner = Cloner(actor_net, config.learning_rate)
+    cloner = Cloner(actor_net, config.bc_learning_rate)
+
+    def next_pairs():
+        return corpus.batch(rng, weights)[1]
+
     history = []
     data = None
     for stage in range(config.dagger_rounds + 1):
         start = time.perf_counter()
         if stage == 0:
-            new = _dataset_from_batches(corpus, rng, core_kwargs, config.bc_steps, None, config.detour, weights)
+            new = labelled_rollouts(next_pairs, rng, core_kwargs, config.bc_env_steps, config.bc_detour)
         else:
-            actor = NumpyActor.from_network(actor_net)
-            new = _dataset_from_batches(
-                corpus, rng, core_kwargs, config.dagger_steps, actor.act, config.dagger_detour, weights
-            )
+            act = NumpyActor.from_network(actor_net).act
+            new = labelled_rollouts(next_pairs, rng, core_kwargs, config.dagger_states, config.dagger_detour, act)
         data = new if data is None else {key: np.concatenate([data[key], new[key]]) for key in data}
-        for _ in range(config.epochs):
-            loss, accuracy = cloner.epoch(data, config.batch_size, rng)
+        for _ in range(config.bc_epochs):
+            loss, accuracy = cloner.epoch(data, config.bc_batch_size, rng)
         row = {
             "stage": "bc" if stage == 0 else f"dagger{stage}",
             "states": int(len(data["expert_action"])),
@@ -259,9 +240,9 @@ def validation_ratios(actor_file, pair_sets, num_pairs, seed):
     dict
         ``name -> mean ratio``.
     """
+    from ..evaluation import make_eval_set
+    from ..policy.aligner import PolicyAligner
     from .environment import EnvSettings
-    from .evaluation import make_eval_set
-    from .policy_aligner import PolicyAligner
 
     aligner = PolicyAligner(actor_file)
     core = {"metric": "sqeuclidean", "band": None}

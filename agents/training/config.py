@@ -10,23 +10,16 @@ anything is built or written.
 >>> AlignerConfig(bc_detour=1.5)
 Traceback (most recent call last):
 ...
-ValueError: bc_detour must be in [0, 1); got 1.5
+agents.fields.FieldError: bc_detour must be in [0, 1); got 1.5
 """
 
 import dataclasses
 import math
-import numbers
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-
-def _field(default: Any, help: str) -> Any:
-    """A dataclass field with a ``help`` line (read by ``experiments.common.parse_args``)."""
-    if isinstance(default, (list, tuple, dict)):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
+from ..fields import FieldError, FieldTypeError, check_int, check_real, field, field_of_error, is_int
 
 
 @dataclasses.dataclass
@@ -53,90 +46,88 @@ class AlignerConfig:
     (128, 8, 1)
     """
 
-    env_id: str = _field(
+    env_id: str = field(
         "dtwrl/SyntheticWarp-v0",
         "Registered environment id (see envs.register_env); with "
         "init_from, an id stored in that run folder needs no registration.",
     )
-    pairs: str | None = _field(
+    pairs: str | None = field(
         None,
         "Train on your own series instead of the env's pairs: a UCR/UEA .ts/.tsv file "
         "or folder (train split), a .npy array (N, n[, d]) or a .csv with one series per row; "
         "the env's other settings (window, metric, band) are kept.",
     )
-    seed: int = _field(1, "Seeds TensorFlow, NumPy and the training env's pair stream (0 <= seed < 2**32).")
-    num_envs: int = _field(64, "Alignments stepped together (batch of each policy call).")
-    total_env_steps: int = _field(
-        1_000_000, "PPO budget in env steps (rounded up to whole iterations); BC has its own."
-    )
-    collect_steps: int = _field(
+    seed: int = field(1, "Seeds TensorFlow, NumPy and the training env's pair stream (0 <= seed < 2**32).")
+    num_envs: int = field(64, "Alignments stepped together (batch of each policy call).")
+    total_env_steps: int = field(1_000_000, "PPO budget in env steps (rounded up to whole iterations); BC has its own.")
+    collect_steps: int = field(
         64, "Steps per env per iteration (>= 2); an iteration collects num_envs * collect_steps transitions."
     )
-    window: int | None = _field(
+    window: int | None = field(
         None,
         "Observation window k (k x k local costs, k >= 2: the three moves enter cells "
         "(1, 1), (1, 0) and (0, 1)); None keeps the env's registered value.",
     )
-    reward_scale: str | float = _field(
+    reward_scale: str | float = field(
         "pair",
         "Env reward scale: 'pair' divides each pair's costs by its mean band "
         "cost (the scale the window is normalised by, so the critic can predict "
         "returns); a positive number multiplies them.",
     )
-    learning_rate: float = _field(3e-4, "Adam learning rate of PPO (> 0).")
-    hidden: tuple[int, ...] = _field((128, 128), "Hidden layer sizes of the actor and the critic MLPs.")
-    cost_floor: float = _field(1e-3, "Added to the window values before their log in the networks (> 0).")
-    num_epochs: int = _field(4, "PPO epochs (full-batch gradient steps) per iteration.")
-    entropy: float = _field(0.0, "Entropy regularisation coefficient (>= 0).")
-    clip_ratio: float = _field(0.2, "PPO importance-ratio clipping epsilon (> 0).")
-    discount: float = _field(
+    learning_rate: float = field(3e-4, "Adam learning rate of PPO (> 0).")
+    hidden: tuple[int, ...] = field((128, 128), "Hidden layer sizes of the actor and the critic MLPs.")
+    cost_floor: float = field(1e-3, "Added to the window values before their log in the networks (> 0).")
+    num_epochs: int = field(4, "PPO epochs (full-batch gradient steps) per iteration.")
+    entropy: float = field(0.0, "Entropy regularisation coefficient (>= 0).")
+    clip_ratio: float = field(0.2, "PPO importance-ratio clipping epsilon (> 0).")
+    discount: float = field(
         0.95,
         "Discount factor in (0, 1]; < 1 keeps the critic local (a move mostly pays within "
         "a few cells), 1 makes the return exactly minus the path cost.",
     )
-    gae_lambda: float = _field(0.9, "GAE lambda in [0, 1].")
-    normalize_rewards: bool = _field(
+    gae_lambda: float = field(0.9, "GAE lambda in [0, 1].")
+    normalize_rewards: bool = field(
         False,
         "Divide rewards by their running standard deviation; off by default "
         "because reward_scale='pair' already normalises.",
     )
-    gradient_clipping: float = _field(0.5, "Global-norm gradient clipping (>= 0; 0 disables it).")
-    bc_warmstart: bool = _field(
+    gradient_clipping: float = field(0.5, "Global-norm gradient clipping (>= 0; 0 disables it).")
+    bc_warmstart: bool = field(
         True, "Warm-start the actor by behavioural cloning of exact DTW moves (False: PPO only)."
     )
-    bc_env_steps: int = _field(1_000_000, "BC budget: labelled states from detoured expert rollouts.")
-    bc_detour: float = _field(0.2, "Probability of a random legal move in the BC rollouts, in [0, 1).")
-    bc_epochs: int = _field(6, "Supervised epochs over the BC data.")
-    bc_batch_size: int = _field(1024, "BC minibatch size.")
-    bc_learning_rate: float = _field(1e-3, "Adam learning rate of BC (> 0).")
-    dagger_steps: int = _field(
+    bc_env_steps: int = field(1_000_000, "BC budget: labelled states from detoured expert rollouts.")
+    bc_detour: float = field(0.2, "Probability of a random legal move in the BC rollouts, in [0, 1).")
+    bc_epochs: int = field(6, "Supervised epochs over the BC data.")
+    bc_batch_size: int = field(1024, "BC minibatch size.")
+    bc_learning_rate: float = field(1e-3, "Adam learning rate of BC (> 0).")
+    dagger_steps: int = field(
         4,
         "With bc_warmstart: after each PPO update, this many cloning minibatches on the "
         "states the policy visited, labelled with the expert move (a DAgger-style anchor); "
         "0 leaves PPO alone.",
     )
-    critic_warmup_iterations: int = _field(
+    critic_warmup_iterations: int = field(
         10,
         "After BC (or init_from), the first PPO iterations train only the "
         "critic, so the cloned actor is not pushed around by a random value "
         "baseline.",
     )
-    keep_best: bool = _field(
+    keep_best: bool = field(
         True, "Save the actor with the best validation (eval set) cost ratio seen rather than the last one."
     )
-    eval_pairs: int = _field(64, "Size of the fixed held-out evaluation set.")
-    eval_seed: int = _field(20261126, "Seed of the evaluation pairs (never used for training).")
-    eval_interval: int | None = _field(
+    eval_pairs: int = field(64, "Size of the fixed held-out evaluation set.")
+    eval_seed: int = field(20261126, "Seed of the evaluation pairs (never used for training).")
+    eval_interval: int | None = field(
         None,
         "Evaluate every this many iterations (and at the start and the end); None: often enough for 10 points per run.",
     )
-    checkpoint_interval: int = _field(20, "Checkpoint every this many iterations (and at the end).")
-    out_dir: str = _field("results/aligner", "Parent folder of run folders.")
-    run_name: str | None = _field(
+    checkpoint_interval: int = field(20, "Checkpoint every this many iterations (and at the end).")
+    out_dir: str = field("results/aligner", "Parent folder of run folders.")
+    run_name: str | None = field(
         None, "Run folder name; None: {env}__{exp_name}__{seed}__{time}. Reuse a name to resume that run."
     )
-    exp_name: str = _field("ppo", "Experiment label in the run name.")
-    init_from: str | None = _field(
+    exp_name: str = field("ppo", "Experiment label in the run name.")
+    init_from: str | None = field(
         None,
         "A previous run folder to start from (networks and reward normaliser), an "
         "actor .npz file, or 'pretrained' (the package's general aligner; the critic "
@@ -179,39 +170,10 @@ class AlignerConfig:
 
 
 # ------------------------------------------------------------------ field checks
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "bool_"
-
-
-def _int(config, name, minimum, maximum=None):
-    value = getattr(config, name)
-    if not _is_int(value):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be {bound}; got {value}")
-    setattr(config, name, int(value))
-
-
-def _real(config, name, low, high=math.inf, low_open=False, high_open=False):
-    value = getattr(config, name)
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or type(value).__name__ == "bool_":
-        raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
-    inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not math.isfinite(value) or not inside:
-        if high == math.inf:
-            bound = f"> {low}" if low_open else f">= {low}"
-            raise ValueError(f"{name} must be finite and {bound}; got {value}")
-        bound = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {bound}; got {value}")
-    setattr(config, name, value)
-
-
 def _bool(config, name):
     value = getattr(config, name)
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
+        raise FieldTypeError(name, f"must be True or False; got {value!r}")
 
 
 def _text(config, name, optional=False, path=False):
@@ -222,7 +184,7 @@ def _text(config, name, optional=False, path=False):
         value = os.fspath(value)
     if not isinstance(value, str) or not value.strip():
         kind = "a path" if path else "a non-empty string"
-        raise TypeError(f"{name} must be {kind}{' or None' if optional else ''}; got {value!r}")
+        raise FieldTypeError(name, f"must be {kind}{' or None' if optional else ''}; got {value!r}")
     setattr(config, name, value)
 
 
@@ -250,9 +212,9 @@ def validate_config(config: AlignerConfig) -> AlignerConfig:
         _text(config, name, optional=True, path=True)
     _text(config, "run_name", optional=True)
     if config.run_name is not None and (Path(config.run_name).name != config.run_name or config.run_name in ("..",)):
-        raise ValueError(f"run_name must be a folder name without separators; got {config.run_name!r}")
+        raise FieldError("run_name", f"must be a folder name without separators; got {config.run_name!r}")
     for name in ("seed", "eval_seed"):
-        _int(config, name, 0, 2**32 - 1)
+        check_int(config, name, 0, 2**32 - 1)
     for name in (
         "num_envs",
         "total_env_steps",
@@ -262,61 +224,75 @@ def validate_config(config: AlignerConfig) -> AlignerConfig:
         "eval_pairs",
         "checkpoint_interval",
     ):
-        _int(config, name, 1)
-    _int(config, "collect_steps", 2)  # PPO bootstraps from the last step
+        check_int(config, name, 1)
+    check_int(config, "collect_steps", 2)  # PPO bootstraps from the last step
     for name in ("dagger_steps", "critic_warmup_iterations"):
-        _int(config, name, 0)
-    _int(config, "bc_env_steps", 1 if config.bc_warmstart is True else 0)
+        check_int(config, name, 0)
+    check_int(config, "bc_env_steps", 1 if config.bc_warmstart is True else 0)
     if config.eval_interval is not None:
-        _int(config, "eval_interval", 1)
+        check_int(config, "eval_interval", 1)
     if config.window is not None:
-        _int(config, "window", 2)
+        check_int(config, "window", 2)
     for name in ("normalize_rewards", "bc_warmstart", "keep_best"):
         _bool(config, name)
     for name in ("learning_rate", "bc_learning_rate", "clip_ratio", "cost_floor"):
-        _real(config, name, 0.0, low_open=True)
+        check_real(config, name, 0.0, low_open=True)
     for name in ("entropy", "gradient_clipping"):
-        _real(config, name, 0.0)
-    _real(config, "discount", 0.0, 1.0, low_open=True)
-    _real(config, "gae_lambda", 0.0, 1.0)
-    _real(config, "bc_detour", 0.0, 1.0, high_open=True)  # a detour of 1 would never follow the expert
+        check_real(config, name, 0.0)
+    check_real(config, "discount", 0.0, 1.0, low_open=True)
+    check_real(config, "gae_lambda", 0.0, 1.0)
+    check_real(config, "bc_detour", 0.0, 1.0, high_open=True)  # a detour of 1 would never follow the expert
     if isinstance(config.reward_scale, str):
         if config.reward_scale != "pair":
-            raise ValueError(f"reward_scale must be 'pair' or a positive number; got {config.reward_scale!r}")
+            raise FieldError("reward_scale", f"must be 'pair' or a positive number; got {config.reward_scale!r}")
     else:
-        _real(config, "reward_scale", 0.0, low_open=True)
+        check_real(config, "reward_scale", 0.0, low_open=True)
     hidden = config.hidden
-    if _is_int(hidden):
+    if is_int(hidden):
         hidden = (hidden,)
-    if not isinstance(hidden, (tuple, list)) or not hidden or not all(_is_int(h) for h in hidden):
-        raise TypeError(f"hidden must be a non-empty sequence of ints; got {config.hidden!r}")
+    if not isinstance(hidden, (tuple, list)) or not hidden or not all(is_int(h) for h in hidden):
+        raise FieldTypeError("hidden", f"must be a non-empty sequence of ints; got {config.hidden!r}")
     if min(hidden) < 1:
-        raise ValueError(f"hidden must be positive layer sizes; got {tuple(hidden)}")
+        raise FieldError("hidden", f"must be positive layer sizes; got {tuple(hidden)}")
     config.hidden = tuple(int(h) for h in hidden)
     return config
 
 
+def run_name(source: str, exp_name: str, seed, when: datetime | None = None) -> str:
+    """``{source}__{exp}__{seed}__{time}`` (cleanrl's run name), the one run-name scheme of every script;
+    a namespaced id (``dtwrl/GunPoint-v0``) keeps its last part.
+
+    >>> run_name("dtwrl/SyntheticWarp-v0", "ppo", 1, when=datetime(2026, 11, 26, 10, 30))
+    'SyntheticWarp-v0__ppo__1__20261126-103000'
+    """
+    when = datetime.now() if when is None else when
+    return f"{source.split('/')[-1]}__{exp_name}__{seed}__{when.strftime('%Y%m%d-%H%M%S')}"
+
+
 def default_run_name(config: AlignerConfig, when: datetime | None = None) -> str:
-    """``{env}__{exp}__{seed}__{time}``; ``env`` is the env id's last part, or the ``pairs`` file's stem.
+    """:func:`run_name` of a training run: the env id's last part, or the ``pairs`` file's stem.
 
     >>> default_run_name(AlignerConfig(seed=3), when=datetime(2026, 11, 26, 10, 30))
     'SyntheticWarp-v0__ppo__3__20261126-103000'
     """
-    env = Path(config.pairs).stem if config.pairs is not None else config.env_id.split("/")[-1]
-    when = datetime.now() if when is None else when
-    return f"{env}__{config.exp_name}__{config.seed}__{when.strftime('%Y%m%d-%H%M%S')}"
+    source = Path(config.pairs).stem if config.pairs is not None else config.env_id
+    return run_name(source, config.exp_name, config.seed, when)
 
 
 def flag_of_error(error: Exception, names: list[str] | None = None) -> str | None:
-    """The config field a validation error is about (its message starts with the field's name), or None.
+    """The config field a validation error is about, or None: a :class:`~agents.fields.FieldError`'s own
+    ``field``; for the errors raised elsewhere (env, pairs and ``init_from`` loaders, the run folder), the field
+    name their message starts with.
 
     Scripts use it to print ``error: --field-name: message``.
 
-    >>> flag_of_error(ValueError("bc_detour must be in [0, 1); got 1.5"))
+    >>> flag_of_error(FieldError("bc_detour", "must be in [0, 1); got 1.5"))
     'bc_detour'
     >>> flag_of_error(ValueError("config differs from the run being resumed in ['seed']"))
     'run_name'
     """
+    if field_of_error(error) is not None:
+        return field_of_error(error)
     message = str(error)
     if message.startswith("config differs from the run being resumed"):
         return "run_name"

@@ -10,7 +10,7 @@ Training steps a natively batched ``envs.vector.WarpingPathVectorEnv`` through
 the TF-Agents adapter ``envs.tf_agents_adapter.VectorPyEnvironment``
 (:func:`make_vector_py_env`). Evaluation, behavioural cloning and
 :class:`agents.PolicyAligner` step an ``envs.core.WarpingBatch`` directly
-(:func:`make_core`), built with the same keyword arguments, so every consumer
+(``agents.policy.rollouts.make_core``), built with the same keyword arguments, so every consumer
 sees one observation implementation.
 
 >>> import envs
@@ -62,15 +62,11 @@ class EnvSettings:
     env_kwargs: dict
 
 
-def _warping_batch_class():
-    import envs.core
-
-    return envs.core.WarpingBatch
-
-
 def core_defaults() -> dict:
     """``{name: default}`` of the keyword arguments ``envs.core.WarpingBatch`` accepts."""
-    params = inspect.signature(_warping_batch_class().__init__).parameters
+    from envs.core import WarpingBatch
+
+    params = inspect.signature(WarpingBatch.__init__).parameters
     return {name: p.default for name, p in params.items() if name != "self"}
 
 
@@ -186,11 +182,6 @@ def load_env_settings(folder: str | os.PathLike, **overrides: Any) -> EnvSetting
         raise ValueError(f"{str(folder)!r} holds no stored environment ({ENV_SETTINGS_FILE})")
     stored = read_json(path)
     return _settings(stored["env_id"], load_pair_source(folder), stored["env_kwargs"], overrides)
-
-
-def make_core(core_kwargs: dict):
-    """A fresh ``envs.core.WarpingBatch(**core_kwargs)``."""
-    return _warping_batch_class()(**core_kwargs)
 
 
 def make_vector_py_env(settings: EnvSettings, num_envs: int, seed: int, pairs: Any = None):

@@ -12,7 +12,7 @@ any other driver of the same agent (an actor-learner split, for example):
 
 The collect policy is the agent's ``collect_policy`` (the single-process
 trainer samples the same masked categorical in NumPy,
-``agents.collection.SampledNumpyPolicy``).
+``agents.training.collection.SampledNumpyPolicy``).
 
 Both learner variants share ONE compiled graph: tracing TF-Agents' PPO update
 costs seconds of CPU, so the critic warm-up does not get a graph of its own.
@@ -24,7 +24,7 @@ moments stay at zero).
 
 >>> import envs, tensorflow as tf
 >>> from agents import AlignerConfig
->>> from agents.environment import env_settings, make_vector_py_env
+>>> from agents.training.environment import env_settings, make_vector_py_env
 >>> py_env = make_vector_py_env(env_settings("dtwrl/SyntheticWarp-v0", window=5), num_envs=2, seed=0)
 >>> parts = build_ppo_agent(py_env.time_step_spec(), py_env.action_spec(), AlignerConfig(hidden=(8,)))
 >>> step = parts.agent.collect_policy.action(py_env.reset())
@@ -43,8 +43,8 @@ from tf_agents.networks import network
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common, tensor_normalizer
 
+from ..policy.networks import build_networks
 from .config import AlignerConfig
-from .networks import build_networks
 
 REWARD_NORM_CLIPPING = 10.0
 """Normalised rewards are clipped to +-this (TF-Agents' default ``reward_norm_clipping``)."""
@@ -95,7 +95,7 @@ class PPOParts:
     ----------
     agent : tf_agents.agents.ppo.ppo_clip_agent.PPOClipAgent
     actor_net, value_net : tf_agents.networks.Network
-        The masked categorical actor and the critic (``agents.networks.build_networks``).
+        The masked categorical actor and the critic (``agents.policy.networks.build_networks``).
     optimizer : GatedAdam
         Adam (gradient clipping included), with slots built for every weight of both networks.
     train_step : tf.Variable

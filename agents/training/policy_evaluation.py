@@ -6,8 +6,8 @@ import numpy as np
 
 from dtwrl.exact_dtw import cost_ratio
 
-from .evaluation import EvalSet, alignment_image, ratio_stats
-from .policy_aligner import rollout_paths
+from ..evaluation import EvalSet, alignment_image, ratio_stats
+from ..policy.rollouts import rollout_paths
 
 
 def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tuple[dict, list]:

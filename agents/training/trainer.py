@@ -3,23 +3,23 @@
 The loop, in the spirit of TF-Agents' ``train_eval``:
 
 1. *optional* behavioural cloning (``bc_warmstart``): the actor imitates exact
-   DTW moves on detoured expert rollouts (:mod:`agents.warm_start`), with its
+   DTW moves on detoured expert rollouts (:mod:`agents.training.warm_start`), with its
    own budget ``bc_env_steps``;
 2. per iteration, ``num_envs`` alignments advance ``collect_steps`` steps in
-   the vectorised env (:mod:`agents.collection`), one policy call per step for
+   the vectorised env (:mod:`agents.training.collection`), one policy call per step for
    the whole batch;
-3. the PPO learner step (:mod:`agents.ppo`) on that ``(num_envs,
+3. the PPO learner step (:mod:`agents.training.ppo`) on that ``(num_envs,
    collect_steps + 1)`` batch of trajectories (GAE, ``num_epochs`` full-batch
    epochs), then optionally a few DAgger cloning minibatches;
 4. at the start, every ``evaluation_interval`` iterations and at the end the
-   greedy policy aligns a fixed held-out set (:mod:`agents.policy_evaluation`);
-   the best actor so far is kept (:mod:`agents.best_actor`); everything goes to
-   TensorBoard (:mod:`agents.summaries`);
+   greedy policy aligns a fixed held-out set (:mod:`agents.training.policy_evaluation`);
+   the best actor so far is kept (:mod:`agents.training.best_actor`); everything goes to
+   TensorBoard (:mod:`agents.training.summaries`);
 5. every ``checkpoint_interval`` iterations a ``tf_agents`` ``Checkpointer``
    saves agent, optimizers and counters; a restart resumes from it.
 
 At the end the greedy policy is saved with ``PolicySaver`` under ``policy/``.
-The run folder is described in :mod:`agents.run_folder`.
+The run folder is described in :mod:`agents.training.run_folder`.
 
 >>> from agents import AlignerConfig, train_aligner
 >>> run_dir, metrics = train_aligner(AlignerConfig(total_env_steps=50_000))  # doctest: +SKIP
@@ -34,13 +34,14 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from tf_agents.policies import policy_saver
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import common
 
 from dtwrl.progress import progress_bar
-from dtwrl.runs import write_json
 
+from ..evaluation import make_eval_set
+from ..policy.actor import NumpyActor
+from ..policy.tf_policy import save_policy, time_step_from_observation
 from . import imitation
 from .best_actor import BestActor
 from .collection import Collector, SampledNumpyPolicy
@@ -53,11 +54,9 @@ from .environment import (
     make_vector_py_env,
     save_env_settings,
 )
-from .evaluation import make_eval_set
-from .policy_aligner import ENV_FILE, NumpyActor, time_step_from_observation
 from .policy_evaluation import eval_alignment_image, evaluate_policy
 from .ppo import build_ppo_agent, make_learner_step
-from .run_folder import RunFolder, read_pretrained
+from .run_folder import RunFolder, completed_message, read_pretrained
 from .summaries import TrainingSummaries
 from .warm_start import bc_work_units, behavioural_cloning, dagger_update
 
@@ -140,10 +139,10 @@ class AlignerTrainer:
     Attributes
     ----------
     run_dir : pathlib.Path
-    folder : agents.run_folder.RunFolder
-    settings : agents.environment.EnvSettings
+    folder : agents.training.run_folder.RunFolder
+    settings : agents.training.environment.EnvSettings
         The training environment.
-    parts : agents.ppo.PPOParts
+    parts : agents.training.ppo.PPOParts
         The agent and the networks built for it.
     agent : PPOClipAgent
     env_steps : int
@@ -152,7 +151,7 @@ class AlignerTrainer:
         Evaluation rows so far.
     resumed : bool
         Whether the run continued from a checkpoint.
-    collector : agents.collection.Collector
+    collector : agents.training.collection.Collector
         Where each iteration's batch comes from. Another source (a replay
         queue fed by remote actors, say) replaces it with any object that has
         ``run(steps) -> (experience, visited)``, ``episodes.result()`` and
@@ -232,6 +231,7 @@ class AlignerTrainer:
             self._init_from(pretrained)
         self.summaries = TrainingSummaries(self.folder.tensorboard, config)
         self.history = self.folder.load_history(self.env_steps) if resuming else []
+        self.completed = self.folder.completed(config) if resuming else None
         self.summaries.optimal_seen = any(row.get("frac_optimal", 0) > 0 for row in self.history)
         self._collect_policy = SampledNumpyPolicy(self.parts.actor_net, seed=[config.seed, 3])
         self._learn = make_learner_step(self.parts)
@@ -255,8 +255,6 @@ class AlignerTrainer:
         the critic starts fresh.
         """
         if pretrained.get("actor_file") is not None:
-            from .policy_aligner import NumpyActor
-
             NumpyActor.load(pretrained["actor_file"])[0].assign_to(self.parts.actor_net)
             self._bc_done.assign(True)  # the pretrained actor replaces the warm start
             return
@@ -313,7 +311,7 @@ class AlignerTrainer:
         """The source of each iteration's batch: the local vector env stepped by the collect policy.
 
         The collect policy samples the actor's masked categorical in NumPy
-        (:class:`agents.collection.SampledNumpyPolicy`, synced with the network
+        (:class:`agents.training.collection.SampledNumpyPolicy`, synced with the network
         before each collection), as TF-Agents' collect policy would.
         """
         return Collector(self.py_env, self._collect_policy, label_expert_moves=self.dagger_steps > 0)
@@ -360,7 +358,7 @@ class AlignerTrainer:
     def evaluate(self) -> tuple[dict, list]:
         """Greedy policy on the eval set: ``({"cost_ratio_vs_dtw", "cost_ratio_vs_fastdtw", ...}, paths)``.
 
-        The actor's current weights act as a :class:`agents.policy_aligner.NumpyActor`
+        The actor's current weights act as a :class:`agents.policy.aligner.NumpyActor`
         (the same float32 layers and greedy moves as the TF-Agents greedy
         policy, in one compiled pass per step, without a TensorFlow call).
         """
@@ -397,7 +395,8 @@ class AlignerTrainer:
 
     # ----------------------------------------------------------------- train
     def train(self, num_iterations: int | None = None, callback: Callable | None = None) -> dict:
-        """Run PPO iterations (BC warm start first if configured and not done).
+        """Run PPO iterations (BC warm start first if configured and not done), evaluating and checkpointing
+        every ``config.evaluation_interval`` / ``config.checkpoint_interval`` iterations and at the end.
 
         Parameters
         ----------
@@ -413,6 +412,22 @@ class AlignerTrainer:
         dict
             The latest metrics (also written to ``metrics.json``).
         """
+        config = self.config
+        return self._run(num_iterations, callback, config.evaluation_interval, config.checkpoint_interval)
+
+    def fine_tune(self, num_iterations: int) -> dict:
+        """The PPO loop for a caller that embeds the trainer round by round (``set_pairs``, then this): the same
+        iterations as :meth:`train`, evaluated and checkpointed once, at the end of the call.
+
+        Returns
+        -------
+        dict
+            The latest metrics (also written to ``metrics.json``).
+        """
+        return self._run(num_iterations, None, None, None)
+
+    def _run(self, num_iterations, callback, evaluate_every, checkpoint_every) -> dict:
+        """The PPO loop core: iterations, with evaluations and checkpoints every so many (None: at the end only)."""
         config = self.config
         self.warm_start()
         if num_iterations is None:
@@ -432,10 +447,10 @@ class AlignerTrainer:
         with progress_bar(total, "PPO", initial=self.env_steps, unit="env step", enabled=self.progress) as bar:
             for _ in range(int(num_iterations)):
                 self._iterate()
-                if self.iteration % config.evaluation_interval == 0:
+                if evaluate_every is not None and self.iteration % evaluate_every == 0:
                     with self._timed("evaluate"):
                         self._evaluate_and_log()
-                if self.iteration % config.checkpoint_interval == 0:
+                if checkpoint_every is not None and self.iteration % checkpoint_every == 0:
                     with self._timed("checkpoint"):
                         self.checkpointer.save(global_step=self._env_steps)
                     last_saved = self.iteration
@@ -529,8 +544,7 @@ class AlignerTrainer:
         use_best = self.config.keep_best and self.best.seen
 
         def save():
-            saver = policy_saver.PolicySaver(self.agent.policy, batch_size=None, train_step=self.train_step)
-            saver.save(str(policy_dir))
+            save_policy(self.agent.policy, policy_dir, self.settings.core_kwargs, train_step=self.train_step)
             return self.evaluate()
 
         if use_best:
@@ -538,7 +552,6 @@ class AlignerTrainer:
                 saved_metrics, paths = save()
         else:
             saved_metrics, paths = save()
-        write_json(policy_dir / ENV_FILE, self.settings.core_kwargs)
         self.last_metrics["policy_env_steps"] = int(self.best.env_steps.numpy()) if use_best else self.env_steps
         self.last_metrics["policy_cost_ratio_vs_dtw"] = saved_metrics["cost_ratio_vs_dtw"]
         self.folder.save_image(eval_alignment_image(self.eval_set, paths), "eval_alignment.png")
@@ -554,6 +567,9 @@ def run_training(trainer: AlignerTrainer, callback: Callable | None = None) -> t
     metrics : dict
         As :func:`train_aligner`.
     """
+    if trainer.completed is not None:  # a rerun of a finished run: its folder stays as it is
+        trainer._say(completed_message(trainer.run_dir, trainer.completed))
+        return trainer.run_dir, dict(trainer.completed)
     start = time.perf_counter()
     trainer.train(callback=callback)
     trainer.save_policy()

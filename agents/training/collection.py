@@ -21,8 +21,8 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
+from ..policy.actor import ROW_BLOCK, NumpyActor, hidden_layers
 from . import imitation
-from .policy_aligner import ROW_BLOCK, NumpyActor, hidden_layers
 
 _LOWEST = np.finfo(np.float32).min
 
@@ -31,7 +31,7 @@ _LOWEST = np.finfo(np.float32).min
 def _njit_masked_logits(features, mask, kernels, biases, relu, head_kernel, head_bias, out):
     """The actor's logits ``(N, 3)`` into ``out``, illegal moves at the lowest float32.
 
-    The layers of :meth:`agents.policy_aligner.NumpyActor.logits` in float32
+    The layers of :meth:`agents.policy.aligner.NumpyActor.logits` in float32
     (``b + x @ W``, ReLU where ``relu``, then the logits layer), single-threaded
     and in blocks of rows, so that a small batch pays no BLAS threading.
     """
@@ -60,7 +60,7 @@ def _njit_masked_logits(features, mask, kernels, biases, relu, head_kernel, head
 class SampledNumpyPolicy:
     """PPO's collect policy in NumPy: sample from the actor's masked categorical.
 
-    The logits are :meth:`agents.policy_aligner.NumpyActor.logits` (illegal
+    The logits are :meth:`agents.policy.aligner.NumpyActor.logits` (illegal
     moves at the lowest float32, as the masked TF-Agents actor emits them); the
     action is drawn by the Gumbel-max trick, an exact sample of
     ``softmax(logits)`` over the legal moves. Call :meth:`sync` after every
@@ -69,7 +69,7 @@ class SampledNumpyPolicy:
     Parameters
     ----------
     actor_net : tf_agents.networks.Network
-        The actor of ``agents.networks.build_networks``.
+        The actor of ``agents.policy.networks.build_networks``.
     seed : int or sequence of int
         Seed of the sampling stream.
 
@@ -77,8 +77,8 @@ class SampledNumpyPolicy:
     --------
     >>> import envs
     >>> from tf_agents.specs import tensor_spec
-    >>> from agents.environment import env_settings, make_vector_py_env
-    >>> from agents.networks import build_networks
+    >>> from agents.training.environment import env_settings, make_vector_py_env
+    >>> from agents.policy.networks import build_networks
     >>> py_env = make_vector_py_env(env_settings("dtwrl/SyntheticWarp-v0", window=5), num_envs=4, seed=0)
     >>> specs = tensor_spec.from_spec((py_env.time_step_spec().observation, py_env.action_spec()))
     >>> policy = SampledNumpyPolicy(build_networks(*specs, hidden=(8,))[0], seed=0)
@@ -101,9 +101,9 @@ class SampledNumpyPolicy:
         """``time_step -> (action (N,) int64, masked logits (N, 3) float32)``."""
         observation = time_step.observation
         mask = np.ascontiguousarray(observation["action_mask"])
-        if self.actor._fused is not None:
+        if self.actor.fused_layers is not None:
             logits = np.empty((len(mask), 3), np.float32)
-            _njit_masked_logits(self.actor.features(observation), mask, *self.actor._fused, logits)
+            _njit_masked_logits(self.actor.features(observation), mask, *self.actor.fused_layers, logits)
         else:  # no hidden layer: the NumPy pass
             logits = self.actor.logits(observation).astype(np.float32, copy=False)
         uniform = np.maximum(self.rng.random(logits.shape), np.finfo(np.float64).tiny)

@@ -1,6 +1,6 @@
 """Decoding a policy into warping paths beyond greedy rollouts: beam search.
 
-Greedy decoding (``agents.policy_aligner.rollout_paths``) follows the policy's
+Greedy decoding (``agents.policy.aligner.rollout_paths``) follows the policy's
 most likely move. :func:`beam_paths` keeps up to ``width`` partial paths per
 pair and compares them fairly:
 
@@ -17,7 +17,7 @@ pair and compares them fairly:
 With ``width`` at least the longest anti-diagonal and ``min_prob=0`` nothing is
 pruned and merging makes it the exact DP, so it returns an optimal path.
 
->>> from agents.policy_aligner import PolicyAligner
+>>> from agents.policy.aligner import PolicyAligner
 >>> aligner = PolicyAligner.pretrained(decode="beam", beam_width=4)
 >>> x = np.cos(np.linspace(0, 5, 30))[:, None]
 >>> [p.shape[1] for p in aligner.align_pairs([(x, x[::3])])]
@@ -26,7 +26,7 @@ pruned and merging makes it the exact DP, so it returns an optimal path.
 
 import numpy as np
 
-from .environment import make_core
+from .rollouts import make_core
 
 _STEPS = ((1, 1), (1, 0), (0, 1))
 
@@ -36,7 +36,7 @@ def beam_paths(actor, pairs, core_kwargs, width, min_prob=0.05):
 
     Parameters
     ----------
-    actor : agents.policy_aligner.NumpyActor
+    actor : agents.policy.aligner.NumpyActor
         Gives the move probabilities (:meth:`NumpyActor.log_probs`).
     pairs : sequence of (x (n, d), y (m, d))
     core_kwargs : dict

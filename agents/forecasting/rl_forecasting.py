@@ -36,61 +36,38 @@ same steps:
 >>> ComparisonConfig(samples=0)
 Traceback (most recent call last):
 ...
-agents.rl_forecasting.ConfigError: samples must be >= 1; got 0
+agents.fields.FieldError: samples must be >= 1; got 0
 >>> ComparisonConfig(path_reduction="softmin")
 Traceback (most recent call last):
 ...
-agents.rl_forecasting.ConfigError: path_gamma is required by path_reduction 'softmin'; got None
+agents.fields.FieldError: path_gamma is required by path_reduction 'softmin'; got None
 """
 
 import dataclasses
-import json
 import math
 import numbers
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
-import dtwrl
-from dtwrl.aligners import path_groups
-from dtwrl.exact_dtw import cost_ratio
+from dtwrl.forecasting.comparison import METRICS, select_candidate, trial_id
 from dtwrl.tf.relaxations import PATH_REDUCTIONS
 
-METRICS = ("mse", "dtw", "soft_dtw", "tdi")
-"""Test metrics of every forecaster (:func:`dtwrl.forecasting.metrics.evaluate_forecasts`)."""
-PRETRAINED = "pretrained"
-"""The ``aligner`` that names the general policy shipped with the package (``agents.PolicyAligner.pretrained()``)."""
+from ..fields import FieldError, check_int, check_real
+from ..policy.aligner import resolve_policy
+from .policy_rounds import PolicyRounds
+
 POLICY_METHODS = ("greedy_path", "sampled_path")
 """Methods whose loss follows the RL policy's paths (they fine-tune a policy each)."""
 METHODS = POLICY_METHODS + ("dtw_path", "fastdtw_path", "soft_dtw", "mse")
 """Every method a :class:`Comparison` trains."""
 
 
-class ConfigError(ValueError):
-    """A bad :class:`ComparisonConfig` value; ``field`` names the field, ``message`` says what is wrong."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field} {message}")
-        self.field = field
-        self.message = message
-
-
-def _check_int(config, name, minimum):
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(name, f"must be an int; got {value!r}")
-    if value < minimum:
-        raise ConfigError(name, f"must be >= {minimum}; got {value}")
-
-
-def _check_positive_float(config, name):
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(name, f"must be a real number; got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(name, f"must be finite and > 0; got {value}")
+ConfigError = FieldError
+"""A bad :class:`ComparisonConfig` value: ``field`` names the field, ``message`` says what is wrong."""
 
 
 @dataclasses.dataclass
@@ -153,21 +130,21 @@ class ComparisonConfig:
             "aligner_num_envs",
             "samples",
         ):
-            _check_int(self, name, 1)
+            check_int(self, name, 1)
         for name in ("aligner_iterations", "critic_warmup_iterations"):
-            _check_int(self, name, 0)
-        _check_int(self, "aligner_collect_steps", 2)
+            check_int(self, name, 0)
+        check_int(self, "aligner_collect_steps", 2)
         for name in ("learning_rate", "eval_gamma", "temperature"):
-            _check_positive_float(self, name)
+            check_real(self, name, 0, low_open=True)
         if self.final_temperature is not None:
-            _check_positive_float(self, "final_temperature")
+            check_real(self, "final_temperature", 0, low_open=True)
         if not isinstance(self.include_greedy, bool):
             raise ConfigError("include_greedy", f"must be True or False; got {self.include_greedy!r}")
         if self.path_reduction not in PATH_REDUCTIONS:
             raise ConfigError(
                 "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
             )
-        _check_int(self, "lattice_radius", 0)
+        check_int(self, "lattice_radius", 0)
         if self.lattice_radius and self.path_reduction != "lattice":
             raise ConfigError(
                 "lattice_radius", f"applies to path_reduction 'lattice' only; got {self.path_reduction!r}"
@@ -175,7 +152,7 @@ class ComparisonConfig:
         if self.path_reduction != "mean":
             if self.path_gamma is None:
                 raise ConfigError("path_gamma", f"is required by path_reduction {self.path_reduction!r}; got None")
-            _check_positive_float(self, "path_gamma")
+            check_real(self, "path_gamma", 0, low_open=True)
         elif self.path_gamma is not None:
             raise ConfigError("path_gamma", f"is not used by path_reduction 'mean'; got {self.path_gamma!r}")
 
@@ -272,8 +249,8 @@ def pretrain_aligner(
     --------
     >>> run_dir, metrics = pretrain_aligner("results/x/aligner", "dtwrl/GunPoint-v0", 4096, 10_000, 0)  # doctest: +SKIP
     """
-    from .config import AlignerConfig
-    from .trainer import train_aligner
+    from ..training.config import AlignerConfig
+    from ..training.trainer import train_aligner
 
     config = AlignerConfig(
         env_id=env_id,
@@ -291,122 +268,6 @@ def pretrain_aligner(
     return train_aligner(config, callback=callback)
 
 
-def aligner_env_id(aligner) -> str:
-    """The env a policy method's fine-tuner runs on: the aligner run folder's own, or the default for ``"pretrained"``.
-
-    >>> aligner_env_id("pretrained")
-    'dtwrl/SyntheticWarp-v0'
-    """
-    from .config import AlignerConfig
-
-    if str(aligner) == PRETRAINED:
-        return AlignerConfig().env_id
-    return json.loads((Path(aligner) / "config.json").read_text())["env_id"]
-
-
-def policy_cost_ratio(aligner: Callable, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
-    """Mean path cost of ``aligner`` on the pairs and its mean ratio to exact DTW.
-
-    Parameters
-    ----------
-    aligner : callable
-        Any aligner; a group of paths for a pair (sampled paths) counts with its mean cost.
-    y_true, y_pred : numpy.ndarray, shapes (B, n, d) and (B, m, d)
-
-    Returns
-    -------
-    (float, float)
-        The mean over pairs of the path cost, and of ``cost / DTW`` (1 at the
-        optimum; a pair with DTW 0 counts as 1 when its path is free too).
-
-    Examples
-    --------
-    >>> from dtwrl.aligners import ExactDTWAligner
-    >>> y = np.array([[[0.0], [1.0], [2.0]]]); p = np.array([[[0.0], [2.0]]])
-    >>> policy_cost_ratio(ExactDTWAligner(), y, p)
-    (1.0, 1.0)
-    """
-    return group_cost_ratio(path_groups(aligner(y_true, y_pred), len(y_true)), y_true, y_pred)
-
-
-def group_cost_ratio(groups, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float]:
-    """:func:`policy_cost_ratio` of paths already found: ``groups[b]`` is the list of pair ``b``'s paths.
-
-    >>> y = np.array([[[0.0], [1.0], [2.0]]]); p = np.array([[[0.0], [2.0]]])
-    >>> group_cost_ratio([[np.array([[0, 0], [1, 0], [2, 1]])]], y, p)
-    (1.0, 1.0)
-    """
-    costs = np.array(
-        [np.mean([dtwrl.path_cost(a, b, p) for p in group]) for a, b, group in zip(y_true, y_pred, groups)]
-    )
-    exact = np.array([dtwrl.dtw(a, b) for a, b in zip(y_true, y_pred)])
-    return float(costs.mean()), float(np.mean(cost_ratio(costs, exact)))
-
-
-def lattice_coverage(groups, n: int, m: int, radius: int = 0) -> float:
-    """Mean share of a pair's grid cells on the lattice of its paths: what ``path_reduction="lattice"`` sums over.
-
-    Parameters
-    ----------
-    groups : sequence of sequences of int arrays (L, 2)
-        ``groups[b]``: the paths of pair ``b`` (``path_groups`` of an aligner's output).
-    n, m : int
-        The grid's size (the pairs' padded lengths).
-    radius : int >= 0
-        The lattice's widening (``lattice_radius``).
-
-    Returns
-    -------
-    float
-        The mean over pairs of ``|lattice| / (n m)``, the lattice being the
-        union of the pair's path cells widened by ``radius``
-        (``dtwrl.tf.relaxations.lattice_mask``); 1 when it covers the whole
-        grid (the lattice soft minimum is then soft-DTW itself).
-
-    Examples
-    --------
-    >>> diagonal = [[np.array([[0, 0], [1, 1]])]]
-    >>> lattice_coverage(diagonal, 2, 2), lattice_coverage(diagonal, 2, 2, radius=1)
-    (0.5, 1.0)
-    """
-    from dtwrl.aligners import pad_paths
-    from dtwrl.tf.relaxations import lattice_mask
-
-    idx, lengths = pad_paths([np.asarray(path) for group in groups for path in group])
-    owners = np.repeat(np.arange(len(groups), dtype=np.int32), [len(group) for group in groups])
-    mask = lattice_mask(idx, lengths, owners, (n, m, len(groups)), radius).numpy()
-    return float(mask.mean(axis=(0, 1)).mean())
-
-
-class GreedyPlusSamples:
-    """Aligner whose group for a pair is the greedy path of one aligner followed by the paths of a sampler.
-
-    Parameters
-    ----------
-    greedy : callable
-        An aligner with one path per pair (e.g. ``agents.PolicyAligner``).
-    sampler : callable
-        An aligner with a group of paths per pair (e.g. ``PolicyAligner(samples=K)``).
-
-    Examples
-    --------
-    >>> from dtwrl.aligners import ExactDTWAligner
-    >>> two = lambda a, b: [[np.array([[0, 0], [1, 1]]), np.array([[0, 0], [0, 1], [1, 1]])]]
-    >>> groups = GreedyPlusSamples(ExactDTWAligner(), two)(np.zeros((1, 2, 1)), np.zeros((1, 2, 1)))
-    >>> [len(group) for group in groups]
-    [3]
-    """
-
-    def __init__(self, greedy: Callable, sampler: Callable):
-        self.greedy, self.sampler = greedy, sampler
-
-    def __call__(self, y_true, y_pred):
-        """``K + 1`` paths per pair, the greedy one first."""
-        greedy = path_groups(self.greedy(y_true, y_pred), len(y_true))
-        sampled = path_groups(self.sampler(y_true, y_pred), len(y_true))
-        return [list(first) + list(rest) for first, rest in zip(greedy, sampled)]
-
-
 def split_validation(train, fraction: float, seed: int):
     """Seeded random split of ``(X, Y)`` into training and validation parts.
 
@@ -422,15 +283,6 @@ def split_validation(train, fraction: float, seed: int):
     if n_val >= len(X):
         raise ValueError(f"validation_split {fraction} leaves no training series out of {len(X)}")
     return (X[order[n_val:]], Y[order[n_val:]]), (X[order[:n_val]], Y[order[:n_val]])
-
-
-def trial_name(method: str, seed: int, gamma: float | None = None) -> str:
-    """The TensorBoard run (``tb/<trial>``) and checkpoint name of one model.
-
-    >>> trial_name("soft_dtw", 3, 0.1), trial_name("mse", 0)
-    ('soft_dtw_g0.1__3', 'mse__0')
-    """
-    return method + ("" if gamma is None else f"_g{gamma:g}") + f"__{seed}"
 
 
 def _config_markdown(values: dict) -> str:
@@ -475,7 +327,7 @@ class Comparison:
         if not isinstance(config, ComparisonConfig):
             raise TypeError(f"config must be a ComparisonConfig; got {type(config).__name__}")
         self.task, self.config, self.run_dir = task, config, Path(run_dir)
-        self.aligner = aligner if aligner is None or str(aligner) == PRETRAINED else Path(aligner)
+        self.aligner = None if aligner is None else resolve_policy(aligner)
         self.hparams = dict(hparams or {})
 
     # ------------------------------------------------------------ TensorBoard
@@ -531,57 +383,6 @@ class Comparison:
             self.config.model, X.shape[1], Y.shape[1], X.shape[2], **{key: self.config.hidden_units}
         )
 
-    def fine_tuner(self, method: str, seed: int):
-        """An ``agents.AlignerTrainer`` starting from ``aligner``, to fine-tune on the forecasts of ``method``."""
-        from .config import AlignerConfig
-        from .trainer import AlignerTrainer
-
-        config = self.config
-        iterations = max(1, config.rounds * config.aligner_iterations)
-        steps = iterations * config.aligner_num_envs * config.aligner_collect_steps
-        return AlignerTrainer(
-            AlignerConfig(
-                env_id=aligner_env_id(self.aligner),
-                seed=seed,
-                num_envs=config.aligner_num_envs,
-                collect_steps=config.aligner_collect_steps,
-                total_env_steps=steps,
-                bc_warmstart=False,
-                critic_warmup_iterations=config.critic_warmup_iterations,
-                eval_pairs=16,
-                eval_interval=10_000,
-                checkpoint_interval=10_000,
-                init_from=str(self.aligner),
-                out_dir=str(self.run_dir / "aligner"),
-                run_name=f"finetune-{method}__{seed}",
-                exp_name="finetune",
-            )
-        )
-
-    def _policy_aligner(self, method, seed, tuner):
-        """The aligner of a policy method (the live fine-tuned policy, or the frozen pretrained one) and its sampler.
-
-        Returns ``(aligner, sampler)``: ``sampler`` is the ``PolicyAligner(samples=K)`` whose ``temperature``
-        the rounds anneal (None for ``"greedy_path"``); with ``include_greedy`` the aligner is a
-        :class:`GreedyPlusSamples` around it.
-        """
-        from .policy_aligner import PolicyAligner
-
-        config = self.config
-        batch_size = max(config.batch_size, config.pairs_per_round)
-        if tuner is None:
-            policy = {"policy": str(self.aligner)}
-        else:
-            policy = {"policy": tuner.agent.policy, "core_kwargs": tuner.settings.core_kwargs}
-        if method != "sampled_path":
-            return PolicyAligner(**policy, batch_size=batch_size), None
-        sampler = PolicyAligner(
-            **policy, batch_size=batch_size, samples=config.samples, temperature=config.temperature, seed=seed
-        )
-        if config.include_greedy:
-            return GreedyPlusSamples(PolicyAligner(**policy, batch_size=batch_size), sampler), sampler
-        return sampler, sampler
-
     def _evaluate(self, trainer, writer, method, curve):
         import tensorflow as tf
 
@@ -625,63 +426,29 @@ class Comparison:
         """
         import tensorflow as tf
 
-        from dtwrl.datasets import ArrayPairs
         from dtwrl.forecasting.metrics import dtw_score
         from dtwrl.forecasting.training import ForecasterTrainer, predict
-        from dtwrl.losses import PathLoss
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
         if (gamma is None) != (method != "soft_dtw"):
             raise ValueError(f"gamma is required for soft_dtw and only for it; got {gamma!r} for {method!r}")
-        policy = method in POLICY_METHODS
-        if policy and self.aligner is None:
+        if method in POLICY_METHODS and self.aligner is None:
             raise ValueError(f"method {method!r} needs aligner: 'pretrained' or an aligner run folder")
         config = self.config
         (X, Y), (X_val, Y_val), (X_test, Y_test) = self.task
         model = self.build_model(seed)
         rng = np.random.default_rng(seed)
-        tuner = aligner = sampler = None
-        if policy:
-            tuner = self.fine_tuner(method, seed) if config.aligner_iterations else None
-            aligner, sampler = self._policy_aligner(method, seed, tuner)
-            reduction = (
-                {
-                    "path_reduction": config.path_reduction,
-                    "gamma": config.path_gamma,
-                    "lattice_radius": config.lattice_radius,
-                }
-                if sampler is not None
-                else {}
-            )
-            trainer = ForecasterTrainer(model, PathLoss(aligner, **reduction), learning_rate=config.learning_rate)
-        else:
-            trainer = ForecasterTrainer(
-                model, method, learning_rate=config.learning_rate, **({"gamma": gamma} if gamma is not None else {})
-            )
-        trial = trial_name(method, seed, gamma)
+        rounds = PolicyRounds(config, method, seed, self.aligner, self.run_dir) if method in POLICY_METHODS else None
+        loss = (rounds.loss(), {}) if rounds is not None else (method, {} if gamma is None else {"gamma": gamma})
+        trainer = ForecasterTrainer(model, loss[0], learning_rate=config.learning_rate, **loss[1])
+        trial = trial_id(method, {} if gamma is None else {"gamma": gamma}, seed)
         writer = self._open_writer(trial, method, seed, gamma)
         curve, step_seconds, aligner_seconds = [], [], 0.0
         self._evaluate(trainer, writer, method, curve)
         for round_index in range(config.rounds):
-            if sampler is not None:
-                sampler.temperature = config.temperature_at(round_index)
-            if policy:
-                start = time.perf_counter()
-                idx = rng.choice(len(X), size=min(config.pairs_per_round, len(X)), replace=False)
-                forecasts = predict(trainer.model, X[idx])
-                if tuner is not None:
-                    tuner.set_pairs(ArrayPairs(list(zip(Y[idx], forecasts))))
-                    tuner.train(num_iterations=config.aligner_iterations)
-                cost, ratio = policy_cost_ratio(aligner, Y[idx], forecasts)
-                aligner_seconds += time.perf_counter() - start
-                with writer.as_default(step=trainer.steps):
-                    tf.summary.scalar("charts/aligner_return", -cost)
-                    tf.summary.scalar("charts/aligner_cost_ratio_vs_dtw", ratio)
-                    if config.final_temperature is not None and sampler is not None:
-                        tf.summary.scalar("charts/sampling_temperature", sampler.temperature)
-                    if tuner is not None:
-                        tf.summary.scalar("charts/aligner_env_steps", tuner.env_steps)
+            if rounds is not None:
+                aligner_seconds += rounds.before_round(round_index, trainer.model, X, Y, rng, writer, trainer.steps)
             start = time.perf_counter()
             train_loss = trainer.run_steps(X, Y, config.model_steps, config.batch_size, rng)
             step_seconds.append((time.perf_counter() - start) / config.model_steps)
@@ -695,8 +462,7 @@ class Comparison:
         with writer.as_default(step=trainer.steps):
             tf.summary.scalar("eval/val_dtw", val_dtw)
         writer.close()
-        if tuner is not None:
-            tuner.save_policy()  # the fine-tuned policy and its figures/eval_alignment.png
+        figures = rounds.finish(model, X_test, Y_test) if rounds is not None else {}
         (self.run_dir / "checkpoints").mkdir(exist_ok=True)
         model.save_weights(str(self.run_dir / "checkpoints" / f"{trial}.weights.h5"))
         steps_per_epoch = math.ceil(len(X) / min(config.batch_size, len(X)))
@@ -713,15 +479,8 @@ class Comparison:
             "aligner_seconds": aligner_seconds,
             "policy_ratio_on_test": "",
             "lattice_coverage_on_test": "",
+            **figures,
         }
-        if policy:
-            test_forecasts = predict(model, X_test)
-            groups = path_groups(aligner(Y_test, test_forecasts), len(Y_test))  # one rollout for both figures
-            row["policy_ratio_on_test"] = group_cost_ratio(groups, Y_test, test_forecasts)[1]
-            if sampler is not None:
-                row["lattice_coverage_on_test"] = lattice_coverage(
-                    groups, Y_test.shape[1], test_forecasts.shape[1], config.lattice_radius
-                )
         return row, model, curve
 
     def run_all(
@@ -765,9 +524,10 @@ class Comparison:
                     candidates.append((row, model))
                     if on_trial is not None:
                         on_trial(row, model)
-                best = min(range(len(candidates)), key=lambda k: candidates[k][0]["val_dtw"])
-                for k, (row, _) in enumerate(candidates):
-                    row["selected"] = k == best
+                best = select_candidate([SimpleNamespace(val_dtw=row["val_dtw"], row=row) for row, _ in candidates]).row
+                for row, model in candidates:
+                    row["selected"] = row is best
                     rows.append(row)
-                models.setdefault(method, candidates[best][1])
+                    if row is best:
+                        models.setdefault(method, model)
         return rows, models

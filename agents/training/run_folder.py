@@ -106,6 +106,24 @@ class RunFolder:
             payload["error"] = error
         return write_json(self.path / "metrics.json", payload)
 
+    def completed(self, config: AlignerConfig) -> dict | None:
+        """The final metrics of a run that already finished ``config``'s budget, else None.
+
+        A run is finished when its ``metrics.json`` says ``completed`` (its policy
+        is saved) at ``config.num_iterations`` iterations or more; running it
+        again has nothing to do. A larger ``total_env_steps`` resumes it instead.
+
+        >>> RunFolder("results/aligner/nope").completed(AlignerConfig()) is None
+        True
+        """
+        path = self.path / "metrics.json"
+        if not path.is_file():
+            return None
+        stored = read_json(path)
+        final = stored.get("final", {})
+        budget = config.num_iterations * config.steps_per_iteration
+        return final if stored.get("status") == "completed" and final.get("env_steps", -1) >= budget else None
+
     def load_history(self, up_to_env_steps: int) -> list:
         """The evaluation rows of ``metrics.json`` at or before ``up_to_env_steps`` (a resumed run's past)."""
         path = self.path / "metrics.json"
@@ -126,6 +144,14 @@ class RunFolder:
         buffer = io.BytesIO()
         plt.imsave(buffer, image, format="png")
         return atomic_write_bytes(self.figures / name, buffer.getvalue())
+
+
+def completed_message(run_dir: Path, final: dict) -> str:
+    """What a rerun of a finished run says (:meth:`RunFolder.completed`)."""
+    return (
+        f"{run_dir} is already complete: {final['env_steps']:,} env steps, cost ratio vs exact DTW "
+        f"{final['cost_ratio_vs_dtw']:.4f}; nothing to train (a larger --total-env-steps resumes it)"
+    )
 
 
 def read_pretrained(init_from: str | os.PathLike) -> dict:
@@ -154,19 +180,21 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
     """
     import tensorflow as tf
 
-    from .policy_aligner import PRETRAINED, NumpyActor
+    from ..policy.actor import NumpyActor
+    from ..policy.aligner import resolve_policy
+    from ..policy.tf_policy import ENV_FILE
 
-    if str(init_from) == "pretrained" or str(init_from).endswith(".npz"):
-        actor_file = PRETRAINED if str(init_from) == "pretrained" else Path(init_from)
+    source = resolve_policy(init_from)
+    if source.kind == "actor_file":
         try:
-            actor, core_kwargs, _ = NumpyActor.load(actor_file)
+            actor, core_kwargs, _ = NumpyActor.load(source.path)
         except ValueError as error:
             raise ValueError(f"init_from: {error}") from None
         return {
             "window": core_kwargs["window"],
             "hidden": tuple(int(kernel.shape[1]) for kernel, _, _ in actor.dense),
             "cost_floor": float(actor.cost_floor),
-            "actor_file": actor_file,
+            "actor_file": source.path,
             "lookahead": core_kwargs.get("lookahead", []),
             "checkpoint": None,
             "keep_best": False,
@@ -182,7 +210,7 @@ def read_pretrained(init_from: str | os.PathLike) -> dict:
         raise ValueError(f"init_from: {str(folder.path)!r} holds no checkpoint under checkpoints/")
     pretrained = read_json(config_path)
     window = pretrained.get("window")
-    env_file = folder.policy / "dtwrl_env.json"
+    env_file = folder.policy / ENV_FILE
     if window is None and env_file.is_file():
         window = read_json(env_file).get("window")
     return {

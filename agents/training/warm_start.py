@@ -1,6 +1,6 @@
 """The behavioural-cloning hook of the trainer: the warm start before PPO and the DAgger anchor during it.
 
-Both use an :class:`agents.imitation.Cloner` on the live actor network.
+Both use an :class:`agents.training.imitation.Cloner` on the live actor network.
 :func:`behavioural_cloning` collects ``bc_env_steps`` expert-labelled states
 from detoured expert rollouts (in chunks, so a progress bar can follow) and
 fits the actor to them for ``bc_epochs``; :func:`dagger_update` takes a few
@@ -31,7 +31,7 @@ def behavioural_cloning(
 
     Parameters
     ----------
-    cloner : agents.imitation.Cloner
+    cloner : agents.training.imitation.Cloner
     settings : EnvSettings
         The training pairs and ``WarpingBatch`` arguments.
     config : AlignerConfig
@@ -86,10 +86,10 @@ def dagger_update(
 
     Parameters
     ----------
-    cloner : agents.imitation.Cloner
+    cloner : agents.training.imitation.Cloner
     visited : dict
         Observation arrays of the states the policy visited plus their
-        ``"expert_action"`` (``agents.collection.Collector.run``).
+        ``"expert_action"`` (``agents.training.collection.Collector.run``).
     steps, batch_size : int
     rng : numpy.random.Generator
         Draws the minibatches.

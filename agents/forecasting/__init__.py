@@ -1,0 +1,1 @@
+"""Forecasters trained on policy paths (the RL-returns loop), compared with DTW, FastDTW, soft-DTW and MSE."""

@@ -1,0 +1,1 @@
+"""Using a trained policy: the NumPy actor, rollouts, decoding, ``PolicyAligner``, baselines, shipped weights."""
