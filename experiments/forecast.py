@@ -46,11 +46,8 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 import dataclasses
 import json
 import math
-import os
 import sys
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 

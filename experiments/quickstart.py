@@ -38,9 +38,14 @@ import os
 import time
 import types
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from agents.forecasting.rl_forecasting import METHODS, Comparison, ComparisonConfig, ConfigError, check_methods, split_validation
+from agents.forecasting.rl_forecasting import (
+    METHODS,
+    Comparison,
+    ComparisonConfig,
+    ConfigError,
+    check_methods,
+    split_validation,
+)
 from experiments.common import (
     checked_run_dir,
     cli_main,

@@ -44,8 +44,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
 from experiments.common import CLIError, blame, checked_run_dir, cli_main, fail, field, parse_args, tensorboard_command
