@@ -109,6 +109,7 @@ def comparison_config(args):
             path_reduction=args.path_reduction,
             path_gamma=None if args.path_reduction == "mean" else args.path_gamma,
             lattice_radius=args.lattice_radius if args.path_reduction == "lattice" else 0,
+            init=args.init,
         )
     except ConfigError as error:
         fail("--" + flags.get(error.field, error.field).replace("_", "-"), error.message)
@@ -121,10 +122,6 @@ def check_args(args):
         check_methods(args.methods, args.gammas)
     except ConfigError as error:
         fail("--methods" if error.field == "methods" else "--gammas", error.message)
-    from dtwrl.forecasting.comparison import INITS
-
-    if args.init not in INITS:
-        fail("--init", f"must be one of {list(INITS)}; got {args.init!r}")
     if args.seed < 0:
         fail("--seed", f"must be >= 0; got {args.seed}")
     for name in ("bc_env_steps", "ppo_env_steps", "compare_pairs"):
@@ -168,24 +165,6 @@ def compare_aligners(policy_dir, num_pairs, seed, figure_path):
     return comparison_table(rows)
 
 
-class MseStart(Comparison):
-    """A :class:`~agents.forecasting.rl_forecasting.Comparison` whose models start from ``starts[seed]`` once it is set.
-
-    ``run_all`` with ``"mse"`` first and ``on_trial`` storing the MSE model's weights in ``starts``
-    starts every later method of the seed from the MSE model (the seed still seeds batches and samples).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.starts = {}
-
-    def build_model(self, seed):
-        model = super().build_model(seed)
-        if seed in self.starts:
-            model.set_weights(self.starts[seed])
-        return model
-
-
 def load_gunpoint(max_train, max_test, seed):
     """GunPoint's ``(train, validation, test)`` forecasting splits (60% in, 40% out), 20% of train validating."""
     from dtwrl.datasets import load_forecasting_task
@@ -214,6 +193,7 @@ def main(argv=None):
     from tqdm.auto import tqdm
 
     from agents.forecasting.rl_forecasting import POLICY_METHODS, pretrain_aligner
+    from dtwrl.forecasting.comparison import training_order
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts, summarize, summary_table
@@ -255,7 +235,7 @@ def main(argv=None):
     )
     print(flush=True)
 
-    methods = ("mse",) + tuple(m for m in args.methods if m != "mse") if args.init == "mse" else args.methods
+    methods = training_order(args.methods, args.init)
     print(
         f"[3/3] training an MLP forecaster on GunPoint ({len(train[0])} train series, {len(val[0])} validation, "
         f"60% in / 40% out) for {args.rounds} x {args.model_steps} steps with each loss"
@@ -263,7 +243,7 @@ def main(argv=None):
         + " ...",
         flush=True,
     )
-    comparison = (MseStart if args.init == "mse" else Comparison)(
+    comparison = Comparison(
         (train, val, test),
         config,
         run_dir,
@@ -272,8 +252,6 @@ def main(argv=None):
     )
 
     def on_trial(row, model):
-        if args.init == "mse" and row["method"] == "mse":
-            comparison.starts[row["seed"]] = model.get_weights()
         gamma = f" (γ={row['gamma']:g})" if row["gamma"] != "" else ""
         tqdm.write(f"      {row['method'] + gamma:<22} test DTW {row['dtw']:.4g}, validation DTW {row['val_dtw']:.4g}")
 

@@ -89,6 +89,11 @@ class Args:
         0, "--path-reduction lattice only: widen the lattice by this many cells around every sampled path cell"
     )
     include_greedy: bool = field(False, "add the policy's greedy path to every pair's sampled paths")
+    init: str = field(
+        "mse",
+        "start of every method but mse. Default mse: the MSE model of the seed is trained first (also when "
+        "--methods does not name it) and the others start from its weights; random: the seed's random weights",
+    )
     rounds: int = field(30, "rounds of (aligner fine-tuning, model training)")
     model_steps: int = field(20, "model optimizer steps per round (every method)")
     batch_size: int = field(32, "series per model step")
@@ -281,6 +286,7 @@ def main(argv=None):
     from tqdm.auto import tqdm
 
     from agents.forecasting.rl_forecasting import Comparison, pretrain_aligner
+    from dtwrl.forecasting.comparison import training_order
     from dtwrl.forecasting.training import predict
     from dtwrl.runs import atomic_write_text, write_csv
     from experiments.reporting import plot_forecasts
@@ -314,7 +320,8 @@ def main(argv=None):
         )
 
     comparison = Comparison((train, val, test), config, run_dir, aligner, hparams={"dataset": name})
-    trials = len(args.seeds) * (len(args.methods) + (len(args.gammas) - 1) * ("soft_dtw" in args.methods))
+    methods = training_order(args.methods, args.init)
+    trials = len(args.seeds) * (len(methods) + (len(args.gammas) - 1) * ("soft_dtw" in methods))
     bar = tqdm(total=trials * args.rounds, desc="rounds", disable=not args.progress, dynamic_ncols=True)
 
     def on_round(method, round_index, scores):
@@ -329,7 +336,7 @@ def main(argv=None):
             + f"  val_dtw={row['val_dtw']:.4g}  ({row['epoch_seconds'] * 1e3:.0f} ms/epoch)"
         )
 
-    rows, models = comparison.run_all(args.methods, args.seeds, args.gammas, on_round, on_trial)
+    rows, models = comparison.run_all(methods, args.seeds, args.gammas, on_round, on_trial)
     bar.close()
     write_csv(run_dir / "metrics.csv", rows)
     command = "python experiments/rl_forecast.py " + " ".join(sys.argv[1:] if argv is None else argv)

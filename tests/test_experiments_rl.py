@@ -95,6 +95,7 @@ def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validati
     run_dir, rows = run
     assert (run_dir / "aligner" / "pretrained" / "policy" / "saved_model.pb").is_file()
     assert [(r["method"], r["gamma"]) for r in rows] == [
+        ("mse", ""),  # the start of the others (--init mse, the default), though --methods does not name it
         ("greedy_path", ""),
         ("sampled_path", ""),
         ("dtw_path", ""),
@@ -107,17 +108,17 @@ def test_every_method_trains_the_same_steps_and_soft_dtw_keeps_its_best_validati
     best = min(soft, key=lambda r: float(r["val_dtw"]))
     assert [r["selected"] for r in soft] == [str(r is best) for r in soft]
     assert all(r["selected"] == "True" for r in rows if r["method"] != "soft_dtw")
-    for r in rows[:2]:  # no path is cheaper than exact DTW
+    for r in rows[1:3]:  # no path is cheaper than exact DTW
         assert float(r["policy_ratio_on_test"]) >= 1.0 - 1e-9
 
     table = (run_dir / "table.md").read_text()
-    assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == METHODS
+    assert [line.split(" | ")[0][2:] for line in table.splitlines() if line.startswith("| ")][1:] == ["mse", *METHODS]
     assert "mean test DTW, sampled_path / soft_dtw" in table and "mean test DTW, greedy_path / dtw_path" in table
     assert table.count("**Target ") == 1 and "sampled_path / soft_dtw = " in table
     assert "- sampled_path: K=3, t=1, mean" in table and "- dtw_path, seeds [0]: test DTW " in table
     assert f"soft-DTW γ kept per seed (lowest validation DTW among [1.0, 0.1]): {{0: {float(best['gamma'])}}}" in table
     assert (run_dir / "figures" / "forecasts.png").stat().st_size > 10_000
-    assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 5
+    assert len(list((run_dir / "checkpoints").glob("*.weights.h5"))) == 6
     assert json.loads((run_dir / "config.json").read_text())["methods"] == METHODS
 
 
@@ -257,7 +258,7 @@ def test_the_shipped_pretrained_policy_is_the_default_and_is_fine_tuned(tmp_path
     tuned = run_dir / "aligner" / "finetune-sampled_path__0"
     assert (tuned / "policy" / "saved_model.pb").is_file() and list((tuned / "figures").glob("*.png"))
     with open(run_dir / "metrics.csv") as f:
-        (row,) = list(csv.DictReader(f))
+        (row,) = [r for r in csv.DictReader(f) if r["method"] != "mse"]
     assert float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
 
 
@@ -270,7 +271,7 @@ def test_softmin_of_sampled_and_greedy_paths_with_an_annealed_temperature(tmp_pa
     assert [v for _, v in tags["charts/sampling_temperature"]] == pytest.approx([4.0, 1.0])
     assert "- sampled_path: K=2 + greedy, t=4->1, softmin γ=0.1" in (run_dir / "table.md").read_text()
     with open(run_dir / "metrics.csv") as f:
-        (row,) = list(csv.DictReader(f))
+        (row,) = [r for r in csv.DictReader(f) if r["method"] != "mse"]
     assert math.isfinite(float(row["dtw"])) and float(row["policy_ratio_on_test"]) >= 1.0 - 1e-9
 
 
@@ -280,7 +281,7 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
     argv += ["--path-reduction", "lattice", "--path-gamma", "0.1", "--temperature", "8", "--lattice-radius", "1"]
     run_dir = rl_forecast.main([*argv, *TINY_MODEL])
     with open(run_dir / "metrics.csv") as f:
-        (row,) = list(csv.DictReader(f))
+        (row,) = [r for r in csv.DictReader(f) if r["method"] != "mse"]
     assert math.isfinite(float(row["dtw"])) and 0.0 < float(row["lattice_coverage_on_test"]) <= 1.0
     table = (run_dir / "table.md").read_text()
     assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "lattice of a pair's sampled paths" in table
@@ -319,3 +320,26 @@ def test_greedy_plus_samples_puts_the_greedy_path_first():
     for group, best in zip(groups, exact):
         np.testing.assert_array_equal(group[0], best)
         np.testing.assert_array_equal(group[2], diagonal_then_down)
+
+
+@pytest.mark.parametrize("init", ["mse", "random"])
+def test_init_mse_starts_every_method_from_the_mse_model_of_its_seed(tmp_path, init):
+    rng = np.random.default_rng(0)
+    split = lambda n: (rng.normal(size=(n, 10, 1)), rng.normal(size=(n, 6, 1)))  # noqa: E731
+    config = rl_forecasting.ComparisonConfig(hidden_units=4, rounds=1, model_steps=2, batch_size=4, init=init)
+    comparison = rl_forecasting.Comparison((split(8), split(4), split(4)), config, tmp_path)
+    rows, models = comparison.run_all(["soft_dtw"], [0], [1.0])
+    assert [r["method"] for r in rows] == (["mse", "soft_dtw"] if init == "mse" else ["soft_dtw"])
+    start = comparison.build_model(0).get_weights()
+    if init == "mse":
+        trained_mse = models["mse"].get_weights()
+        assert all(np.array_equal(a, b) for a, b in zip(start, trained_mse))
+    else:
+        assert comparison.starts == {}
+
+
+def test_a_bad_init_names_its_flag(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        rl_forecast.main(["--init", "zeros", "--out-dir", str(tmp_path)])
+    assert "--init: must be one of mse, random; got 'zeros'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

@@ -53,7 +53,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from dtwrl.forecasting.comparison import METRICS, select_candidate, trial_id
+from dtwrl.forecasting.comparison import INITS, METRICS, select_candidate, training_order, trial_id
 from dtwrl.tf.relaxations import PATH_REDUCTIONS
 
 from ..fields import FieldError, check_int, check_real
@@ -115,6 +115,9 @@ class ComparisonConfig:
     """``"lattice"`` only: widen the lattice by this many cells around every sampled path cell."""
     include_greedy: bool = False
     """Add the policy's greedy path to every pair's sampled paths (``"sampled_path"``)."""
+    init: str = "mse"
+    """Start of every method but MSE: ``"mse"``, the MSE model of the same seed (trained first by
+    :meth:`Comparison.run_all`), or ``"random"``, the seed's random weights."""
 
     def __post_init__(self):
         from dtwrl.forecasting.models import FORECASTERS
@@ -138,6 +141,8 @@ class ComparisonConfig:
             check_real(self, name, 0, low_open=True)
         if self.final_temperature is not None:
             check_real(self, "final_temperature", 0, low_open=True)
+        if self.init not in INITS:
+            raise ConfigError("init", f"must be one of {', '.join(INITS)}; got {self.init!r}")
         if not isinstance(self.include_greedy, bool):
             raise ConfigError("include_greedy", f"must be True or False; got {self.include_greedy!r}")
         if self.path_reduction not in PATH_REDUCTIONS:
@@ -329,6 +334,7 @@ class Comparison:
         self.task, self.config, self.run_dir = task, config, Path(run_dir)
         self.aligner = None if aligner is None else resolve_policy(aligner)
         self.hparams = dict(hparams or {})
+        self.starts = {}  # seed -> the MSE model's weights, the start of the seed's other methods (init "mse")
 
     # ------------------------------------------------------------ TensorBoard
     def write_hparams_config(self, methods: Sequence[str], seeds: Sequence[int], gammas: Sequence[float]):
@@ -371,7 +377,7 @@ class Comparison:
 
     # ---------------------------------------------------------------- models
     def build_model(self, seed: int):
-        """The forecaster of ``config.model``, its weights seeded by ``seed``."""
+        """The forecaster of ``config.model``, its weights seeded by ``seed`` or set to the seed's MSE start."""
         import tensorflow as tf
 
         from dtwrl.forecasting.models import build_forecaster
@@ -379,9 +385,12 @@ class Comparison:
         (X, Y), _, _ = self.task
         tf.keras.utils.set_random_seed(seed)  # the one place seeds are set: weights, batches, pairs
         key = "units" if self.config.model == "gru" else "hidden_units"
-        return build_forecaster(
+        model = build_forecaster(
             self.config.model, X.shape[1], Y.shape[1], X.shape[2], **{key: self.config.hidden_units}
         )
+        if seed in self.starts:
+            model.set_weights(self.starts[seed])
+        return model
 
     def _evaluate(self, trainer, writer, method, curve):
         import tensorflow as tf
@@ -493,6 +502,10 @@ class Comparison:
     ):
         """Every method for every seed; soft-DTW once per gamma, keeping the gamma of lowest validation DTW.
 
+        With ``config.init == "mse"`` (the default) MSE runs first for every
+        seed, also when ``methods`` does not name it, and every other method
+        of the seed starts from its trained weights.
+
         Parameters
         ----------
         methods : sequence of str
@@ -514,14 +527,18 @@ class Comparison:
             ``method -> model`` of the first seed (the selected soft-DTW one).
         """
         methods, gammas = check_methods(methods, gammas)
+        methods = training_order(methods, self.config.init)
         self.write_hparams_config(methods, seeds, gammas)
         rows, models = [], {}
         for seed in seeds:
+            self.starts.pop(seed, None)
             for method in methods:
                 candidates = []
                 for gamma in gammas if method == "soft_dtw" else (None,):
                     row, model, _ = self.run(method, seed, gamma, on_round)
                     candidates.append((row, model))
+                    if method == "mse" and self.config.init == "mse":
+                        self.starts[seed] = model.get_weights()
                     if on_trial is not None:
                         on_trial(row, model)
                 best = select_candidate([SimpleNamespace(val_dtw=row["val_dtw"], row=row) for row, _ in candidates]).row

@@ -46,6 +46,7 @@ __all__ = [
     "METRICS",
     "SELECTIONS",
     "INITS",
+    "training_order",
     "Candidate",
     "FitSettings",
     "PreparedTask",
@@ -384,6 +385,18 @@ def run_trial(
         if cand.writer is not None:
             cand.writer.close()
     return Trial(name, seed, scores, chosen, tried, start)
+
+
+def training_order(methods, init="mse"):
+    """The methods in the order they train: under ``init="mse"``, MSE first (added when missing).
+
+    >>> training_order(["soft_dtw", "mse", "dilate"]), training_order(["soft_dtw"], init="random")
+    (('mse', 'soft_dtw', 'dilate'), ('soft_dtw',))
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    methods = tuple(methods)
+    return ("mse",) + tuple(m for m in methods if m != "mse") if init == "mse" else methods
 
 
 def compare_losses(
