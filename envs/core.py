@@ -61,6 +61,7 @@ from .observation import (
     _njit_lookahead_q2,
     _njit_terminal_values,
     check_lookahead,
+    is_corridor,
     lookahead_arrays,
     observation_spec,
 )
@@ -669,6 +670,10 @@ class WarpingBatch:
     lookahead : sequence of (int, int)
         ``(scale, depth)`` rows of the ``"lookahead"`` observation key
         (``envs.observation``); () leaves the key out (the window-only observation).
+        ``((CORRIDOR, r),)`` (``envs.observation.corridor_lookahead``) selects the
+        linear corridor observation: the constructor then returns an
+        ``envs.corridor_batch.CorridorBatch``, with the same methods, that never
+        builds an n x m array.
 
     Attributes
     ----------
@@ -730,6 +735,16 @@ class WarpingBatch:
     >>> batch.path_costs.tolist(), batch.dtw_costs().tolist()   # the detour cost 1 more on pair 2
     ([1.0, 3.0], [1.0, 2.0])
     """
+
+    def __new__(cls, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
+        """A ``envs.corridor_batch.CorridorBatch`` when ``lookahead`` selects the corridor observation."""
+        if cls is WarpingBatch and is_corridor(check_lookahead(lookahead)):
+            from .corridor_batch import CorridorBatch
+
+            return CorridorBatch(
+                window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+            )
+        return super().__new__(cls)
 
     def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
         self.window = _check_window(window)

@@ -1,0 +1,550 @@
+"""``CorridorBatch``: N alignments under the corridor observation, in O((n + m) r) memory per pair.
+
+``envs.core.WarpingBatch(lookahead=corridor_lookahead(r))`` returns one, so the
+environments, ``agents.PolicyAligner`` and every ``make_core`` caller use it
+unchanged: the same methods, moves, rewards and keys as ``WarpingBatch`` (see
+that class), the observation of ``envs.observation`` for a corridor row. The
+state holds the series, each pair's corridor (``envs.corridor``) and its
+cost-to-go, the band rows and the paths; local costs are computed from the
+series when a step or an observation reads them, bitwise as
+``dtwrl.cost_matrix`` gives them. The compiled kernels take that state as one
+tuple.
+
+Differences from ``WarpingBatch``, all because no n x m array is built:
+:meth:`dtw_costs` runs exact DTW (``dtwrl.dtw``: O(n m) time, O(m) memory)
+the first time a pair's value is asked for; :meth:`expert_actions` is the
+corridor's expert (exact within the corridor, and the way back from outside
+it); :meth:`cost_matrix` builds the matrix (for rendering short pairs).
+
+>>> from envs.core import WarpingBatch
+>>> from envs.observation import corridor_lookahead
+>>> batch = WarpingBatch(window=3, lookahead=corridor_lookahead(1))
+>>> type(batch).__name__
+'CorridorBatch'
+>>> batch.reset([(np.arange(5.0), np.arange(5.0) ** 1.5)])
+>>> batch.observation()["lookahead"].shape
+(1, 2, 3)
+>>> while not batch.done.all():
+...     _ = batch.step(batch.expert_actions())
+>>> bool(batch.path_costs[0] >= batch.dtw_costs()[0])
+True
+"""
+
+import numpy as np
+from numba import njit
+
+from dtwrl.exact_dtw import dtw
+from dtwrl.local_cost import _metric_code, cost_matrix
+
+from .core import _MOVES, _PREFERENCE, _check_reward_scale, _check_window, _pack_pairs
+from .corridor import COARSEST, build_corridor
+from .observation import (
+    SCALE_GRID,
+    WINDOW_PAD,
+    _njit_lookahead_feature,
+    check_lookahead,
+    is_corridor,
+    observation_spec,
+)
+
+__all__ = ["CorridorBatch"]
+
+# Positions in the kernels' state tuple (see CorridorBatch._pack_state).
+_XS, _YS, _XB, _YB, _LENGTHS, _BLO, _BHI, _RB, _LO, _HI, _OFF, _VAL, _BAND_DEN, _SCALE, _DIMS = range(15)
+
+
+@njit(cache=True, inline="always")
+def _cost(xs, ys, xa, ya, d, code):
+    """Local cost of the frames at ``xs[xa:xa + d]`` and ``ys[ya:ya + d]``: ``_njit_local_cost``'s arithmetic."""
+    s = 0.0
+    if code == 2:
+        for k in range(d):
+            s += abs(xs[xa + k] - ys[ya + k])
+        return s
+    for k in range(d):
+        diff = xs[xa + k] - ys[ya + k]
+        s += diff * diff
+    if code == 1:
+        return np.sqrt(s)
+    return s
+
+
+@njit(cache=True, inline="always")
+def _enterable(state, b, p, q):
+    """Cell (p, q) of alignment b lies in its grid and band."""
+    lengths, blo, bhi, rb = state[_LENGTHS], state[_BLO], state[_BHI], state[_RB]
+    return p < lengths[b, 0] and q < lengths[b, 1] and blo[rb[b] + p] <= q <= bhi[rb[b] + p]
+
+
+@njit(cache=True, inline="always")
+def _cell_cost(state, b, p, q, code):
+    d = state[_DIMS][b]
+    return _cost(state[_XS], state[_YS], state[_XB][b] + p * d, state[_YB][b] + q * d, d, code)
+
+
+@njit(cache=True, inline="always")
+def _corridor_value(state, b, p, q):
+    """G[p, q] inside alignment b's corridor, +inf outside it."""
+    r = state[_RB][b] + p
+    lo, hi = state[_LO][r], state[_HI][r]
+    if lo <= q <= hi:
+        return state[_VAL][state[_OFF][r] + q - lo]
+    return np.inf
+
+
+@njit(cache=True, inline="always")
+def _distance(state, b, p, q):
+    """Moves from (p, q) back to alignment b's corridor: lo - q left of it, else rows down to one reaching q."""
+    rb, lo, hi = state[_RB][b], state[_LO], state[_HI]
+    if q < lo[rb + p]:
+        return lo[rb + p] - q
+    if q <= hi[rb + p]:
+        return 0
+    a, z = p, state[_LENGTHS][b, 0] - 1  # hi is nondecreasing and hi[n-1] == m-1 >= q: binary search
+    while a < z:
+        mid = (a + z) // 2
+        if hi[rb + mid] >= q:
+            z = mid
+        else:
+            a = mid + 1
+    return a - p
+
+
+@njit(cache=True)
+def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, q_raw):
+    """Write into row ``outs[t]`` the observation of alignment ``rows[t]`` at ``cells[t]``; ``q_raw[t]`` (when it has
+    rows) gets the raw move values ``G`` of the entered cells (+inf off the corridor or illegal)."""
+    code = meta[0]
+    band_den, scale = state[_BAND_DEN], state[_SCALE]
+    lengths = state[_LENGTHS]
+    k = window.shape[1]
+    for t in range(rows.shape[0]):
+        o, b = outs[t], rows[t]
+        i, j = cells[t, 0], cells[t, 1]
+        s = scale[b]
+        for r in range(k):
+            for c in range(k):
+                if _enterable(state, b, i + r, j + c):
+                    v = _cell_cost(state, b, i + r, j + c, code)
+                    window[o, r, c] = v / (v + s)
+                else:
+                    window[o, r, c] = WINDOW_PAD
+        q0, q1, q2 = np.inf, np.inf, np.inf
+        for a in range(3):
+            p, q = i + _MOVES[a, 0], j + _MOVES[a, 1]
+            legal = _enterable(state, b, p, q)
+            mask[o, a] = 1 if legal else 0
+            g = _corridor_value(state, b, p, q) if legal else np.inf
+            if a == 0:
+                q0 = g
+            elif a == 1:
+                q1 = g
+            else:
+                q2 = g
+            if legal:
+                dist = _distance(state, b, p, q)
+                look[o, 1, a] = dist / (dist + 1.0)
+            else:
+                look[o, 1, a] = WINDOW_PAD
+        best = min(q0, min(q1, q2))
+        look[o, 0, 0] = _njit_lookahead_feature(q0, best, s)
+        look[o, 0, 1] = _njit_lookahead_feature(q1, best, s)
+        look[o, 0, 2] = _njit_lookahead_feature(q2, best, s)
+        if q_raw.shape[0] > 0:
+            q_raw[t, 0], q_raw[t, 1], q_raw[t, 2] = q0, q1, q2
+        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
+        rows_left, cols_left = n1 - i, m1 - j
+        row_progress = i / n1 if n1 > 0 else 1.0
+        col_progress = j / m1 if m1 > 0 else 1.0
+        position[o, 0] = row_progress
+        position[o, 1] = col_progress
+        position[o, 2] = col_progress - row_progress
+        position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
+        position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+        position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+
+
+@njit(cache=True)
+def _njit_move(state, walk, meta, actions, rewards, replaced):
+    """Move every unfinished alignment (actions 0..2, illegal ones replaced as ``WarpingBatch.step`` does)."""
+    code = meta[0]
+    ij, pending, path_costs, length, paths, pbase, factor, done = walk
+    lengths = state[_LENGTHS]
+    for b in range(ij.shape[0]):
+        replaced[b] = False
+        if done[b]:
+            rewards[b] = 0.0
+            continue
+        a = actions[b]
+        i, j = ij[b, 0], ij[b, 1]
+        if not _enterable(state, b, i + _MOVES[a, 0], j + _MOVES[a, 1]):
+            replaced[b] = True
+            for c in range(1, 3):
+                alt = _PREFERENCE[a, c]
+                if _enterable(state, b, i + _MOVES[alt, 0], j + _MOVES[alt, 1]):
+                    a = alt
+                    break
+        i += _MOVES[a, 0]
+        j += _MOVES[a, 1]
+        ij[b, 0], ij[b, 1] = i, j
+        cost = _cell_cost(state, b, i, j, code) + pending[b]
+        pending[b] = 0.0
+        path_costs[b] += cost
+        paths[pbase[b] + length[b], 0] = i
+        paths[pbase[b] + length[b], 1] = j
+        length[b] += 1
+        done[b] = i == lengths[b, 0] - 1 and j == lengths[b, 1] - 1
+        rewards[b] = 0.0 - cost * factor[b]
+
+
+@njit(cache=True)
+def _njit_active(skip, ij):
+    """The alignments with ``skip == 0`` and their cells."""
+    count = 0
+    for b in range(skip.shape[0]):
+        count += skip[b] == 0
+    rows = np.empty(count, dtype=np.int64)
+    cells = np.empty((count, 2), dtype=np.int64)
+    count = 0
+    for b in range(skip.shape[0]):
+        if skip[b] == 0:
+            rows[count] = b
+            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
+            count += 1
+    return rows, cells
+
+
+@njit
+def _njit_run(policy, params, max_steps, state, walk, meta, window, position, mask, look, replaced):
+    """Observe the unfinished alignments, let ``policy`` fill the actions, move; until all are done."""
+    ij, done = walk[0], walk[7]
+    num = ij.shape[0]
+    actions = np.zeros(num, dtype=np.int64)
+    moves = np.zeros(num, dtype=np.int64)
+    rewards = np.empty(num)
+    no_values = np.empty((0, 3))
+    for _ in range(max_steps):
+        rows, cells = _njit_active(done.view(np.uint8), ij)
+        if rows.shape[0] == 0:
+            return True
+        for b in range(num):
+            if done[b]:
+                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        _njit_observe(state, meta, rows, rows, cells, window, position, mask, look, no_values)
+        policy(window, position, look, mask, params, actions)
+        for b in range(num):
+            a = actions[b]
+            moves[b] = 0 if a < 0 or a > 2 else a
+        _njit_move(state, walk, meta, moves, rewards, replaced)
+    for b in range(num):  # noqa: SIM110 (numba compiles this loop)
+        if not done[b]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _njit_scale(x, y, blo, bhi, code, grid):
+    """Mean local cost over the band cells of at most ``grid`` evenly spaced rows and columns (row-major sum)."""
+    n, m, d = x.shape[0], y.shape[0], x.shape[1]
+    rows, cols = min(n, grid), min(m, grid)
+    total, count = 0.0, 0
+    for r in range(rows):
+        i = r * (n - 1) // (rows - 1) if rows > 1 else 0
+        for c in range(cols):
+            j = c * (m - 1) // (cols - 1) if cols > 1 else 0
+            if blo[i] <= j <= bhi[i]:
+                total += _cost(x[i], y[j], 0, 0, d, code)
+                count += 1
+    return total / count if count else 0.0
+
+
+class CorridorBatch:
+    """N alignments under the corridor observation (``lookahead=((CORRIDOR, r),)``); see the module docstring.
+
+    Parameters are those of ``envs.core.WarpingBatch``; ``lookahead`` must select the corridor.
+    ``coarsest`` is ``envs.corridor.build_corridor``'s.
+    """
+
+    def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=None, coarsest=COARSEST):
+        from dtwrl.bands import check_band
+        from dtwrl.validation import check_metric
+
+        self.window = _check_window(window)
+        self.lookahead = check_lookahead(lookahead)
+        if not is_corridor(self.lookahead):
+            raise ValueError(f"lookahead must select the corridor observation; got {self.lookahead!r}")
+        self.radius = self.lookahead[0][1]
+        self.coarsest = int(coarsest)
+        self._spec = observation_spec(self.window, self.lookahead)
+        self.metric = check_metric(metric)
+        self.band = check_band(1, 1, band)
+        self.reward_scale = _check_reward_scale(reward_scale)
+        self._meta = np.array([_metric_code(self.metric)], dtype=np.int64)
+        self.num = 0
+        self._pairs = []
+
+    # ------------------------------------------------------------------ reset
+    def reset(self, pairs, indices=None):
+        """Start new alignments (see ``WarpingBatch.reset``)."""
+        packed = _pack_pairs(pairs, self.band)
+        if indices is None:
+            indices = np.arange(len(packed.series))
+            self._pairs = [None] * len(indices)
+            self._start_walk(len(indices))
+        else:
+            indices = self._check_indices(indices, len(packed.series))
+        code = int(self._meta[0])
+        self._length[indices] = 1  # their old paths are not kept when the buffers are repacked
+        for k, b in enumerate(indices.tolist()):
+            x, y = packed.series[k]
+            r0 = int(packed.meta[k, 7])
+            blo, bhi = packed.lo[r0 : r0 + len(x)], packed.hi[r0 : r0 + len(x)]
+            s = _njit_scale(x, y, blo, bhi, code, SCALE_GRID)
+            if not np.isfinite(s):
+                raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
+            corridor = build_corridor(x, y, self.metric, self.radius, self.band, self.coarsest)
+            self._pairs[b] = (x, y, blo, bhi, corridor, 1.0 if s == 0.0 else s)
+            self._dtw[b] = np.nan
+        self._pack_state()
+        for b in indices.tolist():
+            self._restart(b)
+
+    def _check_indices(self, indices, count):
+        if self.num == 0:
+            raise ValueError("indices can only be given after a first reset(pairs) of the whole batch")
+        idx = np.asarray(indices)
+        if idx.dtype.kind not in "iu" or idx.ndim != 1:
+            raise ValueError(f"indices must be a 1-D array of ints; got {idx!r}")
+        if len(idx) != count:
+            raise ValueError(f"indices must have one entry per pair: got {len(idx)} indices for {count} pairs")
+        if idx.min() < 0 or idx.max() >= self.num or len(set(idx.tolist())) != len(idx):
+            raise ValueError(f"indices must be distinct and lie in [0, {self.num}); got {idx.tolist()}")
+        return idx.astype(np.int64)
+
+    def _start_walk(self, num):
+        self.num = num
+        self._ij = np.zeros((num, 2), dtype=np.int64)
+        self._pending = np.zeros(num)
+        self.path_costs = np.zeros(num)
+        self._length = np.ones(num, dtype=np.int64)
+        self._factor = np.ones(num)
+        self.done = np.zeros(num, dtype=bool)
+        self.replaced = np.zeros(num, dtype=bool)
+        self._dtw = np.full(num, np.nan)
+
+    def _pack_state(self):
+        """Concatenate every alignment's series, band rows, corridor and path buffer for the kernels."""
+        pairs = self._pairs
+        lengths = np.array([(len(p[0]), len(p[1])) for p in pairs], dtype=np.int64)
+        n, m = lengths[:, 0], lengths[:, 1]
+        starts = lambda sizes: np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # noqa: E731
+        rb = starts(n)
+        cells = np.array([p[4].cells for p in pairs], dtype=np.int64)
+        off = np.concatenate([p[4].offsets[:-1] + c for p, c in zip(pairs, starts(cells))])
+        dims = np.array([p[0].shape[1] for p in pairs], dtype=np.int64)
+        half_width = np.maximum(n, m) - 1 if self.band is None else self.band
+        self._band_den = half_width * (np.minimum(n, m) - 1)
+        self._scale = np.array([p[5] for p in pairs])
+        self._state = (
+            np.concatenate([p[0].reshape(-1) for p in pairs]),
+            np.concatenate([p[1].reshape(-1) for p in pairs]),
+            starts(n * dims),
+            starts(m * dims),
+            lengths,
+            np.concatenate([p[2] for p in pairs]),
+            np.concatenate([p[3] for p in pairs]),
+            rb,
+            np.concatenate([p[4].lo for p in pairs]),
+            np.concatenate([p[4].hi for p in pairs]),
+            off.astype(np.int64),
+            np.concatenate([p[4].values for p in pairs]),
+            self._band_den.astype(np.int64),
+            self._scale,
+            dims,
+        )
+        old = getattr(self, "_paths", None)
+        pbase = starts(n + m - 1)
+        paths = np.zeros((int((n + m - 1).sum()), 2), dtype=np.int64)
+        if old is not None and old[1].shape == pbase.shape:  # keep the paths walked so far (partial resets)
+            for b in range(self.num):
+                paths[pbase[b] : pbase[b] + self._length[b]] = old[0][old[1][b] : old[1][b] + self._length[b]]
+        self._paths = (paths, pbase)
+        self._lengths = lengths
+
+    def _restart(self, b):
+        x, y = self._pairs[b][:2]
+        self._ij[b] = 0
+        self._length[b] = 1
+        self._paths[0][self._paths[1][b]] = 0
+        self._pending[b] = _cost(x[0], y[0], 0, 0, x.shape[1], int(self._meta[0]))
+        self.path_costs[b] = 0.0
+        self.done[b] = False
+        self.replaced[b] = False
+        s = self._scale[b]
+        self._factor[b] = 1.0 / s if self.reward_scale == "pair" else self.reward_scale
+
+    @property
+    def _walk(self):
+        paths, pbase = self._paths
+        return (self._ij, self._pending, self.path_costs, self._length, paths, pbase, self._factor, self.done)
+
+    # ------------------------------------------------------------------- step
+    def step(self, actions):
+        """Move every unfinished alignment by one cell (see ``WarpingBatch.step``)."""
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before step(actions)")
+        a = np.asarray(actions)
+        if a.shape != (self.num,) or a.dtype.kind not in "iu":
+            raise ValueError(f"actions must be an int array of shape ({self.num},); got {a.dtype} {a.shape}")
+        bad = np.flatnonzero((a < 0) | (a > 2))
+        if bad.size:
+            raise ValueError(
+                f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad[0]}] = {a[bad[0]]}"
+            )
+        rewards = np.empty(self.num)
+        self.replaced = np.zeros(self.num, dtype=bool)
+        _njit_move(self._state, self._walk, self._meta, a.astype(np.int64), rewards, self.replaced)
+        return rewards
+
+    def _step_observe(self, actions, skip):
+        """:meth:`step` then the observation of the alignments not in ``skip`` (see ``WarpingBatch._step_observe``)."""
+        rewards = self.step(actions)
+        obs = self._empty_observation(self.num)
+        rows = np.flatnonzero(~skip).astype(np.int64)
+        self._observe_into(obs, rows, rows, self._ij[rows])
+        return rewards, obs
+
+    # ------------------------------------------------------------ observation
+    def observation(self):
+        """The observation of every alignment (``envs.observation``'s corridor layout)."""
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before observation()")
+        obs = self._empty_observation(self.num)
+        rows = np.arange(self.num)
+        self._observe_into(obs, rows, rows, self._ij)
+        return obs
+
+    def observation_spec(self):
+        """``{key: (shape, dtype, low, high)}`` of one alignment's observation."""
+        return dict(self._spec)
+
+    def _empty_observation(self, count):
+        return {key: np.empty((count, *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
+
+    def _observe_rows(self, obs, rows):
+        self._observe_into(obs, rows, rows, self._ij[rows])
+
+    def _observe_into(self, obs, outs, rows, cells, q_raw=None):
+        q_raw = np.empty((0, 3)) if q_raw is None else q_raw
+        args = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], q_raw)
+        _njit_observe(self._state, self._meta, np.asarray(outs, np.int64), np.asarray(rows, np.int64), cells, *args)
+
+    def run_policy(self, policy, params):
+        """Step every alignment to its end cell with a compiled policy (see ``WarpingBatch.run_policy``)."""
+        if self.num == 0:
+            raise RuntimeError("call reset(pairs) before run_policy()")
+        obs = self._empty_observation(self.num)
+        self.replaced = np.zeros(self.num, dtype=bool)
+        max_steps = int(self._lengths.sum(axis=1).max())
+        keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)
+        if not _njit_run(policy, params, max_steps, self._state, self._walk, self._meta, *keys):
+            raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
+
+    def observe_cells(self, rows, cells):
+        """Observations at arbitrary cells and the raw corridor move values (see ``WarpingBatch.observe_cells``)."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
+        if len(rows) != len(cells) or (len(rows) and (rows.min() < 0 or rows.max() >= self.num)):
+            raise ValueError("rows must index alignments and match cells in length")
+        if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
+            raise ValueError("cells must lie inside their alignments' grids")
+        obs = self._empty_observation(len(rows))
+        values = np.full((len(rows), 3), np.inf)
+        self._observe_into(obs, np.arange(len(rows)), rows, cells, values)
+        return obs, values
+
+    def move_values(self, rows, cells, row=0):
+        """``G`` of the cells each move enters, inside the corridor (+inf outside it or illegal); ``row`` must be 0."""
+        if row != 0:
+            raise ValueError(f"row must be 0 under the corridor observation; got {row}")
+        return self.observe_cells(rows, cells)[1]
+
+    # ---------------------------------------------------------------- queries
+    def expert_actions(self):
+        """The corridor's expert move from every current cell: the smallest corridor value, else the way back.
+
+        Lexicographic argmin of the ``"lookahead"`` rows (values, then way back) over the legal moves (ties: diagonal,
+        down, right); inside the corridor it completes the corridor's cheapest path. 0 for finished alignments.
+        """
+        obs = self.observation()
+        return np.where(self.done, 0, lexicographic_argmin(obs["lookahead"], obs["action_mask"]))
+
+    def dtw_costs(self, indices=None):
+        """Exact DTW cost of each pair (``dtwrl.dtw``, computed on first request: O(n m) time, O(m) memory)."""
+        idx = np.arange(self.num) if indices is None else np.asarray(indices, dtype=np.int64)
+        for b in idx.tolist():
+            if np.isnan(self._dtw[b]):
+                x, y = self._pairs[b][:2]
+                self._dtw[b] = dtw(x, y, self.metric, self.band)
+        return self._dtw[idx].copy()
+
+    def corridor(self, index):
+        """The ``envs.corridor.Corridor`` of alignment ``index``."""
+        return self._pairs[index][4]
+
+    def paths(self, indices=None):
+        """The cells visited so far, start cell included."""
+        paths, pbase = self._paths
+        idx = range(self.num) if indices is None else np.asarray(indices, dtype=np.int64).tolist()
+        return [paths[pbase[b] : pbase[b] + self._length[b]].copy() for b in idx]
+
+    def cost_matrix(self, index):
+        """The local-cost matrix (n, m) of alignment ``index``: built on request, O(n m) (for rendering)."""
+        x, y = self._pairs[index][:2]
+        return cost_matrix(x, y, self.metric)
+
+    def series(self, index):
+        """The validated pair ``(x, y)`` of alignment ``index``."""
+        return self._pairs[index][:2]
+
+    @property
+    def positions(self):
+        """int64 (N, 2): the current cell of every alignment (a copy)."""
+        return self._ij.copy()
+
+    @property
+    def lengths(self):
+        """int64 (N, 2): (n, m) of every pair (a copy)."""
+        return self._lengths.copy()
+
+    @property
+    def scales(self):
+        """float64 (N,): each pair's scale (a copy)."""
+        return self._scale.copy()
+
+    @property
+    def reward_factors(self):
+        """float64 (N,): the factor applied to ``-C`` in the rewards (a copy)."""
+        return self._factor.copy()
+
+
+def lexicographic_argmin(look, mask):
+    """Per row, the legal move with the smallest ``look[:, 0]``, ties broken by ``look[:, 1]``, then move order.
+
+    Parameters
+    ----------
+    look : numpy.ndarray, shape (N, L, 3)
+    mask : numpy.ndarray of int, shape (N, 3)
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (N,)
+
+    >>> lexicographic_argmin(np.array([[[1.0, 1.0, 0.5], [0.0, 0.5, 0.0]]]), np.array([[1, 1, 0]]))
+    array([0])
+    """
+    best = np.zeros(len(mask), dtype=np.int64)
+    for r in range(len(mask)):
+        keys = [(tuple(look[r, :, a]), a) for a in range(3) if mask[r, a]]
+        best[r] = min(keys)[1] if keys else 0
+    return best
