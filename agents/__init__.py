@@ -25,6 +25,7 @@ DAgger), ``policy_evaluation``, ``best_actor``, ``summaries`` (TensorBoard),
 
 from .baselines import GreedyAligner, greedy_path
 from .config import AlignerConfig
+from .heuristic_aligner import HeuristicAligner
 from .policy_aligner import PolicyAligner
 from .trainer import AlignerTrainer, TrainingDivergedError, train_aligner
 
@@ -32,6 +33,7 @@ __all__ = [
     "AlignerConfig",
     "AlignerTrainer",
     "GreedyAligner",
+    "HeuristicAligner",
     "PolicyAligner",
     "TrainingDivergedError",
     "greedy_path",
