@@ -17,6 +17,12 @@ r)``) reads the values this module computes once per pair:
    cost-to-go ``G[i, j] = C[i, j] + min(G[i+1, j+1], G[i+1, j], G[i, j+1])``
    (``G[n-1, m-1] = C[n-1, m-1]``, +inf outside the corridor) of every corridor
    cell, and the next level's path follows its argmin from (0, 0).
+   Under ``"sqeuclidean"`` this runs twice: with FastDTW's cost of the pooled
+   means, and with the mean of the fine costs a pooled cell stands for (the
+   pooled means' cost plus both frames' spreads, their summed variances; see
+   :func:`_njit_pool`). The finest corridor is the union of both projections:
+   each alone loses on some real recordings (tiled ElectricDevices, ECG pairs,
+   halves of a recording) where the other holds the path.
 4. With a Sakoe-Chiba band, the finest corridor is cut to the band; when the
    cut leaves (0, 0) without a path to the end, the radius doubles until it
    does (at worst the corridor is the band).
@@ -79,25 +85,37 @@ class Corridor(NamedTuple):
 
 
 @njit(cache=True)
-def _njit_pool(x):
-    """Mean of frames (2t, 2t+1) for each t; an odd last frame is kept alone. (n, d) -> (ceil(n / 2), d)."""
+def _njit_pool(x, spread):
+    """Frames (2t, 2t+1) merged for each t (an odd last frame kept alone): (means (ceil(n/2), d), spreads).
+
+    ``spread[t]`` is the summed per-feature variance of the fine frames a merged frame stands for; with equal
+    halves, the merged spread is the mean of the halves' spreads plus ``|mean_a - mean_b|^2 / 4``.
+    """
     n, d = x.shape
     out = np.empty(((n + 1) // 2, d))
+    merged = np.empty((n + 1) // 2)
     for t in range(n // 2):
+        gap = 0.0
         for k in range(d):
             out[t, k] = 0.5 * (x[2 * t, k] + x[2 * t + 1, k])
+            diff = x[2 * t, k] - x[2 * t + 1, k]
+            gap += diff * diff
+        merged[t] = 0.5 * (spread[2 * t] + spread[2 * t + 1]) + 0.25 * gap
     if n % 2:
         out[n // 2] = x[n - 1]
-    return out
+        merged[n // 2] = spread[n - 1]
+    return out, merged
 
 
 @njit(cache=True)
-def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi):
+def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
     """Backward DP inside the corridor rows ``[lo[i], hi[i]]`` (cut to the band rows); returns (offsets, values).
 
     Empty rows (``lo > hi``) hold no cell. Local costs are ``dtwrl.cost_matrix``'s
-    row kernel's values (bitwise); a cell outside the band costs +inf.
+    row kernel's values (bitwise), plus ``sx[i] + sy[j]`` when ``sx`` has entries
+    (pooled levels); a cell outside the band costs +inf.
     """
+    spread = sx.shape[0] > 0
     n, m = x.shape[0], y.shape[0]
     offsets = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
@@ -116,6 +134,8 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi):
         right = np.inf
         for j in range(hi[i], lo[i] - 1, -1):
             c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
+            if spread:
+                c += sx[i] + sy[j]
             if i == n - 1 and j == m - 1:
                 right = c
             else:
@@ -181,11 +201,13 @@ def _njit_project(path, n, m, fx, fy, radius):
 
 
 def _pyramid(x, y, coarsest):
-    """``[(x, y), (x1, y1), ...]`` from the original series to the coarsest level."""
-    levels = [(x, y)]
+    """``[(x, y, sx, sy), ...]`` from the original series (spreads 0) to the coarsest level."""
+    levels = [(x, y, np.zeros(len(x)), np.zeros(len(y)))]
     while len(levels[-1][0]) > coarsest or len(levels[-1][1]) > coarsest:
-        a, b = levels[-1]
-        levels.append((_njit_pool(a) if len(a) > coarsest else a, _njit_pool(b) if len(b) > coarsest else b))
+        a, b, sa, sb = levels[-1]
+        a, sa = _njit_pool(a, sa) if len(a) > coarsest else (a, sa)
+        b, sb = _njit_pool(b, sb) if len(b) > coarsest else (b, sb)
+        levels.append((a, b, sa, sb))
     return levels
 
 
@@ -215,32 +237,45 @@ def build_corridor(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COA
         check_band(n, m, band, "band")
         band_lo, band_hi = band_bounds(n, m, band)
     levels = _pyramid(x, y, coarsest)
-    top_x, top_y = levels[-1]
-    nt, mt = len(top_x), len(top_y)
-    lo, hi = np.zeros(nt, dtype=np.int64), np.full(nt, mt - 1, dtype=np.int64)
-    for level in range(len(levels) - 1, 0, -1):
-        a, b = levels[level]
-        everywhere = np.zeros(len(a), dtype=np.int64), np.full(len(a), len(b) - 1, dtype=np.int64)
-        offsets, values = _njit_corridor_dp(a, b, code, lo, hi, *everywhere)
-        path = _njit_follow(lo, hi, offsets, values, len(a), len(b))
-        fine_x, fine_y = levels[level - 1]
-        fx, fy = (2 if len(fine_x) > len(a) else 1), (2 if len(fine_y) > len(b) else 1)
-        lo, hi = _njit_project(path, len(fine_x), len(fine_y), fx, fy, radius)
-        if level == 1:
-            coarse = (path, fx, fy)
     if len(levels) == 1:  # short series: the corridor is the whole grid (cut to the band)
-        return _cut(x, y, code, lo, hi, band_lo, band_hi, radius, None)
-    return _cut(x, y, code, lo, hi, band_lo, band_hi, radius, coarse)
+        return _cut(x, y, code, band_lo, band_hi, radius, ())
+    seeds = [_coarse_path(levels, code, radius, spread) for spread in ((False, True) if code == 0 else (False,))]
+    return _cut(x, y, code, band_lo, band_hi, radius, seeds)
 
 
-def _cut(x, y, code, lo, hi, band_lo, band_hi, radius, coarse):
-    """The finest DP on the corridor cut to the band, the radius doubled until (0, 0) reaches the end."""
+def _coarse_path(levels, code, radius, spread):
+    """The optimal path inside the corridor of level 1 (the finest pooled level), refined from the coarsest level.
+
+    ``spread``: a pooled cell's cost also counts its frames' spreads (``sx[i] + sy[j]``, sqeuclidean only), which
+    makes it the mean of the fine costs it pools; without it, the cost of the pooled means (FastDTW's).
+    """
+    top_x, top_y = levels[-1][:2]
+    lo, hi = np.zeros(len(top_x), dtype=np.int64), np.full(len(top_x), len(top_y) - 1, dtype=np.int64)
+    for level in range(len(levels) - 1, 0, -1):
+        a, b, sa, sb = levels[level]
+        everywhere = np.zeros(len(a), dtype=np.int64), np.full(len(a), len(b) - 1, dtype=np.int64)
+        spreads = (sa, sb) if spread else (np.empty(0), np.empty(0))
+        offsets, values = _njit_corridor_dp(a, b, code, lo, hi, *everywhere, *spreads)
+        path = _njit_follow(lo, hi, offsets, values, len(a), len(b))
+        fine_x, fine_y = levels[level - 1][:2]
+        fx, fy = (2 if len(fine_x) > len(a) else 1), (2 if len(fine_y) > len(b) else 1)
+        if level > 1:
+            lo, hi = _njit_project(path, len(fine_x), len(fine_y), fx, fy, radius)
+    return path, fx, fy
+
+
+def _cut(x, y, code, band_lo, band_hi, radius, seeds):
+    """The finest DP on the union of the seeds' projected corridors (the whole grid without seeds), cut to the band;
+    the radius doubles until (0, 0) reaches the end inside."""
     n, m = len(x), len(y)
     while True:
+        lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
+        for k, (path, fx, fy) in enumerate(seeds):
+            seed_lo, seed_hi = _njit_project(path, n, m, fx, fy, radius)
+            lo, hi = (seed_lo, seed_hi) if k == 0 else (np.minimum(lo, seed_lo), np.maximum(hi, seed_hi))
         cut_lo, cut_hi = np.maximum(lo, band_lo), np.minimum(hi, band_hi)
-        offsets, values = _njit_corridor_dp(x, y, code, cut_lo, cut_hi, band_lo, band_hi)
+        offsets, values = _njit_corridor_dp(x, y, code, cut_lo, cut_hi, band_lo, band_hi, np.empty(0), np.empty(0))
         corridor = Corridor(cut_lo, cut_hi, offsets, values, radius)
-        if np.isfinite(corridor.value(0, 0)) or coarse is None:
+        if np.isfinite(corridor.value(0, 0)) or not seeds:
             return corridor
         radius = 2 * radius + 1
-        lo, hi = _njit_project(coarse[0], n, m, coarse[1], coarse[2], radius)

@@ -126,3 +126,18 @@ def test_bad_corridor_rows_are_rejected():
         WarpingBatch(lookahead=((0, 2), (2, 16)))
     with pytest.raises(ValueError, match="radius"):
         WarpingBatch(lookahead=((0, -1),))
+
+
+def test_pooled_spreads_make_the_pooled_cost_the_mean_of_the_fine_costs():
+    from envs.corridor import _njit_pool
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(4, 3))
+    (px, sx), (py, sy) = (x, np.zeros(8)), (y, np.zeros(4))
+    for _ in range(3):
+        px, sx = _njit_pool(px, sx)
+    for _ in range(2):
+        py, sy = _njit_pool(py, sy)
+    assert sx[0] == pytest.approx(x.var(axis=0).sum()) and sy[0] == pytest.approx(y.var(axis=0).sum())
+    pooled_cost = ((px[0] - py[0]) ** 2).sum() + sx[0] + sy[0]
+    assert pooled_cost == pytest.approx(cost_matrix(x, y).mean())
