@@ -49,7 +49,7 @@ from .observation import (
 
 __all__ = ["CorridorBatch"]
 
-# Positions in the kernels' state tuple (see CorridorBatch._pack_state).
+# Positions in the kernels' state tuple (see CorridorBatch._layout).
 _XS, _YS, _XB, _YB, _LENGTHS, _BLO, _BHI, _RB, _LO, _HI, _OFF, _VAL, _BAND_DEN, _SCALE, _DIMS = range(15)
 
 
@@ -282,6 +282,7 @@ class CorridorBatch:
         self._meta = np.array([_metric_code(self.metric)], dtype=np.int64)
         self.num = 0
         self._pairs = []
+        self._capacity = None
 
     # ------------------------------------------------------------------ reset
     def reset(self, pairs, indices=None):
@@ -291,6 +292,7 @@ class CorridorBatch:
             indices = np.arange(len(packed.series))
             self._pairs = [None] * len(indices)
             self._start_walk(len(indices))
+            self._capacity = None
         else:
             indices = self._check_indices(indices, len(packed.series))
         code = int(self._meta[0])
@@ -305,7 +307,7 @@ class CorridorBatch:
             corridor = build_corridor(x, y, self.metric, self.radius, self.band, self.coarsest)
             self._pairs[b] = (x, y, blo, bhi, corridor, 1.0 if s == 0.0 else s)
             self._dtw[b] = np.nan
-        self._pack_state()
+        self._pack_state(indices.tolist())
         for b in indices.tolist():
             self._restart(b)
 
@@ -332,44 +334,79 @@ class CorridorBatch:
         self.replaced = np.zeros(num, dtype=bool)
         self._dtw = np.full(num, np.nan)
 
-    def _pack_state(self):
-        """Concatenate every alignment's series, band rows, corridor and path buffer for the kernels."""
-        pairs = self._pairs
-        lengths = np.array([(len(p[0]), len(p[1])) for p in pairs], dtype=np.int64)
-        n, m = lengths[:, 0], lengths[:, 1]
-        starts = lambda sizes: np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)  # noqa: E731
-        rb = starts(n)
-        cells = np.array([p[4].cells for p in pairs], dtype=np.int64)
-        off = np.concatenate([p[4].offsets[:-1] + c for p, c in zip(pairs, starts(cells))])
-        dims = np.array([p[0].shape[1] for p in pairs], dtype=np.int64)
-        half_width = np.maximum(n, m) - 1 if self.band is None else self.band
-        self._band_den = half_width * (np.minimum(n, m) - 1)
-        self._scale = np.array([p[5] for p in pairs])
+    def _sizes(self, b):
+        """Entries alignment b needs in each region: x values, y values, rows, corridor cells, path cells."""
+        x, y, _, _, corridor, _ = self._pairs[b]
+        return np.array([x.size, y.size, len(x), corridor.cells, len(x) + len(y) - 1], dtype=np.int64)
+
+    def _pack_state(self, changed):
+        """Write the alignments ``changed`` into their regions of the kernels' arrays, in place when they fit.
+
+        Each alignment owns a region of every concatenated array (series, band rows, corridor rows and values,
+        path); a pair that outgrows its region makes the whole state be laid out again, each region 1.5 times
+        its need, keeping every alignment's walk.
+        """
+        need = np.array([self._sizes(b) for b in range(self.num)]) if self._capacity is None else None
+        if self._capacity is not None:
+            grown = [b for b in changed if np.any(self._sizes(b) > self._capacity[b])]
+            if grown:
+                need = np.array([self._sizes(b) for b in range(self.num)])
+        if need is not None:
+            self._layout(need, keep=self._capacity is not None)
+            changed = range(self.num)
+        for b in changed:
+            self._write(b)
+
+    def _layout(self, need, keep):
+        """Fresh arrays with regions of 1.5 times ``need`` (num, 5) per alignment; walked paths kept when ``keep``."""
+        capacity = need + need // 2
+        starts = np.zeros_like(capacity)
+        starts[1:] = np.cumsum(capacity, axis=0)[:-1]
+        total = capacity.sum(axis=0)
+        num = self.num
+        old_paths = self._paths if keep else None
         self._state = (
-            np.concatenate([p[0].reshape(-1) for p in pairs]),
-            np.concatenate([p[1].reshape(-1) for p in pairs]),
-            starts(n * dims),
-            starts(m * dims),
-            lengths,
-            np.concatenate([p[2] for p in pairs]),
-            np.concatenate([p[3] for p in pairs]),
-            rb,
-            np.concatenate([p[4].lo for p in pairs]),
-            np.concatenate([p[4].hi for p in pairs]),
-            off.astype(np.int64),
-            np.concatenate([p[4].values for p in pairs]),
-            self._band_den.astype(np.int64),
-            self._scale,
-            dims,
+            np.zeros(total[0]),
+            np.zeros(total[1]),
+            starts[:, 0].copy(),
+            starts[:, 1].copy(),
+            np.ones((num, 2), dtype=np.int64),
+            np.zeros(total[2], dtype=np.int64),
+            np.zeros(total[2], dtype=np.int64),
+            starts[:, 2].copy(),
+            np.zeros(total[2], dtype=np.int64),
+            np.zeros(total[2], dtype=np.int64),
+            np.zeros(total[2], dtype=np.int64),
+            np.zeros(total[3]),
+            np.zeros(num, dtype=np.int64),
+            np.ones(num),
+            np.ones(num, dtype=np.int64),
         )
-        old = getattr(self, "_paths", None)
-        pbase = starts(n + m - 1)
-        paths = np.zeros((int((n + m - 1).sum()), 2), dtype=np.int64)
-        if old is not None and old[1].shape == pbase.shape:  # keep the paths walked so far (partial resets)
-            for b in range(self.num):
-                paths[pbase[b] : pbase[b] + self._length[b]] = old[0][old[1][b] : old[1][b] + self._length[b]]
-        self._paths = (paths, pbase)
-        self._lengths = lengths
+        self._value_base = starts[:, 3].copy()
+        paths = np.zeros((total[4], 2), dtype=np.int64)
+        if old_paths is not None:
+            for b in range(num):
+                walked = old_paths[0][old_paths[1][b] : old_paths[1][b] + self._length[b]]
+                paths[starts[b, 4] : starts[b, 4] + len(walked)] = walked
+        self._paths = (paths, starts[:, 4].copy())
+        self._capacity = capacity
+
+    def _write(self, b):
+        """Copy alignment b's pair, band rows and corridor into its regions."""
+        x, y, blo, bhi, corridor, scale = self._pairs[b]
+        state = self._state
+        n, m = len(x), len(y)
+        state[_XS][state[_XB][b] : state[_XB][b] + x.size] = x.reshape(-1)
+        state[_YS][state[_YB][b] : state[_YB][b] + y.size] = y.reshape(-1)
+        rows = slice(state[_RB][b], state[_RB][b] + n)
+        state[_BLO][rows], state[_BHI][rows] = blo, bhi
+        state[_LO][rows], state[_HI][rows] = corridor.lo, corridor.hi
+        state[_OFF][rows] = corridor.offsets[:-1] + self._value_base[b]
+        state[_VAL][self._value_base[b] : self._value_base[b] + corridor.cells] = corridor.values
+        state[_LENGTHS][b] = n, m
+        state[_BAND_DEN][b] = (max(n, m) - 1 if self.band is None else self.band) * (min(n, m) - 1)
+        state[_SCALE][b] = scale
+        state[_DIMS][b] = x.shape[1]
 
     def _restart(self, b):
         x, y = self._pairs[b][:2]
@@ -380,7 +417,7 @@ class CorridorBatch:
         self.path_costs[b] = 0.0
         self.done[b] = False
         self.replaced[b] = False
-        s = self._scale[b]
+        s = self._state[_SCALE][b]
         self._factor[b] = 1.0 / s if self.reward_scale == "pair" else self.reward_scale
 
     @property
@@ -445,7 +482,7 @@ class CorridorBatch:
             raise RuntimeError("call reset(pairs) before run_policy()")
         obs = self._empty_observation(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
-        max_steps = int(self._lengths.sum(axis=1).max())
+        max_steps = int(self._state[_LENGTHS].sum(axis=1).max())
         keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)
         if not _njit_run(policy, params, max_steps, self._state, self._walk, self._meta, *keys):
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
@@ -456,7 +493,7 @@ class CorridorBatch:
         cells = np.ascontiguousarray(cells, dtype=np.int64).reshape(-1, 2)
         if len(rows) != len(cells) or (len(rows) and (rows.min() < 0 or rows.max() >= self.num)):
             raise ValueError("rows must index alignments and match cells in length")
-        if len(rows) and (np.any(cells < 0) or np.any(cells >= self._lengths[rows])):
+        if len(rows) and (np.any(cells < 0) or np.any(cells >= self._state[_LENGTHS][rows])):
             raise ValueError("cells must lie inside their alignments' grids")
         obs = self._empty_observation(len(rows))
         values = np.full((len(rows), 3), np.inf)
@@ -515,12 +552,12 @@ class CorridorBatch:
     @property
     def lengths(self):
         """int64 (N, 2): (n, m) of every pair (a copy)."""
-        return self._lengths.copy()
+        return self._state[_LENGTHS].copy()
 
     @property
     def scales(self):
         """float64 (N,): each pair's scale (a copy)."""
-        return self._scale.copy()
+        return self._state[_SCALE].copy()
 
     @property
     def reward_factors(self):

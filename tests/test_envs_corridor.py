@@ -141,3 +141,30 @@ def test_pooled_spreads_make_the_pooled_cost_the_mean_of_the_fine_costs():
     assert sx[0] == pytest.approx(x.var(axis=0).sum()) and sy[0] == pytest.approx(y.var(axis=0).sum())
     pooled_cost = ((px[0] - py[0]) ** 2).sum() + sx[0] + sy[0]
     assert pooled_cost == pytest.approx(cost_matrix(x, y).mean())
+
+
+def test_vector_env_with_autoresets_matches_the_window_only_env_on_short_pairs():
+    from dtwrl.datasets import SyntheticPairs
+    from envs import WarpingPathVectorEnv
+
+    pairs = SyntheticPairs(n=(5, 60), m=(5, 60), d=2)  # lengths change at every reset: regions reused and regrown
+    plain = WarpingPathVectorEnv(5, pairs=pairs, window=3, lookahead=())
+    linear = WarpingPathVectorEnv(5, pairs=pairs, window=3, lookahead=corridor_lookahead(1))
+    a, _ = plain.reset(seed=3)
+    b, _ = linear.reset(seed=3)
+    rng = np.random.default_rng(0)
+    finished = 0
+    for _ in range(400):
+        for key in ("window", "position", "action_mask"):
+            np.testing.assert_array_equal(a[key], b[key])
+        actions = rng.integers(0, 3, 5)
+        a, ra, ta, _, ia = plain.step(actions)
+        b, rb, tb, _, ib = linear.step(actions)
+        np.testing.assert_array_equal(ra, rb)
+        np.testing.assert_array_equal(ta, tb)
+        if ta.any():
+            finished += int(ta.sum())
+            np.testing.assert_allclose(ia["dtw_cost"], ib["dtw_cost"], rtol=1e-12)
+            for p, q in zip(ia["path"][ta], ib["path"][tb]):
+                np.testing.assert_array_equal(p, q)
+    assert finished > 10
