@@ -20,9 +20,11 @@ r)``) reads the values this module computes once per pair:
    Under ``"sqeuclidean"`` this runs twice: with FastDTW's cost of the pooled
    means, and with the mean of the fine costs a pooled cell stands for (the
    pooled means' cost plus both frames' spreads, their summed variances; see
-   :func:`_njit_pool`). The finest corridor is the union of both projections:
-   each alone loses on some real recordings (tiled ElectricDevices, ECG pairs,
-   halves of a recording) where the other holds the path.
+   :func:`_njit_pool`). Each alone loses on some real recordings (tiled
+   ElectricDevices, ECG pairs) where the other holds the path; the finest
+   level solves both projected corridors and keeps the one whose exact start
+   value is lower (their union, one range per row, would fill in every cell
+   between two diverging paths: no longer linear).
 4. With a Sakoe-Chiba band, the finest corridor is cut to the band; when the
    cut leaves (0, 0) without a path to the end, the radius doubles until it
    does (at worst the corridor is the band).
@@ -265,17 +267,21 @@ def _coarse_path(levels, code, radius, spread):
 
 
 def _cut(x, y, code, band_lo, band_hi, radius, seeds):
-    """The finest DP on the union of the seeds' projected corridors (the whole grid without seeds), cut to the band;
-    the radius doubles until (0, 0) reaches the end inside."""
+    """The finest DP on each seed's projected corridor (the whole grid without seeds), cut to the band; the corridor
+    whose start is cheapest wins. The radius doubles until (0, 0) reaches the end inside."""
     n, m = len(x), len(y)
     while True:
-        lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
-        for k, (path, fx, fy) in enumerate(seeds):
-            seed_lo, seed_hi = _njit_project(path, n, m, fx, fy, radius)
-            lo, hi = (seed_lo, seed_hi) if k == 0 else (np.minimum(lo, seed_lo), np.maximum(hi, seed_hi))
-        cut_lo, cut_hi = np.maximum(lo, band_lo), np.minimum(hi, band_hi)
-        offsets, values = _njit_corridor_dp(x, y, code, cut_lo, cut_hi, band_lo, band_hi, np.empty(0), np.empty(0))
-        corridor = Corridor(cut_lo, cut_hi, offsets, values, radius)
-        if np.isfinite(corridor.value(0, 0)) or not seeds:
-            return corridor
+        best = None
+        for path, fx, fy in seeds or [(None, 1, 1)]:
+            if path is None:
+                lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
+            else:
+                lo, hi = _njit_project(path, n, m, fx, fy, radius)
+            cut_lo, cut_hi = np.maximum(lo, band_lo), np.minimum(hi, band_hi)
+            offsets, values = _njit_corridor_dp(x, y, code, cut_lo, cut_hi, band_lo, band_hi, np.empty(0), np.empty(0))
+            corridor = Corridor(cut_lo, cut_hi, offsets, values, radius)
+            if best is None or corridor.value(0, 0) < best.value(0, 0):
+                best = corridor
+        if np.isfinite(best.value(0, 0)) or not seeds:
+            return best
         radius = 2 * radius + 1

@@ -60,6 +60,10 @@ def test_corridor_cells_grow_linearly_with_the_length():
         y = x[np.sort(rng.integers(0, n, n))]
         cells.append(build_corridor(x, y, radius=2).cells)
         assert cells[-1] <= 4 * (2 + 2) * 2 * n  # about 2 (radius + 1) cells across the path of n + m cells
+        # a noisy period-3 signal: the two coarse paths (pooled means, pooled costs) diverge; one corridor is kept
+        x = np.tile([-0.19, 0.1, 0.09], n // 3 + 1)[:n, None] + 0.05 * rng.normal(size=(n, 1))
+        y = x[np.sort(rng.integers(0, n, n))]
+        assert build_corridor(x, y, radius=2).cells <= 4 * (2 + 2) * 2 * n
     assert cells[1] / cells[0] < 11
 
 
