@@ -177,3 +177,32 @@ def table_rows(rows):
 
 
 TABLE_HEADER = ["method", "mean ratio", "p90 ratio", "at optimum", "ms / pair (CPU)", "peak added MB"]
+
+
+def growth_table(report, prefix="synthetic warp n="):
+    """Markdown table of ms / pair per method at each n of the ``prefix`` sets, and the growth over the last step.
+
+    ``report`` is ``run_long``'s (``{"sets": {name: rows}}``); the banded DP's label loses its width.
+
+    >>> rows = {"synthetic warp n=10": {"a": {"ms": 1.0}}, "synthetic warp n=100": {"a": {"ms": 9.0}}}
+    >>> growth_table({"sets": rows})
+    (['method', 'n = 10', 'n = 100', 'x from 10 to 100'], [['a', '1.0', '9.0', '9.0']])
+    """
+    sizes = sorted(int(name[len(prefix) :]) for name in report["sets"] if name.startswith(prefix))
+    times = {}
+    for n in sizes:
+        for label, row in report["sets"][f"{prefix}{n}"].items():
+            key = "exact DTW in a matched band" if label.startswith("exact DTW in a band") else label
+            key = "exact DTW (path; value only at n*m > 2e8)" if key.startswith("exact DTW (") else key
+            times.setdefault(key, {})[n] = row["ms"]
+    header = ["method", *[f"n = {n:,}" for n in sizes]]
+    if len(sizes) > 1:
+        header.append(f"x from {sizes[-2]:,} to {sizes[-1]:,}")
+    body = []
+    for label, by_n in times.items():
+        cells = [f"{by_n[n]:.1f}" if n in by_n else "-" for n in sizes]
+        if len(sizes) > 1:
+            a, b = by_n.get(sizes[-2]), by_n.get(sizes[-1])
+            cells.append(f"{b / a:.1f}" if a and b else "-")
+        body.append([label, *cells])
+    return header, body
