@@ -343,8 +343,8 @@ class CorridorBatch:
         """Write the alignments ``changed`` into their regions of the kernels' arrays, in place when they fit.
 
         Each alignment owns a region of every concatenated array (series, band rows, corridor rows and values,
-        path); a pair that outgrows its region makes the whole state be laid out again, each region 1.5 times
-        its need, keeping every alignment's walk.
+        path), as large as its first pair needs; a later pair that outgrows its region makes the whole state be
+        laid out again, each region 1.5 times its need, keeping every alignment's walk.
         """
         need = np.array([self._sizes(b) for b in range(self.num)]) if self._capacity is None else None
         if self._capacity is not None:
@@ -358,8 +358,9 @@ class CorridorBatch:
             self._write(b)
 
     def _layout(self, need, keep):
-        """Fresh arrays with regions of 1.5 times ``need`` (num, 5) per alignment; walked paths kept when ``keep``."""
-        capacity = need + need // 2
+        """Fresh arrays with regions of ``need`` (num, 5) per alignment (1.5 times when ``keep``: regrown after a
+        partial reset, whose walked paths are kept)."""
+        capacity = need + need // 2 if keep else need
         starts = np.zeros_like(capacity)
         starts[1:] = np.cumsum(capacity, axis=0)[:-1]
         total = capacity.sum(axis=0)
