@@ -22,9 +22,10 @@ r)``) reads the values this module computes once per pair:
    pooled means' cost plus both frames' spreads, their summed variances; see
    :func:`_njit_pool`). Each alone loses on some real recordings (tiled
    ElectricDevices, ECG pairs) where the other holds the path; the finest
-   level solves both projected corridors and keeps the one whose exact start
-   value is lower (their union, one range per row, would fill in every cell
-   between two diverging paths: no longer linear).
+   level keeps the projected corridor that holds the cheaper path (found by a
+   forward DP in O(m) memory, so only one corridor's values are ever held;
+   their union, one range per row, would fill in every cell between two
+   diverging paths: no longer linear).
 4. With a Sakoe-Chiba band, the finest corridor is cut to the band; when the
    cut leaves (0, 0) without a path to the end, the radius doubles until it
    does (at worst the corridor is the band).
@@ -150,6 +151,35 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
 
 
 @njit(cache=True)
+def _njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi):
+    """The optimal path cost inside the corridor (cut to the band): the forward DP on two rows, O(m) memory."""
+    n, m = x.shape[0], y.shape[0]
+    prev = np.empty(m)
+    cur = np.empty(m)
+    row = np.empty(m)
+    for i in range(n):
+        if hi[i] < lo[i]:
+            return np.inf
+        _njit_cost_row(x, y, i, lo[i], hi[i] + 1, code, row)
+        left = np.inf
+        for j in range(lo[i], hi[i] + 1):
+            c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
+            if i == 0 and j == 0:
+                value = c
+            else:
+                best = left
+                if i > 0 and lo[i - 1] <= j <= hi[i - 1] and prev[j] < best:
+                    best = prev[j]
+                if i > 0 and lo[i - 1] <= j - 1 <= hi[i - 1] and prev[j - 1] < best:
+                    best = prev[j - 1]
+                value = c + best
+            cur[j] = value
+            left = value
+        prev, cur = cur, prev
+    return prev[m - 1] if lo[n - 1] <= m - 1 <= hi[n - 1] else np.inf
+
+
+@njit(cache=True)
 def _njit_follow(lo, hi, offsets, values, n, m):
     """The path from (0, 0) that always enters the successor with the smallest cost-to-go (ties: diagonal, down)."""
     path = np.empty((n + m - 1, 2), dtype=np.int64)
@@ -267,21 +297,23 @@ def _coarse_path(levels, code, radius, spread):
 
 
 def _cut(x, y, code, band_lo, band_hi, radius, seeds):
-    """The finest DP on each seed's projected corridor (the whole grid without seeds), cut to the band; the corridor
-    whose start is cheapest wins. The radius doubles until (0, 0) reaches the end inside."""
+    """The finest DP on the seed's projected corridor (the whole grid without seeds), cut to the band.
+
+    With two seeds, the one whose corridor holds the cheaper path (a forward DP in O(m) memory) is kept, so only
+    one corridor's values are ever held. The radius doubles until (0, 0) reaches the end inside.
+    """
     n, m = len(x), len(y)
     while True:
-        best = None
-        for path, fx, fy in seeds or [(None, 1, 1)]:
-            if path is None:
-                lo, hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
-            else:
-                lo, hi = _njit_project(path, n, m, fx, fy, radius)
-            cut_lo, cut_hi = np.maximum(lo, band_lo), np.minimum(hi, band_hi)
-            offsets, values = _njit_corridor_dp(x, y, code, cut_lo, cut_hi, band_lo, band_hi, np.empty(0), np.empty(0))
-            corridor = Corridor(cut_lo, cut_hi, offsets, values, radius)
-            if best is None or corridor.value(0, 0) < best.value(0, 0):
-                best = corridor
-        if np.isfinite(best.value(0, 0)) or not seeds:
-            return best
+        ranges = [_njit_project(path, n, m, fx, fy, radius) for path, fx, fy in seeds]
+        if not ranges:
+            ranges = [(np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64))]
+        ranges = [(np.maximum(lo, band_lo), np.minimum(hi, band_hi)) for lo, hi in ranges]
+        if len(ranges) > 1:
+            costs = [_njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi) for lo, hi in ranges]
+            ranges = [ranges[int(np.argmin(costs))]]
+        lo, hi = ranges[0]
+        offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+        corridor = Corridor(lo, hi, offsets, values, radius)
+        if np.isfinite(corridor.value(0, 0)) or not seeds:
+            return corridor
         radius = 2 * radius + 1

@@ -172,3 +172,14 @@ def test_vector_env_with_autoresets_matches_the_window_only_env_on_short_pairs()
             for p, q in zip(ia["path"][ta], ib["path"][tb]):
                 np.testing.assert_array_equal(p, q)
     assert finished > 10
+
+
+def test_forward_corridor_cost_equals_the_backward_start_value():
+    from envs.corridor import _njit_corridor_cost
+
+    rng = np.random.default_rng(6)
+    for n, m, band in [(50, 35, None), (40, 40, 5), (1, 12, None)]:
+        x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
+        c = build_corridor(x, y, radius=1, band=band, coarsest=8)
+        blo, bhi = band_bounds(n, m, band)
+        assert _njit_corridor_cost(x, y, 0, c.lo, c.hi, blo, bhi) == pytest.approx(c.value(0, 0), rel=1e-12)
