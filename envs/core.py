@@ -59,6 +59,7 @@ from .observation import (
     WINDOW_PAD,
     _njit_lookahead_feature,
     _njit_lookahead_q2,
+    _njit_position,
     _njit_terminal_values,
     check_lookahead,
     is_corridor,
@@ -476,16 +477,7 @@ def _njit_observe(
                     window[o, r, c] = WINDOW_PAD
         for a in range(3):
             mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
-        rows_left, cols_left = n1 - i, m1 - j
-        row_progress = i / n1 if n1 > 0 else 1.0
-        col_progress = j / m1 if m1 > 0 else 1.0
-        position[o, 0] = row_progress
-        position[o, 1] = col_progress
-        position[o, 2] = col_progress - row_progress
-        position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-        position[o, 4] = (rows_left + cols_left) / (n1 + m1)
-        position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
 
 
 @njit

@@ -36,12 +36,13 @@ from numba import njit
 from dtwrl.exact_dtw import dtw
 from dtwrl.local_cost import _metric_code, cost_matrix
 
-from .core import _MOVES, _PREFERENCE, _check_reward_scale, _check_window, _pack_pairs
+from .core import _MOVES, _PREFERENCE, WarpingBatch, _check_reward_scale, _check_window, _njit_active, _pack_pairs
 from .corridor import COARSEST, build_corridor
 from .observation import (
     SCALE_GRID,
     WINDOW_PAD,
     _njit_lookahead_feature,
+    _njit_position,
     check_lookahead,
     is_corridor,
     observation_spec,
@@ -152,16 +153,7 @@ def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, 
         look[o, 0, 2] = _njit_lookahead_feature(q2, best, s)
         if q_raw.shape[0] > 0:
             q_raw[t, 0], q_raw[t, 1], q_raw[t, 2] = q0, q1, q2
-        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
-        rows_left, cols_left = n1 - i, m1 - j
-        row_progress = i / n1 if n1 > 0 else 1.0
-        col_progress = j / m1 if m1 > 0 else 1.0
-        position[o, 0] = row_progress
-        position[o, 1] = col_progress
-        position[o, 2] = col_progress - row_progress
-        position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-        position[o, 4] = (rows_left + cols_left) / (n1 + m1)
-        position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
 
 
 @njit(cache=True)
@@ -195,23 +187,6 @@ def _njit_move(state, walk, meta, actions, rewards, replaced):
         length[b] += 1
         done[b] = i == lengths[b, 0] - 1 and j == lengths[b, 1] - 1
         rewards[b] = 0.0 - cost * factor[b]
-
-
-@njit(cache=True)
-def _njit_active(skip, ij):
-    """The alignments with ``skip == 0`` and their cells."""
-    count = 0
-    for b in range(skip.shape[0]):
-        count += skip[b] == 0
-    rows = np.empty(count, dtype=np.int64)
-    cells = np.empty((count, 2), dtype=np.int64)
-    count = 0
-    for b in range(skip.shape[0]):
-        if skip[b] == 0:
-            rows[count] = b
-            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
-            count += 1
-    return rows, cells
 
 
 @njit
@@ -311,17 +286,7 @@ class CorridorBatch:
         for b in indices.tolist():
             self._restart(b)
 
-    def _check_indices(self, indices, count):
-        if self.num == 0:
-            raise ValueError("indices can only be given after a first reset(pairs) of the whole batch")
-        idx = np.asarray(indices)
-        if idx.dtype.kind not in "iu" or idx.ndim != 1:
-            raise ValueError(f"indices must be a 1-D array of ints; got {idx!r}")
-        if len(idx) != count:
-            raise ValueError(f"indices must have one entry per pair: got {len(idx)} indices for {count} pairs")
-        if idx.min() < 0 or idx.max() >= self.num or len(set(idx.tolist())) != len(idx):
-            raise ValueError(f"indices must be distinct and lie in [0, {self.num}); got {idx.tolist()}")
-        return idx.astype(np.int64)
+    _check_indices = WarpingBatch._check_indices
 
     def _start_walk(self, num):
         self.num = num

@@ -480,6 +480,20 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
 
 
 @njit(cache=True, inline="always")
+def _njit_position(position, o, i, j, n1, m1, band_den):
+    """Write row ``o`` of ``"position"`` for cell (i, j) of an (n1 + 1)-by-(m1 + 1) grid (POSITION_FEATURES)."""
+    rows_left, cols_left = n1 - i, m1 - j
+    row_progress = i / n1 if n1 > 0 else 1.0
+    col_progress = j / m1 if m1 > 0 else 1.0
+    position[o, 0] = row_progress
+    position[o, 1] = col_progress
+    position[o, 2] = col_progress - row_progress
+    position[o, 3] = (j * n1 - i * m1) / band_den if band_den > 0 else 0.0
+    position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+    position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+
+
+@njit(cache=True, inline="always")
 def _njit_lookahead_feature(q, best, scale_pair):
     """The ``"lookahead"`` value of a move worth ``q`` when the best is worth ``best = min(q)``: 0 for the best,
     else ``g + (1 - g) d / (d + 1)``, ``d = (q - best) / scale_pair``; WINDOW_PAD where ``q`` is +inf."""
