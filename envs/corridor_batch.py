@@ -309,7 +309,7 @@ class CorridorBatch:
 
         Each alignment owns a region of every concatenated array (series, band rows, corridor rows and values,
         path), as large as its first pair needs; a later pair that outgrows its region makes the whole state be
-        laid out again, each region 1.5 times its need, keeping every alignment's walk.
+        laid out again, every region 1.5 times the largest need, keeping every alignment's walk.
         """
         need = np.array([self._sizes(b) for b in range(self.num)]) if self._capacity is None else None
         if self._capacity is not None:
@@ -323,9 +323,13 @@ class CorridorBatch:
             self._write(b)
 
     def _layout(self, need, keep):
-        """Fresh arrays with regions of ``need`` (num, 5) per alignment (1.5 times when ``keep``: regrown after a
-        partial reset, whose walked paths are kept)."""
-        capacity = need + need // 2 if keep else need
+        """Fresh arrays with regions of ``need`` (num, 5) per alignment; when ``keep`` (regrown after a partial reset,
+        walked paths kept) every region holds 1.5 times the largest need."""
+        if keep:  # regrown after a partial reset: every region as large as 1.5 times the largest need, so few regrow
+            largest = need.max(axis=0)
+            capacity = np.broadcast_to(largest + largest // 2, need.shape).copy()
+        else:
+            capacity = need
         starts = np.zeros_like(capacity)
         starts[1:] = np.cumsum(capacity, axis=0)[:-1]
         total = capacity.sum(axis=0)
