@@ -35,6 +35,7 @@ from numba import njit
 
 from dtwrl.exact_dtw import dtw
 from dtwrl.local_cost import _metric_code, cost_matrix
+from dtwrl.validation import check_cost_range
 
 from .core import _MOVES, _PREFERENCE, WarpingBatch, _check_reward_scale, _check_window, _njit_active, _pack_pairs
 from .corridor import COARSEST, build_corridor
@@ -276,9 +277,8 @@ class CorridorBatch:
             x, y = packed.series[k]
             r0 = int(packed.meta[k, 7])
             blo, bhi = packed.lo[r0 : r0 + len(x)], packed.hi[r0 : r0 + len(x)]
+            check_cost_range(x, y, self.metric, names=(f"pairs[{k}][0]", f"pairs[{k}][1]"))  # every cost, O(n + m)
             s = _njit_scale(x, y, blo, bhi, code, SCALE_GRID)
-            if not np.isfinite(s):
-                raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
             corridor = build_corridor(x, y, self.metric, self.radius, self.band, self.coarsest)
             self._pairs[b] = (x, y, blo, bhi, corridor, 1.0 if s == 0.0 else s)
             self._dtw[b] = np.nan

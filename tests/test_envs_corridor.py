@@ -183,3 +183,13 @@ def test_forward_corridor_cost_equals_the_backward_start_value():
         c = build_corridor(x, y, radius=1, band=band, coarsest=8)
         blo, bhi = band_bounds(n, m, band)
         assert _njit_corridor_cost(x, y, 0, c.lo, c.hi, blo, bhi) == pytest.approx(c.value(0, 0), rel=1e-12)
+
+
+def test_corridor_batch_refuses_bad_pairs_naming_them():
+    batch = WarpingBatch(lookahead=corridor_lookahead(2))
+    with pytest.raises(ValueError, match=r"pairs\[1\]"):
+        batch.reset([(np.zeros(5), np.ones(6)), (np.array([0.0, 1e200, 2.0]), np.zeros(4))])
+    with pytest.raises(ValueError, match=r"pairs\[0\]"):
+        batch.reset([(np.array([0.0, np.nan]), np.zeros(4))])
+    with pytest.raises(ValueError, match="band"):
+        WarpingBatch(lookahead=corridor_lookahead(2), band=0).reset([(np.zeros(5), np.zeros(9))])
