@@ -12,9 +12,9 @@ tuple.
 
 Differences from ``WarpingBatch``, all because no n x m array is built:
 :meth:`dtw_costs` runs exact DTW (``dtwrl.dtw``: O(n m) time, O(m) memory)
-the first time a pair's value is asked for; :meth:`expert_actions` is the
-corridor's expert (exact within the corridor, and the way back from outside
-it); :meth:`cost_matrix` builds the matrix (for rendering short pairs).
+the first time a pair's value is asked for; :meth:`expert_actions` is exact
+up to :data:`EXACT_EXPERT_CELLS` cells and the corridor's expert beyond;
+:meth:`cost_matrix` builds the matrix (for rendering short pairs).
 
 >>> from envs.core import WarpingBatch
 >>> from envs.observation import corridor_lookahead
@@ -33,7 +33,7 @@ True
 import numpy as np
 from numba import njit
 
-from dtwrl.exact_dtw import dtw
+from dtwrl.exact_dtw import cost_to_go, dtw
 from dtwrl.local_cost import _metric_code, cost_matrix
 from dtwrl.validation import check_cost_range
 
@@ -49,7 +49,10 @@ from .observation import (
     observation_spec,
 )
 
-__all__ = ["CorridorBatch"]
+__all__ = ["EXACT_EXPERT_CELLS", "CorridorBatch"]
+
+#: Largest pair (n * m cells) whose expert moves are exact (its cost-to-go, 8 bytes per cell, is kept).
+EXACT_EXPERT_CELLS = 2**21
 
 # Positions in the kernels' state tuple (see CorridorBatch._layout).
 _XS, _YS, _XB, _YB, _LENGTHS, _BLO, _BHI, _RB, _LO, _HI, _OFF, _VAL, _BAND_DEN, _SCALE, _DIMS = range(15)
@@ -282,6 +285,7 @@ class CorridorBatch:
             corridor = build_corridor(x, y, self.metric, self.radius, self.band, self.coarsest)
             self._pairs[b] = (x, y, blo, bhi, corridor, 1.0 if s == 0.0 else s)
             self._dtw[b] = np.nan
+            self._exact_ctg[b] = None
         self._pack_state(indices.tolist())
         for b in indices.tolist():
             self._restart(b)
@@ -298,6 +302,7 @@ class CorridorBatch:
         self.done = np.zeros(num, dtype=bool)
         self.replaced = np.zeros(num, dtype=bool)
         self._dtw = np.full(num, np.nan)
+        self._exact_ctg = [None] * num
 
     def _sizes(self, b):
         """Entries alignment b needs in each region: x values, y values, rows, corridor cells, path cells."""
@@ -478,13 +483,26 @@ class CorridorBatch:
 
     # ---------------------------------------------------------------- queries
     def expert_actions(self):
-        """The corridor's expert move from every current cell: the smallest corridor value, else the way back.
+        """The expert move from every current cell: exact where affordable, else the corridor's.
 
-        Lexicographic argmin of the ``"lookahead"`` rows (values, then way back) over the legal moves (ties: diagonal,
-        down, right); inside the corridor it completes the corridor's cheapest path. 0 for finished alignments.
+        For a pair of at most :data:`EXACT_EXPERT_CELLS` cells, the move into the successor with the smallest exact
+        cost-to-go (``dtwrl.exact_dtw.cost_to_go``, computed on first use and kept: 8 bytes per cell), as
+        ``WarpingBatch.expert_actions``; for a longer pair, the lexicographic argmin of the ``"lookahead"`` rows
+        (the corridor's optimal move inside it, the way back outside it). Ties: diagonal, down, right. 0 for
+        finished alignments.
         """
         obs = self.observation()
-        return np.where(self.done, 0, lexicographic_argmin(obs["lookahead"], obs["action_mask"]))
+        actions = lexicographic_argmin(obs["lookahead"], obs["action_mask"])
+        lengths = self._state[_LENGTHS]
+        for b in np.flatnonzero(~self.done & (lengths[:, 0] * lengths[:, 1] <= EXACT_EXPERT_CELLS)).tolist():
+            if self._exact_ctg[b] is None:
+                x, y = self._pairs[b][:2]
+                self._exact_ctg[b] = cost_to_go(cost_matrix(x, y, self.metric), self.band)
+            ctg, (i, j) = self._exact_ctg[b], self._ij[b]
+            n, m = lengths[b]
+            ahead = [ctg[i + di, j + dj] if i + di < n and j + dj < m else np.inf for di, dj in _MOVES]
+            actions[b] = int(np.argmin(ahead))
+        return np.where(self.done, 0, actions)
 
     def dtw_costs(self, indices=None):
         """Exact DTW cost of each pair (``dtwrl.dtw``, computed on first request: O(n m) time, O(m) memory)."""

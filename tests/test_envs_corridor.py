@@ -88,10 +88,18 @@ def test_corridor_batch_matches_warping_batch_on_short_pairs_and_uses_no_matrix(
         np.testing.assert_allclose(plain.dtw_costs(), linear.dtw_costs(), rtol=1e-12)
 
 
-def test_corridor_expert_follows_the_corridor_optimum_and_finds_its_way_back():
+def test_corridor_expert_follows_the_corridor_optimum_and_finds_its_way_back(monkeypatch):
+    import envs.corridor_batch
+
     rng = np.random.default_rng(4)
     x = np.cumsum(rng.normal(size=300))
     y = x[np.sort(rng.integers(0, 300, 250))]
+    exact = WarpingBatch(window=3, lookahead=corridor_lookahead(1))
+    exact.reset([(x, y)])
+    while not exact.done.all():  # a pair of at most EXACT_EXPERT_CELLS: exact moves
+        exact.step(exact.expert_actions())
+    assert exact.path_costs[0] == pytest.approx(dtw(x, y), rel=1e-12)
+    monkeypatch.setattr(envs.corridor_batch, "EXACT_EXPERT_CELLS", 0)  # beyond: the corridor's expert
     batch = WarpingBatch(window=3, lookahead=corridor_lookahead(1))
     batch.reset([(x, y)])
     for _ in range(40):  # leave the corridor to the right, far
