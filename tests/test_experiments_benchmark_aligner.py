@@ -135,3 +135,11 @@ def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
         assert row["mean"] >= 1 - 1e-9 and row["ms"] >= 0
     markdown = next(tmp_path.glob("benchmark_aligner/*/benchmark.md")).read_text()
     assert markdown.count("| HeuristicAligner") == 3  # two sets and the time table
+
+
+def test_pretrain_lookahead_accepts_the_corridor_alone():
+    from experiments.pretrain_aligner import _parse_lookahead
+
+    assert _parse_lookahead("0x8") == ((0, 8),) and _parse_lookahead("2x16,8x16") == ((2, 16), (8, 16))
+    with pytest.raises(ValueError, match="--lookahead: a corridor row"):
+        _parse_lookahead("0x8,2x16")
