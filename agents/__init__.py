@@ -9,6 +9,8 @@ Public names:
   ``dtwrl.losses.PathLoss``: ``aligner(y_true, y_pred) -> list of (L, 2) paths``;
   ``PolicyAligner.pretrained()`` is the general policy shipped with the package
   (``experiments/pretrain_aligner.py``), decoded greedily or by beam search.
+- :class:`HeuristicAligner`: the argmin of the observation's value features, no
+  network; the baseline every learned policy is measured against.
 - :class:`GreedyAligner`: the cheapest-next-cell baseline.
 - :class:`TrainingDivergedError`.
 
@@ -33,6 +35,7 @@ _EXPORTS = {
     "AlignerConfig": ".training.config",
     "AlignerTrainer": ".training.trainer",
     "GreedyAligner": ".policy.baselines",
+    "HeuristicAligner": ".policy.heuristic_aligner",
     "PolicyAligner": ".policy.aligner",
     "TrainingDivergedError": ".training.trainer",
     "greedy_path": ".policy.baselines",

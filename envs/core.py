@@ -59,8 +59,10 @@ from .observation import (
     WINDOW_PAD,
     _njit_lookahead_feature,
     _njit_lookahead_q2,
+    _njit_position,
     _njit_terminal_values,
     check_lookahead,
+    is_corridor,
     lookahead_arrays,
     observation_spec,
 )
@@ -475,16 +477,7 @@ def _njit_observe(
                     window[o, r, c] = WINDOW_PAD
         for a in range(3):
             mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-        n1, m1 = lengths[b, 0] - 1, lengths[b, 1] - 1
-        rows_left, cols_left = n1 - i, m1 - j
-        row_progress = i / n1 if n1 > 0 else 1.0
-        col_progress = j / m1 if m1 > 0 else 1.0
-        position[o, 0] = row_progress
-        position[o, 1] = col_progress
-        position[o, 2] = col_progress - row_progress
-        position[o, 3] = (j * n1 - i * m1) / band_den[b] if band_den[b] > 0 else 0.0
-        position[o, 4] = (rows_left + cols_left) / (n1 + m1)
-        position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
+        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
 
 
 @njit
@@ -669,6 +662,10 @@ class WarpingBatch:
     lookahead : sequence of (int, int)
         ``(scale, depth)`` rows of the ``"lookahead"`` observation key
         (``envs.observation``); () leaves the key out (the window-only observation).
+        ``((CORRIDOR, r),)`` (``envs.observation.corridor_lookahead``) selects the
+        linear corridor observation: the constructor then returns an
+        ``envs.corridor_batch.CorridorBatch``, with the same methods, that never
+        builds an n x m array.
 
     Attributes
     ----------
@@ -730,6 +727,16 @@ class WarpingBatch:
     >>> batch.path_costs.tolist(), batch.dtw_costs().tolist()   # the detour cost 1 more on pair 2
     ([1.0, 3.0], [1.0, 2.0])
     """
+
+    def __new__(cls, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
+        """A ``envs.corridor_batch.CorridorBatch`` when ``lookahead`` selects the corridor observation."""
+        if cls is WarpingBatch and is_corridor(check_lookahead(lookahead)):
+            from .corridor_batch import CorridorBatch
+
+            return CorridorBatch(
+                window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+            )
+        return super().__new__(cls)
 
     def __init__(self, window=7, metric="sqeuclidean", band=None, reward_scale=1.0, lookahead=DEFAULT_LOOKAHEAD):
         self.window = _check_window(window)

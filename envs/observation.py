@@ -30,7 +30,32 @@ its mean local cost over the band cells):
   :data:`WINDOW_PAD`.
 - ``"action_mask"`` int8 (3,): 1 where the move is legal.
 
-A reset stays O(n m) (pooling is one pass over the cost matrix; the coarse DP
+The corridor observation (linear time and memory): ``lookahead`` holds the one
+row ``(CORRIDOR, r)`` (:func:`corridor_lookahead`). A reset then builds
+``envs.corridor``'s corridor of radius ``r`` around a multiresolution path and
+the exact cost-to-go ``G`` inside it, O((n + m) r) cells; a step reads
+O(k^2 + 1) cells and computes the window's costs from the series. No n x m
+array exists. ``"window"``, ``"position"`` and ``"action_mask"`` are as above
+(the scale ``s`` is the mean local cost over at most :data:`SCALE_GRID` x
+:data:`SCALE_GRID` band cells on evenly spaced rows and columns: every band
+cell when n, m <= SCALE_GRID). ``"lookahead"`` is float32 (2, 3) in [0, 1]:
+
+- row 0, the corridor's values: the lookahead formula above with ``Q[a] =
+  G`` of the cell move ``a`` enters (its exact best completion inside the
+  corridor, that cell's cost included); a legal move that leaves the corridor
+  reads :data:`WINDOW_PAD`, as an illegal one does.
+- row 1, the way back: ``D / (D + 1)`` with ``D`` the distance from the cell
+  move ``a`` enters to the corridor: 0 inside it; ``lo[p] - q`` cells to the
+  right for a cell left of its row's range; the rows down to the first row
+  whose range reaches column ``q`` for a cell right of it. WINDOW_PAD for
+  illegal moves.
+
+Off the corridor the policy therefore sees row 0 all at WINDOW_PAD (or 0 on
+the moves that re-enter it) and row 1 telling which move gets back soonest:
+following row 1's argmin re-enters the corridor in ``D`` moves, after which
+row 0 again ranks the moves by their exact corridor completions.
+
+With ``(scale, depth)`` rows, a reset stays O(n m) (pooling is one pass over the cost matrix; the coarse DP
 is ``n m / scale^2``) and a step O(k^2 + sum depth^2).
 
 >>> spec = observation_spec(window=7, lookahead=((2, 16), (8, 16)))
@@ -38,6 +63,8 @@ is ``n m / scale^2``) and a step O(k^2 + sum depth^2).
 {'window': (7, 7), 'position': (6,), 'lookahead': (2, 3), 'action_mask': (3,)}
 >>> feature_count(7, ((2, 16), (8, 16)))
 61
+>>> observation_spec(window=5, lookahead=corridor_lookahead(4))["lookahead"][0]
+(2, 3)
 """
 
 import numbers
@@ -66,6 +93,14 @@ WINDOW_PAD = 1.0
 LOOKAHEAD_GAP = 0.01
 #: The default lookahead: ``(scale, depth)`` rows of the ``"lookahead"`` key.
 DEFAULT_LOOKAHEAD = ((2, 16), (8, 16))
+#: ``scale`` of the lookahead row that selects the corridor observation: ``(CORRIDOR, radius)``.
+CORRIDOR = 0
+#: Rows of the ``"lookahead"`` key under the corridor observation (values, way back).
+CORRIDOR_ROWS = 2
+#: The corridor radius of :func:`corridor_lookahead` by default.
+DEFAULT_RADIUS = 8
+#: Side of the strided grid of cells whose mean local cost is the corridor observation's scale.
+SCALE_GRID = 64
 #: Keys whose values, in [0, 1], the networks feed through :func:`cost_transform`.
 COST_KEYS = ("window", "lookahead")
 #: Defaults of :func:`cost_transform`.
@@ -100,8 +135,29 @@ def cost_transform(values, cost_floor=COST_FLOOR, max_cost=MAX_COST):
     return np.log(np.maximum(np.minimum(v, np.float32(max_cost)), np.float32(0.0)) + np.float32(cost_floor))
 
 
+def corridor_lookahead(radius=DEFAULT_RADIUS):
+    """The ``lookahead`` argument of the corridor observation of radius ``radius`` (see the module docstring).
+
+    >>> corridor_lookahead(4)
+    ((0, 4),)
+    """
+    return check_lookahead(((CORRIDOR, radius),))
+
+
+def is_corridor(lookahead):
+    """True when a validated ``lookahead`` selects the corridor observation."""
+    return len(lookahead) == 1 and lookahead[0][0] == CORRIDOR
+
+
+def lookahead_rows(lookahead):
+    """Rows of the ``"lookahead"`` key: ``len(lookahead)``, or :data:`CORRIDOR_ROWS` for the corridor."""
+    return CORRIDOR_ROWS if is_corridor(lookahead) else len(lookahead)
+
+
 def check_lookahead(lookahead, name="lookahead"):
     """Validated ``((scale, depth), ...)`` as a tuple of int pairs (scale >= 1, depth >= 1); () disables it.
+
+    ``((CORRIDOR, radius),)`` (scale 0, radius >= 0, alone) selects the corridor observation.
 
     >>> check_lookahead([[2, 16]])
     ((2, 16),)
@@ -117,8 +173,13 @@ def check_lookahead(lookahead, name="lookahead"):
         for value in row:
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"{name}: scale and depth must be ints; got {row!r}")
-            if value < 1:
-                raise ValueError(f"{name}: scale and depth must be >= 1; got {row!r}")
+        if row[0] == CORRIDOR:
+            if row[1] < 0:
+                raise ValueError(f"{name}: the corridor radius must be >= 0; got {row!r}")
+            if len(lookahead) != 1:
+                raise ValueError(f"{name}: a corridor row ({CORRIDOR}, radius) must be the only row; got {lookahead!r}")
+        elif row[0] < 1 or row[1] < 1:
+            raise ValueError(f"{name}: scale and depth must be >= 1; got {row!r}")
         out.append((int(row[0]), int(row[1])))
     return tuple(out)
 
@@ -144,7 +205,7 @@ def observation_spec(window, lookahead=DEFAULT_LOOKAHEAD):
         "position": ((len(POSITION_FEATURES),), np.float32, POSITION_LOW, POSITION_HIGH),
     }
     if lookahead:
-        spec["lookahead"] = ((len(lookahead), 3), np.float32, 0.0, 1.0)
+        spec["lookahead"] = ((lookahead_rows(lookahead), 3), np.float32, 0.0, 1.0)
     spec["action_mask"] = ((3,), np.int8, 0, 1)
     return spec
 
@@ -416,6 +477,20 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
         q_b[t, 0] = scratch_b[_at(w + 1)] if di >= 1 and dj >= 1 else inf
         q_b[t, 1] = scratch_b[_at(w)] if di >= 1 else inf
         q_b[t, 2] = scratch_b[_at(1)] if dj >= 1 else inf
+
+
+@njit(cache=True, inline="always")
+def _njit_position(position, o, i, j, n1, m1, band_den):
+    """Write row ``o`` of ``"position"`` for cell (i, j) of an (n1 + 1)-by-(m1 + 1) grid (POSITION_FEATURES)."""
+    rows_left, cols_left = n1 - i, m1 - j
+    row_progress = i / n1 if n1 > 0 else 1.0
+    col_progress = j / m1 if m1 > 0 else 1.0
+    position[o, 0] = row_progress
+    position[o, 1] = col_progress
+    position[o, 2] = col_progress - row_progress
+    position[o, 3] = (j * n1 - i * m1) / band_den if band_den > 0 else 0.0
+    position[o, 4] = (rows_left + cols_left) / (n1 + m1)
+    position[o, 5] = rows_left / (rows_left + cols_left) if rows_left + cols_left > 0 else 0.5
 
 
 @njit(cache=True, inline="always")

@@ -149,7 +149,10 @@ class WarpingPathEnv(gymnasium.Env):
     - ``band``: Sakoe-Chiba half-width (int >= 0) or None.
     - ``reward_scale``: float > 0 or ``"pair"`` (default 1.0).
     - ``lookahead``: ``(scale, depth)`` rows of the ``"lookahead"`` key
-      (``envs.observation``); () for the window-only observation.
+      (``envs.observation``); () for the window-only observation;
+      ``envs.observation.corridor_lookahead(r)`` for the linear corridor
+      observation (pairs of any length in O((n + m) r) memory; the final
+      info's exact DTW cost then costs O(n m) time, O(m) memory).
     - ``compute_fastdtw``: add FastDTW's cost to the final info (slow).
     - ``fastdtw_radius``: FastDTW's radius (default 1).
     - ``render_mode``: None or ``"rgb_array"``.

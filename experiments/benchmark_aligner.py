@@ -11,6 +11,8 @@ ItalyPowerDemand nor the GunPoint test split.
     python experiments/benchmark_aligner.py                      # the shipped pretrained aligner
     python experiments/benchmark_aligner.py --actors bc=/tmp/bc.npz ppo=results/aligner/<run>
 
+    python experiments/benchmark_aligner.py --long               # long pairs, linear observation (long_benchmark)
+
 Writes results/benchmark_aligner/<name>/benchmark.json and benchmark.md.
 """
 
@@ -28,9 +30,12 @@ import numpy as np
 import dtwrl
 from agents.evaluation import compare, comparison_table, lookahead_argmin_paths, make_eval_set, time_per_pair
 from agents.policy.aligner import PolicyAligner
+from agents.policy.heuristic_aligner import HeuristicAligner
 from agents.training.environment import EnvSettings
 from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
+from envs.observation import check_lookahead, corridor_lookahead, is_corridor
+from experiments import long_benchmark
 from experiments.common import field, parse_args
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
@@ -53,6 +58,14 @@ class Args:
     timing_lengths: tuple[int, ...] = field((150, 1000, 5000), "series lengths n = m of the timing table")
     timing_pairs: int = field(8, "pairs per timing length")
     repeats: int = field(3, "timing repeats (the median is reported)")
+    long: bool = field(
+        False, "long pairs instead: the first actor on the corridor observation (experiments/long_benchmark)"
+    )
+    long_lengths: tuple[int, ...] = field((1000, 10_000, 100_000), "--long: n = m of the synthetic and tiled sets")
+    long_pairs: int = field(3, "--long: pairs per long set (at most 2 at n >= 100,000)")
+    short_pairs: int = field(50, "--long: pairs of GunPoint test, ItalyPowerDemand test, BasicMotions test")
+    radius: int = field(8, "--long: corridor radius of the linear observation")
+    long_root: str = field(str(DEFAULT_DATA.parent / "long"), "--long: folder of the long recordings (*.csv)")
     out_dir: str = field("results", "parent of benchmark_aligner/<name>/")
     name: str | None = field(None, "run folder name; none: the date and time")
 
@@ -79,9 +92,62 @@ def _actors(args):
     return out
 
 
+def _linear_methods(args, policy):
+    """``{label: align_pairs}`` of the long benchmark: the policy and the heuristic on the corridor observation."""
+    kwargs = dict(policy.core_kwargs)
+    retrained = is_corridor(check_lookahead(kwargs.get("lookahead", ())))
+    if not retrained:
+        kwargs["lookahead"] = corridor_lookahead(args.radius)
+    linear = PolicyAligner(policy.actor_file or policy.policy_dir, core_kwargs=kwargs)
+    note = "" if retrained else ", weights trained on the lookahead observation"
+    return {
+        f"policy greedy (corridor r={kwargs['lookahead'][0][1]}{note})": linear.align_pairs,
+        "HeuristicAligner (corridor, no network)": HeuristicAligner.like(linear).align_pairs,
+        "FastDTW r=1": lambda pairs: [dtwrl.fastdtw_path(x, y, radius=1)[1] for x, y in pairs],
+    }, policy.align_pairs
+
+
+def run_long(args, policy, run_dir, command):
+    """The long benchmark (``experiments/long_benchmark``): one table per set, then how time grows with n."""
+    methods, quadratic = _linear_methods(args, policy)
+    band_from = next(iter(methods))
+    sets = long_benchmark.pair_sets(
+        args.long_lengths, args.long_pairs, args.short_pairs, args.data_root, args.long_root, args.seed
+    )
+    warm = [(np.sin(np.arange(40.0)), np.cos(np.arange(30.0)))]
+    for align in (*methods.values(), quadratic):
+        align(warm)  # compile before timing
+    report, tables = {"args": dataclasses.asdict(args), "sets": {}}, []
+    for name, pairs in sets.items():
+        longest = max(max(len(x), len(y)) for x, y in pairs)
+        use = dict(methods)
+        if longest <= 2000:  # today's O(n m) observation, for comparison where it fits
+            use["policy greedy (lookahead observation, O(n m))"] = quadratic
+        print(f"{name}: {len(pairs)} pairs, n <= {longest} ...", flush=True)
+        rows = long_benchmark.run_set(pairs, use, band_from)
+        report["sets"][name] = rows
+        body = markdown_table(long_benchmark.TABLE_HEADER, long_benchmark.table_rows(rows))
+        tables.append(f"**{name}** ({len(pairs)} pairs, longest {longest})\n\n{body}")
+        print(tables[-1], flush=True)
+    header, body = long_benchmark.growth_table(report)
+    tables.append("**CPU ms per pair on synthetic warps, by n**\n\n" + markdown_table(header, body))
+    print(tables[-1], flush=True)
+    write_json(run_dir / "benchmark.json", {**report, "command": command})
+    atomic_write_text(run_dir / "benchmark.md", f"`{command}`\n\n" + "\n\n".join(tables) + "\n")
+    print(f"wrote {run_dir / 'benchmark.md'}")
+    return report
+
+
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
     actors = _actors(args)
+    if args.long:
+        if args.long_pairs < 1 or args.short_pairs < 1 or args.radius < 0 or any(n < 2 for n in args.long_lengths):
+            raise ValueError("--long-pairs, --short-pairs: must be >= 1; --radius: >= 0; --long-lengths: >= 2")
+        policy = PolicyAligner(next(iter(actors.values())))
+        run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
+        command = "python experiments/benchmark_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        return run_long(args, policy, run_dir, command)
     if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
         raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
     if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):

@@ -2,8 +2,9 @@
 
 For every id in ``--env-ids`` (default: the built-in ``dtwrl/SyntheticWarp-v0``
 and ``dtwrl/GunPoint-v0``) and every observation in ``--observations`` (default:
-both ``default``, the registered observation with its lookahead, and
-``window-only``, ``lookahead=()``), ``gymnasium.make_vec(id, num_envs=N)`` with
+``default``, the registered observation with its lookahead,
+``window-only``, ``lookahead=()``, and ``corridor``, the linear observation
+``envs.observation.corridor_lookahead()``), ``gymnasium.make_vec(id, num_envs=N)`` with
 the registered configuration (its pair source, window and reward scale) is
 stepped with uniformly random actions over {0, 1, 2} (illegal ones are replaced,
 as for a random policy). Everything a user's run pays is timed: the pair source
@@ -41,12 +42,12 @@ import gymnasium
 import numpy as np
 
 import envs  # noqa: F401  (registers the built-in ids)
-from envs.observation import DEFAULT_LOOKAHEAD, check_lookahead
+from envs.observation import DEFAULT_LOOKAHEAD, check_lookahead, corridor_lookahead
 
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 DEFAULT_ENV_IDS = ("dtwrl/SyntheticWarp-v0", "dtwrl/GunPoint-v0")
 #: ``make_vec`` keyword arguments of each ``--observations`` choice ("default": the registered observation).
-OBSERVATIONS = {"default": {}, "window-only": {"lookahead": ()}}
+OBSERVATIONS = {"default": {}, "window-only": {"lookahead": ()}, "corridor": {"lookahead": corridor_lookahead()}}
 #: ``--phases`` columns: (name, object attribute path on the native vector env, method name).
 PHASES = (
     ("step kernel", "batch", "_step_observe"),
@@ -287,7 +288,8 @@ def main(argv=None):
         nargs="+",
         choices=list(OBSERVATIONS),
         default=list(OBSERVATIONS),
-        help="observations to time: default (the registered one, with its lookahead), window-only (lookahead=())",
+        help="observations to time: default (the registered one, with its lookahead), window-only (lookahead=()), "
+        "corridor (the linear observation)",
     )
     parser.add_argument(
         "--phases", action="store_true", help="also break an env-step's time down by phase (us per env-step)"

@@ -31,7 +31,7 @@ from agents.policy.actor import NumpyActor
 from agents.policy.aligner import PRETRAINED
 from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
-from envs.observation import DEFAULT_LOOKAHEAD
+from envs.observation import CORRIDOR, DEFAULT_LOOKAHEAD, check_lookahead
 from experiments.common import field, parse_args
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
@@ -49,7 +49,8 @@ class Args:
     window: int = field(7, "observation window k")
     lookahead: str = field(
         ",".join(f"{s}x{d}" for s, d in DEFAULT_LOOKAHEAD),
-        "lookahead rows as scale x depth, comma-separated (e.g. 2x16,8x16); 'none' for the window-only observation",
+        "lookahead rows as scale x depth, comma-separated (e.g. 2x16,8x16); 0xR for the linear corridor of radius R; "
+        "'none' for the window-only observation",
     )
     bc_steps: int = field(200_000, "expert-labelled states of the behavioural-cloning stage")
     dagger_rounds: int = field(3, "DAgger rounds after behavioural cloning")
@@ -126,16 +127,19 @@ def main(argv=None):
 
 
 def _parse_lookahead(text):
-    """``"2x16,8x16"`` -> ((2, 16), (8, 16)); ``"none"`` -> ()."""
+    """``"2x16,8x16"`` -> ((2, 16), (8, 16)); ``"0x8"`` -> the corridor of radius 8; ``"none"`` -> ()."""
     if text.strip().lower() == "none":
         return ()
     try:
         rows = tuple(tuple(int(v) for v in item.split("x")) for item in text.split(","))
     except ValueError:
         rows = None
-    if not rows or any(len(row) != 2 or min(row) < 1 for row in rows):
-        raise ValueError(f"--lookahead: lookahead must look like 2x16,8x16 (positive ints) or 'none'; got {text!r}")
-    return rows
+    if not rows or any(len(row) != 2 or min(row) < 1 for row in rows if row[:1] != (CORRIDOR,)):
+        raise ValueError(
+            f"--lookahead: lookahead must look like 2x16,8x16 (positive ints), 0x8 (the corridor of radius 8) or "
+            f"'none'; got {text!r}"
+        )
+    return check_lookahead(rows, "--lookahead")
 
 
 def _warped(path):

@@ -4,7 +4,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from envs.observation import DEFAULT_LOOKAHEAD
+from envs.observation import DEFAULT_LOOKAHEAD, corridor_lookahead
 from experiments import benchmark_env
 
 
@@ -15,14 +15,17 @@ def test_benchmark_times_the_registered_ids_and_sync(capsys):
         ("dtwrl/GunPoint-v0", "default", "native (make_vec)"),
         ("dtwrl/SyntheticWarp-v0", "window-only", "native (make_vec)"),
         ("dtwrl/GunPoint-v0", "window-only", "native (make_vec)"),
+        ("dtwrl/SyntheticWarp-v0", "corridor", "native (make_vec)"),
+        ("dtwrl/GunPoint-v0", "corridor", "native (make_vec)"),
         ("dtwrl/SyntheticWarp-v0", "default", "SyncVectorEnv"),
     ]
     registered_window = gymnasium.spec("dtwrl/SyntheticWarp-v0").kwargs.get("window", 7)
     assert rows[0]["window"] == registered_window  # the registered configuration, not a benchmark-only one
     assert rows[0]["lookahead"] == DEFAULT_LOOKAHEAD and rows[2]["lookahead"] == ()
+    assert rows[4]["lookahead"] == corridor_lookahead()
     for row in rows:
         assert 0 < row["min_env_steps_per_s"] <= row["env_steps_per_s"] <= row["max_env_steps_per_s"]
-    native, gunpoint, _, _, sync = rows
+    native, gunpoint, _, _, _, _, sync = rows
     assert sync["speedup_vs_sync"] == pytest.approx(1.0)
     assert native["speedup_vs_sync"] == pytest.approx(native["env_steps_per_s"] / sync["env_steps_per_s"])
     assert gunpoint["speedup_vs_sync"] is None  # the sync row times only the first id

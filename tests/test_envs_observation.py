@@ -54,7 +54,7 @@ def test_env_batch_and_network_agree_on_the_observation(lookahead):
 def test_check_lookahead_names_the_argument():
     assert check_lookahead([[2, 3]]) == ((2, 3),)
     with pytest.raises(ValueError, match="lookahead"):
-        WarpingBatch(lookahead=((0, 4),))
+        WarpingBatch(lookahead=((-1, 4),))
     with pytest.raises(TypeError, match="lookahead"):
         WarpingBatch(lookahead=((2.5, 4),))
     with pytest.raises(TypeError, match="lookahead"):

@@ -123,3 +123,28 @@ def test_pretrained_policy_meets_the_issue_targets(tmp_path):
             assert policy["mean"] <= fastdtw["mean"] and policy["p90"] <= fastdtw["p90"]
             assert policy["frac_optimal"] >= fastdtw["frac_optimal"]
     assert (tmp_path / "benchmark_aligner" / "t" / "benchmark.md").is_file()
+
+
+def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
+    from experiments.benchmark_aligner import main
+
+    missing = str(tmp_path / "no-data")
+    argv = ["--long", "--long-lengths", "150", "--long-pairs", "2", "--short-pairs", "1"]
+    report = main([*argv, "--long-root", missing, "--data-root", missing, "--radius", "2", "--out-dir", str(tmp_path)])
+    assert list(report["sets"]) == ["synthetic warp n=150", "GunPoint test"]  # GunPoint is vendored; no long files
+    rows = report["sets"]["synthetic warp n=150"]
+    labels = " | ".join(rows)
+    for method in ("policy greedy (corridor r=2", "HeuristicAligner", "FastDTW r=1", "exact DTW in a band of"):
+        assert method in labels
+    for row in rows.values():
+        assert row["mean"] >= 1 - 1e-9 and row["ms"] >= 0
+    markdown = next(tmp_path.glob("benchmark_aligner/*/benchmark.md")).read_text()
+    assert markdown.count("| HeuristicAligner") == 3  # two sets and the time table
+
+
+def test_pretrain_lookahead_accepts_the_corridor_alone():
+    from experiments.pretrain_aligner import _parse_lookahead
+
+    assert _parse_lookahead("0x8") == ((0, 8),) and _parse_lookahead("2x16,8x16") == ((2, 16), (8, 16))
+    with pytest.raises(ValueError, match="--lookahead: a corridor row"):
+        _parse_lookahead("0x8,2x16")

@@ -1,0 +1,202 @@
+"""``HeuristicAligner``: the argmin of the observation's own value features, no network.
+
+It is the baseline a learned policy has to beat on the same observation: at
+every cell it takes the legal move with the smallest weighted sum of
+value-like features (a :data:`Rule`), ties broken by the ``"lookahead"`` rows
+in order, then diagonal, down, right. The value-like features of move ``a``
+are ``"lookahead[l]"``, row ``l`` of the ``"lookahead"`` key, and
+``"window"``, the window value of the cell the move enters (the greedy local
+cost). The rollout is compiled (``WarpingBatch.run_policy``), so under the
+corridor observation an alignment costs O((n + m) r) time and memory.
+
+:func:`candidate_rules` lists every single feature and simple combinations
+(pairs with weights 0.25..4, all rows summed); :meth:`HeuristicAligner.select`
+keeps the one with the lowest mean cost ratio on training pairs. The default
+rule of an observation (:func:`default_rule`) is the one it selected on 30
+synthetic warps (README, "Long pairs in linear time", has the call).
+
+>>> import numpy as np
+>>> from envs.observation import corridor_lookahead
+>>> aligner = HeuristicAligner({"lookahead": corridor_lookahead(2), "window": 3})
+>>> x = np.sin(np.linspace(0, 6, 40))[None, :, None]
+>>> path = aligner(x, x[:, ::2])[0]
+>>> path[0].tolist(), path[-1].tolist()
+([0, 0], [39, 19])
+"""
+
+import itertools
+import numbers
+
+import numba
+import numpy as np
+
+from dtwrl.aligners import check_pair_batches, register_aligner
+from dtwrl.exact_dtw import cost_ratio, dtw, path_cost
+
+from .rollouts import make_core
+
+#: ``{feature: weight}``: the score of a move is the weighted sum of its features.
+Rule = dict
+
+#: The window cell that each move enters (diagonal, down, right).
+_ENTERED = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
+
+
+def feature_names(core):
+    """The value-like features of a batch's observation: ``"lookahead[l]"`` per row, and ``"window"`` when k >= 2."""
+    rows = core.observation_spec().get("lookahead", ((0, 3),))[0][0]
+    names = [f"lookahead[{row}]" for row in range(rows)]
+    return names + (["window"] if core.window >= 2 else [])
+
+
+def default_rule(core):
+    """The rule :meth:`HeuristicAligner.select` chose for this kind of observation (see the module docstring).
+
+    The corridor's values (row 0; off the corridor every move ties there and row 1, the way back, decides); the
+    first lookahead row for the ``(scale, depth)`` lookahead; the window's greedy cost without a lookahead.
+    """
+    names = feature_names(core)
+    return {names[0]: 1.0} if names else {}
+
+
+def candidate_rules(names):
+    """Every single feature, every pair ``f + w g`` (w in 0.25, 0.5, 1, 2, 4) and the sum of all features.
+
+    >>> len(candidate_rules(["lookahead[0]", "window"]))
+    11
+    """
+    rules = [{name: 1.0} for name in names]
+    for first, second in itertools.permutations(names, 2):
+        rules.extend({first: 1.0, second: w} for w in (0.25, 0.5, 1.0, 2.0, 4.0) if first < second or w != 1.0)
+    if len(names) > 2:
+        rules.append(dict.fromkeys(names, 1.0))
+    return rules
+
+
+def _weights(rule, names):
+    """``(lookahead weights (L,), window weight)`` of a rule; ValueError naming an unknown feature."""
+    unknown = sorted(set(rule) - set(names))
+    if unknown:
+        raise ValueError(f"rule: unknown features {unknown}; this observation has {names}")
+    for name, weight in rule.items():
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not np.isfinite(weight):
+            raise ValueError(f"rule: the weight of {name!r} must be a finite number; got {weight!r}")
+    rows = sum(name.startswith("lookahead[") for name in names)
+    look = np.array([float(rule.get(f"lookahead[{row}]", 0.0)) for row in range(rows)])
+    return look, float(rule.get("window", 0.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _njit_rule_policy(window, position, look, mask, params, out):
+    """``WarpingBatch.run_policy`` policy: per row, the legal move with the smallest rule score (ties: rows, order)."""
+    weights, window_weight, entered = params
+    rows = look.shape[1]
+    for r in range(mask.shape[0]):
+        best = -1
+        best_score = np.inf
+        for a in range(3):
+            if mask[r, a] == 0:
+                continue
+            score = 0.0
+            for t in range(rows):
+                score += weights[t] * look[r, t, a]
+            if window_weight != 0.0:
+                score += window_weight * window[r, entered[a, 0], entered[a, 1]]
+            better = best < 0 or score < best_score
+            if not better and score == best_score:
+                for t in range(rows):  # lexicographic tie-break by the rows in order
+                    if look[r, t, a] != look[r, t, best]:
+                        better = look[r, t, a] < look[r, t, best]
+                        break
+            if better:
+                best, best_score = a, score
+        out[r] = 0 if best < 0 else best
+
+
+@register_aligner
+class HeuristicAligner:
+    """Greedy argmin of a rule over the observation's value features (no learning); an aligner for ``PathLoss``.
+
+    Parameters
+    ----------
+    core_kwargs : dict
+        ``envs.core.WarpingBatch`` arguments (window, metric, band, lookahead); e.g. a policy's ``core_kwargs``.
+    rule : dict or None
+        ``{feature: weight}`` over :func:`feature_names`; None: :func:`default_rule`.
+    batch_size : int >= 1
+        Pairs rolled out together.
+    """
+
+    def __init__(self, core_kwargs=None, rule=None, batch_size=64):
+        if core_kwargs is None:
+            core_kwargs = {}
+        if not isinstance(core_kwargs, dict):
+            raise TypeError(f"core_kwargs must be a dict; got {type(core_kwargs).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        core = make_core(core_kwargs)  # names each bad argument
+        self.core_kwargs = dict(core_kwargs)
+        self.names = feature_names(core)
+        if rule is None:
+            rule = default_rule(core)
+        if not isinstance(rule, dict) or not rule:
+            raise ValueError(f"rule must be a non-empty dict {{feature: weight}} over {self.names}; got {rule!r}")
+        self._params = (*_weights(rule, self.names), _ENTERED)
+        self.rule = {name: float(weight) for name, weight in rule.items()}
+        self.batch_size = int(batch_size)
+
+    @classmethod
+    def like(cls, policy_aligner, **kwargs):
+        """The heuristic on the observation of ``policy_aligner`` (an ``agents.PolicyAligner``)."""
+        return cls(policy_aligner.core_kwargs, **kwargs)
+
+    @classmethod
+    def select(cls, pairs, core_kwargs, rules=None):
+        """The rule with the lowest mean cost ratio vs exact DTW on ``pairs`` (use training pairs, never test ones).
+
+        Parameters
+        ----------
+        pairs : sequence of (x (n, d), y (m, d))
+        core_kwargs : dict
+        rules : list of dict or None
+            None: :func:`candidate_rules` of the observation's features.
+
+        Returns
+        -------
+        best : HeuristicAligner
+        scores : list of (rule, mean ratio), best first
+        """
+        pairs = [(np.asarray(x, float).reshape(len(x), -1), np.asarray(y, float).reshape(len(y), -1)) for x, y in pairs]
+        names = feature_names(make_core(core_kwargs))
+        metric, band = core_kwargs.get("metric", "sqeuclidean"), core_kwargs.get("band")
+        exact = np.array([dtw(x, y, metric, band) for x, y in pairs])
+        scores = []
+        for rule in candidate_rules(names) if rules is None else rules:
+            paths = cls(core_kwargs, rule).align_pairs(pairs)
+            costs = np.array([path_cost(x, y, p, metric) for (x, y), p in zip(pairs, paths)])
+            scores.append((rule, float(np.mean(cost_ratio(costs, exact)))))
+        scores.sort(key=lambda item: item[1])
+        return cls(core_kwargs, scores[0][0]), scores
+
+    def align_pairs(self, pairs):
+        """One path per ``(x, y)`` pair, lengths free per pair."""
+        pairs = list(pairs)
+        paths = []
+        for start in range(0, len(pairs), self.batch_size):
+            core = make_core(self.core_kwargs)
+            core.reset(pairs[start : start + self.batch_size])
+            core.run_policy(_njit_rule_policy, self._params)
+            paths.extend(np.asarray(path, dtype=np.int64) for path in core.paths())
+        return paths
+
+    def __call__(self, y_true, y_pred):
+        """Paths per pair: ``y_true (B, n, d)``, ``y_pred (B, m, d)`` -> list of B ``(L_b, 2)``."""
+        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        return self.align_pairs(list(zip(y_true, y_pred)))
+
+    def get_config(self):
+        """``{"core_kwargs", "rule", "batch_size"}``."""
+        return {"core_kwargs": self.core_kwargs, "rule": self.rule, "batch_size": self.batch_size}
+
+    def __repr__(self):
+        return f"HeuristicAligner(rule={self.rule}, lookahead={self.core_kwargs.get('lookahead')!r})"

@@ -1,0 +1,319 @@
+"""The exact cost-to-go inside a corridor around a multiresolution path: O((n + m) w) cells, no n x m array.
+
+The corridor observation (``envs.observation``, a lookahead row ``(CORRIDOR,
+r)``) reads the values this module computes once per pair:
+
+1. A pyramid of mean-pooled series: a series longer than ``coarsest`` is
+   pooled by 2 (pairs of frames averaged, an odd last frame kept alone), level
+   after level, until both are at most ``coarsest`` long.
+2. At the coarsest level, the exact DP over the whole (at most
+   ``coarsest x coarsest``) grid.
+3. Level by level towards the original series, as FastDTW does: the optimal
+   path of the coarser level is projected (a coarse cell covers the 2 x 2,
+   2 x 1 or 1 x 2 fine cells it pooled) and widened by ``radius`` cells in
+   every direction; the rows' column ranges ``[lo[i], hi[i]]`` are made
+   monotone, so every corridor cell reaches the end cell inside the corridor.
+   Unlike FastDTW, the DP inside each corridor runs *backward*: it gives the
+   cost-to-go ``G[i, j] = C[i, j] + min(G[i+1, j+1], G[i+1, j], G[i, j+1])``
+   (``G[n-1, m-1] = C[n-1, m-1]``, +inf outside the corridor) of every corridor
+   cell, and the next level's path follows its argmin from (0, 0).
+   Under ``"sqeuclidean"`` this runs twice: with FastDTW's cost of the pooled
+   means, and with the mean of the fine costs a pooled cell stands for (the
+   pooled means' cost plus both frames' spreads, their summed variances; see
+   :func:`_njit_pool`). Each alone loses on some real recordings (tiled
+   ElectricDevices, ECG pairs) where the other holds the path; the finest
+   level keeps the projected corridor that holds the cheaper path (found by a
+   forward DP in O(m) memory, so only one corridor's values are ever held;
+   their union, one range per row, would fill in every cell between two
+   diverging paths: no longer linear).
+4. With a Sakoe-Chiba band, the finest corridor is cut to the band; when the
+   cut leaves (0, 0) without a path to the end, the radius doubles until it
+   does (at worst the corridor is the band).
+
+Each level touches its corridor's cells once; the corridor's width is about
+``2 (radius + 1)`` cells around the path, so a pair costs O((n + m) radius)
+time and memory (plus O(coarsest^2) at the top), never an n x m array.
+
+>>> x = np.sin(np.linspace(0, 6, 50))[:, None]
+>>> c = build_corridor(x, x[::2], "sqeuclidean", radius=2, coarsest=8)
+>>> c.lo[0], c.hi[-1], bool(c.cells < 50 * 25)
+(0, 24, True)
+>>> float(c.value(0, 0)) == 0.0 or float(c.value(0, 0)) > 0
+True
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from dtwrl.bands import band_bounds, check_band
+from dtwrl.local_cost import _metric_code, _njit_cost_row
+
+#: Default length below which a series is no longer pooled (the coarsest level's exact DP is <= COARSEST^2 cells).
+COARSEST = 128
+
+
+class Corridor(NamedTuple):
+    """The finest level's corridor of one pair and its exact cost-to-go.
+
+    Attributes
+    ----------
+    lo, hi : numpy.ndarray of int64, shape (n,)
+        Row ``i`` of the corridor holds columns ``lo[i] <= j <= hi[i]``; both nondecreasing.
+    offsets : numpy.ndarray of int64, shape (n + 1,)
+        ``G[i, j]`` is ``values[offsets[i] + j - lo[i]]``.
+    values : numpy.ndarray of float64, shape (offsets[-1],)
+        The cost-to-go restricted to the corridor (and band); +inf where no path inside them reaches the end.
+    radius : int
+        The radius the corridor was built with (doubled from the one asked where a band required it).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    offsets: np.ndarray
+    values: np.ndarray
+    radius: int
+
+    @property
+    def cells(self):
+        """Number of corridor cells (what the finest DP touched)."""
+        return int(self.offsets[-1])
+
+    def value(self, i, j):
+        """``G[i, j]``: +inf outside the corridor."""
+        if self.lo[i] <= j <= self.hi[i]:
+            return self.values[self.offsets[i] + j - self.lo[i]]
+        return np.inf
+
+
+@njit(cache=True)
+def _njit_pool(x, spread):
+    """Frames (2t, 2t+1) merged for each t (an odd last frame kept alone): (means (ceil(n/2), d), spreads).
+
+    ``spread[t]`` is the summed per-feature variance of the fine frames a merged frame stands for; with equal
+    halves, the merged spread is the mean of the halves' spreads plus ``|mean_a - mean_b|^2 / 4``.
+    """
+    n, d = x.shape
+    out = np.empty(((n + 1) // 2, d))
+    merged = np.empty((n + 1) // 2)
+    for t in range(n // 2):
+        gap = 0.0
+        for k in range(d):
+            out[t, k] = 0.5 * (x[2 * t, k] + x[2 * t + 1, k])
+            diff = x[2 * t, k] - x[2 * t + 1, k]
+            gap += diff * diff
+        merged[t] = 0.5 * (spread[2 * t] + spread[2 * t + 1]) + 0.25 * gap
+    if n % 2:
+        out[n // 2] = x[n - 1]
+        merged[n // 2] = spread[n - 1]
+    return out, merged
+
+
+@njit(cache=True)
+def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
+    """Backward DP inside the corridor rows ``[lo[i], hi[i]]`` (cut to the band rows); returns (offsets, values).
+
+    Empty rows (``lo > hi``) hold no cell. Local costs are ``dtwrl.cost_matrix``'s
+    row kernel's values (bitwise), plus ``sx[i] + sy[j]`` when ``sx`` has entries
+    (pooled levels); a cell outside the band costs +inf.
+    """
+    spread = sx.shape[0] > 0
+    n, m = x.shape[0], y.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        offsets[i + 1] = offsets[i] + max(hi[i] - lo[i] + 1, 0)
+    values = np.empty(offsets[n])
+    row = np.empty(m)
+    for i in range(n - 1, -1, -1):
+        if hi[i] < lo[i]:
+            continue
+        _njit_cost_row(x, y, i, lo[i], hi[i] + 1, code, row)
+        o = offsets[i] - lo[i]
+        below = i + 1 < n
+        blo = lo[i + 1] if below else 0
+        bhi = hi[i + 1] if below else -1
+        bo = offsets[i + 1] - blo if below else 0
+        right = np.inf
+        for j in range(hi[i], lo[i] - 1, -1):
+            c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
+            if spread:
+                c += sx[i] + sy[j]
+            if i == n - 1 and j == m - 1:
+                right = c
+            else:
+                down = values[bo + j] if blo <= j <= bhi else np.inf
+                diag = values[bo + j + 1] if blo <= j + 1 <= bhi else np.inf
+                best = diag if diag < down else down
+                right = c + (best if best < right else right)
+            values[o + j] = right
+    return offsets, values
+
+
+@njit(cache=True)
+def _njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi):
+    """The optimal path cost inside the corridor (cut to the band): the forward DP on two rows, O(m) memory."""
+    n, m = x.shape[0], y.shape[0]
+    prev = np.empty(m)
+    cur = np.empty(m)
+    row = np.empty(m)
+    for i in range(n):
+        if hi[i] < lo[i]:
+            return np.inf
+        _njit_cost_row(x, y, i, lo[i], hi[i] + 1, code, row)
+        left = np.inf
+        for j in range(lo[i], hi[i] + 1):
+            c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
+            if i == 0 and j == 0:
+                value = c
+            else:
+                best = left
+                if i > 0 and lo[i - 1] <= j <= hi[i - 1] and prev[j] < best:
+                    best = prev[j]
+                if i > 0 and lo[i - 1] <= j - 1 <= hi[i - 1] and prev[j - 1] < best:
+                    best = prev[j - 1]
+                value = c + best
+            cur[j] = value
+            left = value
+        prev, cur = cur, prev
+    return prev[m - 1] if lo[n - 1] <= m - 1 <= hi[n - 1] else np.inf
+
+
+@njit(cache=True)
+def _njit_follow(lo, hi, offsets, values, n, m):
+    """The path from (0, 0) that always enters the successor with the smallest cost-to-go (ties: diagonal, down)."""
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    i = j = 0
+    path[0, 0], path[0, 1] = 0, 0
+    length = 1
+    while i < n - 1 or j < m - 1:
+        best, bi, bj = np.inf, -1, -1
+        for di, dj in ((1, 1), (1, 0), (0, 1)):
+            p, q = i + di, j + dj
+            if p < n and q < m and lo[p] <= q <= hi[p]:
+                v = values[offsets[p] + q - lo[p]]
+                if v < best:
+                    best, bi, bj = v, p, q
+        if bi < 0:
+            return path[:0]
+        i, j = bi, bj
+        path[length, 0], path[length, 1] = i, j
+        length += 1
+    return path[:length]
+
+
+@njit(cache=True)
+def _njit_project(path, n, m, fx, fy, radius):
+    """Rows ``(lo, hi)`` of the corridor at the finer level: ``path``'s cells blown up by (fx, fy), widened by radius.
+
+    The ranges are then made monotone (lo nondecreasing from the end, hi from the start), which keeps the path's
+    cells and makes every corridor cell reach (n-1, m-1) inside the corridor.
+    """
+    lo = np.full(n, m, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    for t in range(path.shape[0]):
+        for i in range(fx * path[t, 0], min(fx * path[t, 0] + fx, n)):
+            lo[i] = min(lo[i], fy * path[t, 1])
+            hi[i] = max(hi[i], min(fy * path[t, 1] + fy - 1, m - 1))
+    wlo = np.empty(n, dtype=np.int64)
+    whi = np.empty(n, dtype=np.int64)
+    for i in range(n):  # widen: a cell (i, j) joins when some path cell lies within radius in both directions
+        a, b = m, -1
+        for r in range(max(0, i - radius), min(n, i + radius + 1)):
+            if hi[r] >= 0:
+                a = min(a, lo[r])
+                b = max(b, hi[r])
+        wlo[i] = max(a - radius, 0)
+        whi[i] = min(b + radius, m - 1)
+    for i in range(n - 2, -1, -1):
+        wlo[i] = min(wlo[i], wlo[i + 1])
+    for i in range(1, n):
+        whi[i] = max(whi[i], whi[i - 1])
+    return wlo, whi
+
+
+def _pyramid(x, y, coarsest):
+    """``[(x, y, sx, sy), ...]`` from the original series (spreads 0) to the coarsest level."""
+    levels = [(x, y, np.zeros(len(x)), np.zeros(len(y)))]
+    while len(levels[-1][0]) > coarsest or len(levels[-1][1]) > coarsest:
+        a, b, sa, sb = levels[-1]
+        a, sa = _njit_pool(a, sa) if len(a) > coarsest else (a, sa)
+        b, sb = _njit_pool(b, sb) if len(b) > coarsest else (b, sb)
+        levels.append((a, b, sa, sb))
+    return levels
+
+
+def build_corridor(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COARSEST):
+    """The corridor and its exact cost-to-go for one validated pair (see the module docstring).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of float64, shapes (n, d) and (m, d)
+    metric : {"sqeuclidean", "euclidean", "abs"}
+    radius : int >= 0
+        Cells added around the projected path at each level.
+    band : int >= 0 or None
+        Sakoe-Chiba half-width (``dtwrl.bands``) the corridor is cut to.
+    coarsest : int >= 2
+        Series at most this long are not pooled further.
+
+    Returns
+    -------
+    Corridor
+    """
+    code = _metric_code(metric)
+    n, m = len(x), len(y)
+    if band is None:
+        band_lo, band_hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
+    else:
+        check_band(n, m, band, "band")
+        band_lo, band_hi = band_bounds(n, m, band)
+    levels = _pyramid(x, y, coarsest)
+    if len(levels) == 1:  # short series: the corridor is the whole grid (cut to the band)
+        return _cut(x, y, code, band_lo, band_hi, radius, ())
+    seeds = [_coarse_path(levels, code, radius, spread) for spread in ((False, True) if code == 0 else (False,))]
+    return _cut(x, y, code, band_lo, band_hi, radius, seeds)
+
+
+def _coarse_path(levels, code, radius, spread):
+    """The optimal path inside the corridor of level 1 (the finest pooled level), refined from the coarsest level.
+
+    ``spread``: a pooled cell's cost also counts its frames' spreads (``sx[i] + sy[j]``, sqeuclidean only), which
+    makes it the mean of the fine costs it pools; without it, the cost of the pooled means (FastDTW's).
+    """
+    top_x, top_y = levels[-1][:2]
+    lo, hi = np.zeros(len(top_x), dtype=np.int64), np.full(len(top_x), len(top_y) - 1, dtype=np.int64)
+    for level in range(len(levels) - 1, 0, -1):
+        a, b, sa, sb = levels[level]
+        everywhere = np.zeros(len(a), dtype=np.int64), np.full(len(a), len(b) - 1, dtype=np.int64)
+        spreads = (sa, sb) if spread else (np.empty(0), np.empty(0))
+        offsets, values = _njit_corridor_dp(a, b, code, lo, hi, *everywhere, *spreads)
+        path = _njit_follow(lo, hi, offsets, values, len(a), len(b))
+        fine_x, fine_y = levels[level - 1][:2]
+        fx, fy = (2 if len(fine_x) > len(a) else 1), (2 if len(fine_y) > len(b) else 1)
+        if level > 1:
+            lo, hi = _njit_project(path, len(fine_x), len(fine_y), fx, fy, radius)
+    return path, fx, fy
+
+
+def _cut(x, y, code, band_lo, band_hi, radius, seeds):
+    """The finest DP on the seed's projected corridor (the whole grid without seeds), cut to the band.
+
+    With two seeds, the one whose corridor holds the cheaper path (a forward DP in O(m) memory) is kept, so only
+    one corridor's values are ever held. The radius doubles until (0, 0) reaches the end inside.
+    """
+    n, m = len(x), len(y)
+    while True:
+        ranges = [_njit_project(path, n, m, fx, fy, radius) for path, fx, fy in seeds]
+        if not ranges:
+            ranges = [(np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64))]
+        ranges = [(np.maximum(lo, band_lo), np.minimum(hi, band_hi)) for lo, hi in ranges]
+        if len(ranges) > 1:
+            costs = [_njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi) for lo, hi in ranges]
+            ranges = [ranges[int(np.argmin(costs))]]
+        lo, hi = ranges[0]
+        offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+        corridor = Corridor(lo, hi, offsets, values, radius)
+        if np.isfinite(corridor.value(0, 0)) or not seeds:
+            return corridor
+        radius = 2 * radius + 1

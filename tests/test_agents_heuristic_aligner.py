@@ -1,0 +1,71 @@
+"""HeuristicAligner: the observation's own argmin, against exact DTW and as a registered aligner."""
+
+import numpy as np
+import pytest
+
+from agents import HeuristicAligner, PolicyAligner
+from agents.evaluation import lookahead_argmin_paths
+from agents.policy.heuristic_aligner import candidate_rules
+from dtwrl import dtw
+from dtwrl.aligners import aligner_from_config, aligner_to_config, get_aligner
+from dtwrl.exact_dtw import path_cost
+from dtwrl.validation import check_path
+from envs.observation import corridor_lookahead
+
+
+def _pairs(seed, shapes):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(n, d)), rng.normal(size=(m, d))) for n, m, d in shapes]
+
+
+SHAPES = [(12, 12, 1), (20, 9, 2), (1, 7, 1), (9, 1, 3), (30, 25, 1)]
+
+
+@pytest.mark.parametrize("band", [None, 6])
+def test_exact_cost_to_go_features_give_exact_dtw(band):
+    pairs = _pairs(0, SHAPES if band is None else [s for s in SHAPES if min(s[:2]) > 1])
+    aligner = HeuristicAligner({"lookahead": corridor_lookahead(64), "window": 3, "band": band})  # the whole grid
+    for (x, y), path in zip(pairs, aligner.align_pairs(pairs)):
+        check_path(path, len(x), len(y))
+        assert path_cost(x, y, path) == pytest.approx(dtw(x, y, band=band), rel=1e-12)
+    kwargs = {"lookahead": ((2, 4),), "window": 3, "band": band}  # the lookahead observation's own argmin
+    for ours, theirs in zip(HeuristicAligner(kwargs).align_pairs(pairs), lookahead_argmin_paths(pairs, kwargs)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_narrow_corridor_follows_the_corridor_optimum():
+    rng = np.random.default_rng(1)
+    x = np.cumsum(rng.normal(size=(400, 1)), axis=0)
+    y = x[np.sort(rng.integers(0, 400, 300))]
+    aligner = HeuristicAligner({"lookahead": corridor_lookahead(1)})
+    path = aligner.align_pairs([(x, y)])[0]
+    import envs.core
+
+    core = envs.core.WarpingBatch(lookahead=corridor_lookahead(1))
+    core.reset([(x, y)])
+    assert path_cost(x, y, path) == pytest.approx(core.corridor(0).value(0, 0), rel=1e-12)
+    assert path_cost(x, y, path) >= dtw(x, y) - 1e-9
+
+
+def test_registered_like_and_selected():
+    policy = PolicyAligner.pretrained()
+    heuristic = HeuristicAligner.like(policy)
+    assert heuristic.core_kwargs == policy.core_kwargs and heuristic.rule == {"lookahead[0]": 1.0}
+    rebuilt = aligner_from_config(aligner_to_config(heuristic))
+    assert isinstance(rebuilt, HeuristicAligner) and rebuilt.rule == heuristic.rule
+    assert isinstance(get_aligner(aligner_to_config(heuristic)), HeuristicAligner)
+    x = np.sin(np.linspace(0, 5, 30))[None, :, None]
+    assert len(heuristic(x, x[:, ::3])) == 1
+    pairs = _pairs(2, [(25, 20, 1), (18, 30, 1)])
+    best, scores = HeuristicAligner.select(pairs, {"lookahead": ((2, 4),), "window": 3})
+    assert [s for _, s in scores] == sorted(s for _, s in scores) and best.rule == scores[0][0]
+    assert len(scores) == len(candidate_rules(["lookahead[0]", "window"]))
+
+
+def test_bad_rules_name_the_problem():
+    with pytest.raises(ValueError, match="unknown features"):
+        HeuristicAligner({"lookahead": ()}, rule={"lookahead[0]": 1.0})
+    with pytest.raises(ValueError, match="weight"):
+        HeuristicAligner({}, rule={"window": float("nan")})
+    with pytest.raises(TypeError, match="core_kwargs"):
+        HeuristicAligner([1])
