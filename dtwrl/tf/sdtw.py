@@ -59,11 +59,12 @@ class _GridShape:
         self.shape = tf.TensorShape([x.shape[1], y.shape[1], x.shape[0]])
 
 
-def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto"):
-    """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine).
+def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto", corridor=None):
+    """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor).
 
     ``x`` and ``y`` come back as float tensors (B, n, d) and (B, m, d); ``engine`` is the
-    resolved implementation (:func:`dtwrl.tf._kernel_ops.resolve`).
+    resolved implementation (:func:`dtwrl.tf._kernel_ops.resolve`); ``corridor`` an int64 tensor
+    (B, n, 2) (:func:`dtwrl.tf.checks.corridor_tensor`) or None.
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
@@ -78,20 +79,33 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
         else:
             y_lengths = tf.fill(batch, tf.shape(y)[1])
     band, x_lengths, y_lengths = checks.check_geometry(_GridShape(x, y), band, x_lengths, y_lengths)
-    engine = ko.resolve(implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size, band)
-    return x, y, gamma, metric, band, x_lengths, y_lengths, engine
+    if corridor is not None:
+        if band is not None:
+            raise ValueError(f"band and corridor are exclusive (a corridor holds its own cells); got band={band}")
+        corridor = checks.corridor_tensor(corridor, x, y, x_lengths, y_lengths)
+    engine = ko.resolve(
+        implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size, band, corridor=corridor is not None
+    )
+    return x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor
 
 
-def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
-    """Smoothed DTW (B,) of validated series by the given engine; differentiable twice."""
+def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor=None):
+    """Smoothed DTW (B,) of validated series by the given engine (within ``corridor``, if any); differentiable twice."""
     if engine == "tf":
-        return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
-    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+        D = grid_costs(x, y, metric)
+        D = D if corridor is None else ko.mask_corridor(D, corridor)
+        return wf.dp_value(D, gamma, regularizer, band, x_lengths, y_lengths)
+    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
 
 
-def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
-    """Expected alignment (B, n, m) of validated series by the given engine; differentiable."""
+def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor=None):
+    """Expected alignment (B, n, m) of validated series by the given engine; differentiable.
+
+    The alignment is a dense (B, n, m) output: with a corridor, the costs off it are +inf (E is 0 there).
+    """
     D = grid_costs(x, y, metric)
+    if corridor is not None:
+        D = ko.mask_corridor(D, corridor)
     if engine == "tf":
         E = wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths)
     else:
@@ -177,7 +191,17 @@ def soft_dtw_alignment_from_cost(D, gamma=1.0, band=None, x_lengths=None, y_leng
     return to_batch_major(ko.alignment_from_costs(D, gamma, "entropy", band, x_lengths, y_lengths, engine))
 
 
-def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"):
+def soft_dtw(
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    corridor=None,
+):
     """soft-DTW between the pairs of two batches.
 
     Parameters
@@ -198,6 +222,13 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
         Engine (module docstring): "auto" runs the SIMD lane kernel on CPU from
         two pairs on, else the XLA wavefront (always under ``jit_compile=True``
         and on GPU), or the numba kernel for one long or narrowly banded pair.
+    corridor : int array_like (B, n, 2), str or None
+        Restrict each pair to the cells ``lo[b, i] <= j <= hi[b, i]`` of each row
+        (inclusive bounds; :mod:`dtwrl.corridors` for the rules and the sources), or a
+        source spec such as ``"fastdtw:r=8"`` computed from the current values.
+        Exclusive with ``band``. The compiled kernels then take time and memory in
+        proportion to the corridor's cells, forward and backward ("auto" picks them
+        on CPU); the wavefront ("tf") masks the dense grid.
 
     Returns
     -------
@@ -214,18 +245,27 @@ def soft_dtw(x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y
     >>> round(float(soft_dtw(x, y, gamma=1.0)[0]), 4)
     0.1227
     """
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    return series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    return series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine, corridor)
 
 
 def soft_dtw_alignment(
-    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    corridor=None,
 ):
     """Expected alignment ``E = d soft_dtw / dC`` of each pair, differentiable.
 
-    Parameters are those of :func:`soft_dtw`.
+    Parameters are those of :func:`soft_dtw` (with a corridor, the alignment is still the
+    dense (B, n, m) tensor, 0 off the corridor).
 
     Returns
     -------
@@ -241,10 +281,10 @@ def soft_dtw_alignment(
     >>> np.round(E.numpy()[0], 3).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    return series_alignment(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    return series_alignment(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine, corridor)
 
 
 def soft_dtw_divergence(

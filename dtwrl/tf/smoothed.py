@@ -37,6 +37,7 @@ def smoothed_dtw(
     x_lengths=None,
     y_lengths=None,
     implementation="auto",
+    corridor=None,
 ):
     """Smoothed DTW value of each pair of two batches.
 
@@ -51,8 +52,8 @@ def smoothed_dtw(
         float32, ``gamma >= 1.2e-38``).
     regularizer : {"entropy", "l2"}
         ``"entropy"`` is soft-DTW; ``"l2"`` the sparsemax smoothed min (module docstring).
-    band, metric, x_lengths, y_lengths, implementation
-        As in :func:`dtwrl.soft_dtw` (both regularisers run on either engine).
+    band, metric, x_lengths, y_lengths, implementation, corridor
+        As in :func:`dtwrl.soft_dtw` (both regularisers run on every engine, corridors included).
 
     Returns
     -------
@@ -69,11 +70,11 @@ def smoothed_dtw(
     2.25
     """
     regularizer = _check_regularizer(regularizer)
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
     check_gamma_dtype(gamma, x.dtype)
-    return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+    return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
 
 
 def smoothed_dtw_alignment(
@@ -86,6 +87,7 @@ def smoothed_dtw_alignment(
     x_lengths=None,
     y_lengths=None,
     implementation="auto",
+    corridor=None,
 ):
     """Expected alignment ``E = d smoothed_dtw / dC`` of each pair, differentiable.
 
@@ -105,8 +107,8 @@ def smoothed_dtw_alignment(
     [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     """
     regularizer = _check_regularizer(regularizer)
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
     check_gamma_dtype(gamma, x.dtype)
-    return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+    return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
