@@ -283,3 +283,14 @@ def test_loss_corridor_arguments_are_checked():
         SoftDTWLoss(corridor="band:frac=0.1", corridor_every=0)
     with pytest.raises(ValueError, match="band and corridor are exclusive"):
         SoftDTWLoss(band=2, corridor="band:frac=0.1")
+
+
+def test_divergence_takes_a_source_per_term(rng):
+    from dtwrl.tf.sdtw import soft_dtw_divergence
+
+    x, y = rng.normal(size=(3, 8, 1)), rng.normal(size=(3, 9, 1))
+    full = soft_dtw_divergence(x, y, 0.5).numpy()
+    np.testing.assert_allclose(soft_dtw_divergence(x, y, 0.5, corridor="band:frac=1").numpy(), full, atol=1e-10)
+    assert float(soft_dtw_divergence(x, x, 0.5, corridor="fastdtw:r=1")[0]) == pytest.approx(0.0, abs=1e-10)
+    with pytest.raises(TypeError, match="must be a source spec"):
+        soft_dtw_divergence(x, y, corridor=np.zeros((3, 8, 2), int))

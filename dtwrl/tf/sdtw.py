@@ -288,7 +288,15 @@ def soft_dtw_alignment(
 
 
 def soft_dtw_divergence(
-    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    corridor=None,
 ):
     """soft-DTW divergence (Blondel, Mensch & Vert, 2021).
 
@@ -296,7 +304,10 @@ def soft_dtw_divergence(
     the pair's own lengths. It is 0 at ``x == y`` and non-negative for the
     "sqeuclidean" cost.
 
-    Parameters are those of :func:`soft_dtw`.
+    Parameters are those of :func:`soft_dtw`, but ``corridor`` must be a source
+    spec (:mod:`dtwrl.corridors`): each of the three terms gets the corridor the
+    source computes for its own pair (an array made for ``(x, y)`` does not fit
+    ``(x, x)`` and ``(y, y)``).
 
     Returns
     -------
@@ -315,11 +326,18 @@ def soft_dtw_divergence(
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
     size = None if x.shape[1] is None or y.shape[1] is None else max(x.shape[1], y.shape[1])
-    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band)
+    if corridor is not None and not isinstance(corridor, str):
+        raise TypeError(
+            f"corridor of soft_dtw_divergence must be a source spec such as 'fastdtw:r=8'; got {corridor!r}"
+        )
+    if corridor is not None and band is not None:
+        raise ValueError(f"band and corridor are exclusive (a corridor holds its own cells); got band={band}")
+    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band, corridor=corridor is not None)
 
     def term(a, b, a_lengths, b_lengths):
         band_ab, a_lengths, b_lengths = checks.check_geometry(_GridShape(a, b), band, a_lengths, b_lengths)
-        return series_value(a, b, gamma, "entropy", metric, band_ab, a_lengths, b_lengths, engine)
+        cells = None if corridor is None else checks.corridor_tensor(corridor, a, b, a_lengths, b_lengths)
+        return series_value(a, b, gamma, "entropy", metric, band_ab, a_lengths, b_lengths, engine, cells)
 
     x_lengths = checks.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
     y_lengths = checks.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
