@@ -294,3 +294,38 @@ def test_divergence_takes_a_source_per_term(rng):
     assert float(soft_dtw_divergence(x, x, 0.5, corridor="fastdtw:r=1")[0]) == pytest.approx(0.0, abs=1e-10)
     with pytest.raises(TypeError, match="must be a source spec"):
         soft_dtw_divergence(x, y, corridor=np.zeros((3, 8, 2), int))
+
+
+def _dense_lattice(y_true, y_pred, idx, lengths, owners, gamma, radius):
+    """The former dense lattice: soft-DTW over the whole grid with +inf off the union of the widened paths."""
+    from dtwrl.tf.cost import grid_costs
+    from dtwrl.tf.relaxations import lattice_mask
+
+    costs = grid_costs(tf.constant(y_true), tf.constant(y_pred), "sqeuclidean")
+    mask = lattice_mask(idx, lengths, owners, tf.shape(costs), radius)
+    return wf.dp_value(tf.where(mask, costs, tf.constant(np.inf, costs.dtype)), gamma, "entropy").numpy()
+
+
+def test_lattice_runs_on_its_corridor_and_equals_the_dense_lattice_when_rows_are_contiguous(rng):
+    from dtwrl.aligners import pad_paths
+    from dtwrl.tf.relaxations import lattice_corridor, lattice_mask, lattice_softmin
+
+    B, n, m = 6, 10, 12
+    y_true, y_pred = rng.normal(size=(B, n, 1)), rng.normal(size=(B, m, 1))
+    for radius, K in [(0, 1), (2, 1), (3, 4), (0, 4)]:
+        paths = [cr.random_path(n, m, rng) for _ in range(B * K)]
+        idx, lengths = (tf.constant(a, tf.int32) for a in pad_paths(paths))
+        owners = tf.constant(np.repeat(np.arange(B), K), tf.int32)
+        value = lattice_softmin(
+            tf.constant(y_true), tf.constant(y_pred), idx, lengths, owners, "sqeuclidean", 0.2, radius=radius
+        ).numpy()
+        dense = _dense_lattice(y_true, y_pred, idx, lengths, owners, 0.2, radius)
+        corridor = lattice_corridor(idx, lengths, owners, [n] * B, [m] * B, n, radius).numpy()
+        union = lattice_mask(idx, lengths, owners, (n, m, B), radius).numpy().transpose(2, 0, 1)
+        hull = cr.corridor_mask(corridor, m)
+        assert np.all(hull[union])  # the hull holds the lattice
+        contiguous = np.array([np.array_equal(hull[b], union[b]) for b in range(B)])
+        np.testing.assert_allclose(value[contiguous], dense[contiguous], atol=1e-9)
+        assert np.all(value[~contiguous] <= dense[~contiguous] + 1e-9)  # a superset: more paths, a lower soft-min
+        if K == 1:
+            assert contiguous.all()  # one widened path is contiguous in every row
