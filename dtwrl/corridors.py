@@ -109,27 +109,32 @@ def check_corridor(corridor, x_lengths, y_lengths, n, name="corridor"):
     if array.shape != (B, n, 2):
         raise ValueError(f"{name} must have shape (B, n, 2) = ({B}, {n}, 2); got {array.shape}")
     array = array.astype(np.int64)
-    rows = np.arange(n)
-    for b in range(B):
-        nb, mb = int(x_lengths[b]), int(y_lengths[b])
-        lo, hi = array[b, :nb, 0], array[b, :nb, 1]
-        problems = [
-            (lo < 0, "lo >= 0"),
-            (hi > mb - 1, f"hi <= m-1 = {mb - 1}"),
-            (lo > hi, "lo <= hi"),
-            (np.r_[False, lo[1:] < lo[:-1]], "lo non-decreasing"),
-            (np.r_[False, hi[1:] < hi[:-1]], "hi non-decreasing"),
-            (np.r_[False, lo[1:] > hi[:-1] + 1], "rows that overlap or touch (lo[i] <= hi[i-1] + 1)"),
-        ]
-        for bad, rule in problems:
-            if bad.any():
-                i = int(rows[:nb][bad][0])
-                raise ValueError(f"{name}: pair {b}, row {i} breaks {rule}; got [lo, hi] = {array[b, i].tolist()}")
-        if lo[0] != 0:
-            raise ValueError(f"{name}: pair {b} must start at column 0 in row 0; got lo = {int(lo[0])}")
-        if hi[-1] != mb - 1:
+    lo, hi = array[..., 0], array[..., 1]
+    inside = np.arange(n)[None, :] < x_lengths[:, None]
+    follows = inside & (np.arange(n)[None, :] > 0)  # a row with a row above it
+    mb = y_lengths[:, None]
+    problems = [
+        (inside & (lo < 0), "lo >= 0"),
+        (inside & (hi > mb - 1), "hi <= m-1"),
+        (inside & (lo > hi), "lo <= hi"),
+        (follows & (lo < np.roll(lo, 1, axis=1)), "lo non-decreasing"),
+        (follows & (hi < np.roll(hi, 1, axis=1)), "hi non-decreasing"),
+        (follows & (lo > np.roll(hi, 1, axis=1) + 1), "rows that overlap or touch (lo[i] <= hi[i-1] + 1)"),
+    ]
+    bad_pairs = [(np.argmax(bad.any(axis=1)), rule, bad) for bad, rule in problems if bad.any()]
+    if bad_pairs:
+        b, rule, bad = min(bad_pairs, key=lambda item: item[0])
+        i = int(np.argmax(bad[b]))
+        rule = rule.replace("m-1", f"m-1 = {y_lengths[b] - 1}")
+        raise ValueError(f"{name}: pair {b}, row {i} breaks {rule}; got [lo, hi] = {array[b, i].tolist()}")
+    if B:
+        ends = hi[np.arange(B), np.maximum(x_lengths, 1) - 1]
+        for b in np.flatnonzero(lo[:, 0] != 0)[:1]:
+            raise ValueError(f"{name}: pair {b} must start at column 0 in row 0; got lo = {int(lo[b, 0])}")
+        for b in np.flatnonzero(ends != y_lengths - 1)[:1]:
             raise ValueError(
-                f"{name}: pair {b} must end at column m-1 = {mb - 1} in row {nb - 1}; got hi = {int(hi[-1])}"
+                f"{name}: pair {b} must end at column m-1 = {y_lengths[b] - 1} in row {x_lengths[b] - 1}; "
+                f"got hi = {int(ends[b])}"
             )
     return array
 
@@ -201,20 +206,33 @@ def widen_paths(groups, x_lengths, y_lengths, n, radius=0):
     >>> widen_paths([[path]], [4], [4], 4, radius=1)[0].tolist()
     [[0, 2], [0, 3], [0, 3], [1, 3]]
     """
-    radius = int(radius)
-    out = np.zeros((len(groups), n, 2), np.int64)
-    for b, group in enumerate(groups):
-        nb, mb = int(x_lengths[b]), int(y_lengths[b])
-        first = np.full(nb, mb, np.int64)
-        last = np.full(nb, -1, np.int64)
-        for path in group:
-            path = np.asarray(path, np.int64)
-            np.minimum.at(first, path[:, 0], path[:, 1])
-            np.maximum.at(last, path[:, 0], path[:, 1])
-        # both are non-decreasing along the rows (each path is monotone): the window's extremes are its ends
-        rows = np.arange(nb)
-        out[b, :nb, 0] = np.maximum(first[np.maximum(rows - radius, 0)] - radius, 0)
-        out[b, :nb, 1] = np.minimum(last[np.minimum(rows + radius, nb - 1)] + radius, mb - 1)
+    cells = [(b, np.asarray(path, np.int64)) for b, group in enumerate(groups) for path in group]
+    owners = np.concatenate([np.full(len(path), b, np.int64) for b, path in cells]) if cells else np.zeros(0, int)
+    path_cells = np.concatenate([path for _, path in cells]) if cells else np.zeros((0, 2), np.int64)
+    return widen_cells(owners, path_cells, x_lengths, y_lengths, n, radius)
+
+
+def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0):
+    """:func:`widen_paths` on the flat cells of every path: ``cells (N, 2)`` of pair ``owners (N,)``.
+
+    >>> widen_cells(np.array([0, 0, 0]), np.array([[0, 0], [1, 0], [1, 1]]), [2], [2], 2, 0)[0].tolist()
+    [[0, 0], [0, 1]]
+    """
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    B, radius = len(x_lengths), int(radius)
+    first = np.repeat(y_lengths[:, None], n, axis=1)
+    last = np.full((B, n), -1, np.int64)
+    keys = owners * n + cells[:, 0]
+    np.minimum.at(first.reshape(-1), keys, cells[:, 1])
+    np.maximum.at(last.reshape(-1), keys, cells[:, 1])
+    # both are non-decreasing along a pair's rows (each path is monotone): a window's extremes are at its ends
+    rows = np.arange(n)[None, :]
+    below = np.clip(rows - radius, 0, x_lengths[:, None] - 1)
+    above = np.clip(rows + radius, 0, x_lengths[:, None] - 1)
+    out = np.zeros((B, n, 2), np.int64)
+    out[..., 0] = np.maximum(np.take_along_axis(first, below, 1) - radius, 0)
+    out[..., 1] = np.minimum(np.take_along_axis(last, above, 1) + radius, y_lengths[:, None] - 1)
+    out[rows >= x_lengths[:, None]] = 0
     return out
 
 

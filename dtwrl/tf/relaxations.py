@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, align_batch_groups, get_aligner, pad_paths
-from ..corridors import widen_paths
+from ..corridors import widen_cells
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_lengths, check_pair_tf, check_paths
 from .cost import pairwise_costs
@@ -334,10 +334,9 @@ def lattice_corridor(paths_idx, path_lengths, owners, x_lengths, y_lengths, n, r
     """
 
     def run(idx, lengths, owners, xl, yl, n):
-        groups = [[] for _ in range(len(xl))]
-        for path, length, owner in zip(idx, lengths, owners):
-            groups[owner].append(path[:length])
-        return widen_paths(groups, xl, yl, int(n), radius)
+        valid = np.arange(idx.shape[1])[None, :] < lengths[:, None]
+        pairs = np.broadcast_to(owners[:, None], valid.shape)[valid]
+        return widen_cells(pairs.astype(np.int64), idx[valid].astype(np.int64), xl, yl, int(n), radius)
 
     corridor = tf.numpy_function(
         run, [paths_idx, path_lengths, owners, x_lengths, y_lengths, n], tf.int64, stateful=False, name="lattice"
