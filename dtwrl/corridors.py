@@ -58,6 +58,7 @@ import zlib
 
 import numpy as np
 
+from .aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, get_aligner
 from .bands import _bounds, min_band
 
 # name -> source function
@@ -403,47 +404,98 @@ def _check_band_params(name="corridor", frac=0.1, **rest):
 _band_source.check_params = _check_band_params
 
 
-def _path_source(find_paths, source):
-    """A source that widens one path per pair (``find_paths(x, y, params) -> B paths``) by ``r``."""
+def aligned_groups(aligner, x, y, x_lengths, y_lengths):
+    """The paths an aligner returns for each pair of a padded batch, cut to the pair's own lengths.
 
-    def fn(x, y, x_lengths, y_lengths, r=1, **params):
-        check(r=r, **params)
-        groups = []
-        for b in range(len(x_lengths)):
-            nb, mb = int(x_lengths[b]), int(y_lengths[b])
-            groups.append([find_paths(x[b, :nb], y[b, :mb], r, params)])
-        return widen_paths(groups, x_lengths, y_lengths, x.shape[1], r)
+    Pairs of equal lengths share one aligner call (:func:`dtwrl.aligners.align_batch_groups`, which checks
+    every path). Returns B lists of int64 arrays (L, 2).
 
-    def check(name="corridor", r=1, **params):
+    >>> aligned_groups("exact", np.array([[[0.0], [1.0], [9.0]]]), np.array([[[0.0], [1.0]]]), [2], [2])[0][0].tolist()
+    [[0, 0], [1, 1]]
+    """
+    aligner = get_aligner(aligner)
+    by_shape = {}
+    for b, key in enumerate(zip(np.asarray(x_lengths).tolist(), np.asarray(y_lengths).tolist())):
+        by_shape.setdefault(key, []).append(b)
+    groups = [[] for _ in range(len(x))]
+    for (nb, mb), members in by_shape.items():
+        idx, lengths, owners = align_batch_groups(aligner, x[members, :nb], y[members, :mb])
+        for path, length, owner in zip(idx, lengths, owners.tolist()):
+            groups[members[owner]].append(path[:length].astype(np.int64))
+    return groups
+
+
+def aligner_source(make_aligner, params=(), source="aligner"):
+    """A corridor source that widens the paths of an aligner by ``r``: one path, or the hull of a group, per pair.
+
+    Parameters
+    ----------
+    make_aligner : callable
+        ``make_aligner(r=..., **params) -> aligner`` (any aligner of :mod:`dtwrl.aligners`, one path or a
+        group of paths per pair; a policy's samples give a group). Called on every use: cache inside it
+        what is costly to build.
+    params : tuple of str
+        The parameter names the source accepts besides ``r`` (an unknown name is a ``ValueError``).
+    source : str
+        Its name in error messages.
+
+    Returns
+    -------
+    callable
+        ``fn(x, y, x_lengths, y_lengths, r=1, **params)`` for :func:`register_corridor_source`.
+
+    Examples
+    --------
+    >>> fn = aligner_source(lambda r: ExactDTWAligner())
+    >>> fn(np.zeros((1, 3, 1)), np.zeros((1, 3, 1)), np.array([3]), np.array([3]), r=0)[0].tolist()
+    [[0, 0], [1, 1], [2, 2]]
+    """
+
+    def check(name="corridor", r=1, **given):
         _check_radius_param(r, name)
-        allowed = {"seed"} if source == "random" else {"metric"}
-        _unknown({key: v for key, v in params.items() if key not in allowed}, name, source)
+        _unknown({key: v for key, v in given.items() if key not in params}, name, source)
+
+    def fn(x, y, x_lengths, y_lengths, r=1, **given):
+        check(r=r, **given)
+        groups = aligned_groups(make_aligner(r=r, **given), x, y, x_lengths, y_lengths)
+        return widen_paths(groups, x_lengths, y_lengths, x.shape[1], r)
 
     fn.check_params = check
     return fn
 
 
-def _fastdtw(a, b, r, params):
-    from .oracle import fastdtw_path
+class RandomMovesAligner:
+    """An aligner of uniformly random moves (:func:`random_path`), one path per pair: the control.
 
-    return fastdtw_path(a, b, radius=max(1, r), metric=params.get("metric", "sqeuclidean"))[1]
+    Each pair's generator is seeded by ``seed`` and the pair's values, so a pair always gets the same path.
+
+    >>> RandomMovesAligner(seed=0)(np.zeros((1, 2, 1)), np.zeros((1, 1, 1)))[0].tolist()
+    [[0, 0], [1, 0]]
+    """
+
+    def __init__(self, seed=0):
+        self.seed = int(seed)
+
+    def __call__(self, y_true, y_pred):
+        paths = []
+        for a, b in zip(np.asarray(y_true), np.asarray(y_pred)):
+            key = zlib.crc32(np.ascontiguousarray(a).tobytes() + np.ascontiguousarray(b).tobytes())
+            paths.append(random_path(len(a), len(b), np.random.default_rng([self.seed, key])))
+        return paths
 
 
-def _exact(a, b, r, params):
-    from .exact_dtw import dtw_path
-
-    return np.asarray(dtw_path(a, b, metric=params.get("metric", "sqeuclidean"))[1], np.int64)
+def _fastdtw_aligner(r, metric="sqeuclidean"):
+    return FastDTWAligner(radius=max(1, r), metric=metric)
 
 
-def _random(a, b, r, params):
-    seed = zlib.crc32(np.ascontiguousarray(a).tobytes() + np.ascontiguousarray(b).tobytes())
-    return random_path(len(a), len(b), np.random.default_rng([int(params.get("seed", 0)), seed]))
+def _exact_aligner(r, metric="sqeuclidean"):
+    return ExactDTWAligner(metric=metric)
 
 
 register_corridor_source("band", _band_source)
-register_corridor_source("fastdtw", _path_source(_fastdtw, "fastdtw"))
-register_corridor_source("exact", _path_source(_exact, "exact"))
-register_corridor_source("random", _path_source(_random, "random"))
+register_corridor_source("fastdtw", aligner_source(_fastdtw_aligner, ("metric",), "fastdtw"))
+register_corridor_source("exact", aligner_source(_exact_aligner, ("metric",), "exact"))
+register_corridor_source("random", aligner_source(lambda r, seed=0: RandomMovesAligner(seed), ("seed",), "random"))
 
 
 class CorridorSchedule:
