@@ -329,3 +329,12 @@ def test_lattice_runs_on_its_corridor_and_equals_the_dense_lattice_when_rows_are
         assert np.all(value[~contiguous] <= dense[~contiguous] + 1e-9)  # a superset: more paths, a lower soft-min
         if K == 1:
             assert contiguous.all()  # one widened path is contiguous in every row
+
+
+def test_the_benchmark_corridor_section_runs_and_its_flags_are_checked():
+    from experiments import benchmark_soft_dtw as bench
+
+    rows = bench.run_corridor(quick=True, repeats=1)
+    assert [row["cpu_vs_full_kernel"] for row in rows][-1] == 1.0 and all(row["cells_per_pair"] > 0 for row in rows)
+    with pytest.raises(SystemExit):
+        bench.main(["--corridor-long"])
