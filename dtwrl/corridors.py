@@ -23,7 +23,8 @@ with :func:`register_corridor_source` and called by a spec string ``"name:key=va
 
 - ``band:frac=0.1``: the Sakoe-Chiba band of half-width ``ceil(frac * max(n_b, m_b))`` (at least
   the narrowest band that connects, :func:`dtwrl.min_band`);
-- ``fastdtw:r=8``: FastDTW's path (:func:`dtwrl.fastdtw_path`, radius ``r``) widened by ``r``;
+- ``fastdtw:r=8``: FastDTW's path (:func:`dtwrl.fastdtw_path`, its own search radius ``radius``, default 1)
+  widened by ``r``;
 - ``exact:r=2``: the exact DTW path widened by ``r`` (an oracle: O(n m) to find);
 - ``random:r=3,seed=0``: a path of uniformly random moves widened by ``r`` (the control; seeded by
   ``seed`` and the batch's values, so a batch always gets the same corridor).
@@ -33,8 +34,8 @@ of K sampled paths) are registered by ``agents.corridor_sources``, which :func:`
 imports on first use of those names (dtwrl never imports ``agents`` itself).
 
 Cost of recomputing a corridor. A source runs in NumPy on the current predictions, outside the
-gradient: ``band`` costs O(B n); ``random`` O(B (n + m)); ``fastdtw`` O(B r (n + m)) (in Python,
-about a millisecond per thousand steps and unit of radius); ``exact`` O(B n m), as much as full DTW;
+gradient: ``band`` costs O(B n); ``random`` O(B (n + m)); ``fastdtw`` O(B radius (n + m)) (FastDTW
+runs in Python: tens of milliseconds per pair of a thousand steps at radius 1); ``exact`` O(B n m), as much as full DTW;
 the policy sources one policy rollout per pair (K for samples). Recomputed every step, the source
 runs once per batch, next to the corridor soft-DTW itself; every ``k`` steps
 (``SoftDTWLoss(corridor_every=k)``) it runs on one batch in ``k`` and the others reuse that
@@ -484,8 +485,8 @@ class RandomMovesAligner:
         return paths
 
 
-def _fastdtw_aligner(r, metric="sqeuclidean"):
-    return FastDTWAligner(radius=max(1, r), metric=metric)
+def _fastdtw_aligner(r, radius=1, metric="sqeuclidean"):
+    return FastDTWAligner(radius=radius, metric=metric)
 
 
 def _exact_aligner(r, metric="sqeuclidean"):
@@ -493,7 +494,7 @@ def _exact_aligner(r, metric="sqeuclidean"):
 
 
 register_corridor_source("band", _band_source)
-register_corridor_source("fastdtw", aligner_source(_fastdtw_aligner, ("metric",), "fastdtw"))
+register_corridor_source("fastdtw", aligner_source(_fastdtw_aligner, ("radius", "metric"), "fastdtw"))
 register_corridor_source("exact", aligner_source(_exact_aligner, ("metric",), "exact"))
 register_corridor_source("random", aligner_source(lambda r, seed=0: RandomMovesAligner(seed), ("seed",), "random"))
 

@@ -38,6 +38,14 @@ against ``band=`` of the same width; and full soft-DTW per cell at B=4, n=m=8192
 against 64 x 256^2 (``--corridor-long``; about a minute of CPU each). The corridors are paths of random
 moves widened to about 3% of the grid (:mod:`dtwrl.corridors`), so the pairs' corridors differ and a
 lane group of the SIMD kernel visits the union of its 16 lanes' corridors.
+
+``--lattice`` times one training step's loss (value + gradient) in the GunPoint setting of
+``results/tables/rl_forecast_gunpoint_mlp.md`` (B=32 pairs, horizon 60; random walks stand in for the
+forecasts): soft-DTW; the policy lattice loss ``PathLoss(path_reduction="lattice", lattice_radius=3)``
+with 16 paths sampled at temperature 8 on every step (now on the corridor engine), its soft-DTW alone on a
+fixed lattice, dense (+inf off the lattice over the whole grid, the former implementation) and on the
+corridor; and ``SoftDTWLoss(corridor="policy_samples:k=16,t=8,r=3", corridor_every=20)``, the same lattice
+sampled once every 20 steps.
 """
 
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
@@ -73,6 +81,7 @@ class Args:
     long: bool = field(False, "also time B=8, n=m=4096 (memory-light mode, without and with a 10%% band)")
     corridor: bool = field(False, "time the corridor engine instead (ns per cell against the full kernel)")
     corridor_long: bool = field(False, "with --corridor: also full soft-DTW at B=4, n=8192 and B=1, n=16384")
+    lattice: bool = field(False, "time the policy lattice loss per step against soft-DTW (GunPoint setting)")
     json: str = field("", "optional path to write the rows as JSON")
 
 
@@ -366,6 +375,62 @@ def run_corridor(quick=False, repeats=3, gamma=1.0, long=False):
     return rows
 
 
+def run_lattice(repeats=5, gamma=0.1):
+    """Seconds per step (value + gradient) of the lattice losses against soft-DTW, B=32, n=m=60."""
+    from agents import PolicyAligner
+    from dtwrl.losses import PathLoss
+    from dtwrl.tf import _wavefront as wf
+    from dtwrl.tf.cost import grid_costs
+    from dtwrl.tf.relaxations import align_tf, lattice_mask, lattice_softmin
+
+    rng = np.random.default_rng(0)
+    y_true = tf.constant(np.cumsum(rng.normal(size=(32, 60, 1)), axis=1).astype(np.float32))
+    y_pred = tf.constant(np.cumsum(rng.normal(size=(32, 60, 1)), axis=1).astype(np.float32))
+    sampler = PolicyAligner.pretrained(samples=16, temperature=8.0)
+    idx, lengths, owners = align_tf(sampler, y_true, y_pred)
+
+    def dense(y_true, y_pred):
+        costs = grid_costs(y_true, y_pred, "sqeuclidean")
+        mask = lattice_mask(idx, lengths, owners, tf.shape(costs), 3)
+        return wf.dp_value(tf.where(mask, costs, tf.constant(np.inf, costs.dtype)), gamma, "entropy")
+
+    cases = {
+        "soft-DTW (SoftDTWLoss)": SoftDTWLoss(gamma=gamma),
+        "lattice loss, paths sampled every step": PathLoss(
+            sampler, path_reduction="lattice", gamma=gamma, lattice_radius=3
+        ),
+        "  its sampling alone (16 paths per pair)": None,
+        "  soft-DTW on a fixed lattice, dense": dense,
+        "  soft-DTW on a fixed lattice, corridor": lambda a, b: lattice_softmin(
+            a, b, idx, lengths, owners, "sqeuclidean", gamma, radius=3
+        ),
+        "corridor policy_samples, corridor_every=20": SoftDTWLoss(
+            gamma=gamma, corridor="policy_samples:k=16,t=8,r=3", corridor_every=20
+        ),
+    }
+    calls = []
+    for loss in cases.values():
+        if loss is None:
+            calls.append(lambda: align_tf(sampler, y_true, y_pred)[0].numpy())
+            continue
+        step = _value_and_grad(
+            lambda x, y, loss=loss: tf.reduce_sum(loss(y, x)) if hasattr(loss, "call") else loss(y, x)
+        )
+        calls.append(lambda step=step: [t.numpy() for t in step(y_pred, y_true)])
+    steps = 20 * max(1, repeats // 20)  # whole cycles of corridor_every=20: one sampling step in 20
+    walls = []
+    for call in calls:
+        call()  # untimed: tracing; it also takes the schedule's first sampling, so each cycle below holds one
+        start = time.perf_counter()
+        for _ in range(steps):
+            call()
+        walls.append((time.perf_counter() - start) / steps)
+    return [
+        {"impl": name, "ms_per_step": round(wall * 1e3, 2), "vs_soft_dtw": round(wall / walls[0], 2)}
+        for name, wall in zip(cases, walls)
+    ]
+
+
 def format_cell_table(rows):
     """The corridor rows as an aligned text table."""
     head = f"{'case':44s} {'B':>3s} {'n':>6s} {'cells/pair':>11s} {'wall ms':>10s} {'cpu ms':>10s} "
@@ -415,6 +480,14 @@ def main(argv=None):
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
+    if args.lattice:
+        rows = run_lattice(args.repeats)
+        print("B=32, n=m=60, float32, one step's loss value + gradient (wall ms, mean over whole cycles of 20 steps)")
+        for row in rows:
+            print(f"{row['impl']:46s} {row['ms_per_step']:9.2f} ms {row['vs_soft_dtw']:7.2f}x")
+        if args.json:
+            write_json(args.json, rows)
+        return rows
     if args.corridor:
         rows = run_corridor(args.quick, args.repeats, args.gamma, args.corridor_long)
         print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}")
