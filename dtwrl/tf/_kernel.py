@@ -25,7 +25,9 @@ memory instead of ``O(n x m)`` (memory-light mode, ``block ~ sqrt(n)``).
 Every pair has its own lengths ``(nb, mb)`` and its Sakoe-Chiba band (the
 docs/ARCHITECTURE.md formula): row ``i`` holds the columns
 ``j`` with ``|j (nb - 1) - i (mb - 1)| <= band * min(nb - 1, mb - 1)``, a
-contiguous span, so a banded pair costs ``O(cells in band)``.
+contiguous span, so a banded pair costs ``O(cells in band)``. A corridor
+(:mod:`dtwrl.corridors`: any per-row spans ``[lo, hi]``, monotone and connected)
+replaces the band's spans, so a pair costs ``O(cells in its corridor)``.
 
 The entry points assume validated input (the wrappers in :mod:`dtwrl.tf.sdtw`).
 """

@@ -7,7 +7,9 @@
 // but a call runs W pairs at once (a "lane group": W = 16 float32 or 8 float64 pairs, one 64-byte vector),
 // cell by cell in row-major order, each cell one vector operation for the W pairs. The exponentials and the
 // logarithm are polynomials on vectors (GCC vector extensions, no libm call), so the compiler emits SIMD code for
-// whatever the build machine has (AVX-512, AVX2 or SSE). Pairs of a group may have different lengths and bands:
+// whatever the build machine has (AVX-512, AVX2 or SSE). Each lane's cells are the Sakoe-Chiba band, or a corridor:
+// per-row inclusive column bounds given per lane (the group visits the union of its lanes' rows, so the cost of a
+// group follows the union of its corridors). Pairs of a group may have different lengths and bands:
 // a cell outside a lane's own grid is +inf for that lane (weight 0, E exactly 0). Arithmetic runs in the input
 // dtype. The forward pass stores each cell's three transition weights (the gradient of min_Omega); the backward
 // recursion of Cuturi & Blondel (2017) then needs no exponential.
