@@ -338,3 +338,10 @@ def test_the_benchmark_corridor_section_runs_and_its_flags_are_checked():
     assert [row["cpu_vs_full_kernel"] for row in rows][-1] == 1.0 and all(row["cells_per_pair"] > 0 for row in rows)
     with pytest.raises(SystemExit):
         bench.main(["--corridor-long"])
+
+
+def test_a_constant_corridor_compiles_under_xla(rng):
+    x, y = tf.constant(rng.normal(size=(3, 8, 1))), tf.constant(rng.normal(size=(3, 9, 1)))
+    corridor = cr.band_corridor([8] * 3, [9] * 3, 8, 1)
+    compiled = tf.function(lambda x, y: soft_dtw(x, y, 0.5, corridor=corridor), jit_compile=True)
+    np.testing.assert_allclose(compiled(x, y).numpy(), soft_dtw(x, y, 0.5, band=1).numpy(), atol=1e-10)
