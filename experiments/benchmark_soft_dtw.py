@@ -30,6 +30,22 @@ the memory budget), the memory-light mode, and the light mode with a 10% band.
     python experiments/benchmark_soft_dtw.py            # the three issue sizes
     python experiments/benchmark_soft_dtw.py --quick    # tiny sizes, seconds
     python experiments/benchmark_soft_dtw.py --long     # plus B=8, n=m=4096
+    python experiments/benchmark_soft_dtw.py --corridor --repeats 3   # the corridor section only
+
+``--corridor`` times the sparse corridor engine (``soft_dtw(corridor=...)``) instead: per cell inside
+the corridors, against the full kernel at equal cells per pair (a square grid of that many cells) and
+against ``band=`` of the same width; and full soft-DTW per cell at B=4, n=m=8192 and B=1, n=m=16384
+against 64 x 256^2 (``--corridor-long``; about a minute of CPU each). The corridors are paths of random
+moves widened to about 3% of the grid (:mod:`dtwrl.corridors`), so the pairs' corridors differ and a
+lane group of the SIMD kernel visits the union of its 16 lanes' corridors.
+
+``--lattice`` times one training step's loss (value + gradient) in the GunPoint setting of
+``results/tables/rl_forecast_gunpoint_mlp.md`` (B=32 pairs, horizon 60; random walks stand in for the
+forecasts): soft-DTW; the policy lattice loss ``PathLoss(path_reduction="lattice", lattice_radius=3)``
+with 16 paths sampled at temperature 8 on every step (now on the corridor engine), its soft-DTW alone on a
+fixed lattice, dense (+inf off the lattice over the whole grid, the former implementation) and on the
+corridor; and ``SoftDTWLoss(corridor="policy_samples:k=16,t=8,r=3", corridor_every=20)``, the same lattice
+sampled once every 20 steps.
 """
 
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
@@ -44,6 +60,7 @@ import numba
 import numpy as np
 import tensorflow as tf
 
+from dtwrl import corridors
 from dtwrl.runs import write_json
 from dtwrl.tf import _lanes
 from dtwrl.tf.losses import SoftDTWLoss
@@ -62,6 +79,9 @@ class Args:
     repeats: int = field(5, "timed calls per implementation (>= 1); the median is reported")
     gamma: float = field(1.0, "soft-DTW smoothing (> 0)")
     long: bool = field(False, "also time B=8, n=m=4096 (memory-light mode, without and with a 10%% band)")
+    corridor: bool = field(False, "time the corridor engine instead (ns per cell against the full kernel)")
+    corridor_long: bool = field(False, "with --corridor: also full soft-DTW at B=4, n=8192 and B=1, n=16384")
+    lattice: bool = field(False, "time the policy lattice loss per step against soft-DTW (GunPoint setting)")
     json: str = field("", "optional path to write the rows as JSON")
 
 
@@ -289,6 +309,141 @@ def run_long(gamma, repeats, rng):
     return rows
 
 
+# ----------------------------------------------------------------------------
+# the corridor section
+# ----------------------------------------------------------------------------
+CORRIDOR_SIZE, CORRIDOR_QUICK = (16, 4096, 4096), (4, 256, 256)
+CORRIDOR_SHARE = 0.03
+FULL_LONG = ((64, 256, 256), (4, 8192, 8192), (1, 16384, 16384))
+
+
+def random_corridors(B, n, m, share, rng):
+    """Random-move paths widened to about ``share`` of the n x m cells: (corridors, their radius)."""
+    radius = max(1, round(share * m / 3))  # widened, a path of random moves holds about 3 r columns per row
+    paths = [[corridors.random_path(n, m, rng)] for _ in range(B)]
+    return corridors.widen_paths(paths, [n] * B, [m] * B, n, radius), radius
+
+
+def _cell_row(name, B, n, m, cells, times):
+    (wall, cpu) = times
+    return {
+        "impl": name, "B": B, "n": n, "m": m, "cells_per_pair": int(cells),
+        "ms": round(wall * 1e3, 2), "cpu_ms": round(cpu * 1e3, 2),
+        "wall_ns_per_cell": round(wall / (B * cells) * 1e9, 2), "cpu_ns_per_cell": round(cpu / (B * cells) * 1e9, 2),
+    }  # fmt: skip
+
+
+def run_corridor(quick=False, repeats=3, gamma=1.0, long=False):
+    """The corridor engine per cell against the full kernel at equal cells and the band; full soft-DTW long."""
+    rng = np.random.default_rng(0)
+    B, n, m = CORRIDOR_QUICK if quick else CORRIDOR_SIZE
+    x = tf.constant(rng.normal(size=(B, n, 1)).astype(np.float32))
+    y = tf.constant(rng.normal(size=(B, m, 1)).astype(np.float32))
+    corridor, radius = random_corridors(B, n, m, CORRIDOR_SHARE, rng)
+    cells = float(np.mean(corridors.corridor_cells(corridor, [n] * B)))
+    side = round(math.sqrt(cells))
+    xs = tf.constant(rng.normal(size=(B, side, 1)).astype(np.float32))
+    ys = tf.constant(rng.normal(size=(B, side, 1)).astype(np.float32))
+    band_cells = float(np.mean(corridors.corridor_cells(corridors.band_corridor([n] * B, [m] * B, n, radius), [n] * B)))
+    cases = [
+        (f"corridor ({cells / (n * m):.1%} of the grid), lanes", x, y, {"corridor": corridor}, cells),
+        ("corridor, numba kernel", x, y, {"corridor": corridor, "implementation": "numba"}, cells),
+        (f"band={radius} (the corridor's radius)", x, y, {"band": radius}, band_cells),
+        (f"full kernel {side}x{side} (equal cells)", xs, ys, {}, side * side),
+    ]
+    calls = []
+    for _, a, b, kwargs, _ in cases:
+        fn = _value_and_grad(lambda x, y, kwargs=kwargs: soft_dtw(x, y, gamma=gamma, **kwargs))
+        calls.append(lambda fn=fn, a=a, b=b: [t.numpy() for t in fn(a, b)])
+    times = median_times(calls, repeats)
+    rows = [_cell_row(name, a.shape[0], a.shape[1], b.shape[1], c, t) for (name, a, b, _, c), t in zip(cases, times)]
+    full = rows[-1]["cpu_ns_per_cell"]
+    for row in rows:
+        row["cpu_vs_full_kernel"] = round(row["cpu_ns_per_cell"] / full, 2)
+    if long:
+        sizes = ((8, 64, 64), (2, 512, 512), (1, 1024, 1024)) if quick else FULL_LONG
+        long_rows = []
+        for B, n, m in sizes:
+            a = tf.constant(rng.normal(size=(B, n, 1)).astype(np.float32))
+            b = tf.constant(rng.normal(size=(B, m, 1)).astype(np.float32))
+            fn = _value_and_grad(lambda x, y: soft_dtw(x, y, gamma=gamma))
+            t = median_times([lambda: [t.numpy() for t in fn(a, b)]], max(1, min(repeats, 2) if n < 8192 else 1))[0]
+            long_rows.append(_cell_row(f"full soft_dtw B={B} n=m={n}", B, n, m, n * m, t))
+        for row in long_rows:
+            row["cpu_vs_full_kernel"] = round(row["cpu_ns_per_cell"] / long_rows[0]["cpu_ns_per_cell"], 2)
+        rows += long_rows
+    return rows
+
+
+def run_lattice(repeats=5, gamma=0.1):
+    """Seconds per step (value + gradient) of the lattice losses against soft-DTW, B=32, n=m=60."""
+    from agents import PolicyAligner
+    from dtwrl.losses import PathLoss
+    from dtwrl.tf import _wavefront as wf
+    from dtwrl.tf.cost import grid_costs
+    from dtwrl.tf.relaxations import align_tf, lattice_mask, lattice_softmin
+
+    rng = np.random.default_rng(0)
+    y_true = tf.constant(np.cumsum(rng.normal(size=(32, 60, 1)), axis=1).astype(np.float32))
+    y_pred = tf.constant(np.cumsum(rng.normal(size=(32, 60, 1)), axis=1).astype(np.float32))
+    sampler = PolicyAligner.pretrained(samples=16, temperature=8.0)
+    idx, lengths, owners = align_tf(sampler, y_true, y_pred)
+
+    def dense(y_true, y_pred):
+        costs = grid_costs(y_true, y_pred, "sqeuclidean")
+        mask = lattice_mask(idx, lengths, owners, tf.shape(costs), 3)
+        return wf.dp_value(tf.where(mask, costs, tf.constant(np.inf, costs.dtype)), gamma, "entropy")
+
+    cases = {
+        "soft-DTW (SoftDTWLoss)": SoftDTWLoss(gamma=gamma),
+        "lattice loss, paths sampled every step": PathLoss(
+            sampler, path_reduction="lattice", gamma=gamma, lattice_radius=3
+        ),
+        "  its sampling alone (16 paths per pair)": None,
+        "  soft-DTW on a fixed lattice, dense": dense,
+        "  soft-DTW on a fixed lattice, corridor": lambda a, b: lattice_softmin(
+            a, b, idx, lengths, owners, "sqeuclidean", gamma, radius=3
+        ),
+        "corridor policy_samples, corridor_every=20": SoftDTWLoss(
+            gamma=gamma, corridor="policy_samples:k=16,t=8,r=3", corridor_every=20
+        ),
+    }
+    calls = []
+    for loss in cases.values():
+        if loss is None:
+            calls.append(lambda: align_tf(sampler, y_true, y_pred)[0].numpy())
+            continue
+        step = _value_and_grad(
+            lambda x, y, loss=loss: tf.reduce_sum(loss(y, x)) if hasattr(loss, "call") else loss(y, x)
+        )
+        calls.append(lambda step=step: [t.numpy() for t in step(y_pred, y_true)])
+    steps = 20 * max(1, repeats // 20)  # whole cycles of corridor_every=20: one sampling step in 20
+    walls = []
+    for call in calls:
+        call()  # untimed: tracing; it also takes the schedule's first sampling, so each cycle below holds one
+        start = time.perf_counter()
+        for _ in range(steps):
+            call()
+        walls.append((time.perf_counter() - start) / steps)
+    return [
+        {"impl": name, "ms_per_step": round(wall * 1e3, 2), "vs_soft_dtw": round(wall / walls[0], 2)}
+        for name, wall in zip(cases, walls)
+    ]
+
+
+def format_cell_table(rows):
+    """The corridor rows as an aligned text table."""
+    head = f"{'case':44s} {'B':>3s} {'n':>6s} {'cells/pair':>11s} {'wall ms':>10s} {'cpu ms':>10s} "
+    head += f"{'wall ns/cell':>12s} {'cpu ns/cell':>11s} {'cpu vs full':>11s}"
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"{r['impl']:44s} {r['B']:3d} {r['n']:6d} {r['cells_per_pair']:11d} {r['ms']:10.1f} {r['cpu_ms']:10.1f} "
+            f"{r['wall_ns_per_cell']:12.2f} {r['cpu_ns_per_cell']:11.2f} {r['cpu_vs_full_kernel']:10.2f}x"
+        )
+    return "\n".join(lines)
+
+
 def validate(args):
     """One-line errors for bad arguments: ValueError naming the flag."""
     try:
@@ -297,6 +452,8 @@ def validate(args):
         raise ValueError(f"--gamma: {err}") from None
     if args.repeats < 1:
         raise ValueError(f"--repeats: must be >= 1; got {args.repeats}")
+    if args.corridor_long and not args.corridor:
+        raise ValueError("--corridor-long: needs --corridor")
 
 
 def format_table(rows):
@@ -322,8 +479,24 @@ def main(argv=None):
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    rows = run(args.quick, args.repeats, args.gamma, args.long)
     lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
+    if args.lattice:
+        rows = run_lattice(args.repeats)
+        print("B=32, n=m=60, float32, one step's loss value + gradient (wall ms, mean over whole cycles of 20 steps)")
+        for row in rows:
+            print(f"{row['impl']:46s} {row['ms_per_step']:9.2f} ms {row['vs_soft_dtw']:7.2f}x")
+        if args.json:
+            write_json(args.json, rows)
+        return rows
+    if args.corridor:
+        rows = run_corridor(args.quick, args.repeats, args.gamma, args.corridor_long)
+        print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}")
+        print("float32, d=1, value + gradient; per cell inside the corridors (medians over --repeats)")
+        print(format_cell_table(rows))
+        if args.json:
+            write_json(args.json, rows)
+        return rows
+    rows = run(args.quick, args.repeats, args.gamma, args.long)
     print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}, repeats={args.repeats}")
     print("float32, d=1, value + gradient; ratios are wall-time speed-ups over the per-pair loops")
     print(format_table(rows))

@@ -22,7 +22,7 @@ def _numba(x, y, D, xl, yl, band, metric, gamma, regularizer, want):
         x = y = dummy
     else:
         D = dummy
-    return kn.batch(x, y, D, xl, yl, band, metric, gamma, regularizer, want, 10**9)
+    return kn.batch(x, y, D, xl, yl, band, np.zeros((len(xl), 0, 2), np.int64), metric, gamma, regularizer, want, 10**9)
 
 
 def _geometry(rng, B, n, m, band):

@@ -25,7 +25,9 @@ memory instead of ``O(n x m)`` (memory-light mode, ``block ~ sqrt(n)``).
 Every pair has its own lengths ``(nb, mb)`` and its Sakoe-Chiba band (the
 docs/ARCHITECTURE.md formula): row ``i`` holds the columns
 ``j`` with ``|j (nb - 1) - i (mb - 1)| <= band * min(nb - 1, mb - 1)``, a
-contiguous span, so a banded pair costs ``O(cells in band)``.
+contiguous span, so a banded pair costs ``O(cells in band)``. A corridor
+(:mod:`dtwrl.corridors`: any per-row spans ``[lo, hi]``, monotone and connected)
+replaces the band's spans, so a pair costs ``O(cells in its corridor)``.
 
 The entry points assume validated input (the wrappers in :mod:`dtwrl.tf.sdtw`).
 """
@@ -107,8 +109,14 @@ def _smoothed_min3(a, b, c, gamma, inv_gamma, regularizer, single):
 
 
 @njit
-def _spans(nb, mb, band):
-    """(lo, hi) (nb,) int64: row i of a pair holds the columns lo[i] <= j < hi[i] (band per docs/ARCHITECTURE.md)."""
+def _spans(nb, mb, band, corridor):
+    """(lo, hi) (nb,) int64: row i of a pair holds the columns lo[i] <= j < hi[i].
+
+    From the pair's corridor (nb, 2) of inclusive bounds when it has rows, else from the band
+    (docs/ARCHITECTURE.md).
+    """
+    if corridor.shape[0] > 0:
+        return corridor[:nb, 0].copy(), corridor[:nb, 1] + 1
     lo = np.zeros(nb, np.int64)
     hi = np.full(nb, mb, np.int64)
     if band >= 0 and nb > 1 and mb > 1:
@@ -238,10 +246,10 @@ def _backward_rows(x, y, b, r0, r1, lo, hi, nb, mb, metric, weights, acc, e, gx,
 
 
 @njit(inline="always")
-def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx, gy, E):
+def _pair(x, y, D, b, nb, mb, band, corridor, metric, gamma, regularizer, want, block, gx, gy, E):
     """Value of pair b (and, per ``want``, its gradients or alignment, written in place)."""
     inv_gamma = 1.0 / gamma
-    lo, hi = _spans(nb, mb, band)
+    lo, hi = _spans(nb, mb, band, corridor)
     rows = np.full((SLOTS, mb + 1), _INF)
     rows[SLOTS - 1, 0] = 0.0  # R[-1, -1] = 0 (row -1 lives in the last buffer)
     written = np.zeros((SLOTS, 2), np.int64)
@@ -283,7 +291,7 @@ def _pair(x, y, D, b, nb, mb, band, metric, gamma, regularizer, want, block, gx,
 
 
 @njit(nogil=True, cache=True)
-def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, block):
+def batch(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, block):
     """Smoothed DTW of every pair of a batch (releases the GIL: callers run slices of the batch in threads).
 
     Parameters
@@ -293,6 +301,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     D : (B, n, m) costs when ``metric == PRECOMPUTED``, else a (1, 1, 1) placeholder.
     x_lengths, y_lengths : (B,) int64, each pair's valid rows and columns.
     band : Sakoe-Chiba half-width, or -1 for none.
+    corridor : (B, n, 2) int64 inclusive column bounds of each row of each pair (a validated corridor,
+        :func:`dtwrl.tf.checks.check_corridor`; it replaces the band), or a (B, 0, 2) array for none.
     metric, regularizer, want : the codes of this module.
     gamma : float > 0.
     block : rows per block of stored weights (``>= n`` stores a pair's weights at once).
@@ -312,6 +322,21 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     values = np.empty(B)
     for b in range(B):
         values[b] = _pair(
-            x, y, D, b, x_lengths[b], y_lengths[b], band, metric, gamma, regularizer, want, block, gx[b], gy[b], E
+            x,
+            y,
+            D,
+            b,
+            x_lengths[b],
+            y_lengths[b],
+            band,
+            corridor[b],
+            metric,
+            gamma,
+            regularizer,
+            want,
+            block,
+            gx[b],
+            gy[b],
+            E,
         )
     return values, gx, gy, E

@@ -92,11 +92,13 @@ def band_fraction(n, m, band):
     return min(1.0, (2 * band * min(rows, cols) / rows + 1) / m)
 
 
-def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None):
+def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corridor=False):
     """The engine to run: ``"tf"``, ``"kernel"``, ``"numba"`` or ``"light"`` (module docstring for the ``"auto"`` rule).
 
     ``B, n, m`` are the static sizes where known (an unknown batch counts as 1; unknown
-    lengths leave the wavefront in place); ``band`` the validated band or None.
+    lengths leave the wavefront in place); ``band`` the validated band or None; ``corridor`` whether the
+    cells are a corridor (:mod:`dtwrl.corridors`): on CPU it runs on the lane kernel from two pairs on, else on
+    the numba kernel (both visit the corridor's cells only), never on the wavefront, which masks the whole grid.
     """
     implementation = check_implementation(implementation)
     if implementation == "auto":
@@ -107,7 +109,7 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None):
             return "tf"
         elif (B or 1) >= LANES_MIN_BATCH and _lanes.library() is not None:
             return "kernel"
-        elif band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
+        elif corridor or band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
             return "numba"
         else:
             return "tf" if wavefront_bytes(B or 1, n, m, itemsize) <= _memory_budget() else "numba"
@@ -163,9 +165,10 @@ def _pool():
     return _POOL
 
 
-def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):
+def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine, corridor=None):
     """The kernel of ``engine`` on numpy arrays: the SIMD lane kernel (``"kernel"`` and ``"light"`` when it is
-    built; lane groups spread over the threads) or the numba kernel (the batch cut into one slice per thread)."""
+    built; lane groups spread over the threads) or the numba kernel (the batch cut into one slice per thread).
+    ``corridor`` (B, n, 2) int64, validated, replaces the band."""
     B = len(x_lengths)
     if metric == kn.PRECOMPUTED:
         n, m = D.shape[1:]
@@ -175,14 +178,19 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
+    width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
     if engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
-        block = block_rows(B, n, m, itemsize, engine == "light", lanes=True)
+        block = block_rows(B, n, width, itemsize, engine == "light", lanes=True)
         values, gx, gy, E = _lanes.batch(
-            x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block
+            x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block, corridor
         )
     else:
-        values, gx, gy, E = _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine)
+        if corridor is None:
+            corridor = np.zeros((B, 0, 2), np.int64)
+        values, gx, gy, E = _numba_run(
+            x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width
+        )
     dtype = x.dtype
     if want == kn.VALUE:
         return values.astype(dtype, copy=False)
@@ -191,19 +199,19 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
 
 
-def _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, engine):
-    """The numba kernel, float64 results (:func:`dtwrl.tf._kernel.batch`)."""
+def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width):
+    """The numba kernel, float64 results (:func:`dtwrl.tf._kernel.batch`); ``width``: the most cells of a row."""
     B = len(x_lengths)
-    n, m = (D.shape[1], D.shape[2]) if metric == kn.PRECOMPUTED else (x.shape[1], y.shape[1])
-    block = block_rows(B, n, m, x.dtype.itemsize, engine == "light")
+    n = D.shape[1] if metric == kn.PRECOMPUTED else x.shape[1]
+    block = block_rows(B, n, width, x.dtype.itemsize, engine == "light")
     x, y, D = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(D)
 
     def part(s, e):
         xs, ys = (x, y) if metric == kn.PRECOMPUTED else (x[s:e], y[s:e])
         Ds = D[s:e] if metric == kn.PRECOMPUTED else D
         return kn.batch(
-            xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), int(metric), float(gamma), int(regularizer),
-            int(want), int(block),
+            xs, ys, Ds, x_lengths[s:e], y_lengths[s:e], int(band), corridor[s:e], int(metric), float(gamma),
+            int(regularizer), int(want), int(block),
         )  # fmt: skip
 
     bounds = np.linspace(0, B, min(B, _threads()) + 1).astype(int)
@@ -214,6 +222,14 @@ def _numba_run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, 
     return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
+def _corridor_width(corridor, x_lengths, m):
+    """Cells per row to budget the stored weights of a corridor by: twice its mean row, at most m (a lane group
+    visits the union of its lanes' corridors)."""
+    rows = np.maximum(x_lengths, 1)
+    cells = np.sum(corridor[..., 1] - corridor[..., 0] + 1, axis=1, where=np.arange(corridor.shape[1]) < rows[:, None])
+    return int(min(m, 2 * int(np.max(cells // rows, initial=1)) + 1))
+
+
 def _lengths(lengths, batch, size):
     return tf.fill(tf.reshape(batch, [1]), size) if lengths is None else lengths
 
@@ -221,8 +237,9 @@ def _lengths(lengths, batch, size):
 class _Problem:
     """The static settings of one kernel call, and the tensors of its numpy_function."""
 
-    def __init__(self, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
+    def __init__(self, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor=None):
         self.gamma, self.band, self.engine = float(gamma), -1 if band is None else int(band), engine
+        self.corridor = corridor
         self.regularizer = kn.REGULARIZER_CODES[regularizer]
         self.metric = kn.PRECOMPUTED if metric is None else kn.METRIC_CODES[metric]
         self.lengths = (x_lengths, y_lengths)
@@ -236,13 +253,17 @@ class _Problem:
         xl = tf.cast(_lengths(self.lengths[0], B, n), tf.int64)
         yl = tf.cast(_lengths(self.lengths[1], B, m), tf.int64)
 
-        def run(x, y, D, xl, yl):
-            return _run(x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.engine)
+        def run(x, y, D, xl, yl, *corridor):
+            corridor = np.ascontiguousarray(corridor[0], np.int64) if corridor else None
+            return _run(
+                x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.engine, corridor
+            )
 
         dummy = tf.zeros((1, 1, 1), ref.dtype)
         args = (dummy, dummy, D) if self.metric == kn.PRECOMPUTED else (x, y, dummy)
+        args += (xl, yl) if self.corridor is None else (xl, yl, self.corridor)
         count = {kn.VALUE: 1, kn.GRADIENT: 3, kn.ALIGNMENT: 2}[want]
-        out = tf.numpy_function(run, [*args, xl, yl], [ref.dtype] * count, stateful=False)
+        out = tf.numpy_function(run, list(args), [ref.dtype] * count, stateful=False)
         out = out if isinstance(out, (list, tuple)) else [out]
         out[0].set_shape(ref.shape[:1])
         if want == kn.GRADIENT:
@@ -261,18 +282,21 @@ def _higher_order(*tensors):
 # ----------------------------------------------------------------------------
 # differentiable entry points
 # ----------------------------------------------------------------------------
-def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine="kernel"):
+def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine="kernel", corridor=None):
     """Smoothed DTW (B,) of validated series x (B, n, d), y (B, m, d) by the kernel; differentiable twice.
 
     Eagerly without a tape only the forward pass runs; otherwise the forward pass also runs
     the backward one (the gradient is ready when asked for). Second derivatives come from
-    the wavefront on the cost grid.
+    the wavefront on the cost grid (masked to the ``corridor`` (B, n, 2) int64 when given: dense).
     """
-    problem = _Problem(gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+    problem = _Problem(gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
     value_only = tf.executing_eagerly() and not _higher_order(x, y)
 
     def tf_value(x, y):
-        return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
+        D = grid_costs(x, y, metric)
+        if corridor is not None:
+            D = mask_corridor(D, corridor)
+        return wf.dp_value(D, gamma, regularizer, band, x_lengths, y_lengths)
 
     @tf.custom_gradient
     def series_grads(x, y):
@@ -304,6 +328,18 @@ def value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengt
         return out, grad
 
     return value(x, y)
+
+
+def corridor_allowed(corridor, m):
+    """(n, m, B) bool: the cells inside the corridors (B, n, 2) of inclusive bounds, as the wavefront lays them out."""
+    j = tf.range(m, dtype=corridor.dtype)
+    inside = (j >= corridor[:, :, :1]) & (j <= corridor[:, :, 1:])
+    return tf.transpose(inside, (1, 2, 0))
+
+
+def mask_corridor(D, corridor):
+    """Costs D (n, m, B) with +inf outside the corridors (B, n, 2): the dense form of a corridor."""
+    return tf.where(corridor_allowed(corridor, tf.shape(D)[1]), D, tf.constant(np.inf, D.dtype))
 
 
 def _alignment_with_hvp(D, E, gamma, regularizer, band, x_lengths, y_lengths):

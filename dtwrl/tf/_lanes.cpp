@@ -7,7 +7,9 @@
 // but a call runs W pairs at once (a "lane group": W = 16 float32 or 8 float64 pairs, one 64-byte vector),
 // cell by cell in row-major order, each cell one vector operation for the W pairs. The exponentials and the
 // logarithm are polynomials on vectors (GCC vector extensions, no libm call), so the compiler emits SIMD code for
-// whatever the build machine has (AVX-512, AVX2 or SSE). Pairs of a group may have different lengths and bands:
+// whatever the build machine has (AVX-512, AVX2 or SSE). Each lane's cells are the Sakoe-Chiba band, or a corridor:
+// per-row inclusive column bounds given per lane (the group visits the union of its lanes' rows, so the cost of a
+// group follows the union of its corridors). Pairs of a group may have different lengths and bands:
 // a cell outside a lane's own grid is +inf for that lane (weight 0, E exactly 0). Arithmetic runs in the input
 // dtype. The forward pass stores each cell's three transition weights (the gradient of min_Omega); the backward
 // recursion of Cuturi & Blondel (2017) then needs no exponential.
@@ -175,6 +177,7 @@ struct Group {
 
     const T *x, *y, *D;
     const int64_t *nl, *ml;
+    const int64_t* corridor;  // (n, 2, W) each lane's inclusive column bounds of each row, or nullptr (the band)
     int64_t n, m, d, band;
     int metric, regularizer, want;
     T gamma;
@@ -207,7 +210,10 @@ struct Group {
             const int64_t width = banded ? band * (rows < cols ? rows : cols) : 0;
             for (int64_t i = 0; i < N; ++i) {
                 int64_t lo = 0, hi = 0;
-                if (i < nb) {
+                if (i < nb && corridor) {
+                    lo = corridor[2 * i * W + l];
+                    hi = corridor[(2 * i + 1) * W + l] + 1;
+                } else if (i < nb) {
                     hi = mb;
                     if (banded) {
                         const int64_t centre = i * cols;
@@ -216,6 +222,8 @@ struct Group {
                         hi = floor_div(centre + width, rows) + 1;
                         hi = hi < mb ? hi : mb;
                     }
+                }
+                if (i < nb) {
                     LO[i] = lo < LO[i] ? lo : LO[i];
                     HI[i] = hi > HI[i] ? hi : HI[i];
                 }
@@ -445,11 +453,11 @@ thread_local Scratch scratch;
 // block's rows are computed again from their checkpoint with their weights stored, and the backward pass runs
 // through them: one more forward pass for O(block x M + N x M / block) memory instead of O(N x M).
 template <typename T>
-int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, int64_t n, int64_t m, int64_t d,
-        int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
+int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, int64_t n,
+        int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
         T* E) {
     FlushSubnormals flush;
-    Group<T> g{x, y, D, nl, ml, n, m, d, band, metric, regularizer, want, T(gamma)};
+    Group<T> g{x, y, D, nl, ml, corridor, n, m, d, band, metric, regularizer, want, T(gamma)};
     if (!g.spans()) return 1;
     const int64_t N = g.N, width = g.M + 1;
     block = block < 1 ? 1 : (block > N ? N : block);
@@ -494,14 +502,14 @@ extern "C" {
 int dtwrl_lanes_width(int itemsize) { return itemsize == 4 ? Lanes<float>::W : Lanes<double>::W; }
 
 int dtwrl_sdtw_lanes_f32(const float* x, const float* y, const float* D, const int64_t* nl, const int64_t* ml,
-                         int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
                          int want, int64_t block, float* values, float* gx, float* gy, float* E) {
-    return run<float>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+    return run<float>(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_lanes_f64(const double* x, const double* y, const double* D, const int64_t* nl, const int64_t* ml,
-                         int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
                          int want, int64_t block, double* values, double* gx, double* gy, double* E) {
-    return run<double>(x, y, D, nl, ml, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+    return run<double>(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 }

@@ -98,7 +98,7 @@ def _load(path):
     pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 5 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
+        fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
         fn.restype = i32
     lib.dtwrl_lanes_width.argtypes = [i32]
     lib.dtwrl_lanes_width.restype = i32
@@ -150,7 +150,7 @@ def _batch_major(a, order, count):
     return out
 
 
-def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups, block=None):
+def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups, block=None, corridor=None):
     """Smoothed DTW of every pair of a batch on the lane kernel; the contract of :func:`dtwrl.tf._kernel.batch`.
 
     Parameters
@@ -163,6 +163,10 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         kernel releases the GIL).
     block : rows per block of stored weights; None (or >= n) stores them all at once, fewer is the memory-light
         mode (one more forward pass; checkpoint rows of R every ``block`` rows).
+    corridor : (B, n, 2) int64 inclusive column bounds of each row of each pair (validated,
+        :func:`dtwrl.tf.checks.check_corridor`), or None for the band. A lane group visits the union of its
+        lanes' rows; each lane's cells outside its own corridor are +inf for it. Pairs are grouped by their
+        lengths, then by where their corridors run, so that a group's union stays close to each corridor.
 
     Returns
     -------
@@ -177,7 +181,10 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     lanes = width(dtype.itemsize)
     groups = -(-B // lanes)
     # pairs of similar lengths share a group (a group runs to its longest pair)
-    order = np.lexsort((np.asarray(y_lengths), np.asarray(x_lengths)))[::-1]
+    keys = (np.asarray(y_lengths), np.asarray(x_lengths))
+    if corridor is not None:  # then by the corridor's column at a few rows, so similar corridors share a group
+        keys = tuple(corridor[:, row, 0] for row in np.linspace(0, corridor.shape[1] - 1, 4).astype(int)[::-1]) + keys
+    order = np.lexsort(keys)[::-1]
     nl = np.ones((groups, lanes), np.int64)
     ml = np.ones((groups, lanes), np.int64)
     nl.reshape(-1)[:B] = np.asarray(x_lengths)[order]
@@ -190,6 +197,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         n, m, d = x.shape[1], y.shape[1], x.shape[2]
         xg, yg = _lane_major(x, order, groups, lanes), _lane_major(y, order, groups, lanes)
         Dg = np.zeros(1, dtype)
+    bounds = np.zeros(1, np.int64) if corridor is None else _lane_major(corridor.astype(np.int64), order, groups, lanes)
     values = np.zeros((groups, lanes), dtype)
     grads = want == kn.GRADIENT
     gx = np.zeros((groups, n, d, lanes) if grads else (groups, 1), dtype)
@@ -202,9 +210,10 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
 
     def run(g):
+        bounds_g = None if corridor is None else at(bounds, g)
         return fn(
-            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), n, m, d, int(band), int(metric), float(gamma),
-            int(regularizer), int(want), rows, at(values, g), at(gx, g), at(gy, g), at(E, g),
+            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds_g, n, m, d, int(band), int(metric),
+            float(gamma), int(regularizer), int(want), rows, at(values, g), at(gx, g), at(gy, g), at(E, g),
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):

@@ -32,6 +32,7 @@ import tensorflow as tf
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import control_flow_util
 
+from .. import corridors
 from ..bands import _check_band_value, check_band
 from ..validation import check_metric, check_padded_paths
 
@@ -512,3 +513,56 @@ def _bad_paths_tf(paths_idx, path_lengths, n, m):
         | tf.reduce_any(last != ends, axis=1)
         | tf.reduce_any(counted & ~legal, axis=1)
     )
+
+
+def _static_lengths(lengths, batch, size):
+    """The lengths (B,) as NumPy when known before the graph runs (None lengths: the full static size), else None."""
+    if lengths is None:
+        return None if batch is None or size is None else np.full(batch, size, np.int64)
+    return tf.get_static_value(lengths)
+
+
+def corridor_tensor(corridor, x, y, x_lengths=None, y_lengths=None, name="corridor"):
+    """Validated corridors (B, n, 2) int64 of validated batches x (B, n, d), y (B, m, d).
+
+    ``corridor`` is an int array (B, n, 2) of inclusive column bounds, or a source spec such as
+    ``"fastdtw:r=8"`` (:mod:`dtwrl.corridors`), computed here from the values of ``x`` and ``y``
+    outside the gradient. An array known now (eagerly, or a constant) is checked now
+    (``ValueError`` naming ``corridor``, the pair and the row); one known only when a graph runs is
+    checked then (``tf.errors.InvalidArgumentError`` with the same message). Under ``jit_compile=True``
+    only a corridor array known when tracing works (a source name runs NumPy).
+    """
+    B, n, m = tf.shape(x)[0], tf.shape(x)[1], tf.shape(y)[1]
+    xl = tf.fill([B], n) if x_lengths is None else x_lengths
+    yl = tf.fill([B], m) if y_lengths is None else y_lengths
+    if isinstance(corridor, str):
+        spec = corridors.check_corridor_spec(corridor, name)
+
+        def run(x, y, xl, yl):
+            return corridors.corridor_from_name(spec, x, y, xl, yl, name=name)
+
+        out = tf.numpy_function(run, [tf.stop_gradient(x), tf.stop_gradient(y), xl, yl], tf.int64, stateful=False)
+    else:
+        if not tf.is_tensor(corridor):
+            corridor = np.asarray(corridor)
+            if not np.issubdtype(corridor.dtype, np.integer) or corridor.dtype == np.bool_:
+                raise TypeError(
+                    f"{name} must be an int array of shape (B, n, 2) or a source name; got {corridor.dtype}"
+                )
+        elif not corridor.dtype.is_integer:
+            raise TypeError(f"{name} must be an int array of shape (B, n, 2) or a source name; got {corridor.dtype}")
+        static = [
+            tf.get_static_value(corridor),
+            _static_lengths(x_lengths, x.shape[0], x.shape[1]),
+            _static_lengths(y_lengths, y.shape[0], y.shape[1]),
+            x.shape[1],
+        ]
+        if not any(v is None for v in static):  # checked now; a constant also compiles under jit_compile=True
+            return tf.constant(corridors.check_corridor(static[0], static[1], static[2], int(static[3]), name))
+
+        def run(c, xl, yl, n):
+            return corridors.check_corridor(c, xl, yl, int(n), name)
+
+        out = tf.numpy_function(run, [corridor, xl, yl, n], tf.int64, stateful=False)
+    out.set_shape([x.shape[0], x.shape[1], 2])
+    return out

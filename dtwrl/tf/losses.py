@@ -43,6 +43,7 @@ from ..aligners import (
     get_aligner,
 )
 from ..bands import _check_band_value
+from ..corridors import CorridorSchedule
 from ..validation import check_alpha, check_gamma, check_metric
 from .checks import check_pair_tf, check_same_length
 from .relaxations import aligned_path_cost, check_pair_lengths, check_path_reduction, dilate
@@ -102,14 +103,37 @@ class _DTWLoss(tf.keras.losses.Loss):
 class _SmoothedDTWLoss(_DTWLoss):
     """A loss over one smoothed DTW value per pair, parametrised by (gamma, band, metric)."""
 
-    def __init__(self, gamma, band, metric, normalize, reduction, name):
+    def __init__(self, gamma, band, metric, normalize, reduction, name, corridor=None, corridor_every=1):
         super().__init__(normalize, reduction, name)
         self.gamma = check_gamma(gamma)
         self.band = _check_band_value(band)
         self.metric = check_metric(metric)
+        self.corridor, self.corridor_every = corridor, corridor_every
+        self._schedule = None
+        if corridor is not None:
+            if not isinstance(corridor, str):
+                raise TypeError(f"corridor must be a corridor source name such as 'fastdtw:r=8'; got {corridor!r}")
+            if self.band is not None:
+                raise ValueError(f"band and corridor are exclusive; got band={self.band}, corridor={corridor!r}")
+            self._schedule = CorridorSchedule(corridor, corridor_every)
+        elif corridor_every != 1:
+            raise ValueError(f"corridor_every applies to a corridor only; got corridor_every={corridor_every!r}")
+
+    def _corridor(self, y_true, y_pred, x_lengths, y_lengths):
+        """The corridors (B, n, 2) of this batch from the schedule (outside the gradient), or None."""
+        if self._schedule is None:
+            return None
+        batch = tf.shape(y_true)[:1]
+        xl = tf.fill(batch, tf.shape(y_true)[1]) if x_lengths is None else x_lengths
+        yl = tf.fill(batch, tf.shape(y_pred)[1]) if y_lengths is None else y_lengths
+        values = [tf.stop_gradient(y_true), tf.stop_gradient(y_pred), xl, yl]
+        return tf.numpy_function(self._schedule, values, tf.int64, stateful=True, name="corridor")
 
     def get_config(self):
-        return {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
+        config = {**super().get_config(), "gamma": self.gamma, "band": self.band, "metric": self.metric}
+        if self.corridor is not None:
+            config.update(corridor=self.corridor, corridor_every=self.corridor_every)
+        return config
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -132,16 +156,35 @@ class SoftDTWLoss(_SmoothedDTWLoss):
         Divide each pair's value by ``max(n, m)`` (module docstring).
     reduction : tf.keras.losses.Reduction
     name : str
+    corridor : str or None
+        A corridor source spec (:mod:`dtwrl.corridors`), e.g. ``"fastdtw:r=8"``: soft-DTW over
+        the corridor computed from the batch (``y_true`` rows, ``y_pred`` columns), at a cost
+        proportional to its cells. Exclusive with ``band``.
+    corridor_every : int >= 1
+        Recompute the corridor on one step in ``corridor_every`` (a new batch shape always
+        recomputes it; :class:`dtwrl.corridors.CorridorSchedule`).
 
     Examples
     --------
     >>> loss = SoftDTWLoss(gamma=1.0)
     >>> round(float(loss([[0.0, 1.0]], [[0.0, 1.0]])), 4)  # -log(1 + 2 e^-1)
     -0.5514
+    >>> round(float(SoftDTWLoss(gamma=1.0, corridor="band:frac=0")([[0.0, 1.0]], [[0.0, 1.0]])), 4)  # one path
+    0.0
     """
 
-    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False, reduction=_AUTO, name="soft_dtw"):
-        super().__init__(gamma, band, metric, normalize, reduction, name)
+    def __init__(
+        self,
+        gamma=1.0,
+        band=None,
+        metric="sqeuclidean",
+        normalize=False,
+        reduction=_AUTO,
+        name="soft_dtw",
+        corridor=None,
+        corridor_every=1,
+    ):
+        super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         return soft_dtw(
@@ -152,6 +195,7 @@ class SoftDTWLoss(_SmoothedDTWLoss):
             metric=self.metric,
             x_lengths=x_lengths,
             y_lengths=y_lengths,
+            corridor=self._corridor(y_true, y_pred, x_lengths, y_lengths),
         )
 
 
@@ -215,6 +259,8 @@ class SparseDTWLoss(_SmoothedDTWLoss):
         Divide each pair's value by ``max(n, m)``.
     reduction : tf.keras.losses.Reduction
     name : str
+    corridor, corridor_every
+        As in :class:`SoftDTWLoss`.
 
     Examples
     --------
@@ -223,8 +269,18 @@ class SparseDTWLoss(_SmoothedDTWLoss):
     0.1
     """
 
-    def __init__(self, gamma=1.0, band=None, metric="sqeuclidean", normalize=False, reduction=_AUTO, name="sparse_dtw"):
-        super().__init__(gamma, band, metric, normalize, reduction, name)
+    def __init__(
+        self,
+        gamma=1.0,
+        band=None,
+        metric="sqeuclidean",
+        normalize=False,
+        reduction=_AUTO,
+        name="sparse_dtw",
+        corridor=None,
+        corridor_every=1,
+    ):
+        super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         return smoothed_dtw(
@@ -236,6 +292,7 @@ class SparseDTWLoss(_SmoothedDTWLoss):
             metric=self.metric,
             x_lengths=x_lengths,
             y_lengths=y_lengths,
+            corridor=self._corridor(y_true, y_pred, x_lengths, y_lengths),
         )
 
 

@@ -23,11 +23,11 @@ import numpy as np
 import tensorflow as tf
 
 from ..aligners import ExactDTWAligner, align_batch_groups, get_aligner, pad_paths
+from ..corridors import widen_cells
 from ..validation import check_alpha, check_gamma, check_metric
-from . import _wavefront as wf
 from .checks import check_lengths, check_pair_tf, check_paths
-from .cost import grid_costs, pairwise_costs
-from .sdtw import soft_dtw_alignment_from_cost, soft_dtw_from_cost
+from .cost import pairwise_costs
+from .sdtw import soft_dtw, soft_dtw_alignment_from_cost, soft_dtw_from_cost
 
 
 def _local_cost_tf(a, b, metric):
@@ -305,18 +305,64 @@ def lattice_mask(paths_idx, path_lengths, owners, shape, radius=0):
     return tf.transpose(dilated[..., 0], (1, 2, 0)) > 0
 
 
+def lattice_corridor(paths_idx, path_lengths, owners, x_lengths, y_lengths, n, radius=0):
+    """The corridor of each pair's lattice: the row hull of its paths' cells, widened by ``radius``.
+
+    :func:`dtwrl.corridors.widen_paths` on the paths of each pair (computed in NumPy by
+    ``tf.numpy_function``, outside the gradient). It holds every cell of :func:`lattice_mask` and
+    equals it wherever the lattice is contiguous in each row (one path, or paths that touch or
+    overlap once widened); where paths leave a gap in a row, the gap is included.
+
+    Parameters
+    ----------
+    paths_idx, path_lengths, owners : int tf.Tensor
+        The paths of the batch, as :func:`align_tf` returns them.
+    x_lengths, y_lengths : int tf.Tensor, shape (B,)
+    n : int or scalar int tensor
+        Rows of the padded grid.
+    radius : int >= 0
+
+    Returns
+    -------
+    tf.Tensor of int64, shape (B, n, 2)
+
+    Examples
+    --------
+    >>> diagonal = tf.constant([[[0, 0], [1, 1], [2, 2]]])
+    >>> lattice_corridor(diagonal, tf.constant([3]), tf.constant([0]), [3], [3], 3).numpy()[0].tolist()
+    [[0, 0], [1, 1], [2, 2]]
+    """
+
+    def run(idx, lengths, owners, xl, yl, n):
+        valid = np.arange(idx.shape[1])[None, :] < lengths[:, None]
+        pairs = np.broadcast_to(owners[:, None], valid.shape)[valid]
+        return widen_cells(pairs.astype(np.int64), idx[valid].astype(np.int64), xl, yl, int(n), radius)
+
+    corridor = tf.numpy_function(
+        run, [paths_idx, path_lengths, owners, x_lengths, y_lengths, n], tf.int64, stateful=False, name="lattice"
+    )
+    corridor.set_shape([None, None, 2])
+    return corridor
+
+
 def lattice_softmin(
     y_true, y_pred, paths_idx, path_lengths, owners, metric, gamma, x_lengths=None, y_lengths=None, radius=0
 ):
     """soft-DTW restricted to the cells the paths of each pair visit: ``-gamma log sum_P exp(-c(P) / gamma)``.
 
     The sum runs over every warping path ``P`` whose cells all lie on the
-    lattice of the pair's paths (their union): the paths themselves and every
-    recombination of them where they cross or touch. A group of sampled paths
-    thus stands for exponentially many, and the gradient is soft-DTW's expected
-    alignment under its Gibbs distribution, restricted to the lattice. It lies
-    at or above soft-DTW (fewer paths) and at or below the group's cheapest path
-    cost as ``gamma -> 0``; with every cell on the lattice it is soft-DTW.
+    lattice of the pair's paths: the paths themselves and every recombination
+    of them where they cross or touch. A group of sampled paths thus stands for
+    exponentially many, and the gradient is soft-DTW's expected alignment under
+    its Gibbs distribution, restricted to the lattice. It lies at or above
+    soft-DTW (fewer paths) and at or below the group's cheapest path cost as
+    ``gamma -> 0``; with every cell on the lattice it is soft-DTW.
+
+    The lattice is the corridor of :func:`lattice_corridor` (the row hull of the
+    widened paths: their union wherever it is contiguous in each row, else a
+    superset that fills the gaps between paths), and the recursion runs on the
+    sparse corridor engine (:func:`dtwrl.soft_dtw` with ``corridor=``): time and
+    memory grow with the lattice's cells, not with the grid's.
 
     Parameters
     ----------
@@ -344,10 +390,11 @@ def lattice_softmin(
     >>> float(value[0])  # one path on the lattice: its cost
     0.0
     """
-    costs = grid_costs(y_true, y_pred, metric)
-    mask = lattice_mask(paths_idx, path_lengths, owners, tf.shape(costs), radius)
-    restricted = tf.where(mask, costs, tf.constant(np.inf, costs.dtype))
-    return wf.dp_value(restricted, gamma, "entropy", None, x_lengths, y_lengths)
+    shape = tf.shape(y_true)
+    xl = tf.fill(shape[:1], shape[1]) if x_lengths is None else x_lengths
+    yl = tf.fill(shape[:1], tf.shape(y_pred)[1]) if y_lengths is None else y_lengths
+    corridor = lattice_corridor(paths_idx, path_lengths, owners, xl, yl, shape[1], radius)
+    return soft_dtw(y_true, y_pred, gamma, metric=metric, x_lengths=x_lengths, y_lengths=y_lengths, corridor=corridor)
 
 
 def aligned_path_cost(

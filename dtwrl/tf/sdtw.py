@@ -61,11 +61,12 @@ class _GridShape:
         self.shape = tf.TensorShape([x.shape[1], y.shape[1], x.shape[0]])
 
 
-def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto"):
-    """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine).
+def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto", corridor=None):
+    """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor).
 
     ``x`` and ``y`` come back as float tensors (B, n, d) and (B, m, d); ``engine`` is the
-    resolved implementation (:func:`dtwrl.tf._kernel_ops.resolve`).
+    resolved implementation (:func:`dtwrl.tf._kernel_ops.resolve`); ``corridor`` an int64 tensor
+    (B, n, 2) (:func:`dtwrl.tf.checks.corridor_tensor`) or None.
     """
     gamma = check_gamma(gamma)
     metric = check_metric(metric)
@@ -81,20 +82,33 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
         else:
             y_lengths = tf.fill(batch, tf.shape(y)[1])
     band, x_lengths, y_lengths = checks.check_geometry(_GridShape(x, y), band, x_lengths, y_lengths)
-    engine = ko.resolve(implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size, band)
-    return x, y, gamma, metric, band, x_lengths, y_lengths, engine
+    if corridor is not None:
+        if band is not None:
+            raise ValueError(f"band and corridor are exclusive (a corridor holds its own cells); got band={band}")
+        corridor = checks.corridor_tensor(corridor, x, y, x_lengths, y_lengths)
+    engine = ko.resolve(
+        implementation, x.shape[0], x.shape[1], y.shape[1], x.dtype.size, band, corridor=corridor is not None
+    )
+    return x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor
 
 
-def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
-    """Smoothed DTW (B,) of validated series by the given engine; differentiable twice."""
+def series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor=None):
+    """Smoothed DTW (B,) of validated series by the given engine (within ``corridor``, if any); differentiable twice."""
     if engine == "tf":
-        return wf.dp_value(grid_costs(x, y, metric), gamma, regularizer, band, x_lengths, y_lengths)
-    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+        D = grid_costs(x, y, metric)
+        D = D if corridor is None else ko.mask_corridor(D, corridor)
+        return wf.dp_value(D, gamma, regularizer, band, x_lengths, y_lengths)
+    return ko.value_from_series(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
 
 
-def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine):
-    """Expected alignment (B, n, m) of validated series by the given engine; differentiable."""
+def series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor=None):
+    """Expected alignment (B, n, m) of validated series by the given engine; differentiable.
+
+    The alignment is a dense (B, n, m) output: with a corridor, the costs off it are +inf (E is 0 there).
+    """
     D = grid_costs(x, y, metric)
+    if corridor is not None:
+        D = ko.mask_corridor(D, corridor)
     if engine == "tf":
         E = wf.dp_alignment(D, gamma, regularizer, band, x_lengths, y_lengths)
     else:
@@ -190,6 +204,7 @@ def soft_dtw(
     x_lengths=None,
     y_lengths=None,
     implementation="auto",
+    corridor=None,
     nonfinite="error",
 ):
     """soft-DTW between the pairs of two batches.
@@ -212,6 +227,13 @@ def soft_dtw(
         Engine (module docstring): "auto" runs the SIMD lane kernel on CPU from
         two pairs on, else the XLA wavefront (always under ``jit_compile=True``
         and on GPU), or the numba kernel for one long or narrowly banded pair.
+    corridor : int array_like (B, n, 2), str or None
+        Restrict each pair to the cells ``lo[b, i] <= j <= hi[b, i]`` of each row
+        (inclusive bounds; :mod:`dtwrl.corridors` for the rules and the sources), or a
+        source spec such as ``"fastdtw:r=8"`` computed from the current values.
+        Exclusive with ``band``. The compiled kernels then take time and memory in
+        proportion to the corridor's cells, forward and backward ("auto" picks them
+        on CPU); the wavefront ("tf") masks the dense grid.
     nonfinite : {"error", "inf"}
         A pair whose ``x`` or ``y`` holds NaN or inf. "error": ``ValueError``
         eagerly, ``InvalidArgumentError`` in a ``tf.function``, and under
@@ -240,19 +262,28 @@ def soft_dtw(
     inf
     """
     x, y, finite = checks.mask_nonfinite_pairs(x, y, nonfinite)
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    value = series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    value = series_value(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine, corridor)
     return value if finite is None else tf.where(finite, value, tf.constant(float("inf"), value.dtype))
 
 
 def soft_dtw_alignment(
-    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    corridor=None,
 ):
     """Expected alignment ``E = d soft_dtw / dC`` of each pair, differentiable.
 
-    Parameters are those of :func:`soft_dtw`.
+    Parameters are those of :func:`soft_dtw` (with a corridor, the alignment is still the
+    dense (B, n, m) tensor, 0 off the corridor).
 
     Returns
     -------
@@ -268,14 +299,22 @@ def soft_dtw_alignment(
     >>> np.round(E.numpy()[0], 3).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    return series_alignment(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine)
+    return series_alignment(x, y, gamma, "entropy", metric, band, x_lengths, y_lengths, engine, corridor)
 
 
 def soft_dtw_divergence(
-    x, y, gamma=1.0, band=None, metric="sqeuclidean", x_lengths=None, y_lengths=None, implementation="auto"
+    x,
+    y,
+    gamma=1.0,
+    band=None,
+    metric="sqeuclidean",
+    x_lengths=None,
+    y_lengths=None,
+    implementation="auto",
+    corridor=None,
 ):
     """soft-DTW divergence (Blondel, Mensch & Vert, 2021).
 
@@ -283,7 +322,10 @@ def soft_dtw_divergence(
     the pair's own lengths. It is 0 at ``x == y`` and non-negative for the
     "sqeuclidean" cost.
 
-    Parameters are those of :func:`soft_dtw`.
+    Parameters are those of :func:`soft_dtw`, but ``corridor`` must be a source
+    spec (:mod:`dtwrl.corridors`): each of the three terms gets the corridor the
+    source computes for its own pair (an array made for ``(x, y)`` does not fit
+    ``(x, x)`` and ``(y, y)``).
 
     Returns
     -------
@@ -303,11 +345,18 @@ def soft_dtw_divergence(
     x, y = checks.check_pair(x, y, metric)
     gamma = checks.check_gamma_dtype(gamma, x.dtype)
     size = None if x.shape[1] is None or y.shape[1] is None else max(x.shape[1], y.shape[1])
-    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band)
+    if corridor is not None and not isinstance(corridor, str):
+        raise TypeError(
+            f"corridor of soft_dtw_divergence must be a source spec such as 'fastdtw:r=8'; got {corridor!r}"
+        )
+    if corridor is not None and band is not None:
+        raise ValueError(f"band and corridor are exclusive (a corridor holds its own cells); got band={band}")
+    engine = ko.resolve(implementation, x.shape[0], size, size, x.dtype.size, band, corridor=corridor is not None)
 
     def term(a, b, a_lengths, b_lengths):
         band_ab, a_lengths, b_lengths = checks.check_geometry(_GridShape(a, b), band, a_lengths, b_lengths)
-        return series_value(a, b, gamma, "entropy", metric, band_ab, a_lengths, b_lengths, engine)
+        cells = None if corridor is None else checks.corridor_tensor(corridor, a, b, a_lengths, b_lengths)
+        return series_value(a, b, gamma, "entropy", metric, band_ab, a_lengths, b_lengths, engine, cells)
 
     x_lengths = checks.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
     y_lengths = checks.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")

@@ -36,6 +36,7 @@ def smoothed_dtw(
     x_lengths=None,
     y_lengths=None,
     implementation="auto",
+    corridor=None,
 ):
     """Smoothed DTW value of each pair of two batches.
 
@@ -50,8 +51,8 @@ def smoothed_dtw(
         float32, ``gamma >= 1.2e-38``).
     regularizer : {"entropy", "l2"}
         ``"entropy"`` is soft-DTW; ``"l2"`` the sparsemax smoothed min (module docstring).
-    band, metric, x_lengths, y_lengths, implementation
-        As in :func:`dtwrl.soft_dtw` (both regularisers run on either engine).
+    band, metric, x_lengths, y_lengths, implementation, corridor
+        As in :func:`dtwrl.soft_dtw` (both regularisers run on every engine, corridors included).
 
     Returns
     -------
@@ -68,10 +69,10 @@ def smoothed_dtw(
     2.25
     """
     regularizer = _check_regularizer(regularizer)
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+    return series_value(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)
 
 
 def smoothed_dtw_alignment(
@@ -84,6 +85,7 @@ def smoothed_dtw_alignment(
     x_lengths=None,
     y_lengths=None,
     implementation="auto",
+    corridor=None,
 ):
     """Expected alignment ``E = d smoothed_dtw / dC`` of each pair, differentiable.
 
@@ -103,7 +105,7 @@ def smoothed_dtw_alignment(
     [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     """
     regularizer = _check_regularizer(regularizer)
-    x, y, gamma, metric, band, x_lengths, y_lengths, engine = prepare_pair(
-        x, y, gamma, metric, band, x_lengths, y_lengths, implementation
+    x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor = prepare_pair(
+        x, y, gamma, metric, band, x_lengths, y_lengths, implementation, corridor
     )
-    return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine)
+    return series_alignment(x, y, gamma, regularizer, metric, band, x_lengths, y_lengths, engine, corridor)

@@ -1,0 +1,542 @@
+"""Corridors: per-row column intervals of the DTW grid, and the one registry of their sources.
+
+A *corridor* restricts soft-DTW (:func:`dtwrl.soft_dtw` with ``corridor=``) to the cells
+``lo[b, i] <= j <= hi[b, i]`` of each row ``i`` of each pair ``b``: an int array of shape
+``(B, n, 2)`` of inclusive bounds. It is valid for a pair of lengths ``(n_b, m_b)`` when, on the
+rows ``i < n_b`` (later rows are padding and ignored):
+
+- ``0 <= lo[i] <= hi[i] <= m_b - 1``, ``lo[0] = 0`` and ``hi[n_b - 1] = m_b - 1``;
+- ``lo`` and ``hi`` are non-decreasing;
+- consecutive rows overlap or touch, ``lo[i + 1] <= hi[i] + 1``, so a warping path joins
+  ``(0, 0)`` to ``(n_b - 1, m_b - 1)`` inside it.
+
+The Sakoe-Chiba band (:func:`band_corridor`) and a warping path widened by ``r`` cells
+(:func:`widen_paths`, FastDTW's window) are corridors. soft-DTW over a corridor costs time and
+memory proportional to its cells (:func:`corridor_cells`), not to ``n m``.
+
+Sources
+-------
+A *source* is a function ``fn(x, y, x_lengths, y_lengths, **params) -> corridors (B, n, 2)`` of a
+pair batch (NumPy ``x (B, n, d)``, ``y (B, m, d)``, lengths ``(B,)``), registered under a name
+with :func:`register_corridor_source` and called by a spec string ``"name:key=value,..."``
+(:func:`corridor_from_name`). Built in:
+
+- ``band:frac=0.1``: the Sakoe-Chiba band of half-width ``ceil(frac * max(n_b, m_b))`` (at least
+  the narrowest band that connects, :func:`dtwrl.min_band`);
+- ``fastdtw:r=8``: FastDTW's path (:func:`dtwrl.fastdtw_path`, its own search radius ``radius``, default 1)
+  widened by ``r``;
+- ``exact:r=2``: the exact DTW path widened by ``r`` (an oracle: O(n m) to find);
+- ``random:r=3,seed=0``: a path of uniformly random moves widened by ``r`` (the control; seeded by
+  ``seed`` and the batch's values, so a batch always gets the same corridor).
+
+``policy:r=...`` (the pretrained aligner's greedy path) and ``policy_samples:k=16,t=8,r=3`` (the hull
+of K sampled paths) are registered by ``agents.corridor_sources``, which :func:`corridor_from_name`
+imports on first use of those names (dtwrl never imports ``agents`` itself).
+
+Cost of recomputing a corridor. A source runs in NumPy on the current predictions, outside the
+gradient: ``band`` costs O(B n); ``random`` O(B (n + m)); ``fastdtw`` O(B radius (n + m)) (FastDTW
+runs in Python: tens of milliseconds per pair of a thousand steps at radius 1); ``exact`` O(B n m), as much as full DTW;
+the policy sources one policy rollout per pair (K for samples). Recomputed every step, the source
+runs once per batch, next to the corridor soft-DTW itself; every ``k`` steps
+(``SoftDTWLoss(corridor_every=k)``) it runs on one batch in ``k`` and the others reuse that
+corridor (it must then fit their lengths: it is recomputed whenever the batch shape changes); once
+per epoch is ``corridor_every`` = steps per epoch. A stale corridor may no longer hold the current
+optimal path: the loss is then a (larger) soft-DTW over fewer paths.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.zeros((1, 4, 1)); y = np.zeros((1, 4, 1))
+>>> corridor_from_name("band:frac=0.25", x, y)[0].tolist()
+[[0, 1], [0, 2], [1, 3], [2, 3]]
+>>> widen_paths([[np.array([[0, 0], [1, 1], [2, 2], [3, 3]])]], [4], [4], 4, radius=0)[0].tolist()
+[[0, 0], [1, 1], [2, 2], [3, 3]]
+"""
+
+import importlib
+import math
+import zlib
+
+import numpy as np
+
+from .aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, get_aligner
+from .bands import _bounds, min_band
+
+# name -> source function
+_SOURCES = {}
+
+#: Names whose source is registered by importing a provider module on first use (dtwrl never imports it itself).
+LAZY_SOURCES = {"policy": "agents.corridor_sources", "policy_samples": "agents.corridor_sources"}
+
+
+# ----------------------------------------------------------------------------
+# validation and geometry
+# ----------------------------------------------------------------------------
+def check_corridor(corridor, x_lengths, y_lengths, n, name="corridor"):
+    """Validate corridors for pairs of the given lengths; returns them as int64 ``(B, n, 2)``.
+
+    Parameters
+    ----------
+    corridor : int array_like, shape (B, n, 2)
+        Inclusive column bounds ``[lo, hi]`` of each row of each pair (module docstring).
+    x_lengths, y_lengths : int array_like, shape (B,)
+        Each pair's rows and columns.
+    n : int
+        Rows of the padded grid.
+    name : str
+        The argument name in error messages.
+
+    Raises
+    ------
+    TypeError
+        If ``corridor`` is not an integer array.
+    ValueError
+        If its shape is wrong or a pair's corridor is not valid; the message names the first bad
+        pair and row.
+
+    Examples
+    --------
+    >>> check_corridor([[[0, 1], [1, 1]]], [2], [2], 2).tolist()
+    [[[0, 1], [1, 1]]]
+    >>> check_corridor([[[0, 0], [1, 1], [1, 1]]], [3], [3], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: corridor: pair 0 must end at column m-1 = 2 in row 2; got hi = 1
+    """
+    array = np.asarray(corridor)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) and array.dtype != np.bool_):
+        raise TypeError(f"{name} must be an int array of shape (B, n, 2); got dtype {array.dtype}")
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    B = len(x_lengths)
+    if array.shape != (B, n, 2):
+        raise ValueError(f"{name} must have shape (B, n, 2) = ({B}, {n}, 2); got {array.shape}")
+    array = array.astype(np.int64)
+    lo, hi = array[..., 0], array[..., 1]
+    inside = np.arange(n)[None, :] < x_lengths[:, None]
+    follows = inside & (np.arange(n)[None, :] > 0)  # a row with a row above it
+    mb = y_lengths[:, None]
+    problems = [
+        (inside & (lo < 0), "lo >= 0"),
+        (inside & (hi > mb - 1), "hi <= m-1"),
+        (inside & (lo > hi), "lo <= hi"),
+        (follows & (lo < np.roll(lo, 1, axis=1)), "lo non-decreasing"),
+        (follows & (hi < np.roll(hi, 1, axis=1)), "hi non-decreasing"),
+        (follows & (lo > np.roll(hi, 1, axis=1) + 1), "rows that overlap or touch (lo[i] <= hi[i-1] + 1)"),
+    ]
+    bad_pairs = [(np.argmax(bad.any(axis=1)), rule, bad) for bad, rule in problems if bad.any()]
+    if bad_pairs:
+        b, rule, bad = min(bad_pairs, key=lambda item: item[0])
+        i = int(np.argmax(bad[b]))
+        rule = rule.replace("m-1", f"m-1 = {y_lengths[b] - 1}")
+        raise ValueError(f"{name}: pair {b}, row {i} breaks {rule}; got [lo, hi] = {array[b, i].tolist()}")
+    if B:
+        ends = hi[np.arange(B), np.maximum(x_lengths, 1) - 1]
+        for b in np.flatnonzero(lo[:, 0] != 0)[:1]:
+            raise ValueError(f"{name}: pair {b} must start at column 0 in row 0; got lo = {int(lo[b, 0])}")
+        for b in np.flatnonzero(ends != y_lengths - 1)[:1]:
+            raise ValueError(
+                f"{name}: pair {b} must end at column m-1 = {y_lengths[b] - 1} in row {x_lengths[b] - 1}; "
+                f"got hi = {int(ends[b])}"
+            )
+    return array
+
+
+def corridor_cells(corridor, x_lengths):
+    """Cells inside each pair's corridor, shape (B,): ``sum_{i < n_b} (hi[i] - lo[i] + 1)``.
+
+    >>> corridor_cells(np.array([[[0, 1], [0, 2], [1, 2]]]), [3]).tolist()
+    [7]
+    """
+    corridor = np.asarray(corridor)
+    rows = np.arange(corridor.shape[1])[None, :] < np.asarray(x_lengths)[:, None]
+    return np.sum((corridor[..., 1] - corridor[..., 0] + 1) * rows, axis=1)
+
+
+def corridor_mask(corridor, m):
+    """Dense boolean mask (B, n, m) of the cells inside the corridors (for references and the XLA engine).
+
+    >>> corridor_mask(np.array([[[0, 0], [0, 1]]]), 2)[0].astype(int).tolist()
+    [[1, 0], [1, 1]]
+    """
+    corridor = np.asarray(corridor)
+    j = np.arange(m)
+    return (j >= corridor[..., :1]) & (j <= corridor[..., 1:])
+
+
+def band_corridor(x_lengths, y_lengths, n, band):
+    """The Sakoe-Chiba band of each pair (its own lengths, :func:`dtwrl.band_bounds`) as corridors (B, n, 2).
+
+    >>> band_corridor([3], [3], 3, 0)[0].tolist()
+    [[0, 0], [1, 1], [2, 2]]
+    """
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    out = np.zeros((len(x_lengths), n, 2), np.int64)
+    for b, (nb, mb) in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
+        lo, hi = _bounds(nb, mb, band)
+        out[b, :nb, 0], out[b, :nb, 1] = lo, hi
+    return out
+
+
+def widen_paths(groups, x_lengths, y_lengths, n, radius=0):
+    """Corridors around groups of warping paths: the per-row hull of their cells, widened by ``radius``.
+
+    Row ``i`` of pair ``b`` gets ``[lo, hi]`` with ``lo`` the least column any path of the group visits
+    in rows ``i - r .. i + r``, minus ``r``, and ``hi`` the largest, plus ``r`` (clipped to the grid):
+    the row hull of the paths' cells dilated by a ``(2 r + 1)``-square (FastDTW's window). For one path
+    this is exactly the dilated path (its rows are contiguous); for several paths that leave a gap
+    between them in a row, the hull is a superset that also holds the gap (every path of the union is
+    still inside). The one widening rule of dtwrl: every path-based source and the lattice of
+    :func:`dtwrl.tf.relaxations.lattice_softmin` use it.
+
+    Parameters
+    ----------
+    groups : sequence of B sequences of int arrays (L, 2)
+        The paths of each pair (rows then columns, from (0, 0) to (n_b - 1, m_b - 1)).
+    x_lengths, y_lengths : int array_like, shape (B,)
+    n : int
+        Rows of the padded grid.
+    radius : int >= 0
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (B, n, 2)
+        Valid corridors (padding rows hold ``[0, 0]``).
+
+    Examples
+    --------
+    >>> path = np.array([[0, 0], [1, 1], [2, 2], [3, 3]])
+    >>> widen_paths([[path]], [4], [4], 4, radius=1)[0].tolist()
+    [[0, 2], [0, 3], [0, 3], [1, 3]]
+    """
+    cells = [(b, np.asarray(path, np.int64)) for b, group in enumerate(groups) for path in group]
+    owners = np.concatenate([np.full(len(path), b, np.int64) for b, path in cells]) if cells else np.zeros(0, int)
+    path_cells = np.concatenate([path for _, path in cells]) if cells else np.zeros((0, 2), np.int64)
+    return widen_cells(owners, path_cells, x_lengths, y_lengths, n, radius)
+
+
+def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0):
+    """:func:`widen_paths` on the flat cells of every path: ``cells (N, 2)`` of pair ``owners (N,)``.
+
+    >>> widen_cells(np.array([0, 0, 0]), np.array([[0, 0], [1, 0], [1, 1]]), [2], [2], 2, 0)[0].tolist()
+    [[0, 0], [0, 1]]
+    """
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    B, radius = len(x_lengths), int(radius)
+    first = np.repeat(y_lengths[:, None], n, axis=1)
+    last = np.full((B, n), -1, np.int64)
+    keys = owners * n + cells[:, 0]
+    np.minimum.at(first.reshape(-1), keys, cells[:, 1])
+    np.maximum.at(last.reshape(-1), keys, cells[:, 1])
+    # both are non-decreasing along a pair's rows (each path is monotone): a window's extremes are at its ends
+    rows = np.arange(n)[None, :]
+    below = np.clip(rows - radius, 0, x_lengths[:, None] - 1)
+    above = np.clip(rows + radius, 0, x_lengths[:, None] - 1)
+    out = np.zeros((B, n, 2), np.int64)
+    out[..., 0] = np.maximum(np.take_along_axis(first, below, 1) - radius, 0)
+    out[..., 1] = np.minimum(np.take_along_axis(last, above, 1) + radius, y_lengths[:, None] - 1)
+    out[rows >= x_lengths[:, None]] = 0
+    return out
+
+
+def random_path(n, m, rng):
+    """A warping path of uniformly random moves: at each cell one of the allowed moves (1, 1), (1, 0), (0, 1).
+
+    >>> random_path(3, 1, np.random.default_rng(0)).tolist()
+    [[0, 0], [1, 0], [2, 0]]
+    """
+    i = j = 0
+    cells = [(0, 0)]
+    while i < n - 1 or j < m - 1:
+        moves = [(1, 1), (1, 0), (0, 1)] if i < n - 1 and j < m - 1 else ([(1, 0)] if i < n - 1 else [(0, 1)])
+        di, dj = moves[rng.integers(len(moves))]
+        i, j = i + di, j + dj
+        cells.append((i, j))
+    return np.asarray(cells, np.int64)
+
+
+# ----------------------------------------------------------------------------
+# the registry
+# ----------------------------------------------------------------------------
+def register_corridor_source(name, fn):
+    """Register a corridor source under ``name`` (a later registration replaces it); returns ``fn``.
+
+    ``fn(x, y, x_lengths, y_lengths, **params)`` gets NumPy ``x (B, n, d)``, ``y (B, m, d)`` and int64
+    lengths ``(B,)`` and returns valid corridors ``(B, n, 2)`` (module docstring); ``params`` come from
+    the spec string, e.g. ``"name:r=3"`` calls it with ``r=3``.
+
+    >>> register_corridor_source("diagonal_band", lambda x, y, xl, yl, r=0: band_corridor(xl, yl, x.shape[1], r))
+    <function <lambda> at ...>
+    >>> corridor_from_name("diagonal_band:r=0", np.zeros((1, 2, 1)), np.zeros((1, 2, 1)))[0].tolist()
+    [[0, 0], [1, 1]]
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier string; got {name!r}")
+    if not callable(fn):
+        raise TypeError(f"fn must be callable; got {fn!r}")
+    _SOURCES[name] = fn
+    return fn
+
+
+def corridor_source_names():
+    """The names registered so far and the lazily provided ones, sorted.
+
+    >>> {"band", "fastdtw", "exact", "random", "policy"} <= set(corridor_source_names())
+    True
+    """
+    return sorted(set(_SOURCES) | set(LAZY_SOURCES))
+
+
+def _value(text):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_corridor_spec(spec, name="corridor"):
+    """``"fastdtw:r=8"`` -> ``("fastdtw", {"r": 8})`` (ints, then floats, else strings); validates the syntax.
+
+    >>> parse_corridor_spec("policy_samples:k=16,t=8,r=3")
+    ('policy_samples', {'k': 16, 't': 8, 'r': 3})
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"{name} must be a corridor source name such as 'fastdtw:r=8'; got {spec!r}")
+    source, _, rest = spec.strip().partition(":")
+    params = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip().isidentifier() or not text.strip():
+            raise ValueError(f"{name}: parameters are key=value pairs separated by commas; got {item!r} in {spec!r}")
+        params[key.strip()] = _value(text.strip())
+    return source, params
+
+
+def get_corridor_source(source, name="corridor"):
+    """The function registered as ``source``, importing its provider module first for a lazy name."""
+    if source not in _SOURCES and source in LAZY_SOURCES:
+        importlib.import_module(LAZY_SOURCES[source])
+    if source not in _SOURCES:
+        raise ValueError(f"{name}: unknown corridor source {source!r}; known: {', '.join(corridor_source_names())}")
+    return _SOURCES[source]
+
+
+def check_corridor_spec(spec, name="corridor"):
+    """Validate a spec string without computing anything: known source and parameters; returns it.
+
+    >>> check_corridor_spec("band:frac=0.1")
+    'band:frac=0.1'
+    """
+    source, params = parse_corridor_spec(spec, name)
+    fn = get_corridor_source(source, name)
+    check = getattr(fn, "check_params", None)
+    if check is not None:
+        check(name=name, **params)
+    return spec
+
+
+def corridor_from_name(spec, x, y, x_lengths=None, y_lengths=None, name="corridor"):
+    """Corridors (B, n, 2) of a pair batch from a source spec such as ``"fastdtw:r=8"``.
+
+    Parameters
+    ----------
+    spec : str
+        ``"source"`` or ``"source:key=value,..."`` (module docstring for the sources).
+    x : array_like, shape (B, n, d) or (B, n)
+    y : array_like, shape (B, m, d) or (B, m)
+    x_lengths, y_lengths : int array_like, shape (B,), optional
+        Each pair's lengths (default: full).
+    name : str
+        The argument name in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (B, n, 2)
+        Validated corridors (:func:`check_corridor`).
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0, 2.0, 3.0]]); y = np.array([[0.0, 0.0, 1.0, 2.0, 3.0]])
+    >>> corridor_from_name("exact:r=0", x, y)[0].tolist()
+    [[0, 1], [2, 2], [3, 3], [4, 4]]
+    """
+    source, params = parse_corridor_spec(spec, name)
+    fn = get_corridor_source(source, name)
+    x, y = np.asarray(x), np.asarray(y)
+    x = x[..., None] if x.ndim == 2 else x
+    y = y[..., None] if y.ndim == 2 else y
+    B, n, m = x.shape[0], x.shape[1], y.shape[1]
+    x_lengths = np.full(B, n, np.int64) if x_lengths is None else np.asarray(x_lengths, np.int64)
+    y_lengths = np.full(B, m, np.int64) if y_lengths is None else np.asarray(y_lengths, np.int64)
+    corridor = fn(x, y, x_lengths, y_lengths, **params)
+    return check_corridor(corridor, x_lengths, y_lengths, n, name=f"{name} (from source {spec!r})")
+
+
+# ----------------------------------------------------------------------------
+# the built-in sources
+# ----------------------------------------------------------------------------
+def _check_radius_param(r, name, key="r"):
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+        raise ValueError(f"{name}: {key} must be an int >= 0; got {r!r}")
+    return int(r)
+
+
+def _unknown(params, name, source):
+    if params:
+        raise ValueError(f"{name}: source {source!r} takes no parameter(s) {', '.join(sorted(params))}")
+
+
+def _band_source(x, y, x_lengths, y_lengths, frac=0.1):
+    _check_band_params(frac=frac)
+    out = np.zeros((len(x_lengths), x.shape[1], 2), np.int64)
+    for b, (nb, mb) in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
+        band = max(math.ceil(frac * max(nb, mb)), min_band(nb, mb))
+        out[b] = band_corridor([nb], [mb], x.shape[1], band)[0]
+    return out
+
+
+def _check_band_params(name="corridor", frac=0.1, **rest):
+    _unknown(rest, name, "band")
+    if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac <= 1:
+        raise ValueError(f"{name}: band's frac must be a number in [0, 1]; got {frac!r}")
+
+
+_band_source.check_params = _check_band_params
+
+
+def aligned_groups(aligner, x, y, x_lengths, y_lengths):
+    """The paths an aligner returns for each pair of a padded batch, cut to the pair's own lengths.
+
+    Pairs of equal lengths share one aligner call (:func:`dtwrl.aligners.align_batch_groups`, which checks
+    every path). Returns B lists of int64 arrays (L, 2).
+
+    >>> aligned_groups("exact", np.array([[[0.0], [1.0], [9.0]]]), np.array([[[0.0], [1.0]]]), [2], [2])[0][0].tolist()
+    [[0, 0], [1, 1]]
+    """
+    aligner = get_aligner(aligner)
+    by_shape = {}
+    for b, key in enumerate(zip(np.asarray(x_lengths).tolist(), np.asarray(y_lengths).tolist())):
+        by_shape.setdefault(key, []).append(b)
+    groups = [[] for _ in range(len(x))]
+    for (nb, mb), members in by_shape.items():
+        idx, lengths, owners = align_batch_groups(aligner, x[members, :nb], y[members, :mb])
+        for path, length, owner in zip(idx, lengths, owners.tolist()):
+            groups[members[owner]].append(path[:length].astype(np.int64))
+    return groups
+
+
+def aligner_source(make_aligner, params=(), source="aligner"):
+    """A corridor source that widens the paths of an aligner by ``r``: one path, or the hull of a group, per pair.
+
+    Parameters
+    ----------
+    make_aligner : callable
+        ``make_aligner(r=..., **params) -> aligner`` (any aligner of :mod:`dtwrl.aligners`, one path or a
+        group of paths per pair; a policy's samples give a group). Called on every use: cache inside it
+        what is costly to build.
+    params : tuple of str
+        The parameter names the source accepts besides ``r`` (an unknown name is a ``ValueError``).
+    source : str
+        Its name in error messages.
+
+    Returns
+    -------
+    callable
+        ``fn(x, y, x_lengths, y_lengths, r=1, **params)`` for :func:`register_corridor_source`.
+
+    Examples
+    --------
+    >>> fn = aligner_source(lambda r: ExactDTWAligner())
+    >>> fn(np.zeros((1, 3, 1)), np.zeros((1, 3, 1)), np.array([3]), np.array([3]), r=0)[0].tolist()
+    [[0, 0], [1, 1], [2, 2]]
+    """
+
+    def check(name="corridor", r=1, **given):
+        _check_radius_param(r, name)
+        _unknown({key: v for key, v in given.items() if key not in params}, name, source)
+
+    def fn(x, y, x_lengths, y_lengths, r=1, **given):
+        check(r=r, **given)
+        groups = aligned_groups(make_aligner(r=r, **given), x, y, x_lengths, y_lengths)
+        return widen_paths(groups, x_lengths, y_lengths, x.shape[1], r)
+
+    fn.check_params = check
+    return fn
+
+
+class RandomMovesAligner:
+    """An aligner of uniformly random moves (:func:`random_path`), one path per pair: the control.
+
+    Each pair's generator is seeded by ``seed`` and the pair's values, so a pair always gets the same path.
+
+    >>> RandomMovesAligner(seed=0)(np.zeros((1, 2, 1)), np.zeros((1, 1, 1)))[0].tolist()
+    [[0, 0], [1, 0]]
+    """
+
+    def __init__(self, seed=0):
+        self.seed = int(seed)
+
+    def __call__(self, y_true, y_pred):
+        paths = []
+        for a, b in zip(np.asarray(y_true), np.asarray(y_pred)):
+            key = zlib.crc32(np.ascontiguousarray(a).tobytes() + np.ascontiguousarray(b).tobytes())
+            paths.append(random_path(len(a), len(b), np.random.default_rng([self.seed, key])))
+        return paths
+
+
+def _fastdtw_aligner(r, radius=1, metric="sqeuclidean"):
+    return FastDTWAligner(radius=radius, metric=metric)
+
+
+def _exact_aligner(r, metric="sqeuclidean"):
+    return ExactDTWAligner(metric=metric)
+
+
+register_corridor_source("band", _band_source)
+register_corridor_source("fastdtw", aligner_source(_fastdtw_aligner, ("radius", "metric"), "fastdtw"))
+register_corridor_source("exact", aligner_source(_exact_aligner, ("metric",), "exact"))
+register_corridor_source("random", aligner_source(lambda r, seed=0: RandomMovesAligner(seed), ("seed",), "random"))
+
+
+class CorridorSchedule:
+    """A corridor source recomputed on one call in ``every`` (and whenever the batch's shape changes).
+
+    Called with a pair batch like a source (NumPy ``x``, ``y``, lengths), it returns the corridors of
+    the last batch it computed them for while that batch had the same shape and lengths and fewer than
+    ``every`` calls have passed: ``every = 1`` recomputes on every call, ``every`` = steps per epoch
+    about once per epoch (module docstring for what each costs). Keras losses call it once per step
+    (:class:`dtwrl.losses.SoftDTWLoss` with ``corridor_every``).
+
+    Parameters
+    ----------
+    spec : str
+        A source spec (:func:`corridor_from_name`).
+    every : int >= 1
+
+    Examples
+    --------
+    >>> schedule = CorridorSchedule("exact:r=0", every=2)
+    >>> a, b = np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 0.0, 2.0]])
+    >>> schedule(a, b).tolist() == schedule(b, a).tolist(), schedule.computed
+    (True, 1)
+    """
+
+    def __init__(self, spec, every=1, name="corridor"):
+        self.spec = check_corridor_spec(spec, name)
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"{name}_every must be an int >= 1; got {every!r}")
+        self.every, self.name = int(every), name
+        self.calls = self.computed = 0
+        self._key = self._corridor = None
+
+    def __call__(self, x, y, x_lengths=None, y_lengths=None):
+        x, y = np.asarray(x), np.asarray(y)
+        key = (x.shape, y.shape, None if x_lengths is None else np.asarray(x_lengths).tobytes(),
+               None if y_lengths is None else np.asarray(y_lengths).tobytes())  # fmt: skip
+        if self._corridor is None or key != self._key or self.calls % self.every == 0:
+            self._corridor = corridor_from_name(self.spec, x, y, x_lengths, y_lengths, self.name)
+            self._key = key
+            self.computed += 1
+        self.calls += 1
+        return self._corridor

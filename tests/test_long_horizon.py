@@ -1,0 +1,60 @@
+"""experiments/long_horizon.py end to end on a shrunk synthetic configuration, its resumption and its flag checks."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import long_horizon as lh
+
+SMALL = [
+    "--data", "synthetic", "--horizon", "12", "--synthetic-length", "1200", "--max-train", "8", "--max-test", "4",
+    "--models", "mlp", "--sources", "random", "--no-full", "--budgets", "0.3", "--gammas", "1.0", "--seeds", "0",
+    "--mse-epochs", "1", "--epochs", "1", "--hidden-units", "4", "--batch-size", "4",
+]  # fmt: skip
+
+
+def test_a_shrunk_run_writes_its_table_figure_and_logs_and_resumes(tmp_path, capsys):
+    run_dir = lh.main([*SMALL, "--out-dir", str(tmp_path)])
+    table = (run_dir / "table.md").read_text()
+    for loss in ("mse", "corridor:random"):
+        assert f"| {loss} |" in table
+    assert (run_dir / "figures" / "dtw_vs_time.png").stat().st_size > 0
+    assert any((run_dir / "tb").iterdir())
+    trials = sorted((run_dir / "trials").glob("*.json"))
+    assert len(trials) == 2
+    record = json.loads((run_dir / "trials" / "mlp__corridor-random__b0.3__g1__seed0.json").read_text())
+    assert record["spec"].startswith("random:r=") and 0 < record["test_cell_share"] < 1
+    assert 0 <= record["test_path_leaves"] <= 1 and record["seconds_per_epoch"] > 0
+    stamps = [p.stat().st_mtime_ns for p in trials]
+    capsys.readouterr()
+    lh.main([*SMALL, "--out-dir", str(tmp_path)])  # resumes: every trial is finished, none is trained again
+    assert "training" not in capsys.readouterr().out
+    assert [p.stat().st_mtime_ns for p in trials] == stamps
+
+
+def test_the_budget_calibration_lands_near_the_budget(rng):
+    y_true = np.cumsum(rng.normal(size=(3, 64, 1)), axis=1)
+    y_pred = y_true + 0.1 * rng.normal(size=y_true.shape)
+    args = lh.validate(lh.parse_args(lh.Args, ["--horizon", "64"]))
+    for source in ("band", "exact", "random"):
+        spec = lh.calibrate(source, 0.1, y_true, y_pred, args)
+        assert abs(lh.cell_share(spec, y_true, y_pred) - 0.1) < 0.05, spec
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--horizon", "2"], "--horizon: must be >= 4"),
+        (["--sources", "nope"], "--sources: must be among"),
+        (["--budgets", "1.5"], "--budgets: each must be in (0, 1)"),
+        (["--gammas", "0"], "--gammas:"),
+        (["--data", "no_such_file.csv"], "--data:"),
+        (["--horizon", "1000", "--synthetic-length", "1500"], "--horizon: the train part"),
+    ],
+)
+def test_bad_flags_exit_2_before_any_folder(tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) as stop:
+        lh.main([*flags, "--out-dir", str(tmp_path / "out")])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
