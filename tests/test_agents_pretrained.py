@@ -135,3 +135,25 @@ def test_validation_ratios_score_the_shipped_actor_on_named_sets():
 
     ratios = validation_ratios(PRETRAINED, {"synthetic": SyntheticPairs(n=30)}, num_pairs=4, seed=0)
     assert list(ratios) == ["synthetic"] and 1.0 - 1e-12 <= ratios["synthetic"] < 1.5
+
+
+def test_long_pairs_are_aligned_greedily_on_the_corridor_observation():
+    from dtwrl.datasets import SyntheticPairs
+    from envs.observation import corridor_lookahead
+
+    rng = np.random.default_rng(3)
+    long_pair, short_pair = SyntheticPairs(n=400, m=360)(rng), SyntheticPairs(n=40, m=50)(rng)
+    routed = PolicyAligner.pretrained(long_cells=20_000)  # 400 x 360 cells are "long", 40 x 50 are not
+    assert routed.long_kwargs["lookahead"] == corridor_lookahead()
+    on_corridor = PolicyAligner.pretrained(core_kwargs=routed.long_kwargs, long_cells=None)
+    own = PolicyAligner.pretrained(long_cells=None)
+    paths = routed.align_pairs([long_pair, short_pair])
+    np.testing.assert_array_equal(paths[0], on_corridor.align_pairs([long_pair])[0])
+    np.testing.assert_array_equal(paths[1], own.align_pairs([short_pair])[0])
+    assert dtwrl.path_cost(*long_pair, paths[0]) <= 1.02 * dtwrl.dtw(*long_pair)
+    # beam search and sampling keep the policy's own observation; get_config round-trips the threshold
+    assert PolicyAligner.pretrained(decode="beam").long_kwargs is None
+    assert PolicyAligner.pretrained(samples=2).long_kwargs is None
+    assert PolicyAligner.from_config(routed.get_config()).long_cells == 20_000
+    with pytest.raises(ValueError, match="long_cells"):
+        PolicyAligner.pretrained(long_cells=0)
