@@ -28,6 +28,7 @@ Run::
 
     python experiments/forecast.py --dataset GunPoint --losses mse soft_dtw --gammas 1 0.1 0.01 --select val_dtw
     python experiments/forecast.py --dataset GunPoint --losses soft_dtw --init random   # no MSE start
+    python experiments/forecast.py --dataset GunPoint --losses soft_dtw --corridor fastdtw:r=8   # a corridor
     python experiments/forecast.py --dataset ../shared/data/monash/m1_yearly_dataset.tsf --model gru
     python experiments/forecast.py --dataset my_series.csv --horizon 12   # one series per row
     tensorboard --logdir results/forecast
@@ -65,6 +66,8 @@ from experiments.common import (
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}
+#: The losses that take ``corridor=`` (``--corridor``).
+CORRIDOR_LOSSES = ("soft_dtw", "soft_dtw_divergence", "sparse_dtw")
 #: Table columns: METRICS plus the mean square root of DTW that tslearn (and DILATE's paper) reports.
 TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
 
@@ -124,6 +127,11 @@ class Args:
         "",
         "policy_path's aligner: a run folder of experiments/train_aligner.py (empty: "
         "get_loss('policy_path') decides, e.g. the shipped pretrained policy)",
+    )
+    corridor: str = field(
+        "",
+        "soft_dtw, soft_dtw_divergence and sparse_dtw run on this corridor source (dtwrl.corridors), "
+        "e.g. fastdtw:r=8 or band:frac=0.05, recomputed every batch (empty: the whole grid)",
     )
     eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     synthetic_series: int = field(500, "series per split of the synthetic_steps task")
@@ -194,12 +202,22 @@ def check_args(args):
         fail("--keep-start", f"needs --init mse; got --init {args.init}")
     if args.aligner and not Path(args.aligner).is_dir():
         fail("--aligner", f"no such run folder {args.aligner!r}")
+    if args.corridor:
+        from dtwrl.corridors import check_corridor_spec
+
+        try:
+            check_corridor_spec(args.corridor, "--corridor")
+        except ValueError as err:
+            fail("--corridor", str(err).removeprefix("--corridor: ").removeprefix("--corridor "))
+        if not set(args.losses) & set(CORRIDOR_LOSSES):
+            fail("--corridor", f"applies to {', '.join(CORRIDOR_LOSSES)}; none is in --losses {list(args.losses)}")
 
 
-def build_losses(losses, gammas, alphas, aligner=""):
+def build_losses(losses, gammas, alphas, aligner="", corridor=""):
     """``{name: [(loss kwargs, loss object), ...]}``: every candidate configuration, built (and so checked) once.
 
-    ``policy_path`` gets ``aligner=agents.PolicyAligner(aligner)`` for a run folder, else ``get_loss`` decides.
+    ``policy_path`` gets ``aligner=agents.PolicyAligner(aligner)`` for a run folder, else ``get_loss`` decides;
+    the losses of ``CORRIDOR_LOSSES`` get ``corridor=corridor`` when it is not empty.
     Raises ``CLIError`` naming ``--losses`` (or ``--aligner``).
     """
     from dtwrl.forecasting.comparison import loss_candidates
@@ -207,7 +225,7 @@ def build_losses(losses, gammas, alphas, aligner=""):
 
     built = {}
     for name in losses:
-        extra = {}
+        extra = {"corridor": corridor} if corridor and name in CORRIDOR_LOSSES else {}
         if name == "policy_path" and aligner:
             from agents import PolicyAligner
 
@@ -333,7 +351,7 @@ def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
     names = trained_losses(args.losses, args.init)
-    losses = build_losses(names, args.gammas, args.dilate_alpha, args.aligner)
+    losses = build_losses(names, args.gammas, args.dilate_alpha, args.aligner, args.corridor)
     task = load_task(args)
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp

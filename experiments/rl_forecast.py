@@ -80,7 +80,7 @@ class Args:
     path_reduction: str = field(
         "mean",
         "how sampled_path reduces a pair's sampled paths: mean (their mean cost), softmin (their soft minimum) or "
-        "lattice (soft-DTW over every path on the union of their cells); the last two need --path-gamma",
+        "lattice (soft-DTW over every path in the row hull of their cells); the last two need --path-gamma",
     )
     path_gamma: float | None = field(
         None, "smoothing of --path-reduction softmin/lattice, on the scale of the path costs (as soft-DTW's gamma)"
@@ -256,8 +256,9 @@ def report(rows, args, name, command):
     coverage = [row["lattice_coverage_on_test"] for row in selected if row["method"] == "sampled_path"]
     if coverage:
         lines.append(
-            "- sampled_path: share of the grid's cells on the lattice of a pair's sampled paths (their union, widened "
-            "by --lattice-radius; final test forecasts), per seed: " + ", ".join(f"{c:.3f}" for c in coverage)
+            "- sampled_path: share of the grid's cells on the lattice of a pair's sampled paths (the row hull of "
+            "their cells, widened by --lattice-radius: the cells the loss runs on; final test forecasts), "
+            "per seed: " + ", ".join(f"{c:.3f}" for c in coverage)
         )
     for entry in summary:
         method = entry["method"]

@@ -142,6 +142,16 @@ def test_synthetic_steps_with_dilate_and_gru(tmp_path):
     assert mse["config"] == "mse" and row["config"].startswith("dilate (γ=0.01, α=0.5)") and row["model"] == "gru"
 
 
+def test_corridor_runs_the_soft_dtw_losses_on_the_named_corridor(tmp_path, monkeypatch):
+    starts = record_fits(monkeypatch)
+    argv = ["--dataset", "synthetic_steps", "--synthetic-series", "10", "--losses", "soft_dtw", "dilate"]
+    run_dir = forecast.main([*argv, "--corridor", "fastdtw:r=2", "--out-dir", str(tmp_path), *SMALL])
+    corridors = {type(loss).__name__: getattr(loss, "corridor", None) for loss, *_ in starts}
+    assert corridors == {"MSELoss": None, "SoftDTWLoss": "fastdtw:r=2", "DILATELoss": None}
+    assert json.loads((run_dir / "config.json").read_text())["corridor"] == "fastdtw:r=2"
+    assert all(np.isfinite(float(row["dtw"])) for row in read_rows(run_dir))
+
+
 def record_fits(monkeypatch, after=None):
     """Record (loss, weights before, monitor, weights after) of every fit_forecaster call; ``after`` alters a model."""
     import dtwrl.forecasting.training
@@ -253,6 +263,10 @@ def test_keep_start_never_chooses_worse_than_mse_on_validation(tmp_path):
         (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
         (["--init", "random", "--keep-start"], "--keep-start: needs --init mse"),
         (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
+        (["--losses", "soft_dtw", "--corridor", "nope:r=3"], "--corridor: unknown corridor source 'nope'"),
+        (["--losses", "soft_dtw", "--corridor", "fastdtw:r=-1"], "--corridor: r must be an int >= 0"),
+        (["--losses", "soft_dtw", "--corridor", "fastdtw:r"], "--corridor: parameters are key=value pairs"),
+        (["--losses", "mse", "dilate", "--corridor", "band:frac=0.1"], "--corridor: applies to soft_dtw"),
     ],
 )
 def test_bad_arguments_exit_with_one_line_naming_the_flag(tmp_path, capsys, argv, message):

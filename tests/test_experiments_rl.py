@@ -287,10 +287,15 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
     assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "lattice of a pair's sampled paths" in table
 
 
-def test_lattice_coverage_counts_the_union_of_a_group():
+def test_lattice_coverage_counts_the_row_hull_of_a_group_that_the_loss_runs_on():
     two_paths = [[np.array([[0, 0], [1, 1], [2, 2]]), np.array([[0, 0], [1, 0], [2, 1], [2, 2]])]]
     assert policy_rounds.lattice_coverage(two_paths, 3, 3) == pytest.approx(5 / 9)
     assert policy_rounds.lattice_coverage(two_paths, 3, 3, radius=1) == pytest.approx(1.0)
+    # row 1: one path at column 0, the other at column 3; the hull holds the gap (10 cells, the union 8)
+    apart = [[np.array([[0, 0], [1, 0], [2, 1], [2, 2], [2, 3]]), np.array([[0, 0], [0, 1], [0, 2], [1, 3], [2, 3]])]]
+    assert policy_rounds.lattice_coverage(apart, 3, 4) == pytest.approx(10 / 12)
+    # two pairs: the mean of their shares
+    assert policy_rounds.lattice_coverage([*apart, two_paths[0][:1]], 3, 4) == pytest.approx((10 / 12 + 3 / 12) / 2)
 
 
 def test_lattice_radius_needs_the_lattice_reduction():

@@ -80,7 +80,7 @@ def group_cost_ratio(groups, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[fl
 
 
 def lattice_coverage(groups, n: int, m: int, radius: int = 0) -> float:
-    """Mean share of a pair's grid cells on the lattice of its paths: what ``path_reduction="lattice"`` sums over.
+    """Mean share of a pair's grid cells in the lattice loss's corridor: the cells ``path_reduction="lattice"`` uses.
 
     Parameters
     ----------
@@ -94,10 +94,11 @@ def lattice_coverage(groups, n: int, m: int, radius: int = 0) -> float:
     Returns
     -------
     float
-        The mean over pairs of ``|lattice| / (n m)``, the lattice being the
-        union of the pair's path cells widened by ``radius``
-        (``dtwrl.tf.relaxations.lattice_mask``); 1 when it covers the whole
-        grid (the lattice soft minimum is then soft-DTW itself).
+        The mean over pairs of ``|corridor| / (n m)``, the corridor being the
+        per-row hull of the pair's path cells widened by ``radius``
+        (:func:`dtwrl.corridors.widen_paths`, what the loss runs on): it also
+        holds the cells between two paths that leave a gap in a row. 1 when it
+        covers the whole grid (the lattice soft minimum is then soft-DTW itself).
 
     Examples
     --------
@@ -105,13 +106,11 @@ def lattice_coverage(groups, n: int, m: int, radius: int = 0) -> float:
     >>> lattice_coverage(diagonal, 2, 2), lattice_coverage(diagonal, 2, 2, radius=1)
     (0.5, 1.0)
     """
-    from dtwrl.aligners import pad_paths
-    from dtwrl.tf.relaxations import lattice_mask
+    from dtwrl.corridors import corridor_cells, widen_paths
 
-    idx, lengths = pad_paths([np.asarray(path) for group in groups for path in group])
-    owners = np.repeat(np.arange(len(groups), dtype=np.int32), [len(group) for group in groups])
-    mask = lattice_mask(idx, lengths, owners, (n, m, len(groups)), radius).numpy()
-    return float(mask.mean(axis=(0, 1)).mean())
+    rows = [n] * len(groups)
+    corridor = widen_paths(groups, rows, [m] * len(groups), n, radius)
+    return float(np.mean(corridor_cells(corridor, rows))) / (n * m)
 
 
 class GreedyPlusSamples:

@@ -21,7 +21,7 @@ same steps:
   ``path_reduction``: their mean, a Monte-Carlo estimate of the policy's
   expected path cost, their soft minimum at ``path_gamma`` (soft-DTW's Gibbs
   smoothing restricted to the samples, ``dtwrl.losses.PathLoss``), or soft-DTW
-  at ``path_gamma`` over every path on the union of their cells
+  at ``path_gamma`` over every path in the row hull of their cells
   (``"lattice"``, the samples and their recombinations); optionally
   with the greedy path added to every group (``include_greedy``) and the
   temperature annealed geometrically to ``final_temperature`` over the rounds;
