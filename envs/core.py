@@ -13,60 +13,47 @@ enters (i, j+1). A move is legal iff the cell it enters lies in the grid and
 in the Sakoe-Chiba band (``dtwrl.bands``). Every legal move keeps the end cell
 reachable, because the band's rows are monotone and connected.
 
-Memory layout and speed
------------------------
+Memory layout
+-------------
 At reset each pair's local costs are computed once (numba, with
 ``dtwrl.cost_matrix``'s own row kernel) into two padded slabs of shape ``(N, rows,
 cols)``, ``rows >= n_max + k - 1`` and ``cols >= m_max + k - 1`` (``k`` the
 window, at least one row and column of padding): the exact float64 costs and
 an int8 flag "cell is enterable" (in the grid and the band). The same pass
-computes the pair's scale and its exact DTW cost (``dtwrl.exact_dtw``'s DP
-recurrence, run row by row as each row of costs is filled, while it is in L1;
-bitwise the value ``dtwrl.dtw`` returns). The current cell of alignment ``b``
-is one flat index ``pos[b] = b * rows * cols + i * cols + j``, so a step or an
-observation is O(N k^2) gathers at ``pos + offset``. They run in compiled
-numba kernels over the NumPy state arrays with no Python loop over alignments;
-the vector environment steps and observes every alignment in one kernel call
-per batch step and loads every pair of a reset in one more. Each kernel loops
-over the alignments itself, never calling a compiled helper that takes arrays
-once per alignment (numba reference-counts each array argument of such a call
-with atomic operations, which cost more than a move), and prefetches the cells
-an alignment is about to read a few alignments ahead (the slabs are far larger
-than the caches, so those reads are mostly misses, and overlapping them
-matters). Memory:
+computes the pair's scale and its exact DTW cost (bitwise the value
+``dtwrl.dtw`` returns). The compiled kernels (``envs.kernels``: load, step,
+observe, roll a policy out) take all of this as one ``envs.kernels.BatchState``,
+whose module docstring lays the arrays out; the batch rebuilds it when its
+layout changes. Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
 8 more per cell once
 :meth:`WarpingBatch.expert_actions` has been called (the cost-to-go slab).
 """
 
 import numbers
-from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
-from dtwrl.bands import band_bounds, check_band
+from dtwrl.bands import check_band
 from dtwrl.exact_dtw import cost_to_go
-from dtwrl.local_cost import _metric_code, _njit_cost_row
-from dtwrl.validation import as_series, check_metric, check_same_dim
+from dtwrl.local_cost import _metric_code
+from dtwrl.validation import check_metric
 
+from .kernels import MOVES, BatchState, njit_load, njit_move, njit_observe, njit_step, njit_step_observe, run_loop
 from .observation import (
     DEFAULT_LOOKAHEAD,
     POSITION_FEATURES,
     POSITION_HIGH,
     POSITION_LOW,
     WINDOW_PAD,
-    _njit_lookahead_feature,
     _njit_lookahead_q2,
-    _njit_position,
     _njit_terminal_values,
     check_lookahead,
     is_corridor,
     lookahead_arrays,
     observation_spec,
 )
-from .prefetch import PREFETCH_AHEAD, prefetch
+from .packing import pack_pairs
 
 __all__ = [
     "DIAGONAL",
@@ -82,478 +69,6 @@ __all__ = [
 
 #: Action ids.
 DIAGONAL, DOWN, RIGHT = 0, 1, 2
-#: ``MOVES[a]`` is the (di, dj) step of action ``a``.
-MOVES = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
-_MOVES = MOVES.copy()  # the kernels' private copy
-# Replacement order for an illegal action: the action itself, then the legal
-# move closest in direction (down and right are 45 degrees from the diagonal
-# and 90 degrees from each other).
-_PREFERENCE = np.array([[DIAGONAL, DOWN, RIGHT], [DOWN, DIAGONAL, RIGHT], [RIGHT, DIAGONAL, DOWN]])
-
-
-@lru_cache(maxsize=4096)
-def _band_rows(n, m, band):
-    """Validated band bounds (lo, hi) of an n-by-m grid, cached: pair lengths repeat."""
-    check_band(n, m, band, "band")
-    return band_bounds(n, m, band)
-
-
-@njit(cache=True)
-def _njit_costs_and_dtw(x, y, code, lo, hi, out):
-    """Fill ``out[:n, :m]`` with the local costs; return (their sum over the band, the exact DTW cost).
-
-    One pass over the rows: each row's costs come from ``dtwrl.cost_matrix``'s
-    own row kernel (bitwise the same values), then one loop over its band cells
-    carries both the running sum (row-major order, as a plain sum over the band
-    would) and ``dtwrl.exact_dtw``'s DP recurrence ``R[i, j] = min(R[i-1, j-1],
-    R[i-1, j], R[i, j-1]) + C[i, j]`` on two rolling rows. The two dependency
-    chains are independent, so they overlap, and the row is read while it is in
-    L1. Each value is computed by the same operations in the same order as
-    ``_njit_dtw_value`` over the matrix, so the cost is bitwise the same.
-    """
-    n, m = x.shape[0], y.shape[0]
-    prev = np.full(m + 1, np.inf)  # column j at index j + 1; index 0 is a +inf sentinel
-    cur = np.full(m + 1, np.inf)
-    row = out[0]
-    _njit_cost_row(x, y, 0, 0, m, code, row)
-    total = 0.0
-    acc = 0.0
-    for j in range(lo[0], hi[0] + 1):  # lo[0] == 0
-        total += row[j]
-        acc += row[j]
-        cur[j + 1] = acc
-    for i in range(1, n):
-        prev, cur = cur, prev
-        row = out[i]
-        _njit_cost_row(x, y, i, 0, m, code, row)
-        cur[lo[i]] = np.inf  # column lo[i] - 1, read as the next row's diagonal: stale from row i - 2
-        left = np.inf  # R[i, j - 1], kept in a register
-        for j in range(lo[i], hi[i] + 1):
-            c = row[j]
-            total += c
-            best = prev[j]
-            if prev[j + 1] < best:
-                best = prev[j + 1]
-            if left < best:
-                best = left
-            left = best + c
-            cur[j + 1] = left
-    return total, cur[m]
-
-
-@njit(cache=True)
-def _njit_first_nonfinite(xs, ys, meta):
-    """``2 k + side`` for the first pair k whose x (side 0) or y (side 1) holds a NaN or inf, or -1."""
-    for k in range(meta.shape[0]):
-        for t in range(meta[k, 5], meta[k, 5] + meta[k, 0]):
-            if not np.isfinite(xs[t]):
-                return 2 * k
-        for t in range(meta[k, 6], meta[k, 6] + meta[k, 1]):
-            if not np.isfinite(ys[t]):
-                return 2 * k + 1
-    return -1
-
-
-@njit(cache=True)
-def _njit_load(
-    indices,
-    meta,
-    xs,
-    ys,
-    lo,
-    hi,
-    code,
-    band,
-    pair_scaled,
-    reward_scale,
-    raw,
-    allowed,
-    lengths,
-    band_den,
-    scale,
-    factor,
-    dtw_cost,
-    ij,
-    pos,
-    end,
-    base,
-    paths,
-    length,
-    pending,
-    path_costs,
-    done,
-    replaced,
-    terminal,
-    scales,
-):
-    """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
-
-    Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
-    (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
-    (``r = meta[k, 7]``; see ``_pack_pairs``).
-    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
-    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
-    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
-    (0, 0). One call for every pair of a reset: no Python per pair.
-    """
-    cols = raw.shape[2]
-    for k in range(indices.shape[0]):
-        b = indices[k]
-        n, m, d = meta[k, 2], meta[k, 3], meta[k, 4]
-        x = xs[meta[k, 5] : meta[k, 5] + n * d].reshape(n, d)
-        y = ys[meta[k, 6] : meta[k, 6] + m * d].reshape(m, d)
-        lo_k = lo[meta[k, 7] : meta[k, 7] + n]
-        hi_k = hi[meta[k, 7] : meta[k, 7] + n]
-        total, value = _njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
-        if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
-            allowed[b] = 0
-            for i in range(n):
-                allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
-        count = 0
-        for i in range(n):
-            count += hi_k[i] - lo_k[i] + 1
-        s = total / count
-        if not np.isfinite(s):
-            return k
-        if s == 0.0:
-            s = 1.0  # every band cost is 0: any positive scale maps them to 0
-        scale[b] = s
-        factor[b] = 1.0 / s if pair_scaled else reward_scale
-        dtw_cost[b] = value
-        lengths[b, 0], lengths[b, 1] = n, m
-        r = max(n, m) - 1 if band < 0 else band
-        band_den[b] = r * (min(n, m) - 1)
-        ij[b, 0], ij[b, 1] = 0, 0
-        pos[b] = base[b]
-        end[b] = base[b] + (n - 1) * cols + m - 1
-        paths[b, 0, 0], paths[b, 0, 1] = 0, 0
-        length[b] = 1
-        pending[b] = raw[b, 0, 0]
-        path_costs[b] = 0.0
-        done[b] = False
-        replaced[b] = False
-        for t in range(scales.shape[0]):
-            _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
-    return -1
-
-
-@njit(cache=True)
-def _njit_first_bad(actions):
-    """Index of the first action outside 0..2, or -1."""
-    for b in range(actions.shape[0]):
-        if actions[b] < 0 or actions[b] > 2:
-            return b
-    return -1
-
-
-@njit(cache=True)
-def _njit_move(
-    actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
-):
-    """Move every alignment ``b`` by action ``actions[b]`` (0..2; see WarpingBatch.step).
-
-    A finished alignment stays and earns 0. The loop over alignments is inside:
-    numba reference-counts every array argument of a call (two atomic
-    operations each), which a call per alignment would pay every step.
-    """
-    num = pos.shape[0]
-    for b in range(num):
-        if b + PREFETCH_AHEAD < num:  # the cells a later alignment's move reads: many misses in flight, not one
-            q = pos[b + PREFETCH_AHEAD]
-            prefetch(allowed, q + 1)
-            prefetch(allowed, q + cols)
-            prefetch(allowed, q + cols + 1)
-            prefetch(raw, q + 1)
-            prefetch(raw, q + cols)
-            prefetch(raw, q + cols + 1)
-        a = actions[b]
-        replaced[b] = False
-        p = pos[b]
-        if p == end[b]:
-            rewards[b] = 0.0
-            continue
-        if allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]] == 0:
-            replaced[b] = True
-            for c in range(1, 3):
-                alt = _PREFERENCE[a, c]
-                if allowed[p + _MOVES[alt, 0] * cols + _MOVES[alt, 1]] == 1:
-                    a = alt
-                    break
-        ij[b, 0] += _MOVES[a, 0]
-        ij[b, 1] += _MOVES[a, 1]
-        p += _MOVES[a, 0] * cols + _MOVES[a, 1]
-        pos[b] = p
-        cost = raw[p] + pending[b]
-        pending[b] = 0.0
-        path_costs[b] += cost
-        paths[b, length[b], 0] = ij[b, 0]
-        paths[b, length[b], 1] = ij[b, 1]
-        length[b] += 1
-        done[b] = p == end[b]
-        rewards[b] = 0.0 - cost * factor[b]
-
-
-@njit(cache=True)
-def _njit_step(
-    actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
-):
-    """Advance every unfinished alignment by one cell; return the index of a bad action (nothing moved) or -1."""
-    bad = _njit_first_bad(actions)
-    if bad < 0:
-        _njit_move(
-            actions,
-            ij,
-            pos,
-            end,
-            cols,
-            pending,
-            path_costs,
-            length,
-            paths,
-            raw,
-            allowed,
-            factor,
-            done,
-            rewards,
-            replaced,
-        )
-    return bad
-
-
-@njit(cache=True)
-def _njit_step_observe(
-    actions,
-    ij,
-    pos,
-    end,
-    cols,
-    pending,
-    path_costs,
-    length,
-    paths,
-    raw,
-    allowed,
-    factor,
-    done,
-    rewards,
-    replaced,
-    skip,
-    lengths,
-    band_den,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    base,
-    depths,
-    banded,
-    look,
-):
-    """``_njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one call."""
-    bad = _njit_first_bad(actions)
-    if bad >= 0:
-        return bad
-    _njit_move(
-        actions, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
-    )
-    rows, cells = _njit_active(skip, ij)
-    _njit_observe(
-        rows,
-        rows,
-        cells,
-        banded,
-        base,
-        lengths,
-        band_den,
-        cols,
-        raw,
-        allowed,
-        scale,
-        window,
-        position,
-        mask,
-        terminal,
-        depths,
-        look,
-        np.empty((0, 3)),
-    )
-    return -1
-
-
-@njit(cache=True)
-def _njit_active(skip, ij):
-    """The alignments with ``skip == 0`` (int64, in order) and their current cells (int64 (T, 2))."""
-    count = 0
-    for b in range(skip.shape[0]):
-        count += skip[b] == 0
-    rows = np.empty(count, dtype=np.int64)
-    cells = np.empty((count, 2), dtype=np.int64)
-    count = 0
-    for b in range(skip.shape[0]):
-        if skip[b] == 0:
-            rows[count] = b
-            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
-            count += 1
-    return rows, cells
-
-
-@njit(cache=True)
-def _njit_observe(
-    outs,
-    rows,
-    cells,
-    banded,
-    base,
-    lengths,
-    band_den,
-    cols,
-    raw,
-    allowed,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    depths,
-    look,
-    q_first,
-):
-    """Write into row ``outs[t]`` of the observation arrays the observation of alignment ``rows[t]`` at ``cells[t]``.
-
-    ``q_first[t]`` (when it has rows) receives the raw move values of the
-    first lookahead row (see WarpingBatch.observe_cells). Every query runs in this
-    one call (no per-query call of a function taking arrays: numba
-    reference-counts each array argument), the lookahead first (its blocks
-    hold the window), then the window, mask and position features; the cells
-    of the query ``PREFETCH_AHEAD`` further on are prefetched. ``banded``
-    False promises that every grid cell is enterable (no band): the lookahead
-    then reads no ``allowed`` flag (the window and mask still do).
-    """
-    num = rows.shape[0]
-    levels = depths.shape[0]
-    if levels > 0:
-        q_a = np.empty((num, 3))
-        q_b = np.empty((num, 3))
-        g = 0
-        while g < levels:  # consecutive rows of equal depth share one DP pass; a row alone is a pair with itself
-            u = g + 1 if g + 1 < levels and depths[g + 1] == depths[g] else g
-            _njit_lookahead_q2(
-                raw, allowed, terminal[g], terminal[u], base, lengths, cols, rows, cells, depths[g], banded, q_a, q_b
-            )
-            for t in range(num):
-                o, s = outs[t], scale[rows[t]]
-                best = min(q_a[t, 0], min(q_a[t, 1], q_a[t, 2]))
-                for a in range(3):
-                    look[o, g, a] = _njit_lookahead_feature(q_a[t, a], best, s)
-                if u > g:
-                    best = min(q_b[t, 0], min(q_b[t, 1], q_b[t, 2]))
-                    for a in range(3):
-                        look[o, u, a] = _njit_lookahead_feature(q_b[t, a], best, s)
-                if g == 0 and q_first.shape[0] > 0:
-                    q_first[t, 0], q_first[t, 1], q_first[t, 2] = q_a[t, 0], q_a[t, 1], q_a[t, 2]
-            g = u + 1
-    k = window.shape[1]
-    for t in range(num):
-        if t + PREFETCH_AHEAD < num:  # (after a lookahead pass over all queries, these cells may be evicted)
-            q = base[rows[t + PREFETCH_AHEAD]] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
-            for _ in range(k):
-                prefetch(raw, q)
-                prefetch(raw, q + k - 1)
-                prefetch(allowed, q)
-                prefetch(allowed, q + k - 1)
-                q += cols
-        o, b = outs[t], rows[t]
-        i, j = cells[t, 0], cells[t, 1]
-        p = base[b] + i * cols + j
-        s = scale[b]
-        for r in range(k):
-            q = p + r * cols
-            for c in range(k):
-                if allowed[q + c] == 1:
-                    v = raw[q + c]
-                    window[o, r, c] = v / (v + s)
-                else:
-                    window[o, r, c] = WINDOW_PAD
-        for a in range(3):
-            mask[o, a] = allowed[p + _MOVES[a, 0] * cols + _MOVES[a, 1]]
-        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
-
-
-@njit
-def _njit_run(
-    policy,
-    params,
-    max_steps,
-    ij,
-    pos,
-    end,
-    cols,
-    pending,
-    path_costs,
-    length,
-    paths,
-    raw,
-    allowed,
-    factor,
-    done,
-    replaced,
-    lengths,
-    band_den,
-    scale,
-    window,
-    position,
-    mask,
-    terminal,
-    base,
-    depths,
-    banded,
-    look,
-):
-    """Observe every alignment, let ``policy`` fill the actions, move; until all are done or ``max_steps``."""
-    num = pos.shape[0]
-    actions = np.zeros(num, dtype=np.int64)
-    moves = np.zeros(num, dtype=np.int64)
-    rewards = np.empty(num)
-    no_values = np.empty((0, 3))
-    for _ in range(max_steps):
-        rows, cells = _njit_active(done.view(np.uint8), ij)
-        if rows.shape[0] == 0:
-            return True
-        for b in range(num):
-            if done[b]:
-                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
-        _njit_observe(
-            rows,
-            rows,
-            cells,
-            banded,
-            base,
-            lengths,
-            band_den,
-            cols,
-            raw,
-            allowed,
-            scale,
-            window,
-            position,
-            mask,
-            terminal,
-            depths,
-            look,
-            no_values,
-        )
-        policy(window, position, look, mask, params, actions)
-        for b in range(num):
-            a = actions[b]
-            moves[b] = 0 if a < 0 or a > 2 else a
-        _njit_move(
-            moves, ij, pos, end, cols, pending, path_costs, length, paths, raw, allowed, factor, done, rewards, replaced
-        )
-    for b in range(num):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
-        if not done[b]:
-            return False
-    return True
 
 
 def _check_window(window):
@@ -575,74 +90,6 @@ def _check_reward_scale(reward_scale):
     if not np.isfinite(value) or value <= 0.0:
         raise ValueError(f"reward_scale must be a finite number > 0 or 'pair'; got {value}")
     return value
-
-
-_FLOAT64 = np.dtype(np.float64)
-
-
-def _is_plain_series(x):
-    """True for what pair sources return: a C-contiguous float64 ``numpy.ndarray`` (n, d), n, d >= 1.
-
-    ``dtwrl.validation.as_series`` returns such an array as it is once it is
-    known to be finite (``_pack_pairs`` checks that for all pairs at once).
-    """
-    return (
-        type(x) is np.ndarray
-        and x.dtype is _FLOAT64  # builtin dtypes are singletons; any other float64 dtype takes the slow path
-        and x.ndim == 2
-        and x.shape[0] > 0
-        and x.shape[1] > 0
-        and x.flags.c_contiguous
-    )
-
-
-def _stacked(arrays):
-    """The arrays concatenated along their first axis (the array itself when there is one)."""
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
-
-
-class _Packed(NamedTuple):
-    """Validated pairs, packed for ``_njit_load``: the series, per-pair sizes and offsets, flat values, band rows."""
-
-    series: list  # [(x, y)], (n, d) and (m, d) float64
-    meta: np.ndarray  # int64 (P, 8): x.size, y.size, n, m, d, and the offsets of pair k in xs, ys and lo/hi
-    xs: np.ndarray  # float64, every x flattened, one after the other
-    ys: np.ndarray
-    lo: np.ndarray  # int64, every pair's band rows, one after the other
-    hi: np.ndarray
-
-
-def _pack_pairs(pairs, band):
-    """Validate ``[(x, y), ...]`` (errors name ``pairs[k]``) and pack them for ``_njit_load``."""
-    if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
-        raise ValueError(f"pairs must be a non-empty list of (x, y) pairs; got {type(pairs).__name__}")
-    series, slow = [], False
-    for k, pair in enumerate(pairs):
-        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-            raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
-        x, y = pair
-        if not (_is_plain_series(x) and _is_plain_series(y) and x.shape[1] == y.shape[1]):
-            x = as_series(x, f"pairs[{k}][0]")
-            y = as_series(y, f"pairs[{k}][1]")
-            check_same_dim(x, y, (f"pairs[{k}][0]", f"pairs[{k}][1]"))
-            slow = True
-        if len(x) == 1 and len(y) == 1:
-            raise ValueError(f"pairs[{k}] has two series of length 1: the alignment has no move to make")
-        series.append((x, y))
-    rows, x_at, y_at, row_at = [], 0, 0, 0
-    for x, y in series:  # sizes and offsets in Python ints: a few pairs per call, cheaper than array calls
-        rows.append((x.size, y.size, len(x), len(y), x.shape[1], x_at, y_at, row_at))
-        x_at, y_at, row_at = x_at + x.size, y_at + y.size, row_at + len(x)
-    meta = np.array(rows, dtype=np.int64)
-    xs = _stacked([x.reshape(-1) for x, _ in series])
-    ys = _stacked([y.reshape(-1) for _, y in series])
-    if not slow:  # the fast path skipped as_series' finiteness check: one pass over all values instead
-        bad = _njit_first_nonfinite(xs, ys, meta)
-        if bad >= 0:
-            k, side = divmod(bad, 2)
-            as_series(series[k][side], f"pairs[{k}][{side}]")  # raises, naming the argument
-    rows = [_band_rows(len(x), len(y), band) for x, y in series]  # (lo, hi) of each pair
-    return _Packed(series, meta, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
 
 
 class WarpingBatch:
@@ -770,7 +217,7 @@ class WarpingBatch:
             Bad series (wrong rank, empty, NaN or inf, different d), a pair of
             two length-1 series, a band too narrow for a pair, bad indices.
         """
-        packed = _pack_pairs(pairs, self.band)
+        packed = pack_pairs(pairs, self.band)
         count = len(packed.series)
         pad = max(self.window - 1, 1)
         rows = int(packed.meta[:, 2].max()) + pad
@@ -850,18 +297,43 @@ class WarpingBatch:
             _njit_terminal_values(self._raw[b], self._allowed[b], n, m, s, self._terminal[t, b])
 
     def _flatten(self):
-        """Flat views of the slabs, the flat current and end cells, after the layout changed."""
+        """After the layout changed: flat views of the slabs, the flat current and end cells, the ``BatchState``."""
         self._flat_raw = self._raw.reshape(-1)
         self._flat_terminal = self._terminal.reshape(len(self._depths), self.num * self._rows * self._cols)
         self._flat_allowed = self._allowed.reshape(-1)
         self._base = np.arange(self.num, dtype=np.int64) * (self._rows * self._cols)
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
         self._end = self._base + (self._lengths[:, 0] - 1) * self._cols + self._lengths[:, 1] - 1
+        self._state = BatchState(
+            raw=self._flat_raw,
+            allowed=self._flat_allowed,
+            terminal=self._flat_terminal,
+            base=self._base,
+            pos=self._pos,
+            end=self._end,
+            ij=self._ij,
+            lengths=self._lengths,
+            paths=self._paths,
+            length=self._length,
+            pending=self._pending,
+            path_costs=self.path_costs,
+            done=self.done,
+            scale=self._scale,
+            factor=self._factor,
+            dtw_cost=self._dtw,
+            band_den=self._band_den,
+            depths=self._depths,
+            scales=self._scales,
+            rows=self._rows,
+            cols=self._cols,
+            banded=self.band is not None,
+        )
 
     def _load(self, packed, indices):
-        """Start the alignments ``indices`` (int64) on the ``_pack_pairs`` pairs, in one kernel call."""
+        """Start the alignments ``indices`` (int64) on the ``envs.packing.pack_pairs`` pairs, in one kernel call."""
         pair_scaled = self.reward_scale == "pair"
-        bad = _njit_load(
+        bad = njit_load(
+            self._state,
             indices,
             packed.meta,
             packed.xs,
@@ -872,25 +344,7 @@ class WarpingBatch:
             -1 if self.band is None else self.band,
             pair_scaled,
             1.0 if pair_scaled else self.reward_scale,
-            self._raw,
-            self._allowed,
-            self._lengths,
-            self._band_den,
-            self._scale,
-            self._factor,
-            self._dtw,
-            self._ij,
-            self._pos,
-            self._end,
-            self._base,
-            self._paths,
-            self._length,
-            self._pending,
-            self.path_costs,
-            self.done,
             self.replaced,
-            self._terminal,
-            self._scales,
         )
         loaded = len(packed.series) if bad < 0 else bad
         for b, pair in zip(indices[:loaded].tolist(), packed.series):
@@ -922,23 +376,7 @@ class WarpingBatch:
         a = self._checked_actions(actions)
         rewards = np.empty(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
-        bad = _njit_step(
-            a,
-            self._ij,
-            self._pos,
-            self._end,
-            self._cols,
-            self._pending,
-            self.path_costs,
-            self._length,
-            self._paths,
-            self._flat_raw,
-            self._flat_allowed,
-            self._factor,
-            self.done,
-            rewards,
-            self.replaced,
-        )
+        bad = njit_step(self._state, a, rewards, self.replaced)
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
         return rewards
@@ -971,30 +409,8 @@ class WarpingBatch:
         rewards = np.empty(self.num)
         self.replaced = np.zeros(self.num, dtype=bool)
         obs = self._empty_observation()
-        bad = _njit_step_observe(
-            a,
-            self._ij,
-            self._pos,
-            self._end,
-            self._cols,
-            self._pending,
-            self.path_costs,
-            self._length,
-            self._paths,
-            self._flat_raw,
-            self._flat_allowed,
-            self._factor,
-            self.done,
-            rewards,
-            self.replaced,
-            skip.view(np.uint8),
-            self._lengths,
-            self._band_den,
-            self._scale,
-            obs["window"],
-            obs["position"],
-            obs["action_mask"],
-            *self._lookahead_args(obs),
+        bad = njit_step_observe(
+            self._state, a, rewards, self.replaced, skip.view(np.uint8), *self._observation_arrays(obs)
         )
         if bad >= 0:
             raise ValueError(f"actions must be 0 (diagonal), 1 (down) or 2 (right); got actions[{bad}] = {a[bad]}")
@@ -1025,11 +441,12 @@ class WarpingBatch:
     def _empty_observation(self):
         return {key: np.empty((self.num, *shape), dtype=dtype) for key, (shape, dtype, _, _) in self._spec.items()}
 
-    def _lookahead_args(self, obs):
+    def _observation_arrays(self, obs):
+        """The kernels' observation outputs: window, position, action mask, lookahead ((N, 0, 3) without one)."""
         look = obs.get("lookahead")
         if look is None:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
-        return self._flat_terminal, self._base, self._depths, self.band is not None, look
+        return obs["window"], obs["position"], obs["action_mask"], look
 
     def run_policy(self, policy, params):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
@@ -1055,30 +472,17 @@ class WarpingBatch:
         obs = self._empty_observation()
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._lengths.sum(axis=1).max())
-        ok = _njit_run(
+        ok = run_loop(
             policy,
             params,
             max_steps,
+            njit_observe,
+            njit_move,
+            self._state,
             self._ij,
-            self._pos,
-            self._end,
-            self._cols,
-            self._pending,
-            self.path_costs,
-            self._length,
-            self._paths,
-            self._flat_raw,
-            self._flat_allowed,
-            self._factor,
             self.done,
+            *self._observation_arrays(obs),
             self.replaced,
-            self._lengths,
-            self._band_den,
-            self._scale,
-            obs["window"],
-            obs["position"],
-            obs["action_mask"],
-            *self._lookahead_args(obs),
         )
         if not ok:
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
@@ -1154,23 +558,14 @@ class WarpingBatch:
     def _observe_into(self, obs, outs, rows, cells, q_first=None):
         """Write into row ``outs[t]`` of ``obs`` the observation of alignment ``rows[t]`` at ``cells[t]`` (int64);
         ``q_first[t]``, if given, receives the raw move values of the first lookahead row."""
-        _njit_observe(
+        njit_observe(
+            self._state,
             outs,
             rows,
             cells,
-            self.band is not None,
-            self._base,
-            self._lengths,
-            self._band_den,
-            self._cols,
-            self._flat_raw,
-            self._flat_allowed,
-            self._scale,
             obs["window"],
             obs["position"],
             obs["action_mask"],
-            self._flat_terminal,
-            self._depths,
             obs.get("lookahead", self._no_lookahead),
             np.empty((0, 3)) if q_first is None else q_first,
         )

@@ -37,8 +37,9 @@ from dtwrl.exact_dtw import cost_to_go, dtw
 from dtwrl.local_cost import _metric_code, cost_matrix
 from dtwrl.validation import check_cost_range
 
-from .core import _MOVES, _PREFERENCE, WarpingBatch, _check_reward_scale, _check_window, _njit_active, _pack_pairs
+from .core import WarpingBatch, _check_reward_scale, _check_window
 from .corridor import COARSEST, build_corridor
+from .kernels import MOVES, PREFERENCE, run_loop
 from .observation import (
     SCALE_GRID,
     WINDOW_PAD,
@@ -48,6 +49,7 @@ from .observation import (
     is_corridor,
     observation_spec,
 )
+from .packing import pack_pairs
 
 __all__ = ["EXACT_EXPERT_CELLS", "CorridorBatch"]
 
@@ -136,7 +138,7 @@ def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, 
                     window[o, r, c] = WINDOW_PAD
         q0, q1, q2 = np.inf, np.inf, np.inf
         for a in range(3):
-            p, q = i + _MOVES[a, 0], j + _MOVES[a, 1]
+            p, q = i + MOVES[a, 0], j + MOVES[a, 1]
             legal = _enterable(state, b, p, q)
             mask[o, a] = 1 if legal else 0
             g = _corridor_value(state, b, p, q) if legal else np.inf
@@ -173,15 +175,15 @@ def _njit_move(state, walk, meta, actions, rewards, replaced):
             continue
         a = actions[b]
         i, j = ij[b, 0], ij[b, 1]
-        if not _enterable(state, b, i + _MOVES[a, 0], j + _MOVES[a, 1]):
+        if not _enterable(state, b, i + MOVES[a, 0], j + MOVES[a, 1]):
             replaced[b] = True
             for c in range(1, 3):
-                alt = _PREFERENCE[a, c]
-                if _enterable(state, b, i + _MOVES[alt, 0], j + _MOVES[alt, 1]):
+                alt = PREFERENCE[a, c]
+                if _enterable(state, b, i + MOVES[alt, 0], j + MOVES[alt, 1]):
                     a = alt
                     break
-        i += _MOVES[a, 0]
-        j += _MOVES[a, 1]
+        i += MOVES[a, 0]
+        j += MOVES[a, 1]
         ij[b, 0], ij[b, 1] = i, j
         cost = _cell_cost(state, b, i, j, code) + pending[b]
         pending[b] = 0.0
@@ -193,32 +195,16 @@ def _njit_move(state, walk, meta, actions, rewards, replaced):
         rewards[b] = 0.0 - cost * factor[b]
 
 
-@njit
-def _njit_run(policy, params, max_steps, state, walk, meta, window, position, mask, look, replaced):
-    """Observe the unfinished alignments, let ``policy`` fill the actions, move; until all are done."""
-    ij, done = walk[0], walk[7]
-    num = ij.shape[0]
-    actions = np.zeros(num, dtype=np.int64)
-    moves = np.zeros(num, dtype=np.int64)
-    rewards = np.empty(num)
-    no_values = np.empty((0, 3))
-    for _ in range(max_steps):
-        rows, cells = _njit_active(done.view(np.uint8), ij)
-        if rows.shape[0] == 0:
-            return True
-        for b in range(num):
-            if done[b]:
-                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
-        _njit_observe(state, meta, rows, rows, cells, window, position, mask, look, no_values)
-        policy(window, position, look, mask, params, actions)
-        for b in range(num):
-            a = actions[b]
-            moves[b] = 0 if a < 0 or a > 2 else a
-        _njit_move(state, walk, meta, moves, rewards, replaced)
-    for b in range(num):  # noqa: SIM110 (numba compiles this loop)
-        if not done[b]:
-            return False
-    return True
+@njit(cache=True)
+def _run_observe(run_state, outs, rows, cells, window, position, mask, look, q_raw):
+    """``_njit_observe`` on ``run_state = (state, walk, meta)``: the ``observe`` of ``envs.kernels.run_loop``."""
+    _njit_observe(run_state[0], run_state[2], outs, rows, cells, window, position, mask, look, q_raw)
+
+
+@njit(cache=True)
+def _run_move(run_state, actions, rewards, replaced):
+    """``_njit_move`` on ``run_state = (state, walk, meta)``: the ``move`` of ``envs.kernels.run_loop``."""
+    _njit_move(run_state[0], run_state[1], run_state[2], actions, rewards, replaced)
 
 
 @njit(cache=True)
@@ -266,7 +252,7 @@ class CorridorBatch:
     # ------------------------------------------------------------------ reset
     def reset(self, pairs, indices=None):
         """Start new alignments (see ``WarpingBatch.reset``)."""
-        packed = _pack_pairs(pairs, self.band)
+        packed = pack_pairs(pairs, self.band)
         if indices is None:
             indices = np.arange(len(packed.series))
             self._pairs = [None] * len(indices)
@@ -459,7 +445,8 @@ class CorridorBatch:
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._state[_LENGTHS].sum(axis=1).max())
         keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)
-        if not _njit_run(policy, params, max_steps, self._state, self._walk, self._meta, *keys):
+        run_state = (self._state, self._walk, self._meta)
+        if not run_loop(policy, params, max_steps, _run_observe, _run_move, run_state, self._ij, self.done, *keys):
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
 
     def observe_cells(self, rows, cells):
@@ -500,7 +487,7 @@ class CorridorBatch:
                 self._exact_ctg[b] = cost_to_go(cost_matrix(x, y, self.metric), self.band)
             ctg, (i, j) = self._exact_ctg[b], self._ij[b]
             n, m = lengths[b]
-            ahead = [ctg[i + di, j + dj] if i + di < n and j + dj < m else np.inf for di, dj in _MOVES]
+            ahead = [ctg[i + di, j + dj] if i + di < n and j + dj < m else np.inf for di, dj in MOVES]
             actions[b] = int(np.argmin(ahead))
         return np.where(self.done, 0, actions)
 

@@ -90,6 +90,13 @@ class _GymnasiumAdapter(py_environment.PyEnvironment):
         """The wrapped Gymnasium environment (single or vector)."""
         return self._env
 
+    def set_pairs(self, pairs):
+        """Draw the pairs of every later reset from ``pairs``: the wrapped env's ``set_pairs``.
+
+        ``pairs`` is anything ``dtwrl.datasets.as_pair_source`` accepts; alignments in flight finish on their pairs.
+        """
+        self._env.unwrapped.set_pairs(pairs)
+
     def observation_spec(self):
         return self._observation_spec
 

@@ -91,6 +91,14 @@ class WarpingPathVectorEnv(VectorEnv):
         self._rngs = [None] * self.num_envs
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
 
+    def set_pairs(self, pairs):
+        """Draw the pairs of every later reset from ``pairs`` (anything ``dtwrl.datasets.as_pair_source`` accepts).
+
+        Alignments in flight finish on their pairs; each sub-environment that
+        resets after this call (on its own, at the end of its episode) draws from ``pairs``.
+        """
+        self.pairs = as_pair_source(pairs)
+
     def reset(self, *, seed=None, options=None):
         """Reset every sub-environment (or those in ``options["reset_mask"]``).
 

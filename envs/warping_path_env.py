@@ -197,6 +197,13 @@ class WarpingPathEnv(gymnasium.Env):
         self.action_space = spaces.Discrete(3)
         self.observation_space = observation_space(self.batch.window, self.batch.lookahead)
 
+    def set_pairs(self, pairs):
+        """Draw the pairs of every later reset from ``pairs`` (anything ``dtwrl.datasets.as_pair_source`` accepts).
+
+        The alignment in flight finishes on its pair.
+        """
+        self.pairs = as_pair_source(pairs)
+
     def reset(self, *, seed=None, options=None):
         """Start an episode on a new pair (``options={"pair": (x, y)}`` picks it)."""
         super().reset(seed=seed)

@@ -115,3 +115,20 @@ def test_adapter_refuses_same_step_autoreset_and_renders():
     py_env.reset()
     frames = py_env.render()
     assert frames.shape[0] == 2 and frames.dtype == np.uint8
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_set_pairs_reaches_the_wrapped_env_and_takes_effect_at_the_next_reset(vector):
+    x, y = np.arange(4.0), np.arange(3.0)
+    if vector:
+        py_env = VectorPyEnvironment(gymnasium.make_vec("dtwrl/SyntheticWarp-v0", num_envs=2, window=3), seed=0)
+    else:
+        py_env = GymnasiumPyEnvironment(gymnasium.make("dtwrl/SyntheticWarp-v0", window=3), seed=0)
+    py_env.reset()
+    py_env.set_pairs([(x, y)])
+    assert py_env.gym_env.unwrapped.pairs(np.random.default_rng(0))[0].shape == (4, 1)
+    py_env.reset()
+    lengths = py_env.gym_env.unwrapped.batch.lengths
+    assert np.array_equal(np.asarray(lengths).reshape(-1, 2), np.tile([4, 3], (2 if vector else 1, 1)))
+    with pytest.raises((TypeError, ValueError)):
+        py_env.set_pairs(42)

@@ -331,9 +331,7 @@ class AlignerTrainer:
         ``set_pairs`` + ``train(num_iterations=k)`` even when one round is
         shorter than an episode. The fixed evaluation set is not changed.
         """
-        from dtwrl.datasets import as_pair_source
-
-        self.py_env.gym_env.pairs = as_pair_source(pair_source)
+        self.py_env.set_pairs(pair_source)
 
     # ---------------------------------------------------------------- phases
     def warm_start(self) -> dict | None:

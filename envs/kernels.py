@@ -1,0 +1,413 @@
+"""The compiled kernels of ``WarpingBatch``: load pairs, move, observe, roll a policy out.
+
+Every kernel takes the batch's state as one :class:`BatchState` (a NamedTuple
+of arrays and layout scalars; numba unpacks it once per call) and writes into
+it in place; per-call inputs and outputs (actions, rewards, the ``replaced``
+flags, the observation arrays) are separate arguments. ``WarpingBatch``
+(``envs.core``) builds the tuple whenever its layout changes and otherwise only
+reads the arrays back.
+
+State layout
+------------
+For N alignments and slabs of ``rows`` x ``cols`` cells per alignment:
+
+- ``raw`` float64 (N rows cols,) and ``allowed`` int8 (N rows cols,): the
+  flat padded slabs of local costs and of "cell is enterable" flags; cell
+  (i, j) of alignment b is the flat index ``base[b] + i * cols + j`` with
+  ``base[b] = b * rows * cols``.
+- ``terminal`` float32 (L, N rows cols): the terminal values ``H`` of each
+  lookahead row (``envs.observation``), flat in the same way.
+- ``pos``, ``end`` int64 (N,): flat index of the current and the end cell;
+  ``ij`` int64 (N, 2): the current cell; ``lengths`` int64 (N, 2): (n, m).
+- ``paths`` int64 (N, rows + cols, 2) and ``length`` int64 (N,): the cells
+  visited so far; ``pending`` float64 (N,): the start cell's cost, paid by the
+  first move; ``path_costs`` float64 (N,); ``done`` bool (N,).
+- per pair: ``scale``, ``factor`` (the reward factor) and ``dtw_cost``
+  float64 (N,), ``band_den`` int64 (N,) (the ``band_offset`` denominator).
+- layout and configuration: ``depths`` int64 (L,) and ``scales`` float64 (L,)
+  of the lookahead rows, ``rows``, ``cols`` (int) and ``banded`` (bool: False
+  promises every grid cell is enterable).
+
+Speed
+-----
+A step or an observation is O(N k^2) gathers at ``pos + offset``, with no
+Python loop over alignments: the vector environment steps and observes every
+alignment in one kernel call per batch step and loads every pair of a reset in
+one more (``njit_costs_and_dtw`` runs ``dtwrl.exact_dtw``'s DP recurrence row
+by row as each row of costs is filled, while it is in L1). Each kernel loops
+over the alignments itself, never calling a compiled helper that takes arrays
+once per alignment (numba reference-counts each array argument of such a call
+with atomic operations, which cost more than a move), and prefetches the cells
+an alignment is about to read a few alignments ahead (the slabs are far larger
+than the caches, so those reads are mostly misses, and overlapping them
+matters).
+
+>>> from envs.core import WarpingBatch
+>>> batch = WarpingBatch(window=3, lookahead=())
+>>> batch.reset([([0.0, 1.0, 2.0], [0.0, 2.0])])
+>>> state = batch._state  # the batch's BatchState
+>>> state.rows, state.cols, state.lengths.tolist(), int(state.end[0] - state.base[0])  # end: (2, 1), flat
+(5, 4, [[3, 2]], 9)
+>>> rows, cells = njit_active(state.done.view(np.uint8), state.ij)
+>>> rows.tolist(), cells.tolist()
+([0], [[0, 0]])
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from dtwrl.local_cost import _njit_cost_row
+
+from .observation import (
+    WINDOW_PAD,
+    _njit_lookahead_feature,
+    _njit_lookahead_q2,
+    _njit_position,
+    _njit_terminal_values,
+)
+from .prefetch import PREFETCH_AHEAD, prefetch
+
+__all__ = [
+    "MOVES",
+    "PREFERENCE",
+    "BatchState",
+    "njit_active",
+    "njit_costs_and_dtw",
+    "njit_load",
+    "njit_move",
+    "njit_observe",
+    "njit_step",
+    "njit_step_observe",
+    "run_loop",
+]
+
+#: ``MOVES[a]`` is the (di, dj) step of action ``a`` (0 diagonal, 1 down, 2 right).
+MOVES = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
+#: Replacement order for an illegal action: the action itself, then the legal move closest in direction (down and
+#: right are 45 degrees from the diagonal and 90 degrees from each other).
+PREFERENCE = np.array([[0, 1, 2], [1, 0, 2], [2, 0, 1]])
+
+
+class BatchState(NamedTuple):
+    """The state of N alignments that every kernel takes (see the module docstring for the layout)."""
+
+    raw: np.ndarray
+    allowed: np.ndarray
+    terminal: np.ndarray
+    base: np.ndarray
+    pos: np.ndarray
+    end: np.ndarray
+    ij: np.ndarray
+    lengths: np.ndarray
+    paths: np.ndarray
+    length: np.ndarray
+    pending: np.ndarray
+    path_costs: np.ndarray
+    done: np.ndarray
+    scale: np.ndarray
+    factor: np.ndarray
+    dtw_cost: np.ndarray
+    band_den: np.ndarray
+    depths: np.ndarray
+    scales: np.ndarray
+    rows: int
+    cols: int
+    banded: bool
+
+
+@njit(cache=True)
+def njit_costs_and_dtw(x, y, code, lo, hi, out):
+    """Fill ``out[:n, :m]`` with the local costs; return (their sum over the band, the exact DTW cost).
+
+    One pass over the rows: each row's costs come from ``dtwrl.cost_matrix``'s
+    own row kernel (bitwise the same values), then one loop over its band cells
+    carries both the running sum (row-major order, as a plain sum over the band
+    would) and ``dtwrl.exact_dtw``'s DP recurrence ``R[i, j] = min(R[i-1, j-1],
+    R[i-1, j], R[i, j-1]) + C[i, j]`` on two rolling rows. The two dependency
+    chains are independent, so they overlap, and the row is read while it is in
+    L1. Each value is computed by the same operations in the same order as
+    ``_njit_dtw_value`` over the matrix, so the cost is bitwise the same.
+    """
+    n, m = x.shape[0], y.shape[0]
+    prev = np.full(m + 1, np.inf)  # column j at index j + 1; index 0 is a +inf sentinel
+    cur = np.full(m + 1, np.inf)
+    row = out[0]
+    _njit_cost_row(x, y, 0, 0, m, code, row)
+    total = 0.0
+    acc = 0.0
+    for j in range(lo[0], hi[0] + 1):  # lo[0] == 0
+        total += row[j]
+        acc += row[j]
+        cur[j + 1] = acc
+    for i in range(1, n):
+        prev, cur = cur, prev
+        row = out[i]
+        _njit_cost_row(x, y, i, 0, m, code, row)
+        cur[lo[i]] = np.inf  # column lo[i] - 1, read as the next row's diagonal: stale from row i - 2
+        left = np.inf  # R[i, j - 1], kept in a register
+        for j in range(lo[i], hi[i] + 1):
+            c = row[j]
+            total += c
+            best = prev[j]
+            if prev[j + 1] < best:
+                best = prev[j + 1]
+            if left < best:
+                best = left
+            left = best + c
+            cur[j + 1] = left
+    return total, cur[m]
+
+
+@njit(cache=True)
+def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, reward_scale, replaced):
+    """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
+
+    Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
+    (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
+    (``r = meta[k, 7]``; see ``envs.packing.pack_pairs``).
+    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
+    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
+    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
+    (0, 0). One call for every pair of a reset: no Python per pair.
+    """
+    num, rows, cols = state.base.shape[0], state.rows, state.cols
+    raw = state.raw.reshape(num, rows, cols)
+    allowed = state.allowed.reshape(num, rows, cols)
+    terminal = state.terminal.reshape(state.terminal.shape[0], num, rows, cols)
+    lengths, band_den, scale, factor = state.lengths, state.band_den, state.scale, state.factor
+    dtw_cost = state.dtw_cost
+    ij, pos, end, base, paths, length = state.ij, state.pos, state.end, state.base, state.paths, state.length
+    pending, path_costs, done, scales = state.pending, state.path_costs, state.done, state.scales
+    for k in range(indices.shape[0]):
+        b = indices[k]
+        n, m, d = meta[k, 2], meta[k, 3], meta[k, 4]
+        x = xs[meta[k, 5] : meta[k, 5] + n * d].reshape(n, d)
+        y = ys[meta[k, 6] : meta[k, 6] + m * d].reshape(m, d)
+        lo_k = lo[meta[k, 7] : meta[k, 7] + n]
+        hi_k = hi[meta[k, 7] : meta[k, 7] + n]
+        total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
+        if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
+            allowed[b] = 0
+            for i in range(n):
+                allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
+        count = 0
+        for i in range(n):
+            count += hi_k[i] - lo_k[i] + 1
+        s = total / count
+        if not np.isfinite(s):
+            return k
+        if s == 0.0:
+            s = 1.0  # every band cost is 0: any positive scale maps them to 0
+        scale[b] = s
+        factor[b] = 1.0 / s if pair_scaled else reward_scale
+        dtw_cost[b] = value
+        lengths[b, 0], lengths[b, 1] = n, m
+        r = max(n, m) - 1 if band < 0 else band
+        band_den[b] = r * (min(n, m) - 1)
+        ij[b, 0], ij[b, 1] = 0, 0
+        pos[b] = base[b]
+        end[b] = base[b] + (n - 1) * cols + m - 1
+        paths[b, 0, 0], paths[b, 0, 1] = 0, 0
+        length[b] = 1
+        pending[b] = raw[b, 0, 0]
+        path_costs[b] = 0.0
+        done[b] = False
+        replaced[b] = False
+        for t in range(scales.shape[0]):
+            _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
+    return -1
+
+
+@njit(cache=True)
+def _njit_first_bad(actions):
+    """Index of the first action outside 0..2, or -1."""
+    for b in range(actions.shape[0]):
+        if actions[b] < 0 or actions[b] > 2:
+            return b
+    return -1
+
+
+@njit(cache=True)
+def njit_move(state, actions, rewards, replaced):
+    """Move every alignment ``b`` by action ``actions[b]`` (0..2; see ``WarpingBatch.step``), into ``state``.
+
+    A finished alignment stays and earns 0. The loop over alignments is inside:
+    numba reference-counts every array argument of a call (two atomic
+    operations each), which a call per alignment would pay every step.
+    """
+    ij, pos, end, cols, pending = state.ij, state.pos, state.end, state.cols, state.pending
+    path_costs, length, paths, raw = state.path_costs, state.length, state.paths, state.raw
+    allowed, factor, done = state.allowed, state.factor, state.done
+    num = pos.shape[0]
+    for b in range(num):
+        if b + PREFETCH_AHEAD < num:  # the cells a later alignment's move reads: many misses in flight, not one
+            q = pos[b + PREFETCH_AHEAD]
+            prefetch(allowed, q + 1)
+            prefetch(allowed, q + cols)
+            prefetch(allowed, q + cols + 1)
+            prefetch(raw, q + 1)
+            prefetch(raw, q + cols)
+            prefetch(raw, q + cols + 1)
+        a = actions[b]
+        replaced[b] = False
+        p = pos[b]
+        if p == end[b]:
+            rewards[b] = 0.0
+            continue
+        if allowed[p + MOVES[a, 0] * cols + MOVES[a, 1]] == 0:
+            replaced[b] = True
+            for c in range(1, 3):
+                alt = PREFERENCE[a, c]
+                if allowed[p + MOVES[alt, 0] * cols + MOVES[alt, 1]] == 1:
+                    a = alt
+                    break
+        ij[b, 0] += MOVES[a, 0]
+        ij[b, 1] += MOVES[a, 1]
+        p += MOVES[a, 0] * cols + MOVES[a, 1]
+        pos[b] = p
+        cost = raw[p] + pending[b]
+        pending[b] = 0.0
+        path_costs[b] += cost
+        paths[b, length[b], 0] = ij[b, 0]
+        paths[b, length[b], 1] = ij[b, 1]
+        length[b] += 1
+        done[b] = p == end[b]
+        rewards[b] = 0.0 - cost * factor[b]
+
+
+@njit(cache=True)
+def njit_step(state, actions, rewards, replaced):
+    """Advance every unfinished alignment by one cell; return the index of a bad action (nothing moved) or -1."""
+    bad = _njit_first_bad(actions)
+    if bad < 0:
+        njit_move(state, actions, rewards, replaced)
+    return bad
+
+
+@njit(cache=True)
+def njit_step_observe(state, actions, rewards, replaced, skip, window, position, mask, look):
+    """``njit_step``, then the observation of every alignment ``b`` with ``skip[b] == 0``, in one call."""
+    bad = _njit_first_bad(actions)
+    if bad >= 0:
+        return bad
+    njit_move(state, actions, rewards, replaced)
+    rows, cells = njit_active(skip, state.ij)
+    njit_observe(state, rows, rows, cells, window, position, mask, look, np.empty((0, 3)))
+    return -1
+
+
+@njit(cache=True)
+def njit_active(skip, ij):
+    """The alignments with ``skip == 0`` (int64, in order) and their current cells (int64 (T, 2))."""
+    count = 0
+    for b in range(skip.shape[0]):
+        count += skip[b] == 0
+    rows = np.empty(count, dtype=np.int64)
+    cells = np.empty((count, 2), dtype=np.int64)
+    count = 0
+    for b in range(skip.shape[0]):
+        if skip[b] == 0:
+            rows[count] = b
+            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
+            count += 1
+    return rows, cells
+
+
+@njit(cache=True)
+def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first):
+    """Write into row ``outs[t]`` of the observation arrays the observation of alignment ``rows[t]`` at ``cells[t]``.
+
+    ``q_first[t]`` (when it has rows) receives the raw move values of the
+    first lookahead row (see ``WarpingBatch.observe_cells``). Every query runs in this
+    one call (no per-query call of a function taking arrays: numba
+    reference-counts each array argument), the lookahead first (its blocks
+    hold the window), then the window, mask and position features; the cells
+    of the query ``PREFETCH_AHEAD`` further on are prefetched. ``banded``
+    False promises that every grid cell is enterable (no band): the lookahead
+    then reads no ``allowed`` flag (the window and mask still do).
+    """
+    banded, base, lengths, band_den, cols = state.banded, state.base, state.lengths, state.band_den, state.cols
+    raw, allowed, scale, terminal, depths = state.raw, state.allowed, state.scale, state.terminal, state.depths
+    num = rows.shape[0]
+    levels = depths.shape[0]
+    if levels > 0:
+        q_a = np.empty((num, 3))
+        q_b = np.empty((num, 3))
+        g = 0
+        while g < levels:  # consecutive rows of equal depth share one DP pass; a row alone is a pair with itself
+            u = g + 1 if g + 1 < levels and depths[g + 1] == depths[g] else g
+            _njit_lookahead_q2(
+                raw, allowed, terminal[g], terminal[u], base, lengths, cols, rows, cells, depths[g], banded, q_a, q_b
+            )
+            for t in range(num):
+                o, s = outs[t], scale[rows[t]]
+                best = min(q_a[t, 0], min(q_a[t, 1], q_a[t, 2]))
+                for a in range(3):
+                    look[o, g, a] = _njit_lookahead_feature(q_a[t, a], best, s)
+                if u > g:
+                    best = min(q_b[t, 0], min(q_b[t, 1], q_b[t, 2]))
+                    for a in range(3):
+                        look[o, u, a] = _njit_lookahead_feature(q_b[t, a], best, s)
+                if g == 0 and q_first.shape[0] > 0:
+                    q_first[t, 0], q_first[t, 1], q_first[t, 2] = q_a[t, 0], q_a[t, 1], q_a[t, 2]
+            g = u + 1
+    k = window.shape[1]
+    for t in range(num):
+        if t + PREFETCH_AHEAD < num:  # (after a lookahead pass over all queries, these cells may be evicted)
+            q = base[rows[t + PREFETCH_AHEAD]] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
+            for _ in range(k):
+                prefetch(raw, q)
+                prefetch(raw, q + k - 1)
+                prefetch(allowed, q)
+                prefetch(allowed, q + k - 1)
+                q += cols
+        o, b = outs[t], rows[t]
+        i, j = cells[t, 0], cells[t, 1]
+        p = base[b] + i * cols + j
+        s = scale[b]
+        for r in range(k):
+            q = p + r * cols
+            for c in range(k):
+                if allowed[q + c] == 1:
+                    v = raw[q + c]
+                    window[o, r, c] = v / (v + s)
+                else:
+                    window[o, r, c] = WINDOW_PAD
+        for a in range(3):
+            mask[o, a] = allowed[p + MOVES[a, 0] * cols + MOVES[a, 1]]
+        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
+
+
+@njit
+def run_loop(policy, params, max_steps, observe, move, state, ij, done, window, position, mask, look, replaced):
+    """Observe the unfinished alignments, let ``policy`` fill the actions, move; until all are done or ``max_steps``.
+
+    The rollout loop of ``WarpingBatch.run_policy`` and ``CorridorBatch.run_policy``: ``observe(state, outs, rows,
+    cells, window, position, mask, look, q_values)`` writes the observation rows (as ``njit_observe``) and
+    ``move(state, actions, rewards, replaced)`` moves every alignment (as ``njit_move``); ``ij`` and ``done`` are
+    the alignments' cells and done flags inside ``state``. Returns whether every alignment is done.
+    """
+    num = ij.shape[0]
+    actions = np.zeros(num, dtype=np.int64)
+    moves = np.zeros(num, dtype=np.int64)
+    rewards = np.empty(num)
+    no_values = np.empty((0, 3))
+    for _ in range(max_steps):
+        rows, cells = njit_active(done.view(np.uint8), ij)
+        if rows.shape[0] == 0:
+            return True
+        for b in range(num):
+            if done[b]:
+                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        observe(state, rows, rows, cells, window, position, mask, look, no_values)
+        policy(window, position, look, mask, params, actions)
+        for b in range(num):
+            a = actions[b]
+            moves[b] = 0 if a < 0 or a > 2 else a
+        move(state, moves, rewards, replaced)
+    for b in range(num):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
+        if not done[b]:
+            return False
+    return True
