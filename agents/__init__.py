@@ -29,7 +29,7 @@ is imported from its module on first use.
 2
 """
 
-from importlib import import_module
+from dtwrl._lazy import lazy_exports
 
 _EXPORTS = {
     "AlignerConfig": ".training.config",
@@ -45,13 +45,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'agents' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

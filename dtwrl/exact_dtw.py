@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .bands import _check_band_value, _connected_bounds
 from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
-from .validation import as_series, check_cost_range, check_path, check_same_dim
+from .validation import as_real_array, as_series, check_cost_range, check_path, check_same_dim
 
 # Pseudo metric code: ``a`` is a precomputed (n, m) cost matrix, ``b`` is unused.
 _FROM_MATRIX = -1
@@ -151,12 +151,7 @@ def _prepare(x, y, metric, band):
 
 
 def _as_cost(C, name="C"):
-    try:
-        C = np.asarray(C)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{name} must be a 2-D array of local costs; got {err}") from None
-    if C.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers; got dtype {C.dtype}")
+    C = as_real_array(C, name, "a 2-D array of local costs")
     if C.ndim != 2 or C.size == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n, m); got shape {C.shape}")
     C = np.ascontiguousarray(C, dtype=np.float64)

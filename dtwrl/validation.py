@@ -73,14 +73,32 @@ def as_batch(x, name="x"):
     return _as_float_array(x, name, ndim=3, shape_text="(B, n) or (B, n, d)")
 
 
-def _as_float_array(x, name, ndim, shape_text):
-    """``x`` as a finite, non-empty, C-contiguous float64 array of rank ``ndim``; rank ``ndim - 1`` gains d = 1."""
+def as_real_array(x, name, expected):
+    """``np.asarray(x)`` of a real dtype (bool, int, float), for the validators of every entry point.
+
+    ``ValueError`` ``"{name} must be {expected}; got ..."`` when NumPy cannot make
+    an array of ``x`` (ragged nesting); ``TypeError`` naming ``name`` for any
+    other dtype.
+
+    >>> as_real_array([1, 2], "x", "an array of real numbers").dtype.kind
+    'i'
+    >>> as_real_array(["a"], "x", "an array of real numbers")
+    Traceback (most recent call last):
+    ...
+    TypeError: x must hold real numbers; got dtype <U1
+    """
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"{name} must be an array of shape {shape_text}; got {err}") from None
+        raise ValueError(f"{name} must be {expected}; got {err}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    return arr
+
+
+def _as_float_array(x, name, ndim, shape_text):
+    """``x`` as a finite, non-empty, C-contiguous float64 array of rank ``ndim``; rank ``ndim - 1`` gains d = 1."""
+    arr = as_real_array(x, name, f"an array of shape {shape_text}")
     if arr.ndim not in (ndim - 1, ndim):
         raise ValueError(f"{name} must have shape {shape_text}; got shape {arr.shape}")
     if arr.ndim == ndim - 1:

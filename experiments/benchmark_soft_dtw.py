@@ -444,14 +444,19 @@ def format_cell_table(rows):
     return "\n".join(lines)
 
 
-def validate(args):
-    """One-line errors for bad arguments: ValueError naming the flag."""
+def check_gamma_and_repeats(args):
+    """``--gamma`` and ``--repeats`` (this script's and gpu_check.py's): ValueError naming the flag."""
     try:
         check_gamma(args.gamma)
     except ValueError as err:
         raise ValueError(f"--gamma: {err}") from None
     if args.repeats < 1:
         raise ValueError(f"--repeats: must be >= 1; got {args.repeats}")
+
+
+def validate(args):
+    """One-line errors for bad arguments: ValueError naming the flag."""
+    check_gamma_and_repeats(args)
     if args.corridor_long and not args.corridor:
         raise ValueError("--corridor-long: needs --corridor")
 
@@ -482,24 +487,26 @@ def main(argv=None):
     lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
     if args.lattice:
         rows = run_lattice(args.repeats)
-        print("B=32, n=m=60, float32, one step's loss value + gradient (wall ms, mean over whole cycles of 20 steps)")
-        for row in rows:
-            print(f"{row['impl']:46s} {row['ms_per_step']:9.2f} ms {row['vs_soft_dtw']:7.2f}x")
-        if args.json:
-            write_json(args.json, rows)
-        return rows
-    if args.corridor:
+        lines = [
+            "B=32, n=m=60, float32, one step's loss value + gradient (wall ms, mean over whole cycles of 20 steps)",
+            *(f"{row['impl']:46s} {row['ms_per_step']:9.2f} ms {row['vs_soft_dtw']:7.2f}x" for row in rows),
+        ]
+    elif args.corridor:
         rows = run_corridor(args.quick, args.repeats, args.gamma, args.corridor_long)
-        print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}")
-        print("float32, d=1, value + gradient; per cell inside the corridors (medians over --repeats)")
-        print(format_cell_table(rows))
-        if args.json:
-            write_json(args.json, rows)
-        return rows
-    rows = run(args.quick, args.repeats, args.gamma, args.long)
-    print(f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}, repeats={args.repeats}")
-    print("float32, d=1, value + gradient; ratios are wall-time speed-ups over the per-pair loops")
-    print(format_table(rows))
+        lines = [
+            f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}",
+            "float32, d=1, value + gradient; per cell inside the corridors (medians over --repeats)",
+            format_cell_table(rows),
+        ]
+    else:
+        rows = run(args.quick, args.repeats, args.gamma, args.long)
+        lines = [
+            f"numba threads: {numba.get_num_threads()}, lane kernel: {lanes}, gamma={args.gamma}, "
+            f"repeats={args.repeats}",
+            "float32, d=1, value + gradient; ratios are wall-time speed-ups over the per-pair loops",
+            format_table(rows),
+        ]
+    print("\n".join(lines))
     if args.json:
         write_json(args.json, rows)
     return rows

@@ -70,10 +70,14 @@ __all__ = [
     "config_error_line",
     "fail",
     "field",
+    "flag_of",
     "make_run_dir",
     "parse_args",
     "progress",
+    "require_at_least",
+    "require_fraction",
     "run_name",
+    "run_script",
     "seed_everything",
     "tensorboard_command",
     "to_jsonable",
@@ -107,6 +111,43 @@ def fail(flag: str, message: str) -> typing.NoReturn:
     experiments.common.CLIError: --metric: unknown local cost 'nope'
     """
     raise CLIError(flag, message)
+
+
+def flag_of(name: str) -> str:
+    """The command-line flag of an ``Args`` field.
+
+    >>> flag_of("max_train")
+    '--max-train'
+    """
+    return "--" + name.replace("_", "-")
+
+
+def require_at_least(args, minimum, *names) -> None:
+    """:func:`fail` for the first field of ``names`` whose value in ``args`` is below ``minimum``.
+
+    >>> import types
+    >>> require_at_least(types.SimpleNamespace(epochs=3, max_train=0), 1, "epochs", "max_train")
+    Traceback (most recent call last):
+    ...
+    experiments.common.CLIError: --max-train: must be >= 1; got 0
+    """
+    for name in names:
+        if getattr(args, name) < minimum:
+            fail(flag_of(name), f"must be >= {minimum}; got {getattr(args, name)}")
+
+
+def require_fraction(args, *names) -> None:
+    """:func:`fail` for the first field of ``names`` whose value in ``args`` is not in (0, 1) (nan included).
+
+    >>> import types
+    >>> require_fraction(types.SimpleNamespace(validation_split=float("nan")), "validation_split")
+    Traceback (most recent call last):
+    ...
+    experiments.common.CLIError: --validation-split: must be in (0, 1); got nan
+    """
+    for name in names:
+        if not 0.0 < getattr(args, name) < 1.0:  # also refuses nan
+            fail(flag_of(name), f"must be in (0, 1); got {getattr(args, name)}")
 
 
 @contextlib.contextmanager
@@ -154,7 +195,7 @@ def config_error_line(error: Exception, names) -> str:
     message = " ".join(str(error).split())
     if name is None:
         return f"error: {message}"
-    return f"error: --{name.replace('_', '-')}: {message.removeprefix(f'{name}: ')}"
+    return f"error: {flag_of(name)}: {message.removeprefix(f'{name}: ')}"
 
 
 def cli_main(main):
@@ -180,6 +221,29 @@ def cli_main(main):
             _exit_with(error)
 
     return wrapper
+
+
+def run_script(main):
+    """Run ``main()`` as ``python script.py`` does: a ``ValueError`` becomes ``error: message`` on stderr, exit 2.
+
+    For scripts whose ``main`` lets the library's own ``ValueError`` (which names
+    the argument) reach the top; :func:`cli_main` is the form that blames a flag.
+
+    >>> def main():
+    ...     raise ValueError("lookahead must be 'none' or SxD rows; got 'x'")
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     try:
+    ...         run_script(main)
+    ...     except SystemExit as stop:
+    ...         print(stop.code, err.getvalue().strip())
+    2 error: lookahead must be 'none' or SxD rows; got 'x'
+    """
+    try:
+        main()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -276,7 +340,7 @@ def parse_args(cls, argv=None, description=None, validate=None):
     parser = _OneLineParser(description=description, formatter_class=_HelpFormatter)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        flag = "--" + f.name.replace("_", "-")
+        flag = flag_of(f.name)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         kind, optional = _unwrap_optional(hints[f.name])
         help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %

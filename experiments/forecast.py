@@ -58,7 +58,10 @@ from experiments.common import (
     cli_main,
     fail,
     field,
+    flag_of,
     parse_args,
+    require_at_least,
+    require_fraction,
     run_name,
     tensorboard_command,
     write_config,
@@ -143,10 +146,6 @@ class Args:
     progress: bool = field(True, "show tqdm bars (--no-progress to hide)")
 
 
-def _flag(name):
-    return "--" + name.replace("_", "-")
-
-
 def _finite_positive(value):
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
 
@@ -168,10 +167,10 @@ def check_args(args):
     }
     for name, allowed in choices.items():
         if getattr(args, name) not in allowed:
-            fail(_flag(name), f"must be one of {list(allowed)}; got {getattr(args, name)!r}")
+            fail(flag_of(name), f"must be one of {list(allowed)}; got {getattr(args, name)!r}")
     for name in ("losses", "gammas", "seeds", "dilate_alpha"):
         if not getattr(args, name):
-            fail(_flag(name), "needs at least one value")
+            fail(flag_of(name), "needs at least one value")
     unknown = [name for name in args.losses if name not in LOSS_NAMES]
     if unknown:
         fail("--losses", f"unknown loss {unknown[0]!r}; name must be one of {', '.join(LOSS_NAMES)}")
@@ -185,15 +184,9 @@ def check_args(args):
         fail("--eval-gamma", f"must be finite and > 0; got {args.eval_gamma}")
     if not _finite_positive(args.learning_rate):
         fail("--learning-rate", f"must be finite and > 0; got {args.learning_rate}")
-    for name in ("validation_split", "input_fraction", "test_fraction"):
-        if not 0.0 < getattr(args, name) < 1.0:  # also refuses nan
-            fail(_flag(name), f"must be in (0, 1); got {getattr(args, name)}")
-    for name in ("epochs", "batch_size", "hidden_units", "num_plot", "synthetic_series"):
-        if getattr(args, name) < 1:
-            fail(_flag(name), f"must be >= 1; got {getattr(args, name)}")
-    for name in ("patience", "max_train", "max_test", "horizon"):
-        if getattr(args, name) < 0:
-            fail(_flag(name), f"must be >= 0; got {getattr(args, name)}")
+    require_fraction(args, "validation_split", "input_fraction", "test_fraction")
+    require_at_least(args, 1, "epochs", "batch_size", "hidden_units", "num_plot", "synthetic_series")
+    require_at_least(args, 0, "patience", "max_train", "max_test", "horizon")
     if any(s < 0 for s in args.seeds):
         fail("--seeds", f"must be >= 0; got {list(args.seeds)}")
     if len(set(args.seeds)) != len(args.seeds):

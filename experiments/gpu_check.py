@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from dtwrl.runs import write_json
 from dtwrl.tf.sdtw import soft_dtw
-from dtwrl.validation import check_gamma
+from experiments.benchmark_soft_dtw import check_gamma_and_repeats
 from experiments.common import field, parse_args
 
 CHECK = dict(B=6, n=40, m=33, d=2, band=12, x_lengths=[40, 31, 12, 40, 25, 8], y_lengths=[33, 33, 20, 9, 30, 8])
@@ -129,19 +129,10 @@ def gpu_timings(gamma, repeats, rng):
     return rows
 
 
-def validate(args):
-    try:
-        check_gamma(args.gamma)
-    except ValueError as err:
-        raise ValueError(f"--gamma: {err}") from None
-    if args.repeats < 1:
-        raise ValueError(f"--repeats: must be >= 1; got {args.repeats}")
-
-
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.splitlines()[0])
     try:
-        validate(args)
+        check_gamma_and_repeats(args)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

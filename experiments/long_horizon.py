@@ -59,6 +59,7 @@ from experiments.common import (
     fail,
     field,
     parse_args,
+    require_at_least,
     seed_everything,
     write_config,
 )
@@ -173,14 +174,11 @@ def validate(args):
         fail("--horizon", f"must be >= 4; got {args.horizon}")
     args.input_length = args.horizon if args.input_length is None else args.input_length
     args.stride = max(1, args.horizon // 4) if args.stride is None else args.stride
-    for flag, value in (("--input-length", args.input_length), ("--stride", args.stride)):
-        if value < 1:
-            fail(flag, f"must be >= 1; got {value}")
-    for flag in ("max_train", "max_test", "hidden_units", "mse_epochs", "epochs", "batch_size", "corridor_every"):
-        if getattr(args, flag) < 1:
-            fail("--" + flag.replace("_", "-"), f"must be >= 1; got {getattr(args, flag)}")
-    if args.synthetic_length < 0:
-        fail("--synthetic-length", f"must be >= 0; got {args.synthetic_length}")
+    require_at_least(
+        args, 1, "input_length", "stride", "max_train", "max_test", "hidden_units", "mse_epochs", "epochs", "batch_size"
+    )
+    require_at_least(args, 1, "corridor_every")
+    require_at_least(args, 0, "synthetic_length")
     for model in args.models:
         if model not in MODELS:
             fail("--models", f"must be among {', '.join(MODELS)}; got {model!r}")

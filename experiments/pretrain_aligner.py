@@ -32,7 +32,7 @@ from agents.policy.aligner import PRETRAINED
 from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import CORRIDOR, DEFAULT_LOOKAHEAD, check_lookahead
-from experiments.common import field, parse_args
+from experiments.common import field, parse_args, run_script
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
 
@@ -183,8 +183,4 @@ def _fine_tune(args, corpus, bc_file, ppo_file, run_dir):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main)

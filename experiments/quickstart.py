@@ -51,7 +51,9 @@ from experiments.common import (
     cli_main,
     fail,
     field,
+    flag_of,
     parse_args,
+    require_at_least,
     run_name,
     tensorboard_command,
     write_config,
@@ -112,7 +114,7 @@ def comparison_config(args):
             init=args.init,
         )
     except ConfigError as error:
-        fail("--" + flags.get(error.field, error.field).replace("_", "-"), error.message)
+        fail(flag_of(flags.get(error.field, error.field)), error.message)
 
 
 def check_args(args):
@@ -124,12 +126,8 @@ def check_args(args):
         fail("--methods" if error.field == "methods" else "--gammas", error.message)
     if args.seed < 0:
         fail("--seed", f"must be >= 0; got {args.seed}")
-    for name in ("bc_env_steps", "ppo_env_steps", "compare_pairs"):
-        if getattr(args, name) < 1:
-            fail("--" + name.replace("_", "-"), f"must be >= 1; got {getattr(args, name)}")
-    for name in ("max_train", "max_test"):
-        if getattr(args, name) < 0:
-            fail("--" + name.replace("_", "-"), f"must be >= 0; got {getattr(args, name)}")
+    require_at_least(args, 1, "bc_env_steps", "ppo_env_steps", "compare_pairs")
+    require_at_least(args, 0, "max_train", "max_test")
     if 0 < args.max_train < 2:
         fail("--max-train", f"must be 0 (all) or >= 2 (one series validates); got {args.max_train}")
     import gymnasium

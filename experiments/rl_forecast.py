@@ -35,7 +35,6 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 
 # isort: split
 import dataclasses
-import math
 import sys
 from pathlib import Path
 
@@ -56,7 +55,10 @@ from experiments.common import (
     cli_main,
     fail,
     field,
+    flag_of,
     parse_args,
+    require_at_least,
+    require_fraction,
     run_name,
     tensorboard_command,
     write_config,
@@ -122,18 +124,13 @@ class Args:
     progress: bool = field(True, "show tqdm bars (--no-progress to hide)")
 
 
-def flag(name):
-    """``"max_train"`` -> ``"--max-train"``."""
-    return "--" + name.replace("_", "-")
-
-
 def comparison_config(args):
     """The library's :class:`~agents.forecasting.rl_forecasting.ComparisonConfig`; a bad field is blamed on its flag."""
     names = {f.name for f in dataclasses.fields(ComparisonConfig)}
     try:
         return ComparisonConfig(**{name: getattr(args, name) for name in names})
     except ConfigError as error:
-        fail(flag(error.field), error.message)
+        fail(flag_of(error.field), error.message)
 
 
 def check_args(args):
@@ -142,19 +139,12 @@ def check_args(args):
     try:
         check_methods(args.methods, args.gammas)
     except ConfigError as error:
-        fail(flag(error.field), error.message)
+        fail(flag_of(error.field), error.message)
     if not args.seeds or len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         fail("--seeds", f"must be distinct ints >= 0, at least one; got {list(args.seeds)}")
-    for name in ("pretrain_env_steps", "bc_env_steps", "num_plot", "synthetic_series"):
-        if getattr(args, name) < 1:
-            fail(flag(name), f"must be >= 1; got {getattr(args, name)}")
-    for name in ("max_train", "max_test"):
-        if getattr(args, name) < 0:
-            fail(flag(name), f"must be >= 0; got {getattr(args, name)}")
-    for name in ("validation_split", "input_fraction"):
-        value = getattr(args, name)
-        if not (math.isfinite(value) and 0.0 < value < 1.0):
-            fail(flag(name), f"must be in (0, 1); got {value}")
+    require_at_least(args, 1, "pretrain_env_steps", "bc_env_steps", "num_plot", "synthetic_series")
+    require_at_least(args, 0, "max_train", "max_test")
+    require_fraction(args, "validation_split", "input_fraction")
     # every flag is checked, also those the chosen --methods or --aligner leave unused
     import gymnasium
 

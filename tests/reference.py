@@ -61,6 +61,24 @@ def in_band(n, m, band):
     return mask
 
 
+def dp_value(C, band=None, smoothed_min=np.min):
+    """``R[n, m]`` of the DTW recursion by a plain double loop over the band's cells.
+
+    ``R[i, j] = C[i, j] + smoothed_min([R[i-1, j-1], R[i-1, j], R[i, j-1]])``
+    (``np.min``: exact DTW), written directly from the definition, independent
+    of the kernels.
+    """
+    n, m = C.shape
+    mask = in_band(n, m, band)
+    R = np.full((n + 1, m + 1), np.inf)
+    R[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            if mask[i - 1, j - 1]:
+                R[i, j] = C[i - 1, j - 1] + smoothed_min(np.array([R[i - 1, j - 1], R[i - 1, j], R[i, j - 1]]))
+    return R[n, m]
+
+
 def brute_force_costs(C, band=None):
     """Cost of every warping path inside the band (an array, possibly empty)."""
     n, m = C.shape

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from experiments import compare_oracles
+from tests.script_checks import refusal
 
 
 def test_compare_oracles_writes_run_folder(tmp_path):
@@ -42,14 +43,7 @@ def test_compare_oracles_rejects_bad_flags_in_one_line(tmp_path, capsys, argv, f
         bad = tmp_path / "bad_TRAIN.ts"
         bad.write_text("garbage\n1,2,3\n")
         argv = ["--pairs", str(bad)]
-    out = tmp_path / "out"
-    with pytest.raises(SystemExit) as stop:
-        compare_oracles.main([*argv, "--out-dir", str(out)])
-    assert stop.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"error: {flag}: "), err
-    assert "Traceback" not in err
-    assert not out.exists(), "a refused run must leave no folder"
+    assert refusal(compare_oracles.main, argv, tmp_path / "out", capsys).startswith(f"error: {flag}: ")
 
 
 def test_compare_oracles_refuses_an_out_dir_that_is_a_file(tmp_path, capsys):

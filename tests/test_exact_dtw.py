@@ -5,7 +5,7 @@ import doctest
 import fastdtw
 import numpy as np
 import pytest
-from reference import all_warping_paths, brute_force_costs, brute_force_dtw, in_band, local_costs
+from reference import all_warping_paths, brute_force_costs, brute_force_dtw, dp_value, in_band, local_costs
 
 import dtwrl
 from dtwrl import bands, exact_dtw, local_cost, oracle, validation
@@ -17,19 +17,6 @@ SMALL = range(1, 7)
 
 def _series(rng, n, d=None):
     return rng.standard_normal(n) if d is None else rng.standard_normal((n, d))
-
-
-def _dp_reference(C, band=None):
-    """Full-matrix DTW recursion written directly from its definition (independent of the kernels)."""
-    n, m = C.shape
-    mask = in_band(n, m, band)
-    R = np.full((n + 1, m + 1), np.inf)
-    R[0, 0] = 0.0
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            if mask[i - 1, j - 1]:
-                R[i, j] = C[i - 1, j - 1] + min(R[i - 1, j - 1], R[i - 1, j], R[i, j - 1])
-    return R[n, m]
 
 
 def _assert_valid_path(path, n, m, band=None):
@@ -115,12 +102,12 @@ def test_unequal_length_band_matches_brute_force(rng):
                 _assert_valid_path(path, n, m, band)
 
 
-def test_medium_sizes_match_full_dp_reference(rng):
+def test_medium_sizes_match_fulldp_value(rng):
     for n, m, band in [(40, 40, None), (40, 40, 3), (37, 61, None), (61, 37, 5), (50, 1, None), (1, 50, 0)]:
         for metric in METRICS:
             x, y = _series(rng, n, 2), _series(rng, m, 2)
             C = local_costs(x, y, metric)
-            expected = _dp_reference(C, band)
+            expected = dp_value(C, band)
             cost, path = dtw_path(x, y, metric=metric, band=band)
             np.testing.assert_allclose(cost, expected, rtol=1e-13)
             assert dtw(x, y, metric=metric, band=band) == cost
@@ -194,7 +181,7 @@ def test_unequal_lengths_with_proportional_band(rng):
     band = bands.min_band(n, m)
     cost, path = dtw_path(x, y, band=band)
     assert _in_band_mask(path, n, m, band)
-    np.testing.assert_allclose(cost, _dp_reference(local_costs(x, y), band), rtol=1e-13)
+    np.testing.assert_allclose(cost, dp_value(local_costs(x, y), band), rtol=1e-13)
 
 
 # --- dtw_path_from_cost and cost_to_go ------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from agents.forecasting import policy_rounds, rl_forecasting
 from experiments import rl_forecast
+from tests.script_checks import refusal
 
 TINY_ALIGNER = [
     "--aligner-num-envs",
@@ -235,12 +236,7 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
     ],
 )
 def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
-    with pytest.raises(SystemExit) as excinfo:
-        rl_forecast.main([*argv, "--out-dir", str(tmp_path / "out")])
-    assert excinfo.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith(f"error: {message}") and "\n" not in err
-    assert not (tmp_path / "out").exists()
+    assert refusal(rl_forecast.main, argv, tmp_path / "out", capsys).startswith(f"error: {message}")
 
 
 def test_comparison_config_names_the_field():

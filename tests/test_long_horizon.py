@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from experiments import long_horizon as lh
+from tests.script_checks import refusal
 
 SMALL = [
     "--data", "synthetic", "--horizon", "12", "--synthetic-length", "1200", "--max-train", "8", "--max-test", "4",
@@ -54,7 +55,4 @@ def test_the_budget_calibration_lands_near_the_budget(rng):
     ],
 )
 def test_bad_flags_exit_2_before_any_folder(tmp_path, capsys, flags, message):
-    with pytest.raises(SystemExit) as stop:
-        lh.main([*flags, "--out-dir", str(tmp_path / "out")])
-    assert stop.value.code == 2 and message in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert message in refusal(lh.main, flags, tmp_path / "out", capsys)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, in_band, local_costs
+from reference import all_warping_paths, brute_force_dtw, brute_force_soft_dtw, dp_value, local_costs
 
 import dtwrl
 from dtwrl.aligners import ExactDTWAligner, FastDTWAligner, register_aligner
@@ -52,15 +52,7 @@ def _sparsemax_min(a, gamma):
 
 def _reference_l2_dtw(C, gamma, band=None):
     """Smoothed DTW with the squared-L2 regulariser by a plain double loop (Mensch and Blondel, 2018)."""
-    n, m = C.shape
-    mask = in_band(n, m, band)
-    R = np.full((n + 1, m + 1), np.inf)
-    R[0, 0] = 0.0
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            if mask[i - 1, j - 1]:
-                R[i, j] = C[i - 1, j - 1] + _sparsemax_min(np.array([R[i - 1, j - 1], R[i - 1, j], R[i, j - 1]]), gamma)
-    return R[n, m]
+    return dp_value(C, band, lambda r: _sparsemax_min(r, gamma))
 
 
 def _brute_force_dilate(C, alpha, gamma):

@@ -124,21 +124,17 @@ def build_networks(observation_spec, action_spec, hidden=(128, 128), cost_floor=
     if not cost_floor > 0:
         raise ValueError(f"cost_floor must be > 0; got {cost_floor}")
     spec_without_mask, _ = split_action_mask(observation_spec)
-    actor = actor_distribution_network.ActorDistributionNetwork(
-        spec_without_mask,
-        action_spec,
-        preprocessing_layers=_preprocessing(spec_without_mask, cost_floor),
-        preprocessing_combiner=tf.keras.layers.Concatenate(axis=-1),
-        fc_layer_params=hidden,
-        activation_fn=tf.keras.activations.relu,
-    )
-    critic = value_network.ValueNetwork(
-        spec_without_mask,
-        preprocessing_layers=_preprocessing(spec_without_mask, cost_floor),
-        preprocessing_combiner=tf.keras.layers.Concatenate(axis=-1),
-        fc_layer_params=hidden,
-        activation_fn=tf.keras.activations.relu,
-    )
+
+    def trunk():  # the actor and the critic each get their own (identically built) layers
+        return dict(
+            preprocessing_layers=_preprocessing(spec_without_mask, cost_floor),
+            preprocessing_combiner=tf.keras.layers.Concatenate(axis=-1),
+            fc_layer_params=hidden,
+            activation_fn=tf.keras.activations.relu,
+        )
+
+    actor = actor_distribution_network.ActorDistributionNetwork(spec_without_mask, action_spec, **trunk())
+    critic = value_network.ValueNetwork(spec_without_mask, **trunk())
     actor_net = mask_splitter_network.MaskSplitterNetwork(
         split_action_mask, actor, passthrough_mask=True, input_tensor_spec=observation_spec, name="MaskedActor"
     )

@@ -131,6 +131,38 @@ class PPOParts:
         return objects
 
 
+def make_clip_agent(time_step_spec, action_spec, actor_net, value_net, optimizer, config, **overrides):
+    """The ``PPOClipAgent`` (not initialised) of ``config``'s PPO settings, over these networks and optimizer.
+
+    ``config`` gives ``clip_ratio``, ``gae_lambda``, ``discount``, ``entropy`` and
+    ``num_epochs``; GAE with TD-lambda returns, a greedy evaluation policy, values
+    and advantages computed in ``train``. The agent normalises neither rewards
+    (:func:`make_learner_step` does, with a normaliser we hold) nor observations
+    (the mask is part of them), and clips no gradient (:class:`GatedAdam` does,
+    after gating the actor's). ``overrides`` replace single ``PPOClipAgent``
+    arguments (``train_step_counter``, ``gradient_clipping``, ...).
+    """
+    arguments = dict(
+        optimizer=optimizer,
+        actor_net=actor_net,
+        value_net=value_net,
+        greedy_eval=True,
+        importance_ratio_clipping=config.clip_ratio,
+        lambda_value=config.gae_lambda,
+        discount_factor=config.discount,
+        entropy_regularization=config.entropy,
+        num_epochs=config.num_epochs,
+        use_gae=True,
+        use_td_lambda_return=True,
+        normalize_rewards=False,
+        normalize_observations=False,
+        gradient_clipping=None,
+        value_clipping=None,
+        compute_value_and_advantage_in_train=True,
+    )
+    return ppo_clip_agent.PPOClipAgent(time_step_spec, action_spec, **{**arguments, **overrides})
+
+
 def build_ppo_agent(time_step_spec: Any, action_spec: Any, config: AlignerConfig) -> PPOParts:
     """Networks and a ``PPOClipAgent`` for the given specs and config.
 
@@ -165,26 +197,8 @@ def build_ppo_agent(time_step_spec: Any, action_spec: Any, config: AlignerConfig
     )
     # Slots for every weight now: the critic warm-up steps only the critic's.
     optimizer.build(actor_net.trainable_variables + value_net.trainable_variables)
-    agent = ppo_clip_agent.PPOClipAgent(
-        time_step_spec,
-        action_spec,
-        optimizer=optimizer,
-        actor_net=actor_net,
-        value_net=value_net,
-        greedy_eval=True,
-        importance_ratio_clipping=config.clip_ratio,
-        lambda_value=config.gae_lambda,
-        discount_factor=config.discount,
-        entropy_regularization=config.entropy,
-        num_epochs=config.num_epochs,
-        use_gae=True,
-        use_td_lambda_return=True,
-        normalize_rewards=False,  # done by make_learner_step with a normaliser we hold
-        normalize_observations=False,  # the mask is part of the observation
-        gradient_clipping=None,  # GatedAdam clips (after gating the actor's gradients)
-        value_clipping=None,
-        train_step_counter=train_step,
-        compute_value_and_advantage_in_train=True,
+    agent = make_clip_agent(
+        time_step_spec, action_spec, actor_net, value_net, optimizer, config, train_step_counter=train_step
     )
     agent.initialize()
     normalizer = None

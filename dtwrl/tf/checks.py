@@ -34,7 +34,7 @@ from tensorflow.python.ops import control_flow_util
 
 from .. import corridors
 from ..bands import _check_band_value, check_band
-from ..validation import check_metric, check_padded_paths
+from ..validation import as_real_array, check_metric, check_padded_paths
 
 __all__ = [
     "as_batch",
@@ -139,12 +139,7 @@ def mask_nonfinite_pairs(x, y, nonfinite: str = "error"):
 def _to_tensor(x, name: str, dtype=None):
     """A real tensor-like as a float tensor (integers become float32, or ``dtype``); TypeError otherwise."""
     if not tf.is_tensor(x):
-        try:
-            arr = np.asarray(x)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"{name} must be an array of real numbers; got {err}") from None
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+        arr = as_real_array(x, name, "an array of real numbers")
         x = tf.convert_to_tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float32))
     elif isinstance(x, tf.Variable):
         x = tf.convert_to_tensor(x)  # a read of the variable: custom gradients take tensors, the tape still sees it

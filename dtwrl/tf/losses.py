@@ -119,10 +119,19 @@ class _SmoothedDTWLoss(_DTWLoss):
         elif corridor_every != 1:
             raise ValueError(f"corridor_every applies to a corridor only; got corridor_every={corridor_every!r}")
 
+    def _options(self, y_true, y_pred, x_lengths, y_lengths):
+        """The keyword arguments of this loss's value function for one batch.
+
+        ``gamma``, ``band``, ``metric`` and the lengths, plus this batch's
+        ``corridor`` when the loss has one (:meth:`_corridor`).
+        """
+        options = dict(gamma=self.gamma, band=self.band, metric=self.metric, x_lengths=x_lengths, y_lengths=y_lengths)
+        if self._schedule is not None:
+            options["corridor"] = self._corridor(y_true, y_pred, x_lengths, y_lengths)
+        return options
+
     def _corridor(self, y_true, y_pred, x_lengths, y_lengths):
-        """The corridors (B, n, 2) of this batch from the schedule (outside the gradient), or None."""
-        if self._schedule is None:
-            return None
+        """The corridors (B, n, 2) of this batch from the schedule (outside the gradient)."""
         batch = tf.shape(y_true)[:1]
         xl = tf.fill(batch, tf.shape(y_true)[1]) if x_lengths is None else x_lengths
         yl = tf.fill(batch, tf.shape(y_pred)[1]) if y_lengths is None else y_lengths
@@ -187,16 +196,7 @@ class SoftDTWLoss(_SmoothedDTWLoss):
         super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return soft_dtw(
-            y_true,
-            y_pred,
-            gamma=self.gamma,
-            band=self.band,
-            metric=self.metric,
-            x_lengths=x_lengths,
-            y_lengths=y_lengths,
-            corridor=self._corridor(y_true, y_pred, x_lengths, y_lengths),
-        )
+        return soft_dtw(y_true, y_pred, **self._options(y_true, y_pred, x_lengths, y_lengths))
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -230,15 +230,7 @@ class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
         super().__init__(gamma, band, metric, normalize, reduction, name)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return soft_dtw_divergence(
-            y_true,
-            y_pred,
-            gamma=self.gamma,
-            band=self.band,
-            metric=self.metric,
-            x_lengths=x_lengths,
-            y_lengths=y_lengths,
-        )
+        return soft_dtw_divergence(y_true, y_pred, **self._options(y_true, y_pred, x_lengths, y_lengths))
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")
@@ -283,17 +275,7 @@ class SparseDTWLoss(_SmoothedDTWLoss):
         super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
-        return smoothed_dtw(
-            y_true,
-            y_pred,
-            gamma=self.gamma,
-            regularizer="l2",
-            band=self.band,
-            metric=self.metric,
-            x_lengths=x_lengths,
-            y_lengths=y_lengths,
-            corridor=self._corridor(y_true, y_pred, x_lengths, y_lengths),
-        )
+        return smoothed_dtw(y_true, y_pred, regularizer="l2", **self._options(y_true, y_pred, x_lengths, y_lengths))
 
 
 @tf.keras.utils.register_keras_serializable(package="dtwrl")

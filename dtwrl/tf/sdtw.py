@@ -61,6 +61,16 @@ class _GridShape:
         self.shape = tf.TensorShape([x.shape[1], y.shape[1], x.shape[0]])
 
 
+def _fill_missing_lengths(x, y, x_lengths, y_lengths):
+    """``(x_lengths, y_lengths)`` with the one that is None (if only one is) filled with the full length."""
+    if (x_lengths is None) == (y_lengths is None):
+        return x_lengths, y_lengths
+    batch = tf.shape(x)[:1]
+    if x_lengths is None:
+        return tf.fill(batch, tf.shape(x)[1]), y_lengths
+    return x_lengths, tf.fill(batch, tf.shape(y)[1])
+
+
 def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation="auto", corridor=None):
     """Validate a pair of batches; return (x, y, gamma, metric, band, x_lengths, y_lengths, engine, corridor).
 
@@ -74,13 +84,8 @@ def prepare_pair(x, y, gamma, metric, band, x_lengths, y_lengths, implementation
     x, y = checks.as_batch(x, "x"), checks.as_batch(y, "y")
     x, y = checks.check_pair(x, y, metric)
     gamma = checks.check_gamma_dtype(gamma, x.dtype)
-    if (x_lengths is None) != (y_lengths is None):
-        # check_geometry fills the missing side from the grid's dynamic shape; fill it here instead
-        batch = tf.shape(x)[:1]
-        if x_lengths is None:
-            x_lengths = tf.fill(batch, tf.shape(x)[1])
-        else:
-            y_lengths = tf.fill(batch, tf.shape(y)[1])
+    # check_geometry fills a missing side from the grid's dynamic shape; fill it here instead
+    x_lengths, y_lengths = _fill_missing_lengths(x, y, x_lengths, y_lengths)
     band, x_lengths, y_lengths = checks.check_geometry(_GridShape(x, y), band, x_lengths, y_lengths)
     if corridor is not None:
         if band is not None:
@@ -360,11 +365,6 @@ def soft_dtw_divergence(
 
     x_lengths = checks.check_lengths(x_lengths, x.shape[1], x.shape[0], "x_lengths")
     y_lengths = checks.check_lengths(y_lengths, y.shape[1], y.shape[0], "y_lengths")
-    if (x_lengths is None) != (y_lengths is None):
-        batch = tf.shape(x)[:1]
-        if x_lengths is None:
-            x_lengths = tf.fill(batch, tf.shape(x)[1])
-        else:
-            y_lengths = tf.fill(batch, tf.shape(y)[1])
+    x_lengths, y_lengths = _fill_missing_lengths(x, y, x_lengths, y_lengths)
     xy = term(x, y, x_lengths, y_lengths)
     return xy - 0.5 * (term(x, x, x_lengths, x_lengths) + term(y, y, y_lengths, y_lengths))
