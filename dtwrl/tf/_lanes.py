@@ -154,6 +154,15 @@ def _batch_major(a, order, count):
     return out
 
 
+def _setup(x, D, x_lengths, metric):
+    """The loaded library (RuntimeError when it cannot be built), the dtype, the batch size and the lanes."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
+    dtype = (D if metric == kn.PRECOMPUTED else x).dtype
+    return lib, dtype, len(x_lengths), width(dtype.itemsize)
+
+
 def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups, block=None, corridor=None):
     """Smoothed DTW of every pair of a batch on the lane kernel; the contract of :func:`dtwrl.tf._kernel.batch`.
 
@@ -177,12 +186,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     values : (B,), gx, gy : (B, n, d), (B, m, d) (zeros unless ``want == GRADIENT``),
     E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
     """
-    lib = library()
-    if lib is None:
-        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
-    ref = D if metric == kn.PRECOMPUTED else x
-    dtype, B = ref.dtype, len(x_lengths)
-    lanes = width(dtype.itemsize)
+    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
     groups = -(-B // lanes)
     # pairs of similar lengths share a group (a group runs to its longest pair)
     keys = (np.asarray(y_lengths), np.asarray(x_lengths))
@@ -236,13 +240,20 @@ def diagonal_batch(x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, wa
     long pairs, which would leave most lanes of a lane group idle. ``map_pairs`` runs the pairs (a thread pool's
     ``map`` runs them in parallel). ``block``: diagonals per block of stored weights; None (or >= n + m - 1) stores
     them all, fewer is the memory-light mode (checkpoints of R every ``block`` diagonals, one more forward pass).
+
+    Returns
+    -------
+    values : (B,), gx, gy : (B, n, d), (B, m, d) (``want == GRADIENT``, else (B, 0, 0)),
+    E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
+
+    Examples
+    --------
+    >>> x, y = np.zeros((1, 3, 1)), np.ones((1, 2, 1))
+    >>> values, gx, gy, E = diagonal_batch(x, y, None, [3], [2], kn.SQEUCLIDEAN, 1.0, kn.ENTROPY, kn.GRADIENT, map)
+    >>> round(float(values[0]), 4), gx.shape  # the value of the lane kernel's example
+    (1.8674, (1, 3, 1))
     """
-    lib = library()
-    if lib is None:
-        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
-    ref = D if metric == kn.PRECOMPUTED else x
-    dtype, B = ref.dtype, len(x_lengths)
-    lanes = width(dtype.itemsize)
+    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
     if metric == kn.PRECOMPUTED:
         n, m, d = D.shape[1], D.shape[2], 0
         D = np.ascontiguousarray(D)
