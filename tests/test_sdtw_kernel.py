@@ -149,9 +149,10 @@ def test_automatic_choice_and_its_overrides(rng, monkeypatch):
     assert ko.resolve("auto", 64, 256, 256, 4) == "kernel"
     assert ko.resolve("auto", 8, 4096, 4096, 4) == "kernel"
     assert ko.resolve("auto", None, None, 4096, 4) == "tf"  # unknown lengths: the wavefront
-    # one pair: the wavefront while its buffers fit the budget, the numba kernel past it or for a narrow band
-    assert ko.resolve("auto", 1, 256, 256, 4) == "tf"
-    assert ko.resolve("auto", 1, 8192, 8192, 4) == "numba"
+    # one pair on the full grid: the diagonal kernel (through "kernel"); with a band, the numba kernel for a narrow
+    # band, else the wavefront
+    assert ko.resolve("auto", 1, 256, 256, 4) == "kernel"
+    assert ko.resolve("auto", 1, 8192, 8192, 4) == "kernel"
     assert ko.band_fraction(512, 512, 52) == pytest.approx(105 / 512)
     assert ko.resolve("auto", 1, 512, 512, 4, band=52) == "numba"
     assert ko.resolve("auto", 1, 512, 512, 4, band=200) == "tf"
@@ -170,8 +171,8 @@ def test_automatic_choice_and_its_overrides(rng, monkeypatch):
             tf.function(lambda x, engine=engine: soft_dtw(x, x, implementation=engine), jit_compile=True)(x)
     with pytest.raises(ValueError, match="implementation"):
         soft_dtw(x, x, implementation="fast")
-    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # a tiny budget sends even one small pair to the numba kernel
-    assert ko.resolve("auto", 1, 5, 5, 8) == "numba"
+    monkeypatch.setenv(ko.ENV_MEMORY, "0.001")  # a tiny budget sends even one small banded pair to the numba kernel
+    assert ko.resolve("auto", 1, 5, 5, 8, band=4) == "numba"
     y = tf.constant(rng.normal(size=(2, 7, 1)))
     want = _value_and_grads(soft_dtw, x, y, implementation="tf")
     for got, expected in zip(_value_and_grads(soft_dtw, x, y), want):
@@ -198,6 +199,8 @@ def test_without_the_lane_kernel_the_numba_kernel_runs(rng, monkeypatch):
     monkeypatch.setattr(_lanes, "library", lambda: None)
     assert ko.resolve("auto", 64, 256, 256, 4) == "tf"
     assert ko.resolve("auto", 8, 4096, 4096, 4) == "numba"
+    assert ko.resolve("auto", 1, 256, 256, 4) == "tf"  # one pair: the wavefront while it fits the budget
+    assert ko.resolve("auto", 1, 8192, 8192, 4) == "numba"
     for got, want in zip(_value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel"), with_lanes):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
 

@@ -15,7 +15,10 @@ Three engines compute the same smoothed-min DTW:
   ``x`` and ``y`` itself; it holds the transition weights of the lane groups in
   flight (``3 x n x m x 16`` floats each), and past the memory budget it
   switches to its memory-light mode (weights of ``~sqrt(n)`` rows at a time,
-  recomputed from checkpoint rows of R). Without a C++ compiler the numba
+  recomputed from checkpoint rows of R). Fewer pairs than lanes without band
+  or corridor run one by one on its diagonal kernel instead (one pair vectorised
+  along anti-diagonals; memory-light past the budget: weights of ~sqrt(n + m)
+  diagonals, checkpoints of R every as many). Without a C++ compiler the numba
   kernel runs instead.
 - ``"numba"``: the numba kernel (:mod:`dtwrl.tf._kernel`), parallel over the
   pairs, float64 accumulation whatever the input dtype, with the same
@@ -27,10 +30,11 @@ CPU only, not under ``jit_compile=True``.
 
 ``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
 else the wavefront under ``jit_compile=True``, on GPU and when the lengths are
-unknown at trace time; on CPU the lane kernel from ``LANES_MIN_BATCH`` (2) pairs
-on; for one pair the numba kernel for a band that keeps at most a third of the
-cells (:func:`band_fraction`; its time follows the band), and otherwise the
-wavefront while its working set (:func:`wavefront_bytes`) fits the memory budget
+unknown at trace time; on CPU the C++ engine (``"kernel"``) from ``LANES_MIN_BATCH``
+(2) pairs on, and for one pair without band or corridor; for one pair the numba
+kernel for a band that keeps at most a third of the cells (:func:`band_fraction`;
+its time follows the band), and otherwise the wavefront while its working set
+(:func:`wavefront_bytes`) fits the memory budget
 ``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it.
 Second derivatives (the gradient of the expected alignment, the
 Hessian-vector product) always come from the wavefront.
@@ -78,6 +82,12 @@ def wavefront_bytes(B, n, m, itemsize):
 # it idles 15 of its 16 lanes
 LANES_MIN_BATCH = 2
 
+# fewer pairs than a lane group's lanes (16 float32, 8 float64), without band or corridor, run one by one on the
+# diagonal kernel (one pair vectorised along anti-diagonals, pairs over the threads) instead of idling lanes of a
+# lane group (measured on CPU, float32 value + gradient at n = m = 1024, ns per cell diagonal / lanes: B = 1 7.5 /
+# 54, B = 4 11.7 / 40, B = 8 11.9 / 20.5, B = 16 12.1 / 11.4); one such pair takes it on "auto" (B = 1 n = 256:
+# 3.4 ms against the wavefront's 7.3 ms)
+
 # for one pair, a band keeping at most this fraction of the cells runs faster on the numba kernel, whose time
 # follows the cells in the band, than on the wavefront, which masks the whole grid (measured on CPU: the numba
 # kernel takes about 2.5x the wavefront's time per cell, and half its time with a 10% band on 16 x 512^2)
@@ -107,7 +117,7 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
             implementation = check_implementation(env, f"${ENV_IMPLEMENTATION}")
         elif tf.config.list_logical_devices("GPU") or _in_xla() or n is None or m is None:
             return "tf"
-        elif (B or 1) >= LANES_MIN_BATCH and _lanes.library() is not None:
+        elif ((B or 1) >= LANES_MIN_BATCH or (band is None and not corridor)) and _lanes.library() is not None:
             return "kernel"
         elif corridor or band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
             return "numba"
@@ -179,7 +189,13 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
     width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
-    if engine in ("kernel", "light") and _lanes.library() is not None:
+    if engine in ("kernel", "light") and _lanes.library() is not None and _diagonal(B, band, corridor, itemsize):
+        mapper = _pool().map if min(B, _threads()) > 1 else map
+        block = diagonal_block(B, n, m, itemsize, engine == "light")
+        values, gx, gy, E = _lanes.diagonal_batch(
+            x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, mapper, block
+        )
+    elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
         block = block_rows(B, n, width, itemsize, engine == "light", lanes=True)
         values, gx, gy, E = _lanes.batch(
@@ -197,6 +213,20 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     if want == kn.GRADIENT:
         return values.astype(dtype, copy=False), gx.astype(dtype, copy=False), gy.astype(dtype, copy=False)
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
+
+
+def _diagonal(B, band, corridor, itemsize):
+    """Whether the C++ engine runs the pairs one by one on the diagonal kernel rather than in lane groups."""
+    return corridor is None and band < 0 and _lanes.width(itemsize) > B
+
+
+def diagonal_block(B, n, m, itemsize, light):
+    """Diagonals per block of stored weights of the diagonal kernel: all of them while the pairs in flight hold
+    their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode."""
+    diagonals = n + m - 1
+    if not light and 3 * itemsize * n * m * min(B, _threads()) <= _memory_budget():
+        return diagonals
+    return max(1, math.isqrt(diagonals))
 
 
 def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width):

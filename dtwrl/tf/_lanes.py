@@ -100,6 +100,10 @@ def _load(path):
         fn = getattr(lib, name)
         fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
         fn.restype = i32
+    for name in ("dtwrl_sdtw_diagonals_f32", "dtwrl_sdtw_diagonals_f64"):
+        fn = getattr(lib, name)
+        fn.argtypes = [pointer] * 3 + [i64] * 5 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
+        fn.restype = i32
     lib.dtwrl_lanes_width.argtypes = [i32]
     lib.dtwrl_lanes_width.restype = i32
     return lib
@@ -150,6 +154,15 @@ def _batch_major(a, order, count):
     return out
 
 
+def _setup(x, D, x_lengths, metric):
+    """The loaded library (RuntimeError when it cannot be built), the dtype, the batch size and the lanes."""
+    lib = library()
+    if lib is None:
+        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
+    dtype = (D if metric == kn.PRECOMPUTED else x).dtype
+    return lib, dtype, len(x_lengths), width(dtype.itemsize)
+
+
 def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, map_groups, block=None, corridor=None):
     """Smoothed DTW of every pair of a batch on the lane kernel; the contract of :func:`dtwrl.tf._kernel.batch`.
 
@@ -173,12 +186,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     values : (B,), gx, gy : (B, n, d), (B, m, d) (zeros unless ``want == GRADIENT``),
     E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
     """
-    lib = library()
-    if lib is None:
-        raise RuntimeError(f"the SIMD soft-DTW kernel is unavailable: {reason()}")
-    ref = D if metric == kn.PRECOMPUTED else x
-    dtype, B = ref.dtype, len(x_lengths)
-    lanes = width(dtype.itemsize)
+    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
     groups = -(-B // lanes)
     # pairs of similar lengths share a group (a group runs to its longest pair)
     keys = (np.asarray(y_lengths), np.asarray(x_lengths))
@@ -222,6 +230,65 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     gx = _batch_major(gx, order, B) if grads else np.zeros((B, 0, 0), dtype)
     gy = _batch_major(gy, order, B) if grads else np.zeros((B, 0, 0), dtype)
     E = _batch_major(E, order, B) if want == kn.ALIGNMENT else np.zeros((B, 0, 0), dtype)
+    return values, gx, gy, E
+
+
+def diagonal_batch(x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, map_pairs, block=None):
+    """Smoothed DTW of each pair on the diagonal kernel, one pair per call, its cells vectorised along anti-diagonals.
+
+    The contract of :func:`batch` without band or corridor (the full grid of each pair's own lengths). For a few
+    long pairs, which would leave most lanes of a lane group idle. ``map_pairs`` runs the pairs (a thread pool's
+    ``map`` runs them in parallel). ``block``: diagonals per block of stored weights; None (or >= n + m - 1) stores
+    them all, fewer is the memory-light mode (checkpoints of R every ``block`` diagonals, one more forward pass).
+
+    Returns
+    -------
+    values : (B,), gx, gy : (B, n, d), (B, m, d) (``want == GRADIENT``, else (B, 0, 0)),
+    E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
+
+    Examples
+    --------
+    >>> x, y = np.zeros((1, 3, 1)), np.ones((1, 2, 1))
+    >>> values, gx, gy, E = diagonal_batch(x, y, None, [3], [2], kn.SQEUCLIDEAN, 1.0, kn.ENTROPY, kn.GRADIENT, map)
+    >>> round(float(values[0]), 4), gx.shape  # the value of the lane kernel's example
+    (1.8674, (1, 3, 1))
+    """
+    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
+    if metric == kn.PRECOMPUTED:
+        n, m, d = D.shape[1], D.shape[2], 0
+        D = np.ascontiguousarray(D)
+    else:
+        n, m, d = x.shape[1], y.shape[1], x.shape[2]
+    S = max(n, m) + lanes
+    values = np.zeros(B, dtype)
+    grads = want == kn.GRADIENT
+    gx, gy = np.zeros((B, n, d) if grads else (B, 0, 0), dtype), np.zeros((B, m, d) if grads else (B, 0, 0), dtype)
+    E = np.zeros((B, n, m) if want == kn.ALIGNMENT else (B, 0, 0), dtype)
+    fn = lib.dtwrl_sdtw_diagonals_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_diagonals_f64
+
+    def run(b):
+        nl, ml = int(x_lengths[b]), int(y_lengths[b])
+        xt, yr = np.zeros((max(d, 1), S), dtype), np.zeros((max(d, 1), S), dtype)
+        if metric != kn.PRECOMPUTED:
+            xt[:, :nl] = x[b, :nl].T
+            yr[:, :ml] = y[b, :ml][::-1].T
+        gxt, gyr = np.zeros_like(xt), np.zeros_like(yr)
+        Db = D[b] if metric == kn.PRECOMPUTED else xt
+        Eb = E[b] if want == kn.ALIGNMENT else gxt
+        value = np.zeros(1, dtype)
+        rows = nl + ml - 1 if block is None else max(1, int(block))
+        status = fn(
+            xt.ctypes.data, yr.ctypes.data, Db.ctypes.data, nl, ml, m, d, S, int(metric), float(gamma),
+            int(regularizer), int(want), rows, value.ctypes.data, gxt.ctypes.data, gyr.ctypes.data, Eb.ctypes.data,
+        )  # fmt: skip
+        values[b] = value[0]
+        if grads:
+            gx[b, :nl] = gxt[:, :nl].T
+            gy[b, :ml] = gyr[:, :ml][:, ::-1].T
+        return status
+
+    if any(list(map_pairs(run, range(B)))):
+        raise MemoryError(f"the SIMD soft-DTW diagonal kernel could not allocate its buffers (n={n}, m={m})")
     return values, gx, gy, E
 
 
