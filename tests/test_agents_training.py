@@ -571,3 +571,35 @@ def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
     summaries.flush()
     tags = read_tags(tmp_path / "tb")
     assert tags["eval/frac_optimal"] == [2, 3] and tags["eval/cost_ratio_vs_dtw"] == [0, 1, 2, 3]
+
+
+def test_long_pairs_train_with_bounded_memory(tmp_path):
+    """PPO on an id registered with 5,000-step pairs (corridor observation) never builds an n x m array.
+
+    tracemalloc sees every numpy array made during the run (the eval set's cost matrices, 200 MB
+    each, before they were dropped; the eval figure's cost matrix), not TF's or numba's own
+    buffers, which the corridor keeps at O((n + m) r). What remains grows linearly: FastDTW's
+    windows (about 5 KB a sample), the figure of a 512 x 512 stride of the pair (about 25 MB).
+    """
+    import tracemalloc
+
+    from envs.observation import corridor_lookahead
+
+    env_id = "test_agents/LongPairs-v0"
+    rng = np.random.default_rng(4)
+    pairs = [SyntheticPairs(n=5000, m=m)(rng) for m in (5000, 5200)]
+    envs.register_env(env_id, pairs=pairs, window=5, lookahead=corridor_lookahead(8))
+    one_matrix = 5000 * 5000 * 8  # bytes of the smallest n x m float64 array
+    config = tiny_config(
+        tmp_path, "long", env_id=env_id, eval_pairs=1, total_env_steps=64, eval_interval=9, bc_warmstart=False
+    )
+    tracemalloc.start()
+    try:
+        run_dir, metrics = train_aligner(config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        del gymnasium.registry[env_id]
+    assert peak < one_matrix / 2, f"peak traced memory {peak / 1e6:.1f} MB"
+    assert np.isfinite(metrics["cost_ratio_vs_dtw"]) and metrics["cost_ratio_vs_dtw"] >= 1.0 - 1e-9
+    assert (run_dir / "figures" / "eval_alignment.png").is_file()  # drawn on every 10th frame
