@@ -214,7 +214,7 @@ def alignment_image(eval_set, index, paths_by_method, exact_label=None):
     if stride == 1 and exact_label is not None:
         paths[exact_label] = eval_set.exact_path(index)
     elif stride > 1:
-        title = f"every {stride}th frame of {len(x)} x {len(y)}" + ("; no exact path" if exact_label else "")
+        title = f"1 frame in {stride} of {len(x)} x {len(y)}" + ("; no exact path" if exact_label else "")
     cost = dtwrl.cost_matrix(x[::stride], y[::stride], metric=eval_set.metric)
     return draw_alignment(cost, paths, title=title)
 
