@@ -8,12 +8,18 @@ reports its mean, its 90th percentile, the fraction of pairs at the optimum
 >>> import envs
 >>> from agents.training.environment import env_settings
 >>> eval_set = make_eval_set(env_settings("dtwrl/SyntheticWarp-v0"), num_pairs=4, seed=7)
->>> stats = ratio_stats(eval_set.ratios(eval_set.exact_paths))
+>>> stats = ratio_stats(eval_set.ratios([eval_set.exact_path(b) for b in range(4)]))
 >>> round(stats["mean"], 9), stats["frac_optimal"]
 (1.0, 1.0)
+
+An :class:`EvalSet` keeps O(n + m) per pair (the series, DTW values, FastDTW's
+path), never a cost matrix, so pairs of any length fit; paths are scored with
+``dtwrl.path_cost``. Alignment figures of pairs above :data:`FIGURE_CELLS` grid
+cells are drawn on every k-th frame, without the exact path.
 """
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -25,44 +31,59 @@ from dtwrl.validation import check_path
 OPTIMAL_TOLERANCE = 1e-9
 
 
+#: Largest grid (n * m cells, 512 x 512) an alignment figure draws in full; larger pairs are drawn on every k-th frame.
+FIGURE_CELLS = 2**18
+
+
 @dataclasses.dataclass
 class EvalSet:
-    """Held-out pairs with their cost matrices and reference paths.
+    """Held-out pairs with their exact DTW values and FastDTW reference paths, O(n + m) memory per pair.
 
     Attributes
     ----------
-    pairs : list of (x (n, d), y (m, d))
-    costs : list of (n, m) float64 local-cost matrices
-    dtw_costs : (B,) exact DTW costs (band respected)
-    exact_paths : list of (L, 2) optimal paths
+    pairs : list of (x (n, d), y (m, d)) float64
+    dtw_costs : (B,) exact DTW costs (band respected), from ``dtwrl.dtw``
     fastdtw_costs : (B,) costs of FastDTW (radius 1) paths
     fastdtw_paths : list of (L, 2)
     seed : int
         Seed of the generator the pairs were drawn from.
+    metric : str
+        Local cost every value and path cost is summed over.
+    band : int or None
+        Sakoe-Chiba half-width of the exact DTW values.
     """
 
     pairs: list
-    costs: list
     dtw_costs: np.ndarray
-    exact_paths: list
     fastdtw_costs: np.ndarray
     fastdtw_paths: list
     seed: int
+    metric: str = "sqeuclidean"
+    band: int | None = None
 
     def path_costs(self, paths):
-        """``(B,)`` cost of each path on its pair's cost matrix."""
-        if len(paths) != len(self.costs):
-            raise ValueError(f"paths must hold one path per pair ({len(self.costs)}); got {len(paths)}")
-        return np.array([C[p[:, 0], p[:, 1]].sum() for C, p in zip(self.costs, paths)])
+        """``(B,)`` cost of each path on its pair (``dtwrl.path_cost``, no cost matrix)."""
+        if len(paths) != len(self.pairs):
+            raise ValueError(f"paths must hold one path per pair ({len(self.pairs)}); got {len(paths)}")
+        return np.array([dtwrl.path_cost(x, y, p, metric=self.metric) for (x, y), p in zip(self.pairs, paths)])
 
     def ratios(self, paths):
         """``(B,)`` cost ratios of ``paths`` vs exact DTW (pairs with DTW cost 0 count as 1 if the path is free too)."""
         costs = self.path_costs(paths)
         return cost_ratio(costs, self.dtw_costs)
 
+    def exact_path(self, index):
+        """``(L, 2)`` int64 optimal path of pair ``index``, solved now: O(n m) memory, for short pairs only."""
+        x, y = self.pairs[index]
+        return dtwrl.dtw_path(x, y, metric=self.metric, band=self.band)[1]
+
 
 def make_eval_set(settings, num_pairs, seed):
     """Draw ``num_pairs`` pairs from ``settings.pairs`` with ``default_rng(seed)`` and solve them.
+
+    Exact DTW values come from ``dtwrl.dtw`` (O(m) memory) and FastDTW's paths
+    are scored with ``dtwrl.path_cost``, so the set holds O(n + m) per pair and
+    never builds an n x m array beyond FastDTW's own O(n + m) windows.
 
     Parameters
     ----------
@@ -81,21 +102,16 @@ def make_eval_set(settings, num_pairs, seed):
     rng = np.random.default_rng(seed)
     metric = settings.core_kwargs.get("metric", "sqeuclidean")
     band = settings.core_kwargs.get("band")
-    pairs, costs, dtw_costs, exact_paths, fd_costs, fd_paths = [], [], [], [], [], []
+    pairs, dtw_costs, fd_costs, fd_paths = [], [], [], []
     for _ in range(int(num_pairs)):
         x, y = settings.pairs(rng)
         x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        C = dtwrl.cost_matrix(x, y, metric=metric)
-        cost, path = dtwrl.dtw_path(x, y, metric=metric, band=band)
-        _, fd_path = dtwrl.fastdtw_path(x, y, radius=1, metric=metric)
         pairs.append((x, y))
-        costs.append(C)
-        dtw_costs.append(cost)
-        exact_paths.append(np.asarray(path, dtype=np.int64))
-        fd_paths.append(np.asarray(fd_path, dtype=np.int64))
-        fd_costs.append(C[fd_paths[-1][:, 0], fd_paths[-1][:, 1]].sum())
-    return EvalSet(pairs, costs, np.array(dtw_costs), exact_paths, np.array(fd_costs), fd_paths, int(seed))
+        dtw_costs.append(dtwrl.dtw(x, y, metric=metric, band=band))
+        fd_paths.append(np.asarray(dtwrl.fastdtw_path(x, y, radius=1, metric=metric)[1], dtype=np.int64))
+        fd_costs.append(dtwrl.path_cost(x, y, fd_paths[-1], metric=metric))
+    return EvalSet(pairs, np.array(dtw_costs), np.array(fd_costs), fd_paths, int(seed), metric, band)
 
 
 def ratio_stats(ratios):
@@ -179,14 +195,28 @@ def comparison_table(rows, title=None):
     return f"**{title}**\n\n{body}" if title else body
 
 
-def alignment_image(eval_set, index, paths_by_method):
+def alignment_image(eval_set, index, paths_by_method, exact_label=None):
     """RGB ``(H, W, 3)`` uint8 image of one eval pair's cost matrix with several paths drawn.
 
     ``paths_by_method`` maps a label to the list of paths of every eval pair.
+    ``exact_label`` names the exact DTW path, solved now and drawn last, or None.
+    A pair of more than :data:`FIGURE_CELLS` cells is drawn on every k-th frame
+    of both series (k the smallest stride that fits, said in the title), paths
+    scaled by 1/k, and without the exact path, so the figure's memory stays
+    bounded at any length.
     """
     from envs.rendering import draw_alignment
 
-    return draw_alignment(eval_set.costs[index], {label: paths[index] for label, paths in paths_by_method.items()})
+    x, y = eval_set.pairs[index]
+    stride = max(1, math.ceil(math.sqrt(len(x) * len(y) / FIGURE_CELLS)))
+    paths = {label: np.asarray(paths[index]) / stride for label, paths in paths_by_method.items()}
+    title = None
+    if stride == 1 and exact_label is not None:
+        paths[exact_label] = eval_set.exact_path(index)
+    elif stride > 1:
+        title = f"1 frame in {stride} of {len(x)} x {len(y)}" + ("; no exact path" if exact_label else "")
+    cost = dtwrl.cost_matrix(x[::stride], y[::stride], metric=eval_set.metric)
+    return draw_alignment(cost, paths, title=title)
 
 
 def comparison_figure(rows, eval_set, paths_by_method, path, title="", index=None):

@@ -571,3 +571,57 @@ def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
     summaries.flush()
     tags = read_tags(tmp_path / "tb")
     assert tags["eval/frac_optimal"] == [2, 3] and tags["eval/cost_ratio_vs_dtw"] == [0, 1, 2, 3]
+
+
+def test_long_pairs_train_with_bounded_memory(tmp_path):
+    """PPO on an id registered with 5,000-step pairs (corridor observation) never builds an n x m array.
+
+    tracemalloc sees every numpy array made during the run (the eval set's cost matrices, 200 MB
+    each, before they were dropped; the eval figure's cost matrix), not TF's or numba's own
+    buffers, which the corridor keeps at O((n + m) r). What remains grows linearly: FastDTW's
+    windows (about 5 KB a sample), the figure of a 512 x 512 stride of the pair (about 25 MB).
+    """
+    import tracemalloc
+
+    from envs.observation import corridor_lookahead
+
+    env_id = "test_agents/LongPairs-v0"
+    rng = np.random.default_rng(4)
+    pairs = [SyntheticPairs(n=5000, m=m)(rng) for m in (5000, 5200)]
+    envs.register_env(env_id, pairs=pairs, window=5, lookahead=corridor_lookahead(8))
+    one_matrix = 5000 * 5000 * 8  # bytes of the smallest n x m float64 array
+    config = tiny_config(
+        tmp_path, "long", env_id=env_id, eval_pairs=1, total_env_steps=64, eval_interval=9, bc_warmstart=False
+    )
+    tracemalloc.start()
+    try:
+        run_dir, metrics = train_aligner(config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        del gymnasium.registry[env_id]
+    assert peak < one_matrix / 2, f"peak traced memory {peak / 1e6:.1f} MB"
+    assert np.isfinite(metrics["cost_ratio_vs_dtw"]) and metrics["cost_ratio_vs_dtw"] >= 1.0 - 1e-9
+    assert (run_dir / "figures" / "eval_alignment.png").is_file()  # 1 frame in 10 drawn
+
+
+def test_alignment_image_of_a_long_pair_is_strided_without_the_exact_path(monkeypatch):
+    """Above FIGURE_CELLS the figure draws every k-th frame and never solves the exact path; below, it does."""
+    from agents import evaluation
+    from envs import rendering
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((600, 1)), rng.standard_normal((700, 1))  # 420,000 cells > 512 x 512: stride 2
+    diagonal = np.stack([np.minimum(np.arange(700), 599), np.arange(700)], axis=1)
+    eval_set = evaluation.EvalSet([(x, y)], np.zeros(1), np.zeros(1), [diagonal], seed=0)
+    drawn = {}
+    monkeypatch.setattr(rendering, "draw_alignment", lambda cost, paths, title: drawn.update(locals()))
+    monkeypatch.setattr(evaluation.EvalSet, "exact_path", lambda self, index: pytest.fail("exact path solved"))
+    evaluation.alignment_image(eval_set, 0, {"fastdtw": [diagonal]}, exact_label="exact DTW")
+    assert drawn["cost"].shape == (300, 350) and list(drawn["paths"]) == ["fastdtw"]
+    assert drawn["paths"]["fastdtw"].max() == 349.5 and drawn["title"] == "1 frame in 2 of 600 x 700; no exact path"
+    monkeypatch.setattr(evaluation, "FIGURE_CELLS", 600 * 700)
+    monkeypatch.setattr(evaluation.EvalSet, "exact_path", lambda self, index: diagonal)
+    evaluation.alignment_image(eval_set, 0, {"fastdtw": [diagonal]}, exact_label="exact DTW")
+    assert drawn["cost"].shape == (600, 700) and list(drawn["paths"]) == ["fastdtw", "exact DTW"]
+    assert drawn["title"] is None

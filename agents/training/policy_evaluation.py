@@ -43,7 +43,10 @@ def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tupl
 
 
 def eval_alignment_image(eval_set: EvalSet, paths: list, index: int = 0) -> np.ndarray:
-    """(H, W, 3) uint8: eval pair ``index`` with the policy's, FastDTW's and the exact path."""
+    """(H, W, 3) uint8: eval pair ``index`` with the policy's, FastDTW's and the exact path (short pairs only).
+
+    Bounded at any length: see ``agents.evaluation.alignment_image``.
+    """
     return alignment_image(
-        eval_set, index, {"policy": paths, "fastdtw r=1": eval_set.fastdtw_paths, "exact DTW": eval_set.exact_paths}
+        eval_set, index, {"policy": paths, "fastdtw r=1": eval_set.fastdtw_paths}, exact_label="exact DTW"
     )
