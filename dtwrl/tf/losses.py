@@ -101,10 +101,25 @@ class _DTWLoss(tf.keras.losses.Loss):
 
 
 class _SmoothedDTWLoss(_DTWLoss):
-    """A loss over one smoothed DTW value per pair, parametrised by (gamma, band, metric)."""
+    """A loss over one smoothed DTW value per pair, parametrised by (gamma, band, metric).
 
-    def __init__(self, gamma, band, metric, normalize, reduction, name, corridor=None, corridor_every=1):
-        super().__init__(normalize, reduction, name)
+    A subclass names its default Keras name in ``default_name`` and its values in ``_values``.
+    """
+
+    default_name = None
+
+    def __init__(
+        self,
+        gamma=1.0,
+        band=None,
+        metric="sqeuclidean",
+        normalize=False,
+        reduction=_AUTO,
+        name=None,
+        corridor=None,
+        corridor_every=1,
+    ):
+        super().__init__(normalize, reduction, self.default_name if name is None else name)
         self.gamma = check_gamma(gamma)
         self.band = _check_band_value(band)
         self.metric = check_metric(metric)
@@ -182,18 +197,7 @@ class SoftDTWLoss(_SmoothedDTWLoss):
     0.0
     """
 
-    def __init__(
-        self,
-        gamma=1.0,
-        band=None,
-        metric="sqeuclidean",
-        normalize=False,
-        reduction=_AUTO,
-        name="soft_dtw",
-        corridor=None,
-        corridor_every=1,
-    ):
-        super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
+    default_name = "soft_dtw"
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         return soft_dtw(y_true, y_pred, **self._options(y_true, y_pred, x_lengths, y_lengths))
@@ -261,18 +265,7 @@ class SparseDTWLoss(_SmoothedDTWLoss):
     0.1
     """
 
-    def __init__(
-        self,
-        gamma=1.0,
-        band=None,
-        metric="sqeuclidean",
-        normalize=False,
-        reduction=_AUTO,
-        name="sparse_dtw",
-        corridor=None,
-        corridor_every=1,
-    ):
-        super().__init__(gamma, band, metric, normalize, reduction, name, corridor, corridor_every)
+    default_name = "sparse_dtw"
 
     def _values(self, y_true, y_pred, x_lengths=None, y_lengths=None):
         return smoothed_dtw(y_true, y_pred, regularizer="l2", **self._options(y_true, y_pred, x_lengths, y_lengths))
