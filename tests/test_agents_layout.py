@@ -77,6 +77,18 @@ def test_a_config_saved_with_the_old_class_path_still_loads():
     assert np.array_equal(again(x, x[:, ::2])[0], aligner(x, x[:, ::2])[0])
 
 
+def test_a_greedy_aligner_config_saved_with_the_old_class_path_still_loads():
+    from agents.policy.baselines import GreedyAligner
+
+    old = {"class_name": "agents.baselines.GreedyAligner", "config": {"band": 3}}
+    aligner = aligner_from_config(old)
+    assert type(aligner) is GreedyAligner
+    assert aligner_to_config(aligner) == {
+        "class_name": "agents.policy.baselines.GreedyAligner",
+        "config": {"metric": "sqeuclidean", "band": 3},
+    }
+
+
 def test_policy_path_loss_reaches_the_pretrained_aligner():
     from agents.policy.aligner import PolicyAligner
     from dtwrl.losses import get_loss
