@@ -346,8 +346,168 @@ def _lesser(a, b):
     return a if a < b else b
 
 
+#: Queries whose lookahead blocks ``_njit_lookahead_q2`` computes together, one per SIMD lane.
+LANES = 16
+
+
 @njit(cache=True)
 def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, q_a, q_b):
+    """Model-predictive move values ``q_a[t, a]``, ``q_b[t, a]`` of every query ``t`` for two terminal values.
+
+    The arguments and values are :func:`_njit_lookahead_q2_blocks`'s, bitwise.
+    A query whose block lies inside the grid (``i + depth < n - 1`` and ``j +
+    depth < m - 1``: every step but those near the last row or column) has a
+    block of one shape, ``(depth + 1) x (depth + 1)`` with its frontier on the
+    last row and column, so :data:`LANES` of them are computed together: their
+    costs and frontier values are gathered into lane-minor scratch arrays, and
+    the DP runs cell by cell with the innermost loop over the lanes, which the
+    compiler vectorises (the DP of one block is a chain of dependent min-plus
+    steps; lanes of different queries are independent). Each lane's value is
+    the same expression ``c + min(min(V_diag, V_down), V_right)`` as in the
+    one-block DP, so the bits are the same. The other queries go through
+    :func:`_njit_lookahead_q2_blocks`.
+    """
+    w = depth + 1
+    num = rows.shape[0]
+    cost = np.empty(depth * depth * LANES)  # cell (r, c) of lane g at (r * depth + c) * LANES + g
+    va = np.empty(w * w * LANES)  # values, row stride w; row and column `depth` hold the frontier
+    vb = np.empty(w * w * LANES)
+    corner = np.empty(LANES, dtype=np.int64)  # flat index of each lane's cell (i, j)
+    lane_query = np.empty(LANES, dtype=np.int64)
+    edge = np.empty(num, dtype=np.int64)  # queries left to the one-block DP
+    edges = filled = 0
+    for t in range(num + 1):
+        if t < num:
+            if t + PREFETCH_AHEAD < num:
+                _prefetch_block(
+                    raw,
+                    allowed,
+                    terminal_a,
+                    terminal_b,
+                    base,
+                    lengths,
+                    cols,
+                    rows,
+                    cells,
+                    depth,
+                    banded,
+                    t + PREFETCH_AHEAD,
+                )
+            b = rows[t]
+            i, j = cells[t, 0], cells[t, 1]
+            if i + depth < lengths[b, 0] - 1 and j + depth < lengths[b, 1] - 1:
+                corner[filled] = base[b] + i * cols + j
+                lane_query[filled] = t
+                filled += 1
+            else:
+                edge[edges] = t
+                edges += 1
+            if filled < LANES:
+                continue
+        if filled == 0:
+            break
+        for g in range(filled, LANES):  # a partial last group: the spare lanes repeat lane 0
+            corner[g] = corner[0]
+        _gather_lanes(raw, allowed, terminal_a, terminal_b, cols, corner, depth, banded, cost, va, vb)
+        _dp_lanes(cost, va, vb, depth)
+        for g in range(filled):
+            t_out = lane_query[g]
+            q_a[t_out, 0], q_a[t_out, 1], q_a[t_out, 2] = va[(w + 1) * LANES + g], va[w * LANES + g], va[LANES + g]
+            q_b[t_out, 0], q_b[t_out, 1], q_b[t_out, 2] = vb[(w + 1) * LANES + g], vb[w * LANES + g], vb[LANES + g]
+        filled = 0
+    if edges > 0:
+        e_rows = np.empty(edges, dtype=np.int64)
+        e_cells = np.empty((edges, 2), dtype=np.int64)
+        for e in range(edges):
+            e_rows[e] = rows[edge[e]]
+            e_cells[e, 0], e_cells[e, 1] = cells[edge[e], 0], cells[edge[e], 1]
+        e_a = np.empty((edges, 3))
+        e_b = np.empty((edges, 3))
+        _njit_lookahead_q2_blocks(
+            raw, allowed, terminal_a, terminal_b, base, lengths, cols, e_rows, e_cells, depth, banded, e_a, e_b
+        )
+        for e in range(edges):
+            for a in range(3):
+                q_a[edge[e], a] = e_a[e, a]
+                q_b[edge[e], a] = e_b[e, a]
+
+
+@njit(cache=True, inline="always")
+def _prefetch_block(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, t):
+    """Prefetch the block of query ``t`` and its frontier's terminal values (a hint: no effect on values)."""
+    b = rows[t]
+    q = base[b] + cells[t, 0] * cols + cells[t, 1]
+    for _ in range(min(depth + 1, lengths[b, 0] - cells[t, 0])):
+        for c in range(0, depth + 1, 8):
+            prefetch(raw, q + c)
+        prefetch(raw, q + depth)
+        if banded:
+            prefetch(allowed, q)
+            prefetch(allowed, q + depth)
+        prefetch(terminal_a, q + depth)
+        prefetch(terminal_b, q + depth)
+        q += cols
+    for c in range(0, depth + 1, 16):
+        prefetch(terminal_a, q - cols + c)
+        prefetch(terminal_b, q - cols + c)
+
+
+@njit(cache=True)
+def _gather_lanes(raw, allowed, terminal_a, terminal_b, cols, corner, depth, banded, cost, va, vb):
+    """Lane-minor copies of :data:`LANES` interior blocks (cells at ``corner[g] + r * cols + c``).
+
+    ``cost``: the costs of rows and columns ``0..depth-1`` (+inf off the band);
+    ``va``/``vb`` row and column ``depth``: the frontier, cost plus terminal value (+inf off the band).
+    """
+    inf = np.inf
+    w = depth + 1
+    for r in range(depth):
+        for c in range(depth):
+            o = (r * depth + c) * LANES
+            d = r * cols + c
+            for g in range(LANES):
+                k = corner[g] + d
+                x = raw[_at(k)]
+                if banded and allowed[_at(k)] != 1:
+                    x = inf
+                cost[_at(o + g)] = x
+    for e in range(2 * depth + 1):  # the frontier column (rows 0..depth), then the frontier row (columns 0..depth-1)
+        r, c = (e, depth) if e <= depth else (depth, e - depth - 1)
+        o = (r * w + c) * LANES
+        d = r * cols + c
+        for g in range(LANES):
+            k = corner[g] + d
+            x = raw[_at(k)]
+            ok = not banded or allowed[_at(k)] == 1
+            va[_at(o + g)] = x + terminal_a[_at(k)] if ok else inf
+            vb[_at(o + g)] = x + terminal_b[_at(k)] if ok else inf
+
+
+@njit(cache=True)
+def _dp_lanes(cost, va, vb, depth):
+    """The block DP of :func:`_njit_lookahead_q2_blocks` on :data:`LANES` gathered blocks at once.
+
+    Every cell but (0, 0), whose value no move reads, from the last row and column back.
+    """
+    w = depth + 1
+    for r in range(depth - 1, -1, -1):
+        for c in range(depth - 1, 0 if r == 0 else -1, -1):
+            o = (r * w + c) * LANES
+            oc = (r * depth + c) * LANES
+            for g in range(LANES):
+                x = cost[_at(oc + g)]
+                va[_at(o + g)] = x + _lesser(
+                    _lesser(va[_at(o + (w + 1) * LANES + g)], va[_at(o + w * LANES + g)]), va[_at(o + LANES + g)]
+                )
+                vb[_at(o + g)] = x + _lesser(
+                    _lesser(vb[_at(o + (w + 1) * LANES + g)], vb[_at(o + w * LANES + g)]), vb[_at(o + LANES + g)]
+                )
+
+
+@njit(cache=True)
+def _njit_lookahead_q2_blocks(
+    raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, q_a, q_b
+):
     """Model-predictive move values ``q_a[t, a]``, ``q_b[t, a]`` of every query ``t`` for two terminal values.
 
     Query ``t`` is alignment ``b = rows[t]`` at cell ``(i, j) = cells[t]`` of
