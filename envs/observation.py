@@ -231,13 +231,11 @@ def lookahead_arrays(lookahead):
 
 # ------------------------------------------------------------------ kernels
 @njit(cache=True)
-def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
-    """Exact cost-to-go ``Gc`` (N, M) of the ``scale``-mean-pooled cost matrix of one alignment.
+def _njit_pooled(raw, allowed, n, m, scale):
+    """The ``scale x scale`` mean-pooled cost matrix (N, M) of one alignment.
 
     ``raw``/``allowed`` are the alignment's (rows, cols) slabs; a coarse cell is
-    the mean of its enterable fine cells (+inf when it has none). ``Gc[ci, cj]``
-    is the cheapest sum of coarse costs from (ci, cj) to (N-1, M-1), both
-    included, over diagonal/down/right moves; +inf where none exists.
+    the mean of its enterable fine cells (+inf when it has none).
     """
     N = (n + scale - 1) // scale
     M = (m + scale - 1) // scale
@@ -260,34 +258,72 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
                 total += acc[j]
                 cells += cnt[j]
             pooled[ci, cj] = total / cells if cells > 0 else np.inf
-    # The DP row by row, each row's running value in a register: V = c + min(V_diag, V_down, V_right), with
-    # +inf beyond the grid and 0.0 diagonally past the end cell (c + 0.0 == c: costs are >= 0).
+    return pooled
+
+
+@njit(cache=True)
+def _njit_coarse_cost_to_go(pooled):
+    """Exact cost-to-go ``Gc`` (N, M) of a coarse cost matrix ``pooled`` (N, M), e.g. from :func:`_njit_pooled`.
+
+    ``Gc[ci, cj]`` is the cheapest sum of coarse costs from (ci, cj) to (N-1, M-1),
+    both included, over diagonal/down/right moves; +inf where none exists:
+    ``V = c + min(min(V_diag, V_down), V_right)`` with +inf beyond the grid and
+    0.0 diagonally past the end cell (``c + 0.0 == c``: costs are >= 0). Rows
+    are computed two at a time, row ``ci`` at column ``cj`` with row ``ci - 1``
+    at column ``cj + 1``, so two dependency chains overlap; every value is the
+    same expression as row by row.
+    """
+    N, M = pooled.shape
+    inf = np.inf
     out = np.empty((N + 1, M + 1))
-    out[N, :] = np.inf
+    out[:, M] = inf
+    out[N, :] = inf
     out[N, M] = 0.0
-    for ci in range(N - 1, -1, -1):
-        right = np.inf
-        below_right = out[ci + 1, M]
+    ci = N - 1
+    while ci >= 0:
+        pair = ci >= 1
+        right = inf  # V[ci, cj + 1]
+        diag = out[ci + 1, M]  # V[ci + 1, cj + 1]
+        up = inf  # V[ci - 1, cj + 2]: the chain of row ci - 1
+        far = inf  # V[ci, cj + 2]
         for cj in range(M - 1, -1, -1):
             below = out[ci + 1, cj]
-            best = below_right if below_right < below else below
-            right = pooled[ci, cj] + (best if best < right else right)
-            out[ci, cj] = right
-            below_right = below
-        out[ci, M] = np.inf
-    out = out[:N, :M]
-    return out
+            best = diag if diag < below else below
+            value = pooled[ci, cj] + (best if best < right else right)
+            out[ci, cj] = value
+            diag = below
+            if pair and cj + 1 < M:  # row ci - 1 at column cj + 1: diagonal V[ci, cj + 2], down V[ci, cj + 1]
+                best = far if far < right else right
+                up = pooled[ci - 1, cj + 1] + (best if best < up else up)
+                out[ci - 1, cj + 1] = up
+            far = right
+            right = value
+        if pair:  # row ci - 1 at column 0
+            best = far if far < right else right
+            out[ci - 1, 0] = pooled[ci - 1, 0] + (best if best < up else up)
+        ci -= 2
+    return out[:N, :M]
 
 
 @njit(cache=True)
 def _njit_terminal_values(raw, allowed, n, m, scale, out):
     """Fill ``out[:n, :m]`` with ``H``: ``scale`` times the coarse cost-to-go read bilinearly at each fine cell.
 
-    The coarse grid's cell centres sit at fine coordinates ``scale * (ci + 0.5) - 0.5``;
-    a corner whose cost-to-go is +inf (no band cell) is left out and the
-    weights renormalised; +inf where every corner is. O(n m).
+    The coarse cost-to-go is :func:`_njit_coarse_cost_to_go` of the
+    :func:`_njit_pooled` costs. The coarse grid's cell centres sit at fine
+    coordinates ``scale * (ci + 0.5) - 0.5``; a corner whose cost-to-go is +inf
+    (no band cell) is left out and the weights renormalised; +inf where every
+    corner is. O(n m).
     """
-    coarse = _njit_coarse_cost_to_go(raw, allowed, n, m, scale)
+    _njit_bilinear(_njit_coarse_cost_to_go(_njit_pooled(raw, allowed, n, m, scale)), n, m, scale, out)
+
+
+@njit(cache=True)
+def _njit_bilinear(coarse, n, m, scale, out):
+    """``out[p, q]``: ``scale`` times ``coarse`` (N, M) read bilinearly at fine cell (p, q), p < n, q < m.
+
+    Cells beyond the grid are left as they are.
+    """
     N, M = coarse.shape
     if np.all(np.isfinite(coarse)):  # separable fast path: interpolate along ci per fine row, then along cj
         j0 = np.empty(m, dtype=np.int64)
@@ -296,21 +332,26 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
             v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
             j0[q] = int(v)
             fv[q] = v - j0[q]
-        line = np.empty(M)
-        rise = np.empty(M)  # line[j1] - line[j0] for each j0
+        # Each coarse row expanded to the fine columns once: at[ci, q] = coarse[ci, j0[q]], nxt[ci, q] =
+        # coarse[ci, min(j0[q] + 1, M - 1)]. Every fine row is then one contiguous (vectorised) pass, each value
+        # the same expression line[j0] + fv * rise[j0] as with per-row arrays line[c] and rise[c] = line[c1] - line[c].
+        at = np.empty((N, m))
+        nxt = np.empty((N, m))
+        for ci in range(N):
+            for q in range(m):
+                c = j0[q]
+                at[ci, q] = coarse[ci, c]
+                nxt[ci, q] = coarse[ci, min(c + 1, M - 1)]
         for p in range(n):
             u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
             ci0 = int(u)
             ci1 = min(ci0 + 1, N - 1)
             fu = u - ci0
-            for cj in range(M):
-                line[cj] = scale * ((1.0 - fu) * coarse[ci0, cj] + fu * coarse[ci1, cj])
-            for cj in range(M):
-                rise[cj] = line[min(cj + 1, M - 1)] - line[cj]
-            row = out[p]
+            gu = 1.0 - fu
+            a0, a1, b0, b1, row = at[ci0], at[ci1], nxt[ci0], nxt[ci1], out[p]
             for q in range(m):
-                c = np.uint64(j0[q])
-                row[q] = line[c] + fv[q] * rise[c]
+                level = scale * (gu * a0[q] + fu * a1[q])
+                row[q] = level + fv[q] * (scale * (gu * b0[q] + fu * b1[q]) - level)
         return
     for p in range(n):
         u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)

@@ -15,6 +15,7 @@ from envs.observation import (
     DEFAULT_LOOKAHEAD,
     LOOKAHEAD_GAP,
     WINDOW_PAD,
+    _njit_coarse_cost_to_go,
     _njit_terminal_values,
     check_lookahead,
     feature_count,
@@ -90,6 +91,21 @@ def test_terminal_values_at_scale_one_are_the_exact_cost_to_go():
     out = np.zeros((12, 16), dtype=np.float32)
     _njit_terminal_values(C, np.ones(C.shape, np.int8), 9, 13, 1, out)
     np.testing.assert_allclose(out[:9, :13], cost_to_go(C), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (2, 3), (3, 2), (4, 4), (7, 6)])
+def test_coarse_cost_to_go_equals_the_row_by_row_dp_bitwise(shape):
+    """Two rows at a time (overlapping chains) gives the plain DP's values, +inf cells (no band cell) included."""
+    rng = np.random.default_rng(sum(shape))
+    pooled = rng.random(shape) * 10.0 ** rng.integers(-3, 4, shape)
+    pooled[rng.random(shape) < 0.2] = np.inf
+    n, m = shape
+    V = np.full((n + 1, m + 1), np.inf)
+    V[n, m] = 0.0
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            V[i, j] = pooled[i, j] + min(min(V[i + 1, j + 1], V[i + 1, j]), V[i, j + 1])
+    assert _njit_coarse_cost_to_go(pooled).tobytes() == np.ascontiguousarray(V[:n, :m]).tobytes()
 
 
 def test_lookahead_features_are_scale_free_and_mark_the_best_move():
