@@ -56,7 +56,7 @@ def _is_plain_series(x):
     """
     return (
         type(x) is np.ndarray
-        and x.dtype is _FLOAT64  # builtin dtypes are singletons; any other float64 dtype takes the slow path
+        and x.dtype == _FLOAT64  # native float64 (not "is": arrays numba returns carry their own dtype object)
         and x.ndim == 2
         and x.shape[0] > 0
         and x.shape[1] > 0

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from dtwrl.bands import min_band
+from dtwrl.datasets import SyntheticPairs
 from dtwrl.exact_dtw import dtw, dtw_path, path_cost
 from dtwrl.local_cost import cost_matrix
 from envs.core import DIAGONAL, DOWN, MOVES, RIGHT, WINDOW_PAD, WarpingBatch
+from envs.packing import _is_plain_series
 from tests.reference import brute_force_dtw, in_band, local_costs
 
 
@@ -240,6 +242,18 @@ def test_non_finite_plain_arrays_raise_naming_the_series_and_change_nothing(posi
         np.testing.assert_array_equal(before[0][key], after[0][key])
     np.testing.assert_array_equal(before[1], after[1])
     np.testing.assert_array_equal(before[2], after[2])
+
+
+def test_pair_source_arrays_take_the_fast_path_and_other_byte_orders_are_converted():
+    """Arrays numba returns (SyntheticPairs) carry their own float64 dtype object: still plain, so no per-series
+    validation at a reset; a big-endian float64 series is not, and is converted by as_series."""
+    x, y = SyntheticPairs()(np.random.default_rng(0))
+    assert _is_plain_series(x) and _is_plain_series(y)
+    swapped = x.astype(">f8")
+    assert not _is_plain_series(swapped)
+    batch = WarpingBatch(window=3)
+    batch.reset([(swapped, y), (x, y)])
+    np.testing.assert_array_equal(batch.cost_matrix(0), batch.cost_matrix(1))
 
 
 def test_local_costs_that_overflow_raise_naming_the_pair():
