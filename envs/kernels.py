@@ -127,8 +127,10 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
     would) and ``dtwrl.exact_dtw``'s DP recurrence ``R[i, j] = min(R[i-1, j-1],
     R[i-1, j], R[i, j-1]) + C[i, j]`` on two rolling rows. The two dependency
     chains are independent, so they overlap, and the row is read while it is in
-    L1. Each value is computed by the same operations in the same order as
-    ``_njit_dtw_value`` over the matrix, so the cost is bitwise the same.
+    L1. Without a band, rows go two at a time (``_njit_dtw_row_pair``: two DP
+    chains and the sum overlap). Each value is computed by the same operations
+    in the same order as ``_njit_dtw_value`` over the matrix, so the cost is
+    bitwise the same.
     """
     n, m = x.shape[0], y.shape[0]
     prev = np.full(m + 1, np.inf)  # column j at index j + 1; index 0 is a +inf sentinel
@@ -141,7 +143,12 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
         total += row[j]
         acc += row[j]
         cur[j + 1] = acc
-    for i in range(1, n):
+    first = 1
+    if _full_rows(lo, hi, m):  # no band: rows two at a time, while two are left (row i + 1 goes to cur)
+        for i in range(1, n - 1, 2):
+            total = _njit_dtw_row_pair(x, y, code, i, out, total, cur, prev)
+            first = i + 2
+    for i in range(first, n):
         prev, cur = cur, prev
         row = out[i]
         _njit_cost_row(x, y, i, 0, m, code, row)
@@ -158,6 +165,68 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
             left = best + c
             cur[j + 1] = left
     return total, cur[m]
+
+
+@njit(cache=True, inline="always")
+def _full_rows(lo, hi, m):
+    """True when every band row spans all m columns (no band)."""
+    for i in range(lo.shape[0]):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
+        if lo[i] != 0 or hi[i] != m - 1:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _njit_dtw_row_pair(x, y, code, i, out, total, above, scratch):
+    """Rows i and i + 1 of ``njit_costs_and_dtw`` on a grid with no band; returns the running cost sum.
+
+    ``above`` holds DP row i - 1 (column j at index j + 1, index 0 a +inf
+    sentinel) and receives row i + 1; ``scratch`` receives row i. Both rows'
+    costs are filled first; then one loop computes row i at column j and row
+    i + 1 at column j - 1 (which overwrites index j of row i - 1 after its last
+    read), two independent dependency chains, and adds two costs per iteration
+    to the running sum in row-major order (all of row i, then row i + 1), a
+    third. Every value is the same expression, in the same order, as in the
+    row-by-row loop, so the bits are the same.
+    """
+    m = y.shape[0]
+    upper, lower = out[i], out[i + 1]
+    _njit_cost_row(x, y, i, 0, m, code, upper)
+    _njit_cost_row(x, y, i + 1, 0, m, code, lower)
+    inf = np.inf
+    mid = scratch  # row i
+    mid[0] = inf
+    left_a = inf  # R[i, j - 1]
+    left_b = inf  # R[i + 1, j - 2]
+    for j in range(m + 1):
+        e = 2 * j  # the running sum takes costs 2j and 2j + 1 of the row-major sequence (row i, row i + 1)
+        if e < m:
+            total += upper[e]
+        elif e < 2 * m:
+            total += lower[e - m]
+        if e + 1 < m:
+            total += upper[e + 1]
+        elif e + 1 < 2 * m:
+            total += lower[e + 1 - m]
+        if j < m:
+            c = upper[j]
+            best = above[j]
+            if above[j + 1] < best:
+                best = above[j + 1]
+            if left_a < best:
+                best = left_a
+            left_a = best + c
+            mid[j + 1] = left_a
+        if j >= 1:
+            c = lower[j - 1]
+            best = mid[j - 1]
+            if mid[j] < best:
+                best = mid[j]
+            if left_b < best:
+                best = left_b
+            left_b = best + c
+            above[j] = left_b
+    return total
 
 
 @njit(cache=True)

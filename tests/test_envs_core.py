@@ -301,6 +301,28 @@ def test_costs_are_bitwise_dtwrl_cost_matrix(metric):
         assert batch.dtw_costs([b])[0] == dtw(x, y, metric=metric)
 
 
+@pytest.mark.parametrize("band", [None, 1])
+def test_dtw_cost_and_scale_are_bitwise_for_every_row_parity(band):
+    """Rows two at a time (no band) or one at a time: the DTW cost is dtwrl.dtw's and the scale is the plain
+    row-major mean of the band costs, bitwise, for odd and even n, length 1 and integer-valued ties."""
+    rng = np.random.default_rng(9)
+    pairs = []
+    for n in range(1, 7):
+        for m in (2, 5, 6):
+            x, y = rng.standard_normal((n, 2)), rng.standard_normal((m, 2))
+            pairs.append((np.round(x), np.round(y)) if n % 3 == 0 else (x, y))
+    pairs = [(x, y) for x, y in pairs if band is None or abs(len(x) - len(y)) <= band]
+    batch = WarpingBatch(window=3, band=band)
+    batch.reset(pairs)
+    for b, (x, y) in enumerate(pairs):
+        assert batch.dtw_costs([b])[0] == dtw(x, y, band=band)
+        C, total = cost_matrix(x, y), 0.0
+        allowed = in_band(len(x), len(y), band)
+        for value in C[allowed]:
+            total += value
+        assert batch.scales[b] == (total / allowed.sum() or 1.0)
+
+
 def test_expert_actions_stay_legal_after_a_partial_reset_to_a_smaller_pair():
     """Cost-to-go left by a longer earlier pair must not leak past the new pair's grid."""
     rng = np.random.default_rng(3)
