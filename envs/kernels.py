@@ -157,14 +157,20 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
         for j in range(lo[i], hi[i] + 1):
             c = row[j]
             total += c
-            best = prev[j]
-            if prev[j + 1] < best:
-                best = prev[j + 1]
-            if left < best:
-                best = left
-            left = best + c
+            left = _dtw_cell(prev[j], prev[j + 1], left, c)
             cur[j + 1] = left
     return total, cur[m]
+
+
+@njit(cache=True, inline="always")
+def _dtw_cell(diag, up, left, cost):
+    """``min(diag, up, left) + cost`` (the minimum taken in that order): one cell of the DTW recurrence."""
+    best = diag
+    if up < best:
+        best = up
+    if left < best:
+        best = left
+    return best + cost
 
 
 @njit(cache=True, inline="always")
@@ -209,22 +215,10 @@ def _njit_dtw_row_pair(x, y, code, i, out, total, above, scratch):
         elif e + 1 < 2 * m:
             total += lower[e + 1 - m]
         if j < m:
-            c = upper[j]
-            best = above[j]
-            if above[j + 1] < best:
-                best = above[j + 1]
-            if left_a < best:
-                best = left_a
-            left_a = best + c
+            left_a = _dtw_cell(above[j], above[j + 1], left_a, upper[j])
             mid[j + 1] = left_a
         if j >= 1:
-            c = lower[j - 1]
-            best = mid[j - 1]
-            if mid[j] < best:
-                best = mid[j]
-            if left_b < best:
-                best = left_b
-            left_b = best + c
+            left_b = _dtw_cell(mid[j - 1], mid[j], left_b, lower[j - 1])
             above[j] = left_b
     return total
 

@@ -430,23 +430,11 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
     lane_query = np.empty(LANES, dtype=np.int64)
     edge = np.empty(num, dtype=np.int64)  # queries left to the one-block DP
     edges = filled = 0
+    inputs = (raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded)
     for t in range(num + 1):
         if t < num:
             if t + PREFETCH_AHEAD < num:
-                _prefetch_block(
-                    raw,
-                    allowed,
-                    terminal_a,
-                    terminal_b,
-                    base,
-                    lengths,
-                    cols,
-                    rows,
-                    cells,
-                    depth,
-                    banded,
-                    t + PREFETCH_AHEAD,
-                )
+                _prefetch_block(inputs, t + PREFETCH_AHEAD)
             b = rows[t]
             i, j = cells[t, 0], cells[t, 1]
             if i + depth < lengths[b, 0] - 1 and j + depth < lengths[b, 1] - 1:
@@ -487,8 +475,12 @@ def _njit_lookahead_q2(raw, allowed, terminal_a, terminal_b, base, lengths, cols
 
 
 @njit(cache=True, inline="always")
-def _prefetch_block(raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded, t):
-    """Prefetch the block of query ``t`` and its frontier's terminal values (a hint: no effect on values)."""
+def _prefetch_block(inputs, t):
+    """Prefetch the block of query ``t`` and its frontier's terminal values (a hint: no effect on values).
+
+    ``inputs``: ``_njit_lookahead_q2``'s first eleven arguments, as a tuple.
+    """
+    raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded = inputs
     b = rows[t]
     q = base[b] + cells[t, 0] * cols + cells[t, 1]
     for _ in range(min(depth + 1, lengths[b, 0] - cells[t, 0])):
@@ -593,23 +585,10 @@ def _njit_lookahead_q2_blocks(
     scratch_a = np.empty(w * w)  # flat blocks, row stride w
     scratch_b = np.empty(w * w)
     num = rows.shape[0]
+    inputs = (raw, allowed, terminal_a, terminal_b, base, lengths, cols, rows, cells, depth, banded)
     for t in range(num):
         if t + PREFETCH_AHEAD < num:  # the block of a later query, and its frontier's terminal values
-            ahead = rows[t + PREFETCH_AHEAD]
-            q = base[ahead] + cells[t + PREFETCH_AHEAD, 0] * cols + cells[t + PREFETCH_AHEAD, 1]
-            for _ in range(min(depth + 1, lengths[ahead, 0] - cells[t + PREFETCH_AHEAD, 0])):
-                for c in range(0, depth + 1, 8):
-                    prefetch(raw, q + c)
-                prefetch(raw, q + depth)
-                if banded:
-                    prefetch(allowed, q)
-                    prefetch(allowed, q + depth)
-                prefetch(terminal_a, q + depth)
-                prefetch(terminal_b, q + depth)
-                q += cols
-            for c in range(0, depth + 1, 16):
-                prefetch(terminal_a, q - cols + c)
-                prefetch(terminal_b, q - cols + c)
+            _prefetch_block(inputs, t + PREFETCH_AHEAD)
         b = rows[t]
         i, j = cells[t, 0], cells[t, 1]
         n, m = lengths[b, 0], lengths[b, 1]
