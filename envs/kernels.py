@@ -283,6 +283,15 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, rew
     return -1
 
 
+@njit(cache=True, inline="always")
+def _enterable(allowed, banded, k, i, j, n, m):
+    """Whether cell (i, j), flat index ``k``, of an n-by-m grid is enterable: its ``allowed`` flag, or without a
+    band (``banded`` False) whether it lies in the grid, which leaves the flags unread (fewer cache lines a step)."""
+    if banded:
+        return allowed[k] == 1
+    return i < n and j < m
+
+
 @njit(cache=True)
 def _njit_first_bad(actions):
     """Index of the first action outside 0..2, or -1."""
@@ -302,14 +311,15 @@ def njit_move(state, actions, rewards, replaced):
     """
     ij, pos, end, cols, pending = state.ij, state.pos, state.end, state.cols, state.pending
     path_costs, length, paths, raw = state.path_costs, state.length, state.paths, state.raw
-    allowed, factor, done = state.allowed, state.factor, state.done
+    allowed, factor, done, lengths, banded = state.allowed, state.factor, state.done, state.lengths, state.banded
     num = pos.shape[0]
     for b in range(num):
         if b + PREFETCH_AHEAD < num:  # the cells a later alignment's move reads: many misses in flight, not one
             q = pos[b + PREFETCH_AHEAD]
-            prefetch(allowed, q + 1)
-            prefetch(allowed, q + cols)
-            prefetch(allowed, q + cols + 1)
+            if banded:
+                prefetch(allowed, q + 1)
+                prefetch(allowed, q + cols)
+                prefetch(allowed, q + cols + 1)
             prefetch(raw, q + 1)
             prefetch(raw, q + cols)
             prefetch(raw, q + cols + 1)
@@ -319,11 +329,22 @@ def njit_move(state, actions, rewards, replaced):
         if p == end[b]:
             rewards[b] = 0.0
             continue
-        if allowed[p + MOVES[a, 0] * cols + MOVES[a, 1]] == 0:
+        i, j, n, m = ij[b, 0], ij[b, 1], lengths[b, 0], lengths[b, 1]
+        if not _enterable(
+            allowed, banded, p + MOVES[a, 0] * cols + MOVES[a, 1], i + MOVES[a, 0], j + MOVES[a, 1], n, m
+        ):
             replaced[b] = True
             for c in range(1, 3):
                 alt = PREFERENCE[a, c]
-                if allowed[p + MOVES[alt, 0] * cols + MOVES[alt, 1]] == 1:
+                if _enterable(
+                    allowed,
+                    banded,
+                    p + MOVES[alt, 0] * cols + MOVES[alt, 1],
+                    i + MOVES[alt, 0],
+                    j + MOVES[alt, 1],
+                    n,
+                    m,
+                ):
                     a = alt
                     break
         ij[b, 0] += MOVES[a, 0]
@@ -389,7 +410,7 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
     hold the window), then the window, mask and position features; the cells
     of the query ``PREFETCH_AHEAD`` further on are prefetched. ``banded``
     False promises that every grid cell is enterable (no band): the lookahead
-    then reads no ``allowed`` flag (the window and mask still do).
+    then reads no ``allowed`` flag, nor do the window, the mask and the moves.
     """
     banded, base, lengths, band_den, cols = state.banded, state.base, state.lengths, state.band_den, state.cols
     raw, allowed, scale, terminal, depths = state.raw, state.allowed, state.scale, state.terminal, state.depths
@@ -423,24 +444,28 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
             for _ in range(k):
                 prefetch(raw, q)
                 prefetch(raw, q + k - 1)
-                prefetch(allowed, q)
-                prefetch(allowed, q + k - 1)
+                if banded:
+                    prefetch(allowed, q)
+                    prefetch(allowed, q + k - 1)
                 q += cols
         o, b = outs[t], rows[t]
         i, j = cells[t, 0], cells[t, 1]
+        n, m = lengths[b, 0], lengths[b, 1]
         p = base[b] + i * cols + j
         s = scale[b]
         for r in range(k):
             q = p + r * cols
             for c in range(k):
-                if allowed[q + c] == 1:
+                if _enterable(allowed, banded, q + c, i + r, j + c, n, m):
                     v = raw[q + c]
                     window[o, r, c] = v / (v + s)
                 else:
                     window[o, r, c] = WINDOW_PAD
         for a in range(3):
-            mask[o, a] = allowed[p + MOVES[a, 0] * cols + MOVES[a, 1]]
-        _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
+            mask[o, a] = _enterable(
+                allowed, banded, p + MOVES[a, 0] * cols + MOVES[a, 1], i + MOVES[a, 0], j + MOVES[a, 1], n, m
+            )
+        _njit_position(position, o, i, j, n - 1, m - 1, band_den[b])
 
 
 @njit
