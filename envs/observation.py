@@ -279,6 +279,18 @@ def _njit_coarse_cost_to_go(raw, allowed, n, m, scale):
     return out
 
 
+@njit(cache=True, inline="always")
+def _coarse_corners(p, scale, N):
+    """The two coarse cells (of ``N``) around fine coordinate ``p`` and ``p``'s weight on the second.
+
+    Coarse cell centres sit at fine coordinates ``scale * (c + 0.5) - 0.5``; ``p``
+    is clamped to the first and last centre.
+    """
+    u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
+    c0 = int(u)
+    return c0, min(c0 + 1, N - 1), u - c0
+
+
 @njit(cache=True)
 def _njit_terminal_values(raw, allowed, n, m, scale, out):
     """Fill ``out[:n, :m]`` with ``H``: ``scale`` times the coarse cost-to-go read bilinearly at each fine cell.
@@ -293,16 +305,11 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
         j0 = np.empty(m, dtype=np.int64)
         fv = np.empty(m)
         for q in range(m):
-            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
-            j0[q] = int(v)
-            fv[q] = v - j0[q]
+            j0[q], _, fv[q] = _coarse_corners(q, scale, M)
         line = np.empty(M)
         rise = np.empty(M)  # line[j1] - line[j0] for each j0
         for p in range(n):
-            u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-            ci0 = int(u)
-            ci1 = min(ci0 + 1, N - 1)
-            fu = u - ci0
+            ci0, ci1, fu = _coarse_corners(p, scale, N)
             for cj in range(M):
                 line[cj] = scale * ((1.0 - fu) * coarse[ci0, cj] + fu * coarse[ci1, cj])
             for cj in range(M):
@@ -313,15 +320,9 @@ def _njit_terminal_values(raw, allowed, n, m, scale, out):
                 row[q] = line[c] + fv[q] * rise[c]
         return
     for p in range(n):
-        u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-        ci0 = int(u)
-        ci1 = min(ci0 + 1, N - 1)
-        fu = u - ci0
+        ci0, ci1, fu = _coarse_corners(p, scale, N)
         for q in range(m):
-            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
-            cj0 = int(v)
-            cj1 = min(cj0 + 1, M - 1)
-            fv = v - cj0
+            cj0, cj1, fv = _coarse_corners(q, scale, M)
             total = 0.0
             weight = 0.0
             for corner in range(4):
