@@ -255,10 +255,8 @@ def cost_to_go(C, band=None):
 
     Parameters
     ----------
-    C : array_like, shape (n, m)
-        Finite local costs.
-    band : int >= 0 or None
-        Paths stay inside the band.
+    C, band
+        As in :func:`dtw_path_from_cost`; paths stay inside the band.
 
     Returns
     -------

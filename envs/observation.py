@@ -318,6 +318,18 @@ def _njit_coarse_cost_to_go(pooled):
     return out[:N, :M]
 
 
+@njit(cache=True, inline="always")
+def _coarse_corners(p, scale, N):
+    """The two coarse cells (of ``N``) around fine coordinate ``p`` and ``p``'s weight on the second.
+
+    Coarse cell centres sit at fine coordinates ``scale * (c + 0.5) - 0.5``; ``p``
+    is clamped to the first and last centre.
+    """
+    u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
+    c0 = int(u)
+    return c0, min(c0 + 1, N - 1), u - c0
+
+
 @njit(cache=True)
 def _njit_terminal_values(raw, allowed, n, m, scale, out):
     """Fill ``out[:n, :m]`` with ``H``: ``scale`` times the coarse cost-to-go read bilinearly at each fine cell.
@@ -342,9 +354,7 @@ def _njit_bilinear(coarse, n, m, scale, out):
         j0 = np.empty(m, dtype=np.int64)
         fv = np.empty(m)
         for q in range(m):
-            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
-            j0[q] = int(v)
-            fv[q] = v - j0[q]
+            j0[q], _, fv[q] = _coarse_corners(q, scale, M)
         # Each coarse row expanded to the fine columns once: at[ci, q] = coarse[ci, j0[q]], nxt[ci, q] =
         # coarse[ci, min(j0[q] + 1, M - 1)]. Every fine row is then one contiguous (vectorised) pass, each value
         # the same expression line[j0] + fv * rise[j0] as with per-row arrays line[c] and rise[c] = line[c1] - line[c].
@@ -356,10 +366,7 @@ def _njit_bilinear(coarse, n, m, scale, out):
                 at[ci, q] = coarse[ci, c]
                 nxt[ci, q] = coarse[ci, min(c + 1, M - 1)]
         for p in range(n):
-            u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-            ci0 = int(u)
-            ci1 = min(ci0 + 1, N - 1)
-            fu = u - ci0
+            ci0, ci1, fu = _coarse_corners(p, scale, N)
             gu = 1.0 - fu
             a0, a1, b0, b1, row = at[ci0], at[ci1], nxt[ci0], nxt[ci1], out[p]
             for q in range(m):
@@ -367,15 +374,9 @@ def _njit_bilinear(coarse, n, m, scale, out):
                 row[q] = level + fv[q] * (scale * (gu * b0[q] + fu * b1[q]) - level)
         return
     for p in range(n):
-        u = min(max((p + 0.5) / scale - 0.5, 0.0), N - 1.0)
-        ci0 = int(u)
-        ci1 = min(ci0 + 1, N - 1)
-        fu = u - ci0
+        ci0, ci1, fu = _coarse_corners(p, scale, N)
         for q in range(m):
-            v = min(max((q + 0.5) / scale - 0.5, 0.0), M - 1.0)
-            cj0 = int(v)
-            cj1 = min(cj0 + 1, M - 1)
-            fv = v - cj0
+            cj0, cj1, fv = _coarse_corners(q, scale, M)
             total = 0.0
             weight = 0.0
             for corner in range(4):

@@ -9,14 +9,13 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from dtwrl.datasets import SyntheticPairs, as_pair_source
+from dtwrl.datasets import as_pair_source
 from dtwrl.exact_dtw import cost_ratio
 from dtwrl.oracle import fastdtw_path
 
-from .core import WarpingBatch
 from .observation import DEFAULT_LOOKAHEAD
 from .rendering import draw_alignment
-from .warping_path_env import _check_flag, _check_radius, observation_space
+from .warping_path_env import _configure, observation_space
 
 
 class WarpingPathVectorEnv(VectorEnv):
@@ -75,15 +74,9 @@ class WarpingPathVectorEnv(VectorEnv):
         if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, numbers.Integral) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1; got {num_envs!r}")
         self.num_envs = int(num_envs)
-        self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(
-            window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+        _configure(
+            self, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
         )
-        self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
-        self.fastdtw_radius = _check_radius(fastdtw_radius)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
-        self.render_mode = render_mode
         self.single_observation_space = observation_space(self.batch.window, self.batch.lookahead)
         self.single_action_space = spaces.Discrete(3)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -21,10 +21,8 @@ def observation_space(window, lookahead=DEFAULT_LOOKAHEAD):
 
     Parameters
     ----------
-    window : int
-        Side k of the window.
-    lookahead : sequence of (int, int)
-        ``(scale, depth)`` rows of the ``"lookahead"`` key; () leaves it out.
+    window, lookahead
+        As in :func:`~envs.observation.observation_spec`.
 
     Returns
     -------
@@ -55,8 +53,15 @@ def _check_flag(value, name):
     return bool(value)
 
 
-def _check_radius(radius):
-    return check_radius(radius, "fastdtw_radius")
+def _configure(env, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode):
+    """Check and set what both envs hold: the pair source, the ``WarpingBatch``, the FastDTW infos, the render mode."""
+    env.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
+    env.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead)
+    env.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
+    env.fastdtw_radius = check_radius(fastdtw_radius, "fastdtw_radius")
+    if render_mode is not None and render_mode not in env.metadata["render_modes"]:
+        raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
+    env.render_mode = render_mode
 
 
 class WarpingPathEnv(gymnasium.Env):
@@ -185,15 +190,9 @@ class WarpingPathEnv(gymnasium.Env):
         fastdtw_radius=1,
         render_mode=None,
     ):
-        self.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
-        self.batch = WarpingBatch(
-            window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead
+        _configure(
+            self, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
         )
-        self.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
-        self.fastdtw_radius = _check_radius(fastdtw_radius)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
-        self.render_mode = render_mode
         self.action_space = spaces.Discrete(3)
         self.observation_space = observation_space(self.batch.window, self.batch.lookahead)
 

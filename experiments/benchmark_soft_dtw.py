@@ -66,7 +66,7 @@ from dtwrl.tf import _lanes
 from dtwrl.tf.losses import SoftDTWLoss
 from dtwrl.tf.sdtw import soft_dtw
 from dtwrl.validation import check_gamma
-from experiments.common import field, parse_args
+from experiments.common import blame, fail, field, parse_args, require_at_least
 
 SIZES = ((64, 256, 256), (16, 512, 512), (256, 64, 64))
 QUICK_SIZES = ((8, 32, 32), (4, 64, 48))
@@ -445,20 +445,17 @@ def format_cell_table(rows):
 
 
 def check_gamma_and_repeats(args):
-    """``--gamma`` and ``--repeats`` (this script's and gpu_check.py's): ValueError naming the flag."""
-    try:
+    """``--gamma`` and ``--repeats`` (this script's and gpu_check.py's): ``CLIError`` naming the flag."""
+    with blame("--gamma"):
         check_gamma(args.gamma)
-    except ValueError as err:
-        raise ValueError(f"--gamma: {err}") from None
-    if args.repeats < 1:
-        raise ValueError(f"--repeats: must be >= 1; got {args.repeats}")
+    require_at_least(args, 1, "repeats")
 
 
 def validate(args):
-    """One-line errors for bad arguments: ValueError naming the flag."""
+    """Every flag of this script: ``CLIError`` naming the flag (``parse_args`` prints it on one line, exit 2)."""
     check_gamma_and_repeats(args)
     if args.corridor_long and not args.corridor:
-        raise ValueError("--corridor-long: needs --corridor")
+        fail("--corridor-long", "needs --corridor")
 
 
 def format_table(rows):
@@ -478,12 +475,7 @@ def format_table(rows):
 
 
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.splitlines()[0])
-    try:
-        validate(args)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=validate)
     lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
     if args.lattice:
         rows = run_lattice(args.repeats)

@@ -66,6 +66,7 @@ from experiments.common import (
     tensorboard_command,
     write_config,
 )
+from experiments.forecast_flags import FitArgs, ForecastTaskArgs, SingleRunArgs
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}
@@ -76,7 +77,7 @@ TABLE_METRICS = ("mse", "dtw", "root_dtw", "soft_dtw", "tdi")
 
 
 @dataclasses.dataclass
-class Args:
+class Args(ForecastTaskArgs, FitArgs, SingleRunArgs):
     dataset: str = field(
         "GunPoint",
         "GunPoint, synthetic_steps, a UCR/UEA folder or its *_TRAIN.ts/.tsv file, a "
@@ -94,15 +95,10 @@ class Args:
         "alpha) of lowest exact DTW on the validation part, one row per loss",
     )
     seeds: tuple[int, ...] = field((0,), "seeds (>= 0), one model per seed")
-    model: str = field("mlp", "forecaster: mlp, gru or cnn")
     normalize: str = field(
         "zscore", "zscore (train-split mean and std), zscore-series (each series by its input window) or none"
     )
-    hidden_units: int = field(256, "hidden width of the mlp/cnn, state size of the gru")
     epochs: int = field(200, "maximum training epochs")
-    batch_size: int = field(32, "series per optimizer step")
-    learning_rate: float = field(1e-3, "Adam step size")
-    validation_split: float = field(0.2, "share of the train series held out for early stopping and selection")
     patience: int = field(20, "epochs without a better monitored validation value before stopping")
     monitor: str = field(
         "val_loss",
@@ -121,11 +117,9 @@ class Args:
         "with --init mse: the MSE starting weights are one more candidate of every other loss's "
         "validation-DTW selection, so the chosen model is never worse than MSE on validation DTW",
     )
-    input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
     horizon: int = field(
         0, "forecast the last HORIZON points of each series (0: the .tsf file's @horizon, else --input-fraction)"
     )
-    test_fraction: float = field(0.3, "share of the series of a .csv/.npy file that are test series")
     aligner: str = field(
         "",
         "policy_path's aligner: a run folder of experiments/train_aligner.py (empty: "
@@ -136,14 +130,7 @@ class Args:
         "soft_dtw, soft_dtw_divergence and sparse_dtw run on this corridor source (dtwrl.corridors), "
         "e.g. fastdtw:r=8 or band:frac=0.05, recomputed every batch (empty: the whole grid)",
     )
-    eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
-    synthetic_series: int = field(500, "series per split of the synthetic_steps task")
-    max_train: int = field(0, "use at most this many train series (0: all)")
-    max_test: int = field(0, "score at most this many test series (0: all)")
-    num_plot: int = field(3, "test series drawn in the forecast figure")
     exp_name: str = field("forecast", "experiment name, the folder under out-dir")
-    out_dir: str = field("results", "root folder of the run outputs")
-    progress: bool = field(True, "show tqdm bars (--no-progress to hide)")
 
 
 def _finite_positive(value):
@@ -340,6 +327,13 @@ def tables(rows, units, columns, command, title, metrics=TABLE_METRICS):
     return text
 
 
+def fit_settings(args):
+    """The :class:`dtwrl.forecasting.comparison.FitSettings` of an ``Args`` (its fields of the same names)."""
+    from dtwrl.forecasting.comparison import FitSettings
+
+    return FitSettings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(FitSettings)})
+
+
 @cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__.split("\n\n")[0], validate=check_args)
@@ -354,17 +348,7 @@ def main(argv=None):
     from experiments.reporting import plot_forecasts
 
     prepared = comparison.PreparedTask(task, normalize=args.normalize, model=args.model)
-    settings = comparison.FitSettings(
-        model=args.model,
-        hidden_units=args.hidden_units,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        validation_split=args.validation_split,
-        patience=args.patience,
-        monitor=args.monitor,
-        eval_gamma=args.eval_gamma,
-    )
+    settings = fit_settings(args)
     seeds = "-".join(str(s) for s in args.seeds)
     run_dir = checked_run_dir(args.exp_name, run_name(task.name, f"{args.exp_name}-{args.model}", seeds), args.out_dir)
     X, Y = prepared.train_arrays[:2]

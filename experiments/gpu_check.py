@@ -130,12 +130,10 @@ def gpu_timings(gamma, repeats, rng):
 
 
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.splitlines()[0])
     try:
-        check_gamma_and_repeats(args)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=check_gamma_and_repeats)
+    except SystemExit as stop:  # a bad flag, reported on one line (or --help): its status is main's
+        return stop.code
     rng = np.random.default_rng(0)
     x, y = _check_pairs(rng)
     reference, cpu_error = cpu_reference(x, y, args.gamma)

@@ -63,17 +63,15 @@ from experiments.common import (
     tensorboard_command,
     write_config,
 )
+from experiments.forecast_flags import ForecastTaskArgs, SingleRunArgs
 
 
 @dataclasses.dataclass
-class Args:
+class Args(ForecastTaskArgs, SingleRunArgs):
     dataset: str = field("GunPoint", "GunPoint, synthetic_steps, a UCR/UEA folder, or its *_TRAIN.ts/.tsv file")
     methods: tuple[str, ...] = field(METHODS, f"methods to compare, among {', '.join(METHODS)}")
-    model: str = field("mlp", "forecaster: mlp, gru or cnn")
-    hidden_units: int = field(256, "hidden width of the mlp/cnn, state size of the gru")
     seeds: tuple[int, ...] = field((0,), "seeds (>= 0), one comparison per seed")
     gammas: tuple[float, ...] = field((1.0, 0.1), "soft-DTW gammas tried; the one of lowest validation DTW is kept")
-    eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     samples: int = field(8, "paths sampled per pair by sampled_path")
     temperature: float = field(1.0, "sampling temperature of sampled_path (1: the policy's own distribution)")
     final_temperature: float | None = field(
@@ -115,13 +113,7 @@ class Args:
     aligner_collect_steps: int = field(64, "steps per env per PPO iteration (pretraining and fine-tuning)")
     critic_warmup_iterations: int = field(2, "first fine-tuning iterations that train only the critic")
     input_fraction: float = field(0.6, "share of each series used as input")
-    synthetic_series: int = field(500, "series per split of the synthetic_steps task")
-    max_train: int = field(0, "use at most this many train series (0: all)")
-    max_test: int = field(0, "score at most this many test series (0: all)")
-    num_plot: int = field(3, "test series drawn in the forecast figure")
     exp_name: str = field("rl_forecast", "experiment name, the folder under out-dir")
-    out_dir: str = field("results", "root folder of the run outputs")
-    progress: bool = field(True, "show tqdm bars (--no-progress to hide)")
 
 
 def comparison_config(args):

@@ -49,6 +49,7 @@ import numpy as np
 from experiments.common import CLIError, blame, checked_run_dir, cli_main, fail, field, parse_args, tensorboard_command
 from experiments.forecast import METRICS, build_losses
 from experiments.forecast import check_args as check_forecast_args
+from experiments.forecast_flags import FitArgs, ForecastTaskArgs
 
 ALL_LOSSES = (
     "mse",
@@ -63,19 +64,15 @@ ALL_LOSSES = (
 
 
 @dataclasses.dataclass
-class Args:
+class Args(ForecastTaskArgs, FitArgs):
     datasets: tuple[str, ...] = field(("GunPoint",), "datasets, each as experiments/forecast.py --dataset takes it")
     losses: tuple[str, ...] = field(ALL_LOSSES, "losses to compare (names of dtwrl.losses.get_loss)")
     seeds: tuple[int, ...] = field((0, 1, 2), "seeds (>= 0), one model per cell")
     gammas: tuple[float, ...] = field((1.0, 0.1), "candidate smoothing values of the losses that take gamma")
     dilate_alpha: tuple[float, ...] = field((0.5,), "candidate DILATE weights of the shape term")
-    model: str = field("mlp", "forecaster: mlp, gru or cnn")
     normalize: str = field("zscore", "zscore, zscore-series or none (see forecast.py)")
     hidden_units: int = field(64, "hidden width of the mlp/cnn, state size of the gru")
     epochs: int = field(30, "maximum training epochs per model")
-    batch_size: int = field(32, "series per optimizer step")
-    learning_rate: float = field(1e-3, "Adam step size")
-    validation_split: float = field(0.2, "share of the train series held out for early stopping and selection")
     patience: int = field(5, "epochs without a better validation loss before stopping")
     init: str = field(
         "mse",
@@ -85,18 +82,13 @@ class Args:
     keep_start: bool = field(
         False, "with --init mse: the MSE weights are one more candidate of every other loss's selection"
     )
-    input_fraction: float = field(0.6, "share of each series used as input (when there is no horizon)")
     horizon: int = field(0, "forecast the last HORIZON points (0: a .tsf file's @horizon, else --input-fraction)")
-    test_fraction: float = field(0.3, "share of the series of a .csv/.npy file that are test series")
-    eval_gamma: float = field(1.0, "gamma of the soft-DTW test metric")
     max_train: int = field(0, "use at most this many train series per dataset (0: all)")
     max_test: int = field(0, "score at most this many test series per dataset (0: all)")
-    synthetic_series: int = field(500, "series per split of the synthetic_steps task")
     aligner: str = field("", "policy_path's aligner run folder (empty: get_loss('policy_path') decides)")
     workers: int = field(1, "parallel worker processes (each runs whole cells)")
     shard: str = field("0/1", "i/N: run only the cells whose index is i modulo N")
     exp_name: str = field("study", "study name: the folder results/study/<exp-name>/, reused on restart")
-    out_dir: str = field("results", "root folder of the run outputs")
 
 
 # what a cell's result depends on: a restarted study must have the same values
@@ -213,7 +205,7 @@ def run_cell(args, dataset, loss, seed, study_dir):
     """Train and score one cell, write ``cells/<cell>.json`` atomically; returns the row (None if claimed elsewhere)."""
     from dtwrl.forecasting import comparison
     from dtwrl.runs import write_json
-    from experiments.forecast import load_task
+    from experiments.forecast import fit_settings, load_task
 
     fargs = _as_forecast_args(args, dataset)
     if dataset not in _TASKS:
@@ -227,16 +219,7 @@ def run_cell(args, dataset, loss, seed, study_dir):
         return None
     try:
         group = build_losses([loss], args.gammas, args.dilate_alpha, args.aligner)[loss]
-        settings = comparison.FitSettings(
-            model=args.model,
-            hidden_units=args.hidden_units,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            validation_split=args.validation_split,
-            patience=args.patience,
-            eval_gamma=args.eval_gamma,
-        )
+        settings = fit_settings(fargs)  # forecast.py's, with its monitor val_loss
         hparams = {"dataset": task.name, "model": args.model, "normalize": args.normalize}
         start = None
         if args.init == "mse" and loss != "mse":

@@ -47,11 +47,8 @@ def greedy_path(x, y, metric="sqeuclidean", band=None):
 
     Parameters
     ----------
-    x : array_like, shape (n,) or (n, d)
-    y : array_like, shape (m,) or (m, d)
-    metric : {"sqeuclidean", "euclidean", "abs"}
-    band : int >= 0 or None
-        Sakoe-Chiba band (docs/ARCHITECTURE.md); None for none.
+    x, y, metric, band
+        As in :func:`dtwrl.dtw_path`: the pair, its local cost and its Sakoe-Chiba band.
 
     Returns
     -------

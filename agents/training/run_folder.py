@@ -30,6 +30,11 @@ RESUMABLE_FIELDS = frozenset({"total_env_steps", "eval_interval", "checkpoint_in
 """Config fields a resumed run may change; every other field must match the checkpoint's run."""
 
 
+def _subfolder(name: str, doc: str) -> property:
+    """A read-only ``pathlib.Path`` attribute: the subfolder ``name`` of the run folder."""
+    return property(lambda self: self.path / name, doc=f"``<run>/{name}/``: {doc}")
+
+
 class RunFolder:
     """Paths and writers of one run folder.
 
@@ -45,25 +50,11 @@ class RunFolder:
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
 
-    @property
-    def checkpoints(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.path / "tb"
-
-    @property
-    def policy(self) -> Path:
-        return self.path / "policy"
-
-    @property
-    def env(self) -> Path:
-        return self.path / "env"
-
-    @property
-    def figures(self) -> Path:
-        return self.path / "figures"
+    checkpoints = _subfolder("checkpoints", "tf_agents Checkpointer files.")
+    tensorboard = _subfolder("tb", "TensorBoard events.")
+    policy = _subfolder("policy", "PolicySaver output and ``dtwrl_env.json``.")
+    env = _subfolder("env", "The training environment (``env.json`` and its pair source).")
+    figures = _subfolder("figures", "The final evaluation alignment.")
 
     def exists(self) -> bool:
         return self.path.is_dir()

@@ -47,6 +47,14 @@ def _check_shapes(input_length, output_length, dim, output_dim):
     return dim if output_dim is None else _check_positive_int(output_dim, "output_dim")
 
 
+def _dense_head(features, hidden_units, activation, output_length, output_dim):
+    """The MLP's and the CNN's head: flatten, ``Dense(hidden_units, activation)``, linear to (B, n_out, d_out)."""
+    h = tf.keras.layers.Flatten()(features)
+    h = tf.keras.layers.Dense(hidden_units, activation=activation, name="hidden")(h)
+    h = tf.keras.layers.Dense(output_length * output_dim, name="head")(h)
+    return tf.keras.layers.Reshape((output_length, output_dim), name="forecast")(h)
+
+
 def mlp_forecaster(
     input_length, output_length, dim=1, output_dim=None, hidden_units=256, activation="relu", name="mlp_forecaster"
 ):
@@ -84,10 +92,7 @@ def mlp_forecaster(
     output_dim = _check_shapes(input_length, output_length, dim, output_dim)
     _check_positive_int(hidden_units, "hidden_units")
     inputs = tf.keras.Input(shape=(input_length, dim), name="window")
-    h = tf.keras.layers.Flatten()(inputs)
-    h = tf.keras.layers.Dense(hidden_units, activation=activation, name="hidden")(h)
-    h = tf.keras.layers.Dense(output_length * output_dim, name="head")(h)
-    outputs = tf.keras.layers.Reshape((output_length, output_dim), name="forecast")(h)
+    outputs = _dense_head(inputs, hidden_units, activation, output_length, output_dim)
     return tf.keras.Model(inputs, outputs, name=name)
 
 
@@ -248,10 +253,7 @@ def cnn_forecaster(
         if layer > 0 and h.shape[1] >= 2:
             h = tf.keras.layers.MaxPool1D(2, padding="same")(h)
         h = tf.keras.layers.Conv1D(filters, kernel_size, padding="same", activation="relu")(h)
-    h = tf.keras.layers.Flatten()(h)
-    h = tf.keras.layers.Dense(hidden_units, activation="relu", name="hidden")(h)
-    h = tf.keras.layers.Dense(output_length * output_dim, name="head")(h)
-    outputs = tf.keras.layers.Reshape((output_length, output_dim), name="forecast")(h)
+    outputs = _dense_head(h, hidden_units, "relu", output_length, output_dim)
     return tf.keras.Model(inputs, outputs, name=name)
 
 

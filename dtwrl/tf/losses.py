@@ -213,13 +213,8 @@ class SoftDTWDivergenceLoss(_SmoothedDTWLoss):
 
     Parameters
     ----------
-    gamma : float > 0
-    band : int >= 0 or None
-    metric : {"sqeuclidean", "euclidean", "abs"}
-    normalize : bool
-        Divide each pair's value by ``max(n, m)``.
-    reduction : tf.keras.losses.Reduction
-    name : str
+    gamma, band, metric, normalize, reduction, name
+        As in :class:`SoftDTWLoss` (the divergence takes no corridor).
 
     Examples
     --------
@@ -248,14 +243,7 @@ class SparseDTWLoss(_SmoothedDTWLoss):
 
     Parameters
     ----------
-    gamma : float > 0
-    band : int >= 0 or None
-    metric : {"sqeuclidean", "euclidean", "abs"}
-    normalize : bool
-        Divide each pair's value by ``max(n, m)``.
-    reduction : tf.keras.losses.Reduction
-    name : str
-    corridor, corridor_every
+    gamma, band, metric, normalize, reduction, name, corridor, corridor_every
         As in :class:`SoftDTWLoss`.
 
     Examples
