@@ -24,7 +24,7 @@ import tensorflow as tf
 import envs
 from agents import AlignerConfig, AlignerTrainer, PolicyAligner, TrainingDivergedError, train_aligner
 from dtwrl.datasets import SyntheticPairs
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHORT_ENV = "test_agents/ShortWarp-v0"
@@ -461,27 +461,24 @@ def test_config_accepts_numpy_scalars_and_normalises_them():
     assert AlignerConfig().evaluation_interval * 10 <= AlignerConfig().num_iterations  # >= 10 eval points
 
 
-@pytest.mark.parametrize(
-    "argv, flag",
+test_train_script_refuses_bad_flags_in_one_line_before_any_folder = refusals_test(
+    "experiments.train_aligner",
     [
-        (["--num-envs", "0"], "--num-envs"),
-        (["--window", "1"], "--window"),
-        (["--discount", "2"], "--discount"),
-        (["--init-from", "/nonexistent/run"], "--init-from"),
-        (["--env-id", "nope/Missing-v0"], "--env-id"),
-        (["--seed", "-1"], "--seed"),
-        (["--reward-scale", "-1"], "--reward-scale"),
-        (["--cost-floor", "0"], "--cost-floor"),
-        (["--clip-ratio", "-1"], "--clip-ratio"),
-        (["--bc-detour", "1.5"], "--bc-detour"),
-        (["--entropy", "nan"], "--entropy"),
-        (["--pairs", "/nonexistent/series.csv"], "--pairs"),
+        ("--num-envs 0", "--num-envs: "),
+        ("--window 1", "--window: "),
+        ("--discount 2", "--discount: "),
+        ("--init-from /nonexistent/run", "--init-from: "),
+        ("--env-id nope/Missing-v0", "--env-id: "),
+        ("--seed -1", "--seed: "),
+        ("--reward-scale -1", "--reward-scale: "),
+        ("--cost-floor 0", "--cost-floor: "),
+        ("--clip-ratio -1", "--clip-ratio: "),
+        ("--bc-detour 1.5", "--bc-detour: "),
+        ("--entropy nan", "--entropy: "),
+        ("--pairs /nonexistent/series.csv", "--pairs: "),
     ],
+    common=("--no-progress",),
 )
-def test_train_script_refuses_bad_flags_in_one_line_before_any_folder(tmp_path, capsys, argv, flag):
-    from experiments import train_aligner as script
-
-    assert refusal(script.main, [*argv, "--no-progress"], tmp_path / "out", capsys).startswith(f"error: {flag}: ")
 
 
 def test_resumed_run_says_so_and_skips_the_warm_start_message(trained_run, capsys):

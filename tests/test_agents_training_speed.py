@@ -26,7 +26,7 @@ from agents.training.policy_evaluation import evaluate_policy
 from agents.training.ppo import build_ppo_agent, make_clip_agent, make_learner_step
 from agents.training.training_speed import benchmark_config, measure_training_speed
 from dtwrl.datasets import SyntheticPairs
-from tests.script_checks import refusal
+from tests.script_checks import out_dir_file_refusal, refusals_test
 
 CONFIG = AlignerConfig(hidden=(16, 16), num_epochs=2, bc_warmstart=False)
 
@@ -198,27 +198,19 @@ def test_benchmark_config_keeps_the_default_evaluation_share():
         measure_training_speed(config, repeats=0)
 
 
-@pytest.mark.parametrize(
-    "argv, flag",
+test_benchmark_script_refuses_bad_flags_in_one_line = refusals_test(
+    "experiments.benchmark_training",
     [
-        (["--iterations", "0"], "--iterations"),
-        (["--repeats", "0"], "--repeats"),
-        (["--num-envs", "0"], "--num-envs"),
-        (["--seed", "-1"], "--seed"),
-        (["--iterations", "x"], "--iterations"),
+        ("--iterations 0", "--iterations: must be >= 1; got 0"),
+        ("--repeats 0", "--repeats: must be >= 1; got 0"),
+        ("--num-envs 0", "--num-envs: must be >= 1; got 0"),
+        ("--seed -1", "--seed: must be in [0, 2**32); got -1"),
+        ("--iterations x", "--iterations: invalid int value: 'x'"),
     ],
 )
-def test_benchmark_script_refuses_bad_flags_in_one_line(argv, flag, tmp_path, capsys):
-    from experiments import benchmark_training
-
-    assert refusal(benchmark_training.main, argv, tmp_path / "runs", capsys).startswith(f"error: {flag}:")
 
 
 def test_benchmark_script_refuses_an_out_dir_that_is_a_file(tmp_path, capsys):
     from experiments import benchmark_training
 
-    target = tmp_path / "file"
-    target.write_text("")
-    with pytest.raises(SystemExit) as exit_info:
-        benchmark_training.main(["--out-dir", str(target)])
-    assert exit_info.value.code == 2 and capsys.readouterr().err.startswith("error: --out-dir:")
+    out_dir_file_refusal(benchmark_training.main, [], tmp_path, capsys)

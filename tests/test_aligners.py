@@ -19,6 +19,7 @@ from dtwrl.aligners import (
     pad_paths,
     register_aligner,
 )
+from tests.bad_batches import each_bad_pair_batch
 
 
 def _is_warping_path(path, n, m):
@@ -58,30 +59,27 @@ def test_fastdtw_aligner_matches_oracle(rng):
         assert cost >= dtwrl.dtw(a, b, metric="abs") - 1e-12
 
 
-def test_aligner_argument_errors():
-    with pytest.raises(ValueError, match="metric"):
-        ExactDTWAligner(metric="cosine")
-    with pytest.raises(ValueError, match="band"):
-        ExactDTWAligner(band=-1)
-    with pytest.raises(TypeError, match="band"):
-        ExactDTWAligner(band=1.5)
-    with pytest.raises(ValueError, match="radius"):
-        FastDTWAligner(radius=-1)
+@pytest.mark.parametrize(
+    "aligner, kwargs, error",
+    [
+        (ExactDTWAligner, {"metric": "cosine"}, ValueError),
+        (ExactDTWAligner, {"band": -1}, ValueError),
+        (ExactDTWAligner, {"band": 1.5}, TypeError),
+        (FastDTWAligner, {"radius": -1}, ValueError),
+    ],
+)
+def test_aligner_argument_errors_name_the_argument(aligner, kwargs, error):
+    (name,) = kwargs
+    with pytest.raises(error, match=name):
+        aligner(**kwargs)
+
+
+def test_a_band_too_narrow_for_the_lengths_is_refused_when_called():
     with pytest.raises(ValueError, match="band=0 is too narrow"):
         ExactDTWAligner(band=0)(np.zeros((1, 3)), np.zeros((1, 5)))
 
 
-@pytest.mark.parametrize(
-    "y_true, y_pred, match",
-    [
-        (np.zeros((2, 3)), np.zeros((3, 3)), "number of series B"),
-        (np.zeros((2, 3, 1)), np.zeros((2, 3, 2)), "number of features d"),
-        (np.array([[0.0, np.nan]]), np.zeros((1, 2)), "y_true must be finite"),
-        (np.zeros((1, 2)), np.array([[np.inf, 0.0]]), "y_pred must be finite"),
-        (np.zeros(3), np.zeros((1, 3)), r"y_true must have shape \(B, n\) or \(B, n, d\)"),
-        (np.zeros((1, 0)), np.zeros((1, 3)), "y_true must not be empty"),
-    ],
-)
+@each_bad_pair_batch
 def test_bad_batches(y_true, y_pred, match):
     with pytest.raises(ValueError, match=match):
         ExactDTWAligner()(y_true, y_pred)

@@ -2,10 +2,8 @@
 
 import json
 
-import pytest
-
 from experiments import compare_oracles
-from tests.script_checks import refusal
+from tests.script_checks import out_dir_file_refusal, refusal, refusals_test
 
 
 def test_compare_oracles_writes_run_folder(tmp_path):
@@ -19,38 +17,31 @@ def test_compare_oracles_writes_run_folder(tmp_path):
     assert summary["FastDTW r=1"]["mean_ratio"] >= 1.0  # FastDTW never beats exact DTW
 
 
-BAD_FLAGS = [
-    (["--num-pairs", "0"], "--num-pairs"),
-    (["--num-pairs", "x"], "--num-pairs"),
-    (["--radii", "0"], "--radii"),
-    (["--radii", "1", "-3"], "--radii"),
-    (["--band-fraction", "nan"], "--band-fraction"),
-    (["--band-fraction", "-1"], "--band-fraction"),
-    (["--band-fraction", "1.5"], "--band-fraction"),
-    (["--metric", "nope"], "--metric"),
-    (["--metric", "cosine"], "--metric"),
-    (["--seed", "-1"], "--seed"),
-    (["--pairs", "/nonexistent/x.ts"], "--pairs"),
-    (["--pairs", "NoSuchDataset"], "--pairs"),
-    (["--pairs", "{malformed}"], "--pairs"),
-    (["--bogus", "1"], "--bogus"),
-]
+test_compare_oracles_rejects_bad_flags_in_one_line = refusals_test(
+    "experiments.compare_oracles",
+    [
+        ("--num-pairs 0", "--num-pairs: "),
+        ("--num-pairs x", "--num-pairs: "),
+        ("--radii 0", "--radii: "),
+        ("--radii 1 -3", "--radii: "),
+        ("--band-fraction nan", "--band-fraction: "),
+        ("--band-fraction -1", "--band-fraction: "),
+        ("--band-fraction 1.5", "--band-fraction: "),
+        ("--metric nope", "--metric: "),
+        ("--metric cosine", "--metric: "),
+        ("--seed -1", "--seed: "),
+        ("--pairs /nonexistent/x.ts", "--pairs: "),
+        ("--pairs NoSuchDataset", "--pairs: "),
+        ("--bogus 1", "--bogus: "),
+    ],
+)
 
 
-@pytest.mark.parametrize("argv, flag", BAD_FLAGS, ids=[" ".join(a) for a, _ in BAD_FLAGS])
-def test_compare_oracles_rejects_bad_flags_in_one_line(tmp_path, capsys, argv, flag):
-    if argv[:2] == ["--pairs", "{malformed}"]:
-        bad = tmp_path / "bad_TRAIN.ts"
-        bad.write_text("garbage\n1,2,3\n")
-        argv = ["--pairs", str(bad)]
-    assert refusal(compare_oracles.main, argv, tmp_path / "out", capsys).startswith(f"error: {flag}: ")
+def test_compare_oracles_rejects_a_malformed_pairs_file_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad_TRAIN.ts"
+    bad.write_text("garbage\n1,2,3\n")
+    assert refusal(compare_oracles.main, ["--pairs", str(bad)], tmp_path / "out", capsys).startswith("error: --pairs: ")
 
 
 def test_compare_oracles_refuses_an_out_dir_that_is_a_file(tmp_path, capsys):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    with pytest.raises(SystemExit) as stop:
-        compare_oracles.main(["--num-pairs", "1", "--radii", "1", "--out-dir", str(blocker)])
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.startswith("error: --out-dir: ")
-    assert blocker.read_text() == "x"
+    out_dir_file_refusal(compare_oracles.main, ["--num-pairs", "1", "--radii", "1"], tmp_path, capsys)

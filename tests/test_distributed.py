@@ -90,6 +90,14 @@ def _latest_checkpoint_steps(run_dir):
 UNENDING = 10**5  # iterations: a budget no test run reaches (the learner is stopped, or resumed with a smaller one)
 
 
+def _launch_unending(tmp_path, collectors):
+    """The launcher of every role (``collectors`` collectors) on an UNENDING budget, its output piped as text."""
+    command = _command(tmp_path, "all", "--collectors", str(collectors), iterations=UNENDING)
+    return subprocess.Popen(
+        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+
 def _wait_for(predicate, timeout, what, procs=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -252,10 +260,7 @@ def test_collector_sigkill_and_learner_restart(tmp_path):
 @pytest.mark.slow
 def test_server_loss_stops_run_with_message_and_resumes(tmp_path):
     """Killing the server stops the run with a clear message; the same command resumes from the checkpoint."""
-    command = _command(tmp_path, "all", "--collectors", "1", iterations=UNENDING)
-    launcher = subprocess.Popen(
-        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
+    launcher = _launch_unending(tmp_path, collectors=1)
     run_dir = tmp_path / "run"
     try:
         server_pid = None
@@ -349,10 +354,7 @@ def test_every_role_adopts_init_from_network_settings(tmp_path):
 @pytest.mark.slow
 def test_sigterm_stops_every_role_and_the_learner_checkpoints(tmp_path):
     """SIGTERM (as Ctrl-C) to the launcher: the learner checkpoints, every role exits, the run can resume."""
-    command = _command(tmp_path, "all", "--collectors", "2", iterations=UNENDING)
-    launcher = subprocess.Popen(
-        command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
+    launcher = _launch_unending(tmp_path, collectors=2)
     run_dir = tmp_path / "run"
     try:
         _wait_for(lambda: max(_checkpoint_steps(run_dir), default=0) >= 2 * N * T, 240, "2 iterations", [launcher])

@@ -2,27 +2,16 @@
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from experiments import forecast
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
-SMALL = [
-    "--epochs",
-    "2",
-    "--hidden-units",
-    "8",
-    "--max-train",
-    "12",
-    "--max-test",
-    "6",
-    "--num-plot",
-    "2",
-    "--no-progress",
-]
+SMALL = shlex.split("--epochs 2 --hidden-units 8 --max-train 12 --max-test 6 --num-plot 2 --no-progress")
 
 
 def read_rows(run_dir):
@@ -237,41 +226,39 @@ def test_keep_start_never_chooses_worse_than_mse_on_validation(tmp_path):
     assert all(float(r["val_dtw"]) <= mse[r["seed"]] for r in rows if r["loss"] == "soft_dtw")
 
 
-@pytest.mark.parametrize(
-    "argv,message",
+test_bad_arguments_exit_with_one_line_naming_the_flag = refusals_test(
+    "experiments.forecast",
     [
-        (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
-        (["--losses", "policy_path", "--aligner", "/no/such/run"], "--aligner: no such run folder"),
-        (["--dataset", "/no/such/folder"], "--dataset: path '/no/such/folder' does not exist"),
-        (["--dataset", "NoSuchDataset"], "--dataset: "),
-        (["--input-fraction", "0.999"], "--dataset: GunPoint train[0] is too short"),
-        (["--model", "transformer"], "--model: must be one of"),
-        (["--gammas", "0"], "--gammas: must be finite and > 0"),
-        (["--gammas", "nan"], "--gammas: must be finite and > 0"),
-        (["--epochs", "0"], "--epochs: must be >= 1"),
-        (["--seeds", "1", "1"], "--seeds: must be distinct"),
-        (["--seeds", "-1"], "--seeds: must be >= 0"),
-        (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
-        (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
-        (["--learning-rate", "-1"], "--learning-rate: must be finite and > 0"),
-        (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
-        (["--eval-gamma", "nan"], "--eval-gamma: must be finite and > 0"),
-        (["--max-train", "1"], "--max-train: validation_split=0.2 leaves no training or no validation series"),
-        (["--monitor", "val_mse"], "--monitor: must be one of"),
-        (["--init", "zeros"], "--init: must be one of"),
-        (["--normalize", "minmax"], "--normalize: must be one of"),
-        (["--select", "val_mse"], "--select: must be one of"),
-        (["--dilate-alpha", "1.5"], "--dilate-alpha: must be in [0, 1]"),
-        (["--init", "random", "--keep-start"], "--keep-start: needs --init mse"),
-        (["--horizon", "200"], "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
-        (["--losses", "soft_dtw", "--corridor", "nope:r=3"], "--corridor: unknown corridor source 'nope'"),
-        (["--losses", "soft_dtw", "--corridor", "fastdtw:r=-1"], "--corridor: r must be an int >= 0"),
-        (["--losses", "soft_dtw", "--corridor", "fastdtw:r"], "--corridor: parameters are key=value pairs"),
-        (["--losses", "mse", "dilate", "--corridor", "band:frac=0.1"], "--corridor: applies to soft_dtw"),
+        ("--losses mse hinge", "--losses: unknown loss 'hinge'"),
+        ("--losses policy_path --aligner /no/such/run", "--aligner: no such run folder"),
+        ("--dataset /no/such/folder", "--dataset: path '/no/such/folder' does not exist"),
+        ("--dataset NoSuchDataset", "--dataset: "),
+        ("--input-fraction 0.999", "--dataset: GunPoint train[0] is too short"),
+        ("--model transformer", "--model: must be one of"),
+        ("--gammas 0", "--gammas: must be finite and > 0"),
+        ("--gammas nan", "--gammas: must be finite and > 0"),
+        ("--epochs 0", "--epochs: must be >= 1"),
+        ("--seeds 1 1", "--seeds: must be distinct"),
+        ("--seeds -1", "--seeds: must be >= 0"),
+        ("--validation-split 1.5", "--validation-split: must be in (0, 1)"),
+        ("--validation-split nan", "--validation-split: must be in (0, 1)"),
+        ("--learning-rate -1", "--learning-rate: must be finite and > 0"),
+        ("--learning-rate nan", "--learning-rate: must be finite and > 0"),
+        ("--eval-gamma nan", "--eval-gamma: must be finite and > 0"),
+        ("--max-train 1", "--max-train: validation_split=0.2 leaves no training or no validation series"),
+        ("--monitor val_mse", "--monitor: must be one of"),
+        ("--init zeros", "--init: must be one of"),
+        ("--normalize minmax", "--normalize: must be one of"),
+        ("--select val_mse", "--select: must be one of"),
+        ("--dilate-alpha 1.5", "--dilate-alpha: must be in [0, 1]"),
+        ("--init random --keep-start", "--keep-start: needs --init mse"),
+        ("--horizon 200", "--horizon: horizon 200 is too long for GunPoint train[0] of length 150"),
+        ("--losses soft_dtw --corridor nope:r=3", "--corridor: unknown corridor source 'nope'"),
+        ("--losses soft_dtw --corridor fastdtw:r=-1", "--corridor: r must be an int >= 0"),
+        ("--losses soft_dtw --corridor fastdtw:r", "--corridor: parameters are key=value pairs"),
+        ("--losses mse dilate --corridor band:frac=0.1", "--corridor: applies to soft_dtw"),
     ],
 )
-def test_bad_arguments_exit_with_one_line_naming_the_flag(tmp_path, capsys, argv, message):
-    assert message in refusal(forecast.main, argv, tmp_path / "out", capsys)
 
 
 def test_help_lists_every_argument(capsys):

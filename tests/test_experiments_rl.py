@@ -3,45 +3,22 @@
 import csv
 import json
 import math
+import shlex
 
 import numpy as np
 import pytest
 
 from agents.forecasting import policy_rounds, rl_forecasting
 from experiments import rl_forecast
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
-TINY_ALIGNER = [
-    "--aligner-num-envs",
-    "4",
-    "--aligner-collect-steps",
-    "8",
-    "--aligner-iterations",
-    "1",
-    "--critic-warmup-iterations",
-    "0",
-    "--samples",
-    "3",
-]
-TINY_MODEL = [
-    "--rounds",
-    "2",
-    "--model-steps",
-    "2",
-    "--batch-size",
-    "4",
-    "--hidden-units",
-    "8",
-    "--max-train",
-    "12",
-    "--max-test",
-    "6",
-    "--pairs-per-round",
-    "6",
-    "--num-plot",
-    "2",
-    "--no-progress",
-]
+TINY_ALIGNER = shlex.split(
+    "--aligner-num-envs 4 --aligner-collect-steps 8 --aligner-iterations 1 --critic-warmup-iterations 0 --samples 3"
+)
+TINY_MODEL = shlex.split(
+    "--rounds 2 --model-steps 2 --batch-size 4 --hidden-units 8 --max-train 12 --max-test 6"
+    " --pairs-per-round 6 --num-plot 2 --no-progress"
+)
 METHODS = ["greedy_path", "sampled_path", "dtw_path", "soft_dtw"]
 
 
@@ -196,47 +173,39 @@ def test_policy_cost_ratio_takes_the_mean_over_a_group_of_paths():
     assert mixed == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(
-    "argv,message",
+test_bad_arguments_fail_in_one_line_before_any_folder = refusals_test(
+    "experiments.rl_forecast",
     [
-        (["--methods", "policy_path"], "--methods: must be among greedy_path, sampled_path"),
-        (["--methods", "mse", "mse"], "--methods: must be distinct"),
-        (["--gammas", "0"], "--gammas: must be finite and > 0; got 0.0"),
-        (["--gammas", "nan"], "--gammas: must be finite and > 0; got nan"),
-        (["--seeds", "-1"], "--seeds: must be distinct ints >= 0"),
-        (["--seeds", "1", "1"], "--seeds: must be distinct ints >= 0"),
-        (["--samples", "0"], "--samples: must be >= 1; got 0"),
-        (["--temperature", "0"], "--temperature: must be finite and > 0"),
-        (["--final-temperature", "-1"], "--final-temperature: must be finite and > 0"),
-        (["--path-reduction", "max"], "--path-reduction: must be one of mean, softmin, lattice; got 'max'"),
-        (["--path-reduction", "softmin"], "--path-gamma: is required by path_reduction 'softmin'"),
-        (["--path-reduction", "softmin", "--path-gamma", "0"], "--path-gamma: must be finite and > 0"),
-        (["--path-gamma", "0.1"], "--path-gamma: is not used by path_reduction 'mean'"),
-        (["--learning-rate", "nan"], "--learning-rate: must be finite and > 0"),
-        (["--model", "lstm"], "--model: must be one of"),
+        ("--methods policy_path", "--methods: must be among greedy_path, sampled_path"),
+        ("--methods mse mse", "--methods: must be distinct"),
+        ("--gammas 0", "--gammas: must be finite and > 0; got 0.0"),
+        ("--gammas nan", "--gammas: must be finite and > 0; got nan"),
+        ("--seeds -1", "--seeds: must be distinct ints >= 0"),
+        ("--seeds 1 1", "--seeds: must be distinct ints >= 0"),
+        ("--samples 0", "--samples: must be >= 1; got 0"),
+        ("--temperature 0", "--temperature: must be finite and > 0"),
+        ("--final-temperature -1", "--final-temperature: must be finite and > 0"),
+        ("--path-reduction max", "--path-reduction: must be one of mean, softmin, lattice; got 'max'"),
+        ("--path-reduction softmin", "--path-gamma: is required by path_reduction 'softmin'"),
+        ("--path-reduction softmin --path-gamma 0", "--path-gamma: must be finite and > 0"),
+        ("--path-gamma 0.1", "--path-gamma: is not used by path_reduction 'mean'"),
+        ("--learning-rate nan", "--learning-rate: must be finite and > 0"),
+        ("--model lstm", "--model: must be one of"),
+        ("--aligner /no/such/run", "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder"),
         (
-            ["--aligner", "/no/such/run"],
-            "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder",
-        ),
-        (
-            ["--aligner", "train", "--aligner-env", "nope/Nothing-v0"],
+            "--aligner train --aligner-env nope/Nothing-v0",
             "--aligner-env: 'nope/Nothing-v0' is not a registered env id",
         ),
-        (  # checked even where no method uses it (issue 21)
-            ["--methods", "mse", "--aligner-env", "nope/Nope-v0"],
-            "--aligner-env: 'nope/Nope-v0' is not a registered env id",
-        ),
-        (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
-        (["--aligner-collect-steps", "1"], "--aligner-collect-steps: must be >= 2"),
-        (["--validation-split", "1.5"], "--validation-split: must be in (0, 1)"),
-        (["--validation-split", "nan"], "--validation-split: must be in (0, 1)"),
-        (["--max-train", "-1"], "--max-train: must be >= 0"),
-        (["--max-train", "1"], "--validation-split: validation_split 0.2 leaves no training series out of 1"),
-        (["--dataset", "/no/such/file_TRAIN.ts"], "--dataset: path '/no/such/file_TRAIN.ts' does not exist"),
+        ("--methods mse --aligner-env nope/Nope-v0", "--aligner-env: 'nope/Nope-v0' is not a registered env id"),
+        ("--rounds 0", "--rounds: must be >= 1; got 0"),
+        ("--aligner-collect-steps 1", "--aligner-collect-steps: must be >= 2"),
+        ("--validation-split 1.5", "--validation-split: must be in (0, 1)"),
+        ("--validation-split nan", "--validation-split: must be in (0, 1)"),
+        ("--max-train -1", "--max-train: must be >= 0"),
+        ("--max-train 1", "--validation-split: validation_split 0.2 leaves no training series out of 1"),
+        ("--dataset /no/such/file_TRAIN.ts", "--dataset: path '/no/such/file_TRAIN.ts' does not exist"),
     ],
 )
-def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
-    assert refusal(rl_forecast.main, argv, tmp_path / "out", capsys).startswith(f"error: {message}")
 
 
 def test_comparison_config_names_the_field():

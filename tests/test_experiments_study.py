@@ -7,7 +7,7 @@ import pytest
 
 from dtwrl.runs import read_json
 from experiments import study
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
 M1_HEAD = str(Path(__file__).parent / "data" / "m1_yearly_head.tsf")
 SMALL = [
@@ -88,17 +88,15 @@ def test_shards_split_the_grid(tmp_path, capsys):
     assert len(list((tmp_path / "study" / "study" / "cells").glob("*.json"))) == 2
 
 
-@pytest.mark.parametrize(
-    "argv,message",
+test_bad_arguments_exit_before_anything_is_written = refusals_test(
+    "experiments.study",
     [
-        (["--losses", "mse", "hinge"], "--losses: unknown loss 'hinge'"),
-        (["--losses", "mse", "--datasets", "/no/such/file.tsf"], "--datasets: "),
-        (["--shard", "2/2"], "--shard: needs N >= 1 and 0 <= i < N"),
-        (["--shard", "half"], "--shard: must look like i/N"),
-        (["--workers", "0"], "--workers: must be >= 1"),
-        (["--gammas", "nan"], "--gammas: must be finite and > 0"),
-        (["--seeds", "-1"], "--seeds: must be >= 0"),
+        ("--losses mse hinge", "--losses: unknown loss 'hinge'"),
+        ("--losses mse --datasets /no/such/file.tsf", "--datasets: "),
+        ("--shard 2/2", "--shard: needs N >= 1 and 0 <= i < N"),
+        ("--shard half", "--shard: must look like i/N"),
+        ("--workers 0", "--workers: must be >= 1"),
+        ("--gammas nan", "--gammas: must be finite and > 0"),
+        ("--seeds -1", "--seeds: must be >= 0"),
     ],
 )
-def test_bad_arguments_exit_before_anything_is_written(tmp_path, capsys, argv, message):
-    assert message in refusal(study.main, argv, tmp_path / "out", capsys)

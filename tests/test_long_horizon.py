@@ -3,10 +3,9 @@
 import json
 
 import numpy as np
-import pytest
 
 from experiments import long_horizon as lh
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
 SMALL = [
     "--data", "synthetic", "--horizon", "12", "--synthetic-length", "1200", "--max-train", "8", "--max-test", "4",
@@ -43,16 +42,14 @@ def test_the_budget_calibration_lands_near_the_budget(rng):
         assert abs(lh.cell_share(spec, y_true, y_pred) - 0.1) < 0.05, spec
 
 
-@pytest.mark.parametrize(
-    "flags, message",
+test_bad_flags_exit_2_before_any_folder = refusals_test(
+    "experiments.long_horizon",
     [
-        (["--horizon", "2"], "--horizon: must be >= 4"),
-        (["--sources", "nope"], "--sources: must be among"),
-        (["--budgets", "1.5"], "--budgets: each must be in (0, 1)"),
-        (["--gammas", "0"], "--gammas:"),
-        (["--data", "no_such_file.csv"], "--data:"),
-        (["--horizon", "1000", "--synthetic-length", "1500"], "--horizon: the train part"),
+        ("--horizon 2", "--horizon: must be >= 4"),
+        ("--sources nope", "--sources: must be among"),
+        ("--budgets 1.5", "--budgets: each must be in (0, 1)"),
+        ("--gammas 0", "--gammas:"),
+        ("--data no_such_file.csv", "--data:"),
+        ("--horizon 1000 --synthetic-length 1500", "--horizon: the train part"),
     ],
 )
-def test_bad_flags_exit_2_before_any_folder(tmp_path, capsys, flags, message):
-    assert message in refusal(lh.main, flags, tmp_path / "out", capsys)

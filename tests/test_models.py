@@ -41,17 +41,10 @@ def test_gru_rejects_output_dim_above_dim():
 
 
 @pytest.mark.parametrize(
-    "kwargs,arg",
-    [
-        ({"input_length": 0}, "input_length"),
-        ({"output_length": -1}, "output_length"),
-        ({"dim": 1.5}, "dim"),
-        ({"hidden_units": 0}, "hidden_units"),
-        ({"output_dim": 0}, "output_dim"),
-    ],
+    "arg, value", [("input_length", 0), ("output_length", -1), ("dim", 1.5), ("hidden_units", 0), ("output_dim", 0)]
 )
-def test_bad_sizes_name_the_argument(kwargs, arg):
-    params = {"input_length": 8, "output_length": 4, "dim": 1, **kwargs}
+def test_bad_sizes_name_the_argument(arg, value):
+    params = {"input_length": 8, "output_length": 4, "dim": 1, arg: value}
     with pytest.raises(ValueError, match=arg):
         mlp_forecaster(**params)
 

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from experiments import quickstart
-from tests.script_checks import refusal
+from tests.script_checks import refusals_test
 
 
 def test_quickstart_runs_end_to_end(tmp_path, capsys):
@@ -70,21 +70,19 @@ def test_quickstart_runs_end_to_end(tmp_path, capsys):
         assert first.step == 0 and float(tf.make_ndarray(first.tensor_proto)) == pytest.approx(mse_dtw, rel=1e-5)
 
 
-@pytest.mark.parametrize(
-    "argv,message",
+test_bad_arguments_fail_in_one_line_before_any_folder = refusals_test(
+    "experiments.quickstart",
     [
-        (["--rounds", "0"], "--rounds: must be >= 1; got 0"),
-        (["--gamma", "-1"], "--gamma: must be finite and > 0"),
-        (["--gammas", "0"], "--gammas: must be finite and > 0"),
-        (["--init", "zeros"], "--init: must be one of"),
-        (["--path-reduction", "max"], "--path-reduction: must be one of"),
-        (["--seed", "-1"], "--seed: must be >= 0; got -1"),
-        (["--samples", "0"], "--samples: must be >= 1"),
-        (["--num-envs", "0"], "--num-envs: must be >= 1"),
-        (["--methods", "nope"], "--methods: must be among"),
-        (["--max-train", "1"], "--max-train: must be 0 (all) or >= 2"),
-        (["--aligner-env", "nope/Nothing-v0"], "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
+        ("--rounds 0", "--rounds: must be >= 1; got 0"),
+        ("--gamma -1", "--gamma: must be finite and > 0"),
+        ("--gammas 0", "--gammas: must be finite and > 0"),
+        ("--init zeros", "--init: must be one of"),
+        ("--path-reduction max", "--path-reduction: must be one of"),
+        ("--seed -1", "--seed: must be >= 0; got -1"),
+        ("--samples 0", "--samples: must be >= 1"),
+        ("--num-envs 0", "--num-envs: must be >= 1"),
+        ("--methods nope", "--methods: must be among"),
+        ("--max-train 1", "--max-train: must be 0 (all) or >= 2"),
+        ("--aligner-env nope/Nothing-v0", "--aligner-env: 'nope/Nothing-v0' is not a registered env id"),
     ],
 )
-def test_bad_arguments_fail_in_one_line_before_any_folder(tmp_path, capsys, argv, message):
-    assert refusal(quickstart.main, argv, tmp_path / "out", capsys).startswith(f"error: {message}")

@@ -15,6 +15,7 @@ from dtwrl.tf.relaxations import (
     path_cost_tf,
     temporal_penalty,
 )
+from tests.bad_batches import each_bad_pair_batch
 
 METRICS = ["sqeuclidean", "euclidean", "abs"]
 
@@ -139,17 +140,7 @@ def test_aligned_path_cost_with_a_known_aligner(rng):
     assert idx.shape[1] == lengths.numpy()[0]
 
 
-@pytest.mark.parametrize(
-    "y_true, y_pred, match",
-    [
-        (np.zeros((2, 3)), np.zeros((3, 3)), "same number of series B"),
-        (np.zeros((2, 3, 1)), np.zeros((2, 3, 2)), "same number of features d"),
-        (np.array([[0.0, np.nan]]), np.zeros((1, 2)), "y_true must be finite"),
-        (np.zeros((1, 2)), np.array([[np.inf, 0.0]]), "y_pred must be finite"),
-        (np.zeros((3,)), np.zeros((1, 3)), r"y_true must have shape \(B, n\) or \(B, n, d\)"),
-        (np.zeros((1, 2)), np.zeros((1, 0)), "y_pred must not be empty"),
-    ],
-)
+@each_bad_pair_batch
 def test_bad_inputs(y_true, y_pred, match):
     with pytest.raises(ValueError, match=match):
         fixed_path_dtw(y_true, y_pred)

@@ -31,20 +31,18 @@ def scalars(log_dir):
     }
 
 
+def fit_new_mlp(train, loss, init_seed, hidden_units, **kwargs):
+    """``(model, history)``: an MLP forecaster initialised from ``init_seed``, fitted quietly on ``train``."""
+    X, Y = train
+    tf.keras.utils.set_random_seed(init_seed)
+    model = mlp_forecaster(X.shape[1], Y.shape[1], hidden_units=hidden_units)
+    return model, fit_forecaster(model, train, loss, progress=False, **kwargs)
+
+
 def test_mse_training_learns_the_continuation(rng, tmp_path):
     X, Y = sine_task(rng)
-    tf.keras.utils.set_random_seed(0)
-    model = mlp_forecaster(12, 8, hidden_units=32)
-    history = fit_forecaster(
-        model,
-        (X, Y),
-        "mse",
-        epochs=60,
-        batch_size=16,
-        learning_rate=1e-2,
-        validation_split=0.25,
-        log_dir=tmp_path,
-        progress=False,
+    _, history = fit_new_mlp(
+        (X, Y), "mse", 0, 32, epochs=60, batch_size=16, learning_rate=1e-2, validation_split=0.25, log_dir=tmp_path
     )
     assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
     assert len(history.epoch_seconds) == 60 and history.best_epoch is not None
@@ -58,18 +56,9 @@ def test_early_stopping_restores_the_best_weights(rng):
     X = rng.normal(size=(40, 6, 1))
     Y = rng.normal(size=(40, 3, 1))  # pure noise: the validation loss soon rises
     X_val, Y_val = rng.normal(size=(20, 6, 1)), rng.normal(size=(20, 3, 1))
-    tf.keras.utils.set_random_seed(1)
-    model = mlp_forecaster(6, 3, hidden_units=64)
-    history = fit_forecaster(
-        model,
-        (X, Y),
-        tf.keras.losses.MeanSquaredError(),
-        epochs=200,
-        batch_size=8,
-        learning_rate=3e-2,
-        validation_data=(X_val, Y_val),
-        patience=2,
-        progress=False,
+    loss = tf.keras.losses.MeanSquaredError()  # a Loss object, not a name
+    model, history = fit_new_mlp(
+        (X, Y), loss, 1, 64, epochs=200, batch_size=8, learning_rate=3e-2, validation_data=(X_val, Y_val), patience=2
     )
     val = history.history["val_loss"]
     assert history.stopped_early and len(val) < 200
@@ -84,12 +73,11 @@ def test_monitor_val_dtw_selects_and_restores_the_epoch_of_lowest_validation_dtw
 
     X, Y = sine_task(rng, n=40)
     X_val, Y_val = sine_task(rng, n=12)
-    tf.keras.utils.set_random_seed(2)
-    model = mlp_forecaster(12, 8, hidden_units=16)
-    history = fit_forecaster(
-        model,
+    model, history = fit_new_mlp(
         (X, Y),
         "soft_dtw",
+        2,
+        16,
         epochs=12,
         batch_size=8,
         learning_rate=1e-2,
@@ -98,7 +86,6 @@ def test_monitor_val_dtw_selects_and_restores_the_epoch_of_lowest_validation_dtw
         monitor="val_dtw",
         log_dir=tmp_path,
         loss_kwargs={"gamma": 0.1},
-        progress=False,
     )
     val_dtw = history.history["val_dtw"]
     assert len(val_dtw) == len(history.history["val_loss"]) == len(history.history["loss"])
@@ -111,10 +98,7 @@ def test_same_seed_same_history(rng):
     X, Y = sine_task(rng, n=24)
 
     def run():
-        tf.keras.utils.set_random_seed(3)
-        return fit_forecaster(
-            mlp_forecaster(12, 8, hidden_units=8), (X, Y), "mse", epochs=3, batch_size=5, seed=3, progress=False
-        ).history
+        return fit_new_mlp((X, Y), "mse", 3, 8, epochs=3, batch_size=5, seed=3)[1].history
 
     assert run() == run()
 
