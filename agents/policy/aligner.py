@@ -350,8 +350,11 @@ class PolicyAligner:
 
         Trained by ``experiments/pretrain_aligner.py`` on synthetic warps, real
         UCR series with random warps and pairs of different real series, never
-        on ItalyPowerDemand nor the GunPoint test split. ``kwargs`` go to the
-        constructor (``batch_size``, ``decode``, ``beam_width``, ...).
+        on ItalyPowerDemand nor the GunPoint test split. With greedy decoding,
+        pairs over ``long_cells`` are aligned by :data:`PRETRAINED_LONG`, trained
+        on the corridor observation with long pairs (``--max-length 20000``, the
+        train split of the long recordings). ``kwargs`` go to the constructor
+        (``batch_size``, ``decode``, ``beam_width``, ...).
         """
         return cls("pretrained", **kwargs)
 
