@@ -75,7 +75,8 @@ class Args:
     )
     long_root: str = field(
         str(DEFAULT_DATA.parent / "long"),
-        "folder of the long recordings (*.csv; only their train split is read, with --max-length > 1200)",
+        "folder of the long recordings (*.csv; only their train split is read, with --max-length > 1200); "
+        "'none': synthetic long pairs only",
     )
     expert: str = field("exact", "labels: exact (exact DTW moves) or corridor (exact moves that stay in the corridor)")
     bc_steps: int = field(200_000, "expert-labelled states of the behavioural-cloning stage")
@@ -103,7 +104,10 @@ def main(argv=None):
         raise ValueError(f"--expert: must be one of {', '.join(EXPERTS)}; got {args.expert!r}")
     if args.expert == "corridor" and not is_corridor(lookahead):
         raise ValueError(f"--expert: corridor needs the corridor observation (--lookahead 0xR); got {args.lookahead!r}")
-    corpus = MixedCorpus(args.data_root, args.max_length, args.long_root)
+    long_root = None if args.long_root.strip().lower() == "none" else Path(args.long_root)
+    if args.max_length > SHORT_MAX_LENGTH and long_root is not None and not any(long_root.glob("*.csv")):
+        raise ValueError(f"--long-root: no long recordings (*.csv) in {str(long_root)!r}; 'none' trains without them")
+    corpus = MixedCorpus(args.data_root, args.max_length, long_root)
     core_kwargs = {
         "window": args.window,
         "metric": "sqeuclidean",

@@ -41,6 +41,7 @@ def test_benchmark_refuses_bad_arguments_in_one_line(tmp_path):
         ("pretrain_aligner", ["--max-length", "100"], "--max-length: must be in \\[1200, 1000000\\]; got 100"),
         ("pretrain_aligner", ["--max-length", "2000000"], "--max-length"),
         ("pretrain_aligner", ["--expert", "oracle"], "--expert: must be one of exact, corridor"),
+        ("pretrain_aligner", ["--max-length", "5000", "--long-root", "/nonexistent"], "--long-root: no long"),
         ("pretrain_aligner", ["--expert", "corridor"], "--expert: corridor needs the corridor observation"),
     ],
 )

@@ -19,7 +19,8 @@ Corpus (:class:`MixedCorpus`), one family drawn per batch of alignments:
   halves of one recording, or as two different recordings.
 
 ItalyPowerDemand, the GunPoint test split and the long recordings' test split
-are never read: they measure transfer. Every series is z-normalised (as the UCR archive stores them).
+are never read: they measure transfer. Every series is z-normalised (as the
+UCR archive stores them).
 
 Training (:func:`imitate`): behavioural cloning of the exact DTW move
 (``WarpingBatch.expert_actions``) on detoured expert rollouts, then DAgger
