@@ -96,7 +96,7 @@ def _actors(args):
 
 
 def _linear_policy(args, policy):
-    """``(label suffix, align_pairs)`` of ``policy`` on the corridor observation, as it aligns long pairs."""
+    """``(label suffix, PolicyAligner)``: ``policy`` on the corridor observation, as it aligns long pairs."""
     if policy.long_actor_file is not None:  # the pretrained aligner's own long-pair network
         policy = PolicyAligner(policy.long_actor_file)
     kwargs = dict(policy.core_kwargs)

@@ -190,19 +190,18 @@ class PolicyAligner:
         for the same calls; successive calls draw fresh paths.
     long_cells : int >= 1 or None
         Pairs of more than this many grid cells (``n * m``) are aligned on the
-        linear corridor observation (``envs.observation.corridor_lookahead()``,
-        the same network reading it), in time and memory O((n + m) r) instead
-        of O(n m): the policy's own observation would need the full cost matrix.
-        Applies to greedy decoding, when the network reads the corridor's
-        ``"lookahead"`` key (the shipped one does) and its own observation is
-        not the corridor already; None keeps the policy's own observation for
-        every pair. The pretrained aligner with its saved ``core_kwargs``
-        aligns long pairs with its own network trained on the corridor
-        observation (:data:`PRETRAINED_LONG`, named by ``long_actor_file``),
-        any other policy (or the pretrained one given other ``core_kwargs``)
-        with its own network. Beam search and sampling keep it too: the beam ranks by the
-        lookahead's cost-to-go estimate, and sampled paths that leave the
-        corridor find their way back poorly (on a 3,000-step synthetic pair:
+        linear corridor observation (``envs.observation.corridor_lookahead()``),
+        in time and memory O((n + m) r) instead of O(n m): the policy's own
+        observation would need the full cost matrix. The pretrained aligner on
+        its saved ``core_kwargs`` reads it with a second network trained on it
+        (:data:`PRETRAINED_LONG`, named by ``long_actor_file``), any other
+        policy (or the pretrained one given other ``core_kwargs``) with its own
+        network. Applies to greedy decoding, when the network reads the
+        corridor's ``"lookahead"`` key (the shipped one does) and its own
+        observation is not the corridor already; None keeps the policy's own
+        observation for every pair. Beam search and sampling keep it too: the
+        beam ranks by the lookahead's cost-to-go estimate, and sampled paths
+        that leave the corridor find their way back poorly (on a 3,000-step synthetic pair:
         beam 1.94x exact DTW, samples at t=2 259x on the corridor, against
         1.002x and 5.3x on the policy's own observation). The default, 2**20
         (about 1,000 x 1,000), keeps short sets on the observation the policy
