@@ -59,12 +59,15 @@ class Args:
     timing_pairs: int = field(8, "pairs per timing length")
     repeats: int = field(3, "timing repeats (the median is reported)")
     long: bool = field(
-        False, "long pairs instead: the first actor on the corridor observation (experiments/long_benchmark)"
+        False,
+        "long pairs instead: each actor on the corridor observation, as it aligns long pairs (long_benchmark.py)",
     )
     long_lengths: tuple[int, ...] = field((1000, 10_000, 100_000), "--long: n = m of the synthetic and tiled sets")
     long_pairs: int = field(3, "--long: pairs per long set (at most 2 at n >= 100,000)")
     short_pairs: int = field(50, "--long: pairs of GunPoint test, ItalyPowerDemand test, BasicMotions test")
-    radius: int = field(8, "--long: corridor radius of the linear observation")
+    radius: int = field(
+        8, "--long: corridor radius of the linear observation, for networks trained on another one (others keep theirs)"
+    )
     long_root: str = field(str(DEFAULT_DATA.parent / "long"), "--long: folder of the long recordings (*.csv)")
     out_dir: str = field("results", "parent of benchmark_aligner/<name>/")
     name: str | None = field(None, "run folder name; none: the date and time")
@@ -92,24 +95,36 @@ def _actors(args):
     return out
 
 
-def _linear_methods(args, policy):
-    """``{label: align_pairs}`` of the long benchmark: the policy and the heuristic on the corridor observation."""
+def _linear_policy(args, policy):
+    """``(label suffix, PolicyAligner)``: ``policy`` on the corridor observation, as it aligns long pairs."""
+    if policy.long_actor_file is not None:  # the pretrained aligner's own long-pair network
+        policy = PolicyAligner(policy.long_actor_file)
     kwargs = dict(policy.core_kwargs)
     retrained = is_corridor(check_lookahead(kwargs.get("lookahead", ())))
     if not retrained:
         kwargs["lookahead"] = corridor_lookahead(args.radius)
     linear = PolicyAligner(policy.actor_file or policy.policy_dir, core_kwargs=kwargs)
     note = "" if retrained else ", weights trained on the lookahead observation"
-    return {
-        f"policy greedy (corridor r={kwargs['lookahead'][0][1]}{note})": linear.align_pairs,
-        "HeuristicAligner (corridor, no network)": HeuristicAligner.like(linear).align_pairs,
-        "FastDTW r=1": lambda pairs: [dtwrl.fastdtw_path(x, y, radius=1)[1] for x, y in pairs],
-    }, policy.align_pairs
+    return f"greedy (corridor r={kwargs['lookahead'][0][1]}{note})", linear
 
 
-def run_long(args, policy, run_dir, command):
+def _linear_methods(args, policies):
+    """``{label: align_pairs}`` of the long benchmark: each policy (``{label: PolicyAligner}``; the first is
+    "policy") and the first one's heuristic on the corridor observation, FastDTW r=1; and the first policy's
+    ``align_pairs`` on its own observation."""
+    methods, first = {}, None
+    for label, policy in policies.items():
+        suffix, linear = _linear_policy(args, policy)
+        methods[f"{'policy' if first is None else label} {suffix}"] = linear.align_pairs
+        first = first or linear
+    methods["HeuristicAligner (corridor, no network)"] = HeuristicAligner.like(first).align_pairs
+    methods["FastDTW r=1"] = lambda pairs: [dtwrl.fastdtw_path(x, y, radius=1)[1] for x, y in pairs]
+    return methods, next(iter(policies.values())).align_pairs
+
+
+def run_long(args, policies, run_dir, command):
     """The long benchmark (``experiments/long_benchmark``): one table per set, then how time grows with n."""
-    methods, quadratic = _linear_methods(args, policy)
+    methods, quadratic = _linear_methods(args, policies)
     band_from = next(iter(methods))
     sets = long_benchmark.pair_sets(
         args.long_lengths, args.long_pairs, args.short_pairs, args.data_root, args.long_root, args.seed
@@ -144,10 +159,10 @@ def main(argv=None):
     if args.long:
         if args.long_pairs < 1 or args.short_pairs < 1 or args.radius < 0 or any(n < 2 for n in args.long_lengths):
             raise ValueError("--long-pairs, --short-pairs: must be >= 1; --radius: >= 0; --long-lengths: >= 2")
-        policy = PolicyAligner(next(iter(actors.values())))
+        policies = {label: PolicyAligner(policy) for label, policy in actors.items()}
         run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
         command = "python experiments/benchmark_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv)
-        return run_long(args, policy, run_dir, command)
+        return run_long(args, policies, run_dir, command)
     if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
         raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
     if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):

@@ -1,10 +1,13 @@
 """``benchmark_aligner.py --long``: aligners on long pairs, time and peak added memory per pair, cost ratios.
 
 Pair sets: synthetic warps (``dtwrl.datasets.SyntheticPairs``) and tiled and
-warped real series (the long ElectricDevices recording tiled to n, a warped
-noisy copy as y) at every ``--long-lengths`` n; the long recordings under
-``../shared/data/long/`` (each split in halves; pairs of different ECG-like
-recordings); GunPoint test, ItalyPowerDemand test and BasicMotions test pairs.
+warped real series (the ElectricDevices recording's test part tiled to n, a
+warped noisy copy as y) at every ``--long-lengths`` n; the test parts of the
+long recordings under ``../shared/data/long/`` (each split in halves; pairs of
+different ECG-like recordings); GunPoint test, ItalyPowerDemand test and
+BasicMotions test pairs. Only the ``"test"`` split of the long recordings is
+read (``dtwrl.datasets.long_recordings``): ``pretrain_aligner.py`` trains on
+the disjoint ``"train"`` split.
 
 Methods: the policy on the corridor observation (greedy), ``HeuristicAligner``
 on the same observation, exact DTW (``dtwrl.dtw_path``; for n * m above
@@ -25,7 +28,7 @@ import dtwrl
 from agents.evaluation import ratio_stats
 from dtwrl.bands import min_band
 from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_ucr
-from dtwrl.datasets.series_files import load_series_file
+from dtwrl.datasets.long_recordings import load_long_recordings
 from dtwrl.datasets.synthetic import random_monotone_warp, resample
 from dtwrl.exact_dtw import cost_ratio, path_cost
 
@@ -58,12 +61,6 @@ def measure(fn):
     return result, seconds, peak
 
 
-def _read_recording(path):
-    """One long recording as (n, 1) float64: the value column of a ``.csv`` (ElectricDevices: index, value)."""
-    table = np.array([row.ravel() for row in load_series_file(path)])  # rows: index or timestamp, value, ...
-    return np.ascontiguousarray(table[:, 1:2])
-
-
 def _warped_copy(rng, x, n, noise=0.05):
     """x resampled along a random monotone warp to n samples, plus noise scaled by x's spread."""
     positions = random_monotone_warp(rng, len(x), n)
@@ -74,13 +71,12 @@ def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
     """``{name: [(x, y), ...]}`` of every set (see the module docstring); sets whose files are missing are skipped."""
     rng = np.random.default_rng(seed)
     sets = {}
-    long_root = Path(long_root)
-    devices = long_root / "ElectricDevices.csv"
+    recordings = load_long_recordings(long_root, "test")
     for n in lengths:
         count = pairs_per_set if n < 100_000 else max(1, min(pairs_per_set, 2))
         sets[f"synthetic warp n={n}"] = [SyntheticPairs(n=n)(rng) for _ in range(count)]
-        if devices.is_file():
-            base = _read_recording(devices)
+        if "ElectricDevices" in recordings:
+            base = recordings["ElectricDevices"]
             tiled = np.tile(base, (n // len(base) + 1, 1))
             pairs = []
             for _ in range(count):
@@ -88,7 +84,6 @@ def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
                 x = np.ascontiguousarray(tiled[start : start + n] if start + n <= len(tiled) else tiled[:n])
                 pairs.append((x, _warped_copy(rng, x, n)))
             sets[f"tiled+warped ElectricDevices n={n}"] = pairs
-    recordings = {p.stem: _read_recording(p) for p in sorted(long_root.glob("*.csv"))}
     if recordings:
         sets["long recordings: halves"] = [(r[: len(r) // 2], r[len(r) // 2 :]) for r in recordings.values()]
         ecg = [r for name, r in recordings.items() if name.startswith("ecg")]

@@ -13,6 +13,13 @@ read. The actor file records this command, the corpus and the training history.
     python experiments/pretrain_aligner.py                       # the shipped weights (bitwise, about 16 min)
     # a quick try:
     python experiments/pretrain_aligner.py --out /tmp/a.npz --bc-steps 20000 --dagger-rounds 1 --ppo-steps 0
+    # the long-pair network (agents/policy/pretrained_aligner_long.npz; see README "Long pairs in linear time"):
+    python experiments/pretrain_aligner.py --out agents/policy/pretrained_aligner_long.npz --lookahead 0x8 \
+        --max-length 20000 --expert corridor --ppo-steps 0 ...
+
+--max-length N (> 1200) adds synthetic warps up to N and the "train" split of
+the long recordings in --long-root (dtwrl.datasets.long_recordings: never the
+"test" split that benchmark_aligner.py --long evaluates on).
 
 Fine-tune it on your own pairs with PPO: python experiments/train_aligner.py --init-from pretrained --env-id ...
 """
@@ -29,12 +36,21 @@ import numpy as np
 
 from agents.policy.actor import NumpyActor
 from agents.policy.aligner import PRETRAINED
-from agents.training.pretraining import ImitationConfig, MixedCorpus, imitate, validation_ratios
+from agents.training.imitation import EXPERTS
+from agents.training.pretraining import (
+    SHORT_MAX_LENGTH,
+    ImitationConfig,
+    MixedCorpus,
+    imitate,
+    validation_ratios,
+)
 from dtwrl.datasets import SyntheticPairs
-from envs.observation import CORRIDOR, DEFAULT_LOOKAHEAD, check_lookahead
+from envs.observation import CORRIDOR, DEFAULT_LOOKAHEAD, check_lookahead, is_corridor
 from experiments.common import field, parse_args, run_script
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
+#: The longest series length ``--max-length`` accepts (a long pair's rollout is 2 N steps of labelled states).
+MAX_LENGTH_LIMIT = 10**6
 
 
 @dataclasses.dataclass
@@ -52,6 +68,17 @@ class Args:
         "lookahead rows as scale x depth, comma-separated (e.g. 2x16,8x16); 0xR for the linear corridor of radius R; "
         "'none' for the window-only observation",
     )
+    max_length: int = field(
+        SHORT_MAX_LENGTH,
+        f"longest training series; above {SHORT_MAX_LENGTH} adds long synthetic warps and the long recordings' "
+        "train split",
+    )
+    long_root: str = field(
+        str(DEFAULT_DATA.parent / "long"),
+        "folder of the long recordings (*.csv; only their train split is read, with --max-length > 1200); "
+        "'none': synthetic long pairs only",
+    )
+    expert: str = field("exact", "labels: exact (exact DTW moves) or corridor (exact moves that stay in the corridor)")
     bc_steps: int = field(200_000, "expert-labelled states of the behavioural-cloning stage")
     dagger_rounds: int = field(3, "DAgger rounds after behavioural cloning")
     dagger_steps: int = field(100_000, "states collected by the policy in each DAgger round")
@@ -70,8 +97,17 @@ def main(argv=None):
     for name in ("bc_steps", "epochs", "batch_size", "window"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')}: must be >= 1; got {getattr(args, name)}")
+    if not SHORT_MAX_LENGTH <= args.max_length <= MAX_LENGTH_LIMIT:
+        raise ValueError(f"--max-length: must be in [{SHORT_MAX_LENGTH}, {MAX_LENGTH_LIMIT}]; got {args.max_length}")
     lookahead = _parse_lookahead(args.lookahead)
-    corpus = MixedCorpus(args.data_root)
+    if args.expert not in EXPERTS:
+        raise ValueError(f"--expert: must be one of {', '.join(EXPERTS)}; got {args.expert!r}")
+    if args.expert == "corridor" and not is_corridor(lookahead):
+        raise ValueError(f"--expert: corridor needs the corridor observation (--lookahead 0xR); got {args.lookahead!r}")
+    long_root = None if args.long_root.strip().lower() == "none" else Path(args.long_root)
+    if args.max_length > SHORT_MAX_LENGTH and long_root is not None and not any(long_root.glob("*.csv")):
+        raise ValueError(f"--long-root: no long recordings (*.csv) in {str(long_root)!r}; 'none' trains without them")
+    corpus = MixedCorpus(args.data_root, args.max_length, long_root)
     core_kwargs = {
         "window": args.window,
         "metric": "sqeuclidean",
@@ -89,6 +125,7 @@ def main(argv=None):
         bc_learning_rate=args.learning_rate,
         dagger_rounds=args.dagger_rounds,
         dagger_states=args.dagger_steps,
+        expert=args.expert,
     )
     actor_net, history = imitate(corpus, core_kwargs, config, log=lambda line: print(line, flush=True))
     info = {

@@ -7,7 +7,7 @@ import pytest
 
 import dtwrl
 from agents.policy.actor import NumpyActor, probe_observations
-from agents.policy.aligner import PRETRAINED, PolicyAligner
+from agents.policy.aligner import PRETRAINED, PRETRAINED_LONG, PolicyAligner
 from agents.policy.rollouts import greedy_paths, make_core, rollout_paths
 from agents.training.pretraining import build_actor
 from dtwrl.datasets import gunpoint_pairs
@@ -144,16 +144,45 @@ def test_long_pairs_are_aligned_greedily_on_the_corridor_observation():
     rng = np.random.default_rng(3)
     long_pair, short_pair = SyntheticPairs(n=400, m=360)(rng), SyntheticPairs(n=40, m=50)(rng)
     routed = PolicyAligner.pretrained(long_cells=20_000)  # 400 x 360 cells are "long", 40 x 50 are not
-    assert routed.long_kwargs["lookahead"] == corridor_lookahead()
-    on_corridor = PolicyAligner.pretrained(core_kwargs=routed.long_kwargs, long_cells=None)
+    assert tuple(map(tuple, routed.long_kwargs["lookahead"])) == corridor_lookahead()
+    assert routed.long_actor_file == PRETRAINED_LONG
+    on_corridor = PolicyAligner(PRETRAINED_LONG, long_cells=None)  # the long-pair network, trained on the corridor
     own = PolicyAligner.pretrained(long_cells=None)
     paths = routed.align_pairs([long_pair, short_pair])
     np.testing.assert_array_equal(paths[0], on_corridor.align_pairs([long_pair])[0])
     np.testing.assert_array_equal(paths[1], own.align_pairs([short_pair])[0])
     assert dtwrl.path_cost(*long_pair, paths[0]) <= 1.02 * dtwrl.dtw(*long_pair)
+    # other core_kwargs: the short-pair network itself reads the corridor for long pairs
+    other = PolicyAligner.pretrained(core_kwargs={**own.core_kwargs, "window": 7, "band": None}, long_cells=20_000)
+    assert other.long_actor_file == PRETRAINED_LONG  # the same settings as saved: still the shipped pair
+    changed = PolicyAligner.pretrained(core_kwargs={**own.core_kwargs, "reward_scale": 2.0}, long_cells=20_000)
+    assert changed.long_actor_file is None and changed.long_kwargs["reward_scale"] == 2.0
+    same_net = PolicyAligner.pretrained(core_kwargs=changed.long_kwargs, long_cells=None)
+    np.testing.assert_array_equal(changed.align_pairs([long_pair])[0], same_net.align_pairs([long_pair])[0])
     # beam search and sampling keep the policy's own observation; get_config round-trips the threshold
     assert PolicyAligner.pretrained(decode="beam").long_kwargs is None
     assert PolicyAligner.pretrained(samples=2).long_kwargs is None
-    assert PolicyAligner.from_config(routed.get_config()).long_cells == 20_000
+    rebuilt = PolicyAligner.from_config(routed.get_config())
+    assert rebuilt.long_cells == 20_000 and rebuilt.long_actor_file == PRETRAINED_LONG
     with pytest.raises(ValueError, match="long_cells"):
         PolicyAligner.pretrained(long_cells=0)
+
+
+def test_pretrained_aligns_a_30000_step_pair_with_its_long_network_in_bounded_memory():
+    """The long-pair network (corridor observation): a valid path that does not wander, memory O((n + m) r)."""
+    from agents import HeuristicAligner
+    from dtwrl.datasets import SyntheticPairs
+    from envs.observation import is_corridor
+    from experiments.long_benchmark import measure
+
+    actor, kwargs, info = NumpyActor.load(PRETRAINED_LONG)
+    assert is_corridor([tuple(row) for row in kwargs["lookahead"]]) and "--max-length" in info["command"]
+    x, y = SyntheticPairs(n=19_000, m=19_000)(np.random.default_rng(0))
+    aligner = PolicyAligner.pretrained()
+    aligner.align_pairs([(x[:2000], y[:2000])])  # compile outside the measure
+    path, _, peak_mb = measure(lambda: aligner.align_pairs([(x, y)])[0])
+    assert _valid(path, len(x), len(y)) and len(path) >= 28_000  # a rollout of about 30,000 steps
+    assert np.isnan(peak_mb) or peak_mb < 300  # the 19,000 x 19,000 cost matrix alone would take 2,900 MB
+    # it follows the corridor's optimum (the heuristic's path) instead of wandering off it
+    heuristic = HeuristicAligner.like(PolicyAligner(PRETRAINED_LONG)).align_pairs([(x, y)])[0]
+    assert dtwrl.path_cost(x, y, path) <= 1.01 * dtwrl.path_cost(x, y, heuristic)

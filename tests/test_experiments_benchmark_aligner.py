@@ -38,6 +38,11 @@ def test_benchmark_refuses_bad_arguments_in_one_line(tmp_path):
         ("benchmark_aligner", ["--data-root", "/nonexistent"], "--data-root"),
         ("pretrain_aligner", ["--lookahead", "2x"], "--lookahead"),
         ("pretrain_aligner", ["--out", "weights.h5"], "--out"),
+        ("pretrain_aligner", ["--max-length", "100"], "--max-length: must be in \\[1200, 1000000\\]; got 100"),
+        ("pretrain_aligner", ["--max-length", "2000000"], "--max-length"),
+        ("pretrain_aligner", ["--expert", "oracle"], "--expert: must be one of exact, corridor"),
+        ("pretrain_aligner", ["--max-length", "5000", "--long-root", "/nonexistent"], "--long-root: no long"),
+        ("pretrain_aligner", ["--expert", "corridor"], "--expert: corridor needs the corridor observation"),
     ],
 )
 def test_scripts_name_the_bad_flag(tmp_path, module, argv, message):
@@ -48,6 +53,17 @@ def test_scripts_name_the_bad_flag(tmp_path, module, argv, message):
     with pytest.raises(ValueError, match=message):
         main([*argv, flag, str(tmp_path)])
     assert not any(tmp_path.iterdir())
+
+
+def test_pretrain_refuses_a_bad_max_length_in_one_line(tmp_path, capsys):
+    from experiments.common import run_script
+    from experiments.pretrain_aligner import main
+
+    with pytest.raises(SystemExit) as stop:
+        run_script(lambda: main(["--max-length", "-5", "--run-dir", str(tmp_path / "run")]))
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and err.startswith("error: --max-length: "), err
+    assert not (tmp_path / "run").exists()
 
 
 def test_fine_tuning_starts_from_the_pretrained_actor(tmp_path):
@@ -134,7 +150,8 @@ def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
     assert list(report["sets"]) == ["synthetic warp n=150", "GunPoint test"]  # GunPoint is vendored; no long files
     rows = report["sets"]["synthetic warp n=150"]
     labels = " | ".join(rows)
-    for method in ("policy greedy (corridor r=2", "HeuristicAligner", "FastDTW r=1", "exact DTW in a band of"):
+    # the pretrained aligner's long-pair network was trained on r=8 and keeps it (--radius: other networks)
+    for method in ("policy greedy (corridor r=8)", "HeuristicAligner", "FastDTW r=1", "exact DTW in a band of"):
         assert method in labels
     for row in rows.values():
         assert row["mean"] >= 1 - 1e-9 and row["ms"] >= 0

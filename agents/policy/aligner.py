@@ -43,6 +43,9 @@ from .rollouts import check_sampling, greedy_paths, make_core, rollout_paths, sa
 PRETRAINED = Path(__file__).with_name("pretrained_aligner.npz")
 """The general pretrained actor shipped with the package (``experiments/pretrain_aligner.py`` writes it);
 ``"pretrained"`` names it wherever a policy is given."""
+PRETRAINED_LONG = Path(__file__).with_name("pretrained_aligner_long.npz")
+"""The shipped actor trained on the corridor observation (``experiments/pretrain_aligner.py --max-length``):
+``PolicyAligner.pretrained()`` aligns long pairs with it (see ``long_cells``)."""
 DECODES = ("greedy", "beam")
 
 
@@ -187,15 +190,18 @@ class PolicyAligner:
         for the same calls; successive calls draw fresh paths.
     long_cells : int >= 1 or None
         Pairs of more than this many grid cells (``n * m``) are aligned on the
-        linear corridor observation (``envs.observation.corridor_lookahead()``,
-        the same network reading it), in time and memory O((n + m) r) instead
-        of O(n m): the policy's own observation would need the full cost matrix.
-        Applies to greedy decoding, when the network reads the corridor's
-        ``"lookahead"`` key (the shipped one does) and its own observation is
-        not the corridor already; None keeps the policy's own observation for
-        every pair. Beam search and sampling keep it too: the beam ranks by the
-        lookahead's cost-to-go estimate, and sampled paths that leave the
-        corridor find their way back poorly (on a 3,000-step synthetic pair:
+        linear corridor observation (``envs.observation.corridor_lookahead()``),
+        in time and memory O((n + m) r) instead of O(n m): the policy's own
+        observation would need the full cost matrix. The pretrained aligner on
+        its saved ``core_kwargs`` reads it with a second network trained on it
+        (:data:`PRETRAINED_LONG`, named by ``long_actor_file``), any other
+        policy (or the pretrained one given other ``core_kwargs``) with its own
+        network. Applies to greedy decoding, when the network reads the
+        corridor's ``"lookahead"`` key (the shipped one does) and its own
+        observation is not the corridor already; None keeps the policy's own
+        observation for every pair. Beam search and sampling keep it too: the
+        beam ranks by the lookahead's cost-to-go estimate, and sampled paths
+        that leave the corridor find their way back poorly (on a 3,000-step synthetic pair:
         beam 1.94x exact DTW, samples at t=2 259x on the corridor, against
         1.002x and 5.3x on the policy's own observation). The default, 2**20
         (about 1,000 x 1,000), keeps short sets on the observation the policy
@@ -250,8 +256,10 @@ class PolicyAligner:
         self.source = resolve_policy(policy)
         self.info = {}
         self._tf = None
+        own_kwargs = core_kwargs is None
         if self.source.kind == "actor_file":
             actor, saved_kwargs, self.info = NumpyActor.load(self.source.path)
+            own_kwargs = own_kwargs or core_kwargs == saved_kwargs
             self._set_core_kwargs(saved_kwargs if core_kwargs is None else core_kwargs)
             actor.features(probe_observations(self._window, self._lookahead, count=4))  # ValueError naming a mismatch
             self._numpy_actor = actor
@@ -259,7 +267,10 @@ class PolicyAligner:
             self._numpy_actor = self._tf_backed(core_kwargs)
         self.backend = "numpy" if self._numpy_actor is not None else "tf"
         greedy = self.decode == "greedy" and self.samples is None
-        self.long_kwargs = self._corridor_kwargs() if greedy and self.long_cells is not None else None
+        self.long_kwargs, self._long_actor = None, None
+        if greedy and self.long_cells is not None:
+            self.long_kwargs, self._long_actor = self._long_route(shipped=own_kwargs)
+        self.long_actor_file = PRETRAINED_LONG if self._long_actor is not None else None
         if self.samples is not None and self._numpy_actor is None:
             raise ValueError("samples needs the policy's actor in NumPy (its logits), which this policy does not allow")
 
@@ -270,18 +281,23 @@ class PolicyAligner:
         core = make_core(self.core_kwargs)  # names each bad argument
         self._window, self._lookahead = core.window, core.lookahead
 
-    def _corridor_kwargs(self):
-        """``core_kwargs`` on the corridor observation, or None when the network cannot read it (or already does)."""
+    def _long_route(self, shipped):
+        """``(core_kwargs, actor)`` of long pairs: :data:`PRETRAINED_LONG` for the shipped aligner on its saved
+        ``core_kwargs`` (``shipped``), else the corridor observation read by this network (actor None: its own);
+        ``(None, None)`` when the network cannot read it (or already does)."""
         from envs.observation import corridor_lookahead, is_corridor
 
         if is_corridor(self._lookahead) or self._numpy_actor is None:
-            return None
+            return None, None
+        if shipped and self.source.pretrained and PRETRAINED_LONG.is_file():
+            actor, kwargs, _ = NumpyActor.load(PRETRAINED_LONG)
+            return kwargs, actor
         kwargs = {**self.core_kwargs, "lookahead": corridor_lookahead()}
         try:
             self._numpy_actor.features(probe_observations(self._window, kwargs["lookahead"], count=4))
         except ValueError:
-            return None
-        return kwargs
+            return None, None
+        return kwargs, None
 
     def _tf_backed(self, core_kwargs):
         """Load the TF-Agents policy; its NumPy actor, or None (with a warning) when it cannot be run in NumPy."""
@@ -333,8 +349,11 @@ class PolicyAligner:
 
         Trained by ``experiments/pretrain_aligner.py`` on synthetic warps, real
         UCR series with random warps and pairs of different real series, never
-        on ItalyPowerDemand nor the GunPoint test split. ``kwargs`` go to the
-        constructor (``batch_size``, ``decode``, ``beam_width``, ...).
+        on ItalyPowerDemand nor the GunPoint test split. With greedy decoding,
+        pairs over ``long_cells`` are aligned by :data:`PRETRAINED_LONG`, trained
+        on the corridor observation with long pairs (``--max-length 20000``, the
+        train split of the long recordings). ``kwargs`` go to the constructor
+        (``batch_size``, ``decode``, ``beam_width``, ...).
         """
         return cls("pretrained", **kwargs)
 
@@ -370,16 +389,16 @@ class PolicyAligner:
         pairs = list(pairs)
         is_long = [self.long_kwargs is not None and len(x) * len(y) > self.long_cells for x, y in pairs]
         paths = [None] * len(pairs)
-        for long, kwargs in ((False, self.core_kwargs), (True, self.long_kwargs)):
+        for long, kwargs, actor in ((False, self.core_kwargs, None), (True, self.long_kwargs, self._long_actor)):
             index = [i for i, flag in enumerate(is_long) if flag == long]
             if index:
-                for i, path in zip(index, self._align([pairs[i] for i in index], kwargs)):
+                for i, path in zip(index, self._align([pairs[i] for i in index], kwargs, actor)):
                     paths[i] = path
         return paths
 
-    def _align(self, pairs, core_kwargs):
-        """:meth:`align_pairs` on one observation."""
-        actor = self.numpy_actor()
+    def _align(self, pairs, core_kwargs, actor=None):
+        """:meth:`align_pairs` on one observation (``actor``: the network for it; None: the policy's own)."""
+        actor = self.numpy_actor() if actor is None else actor
         if self.samples is not None:
             return sampled_paths(actor, pairs, core_kwargs, self.samples, self.temperature, self._rng, self.batch_size)
         paths = []

@@ -19,8 +19,44 @@ import tensorflow as tf
 
 from ..policy.rollouts import make_core
 
+#: Labels of :func:`labelled_rollouts`: the exact move, or the exact move where it stays in the corridor.
+EXPERTS = ("exact", "corridor")
 
-def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None):
+
+def corridor_labels(expert, lookahead, mask):
+    """Expert moves kept where they stay in the corridor, else the corridor's own optimal move.
+
+    Under the corridor observation, ``lookahead[:, 1, a]`` is 0 exactly when move ``a`` enters a corridor
+    cell; a move that leaves it is replaced by the lexicographic argmin of the lookahead rows
+    (``envs.corridor_batch.lexicographic_argmin``: the corridor's optimal move inside it, the way back
+    outside it), so the labels never teach leaving the corridor.
+
+    Parameters
+    ----------
+    expert : numpy.ndarray of int, shape (N,)
+    lookahead : numpy.ndarray, shape (N, 2, 3)
+    mask : numpy.ndarray, shape (N, 3)
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (N,)
+
+    >>> look = np.array([[[0.0, 0.5, 1.0], [0.0, 0.0, 0.5]]] * 2)
+    >>> corridor_labels(np.array([1, 2]), look, np.ones((2, 3), dtype=np.int8)).tolist()
+    [1, 0]
+    """
+    from envs.corridor_batch import lexicographic_argmin
+
+    expert = np.asarray(expert, dtype=np.int64)
+    leaves = np.asarray(lookahead)[np.arange(len(expert)), 1, expert] > 0
+    if not leaves.any():
+        return expert
+    out = expert.copy()
+    out[leaves] = lexicographic_argmin(np.asarray(lookahead)[leaves], np.asarray(mask)[leaves])
+    return out
+
+
+def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None, expert="exact"):
     """Observations and expert labels of ``num_steps`` steps of detoured rollouts: the one labelled-rollout loop.
 
     Each step follows ``act`` (the expert's move when None) with probability
@@ -41,6 +77,9 @@ def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None)
         Probability of a random legal move, in [0, 1).
     act : callable or None
         ``act(observation) -> (N,) actions`` drives the rollouts (a DAgger round); None follows the expert.
+    expert : {"exact", "corridor"}
+        ``"corridor"`` (the corridor observation only) relabels moves that leave the corridor
+        (:func:`corridor_labels`).
 
     Returns
     -------
@@ -52,7 +91,11 @@ def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None)
         raise ValueError(f"num_steps must be >= 1; got {num_steps}")
     if not 0.0 <= float(detour) < 1.0:
         raise ValueError(f"detour must be in [0, 1); got {detour}")
+    if expert not in EXPERTS:
+        raise ValueError(f"expert must be one of {EXPERTS}; got {expert!r}")
     core = make_core(core_kwargs)
+    if expert == "corridor" and not hasattr(core, "corridor"):
+        raise ValueError("expert='corridor' needs the corridor observation (lookahead=corridor_lookahead(r))")
     chunks, total = [], 0
     while total < num_steps:
         core.reset(next_pairs())
@@ -60,12 +103,14 @@ def labelled_rollouts(next_pairs, rng, core_kwargs, num_steps, detour, act=None)
             live = ~np.asarray(core.done)
             observation = core.observation()
             mask = np.asarray(observation["action_mask"], dtype=bool)
-            expert = legal_labels(core.expert_actions(), mask)
+            labels = legal_labels(core.expert_actions(), mask)
+            if expert == "corridor":
+                labels = corridor_labels(labels, observation["lookahead"], mask)
             random_move = _random_legal(rng, mask)
-            driver = expert if act is None else np.asarray(act(observation))
-            actions = np.where(rng.random(len(expert)) < detour, random_move, driver)
+            driver = labels if act is None else np.asarray(act(observation))
+            actions = np.where(rng.random(len(labels)) < detour, random_move, driver)
             chunk = {key: np.asarray(value)[live] for key, value in observation.items()}
-            chunk["expert_action"] = expert[live]
+            chunk["expert_action"] = labels[live]
             chunks.append(chunk)
             total += int(live.sum())
             core.step(actions)

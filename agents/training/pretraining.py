@@ -9,16 +9,26 @@ Corpus (:class:`MixedCorpus`), one family drawn per batch of alignments:
   randomly cropped, resampled to 16 to 300 samples, and a randomly warped noisy
   copy of it;
 - ``real-pairs``: two different real training series, cropped and resampled to
-  independent lengths.
+  independent lengths;
+- with ``max_length`` above :data:`SHORT_MAX_LENGTH` (``--max-length``), also
+  ``synthetic-longest``: synthetic warps of log-uniform length up to
+  ``max_length``, and ``long-real``: the ``"train"`` split of the long
+  recordings (``dtwrl.datasets.long_recordings``; never their ``"test"``
+  split, which ``benchmark_aligner.py --long`` evaluates on), as a crop tiled
+  to a log-uniform length up to ``max_length`` against a warped noisy copy, as
+  halves of one recording, or as two different recordings.
 
-ItalyPowerDemand and the GunPoint test split are never read: they measure
-transfer. Every series is z-normalised (as the UCR archive stores them).
+ItalyPowerDemand, the GunPoint test split and the long recordings' test split
+are never read: they measure transfer. Every series is z-normalised (as the
+UCR archive stores them).
 
 Training (:func:`imitate`): behavioural cloning of the exact DTW move
 (``WarpingBatch.expert_actions``) on detoured expert rollouts, then DAgger
 rounds: the current policy drives (with a few random detours), every visited
 state is labelled with the expert move from it, and the actor is refitted on
-the aggregate.
+the aggregate. ``expert="corridor"`` (the corridor observation only) labels
+with the exact move only where it stays in the corridor, else with the
+corridor's own optimal move (:func:`agents.training.imitation.corridor_labels`).
 """
 
 import dataclasses
@@ -29,17 +39,22 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 
 from dtwrl.datasets import load_ucr
+from dtwrl.datasets.long_recordings import load_long_recordings
 from dtwrl.datasets.synthetic import random_monotone_warp, resample, synthetic_warp_pair
 
 from ..policy.actor import NumpyActor
 from ..policy.networks import build_networks
 from ..policy.rollouts import make_core
 from .config import AlignerConfig, check_int, check_real, field
-from .imitation import Cloner, labelled_rollouts
+from .imitation import EXPERTS, Cloner, labelled_rollouts
 
 #: Real series the corpus may use: (dataset file under the data root, split).
 #: Never ItalyPowerDemand, never GunPoint TEST.
 REAL_SOURCES = (("GunPoint/GunPoint_TRAIN.ts", "train"), ("BasicMotions/BasicMotions_TRAIN.ts", "train"))
+#: The longest series of the default corpus (``synthetic-long``); a larger ``max_length`` adds the long families.
+SHORT_MAX_LENGTH = 1200
+#: Pairs per batch of the long families (each is tens of thousands of states).
+LONG_BATCH = 2
 
 
 def _znorm(x):
@@ -65,6 +80,11 @@ class MixedCorpus:
     ----------
     data_root : str or pathlib.Path
         Folder holding the UCR sets (``GunPoint/``, ``BasicMotions/``).
+    max_length : int >= SHORT_MAX_LENGTH
+        Longest series drawn; above :data:`SHORT_MAX_LENGTH` the long families join the corpus.
+    long_root : str, pathlib.Path or None
+        Folder of the long recordings (only their ``"train"`` split is read); None or
+        a folder without recordings leaves ``long-real`` out.
 
     Attributes
     ----------
@@ -72,9 +92,16 @@ class MixedCorpus:
         ``name -> (draw(rng) -> (x, y), alignments per batch)``.
     """
 
-    def __init__(self, data_root):
+    def __init__(self, data_root, max_length=SHORT_MAX_LENGTH, long_root=None):
         from pathlib import Path
 
+        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)):
+            raise TypeError(f"max_length must be an int; got {type(max_length).__name__}")
+        if max_length < SHORT_MAX_LENGTH:
+            raise ValueError(
+                f"max_length must be >= {SHORT_MAX_LENGTH} (the default corpus' longest); got {max_length}"
+            )
+        self.max_length = int(max_length)
         root = Path(data_root)
         self.real = []
         for relative, _ in REAL_SOURCES:
@@ -87,6 +114,13 @@ class MixedCorpus:
             "warped-real": (self._warped_real, 64),
             "real-pairs": (self._real_pairs, 64),
         }
+        self.long = []
+        if self.max_length > SHORT_MAX_LENGTH:
+            self.families["synthetic-longest"] = (self._synthetic_longest, LONG_BATCH)
+            if long_root is not None:
+                self.long = [_znorm(x) for x in load_long_recordings(long_root, "train").values()]
+            if self.long:
+                self.families["long-real"] = (self._long_real, LONG_BATCH)
 
     @staticmethod
     def _synthetic_pair(rng, low, high):
@@ -103,6 +137,38 @@ class MixedCorpus:
 
     def _synthetic_long(self, rng):
         return self._synthetic_pair(rng, 500, 1200)
+
+    def _long_length(self, rng):
+        """A length log-uniform in [SHORT_MAX_LENGTH, max_length]."""
+        return int(np.exp(rng.uniform(np.log(SHORT_MAX_LENGTH), np.log(self.max_length))))
+
+    def _synthetic_longest(self, rng):
+        n = self._long_length(rng)
+        m = int(np.clip(n * rng.uniform(0.8, 1.25), SHORT_MAX_LENGTH, self.max_length))
+        x, y, _ = synthetic_warp_pair(
+            rng, n, m, 1, noise=float(rng.uniform(0.0, 0.3)), warp_strength=float(rng.uniform(0.2, 2.5))
+        )
+        return _znorm(x), _znorm(y)
+
+    def _long_real(self, rng):
+        """A train-split recording tiled from a random start to a long length against a warped noisy copy; halves
+        of one recording; or two different recordings (when there are two)."""
+        kind = int(rng.integers(3 if len(self.long) > 1 else 2))
+        k = int(rng.integers(len(self.long)))
+        series = self.long[k]
+        if kind == 0:
+            n = self._long_length(rng)
+            start = int(rng.integers(len(series)))
+            x = np.tile(series, (n // len(series) + 2, 1))[start : start + n]
+            m = int(np.clip(n * rng.uniform(0.8, 1.25), SHORT_MAX_LENGTH, self.max_length))
+            warp = random_monotone_warp(rng, n, m, strength=float(rng.uniform(0.2, 2.0)))
+            y = resample(x, warp) + rng.normal(0.0, rng.uniform(0.0, 0.2), size=(m, 1))
+            return _znorm(x), _znorm(y)
+        if kind == 1:
+            half = len(series) // 2
+            return _znorm(series[:half]), _znorm(series[half:])
+        other = (k + 1 + int(rng.integers(len(self.long) - 1))) % len(self.long)
+        return series, self.long[other]
 
     def _pick(self, rng):
         series = self.real[int(rng.integers(len(self.real)))]
@@ -152,12 +218,17 @@ class ImitationConfig(AlignerConfig):
     dagger_rounds: int = field(3, "DAgger rounds after behavioural cloning.")
     dagger_states: int = field(100_000, "States the policy visits (expert-labelled) in each DAgger round.")
     dagger_detour: float = field(0.05, "Probability of a random legal move in the DAgger rollouts, in [0, 1).")
+    expert: str = field(
+        "exact", "Labels: 'exact' (the exact DTW move) or 'corridor' (the exact move where it stays in the corridor)."
+    )
 
     def __post_init__(self):
         super().__post_init__()
         for name in ("dagger_rounds", "dagger_states"):
             check_int(self, name, 0 if name == "dagger_rounds" else 1)
         check_real(self, "dagger_detour", 0.0, 1.0, high_open=True)
+        if self.expert not in EXPERTS:
+            raise ValueError(f"expert must be one of {EXPERTS}; got {self.expert!r}")
 
 
 def build_actor(core_kwargs, hidden, seed):
@@ -202,10 +273,14 @@ def imitate(corpus, core_kwargs, config, weights=None, log=print):
     for stage in range(config.dagger_rounds + 1):
         start = time.perf_counter()
         if stage == 0:
-            new = labelled_rollouts(next_pairs, rng, core_kwargs, config.bc_env_steps, config.bc_detour)
+            new = labelled_rollouts(
+                next_pairs, rng, core_kwargs, config.bc_env_steps, config.bc_detour, expert=config.expert
+            )
         else:
             act = NumpyActor.from_network(actor_net).act
-            new = labelled_rollouts(next_pairs, rng, core_kwargs, config.dagger_states, config.dagger_detour, act)
+            new = labelled_rollouts(
+                next_pairs, rng, core_kwargs, config.dagger_states, config.dagger_detour, act, expert=config.expert
+            )
         data = new if data is None else {key: np.concatenate([data[key], new[key]]) for key in data}
         for _ in range(config.bc_epochs):
             loss, accuracy = cloner.epoch(data, config.bc_batch_size, rng)

@@ -18,6 +18,7 @@ from .forecasting import (
     rolling_origin_task,
     split_series,
 )
+from .long_recordings import load_long_recordings
 from .pairs import (
     ArrayPairs,
     CallablePairs,
@@ -62,6 +63,7 @@ __all__ = [
     "iter_pairs",
     "load_forecast_task",
     "load_forecasting_task",
+    "load_long_recordings",
     "load_pair_source",
     "load_series",
     "load_series_file",
