@@ -349,6 +349,84 @@ class FastDTWAligner:
         return f"FastDTWAligner(radius={self.radius!r}, metric={self.metric!r})"
 
 
+@register_aligner
+class ReusedPaths:
+    """An aligner that keeps each pair's paths for ``every`` calls instead of aligning the pair on every call.
+
+    A pair is known by the values of its ``y_true`` series and the length of its ``y_pred``: in
+    forecasting, the target of one training series, whatever the current forecast. On a call, the
+    pairs whose paths are ``every`` or more calls old (or were never aligned) go to ``aligner`` in one
+    batch, in their batch order; the others get the paths computed for them then, on the forecast of
+    that time. ``every = 1`` calls ``aligner`` on the whole batch every time, so it returns exactly what
+    ``aligner`` returns. Every call of the wrapper ticks its clock, the calls on other pairs (e.g. a
+    validation batch) included. A loss over stale paths, e.g. the lattice of
+    :class:`dtwrl.losses.PathLoss`, follows the current forecast only within the old paths' cells.
+
+    Parameters
+    ----------
+    aligner : callable
+        Any aligner (module docstring), e.g. ``agents.PolicyAligner(samples=16)``.
+    every : int >= 1
+        Calls a pair's paths are used for (its own call included).
+
+    Attributes
+    ----------
+    aligned : int
+        Pairs sent to ``aligner`` so far (the cost: ``aligned / pairs asked`` of aligning every call).
+
+    Examples
+    --------
+    >>> aligner = ReusedPaths(ExactDTWAligner(), every=2)
+    >>> y = np.array([[0.0, 0.0, 2.0]])
+    >>> aligner(y, y)[0].tolist()
+    [[0, 0], [1, 1], [2, 2]]
+    >>> aligner(y, np.array([[0.0, 2.0, 2.0]]))[0].tolist()  # the same target: last call's path, not its own
+    [[0, 0], [1, 1], [2, 2]]
+    >>> aligner(y, np.array([[0.0, 2.0, 2.0]]))[0].tolist(), aligner.aligned  # two calls old: aligned again
+    ([[0, 0], [1, 0], [2, 1], [2, 2]], 2)
+    """
+
+    def __init__(self, aligner, every=1):
+        self.aligner = get_aligner(aligner)
+        if isinstance(every, (bool, np.bool_)) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be an int >= 1; got {every!r}")
+        self.every = int(every)
+        self.calls = self.aligned = 0
+        self._paths = {}  # pair key -> (paths, call at which they were computed)
+
+    def __call__(self, y_true, y_pred):
+        """Per pair, its paths (one path or a group, as ``aligner`` returns them), fresh or reused."""
+        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        now, self.calls = self.calls, self.calls + 1
+        self._paths = {key: entry for key, entry in self._paths.items() if now - entry[1] < self.every}
+        keys = [(a.shape, a.tobytes(), len(b)) for a, b in zip(np.ascontiguousarray(y_true), y_pred)]
+        stale = [b for b, key in enumerate(keys) if key not in self._paths]
+        if not stale:
+            return [self._paths[key][0] for key in keys]
+        whole = len(stale) == len(keys)
+        fresh = list(self.aligner(y_true, y_pred) if whole else self.aligner(y_true[stale], y_pred[stale]))
+        if len(fresh) != len(stale):
+            raise ValueError(f"aligner returned {len(fresh)} entries for a batch of {len(stale)} pairs")
+        self.aligned += len(stale)
+        result = [None] * len(keys)
+        for b, paths in zip(stale, fresh):
+            result[b] = paths
+            self._paths[keys[b]] = (paths, now)
+        return [self._paths[key][0] if paths is None else paths for key, paths in zip(keys, result)]
+
+    def get_config(self):
+        """``{"aligner": <its config>, "every": every}`` (the wrapped aligner must be registered too)."""
+        return {"aligner": aligner_to_config(self.aligner), "every": self.every}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild from :meth:`get_config`."""
+        return cls(aligner_from_config(config["aligner"]), config["every"])
+
+    def __repr__(self):
+        return f"ReusedPaths({self.aligner!r}, every={self.every})"
+
+
 def pad_paths(paths):
     """Stack paths of different lengths into one padded index array.
 
