@@ -334,9 +334,7 @@ def lattice_corridor(paths_idx, path_lengths, owners, x_lengths, y_lengths, n, r
     """
 
     def run(idx, lengths, owners, xl, yl, n):
-        valid = np.arange(idx.shape[1])[None, :] < lengths[:, None]
-        pairs = np.broadcast_to(owners[:, None], valid.shape)[valid]
-        return widen_cells(pairs.astype(np.int64), idx[valid].astype(np.int64), xl, yl, int(n), radius)
+        return widen_cells(owners, idx, xl, yl, int(n), radius, counts=lengths)
 
     corridor = tf.numpy_function(
         run, [paths_idx, path_lengths, owners, x_lengths, y_lengths, n], tf.int64, stateful=False, name="lattice"
