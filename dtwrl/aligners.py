@@ -393,6 +393,7 @@ class ReusedPaths:
         self.every = int(every)
         self.calls = self.aligned = 0
         self._paths = {}  # pair key -> (paths, call at which they were computed)
+        self._corridors = {}  # pair key -> (its paths, radius, lattice corridor (n, 2)) (lattice_corridors)
 
     def __call__(self, y_true, y_pred):
         """Per pair, its paths (one path or a group, as ``aligner`` returns them), fresh or reused."""
@@ -413,6 +414,48 @@ class ReusedPaths:
             result[b] = paths
             self._paths[keys[b]] = (paths, now)
         return [self._paths[key][0] if paths is None else paths for key, paths in zip(keys, result)]
+
+    def lattice_corridors(self, y_true, y_pred, radius=0):
+        """The lattice corridors of the pairs' paths (:meth:`__call__`, one tick), each kept as long as its paths.
+
+        ``dtwrl.corridors.widen_paths`` of each pair's group widened by ``radius``: the corridor
+        ``dtwrl.losses.PathLoss(path_reduction="lattice")`` runs on, computed (and the fresh paths
+        checked) only when the pair's paths are new, so a reused pair costs neither.
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (B, n, 2)
+
+        Examples
+        --------
+        >>> y = np.array([[0.0, 0.0, 2.0]])
+        >>> ReusedPaths(ExactDTWAligner(), every=2).lattice_corridors(y, y)[0].tolist()
+        [[0, 0], [1, 1], [2, 2]]
+        """
+        from .corridors import widen_paths
+
+        y_true, y_pred = check_pair_batches(y_true, y_pred)
+        n, m = y_true.shape[1], y_pred.shape[1]
+        groups = path_groups(self(y_true, y_pred), len(y_true))
+        keys = [(a.shape, a.tobytes(), len(b)) for a, b in zip(np.ascontiguousarray(y_true), y_pred)]
+        old, self._corridors = self._corridors, {}
+        fresh = []
+        for b, key in enumerate(keys):
+            known = old.get(key)
+            if known is not None and known[0] is self._paths[key][0] and known[1] == radius:
+                self._corridors[key] = known
+            else:
+                fresh.append(b)
+        if fresh:
+            flat = [path for b in fresh for path in groups[b]]
+            indices, lengths = pad_paths(flat)
+            bad = bad_padded_paths(indices, lengths, n, m)
+            if bad.any():
+                check_path(flat[int(np.argmax(bad))], n, m, name="a path from the aligner")  # raises
+            rows = widen_paths([groups[b] for b in fresh], [n] * len(fresh), [m] * len(fresh), n, radius)
+            for b, corridor in zip(fresh, rows):
+                self._corridors[keys[b]] = (self._paths[keys[b]][0], radius, corridor)
+        return np.stack([self._corridors[key][2] for key in keys])
 
     def get_config(self):
         """``{"aligner": <its config>, "every": every}`` (the wrapped aligner must be registered too)."""

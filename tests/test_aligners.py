@@ -268,3 +268,49 @@ def test_reused_paths_checks_its_arguments_and_round_trips_its_config():
     short = ReusedPaths(lambda a, b: [np.array([[0, 0]])], every=2)
     with pytest.raises(ValueError, match="aligner returned 1 entries for a batch of 2 pairs"):
         short(np.zeros((2, 1, 1)), np.zeros((2, 1, 1)))
+
+
+class _TwoPaths:
+    """A group of two paths per pair: the exact DTW path and a seeded path of random moves (a new one per call)."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, y_true, y_pred):
+        from dtwrl.corridors import random_path
+
+        exact = ExactDTWAligner()(y_true, y_pred)
+        return [[p, random_path(len(a), len(b), self.rng)] for p, a, b in zip(exact, y_true, y_pred)]
+
+
+def test_the_lattice_over_reused_paths_keeps_each_corridor_and_gives_the_same_loss():
+    """PathLoss(lattice) takes ReusedPaths' kept corridors: the same values and gradients as rebuilding them."""
+    import tensorflow as tf
+
+    from dtwrl.aligners import ReusedPaths
+    from dtwrl.losses import PathLoss
+
+    rng = np.random.default_rng(3)
+    targets = rng.normal(size=(6, 11, 1)).astype(np.float32)
+    kept = ReusedPaths(_TwoPaths(0), every=3)
+    rebuilt = ReusedPaths(_TwoPaths(0), every=3)
+    losses = [
+        PathLoss(kept, path_reduction="lattice", gamma=0.1, lattice_radius=1),
+        PathLoss(lambda a, b: rebuilt(a, b), path_reduction="lattice", gamma=0.1, lattice_radius=1),
+    ]
+    for step in range(5):
+        batch = rng.choice(6, size=4, replace=False)
+        y = tf.constant(targets[batch])
+        p = tf.Variable(targets[batch] + rng.normal(size=(4, 11, 1)).astype(np.float32))
+        results = []
+        for loss in losses:
+            with tf.GradientTape() as tape:
+                value = tf.reduce_sum(loss(y, p))
+            results.append((value.numpy(), tape.gradient(value, p).numpy()))
+        assert results[0][0] == results[1][0], step
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert kept.aligned == rebuilt.aligned < 20 and len(kept._corridors) == 4
+    with pytest.raises(ValueError, match="a path from the aligner"):
+        ReusedPaths(lambda a, b: [np.array([[0, 0], [2, 2]])], every=2).lattice_corridors(
+            np.zeros((1, 3)), np.zeros((1, 3))
+        )

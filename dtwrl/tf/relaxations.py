@@ -463,6 +463,17 @@ def aligned_path_cost(
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
+    aligner = get_aligner(aligner)
+    if path_reduction == "lattice" and x_lengths is None and hasattr(aligner, "lattice_corridors"):
+        # an aligner that keeps each pair's lattice (dtwrl.aligners.ReusedPaths): the same corridor, not rebuilt
+        corridor = tf.numpy_function(
+            lambda a, b: aligner.lattice_corridors(a, b, lattice_radius),
+            [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)],
+            tf.int64,
+            name="lattice",
+        )
+        corridor.set_shape([None, None, 2])
+        return soft_dtw(y_true, y_pred, gamma, metric=metric, corridor=corridor)
     idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
     if path_reduction == "lattice":
         return lattice_softmin(
