@@ -57,6 +57,7 @@ import importlib
 import math
 import zlib
 
+import numba
 import numpy as np
 
 from .aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, get_aligner
@@ -214,19 +215,40 @@ def widen_paths(groups, x_lengths, y_lengths, n, radius=0):
     return widen_cells(owners, path_cells, x_lengths, y_lengths, n, radius)
 
 
-def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0):
+@numba.njit(cache=True, nogil=True)
+def _njit_row_extremes(owners, cells, counts, first, last, n):
+    """Per (pair, row): the least and largest column of the cells ``cells[p, :counts[p]]`` of pair ``owners[p]``,
+    into the flat ``first`` and ``last``."""
+    for p in range(owners.shape[0]):
+        for t in range(counts[p]):
+            key = owners[p] * n + cells[p, t, 0]
+            column = cells[p, t, 1]
+            if column < first[key]:
+                first[key] = column
+            if column > last[key]:
+                last[key] = column
+
+
+def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0, counts=None):
     """:func:`widen_paths` on the flat cells of every path: ``cells (N, 2)`` of pair ``owners (N,)``.
 
+    With ``counts (P,)``, ``cells`` are padded paths instead, ``(P, L, 2)``: path ``p`` of pair
+    ``owners[p]`` is ``cells[p, :counts[p]]`` (the rest is padding, never read).
+
     >>> widen_cells(np.array([0, 0, 0]), np.array([[0, 0], [1, 0], [1, 1]]), [2], [2], 2, 0)[0].tolist()
+    [[0, 0], [0, 1]]
+    >>> widen_cells(np.array([0]), np.array([[[0, 0], [1, 0], [1, 1], [9, 9]]]), [2], [2], 2, 0, counts=[3])[0].tolist()
     [[0, 0], [0, 1]]
     """
     x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
     B, radius = len(x_lengths), int(radius)
     first = np.repeat(y_lengths[:, None], n, axis=1)
     last = np.full((B, n), -1, np.int64)
-    keys = owners * n + cells[:, 0]
-    np.minimum.at(first.reshape(-1), keys, cells[:, 1])
-    np.maximum.at(last.reshape(-1), keys, cells[:, 1])
+    cells = np.ascontiguousarray(cells, np.int64)
+    if counts is None:
+        cells, counts = cells.reshape(-1, 1, 2), np.ones(len(cells), np.int64)
+    owners, counts = np.ascontiguousarray(owners, np.int64), np.ascontiguousarray(counts, np.int64)
+    _njit_row_extremes(owners, cells, counts, first.reshape(-1), last.reshape(-1), n)
     # both are non-decreasing along a pair's rows (each path is monotone): a window's extremes are at its ends
     rows = np.arange(n)[None, :]
     below = np.clip(rows - radius, 0, x_lengths[:, None] - 1)

@@ -6,6 +6,7 @@ for a wrong type) whose message names the offending argument.
 
 import numbers
 
+import numba as _numba
 import numpy as np
 
 #: The local costs every DTW variant in dtwrl understands.
@@ -328,22 +329,33 @@ def bad_padded_paths(indices, lengths, n, m):
     >>> bad_padded_paths(np.array([[[0, 0], [1, 1]], [[0, 0], [0, 0]]]), np.array([2, 2]), 2, 2).tolist()
     [False, True]
     """
-    indices, lengths = np.asarray(indices, dtype=np.int64), np.asarray(lengths, dtype=np.int64)
-    B, L, _ = indices.shape
-    if L == 0:
-        return np.ones(B, dtype=bool)
-    in_range = (lengths >= 1) & (lengths <= L)
-    safe = np.clip(lengths, 1, max(L, 1))
-    last = indices[np.arange(B), safe - 1]
-    steps = np.diff(indices, axis=1)  # (B, L - 1, 2)
-    legal = ((steps == 0) | (steps == 1)).all(axis=2) & (steps.sum(axis=2) > 0)
-    counted = np.arange(L - 1)[None, :] < (safe - 1)[:, None]
-    return (
-        ~in_range
-        | (indices[:, 0] != 0).any(axis=1)
-        | (last != (n - 1, m - 1)).any(axis=1)
-        | (counted & ~legal).any(axis=1)
-    )
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    if indices.shape[1] == 0:
+        return np.ones(indices.shape[0], dtype=bool)
+    return _njit_bad_padded_paths(indices, lengths, int(n), int(m))
+
+
+@_numba.njit(cache=True, nogil=True)
+def _njit_bad_padded_paths(indices, lengths, n, m):
+    """:func:`bad_padded_paths`' loop: one pass over each path's counted cells (the padding is never read)."""
+    B, L = indices.shape[0], indices.shape[1]
+    bad = np.zeros(B, dtype=np.bool_)
+    for b in range(B):
+        length = lengths[b]
+        if length < 1 or length > L or indices[b, 0, 0] != 0 or indices[b, 0, 1] != 0:
+            bad[b] = True
+            continue
+        if indices[b, length - 1, 0] != n - 1 or indices[b, length - 1, 1] != m - 1:
+            bad[b] = True
+            continue
+        for t in range(1, length):
+            di = indices[b, t, 0] - indices[b, t - 1, 0]
+            dj = indices[b, t, 1] - indices[b, t - 1, 1]
+            if di < 0 or di > 1 or dj < 0 or dj > 1 or di + dj == 0:
+                bad[b] = True
+                break
+    return bad
 
 
 def check_path(path, n, m, name="path"):

@@ -340,6 +340,7 @@ class WarpingBatch:
             packed.ys,
             packed.lo,
             packed.hi,
+            packed.same,
             self._code,
             -1 if self.band is None else self.band,
             pair_scaled,

@@ -224,7 +224,7 @@ def _njit_dtw_row_pair(x, y, code, i, out, total, above, scratch):
 
 
 @njit(cache=True)
-def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, reward_scale, replaced):
+def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scaled, reward_scale, replaced):
     """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
 
     Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
@@ -233,7 +233,9 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, rew
     For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
     band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
     the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
-    (0, 0). One call for every pair of a reset: no Python per pair.
+    (0, 0). One call for every pair of a reset: no Python per pair. A pair with ``same[k] >= 0`` is pair
+    ``same[k]`` again (an earlier one of this call, e.g. one of K rollouts of a pair): its slabs, scale and DTW
+    cost are copied from that alignment instead of computed again (the same values).
     """
     num, rows, cols = state.base.shape[0], state.rows, state.cols
     raw = state.raw.reshape(num, rows, cols)
@@ -250,25 +252,33 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, rew
         y = ys[meta[k, 6] : meta[k, 6] + m * d].reshape(m, d)
         lo_k = lo[meta[k, 7] : meta[k, 7] + n]
         hi_k = hi[meta[k, 7] : meta[k, 7] + n]
-        total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
-        if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
-            allowed[b] = 0
+        if same[k] >= 0:
+            a = indices[same[k]]
+            raw[b] = raw[a]
+            allowed[b] = allowed[a]
+            terminal[:, b] = terminal[:, a]
+            scale[b], factor[b], dtw_cost[b], band_den[b] = scale[a], factor[a], dtw_cost[a], band_den[a]
+            lengths[b, 0], lengths[b, 1] = n, m
+        else:
+            total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
+            if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
+                allowed[b] = 0
+                for i in range(n):
+                    allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
+            count = 0
             for i in range(n):
-                allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
-        count = 0
-        for i in range(n):
-            count += hi_k[i] - lo_k[i] + 1
-        s = total / count
-        if not np.isfinite(s):
-            return k
-        if s == 0.0:
-            s = 1.0  # every band cost is 0: any positive scale maps them to 0
-        scale[b] = s
-        factor[b] = 1.0 / s if pair_scaled else reward_scale
-        dtw_cost[b] = value
-        lengths[b, 0], lengths[b, 1] = n, m
-        r = max(n, m) - 1 if band < 0 else band
-        band_den[b] = r * (min(n, m) - 1)
+                count += hi_k[i] - lo_k[i] + 1
+            s = total / count
+            if not np.isfinite(s):
+                return k
+            if s == 0.0:
+                s = 1.0  # every band cost is 0: any positive scale maps them to 0
+            scale[b] = s
+            factor[b] = 1.0 / s if pair_scaled else reward_scale
+            dtw_cost[b] = value
+            lengths[b, 0], lengths[b, 1] = n, m
+            r = max(n, m) - 1 if band < 0 else band
+            band_den[b] = r * (min(n, m) - 1)
         ij[b, 0], ij[b, 1] = 0, 0
         pos[b] = base[b]
         end[b] = base[b] + (n - 1) * cols + m - 1
@@ -278,8 +288,9 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, code, band, pair_scaled, rew
         path_costs[b] = 0.0
         done[b] = False
         replaced[b] = False
-        for t in range(scales.shape[0]):
-            _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
+        if same[k] < 0:
+            for t in range(scales.shape[0]):
+                _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
     return -1
 
 

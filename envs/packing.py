@@ -81,14 +81,20 @@ class Packed(NamedTuple):
     ys: np.ndarray
     lo: np.ndarray  # int64, every pair's band rows, one after the other
     hi: np.ndarray
+    same: np.ndarray  # int64 (P,): the first earlier k whose pair is the very same (x, y) object, else -1
 
 
 def pack_pairs(pairs, band):
     """Validate ``[(x, y), ...]`` (errors name ``pairs[k]``) and pack them for ``envs.kernels.njit_load``."""
     if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
         raise ValueError(f"pairs must be a non-empty list of (x, y) pairs; got {type(pairs).__name__}")
-    series, slow = [], False
+    series, slow, first, same = [], False, {}, np.full(len(pairs), -1, dtype=np.int64)
     for k, pair in enumerate(pairs):
+        earlier = first.setdefault(id(pair), k)
+        if earlier != k:  # the same pair object again (e.g. K rollouts of one pair): its load is a copy
+            same[k] = earlier
+            series.append(series[earlier])
+            continue
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
             raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
         x, y = pair
@@ -113,4 +119,4 @@ def pack_pairs(pairs, band):
             k, side = divmod(bad, 2)
             as_series(series[k][side], f"pairs[{k}][{side}]")  # raises, naming the argument
     rows = [_band_rows(len(x), len(y), band) for x, y in series]  # (lo, hi) of each pair
-    return Packed(series, meta, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]))
+    return Packed(series, meta, xs, ys, _stacked([r[0] for r in rows]), _stacked([r[1] for r in rows]), same)

@@ -45,7 +45,10 @@ forecasts): soft-DTW; the policy lattice loss ``PathLoss(path_reduction="lattice
 with 16 paths sampled at temperature 8 on every step (now on the corridor engine), its soft-DTW alone on a
 fixed lattice, dense (+inf off the lattice over the whole grid, the former implementation) and on the
 corridor; and ``SoftDTWLoss(corridor="policy_samples:k=16,t=8,r=3", corridor_every=20)``, the same lattice
-sampled once every 20 steps.
+sampled once every 20 steps. Then, as ``experiments/rl_forecast.py --lattice-every k`` trains (40 training
+series, each step a random 32 of them, the forecasts changing every step): the CPU time per step, amortised
+over ``--lattice-steps`` steps taken round-robin, of soft-DTW and of the lattice loss whose pairs keep their
+sampled paths for k steps (``dtwrl.aligners.ReusedPaths``), for k in ``--lattice-every``.
 """
 
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
@@ -82,6 +85,10 @@ class Args:
     corridor: bool = field(False, "time the corridor engine instead (ns per cell against the full kernel)")
     corridor_long: bool = field(False, "with --corridor: also full soft-DTW at B=4, n=8192 and B=1, n=16384")
     lattice: bool = field(False, "time the policy lattice loss per step against soft-DTW (GunPoint setting)")
+    lattice_every: tuple[int, ...] = field(
+        (1, 2, 10, 20, 40, 100), "with --lattice: the reuse periods k timed on the training stream (ints >= 1)"
+    )
+    lattice_steps: int = field(200, "with --lattice: steps of the training stream per case (>= 1)")
     json: str = field("", "optional path to write the rows as JSON")
 
 
@@ -431,6 +438,62 @@ def run_lattice(repeats=5, gamma=0.1):
     ]
 
 
+def run_lattice_reuse(every=(1, 2, 10, 20, 40, 100), steps=200, gamma=0.1, series=40, batch=32, horizon=60):
+    """CPU ms per training step (value + gradient) of soft-DTW and of the lattice loss with paths reused k steps.
+
+    ``series`` training targets (random walks); each step takes a random ``batch`` of them, without
+    replacement per pass as ``dtwrl.forecasting.training.ForecasterTrainer.run_steps`` draws them, and new
+    forecasts (the targets plus fresh noise), so a pair's paths are reused across steps only through
+    ``dtwrl.aligners.ReusedPaths(every=k)``. The cases take their steps round-robin on the same batches;
+    each reports its mean CPU time per step over all ``steps`` (the steps that sample and those that reuse).
+    """
+    from agents import PolicyAligner
+    from dtwrl.aligners import ReusedPaths
+    from dtwrl.losses import PathLoss
+
+    rng = np.random.default_rng(0)
+    targets = np.cumsum(rng.normal(size=(series, horizon, 1)), axis=1).astype(np.float32)
+    batches = []
+    order, start = rng.permutation(series), 0
+    for _ in range(steps + 1):
+        if start + batch > series:
+            order, start = rng.permutation(series), 0
+        idx = order[start : start + batch]
+        start += batch
+        noise = rng.normal(scale=0.5, size=(batch, horizon, 1)).astype(np.float32)
+        batches.append((tf.constant(targets[idx]), tf.constant(targets[idx] + noise)))
+    cases = {"soft-DTW (SoftDTWLoss)": SoftDTWLoss(gamma=gamma)}
+    for k in every:
+        sampler = PolicyAligner.pretrained(samples=16, temperature=8.0, seed=0)
+        aligner = sampler if k == 1 else ReusedPaths(sampler, every=k)
+        label = "every step (today)" if k == 1 else f"sampled every {k} steps"
+        cases[f"lattice loss, {label}"] = PathLoss(aligner, path_reduction="lattice", gamma=gamma, lattice_radius=3)
+    steps_of = {}
+    for name, loss in cases.items():
+        step = _value_and_grad(lambda x, y, loss=loss: tf.reduce_sum(loss(y, x)))
+        y_true, y_pred = batches[0]
+        [t.numpy() for t in step(y_pred, y_true)]  # untimed: tracing (and a first sampling, as in training)
+        steps_of[name] = step
+    cpu = {name: 0.0 for name in cases}
+    wall = {name: 0.0 for name in cases}
+    for y_true, y_pred in batches[1:]:
+        for name, step in steps_of.items():
+            c, w = time.process_time(), time.perf_counter()
+            [t.numpy() for t in step(y_pred, y_true)]
+            cpu[name] += time.process_time() - c
+            wall[name] += time.perf_counter() - w
+    base = cpu["soft-DTW (SoftDTWLoss)"]
+    return [
+        {
+            "impl": name,
+            "cpu_ms_per_step": round(cpu[name] / steps * 1e3, 2),
+            "wall_ms_per_step": round(wall[name] / steps * 1e3, 2),
+            "cpu_vs_soft_dtw": round(cpu[name] / base, 2),
+        }
+        for name in cases
+    ]
+
+
 def format_cell_table(rows):
     """The corridor rows as an aligned text table."""
     head = f"{'case':44s} {'B':>3s} {'n':>6s} {'cells/pair':>11s} {'wall ms':>10s} {'cpu ms':>10s} "
@@ -456,6 +519,10 @@ def validate(args):
     check_gamma_and_repeats(args)
     if args.corridor_long and not args.corridor:
         fail("--corridor-long", "needs --corridor")
+    if not args.lattice_every or any(isinstance(k, bool) or k < 1 for k in args.lattice_every):
+        fail("--lattice-every", f"must be ints >= 1; got {list(args.lattice_every)}")
+    if args.lattice_steps < 1:
+        fail("--lattice-steps", f"must be >= 1; got {args.lattice_steps}")
 
 
 def format_table(rows):
@@ -479,10 +546,20 @@ def main(argv=None):
     lanes = "built" if _lanes.library() is not None else f"unavailable ({_lanes.reason()})"
     if args.lattice:
         rows = run_lattice(args.repeats)
+        reuse = run_lattice_reuse(args.lattice_every, args.lattice_steps)
         lines = [
             "B=32, n=m=60, float32, one step's loss value + gradient (wall ms, mean over whole cycles of 20 steps)",
             *(f"{row['impl']:46s} {row['ms_per_step']:9.2f} ms {row['vs_soft_dtw']:7.2f}x" for row in rows),
+            "",
+            f"training stream: 40 series, a random 32 per step, new forecasts every step; {args.lattice_steps} steps "
+            "per case, round-robin (CPU and wall ms per step, mean over all steps)",
+            *(
+                f"{row['impl']:46s} {row['cpu_ms_per_step']:9.2f} ms CPU {row['wall_ms_per_step']:9.2f} ms wall "
+                f"{row['cpu_vs_soft_dtw']:7.2f}x"
+                for row in reuse
+            ),
         ]
+        rows = rows + reuse
     elif args.corridor:
         rows = run_corridor(args.quick, args.repeats, args.gamma, args.corridor_long)
         lines = [

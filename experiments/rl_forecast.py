@@ -88,6 +88,11 @@ class Args(ForecastTaskArgs, SingleRunArgs):
     lattice_radius: int = field(
         0, "--path-reduction lattice only: widen the lattice by this many cells around every sampled path cell"
     )
+    lattice_every: int = field(
+        1,
+        "--path-reduction lattice only: a training pair's sampled paths serve its loss for this many model steps "
+        "before it is sampled again (1: every step; steps per epoch: ceil(training series / --batch-size))",
+    )
     include_greedy: bool = field(False, "add the policy's greedy path to every pair's sampled paths")
     init: str = field(
         "mse",
@@ -199,7 +204,7 @@ def report(rows, args, name, command):
     from experiments.reporting import summarize, summary_table
 
     selected = [row for row in rows if row["selected"]]
-    columns = METRICS + ("epoch_seconds",)
+    columns = METRICS + ("epoch_seconds", "epoch_seconds_mean")
     summary = summarize(selected, "method", columns)
     table = summary_table(
         summary,
@@ -211,6 +216,7 @@ def report(rows, args, name, command):
             "soft_dtw": f"soft-DTW (γ={args.eval_gamma:g})",
             "tdi": "TDI",
             "epoch_seconds": "s / epoch",
+            "epoch_seconds_mean": "s / epoch (mean)",
         },
     )
     dtw = {entry["method"]: entry["dtw"][0] for entry in summary}

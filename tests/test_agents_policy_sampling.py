@@ -138,3 +138,41 @@ def test_sampling_and_beam_decoding_are_exclusive():
 
     with pytest.raises(ValueError, match="samples .* decode='beam'"):
         PolicyAligner.pretrained(samples=4, decode="beam")
+
+
+def test_reused_paths_every_1_returns_exactly_what_its_aligner_returns():
+    from agents import PolicyAligner
+    from dtwrl.aligners import ReusedPaths
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(5, 12, 1))
+    bare = PolicyAligner.pretrained(samples=4, temperature=8.0, seed=3)
+    reused = ReusedPaths(PolicyAligner.pretrained(samples=4, temperature=8.0, seed=3), every=1)
+    for step in range(3):  # the same targets, changing forecasts: every call samples afresh, the same draws
+        p = y + 0.1 * step + rng.normal(size=y.shape)
+        for mine, theirs in zip(reused(y, p), bare(y, p)):
+            assert len(mine) == len(theirs) == 4
+            assert all(np.array_equal(a, b) for a, b in zip(mine, theirs))
+    assert reused.aligned == 15
+
+
+def test_path_loss_over_reused_paths_every_1_has_the_same_value_and_gradient():
+    import tensorflow as tf
+
+    from agents import PolicyAligner
+    from dtwrl.aligners import ReusedPaths
+    from dtwrl.losses import PathLoss
+
+    rng = np.random.default_rng(2)
+    y = tf.constant(rng.normal(size=(3, 10, 1)).astype(np.float32))
+    p = tf.Variable(rng.normal(size=(3, 10, 1)).astype(np.float32))
+    results = []
+    for aligner in (
+        PolicyAligner.pretrained(samples=4, temperature=8.0, seed=0),
+        ReusedPaths(PolicyAligner.pretrained(samples=4, temperature=8.0, seed=0), every=1),
+    ):
+        loss = PathLoss(aligner, path_reduction="lattice", gamma=0.1, lattice_radius=1)
+        with tf.GradientTape() as tape:
+            value = loss(y, p)
+        results.append((value.numpy(), tape.gradient(value, p).numpy()))
+    assert results[0][0] == results[1][0] and np.array_equal(results[0][1], results[1][1])

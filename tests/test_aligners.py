@@ -19,6 +19,7 @@ from dtwrl.aligners import (
     pad_paths,
     register_aligner,
 )
+from dtwrl.validation import check_path
 from tests.bad_batches import each_bad_pair_batch
 
 
@@ -206,3 +207,108 @@ def test_get_aligner():
         get_aligner("policy")
     with pytest.raises(TypeError, match="aligner must be"):
         get_aligner(3)
+
+
+# ----------------------------------------------------------------------------
+# ReusedPaths: a pair's paths kept for `every` calls
+# ----------------------------------------------------------------------------
+class _CountingAligner:
+    """Exact DTW paths; records the batch sizes it was called with."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, y_true, y_pred):
+        self.batches.append(len(y_true))
+        return ExactDTWAligner()(y_true, y_pred)
+
+
+def test_reused_paths_aligns_only_the_stale_pairs_in_batch_order():
+    from dtwrl.aligners import ReusedPaths
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=(4, 9, 2))
+    counting = _CountingAligner()
+    reused = ReusedPaths(counting, every=2)
+    first = reused(y[:3], y[:3] + 1.0)  # call 0: pairs 0-2 aligned
+    shifted = y[[1, 2, 3]] + rng.normal(size=(3, 9, 2))
+    second = reused(y[[1, 2, 3]], shifted)  # call 1: pairs 1, 2 reused (one call old), pair 3 is new
+    assert counting.batches == [3, 1]
+    assert np.array_equal(second[0], first[1]) and np.array_equal(second[1], first[2])
+    assert np.array_equal(second[2], ExactDTWAligner()(y[3:], shifted[2:])[0])
+    third = reused(y[[0, 3]], y[[0, 3]])  # call 2: pair 0 is two calls old (aligned again), pair 3 one call old
+    assert counting.batches == [3, 1, 1] and np.array_equal(third[1], second[2])
+    assert np.array_equal(third[0], ExactDTWAligner()(y[:1], y[:1])[0])
+    assert (reused.calls, reused.aligned) == (3, 5)
+
+
+def test_reused_paths_keys_pairs_by_target_and_forecast_length():
+    from dtwrl.aligners import ReusedPaths
+
+    counting = _CountingAligner()
+    reused = ReusedPaths(counting, every=10)
+    y = np.linspace(0, 1, 6)[None, :, None]
+    reused(y, y)
+    reused(y, y[:, :4])  # another forecast length: another pair, and its path ends at its own corner
+    (path,) = reused(y, y[:, :4])
+    assert counting.batches == [1, 1] and path[-1].tolist() == [5, 3]
+    check_path(path, 6, 4)
+
+
+def test_reused_paths_checks_its_arguments_and_round_trips_its_config():
+    from dtwrl.aligners import ReusedPaths, aligner_from_config, aligner_to_config
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="every must be an int >= 1"):
+            ReusedPaths(ExactDTWAligner(), every=bad)
+    rebuilt = aligner_from_config(aligner_to_config(ReusedPaths(FastDTWAligner(radius=2), every=4)))
+    assert isinstance(rebuilt, ReusedPaths) and rebuilt.every == 4 and rebuilt.aligner.radius == 2
+    short = ReusedPaths(lambda a, b: [np.array([[0, 0]])], every=2)
+    with pytest.raises(ValueError, match="aligner returned 1 entries for a batch of 2 pairs"):
+        short(np.zeros((2, 1, 1)), np.zeros((2, 1, 1)))
+
+
+class _TwoPaths:
+    """A group of two paths per pair: the exact DTW path and a seeded path of random moves (a new one per call)."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, y_true, y_pred):
+        from dtwrl.corridors import random_path
+
+        exact = ExactDTWAligner()(y_true, y_pred)
+        return [[p, random_path(len(a), len(b), self.rng)] for p, a, b in zip(exact, y_true, y_pred)]
+
+
+def test_the_lattice_over_reused_paths_keeps_each_corridor_and_gives_the_same_loss():
+    """PathLoss(lattice) takes ReusedPaths' kept corridors: the same values and gradients as rebuilding them."""
+    import tensorflow as tf
+
+    from dtwrl.aligners import ReusedPaths
+    from dtwrl.losses import PathLoss
+
+    rng = np.random.default_rng(3)
+    targets = rng.normal(size=(6, 11, 1)).astype(np.float32)
+    kept = ReusedPaths(_TwoPaths(0), every=3)
+    rebuilt = ReusedPaths(_TwoPaths(0), every=3)
+    losses = [
+        PathLoss(kept, path_reduction="lattice", gamma=0.1, lattice_radius=1),
+        PathLoss(lambda a, b: rebuilt(a, b), path_reduction="lattice", gamma=0.1, lattice_radius=1),
+    ]
+    for step in range(5):
+        batch = rng.choice(6, size=4, replace=False)
+        y = tf.constant(targets[batch])
+        p = tf.Variable(targets[batch] + rng.normal(size=(4, 11, 1)).astype(np.float32))
+        results = []
+        for loss in losses:
+            with tf.GradientTape() as tape:
+                value = tf.reduce_sum(loss(y, p))
+            results.append((value.numpy(), tape.gradient(value, p).numpy()))
+        assert results[0][0] == results[1][0], step
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert kept.aligned == rebuilt.aligned < 20 and len(kept._corridors) == 4
+    with pytest.raises(ValueError, match="a path from the aligner"):
+        ReusedPaths(lambda a, b: [np.array([[0, 0], [2, 2]])], every=2).lattice_corridors(
+            np.zeros((1, 3)), np.zeros((1, 3))
+        )

@@ -345,3 +345,19 @@ def test_a_constant_corridor_compiles_under_xla(rng):
     corridor = cr.band_corridor([8] * 3, [9] * 3, 8, 1)
     compiled = tf.function(lambda x, y: soft_dtw(x, y, 0.5, corridor=corridor), jit_compile=True)
     np.testing.assert_allclose(compiled(x, y).numpy(), soft_dtw(x, y, 0.5, band=1).numpy(), atol=1e-10)
+
+
+def test_widen_cells_on_padded_paths_equals_the_flat_cells_and_widen_paths(rng):
+    from dtwrl.aligners import pad_paths
+
+    groups = [[cr.random_path(9, 7, rng) for _ in range(3)], [cr.random_path(6, 7, rng)]]
+    flat = [(b, path) for b, group in enumerate(groups) for path in group]
+    indices, lengths = pad_paths([path for _, path in flat])
+    indices[0, lengths[0] :] = 99  # the padding is never read
+    owners = np.array([b for b, _ in flat])
+    for radius in (0, 2):
+        padded = cr.widen_cells(owners, indices, [9, 6], [7, 7], 9, radius, counts=lengths)
+        cells = np.concatenate([path for _, path in flat])
+        each = np.concatenate([np.full(len(path), b) for b, path in flat])
+        np.testing.assert_array_equal(padded, cr.widen_cells(each, cells, [9, 6], [7, 7], 9, radius))
+        np.testing.assert_array_equal(padded, cr.widen_paths(groups, [9, 6], [7, 7], 9, radius))

@@ -336,3 +336,33 @@ def test_expert_actions_stay_legal_after_a_partial_reset_to_a_smaller_pair():
         assert batch.observation()["action_mask"][0, action[0]] == 1
         batch.step(action)
     assert batch.path_costs[0] == pytest.approx(batch.dtw_costs()[0])
+
+
+@pytest.mark.parametrize("band", [None, 3])
+def test_a_pair_object_given_again_is_loaded_by_copy_with_the_same_state(band):
+    """reset() loads the K-th repeat of one (x, y) object by copying the first's slabs: same state as computing it."""
+    rng = np.random.default_rng(7)
+    pairs = [_random_pair(rng, 9, 12, d=2), _random_pair(rng, 6, 5, d=2)]
+    shared = [pairs[0], pairs[1], pairs[0], pairs[0], pairs[1]]
+    copies = [(x.copy(), y.copy()) for x, y in shared]
+    kwargs = dict(window=3, band=band, lookahead=[[2, 3], [4, 3]], reward_scale="pair")
+    one, other = WarpingBatch(**kwargs), WarpingBatch(**kwargs)
+    one.reset(shared)
+    other.reset(copies)
+    for b, (x, y) in enumerate(shared):
+        np.testing.assert_array_equal(one.cost_matrix(b), other.cost_matrix(b))
+        np.testing.assert_array_equal(one.cost_matrix(b), local_costs(x, y))
+    for name in ("_allowed", "_terminal", "_scale", "_factor", "_dtw", "_lengths", "_band_den"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(other, name), err_msg=name)
+    for key, value in one.observation().items():
+        np.testing.assert_array_equal(value, other.observation()[key], err_msg=key)
+    while not one.done.all():  # the same expert moves and rewards, step by step
+        actions = one.expert_actions()
+        np.testing.assert_array_equal(actions, other.expert_actions())
+        np.testing.assert_array_equal(one.step(actions), other.step(actions))
+    np.testing.assert_array_equal(one.path_costs, other.path_costs)
+    # a partial reset may name the same object twice too
+    one.reset([pairs[1], pairs[1]], indices=[3, 0])
+    np.testing.assert_array_equal(one.cost_matrix(0), local_costs(*pairs[1]))
+    np.testing.assert_array_equal(one.cost_matrix(3), local_costs(*pairs[1]))
+    assert one.lengths.tolist()[0] == one.lengths.tolist()[3] == [6, 5]

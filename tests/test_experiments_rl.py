@@ -189,6 +189,11 @@ test_bad_arguments_fail_in_one_line_before_any_folder = refusals_test(
         ("--path-reduction softmin", "--path-gamma: is required by path_reduction 'softmin'"),
         ("--path-reduction softmin --path-gamma 0", "--path-gamma: must be finite and > 0"),
         ("--path-gamma 0.1", "--path-gamma: is not used by path_reduction 'mean'"),
+        ("--lattice-every 2", "--lattice-every: applies to path_reduction 'lattice' only; got 'mean'"),
+        (
+            "--path-reduction lattice --path-gamma 0.1 --lattice-every 0",
+            "--lattice-every: must be >= 1; got 0",
+        ),
         ("--learning-rate nan", "--learning-rate: must be finite and > 0"),
         ("--model lstm", "--model: must be one of"),
         ("--aligner /no/such/run", "--aligner: '/no/such/run' is neither pretrained, train nor an aligner run folder"),
@@ -250,6 +255,47 @@ def test_lattice_of_sampled_paths_reports_its_coverage(tmp_path):
     assert math.isfinite(float(row["dtw"])) and 0.0 < float(row["lattice_coverage_on_test"]) <= 1.0
     table = (run_dir / "table.md").read_text()
     assert "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1" in table and "lattice of a pair's sampled paths" in table
+
+
+LATTICE = ["--methods", "sampled_path", "--aligner-iterations", "0", "--samples", "3", "--temperature", "8"]
+LATTICE += ["--path-reduction", "lattice", "--path-gamma", "0.1", "--lattice-radius", "1"]
+
+
+def _rows(run_dir):
+    with open(run_dir / "metrics.csv") as f:
+        return [r for r in csv.DictReader(f) if r["method"] != "mse"]
+
+
+def test_lattice_every_1_trains_bitwise_as_without_the_flag(tmp_path):
+    """--lattice-every 1 is today's loss: the same seeds give the same figures to the last digit."""
+    today = _rows(rl_forecast.main([*LATTICE, *TINY_MODEL, "--out-dir", str(tmp_path / "a")]))
+    every = _rows(rl_forecast.main([*LATTICE, *TINY_MODEL, "--lattice-every", "1", "--out-dir", str(tmp_path / "b")]))
+    for metric in (*rl_forecasting.METRICS, "val_dtw", "lattice_coverage_on_test", "policy_ratio_on_test"):
+        assert every[0][metric] == today[0][metric], metric
+
+
+def test_lattice_every_k_reuses_the_samples_and_says_so(tmp_path, monkeypatch):
+    """--lattice-every 3 trains end to end, sampling each training pair on about one step in 3."""
+    from dtwrl.aligners import ReusedPaths
+
+    wrappers = []
+    original = ReusedPaths.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        wrappers.append(self)
+
+    monkeypatch.setattr(ReusedPaths, "__init__", spy)
+    argv = [*LATTICE, *TINY_MODEL, "--model-steps", "6", "--lattice-every", "3", "--out-dir", str(tmp_path)]
+    run_dir = rl_forecast.main(argv)
+    (row,) = _rows(run_dir)
+    assert math.isfinite(float(row["dtw"])) and float(row["epoch_seconds_mean"]) > 0
+    assert (
+        "- sampled_path: K=3, t=8, lattice γ=0.1, radius 1, sampled every 3 steps" in (run_dir / "table.md").read_text()
+    )
+    (reused,) = wrappers
+    # 12 training steps of 4 pairs and 3 validation calls of 2 pairs: 54 pairs asked; fresh ones only for stale pairs
+    assert reused.every == 3 and reused.calls == 15 and 0 < reused.aligned < 54
 
 
 def test_lattice_coverage_counts_the_row_hull_of_a_group_that_the_loss_runs_on():

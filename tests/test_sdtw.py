@@ -355,7 +355,15 @@ def test_benchmark_quick_run_agrees_with_numba():
     assert all(row["ms"] > 0 for row in rows)
 
 
-@pytest.mark.parametrize("argv, flag", [(["--gamma", "0"], "--gamma"), (["--repeats", "0"], "--repeats")])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--gamma", "0"], "--gamma"),
+        (["--repeats", "0"], "--repeats"),
+        (["--lattice-every", "0"], "--lattice-every"),
+        (["--lattice-steps", "0"], "--lattice-steps"),
+    ],
+)
 def test_benchmark_rejects_bad_flags_in_one_line(capsys, argv, flag):
     from experiments import benchmark_soft_dtw
 
@@ -395,3 +403,16 @@ def test_phased_sweeps_match_a_single_full_width_phase(rng, monkeypatch, n, m, r
         monkeypatch.setattr(wf, name + "_fn", wf._compile(getattr(wf, name)))
     for got, want in zip(phased, run()):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_the_benchmark_lattice_reuse_stream_runs_shrunk():
+    """The reuse table of --lattice on a few steps: one row per case, soft-DTW first at 1.0x."""
+    from experiments import benchmark_soft_dtw
+
+    rows = benchmark_soft_dtw.run_lattice_reuse(every=(1, 3), steps=3, series=6, batch=4, horizon=12)
+    assert [row["impl"] for row in rows] == [
+        "soft-DTW (SoftDTWLoss)",
+        "lattice loss, every step (today)",
+        "lattice loss, sampled every 3 steps",
+    ]
+    assert rows[0]["cpu_vs_soft_dtw"] == 1.0 and all(row["wall_ms_per_step"] > 0 for row in rows)

@@ -79,3 +79,41 @@ def test_check_same_dim():
     check_same_dim(np.zeros((3, 2)), np.zeros((5, 2)))
     with pytest.raises(ValueError, match="y_true and y_pred must have the same number of features d; .*d=2.*d=3"):
         check_same_dim(np.zeros((3, 2)), np.zeros((3, 3)), names=("y_true", "y_pred"))
+
+
+def test_bad_padded_paths_flags_exactly_the_paths_check_path_refuses():
+    from dtwrl.aligners import pad_paths
+    from dtwrl.corridors import random_path
+    from dtwrl.validation import bad_padded_paths, check_path
+
+    rng = np.random.default_rng(5)
+    n, m = 7, 9
+    paths = [random_path(n, m, rng) for _ in range(60)]
+    for k, path in enumerate(paths[:40]):  # corrupt most of them, each in one way
+        path = path.copy()
+        kind = k % 5
+        if kind == 0:
+            path[0] = (0, 1)  # does not start at (0, 0)
+        elif kind == 1:
+            path = path[:-1]  # stops short of (n - 1, m - 1)
+        elif kind == 2 and len(path) > 3:
+            path[2] = path[1]  # a repeated cell: a zero step
+        elif kind == 3 and len(path) > 3:
+            path[2, 1] += 2  # a jump
+        elif kind == 4 and len(path) > 3:
+            path[1:3] = path[2:0:-1]  # a step back
+        paths[k] = path
+    indices, lengths = pad_paths(paths)
+    expected = []
+    for path in paths:
+        try:
+            check_path(path, n, m)
+            expected.append(False)
+        except ValueError:
+            expected.append(True)
+    assert bad_padded_paths(indices, lengths, n, m).tolist() == expected and any(expected) and not all(expected)
+    lengths[5] = 0  # lengths outside [1, L]
+    lengths[50] = indices.shape[1] + 1
+    flags = bad_padded_paths(indices, lengths, n, m)
+    assert flags[5] and flags[50]
+    assert bad_padded_paths(np.zeros((2, 0, 2), int), np.zeros(2, int), n, m).tolist() == [True, True]

@@ -218,13 +218,16 @@ class PolicyRounds:
 
     def loss(self):
         """The method's ``dtwrl.losses.PathLoss`` over the aligner's paths (and the sampler's path reduction)."""
+        from dtwrl.aligners import ReusedPaths
         from dtwrl.losses import PathLoss
 
         config = self.config
         if self.sampler is None:
             return PathLoss(self.aligner)
+        # lattice_every > 1: each training pair keeps its sampled paths for that many steps (1: today's loss as is)
+        aligner = self.aligner if config.lattice_every == 1 else ReusedPaths(self.aligner, config.lattice_every)
         return PathLoss(
-            self.aligner,
+            aligner,
             path_reduction=config.path_reduction,
             gamma=config.path_gamma,
             lattice_radius=config.lattice_radius,

@@ -113,6 +113,9 @@ class ComparisonConfig:
     """Smoothing of ``"softmin"`` and ``"lattice"``, on the scale of the path costs (required by them only)."""
     lattice_radius: int = 0
     """``"lattice"`` only: widen the lattice by this many cells around every sampled path cell."""
+    lattice_every: int = 1
+    """``"lattice"`` only: a pair's sampled paths serve its loss for this many steps before it is sampled again
+    (``dtwrl.aligners.ReusedPaths``; 1: every step). Steps per epoch: ``ceil(training series / batch_size)``."""
     include_greedy: bool = False
     """Add the policy's greedy path to every pair's sampled paths (``"sampled_path"``)."""
     init: str = "mse"
@@ -150,10 +153,10 @@ class ComparisonConfig:
                 "path_reduction", f"must be one of {', '.join(PATH_REDUCTIONS)}; got {self.path_reduction!r}"
             )
         check_int(self, "lattice_radius", 0)
-        if self.lattice_radius and self.path_reduction != "lattice":
-            raise ConfigError(
-                "lattice_radius", f"applies to path_reduction 'lattice' only; got {self.path_reduction!r}"
-            )
+        check_int(self, "lattice_every", 1)
+        for name, default in (("lattice_radius", 0), ("lattice_every", 1)):
+            if getattr(self, name) != default and self.path_reduction != "lattice":
+                raise ConfigError(name, f"applies to path_reduction 'lattice' only; got {self.path_reduction!r}")
         if self.path_reduction != "mean":
             if self.path_gamma is None:
                 raise ConfigError("path_gamma", f"is required by path_reduction {self.path_reduction!r}; got None")
@@ -181,6 +184,9 @@ class ComparisonConfig:
         >>> ComparisonConfig(samples=16, temperature=4, final_temperature=1, path_reduction="softmin", path_gamma=0.1,
         ...                  include_greedy=True).sampling_label()
         'K=16 + greedy, t=4->1, softmin γ=0.1'
+        >>> ComparisonConfig(samples=16, temperature=8, path_reduction="lattice", path_gamma=0.1, lattice_radius=3,
+        ...                  lattice_every=5).sampling_label()
+        'K=16, t=8, lattice γ=0.1, radius 3, sampled every 5 steps'
         """
         temperature = f"{self.temperature:g}" + (
             "" if self.final_temperature is None else f"->{self.final_temperature:g}"
@@ -188,6 +194,8 @@ class ComparisonConfig:
         reduction = "mean" if self.path_reduction == "mean" else f"{self.path_reduction} γ={self.path_gamma:g}"
         if self.lattice_radius:
             reduction += f", radius {self.lattice_radius}"
+        if self.lattice_every > 1:
+            reduction += f", sampled every {self.lattice_every} steps"
         return f"K={self.samples}{' + greedy' if self.include_greedy else ''}, t={temperature}, {reduction}"
 
 
@@ -426,7 +434,9 @@ class Comparison:
         -------
         row : dict
             ``method``, ``seed``, ``gamma``, ``steps``, the final test metrics,
-            ``val_dtw`` (exact DTW on the validation split), ``epoch_seconds``,
+            ``val_dtw`` (exact DTW on the validation split), ``epoch_seconds`` (the median over rounds
+            but the first of a round's seconds per step, times the steps per epoch), ``epoch_seconds_mean``
+            (the same with the mean: the cost of paths sampled every ``lattice_every`` steps, amortised),
             ``aligner_seconds``, ``policy_ratio_on_test`` (policy methods) and
             ``lattice_coverage_on_test`` (``"sampled_path"``, :func:`lattice_coverage`).
         model : tf.keras.Model
@@ -485,6 +495,8 @@ class Comparison:
             **{m: curve[-1][m] for m in METRICS},
             "val_dtw": val_dtw,
             "epoch_seconds": per_step * steps_per_epoch,
+            # the mean counts the rounds whose steps reuse sampled paths and those that sample again (lattice_every)
+            "epoch_seconds_mean": float(np.mean(step_seconds[1:] or step_seconds)) * steps_per_epoch,
             "aligner_seconds": aligner_seconds,
             "policy_ratio_on_test": "",
             "lattice_coverage_on_test": "",

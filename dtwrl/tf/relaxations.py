@@ -334,9 +334,7 @@ def lattice_corridor(paths_idx, path_lengths, owners, x_lengths, y_lengths, n, r
     """
 
     def run(idx, lengths, owners, xl, yl, n):
-        valid = np.arange(idx.shape[1])[None, :] < lengths[:, None]
-        pairs = np.broadcast_to(owners[:, None], valid.shape)[valid]
-        return widen_cells(pairs.astype(np.int64), idx[valid].astype(np.int64), xl, yl, int(n), radius)
+        return widen_cells(owners, idx, xl, yl, int(n), radius, counts=lengths)
 
     corridor = tf.numpy_function(
         run, [paths_idx, path_lengths, owners, x_lengths, y_lengths, n], tf.int64, stateful=False, name="lattice"
@@ -465,6 +463,17 @@ def aligned_path_cost(
     metric = check_metric(metric)
     y_true, y_pred = check_pair_tf(y_true, y_pred, metric)
     x_lengths, y_lengths = check_pair_lengths(y_true, y_pred, x_lengths, y_lengths)
+    aligner = get_aligner(aligner)
+    if path_reduction == "lattice" and x_lengths is None and hasattr(aligner, "lattice_corridors"):
+        # an aligner that keeps each pair's lattice (dtwrl.aligners.ReusedPaths): the same corridor, not rebuilt
+        corridor = tf.numpy_function(
+            lambda a, b: aligner.lattice_corridors(a, b, lattice_radius),
+            [tf.stop_gradient(y_true), tf.stop_gradient(y_pred)],
+            tf.int64,
+            name="lattice",
+        )
+        corridor.set_shape([None, None, 2])
+        return soft_dtw(y_true, y_pred, gamma, metric=metric, corridor=corridor)
     idx, lengths, owners = align_tf(aligner, y_true, y_pred, x_lengths, y_lengths)
     if path_reduction == "lattice":
         return lattice_softmin(
