@@ -119,18 +119,24 @@ def gradients(model, loss, x, y):
     return np.concatenate([g.numpy().ravel() for g in by_weight]), by_pred.numpy()
 
 
-def alignment_mass_inside(y_true, y_pred, corridor, gamma):
-    """Share of full soft-DTW's expected alignment of one pair ``(n, d)``, ``(m, d)`` inside ``corridor (n, 2)``.
+def alignment_mass_inside(y_true, y_pred, corridors_by_key, gamma):
+    """Share of full soft-DTW's expected alignment inside each corridor, mean over the pairs.
 
-    One pair at a time: the dense alignment is n m numbers.
+    ``y_true (B, n, d)``, ``y_pred (B, m, d)``; ``corridors_by_key`` maps keys to corridors ``(B, n, 2)``.
+    One pair at a time (its dense alignment is n m numbers), computed once for every corridor.
 
-    >>> a = np.array([[0.0], [1.0]])
-    >>> alignment_mass_inside(a, a, np.array([[0, 1], [0, 1]]), 0.1)
-    1.0
+    >>> a = np.array([[[0.0], [1.0]]])
+    >>> alignment_mass_inside(a, a, {"all": np.array([[[0, 1], [0, 1]]])}, 0.1)
+    {'all': 1.0}
     """
-    alignment = np.asarray(dtwrl.soft_dtw_alignment(y_true[None], y_pred[None], gamma=gamma))[0]
-    mask = corridors.corridor_mask(corridor[None], y_pred.shape[0])[0]
-    return float(np.sum(alignment * mask) / np.sum(alignment))
+    shares = {key: [] for key in corridors_by_key}
+    for b in range(len(y_true)):
+        alignment = np.asarray(dtwrl.soft_dtw_alignment(y_true[b : b + 1], y_pred[b : b + 1], gamma=gamma))[0]
+        total = np.sum(alignment)
+        for key, corridor in corridors_by_key.items():
+            mask = corridors.corridor_mask(corridor[b : b + 1], y_pred.shape[1])[0]
+            shares[key].append(np.sum(alignment, where=mask) / total)
+    return {key: float(np.mean(values)) for key, values in shares.items()}
 
 
 def compare(model, x, y, specs, args):
@@ -142,14 +148,13 @@ def compare(model, x, y, specs, args):
     for gamma in args.gammas:
         got = gradients(model, SoftDTWLoss(gamma=gamma), x, y)
         rows.append(("soft_dtw", None, gamma, _cosine(got[0], reference[0]), _cosine(got[1], reference[1]), 1.0))
+    by_key = {key: corridors.corridor_from_name(spec, y64, pred) for key, spec in specs.items()}
+    masses = alignment_mass_inside(y64, pred, by_key, args.reference_gamma)
     for (source, budget), spec in specs.items():
-        corridor = corridors.corridor_from_name(spec, y64, pred)
-        mass = float(np.mean([alignment_mass_inside(y64[b], pred[b], corridor[b], args.reference_gamma)
-                              for b in range(len(y))]))  # fmt: skip
         for gamma in args.gammas:
             got = gradients(model, SoftDTWLoss(gamma=gamma, corridor=spec), x, y)
             cosines = _cosine(got[0], reference[0]), _cosine(got[1], reference[1])
-            rows.append((f"corridor:{source}", budget, gamma, *cosines, mass))
+            rows.append((f"corridor:{source}", budget, gamma, *cosines, masses[source, budget]))
     return rows, dtw_score(y, pred.astype(np.float32))
 
 

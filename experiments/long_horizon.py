@@ -21,11 +21,11 @@ Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build
      forecasts of a few training pairs to the budget (:func:`calibrate`); the realised share on the test
      pairs is reported.
 
-Reported per row (means +- std over seeds): test exact DTW (:func:`dtwrl.dtw`), MSE, TDI, seconds per epoch,
-the peak memory of one training step (:func:`step_memory_mb`: the loss's value and gradient on one batch,
-corridor included, measured alone in a fresh process after a warm-up, so it does not depend on which trials
-ran before; Linux), and for corridor losses the share of test pairs whose exact DTW path leaves the corridor
-computed on the final forecasts. Writes
+Reported per row (means +- std over seeds): test exact DTW (:func:`dtwrl.dtw`), MSE, TDI, seconds per epoch
+(wall, and CPU over all threads), the peak memory of one training step (:func:`step_memory_mb`: the loss's
+value and gradient on one batch, corridor included, measured alone in a fresh process after a warm-up, so it
+does not depend on which trials ran before; Linux), and for corridor losses the share of test pairs whose
+exact DTW path leaves the corridor computed on the final forecasts. Writes
 ``table.md``, ``figures/dtw_vs_time.png`` (test DTW against seconds per epoch, one point per loss and
 budget), TensorBoard logs under ``tb/`` and one ``trials/<id>.json`` per trained model: a rerun with the
 same ``--run`` skips the finished trials (resumable).
@@ -329,11 +329,12 @@ def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, i
     rng = np.random.default_rng(seed)
     steps = math.ceil(len(X) / args.batch_size)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb" / trial_id))
-    seconds = []
+    seconds, cpu_seconds = [], []
     for epoch in range(epochs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = trainer.run_steps(X, Y, steps, args.batch_size, rng)
         seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - start_cpu)
         with writer.as_default(step=epoch + 1):
             tf.summary.scalar("train/loss", value)
             tf.summary.scalar("perf/seconds_per_epoch", seconds[-1])
@@ -350,6 +351,7 @@ def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, i
         "test_tdi": tdi(Yt, test_pred),
         # the first epoch also traces the steps: the median epoch is the steady state
         "seconds_per_epoch": float(np.median(seconds)),
+        "cpu_seconds_per_epoch": float(np.median(cpu_seconds)),  # all threads: steadier than wall time under load
     }
     if args.step_memory:  # after the forecasts above: the step it measures runs in another process
         batch = min(args.batch_size, len(X))
@@ -491,13 +493,14 @@ def write_report(run_dir, records, args):
                 _mean_std([r["test_mse"] for r in g]),
                 _mean_std([r["test_tdi"] for r in g]),
                 _mean_std([r["seconds_per_epoch"] for r in g]),
+                _mean_std([r.get("cpu_seconds_per_epoch") for r in g]),
                 _mean_std([r.get("step_peak_mb") for r in g]),
                 _mean_std([r.get("test_path_leaves") for r in g]),
                 row["seeds"],
             ]
         )
     header = ["model", "loss", "budget", "test cell share", "γ kept", "test DTW", "test MSE", "TDI", "s / epoch",
-              "step peak MB", "exact path leaves corridor", "seeds"]  # fmt: skip
+              "CPU s / epoch", "step peak MB", "exact path leaves corridor", "seeds"]  # fmt: skip
     L, H = args.input_length, args.horizon
     lines = [
         f"## Long horizons: {args.data}, L={L}, H={H}",
