@@ -10,7 +10,8 @@ probe batch (the first ``--batch-size`` training windows), it compares with full
 - ``param cos``: cosine similarity of the gradients with respect to the model's weights (what Adam sees);
 - ``pred cos``: the same with respect to the forecasts;
 - ``mass in``: the share of full soft-DTW's expected alignment (:func:`dtwrl.soft_dtw_alignment`) that lies
-  inside the corridor (mean over pairs; 1 for full soft-DTW itself);
+  inside the corridor (mean over pairs; 1 for full soft-DTW itself; ``--no-mass`` skips it: the dense
+  alignment of one pair takes gigabytes at H = 8192);
 
 for full soft-DTW at each ``--gammas`` value (the control: how much γ alone moves the gradient) and for each
 corridor source at each budget and γ, the corridor recomputed from the current forecasts. ``probe DTW`` is
@@ -65,6 +66,7 @@ class Args:
     learning_rate: float = field(1e-3, "Adam step size")
     policy_samples: int = field(16, "paths sampled per pair by the policy_samples source")
     policy_temperature: float = field(8.0, "sampling temperature of the policy_samples source")
+    mass: bool = field(True, "also the alignment mass inside each corridor (one dense n m alignment per pair)")
     out: str = field("", "also write the table to this markdown file")
 
 
@@ -149,12 +151,12 @@ def compare(model, x, y, specs, args):
         got = gradients(model, SoftDTWLoss(gamma=gamma), x, y)
         rows.append(("soft_dtw", None, gamma, _cosine(got[0], reference[0]), _cosine(got[1], reference[1]), 1.0))
     by_key = {key: corridors.corridor_from_name(spec, y64, pred) for key, spec in specs.items()}
-    masses = alignment_mass_inside(y64, pred, by_key, args.reference_gamma)
+    masses = alignment_mass_inside(y64, pred, by_key, args.reference_gamma) if args.mass else {}
     for (source, budget), spec in specs.items():
         for gamma in args.gammas:
             got = gradients(model, SoftDTWLoss(gamma=gamma, corridor=spec), x, y)
             cosines = _cosine(got[0], reference[0]), _cosine(got[1], reference[1])
-            rows.append((f"corridor:{source}", budget, gamma, *cosines, masses[source, budget]))
+            rows.append((f"corridor:{source}", budget, gamma, *cosines, masses.get((source, budget), math.nan)))
     return rows, dtw_score(y, pred.astype(np.float32))
 
 

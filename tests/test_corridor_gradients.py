@@ -15,17 +15,21 @@ def _rows(text):
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines()[4:] if line]
 
 
-@pytest.mark.parametrize("follow", ["full", "exact:0.3:0.1"])
-def test_a_shrunk_probe_compares_every_loss_with_full_soft_dtw(tmp_path, follow):
+@pytest.mark.parametrize("follow, mass", [("full", "--mass"), ("exact:0.3:0.1", "--no-mass")])
+def test_a_shrunk_probe_compares_every_loss_with_full_soft_dtw(tmp_path, follow, mass):
     out = tmp_path / "probe.md"
-    text = cg.main([*SMALL, "--follow", follow, "--out", str(out)])
+    text = cg.main([*SMALL, "--follow", follow, mass, "--out", str(out)])
     assert out.read_text() == text
     rows = _rows(text)
     assert {row[0] for row in rows} == {"0", "1"} and len(rows) == 2 * (2 + 2 * 2)
-    for _step, _dtw, loss, _budget, gamma, param_cos, pred_cos, mass in rows:
-        assert -1 <= float(param_cos) <= 1 and -1 <= float(pred_cos) <= 1 and 0 <= float(mass) <= 1
+    for _step, _dtw, loss, _budget, gamma, param_cos, pred_cos, share in rows:
+        assert -1 <= float(param_cos) <= 1 and -1 <= float(pred_cos) <= 1
+        if loss == "soft_dtw":
+            assert float(share) == 1.0
+        else:
+            assert 0 <= float(share) <= 1 if mass == "--mass" else share == "nan"
         if loss == "soft_dtw" and gamma == "0.1":  # the reference itself
-            assert float(param_cos) == 1.0 and float(pred_cos) == 1.0 and float(mass) == 1.0
+            assert float(param_cos) == 1.0 and float(pred_cos) == 1.0
 
 
 @pytest.mark.parametrize(
