@@ -28,7 +28,8 @@ does not depend on which trials ran before; Linux), and for corridor losses the 
 exact DTW path leaves the corridor computed on the final forecasts. Writes
 ``table.md``, ``figures/dtw_vs_time.png`` (test DTW against seconds per epoch, one point per loss and
 budget), TensorBoard logs under ``tb/`` and one ``trials/<id>.json`` per trained model: a rerun with the
-same ``--run`` skips the finished trials (resumable).
+same ``--run`` skips the finished trials (resumable), and ``--report-only`` writes the table of the trials
+finished so far (e.g. while other seeds still train in another process) without training any.
 
     python experiments/long_horizon.py --data electricdevices --horizon 512 --seeds 0 1 2
     python experiments/long_horizon.py --data synthetic --horizon 64 --epochs 1 --seeds 0   # minutes
@@ -95,6 +96,7 @@ class Args:
     batch_size: int = field(16, "batch size")
     learning_rate: float = field(1e-3, "Adam step size")
     corridor_every: int = field(1, "recompute a loss's corridor on one step in this many")
+    report_only: bool = field(False, "train nothing: write the table of the trials finished so far in --run")
     step_memory: bool = field(True, "measure each trial's step peak memory in a fresh process (seconds each)")
     policy_samples: int = field(16, "paths sampled per pair by the policy_samples source")
     policy_temperature: float = field(8.0, "sampling temperature of the policy_samples source")
@@ -365,6 +367,11 @@ def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, i
     return record, model, test_pred
 
 
+def finished_records(run_dir):
+    """Every finished trial record of a run folder (``--report-only``), whatever grid trained it."""
+    return [read_json(path) for path in sorted((Path(run_dir) / "trials").glob("*.json"))]
+
+
 def run_trials(run_dir, data, args, log=print):
     """Every trial not finished yet (resumable); returns every trial record."""
     trials = Path(run_dir) / "trials"
@@ -561,8 +568,9 @@ def main(argv=None):
     data = prepare_data(args)  # before the run folder: a refused run leaves none
     label = args.data if args.data in ("synthetic", *DATA_FILES) else Path(args.data).stem
     run_dir = checked_run_dir("long_horizon", args.run or f"{label}_H{args.horizon}", args.out_dir)
-    write_config(run_dir, args)
-    records = run_trials(run_dir, data, args)
+    if not args.report_only:
+        write_config(run_dir, args)
+    records = finished_records(run_dir) if args.report_only else run_trials(run_dir, data, args)
     print(write_report(run_dir, records, args))
     print(f"run folder: {run_dir}")
     return run_dir

@@ -62,6 +62,10 @@ def test_a_shrunk_run_writes_its_table_figure_and_logs_and_resumes(tmp_path, cap
     lh.main([*SMALL, "--out-dir", str(tmp_path)])  # resumes: every trial is finished, none is trained again
     assert "training" not in capsys.readouterr().out
     assert [p.stat().st_mtime_ns for p in trials] == stamps
+    (run_dir / "trials" / "mlp__mse__seed0.json").unlink()  # --report-only leaves it out and trains nothing
+    lh.main([*SMALL, "--out-dir", str(tmp_path), "--report-only"])
+    out = capsys.readouterr().out
+    assert "training" not in out and "| corridor:random |" in out and "| mse |" not in out
 
 
 def test_the_budget_calibration_lands_near_the_budget(rng):
