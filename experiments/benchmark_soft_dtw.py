@@ -70,6 +70,7 @@ from dtwrl.tf.losses import SoftDTWLoss
 from dtwrl.tf.sdtw import soft_dtw
 from dtwrl.validation import check_gamma
 from experiments.common import blame, fail, field, parse_args, require_at_least
+from experiments.memory import peak_memory_mb
 
 SIZES = ((64, 256, 256), (16, 512, 512), (256, 64, 64))
 QUICK_SIZES = ((8, 32, 32), (4, 64, 48))
@@ -195,30 +196,6 @@ def dtwrl_variants(gamma):
 # ----------------------------------------------------------------------------
 # timing and memory
 # ----------------------------------------------------------------------------
-def _resident_mb(field_name):
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
-def peak_memory_mb(call):
-    """(peak resident MB of the process during one call, its rise over the resident MB before it).
-
-    Linux only (``/proc/self/clear_refs`` resets the peak); NaN elsewhere.
-    """
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        return float("nan"), float("nan")
-    before = _resident_mb("VmRSS")
-    call()
-    peak = _resident_mb("VmHWM")
-    return peak, peak - before
-
-
 def median_times(calls, repeats):
     """Median wall and CPU seconds of each call, timed round-robin after one untimed call each."""
     for call in calls:

@@ -21,12 +21,15 @@ Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build
      forecasts of a few training pairs to the budget (:func:`calibrate`); the realised share on the test
      pairs is reported.
 
-Reported per row (means +- std over seeds): test exact DTW (:func:`dtwrl.dtw`), MSE, TDI, seconds per epoch,
-peak resident memory during training (its rise over the process before it; Linux), and for corridor losses
-the share of test pairs whose exact DTW path leaves the corridor computed on the final forecasts. Writes
+Reported per row (means +- std over seeds): test exact DTW (:func:`dtwrl.dtw`), MSE, TDI, seconds per epoch
+(wall, and CPU over all threads), the peak memory of one training step (:func:`step_memory_mb`: the loss's
+value and gradient on one batch, corridor included, measured alone in a fresh process after a warm-up, so it
+does not depend on which trials ran before; Linux), and for corridor losses the share of test pairs whose
+exact DTW path leaves the corridor computed on the final forecasts. Writes
 ``table.md``, ``figures/dtw_vs_time.png`` (test DTW against seconds per epoch, one point per loss and
 budget), TensorBoard logs under ``tb/`` and one ``trials/<id>.json`` per trained model: a rerun with the
-same ``--run`` skips the finished trials (resumable).
+same ``--run`` skips the finished trials (resumable), and ``--report-only`` writes the table of the trials
+finished so far (e.g. while other seeds still train in another process) without training any.
 
     python experiments/long_horizon.py --data electricdevices --horizon 512 --seeds 0 1 2
     python experiments/long_horizon.py --data synthetic --horizon 64 --epochs 1 --seeds 0   # minutes
@@ -51,7 +54,6 @@ from dtwrl.forecasting.training import ForecasterTrainer, predict
 from dtwrl.losses import SoftDTWLoss
 from dtwrl.runs import atomic_write_text, markdown_table, read_json, save_figure, write_json
 from dtwrl.validation import check_gamma
-from experiments.benchmark_soft_dtw import peak_memory_mb
 from experiments.common import (
     blame,
     checked_run_dir,
@@ -63,6 +65,7 @@ from experiments.common import (
     seed_everything,
     write_config,
 )
+from experiments.memory import fresh_peak_mb
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "long"
 DATA_FILES = {"electricdevices": "ElectricDevices.csv", "ecg": "ecg-diff-count-3_TEST.csv"}
@@ -93,6 +96,8 @@ class Args:
     batch_size: int = field(16, "batch size")
     learning_rate: float = field(1e-3, "Adam step size")
     corridor_every: int = field(1, "recompute a loss's corridor on one step in this many")
+    report_only: bool = field(False, "train nothing: write the table of the trials finished so far in --run")
+    step_memory: bool = field(True, "measure each trial's step peak memory in a fresh process (seconds each)")
     policy_samples: int = field(16, "paths sampled per pair by the policy_samples source")
     policy_temperature: float = field(8.0, "sampling temperature of the policy_samples source")
     run: str = field("", "run folder name (default <data>_H<horizon>); a rerun with the same name resumes")
@@ -265,6 +270,55 @@ def _weights_path(run_dir, model_name, seed):
     return Path(run_dir) / "weights" / f"{model_name}_seed{seed}_mse.npz"
 
 
+def _loss_config(loss):
+    """A picklable description of a trial's loss: ``"mse"`` or a :class:`SoftDTWLoss` config."""
+    return loss if isinstance(loss, str) else loss.get_config()
+
+
+def _loss_from_config(config):
+    return tf.keras.losses.MeanSquaredError() if config == "mse" else SoftDTWLoss.from_config(config)
+
+
+def prepare_loss_step(model_name, weights, x, y, loss_config, hidden_units):
+    """The call :func:`step_memory_mb` measures: the loss's value and gradient w.r.t. the weights on one batch.
+
+    Builds the model from ``weights`` and warms up first (the model's MSE gradient on ``x``, the loss on the
+    batch's first 64 steps), so that compiling and loading kernels is not counted. The call runs eagerly (no
+    tracing) and recomputes a corridor loss's corridor from the forecasts, as a training step does.
+
+    >>> import numpy as np
+    >>> from dtwrl.forecasting.models import build_forecaster
+    >>> weights = build_forecaster("mlp", 8, 6, hidden_units=4).get_weights()
+    >>> x, y = np.zeros((2, 8, 1), np.float32), np.ones((2, 6, 1), np.float32)
+    >>> call = prepare_loss_step("mlp", weights, x, y, {"gamma": 0.1, "corridor": "band:frac=0.5"}, 4)
+    >>> [g.shape for g in call()][:2]
+    [(8, 4), (4,)]
+    """
+    model = start_from(build_forecaster(model_name, x.shape[1], y.shape[1], hidden_units=hidden_units), weights)
+    loss = _loss_from_config(loss_config)
+    x, y = tf.constant(x), tf.constant(y)
+
+    def gradient(loss, y_true):
+        with tf.GradientTape() as tape:
+            value = loss(y_true, model(x, training=True)[:, : y_true.shape[1]])
+        return [g.numpy() for g in tape.gradient(value, model.trainable_variables)]
+
+    gradient(tf.keras.losses.MeanSquaredError(), y)
+    gradient(_loss_from_config(loss_config), y[:, : min(64, y.shape[1])])
+    return lambda: gradient(loss, y)
+
+
+def step_memory_mb(model_name, weights, x, y, loss, hidden_units):
+    """Peak MB one training step of ``loss`` adds (value and gradient on the batch ``x``, ``y``), in a fresh process.
+
+    :func:`experiments.memory.fresh_peak_mb` of :func:`prepare_loss_step`: the rise of the peak resident set
+    during the step over the resident set before it, with the model, the batch and the warmed-up kernels
+    already in place. It counts the loss's own buffers (the soft-DTW kernels' scratch, the corridor and what
+    its source allocates) and the model's backward pass, which is the same for every loss of one model.
+    """
+    return fresh_peak_mb(prepare_loss_step, model_name, weights, x, y, _loss_config(loss), hidden_units)
+
+
 def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, init=None):
     """Train one model; returns its trial record (also written to trials/<id>.json) and the model."""
     tf.keras.backend.clear_session()
@@ -277,18 +331,15 @@ def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, i
     rng = np.random.default_rng(seed)
     steps = math.ceil(len(X) / args.batch_size)
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "tb" / trial_id))
-    seconds = []
-
-    def fit():
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            value = trainer.run_steps(X, Y, steps, args.batch_size, rng)
-            seconds.append(time.perf_counter() - start)
-            with writer.as_default(step=epoch + 1):
-                tf.summary.scalar("train/loss", value)
-                tf.summary.scalar("perf/seconds_per_epoch", seconds[-1])
-
-    peak, rise = peak_memory_mb(fit)
+    seconds, cpu_seconds = [], []
+    for epoch in range(epochs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        value = trainer.run_steps(X, Y, steps, args.batch_size, rng)
+        seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - start_cpu)
+        with writer.as_default(step=epoch + 1):
+            tf.summary.scalar("train/loss", value)
+            tf.summary.scalar("perf/seconds_per_epoch", seconds[-1])
     Xv, Yv = data["val"]
     Xt, Yt = data["test"]
     val_pred, test_pred = predict(model, Xv), predict(model, Xt)
@@ -302,14 +353,23 @@ def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, i
         "test_tdi": tdi(Yt, test_pred),
         # the first epoch also traces the steps: the median epoch is the steady state
         "seconds_per_epoch": float(np.median(seconds)),
-        "peak_rss_mb": peak,
-        "peak_rise_mb": rise,
+        "cpu_seconds_per_epoch": float(np.median(cpu_seconds)),  # all threads: steadier than wall time under load
     }
+    if args.step_memory:  # after the forecasts above: the step it measures runs in another process
+        batch = min(args.batch_size, len(X))
+        record["step_peak_mb"] = step_memory_mb(
+            model_name, model.get_weights(), X[:batch], Y[:batch], loss, args.hidden_units
+        )
     with writer.as_default(step=epochs):
         for key in ("val_dtw", "test_dtw", "test_mse", "test_tdi"):
             tf.summary.scalar(f"eval/{key}", record[key])
     writer.close()
     return record, model, test_pred
+
+
+def finished_records(run_dir):
+    """Every finished trial record of a run folder (``--report-only``), whatever grid trained it."""
+    return [read_json(path) for path in sorted((Path(run_dir) / "trials").glob("*.json"))]
 
 
 def run_trials(run_dir, data, args, log=print):
@@ -440,20 +500,23 @@ def write_report(run_dir, records, args):
                 _mean_std([r["test_mse"] for r in g]),
                 _mean_std([r["test_tdi"] for r in g]),
                 _mean_std([r["seconds_per_epoch"] for r in g]),
-                _mean_std([r["peak_rise_mb"] for r in g]),
+                _mean_std([r.get("cpu_seconds_per_epoch") for r in g]),
+                _mean_std([r.get("step_peak_mb") for r in g]),
                 _mean_std([r.get("test_path_leaves") for r in g]),
                 row["seeds"],
             ]
         )
     header = ["model", "loss", "budget", "test cell share", "γ kept", "test DTW", "test MSE", "TDI", "s / epoch",
-              "peak rise MB", "exact path leaves corridor", "seeds"]  # fmt: skip
+              "CPU s / epoch", "step peak MB", "exact path leaves corridor", "seeds"]  # fmt: skip
     L, H = args.input_length, args.horizon
     lines = [
         f"## Long horizons: {args.data}, L={L}, H={H}",
         "",
         f"{len(select(records))} selected trials (γ of lowest validation DTW among {list(args.gammas)});"
         f" every DTW-family loss starts from the MSE model of its seed ({args.mse_epochs} epochs)"
-        f" and trains {args.epochs} epochs.",
+        f' and trains {args.epochs} epochs. "step peak MB": the peak memory one step of the loss adds'
+        f" (value and gradient on one batch of {args.batch_size}, corridor included), measured alone in a fresh"
+        " process after a warm-up, so independent of the order of the trials.",
         "",
         markdown_table(header, table),
         "",
@@ -505,8 +568,9 @@ def main(argv=None):
     data = prepare_data(args)  # before the run folder: a refused run leaves none
     label = args.data if args.data in ("synthetic", *DATA_FILES) else Path(args.data).stem
     run_dir = checked_run_dir("long_horizon", args.run or f"{label}_H{args.horizon}", args.out_dir)
-    write_config(run_dir, args)
-    records = run_trials(run_dir, data, args)
+    if not args.report_only:
+        write_config(run_dir, args)
+    records = finished_records(run_dir) if args.report_only else run_trials(run_dir, data, args)
     print(write_report(run_dir, records, args))
     print(f"run folder: {run_dir}")
     return run_dir

@@ -4,13 +4,16 @@ import json
 
 import numpy as np
 
+from dtwrl.forecasting.models import build_forecaster
+from dtwrl.losses import SoftDTWLoss
 from experiments import long_horizon as lh
 from tests.script_checks import refusals_test
 
+# the step memory spawns a process per trial: tested alone below
 SMALL = [
     "--data", "synthetic", "--horizon", "12", "--synthetic-length", "1200", "--max-train", "8", "--max-test", "4",
     "--models", "mlp", "--sources", "random", "--no-full", "--budgets", "0.3", "--gammas", "1.0", "--seeds", "0",
-    "--mse-epochs", "1", "--epochs", "1", "--hidden-units", "4", "--batch-size", "4",
+    "--mse-epochs", "1", "--epochs", "1", "--hidden-units", "4", "--batch-size", "4", "--no-step-memory",
 ]  # fmt: skip
 
 
@@ -26,11 +29,16 @@ def test_a_shrunk_run_writes_its_table_figure_and_logs_and_resumes(tmp_path, cap
     record = json.loads((run_dir / "trials" / "mlp__corridor-random__b0.3__g1__seed0.json").read_text())
     assert record["spec"].startswith("random:r=") and 0 < record["test_cell_share"] < 1
     assert 0 <= record["test_path_leaves"] <= 1 and record["seconds_per_epoch"] > 0
+    assert "step_peak_mb" not in record and "step peak MB" in table
     stamps = [p.stat().st_mtime_ns for p in trials]
     capsys.readouterr()
     lh.main([*SMALL, "--out-dir", str(tmp_path)])  # resumes: every trial is finished, none is trained again
     assert "training" not in capsys.readouterr().out
     assert [p.stat().st_mtime_ns for p in trials] == stamps
+    (run_dir / "trials" / "mlp__mse__seed0.json").unlink()  # --report-only leaves it out and trains nothing
+    lh.main([*SMALL, "--out-dir", str(tmp_path), "--report-only"])
+    out = capsys.readouterr().out
+    assert "training" not in out and "| corridor:random |" in out and "| mse |" not in out
 
 
 def test_the_budget_calibration_lands_near_the_budget(rng):
@@ -40,6 +48,17 @@ def test_the_budget_calibration_lands_near_the_budget(rng):
     for source in ("band", "exact", "random"):
         spec = lh.calibrate(source, 0.1, y_true, y_pred, args)
         assert abs(lh.cell_share(spec, y_true, y_pred) - 0.1) < 0.05, spec
+
+
+def test_the_step_memory_of_a_loss_that_allocates_more_is_larger(rng):
+    # full soft-DTW keeps ~4 MB of kernel scratch per pair at H = 1024, a 1% band a few hundred kB; each is
+    # measured in its own fresh process, full first, so the band cannot reuse full's freed memory either way
+    H = 1024
+    weights = build_forecaster("mlp", 32, H, hidden_units=4).get_weights()
+    x, y = rng.normal(size=(4, 32, 1)).astype(np.float32), rng.normal(size=(4, H, 1)).astype(np.float32)
+    full = lh.step_memory_mb("mlp", weights, x, y, SoftDTWLoss(gamma=0.1), 4)
+    band = lh.step_memory_mb("mlp", weights, x, y, SoftDTWLoss(gamma=0.1, corridor="band:frac=0.01"), 4)
+    assert full > band + 8, (full, band)
 
 
 test_bad_flags_exit_2_before_any_folder = refusals_test(

@@ -1,0 +1,31 @@
+"""experiments/memory.py: a call's peak memory measured in a fresh process does not depend on what ran before."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from experiments.memory import fresh_peak_mb
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self (Linux)")
+
+
+def _touch(megabytes):
+    """Allocate and write ``megabytes`` MB in 1 MB blocks (kept by the allocator after the first use), then free."""
+    blocks = [np.ones(1 << 17) for _ in range(megabytes)]
+    return sum(float(b[0]) for b in blocks)
+
+
+def prepare_touch(megabytes, warmups):
+    for _ in range(warmups):
+        _touch(megabytes)
+    return lambda: _touch(megabytes)
+
+
+def test_a_call_that_allocates_more_reports_more_whatever_ran_before():
+    small = fresh_peak_mb(prepare_touch, 20, 0)
+    large = fresh_peak_mb(prepare_touch, 80, 0)
+    warmed_large = fresh_peak_mb(prepare_touch, 80, 2)  # the warm-up's freed blocks are not reused unseen
+    assert 15 < small < 40 and 75 < large < 110, (small, large)
+    assert large > small + 50
+    assert abs(warmed_large - large) < 15, (warmed_large, large)
