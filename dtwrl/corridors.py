@@ -37,10 +37,10 @@ Cost of recomputing a corridor. A source runs in NumPy on the current prediction
 gradient: ``band`` costs O(B n); ``random`` O(B (n + m)); ``fastdtw`` O(B radius (n + m)) (FastDTW
 runs in Python: tens of milliseconds per pair of a thousand steps at radius 1); ``exact`` O(B n m), as much as full DTW;
 the policy sources one policy rollout per pair (K for samples). Recomputed every step, the source
-runs once per batch, next to the corridor soft-DTW itself; every ``k`` steps
-(``SoftDTWLoss(corridor_every=k)``) it runs on one batch in ``k`` and the others reuse that
-corridor (it must then fit their lengths: it is recomputed whenever the batch shape changes); once
-per epoch is ``corridor_every`` = steps per epoch. A stale corridor may no longer hold the current
+runs once per batch, next to the corridor soft-DTW itself. With ``SoftDTWLoss(corridor_every=k)``
+each pair (known by its ``y_true`` series) keeps the corridor computed for it for ``k`` loss calls,
+so the source runs on about one pair in ``k``; with shuffled batches, ``k`` = steps per epoch
+recomputes each pair's corridor about once per epoch. A stale corridor may no longer hold the current
 optimal path: the loss is then a (larger) soft-DTW over fewer paths.
 
 Examples
@@ -522,12 +522,16 @@ register_corridor_source("random", aligner_source(lambda r, seed=0: RandomMovesA
 
 
 class CorridorSchedule:
-    """A corridor source recomputed on one call in ``every`` (and whenever the batch's shape changes).
+    """A corridor source whose corridor of each pair is kept for ``every`` calls.
 
-    Called with a pair batch like a source (NumPy ``x``, ``y``, lengths), it returns the corridors of
-    the last batch it computed them for while that batch had the same shape and lengths and fewer than
-    ``every`` calls have passed: ``every = 1`` recomputes on every call, ``every`` = steps per epoch
-    about once per epoch (module docstring for what each costs). Keras losses call it once per step
+    Called with a pair batch like a source (NumPy ``x``, ``y``, lengths), it returns per pair the
+    corridor last computed for that pair, if fewer than ``every`` calls have passed since, and
+    computes it anew otherwise. A pair is known by the values and length of its ``x`` row and the
+    length of its ``y`` row (in forecasting: one training target, whatever the current forecast),
+    so shuffled batches never get another pair's corridor. Every call ticks the clock. ``every = 1``
+    runs the source on the whole batch on every call, exactly as the source alone; the pairs due on
+    a call go to the source in one batch, in their batch order. The same rule as
+    :class:`dtwrl.aligners.ReusedPaths`. Keras losses call it once per step
     (:class:`dtwrl.losses.SoftDTWLoss` with ``corridor_every``).
 
     Parameters
@@ -536,12 +540,21 @@ class CorridorSchedule:
         A source spec (:func:`corridor_from_name`).
     every : int >= 1
 
+    Attributes
+    ----------
+    calls, computed : int
+        Calls so far, and pairs whose corridor the source computed (the cost:
+        ``computed / pairs asked`` of recomputing every call).
+
     Examples
     --------
     >>> schedule = CorridorSchedule("exact:r=0", every=2)
     >>> a, b = np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 0.0, 2.0]])
-    >>> schedule(a, b).tolist() == schedule(b, a).tolist(), schedule.computed
+    >>> schedule(a, a).tolist() == schedule(a, b).tolist(), schedule.computed  # the same pair: kept
     (True, 1)
+    >>> _, _ = schedule(b, a), schedule(a, b)  # another pair (new), then a again (two calls old: due)
+    >>> schedule.computed
+    3
     """
 
     def __init__(self, spec, every=1, name="corridor"):
@@ -550,15 +563,24 @@ class CorridorSchedule:
             raise ValueError(f"{name}_every must be an int >= 1; got {every!r}")
         self.every, self.name = int(every), name
         self.calls = self.computed = 0
-        self._key = self._corridor = None
+        self._kept = {}  # pair key -> (its corridor (n, 2), call at which it was computed)
 
     def __call__(self, x, y, x_lengths=None, y_lengths=None):
         x, y = np.asarray(x), np.asarray(y)
-        key = (x.shape, y.shape, None if x_lengths is None else np.asarray(x_lengths).tobytes(),
-               None if y_lengths is None else np.asarray(y_lengths).tobytes())  # fmt: skip
-        if self._corridor is None or key != self._key or self.calls % self.every == 0:
-            self._corridor = corridor_from_name(self.spec, x, y, x_lengths, y_lengths, self.name)
-            self._key = key
-            self.computed += 1
-        self.calls += 1
-        return self._corridor
+        now, self.calls = self.calls, self.calls + 1
+        if self.every == 1:
+            self.computed += len(x)
+            return corridor_from_name(self.spec, x, y, x_lengths, y_lengths, self.name)
+        n, m = x.shape[1], y.shape[1]
+        xl = np.full(len(x), n) if x_lengths is None else np.asarray(x_lengths)
+        yl = np.full(len(y), m) if y_lengths is None else np.asarray(y_lengths)
+        keys = [(row.shape, row.tobytes(), int(a), int(b), m) for row, a, b in zip(np.ascontiguousarray(x), xl, yl)]
+        self._kept = {key: entry for key, entry in self._kept.items() if now - entry[1] < self.every}
+        due = [b for b, key in enumerate(keys) if key not in self._kept]
+        if due:
+            lengths = (None if x_lengths is None else xl[due], None if y_lengths is None else yl[due])
+            fresh = corridor_from_name(self.spec, x[due], y[due], *lengths, self.name)
+            for b, corridor in zip(due, fresh):
+                self._kept[keys[b]] = (corridor, now)
+            self.computed += len(due)
+        return np.stack([self._kept[key][0] for key in keys])

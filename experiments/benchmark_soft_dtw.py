@@ -45,7 +45,8 @@ forecasts): soft-DTW; the policy lattice loss ``PathLoss(path_reduction="lattice
 with 16 paths sampled at temperature 8 on every step (now on the corridor engine), its soft-DTW alone on a
 fixed lattice, dense (+inf off the lattice over the whole grid, the former implementation) and on the
 corridor; and ``SoftDTWLoss(corridor="policy_samples:k=16,t=8,r=3", corridor_every=20)``, the same lattice
-sampled once every 20 steps. Then, as ``experiments/rl_forecast.py --lattice-every k`` trains (40 training
+sampled once every 20 steps (each pair's corridor kept for 20 calls; the benchmark's batch
+repeats). Then, as ``experiments/rl_forecast.py --lattice-every k`` trains (40 training
 series, each step a random 32 of them, the forecasts changing every step): the CPU time per step, amortised
 over ``--lattice-steps`` steps taken round-robin, of soft-DTW and of the lattice loss whose pairs keep their
 sampled paths for k steps (``dtwrl.aligners.ReusedPaths``), for k in ``--lattice-every``.

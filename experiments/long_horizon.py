@@ -16,7 +16,7 @@ Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build
    - ``soft_dtw``: full soft-DTW (``--full``), every cell of the H x H grid;
    - ``corridor:<source>`` at each ``--budgets`` share of the n m cells: soft-DTW on the corridor of the
      source (:mod:`dtwrl.corridors`: ``band``, ``fastdtw``, ``exact``, ``random``, ``policy``,
-     ``policy_samples``), recomputed on every ``--corridor-every`` steps. The source's width parameter
+     ``policy_samples``), each pair's corridor kept for ``--corridor-every`` steps. The source's width parameter
      (``frac`` for the band, ``r`` for the others) is calibrated per model and seed on the MSE model's
      forecasts of a few training pairs to the budget (:func:`calibrate`); the realised share on the test
      pairs is reported.
@@ -95,7 +95,7 @@ class Args:
     epochs: int = field(5, "epochs of each DTW-family loss")
     batch_size: int = field(16, "batch size")
     learning_rate: float = field(1e-3, "Adam step size")
-    corridor_every: int = field(1, "recompute a loss's corridor on one step in this many")
+    corridor_every: int = field(1, "keep each training pair's corridor for this many steps (1: recompute every step)")
     report_only: bool = field(False, "train nothing: write the table of the trials finished so far in --run")
     step_memory: bool = field(True, "measure each trial's step peak memory in a fresh process (seconds each)")
     policy_samples: int = field(16, "paths sampled per pair by the policy_samples source")

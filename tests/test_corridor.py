@@ -261,15 +261,36 @@ def test_losses_take_corridor_names_and_train_in_a_graph(rng):
     y_true, y_pred = rng.normal(size=(4, 10, 1)), rng.normal(size=(4, 10, 1))
     full = SoftDTWLoss(gamma=0.3)(y_true, y_pred)
     assert float(SoftDTWLoss(gamma=0.3, corridor="band:frac=1")(y_true, y_pred)) == pytest.approx(float(full))
-    loss = get_loss("soft_dtw", gamma=0.3, corridor="fastdtw:r=2", corridor_every=2)
+    loss = get_loss("soft_dtw", gamma=0.3, corridor="fastdtw:r=2", corridor_every=4)
     rebuilt = SoftDTWLoss.from_config(loss.get_config())
-    assert (rebuilt.corridor, rebuilt.corridor_every) == ("fastdtw:r=2", 2)
+    assert (rebuilt.corridor, rebuilt.corridor_every) == ("fastdtw:r=2", 4)
     assert float(SparseDTWLoss(gamma=0.3, corridor="exact:r=1")(y_true, y_pred)) > 0
     model = tf.keras.Sequential([tf.keras.layers.Dense(10, input_shape=(5,)), tf.keras.layers.Reshape((10, 1))])
     model.compile(optimizer="adam", loss=loss)
     history = model.fit(rng.normal(size=(8, 5)), rng.normal(size=(8, 10, 1)), batch_size=4, epochs=2, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
-    assert loss._schedule.calls == 4 and loss._schedule.computed == 2  # 4 steps, recomputed on one in two
+    assert (
+        loss._schedule.calls == 4 and loss._schedule.computed == 8
+    )  # 4 steps: 8 pairs, each computed in epoch 1 and kept
+
+
+def test_a_kept_corridor_belongs_to_its_own_pair_whatever_the_batch_order(rng):
+    from dtwrl.corridors import CorridorSchedule, corridor_from_name
+
+    x, y, moved = rng.normal(size=(6, 12, 1)), rng.normal(size=(6, 10, 1)), rng.normal(size=(6, 10, 1))
+    on_y, on_moved = corridor_from_name("exact:r=1", x, y), corridor_from_name("exact:r=1", x, moved)
+    schedule = CorridorSchedule("exact:r=1", every=3)
+    calls = [  # (pairs, forecasts, the corridors each pair must get: those of its pair's first call)
+        ([0, 1, 2], y, on_y),
+        ([2, 0, 1], moved, on_y),
+        ([4, 3, 5], moved, on_moved),
+        ([5, 4, 3], y, on_moved),
+    ]
+    for order, forecasts, expected in calls:
+        assert np.array_equal(schedule(x[order], forecasts[order]), expected[order]), order
+    assert schedule.computed == 6
+    assert np.array_equal(schedule(x[:1], y[:1]), on_y[:1]) and schedule.computed == 7  # four calls old: anew
+    assert not np.array_equal(on_y, on_moved)  # the check above can tell whose corridor was kept
 
 
 def test_loss_corridor_arguments_are_checked():
