@@ -42,13 +42,8 @@ from experiments.common import blame, cli_main, fail, field, parse_args, require
 
 
 @dataclasses.dataclass
-class Args:
-    data: str = field("synthetic", "synthetic, electricdevices, ecg, or a CSV file (as long_horizon.py)")
-    data_root: str = field(str(lh.DATA_ROOT), "folder of the shared long series")
+class Args(lh.WindowArgs):
     horizon: int = field(2048, "forecast horizon H")
-    input_length: int | None = field(None, "input window L (none: H)")
-    stride: int | None = field(None, "step between windows (none: H / 4)")
-    synthetic_length: int = field(0, "length of the synthetic series (0: 40 windows' worth)")
     max_train: int = field(16, "training windows at most")
     max_test: int = field(4, "validation and test windows at most (only the data split needs them)")
     model: str = field("mlp", "forecaster: mlp or cnn")

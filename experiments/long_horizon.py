@@ -75,7 +75,9 @@ CALIBRATION_PAIRS = 4
 
 
 @dataclasses.dataclass
-class Args:
+class WindowArgs:
+    """The data flags: which long series, and how it is cut into (input, horizon) windows."""
+
     data: str = field("synthetic", "synthetic, electricdevices, ecg, or a CSV file (values in its 2nd column)")
     data_root: str = field(str(DATA_ROOT), "folder of the shared long series")
     horizon: int = field(512, "forecast horizon H (the issue's: 512, 2048, 8192)")
@@ -84,6 +86,10 @@ class Args:
     synthetic_length: int = field(0, "length of the synthetic series (0: 40 windows' worth)")
     max_train: int = field(64, "training windows at most (evenly spaced)")
     max_test: int = field(32, "validation and test windows at most, each")
+
+
+@dataclasses.dataclass
+class Args(WindowArgs):
     models: tuple[str, ...] = field(MODELS, "forecasters: mlp, cnn")
     hidden_units: int = field(128, "hidden width of the mlp/cnn")
     sources: tuple[str, ...] = field(("band", "fastdtw", "exact", "random"), f"corridor sources among {SOURCES}")
