@@ -130,10 +130,7 @@ def gpu_timings(gamma, repeats, rng):
 
 
 def main(argv=None):
-    try:
-        args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=check_gamma_and_repeats)
-    except SystemExit as stop:  # a bad flag, reported on one line (or --help): its status is main's
-        return stop.code
+    args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=check_gamma_and_repeats)
     rng = np.random.default_rng(0)
     x, y = _check_pairs(rng)
     reference, cpu_error = cpu_reference(x, y, args.gamma)

@@ -260,7 +260,9 @@ def test_cost_matrices_far_from_zero_are_exact_for_many_features(rng):
 def test_gpu_check_rejects_bad_flags_in_one_line(capsys):
     from experiments import gpu_check
 
-    assert gpu_check.main(["--repeats", "0"]) == 2
+    with pytest.raises(SystemExit) as stop:
+        gpu_check.main(["--repeats", "0"])
+    assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --repeats: ")
 
