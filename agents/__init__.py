@@ -42,7 +42,4 @@ _EXPORTS = {
     "train_aligner": ".training.trainer",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+lazy_exports(__name__, _EXPORTS, globals())

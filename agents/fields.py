@@ -2,7 +2,7 @@
 
 Every config of the package (``AlignerConfig``, ``ImitationConfig``,
 ``DistributedOptions``, ``ComparisonConfig``) declares its fields with
-:func:`field` (the help line is what ``experiments.common.parse_args`` shows)
+:func:`field` (the help line is what ``experiments.cli.parse_args`` shows)
 and checks them with :func:`check_int` / :func:`check_real`, which raise a
 :class:`FieldError` carrying the field's name. That name, not the message text,
 is what a script turns into ``error: --flag-name: ...`` (:func:`field_of_error`).

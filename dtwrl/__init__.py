@@ -35,7 +35,4 @@ _EXPORTS = {
     "path_cost_tf": ".tf.relaxations",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+lazy_exports(__name__, _EXPORTS, globals())

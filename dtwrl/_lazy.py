@@ -3,8 +3,8 @@
 from importlib import import_module
 
 
-def lazy_exports(package: str, exports: dict, namespace: dict):
-    """``(__getattr__, __dir__)`` for ``package``, importing each name of ``exports`` on first use.
+def lazy_exports(package: str, exports: dict, namespace: dict) -> None:
+    """Install ``__getattr__``, ``__dir__`` and ``__all__`` in a package that imports its names on first use.
 
     Parameters
     ----------
@@ -13,15 +13,16 @@ def lazy_exports(package: str, exports: dict, namespace: dict):
     exports : dict
         Public name -> the module (relative to ``package``) that defines it.
     namespace : dict
-        The package's ``globals()``; a name, once imported, is stored there.
+        The package's ``globals()``: it receives the three names, and each
+        public name once it is imported. ``__all__`` is ``sorted(exports)``.
 
     Examples
     --------
     >>> namespace = {}
-    >>> getattr_, dir_ = lazy_exports("dtwrl", {"dtw": ".exact_dtw"}, namespace)
-    >>> getattr_("dtw").__name__, "dtw" in namespace, dir_()
-    ('dtw', True, ['dtw'])
-    >>> getattr_("nope")
+    >>> lazy_exports("dtwrl", {"dtw": ".exact_dtw"}, namespace)
+    >>> namespace["__all__"], namespace["__getattr__"]("dtw").__name__, "dtw" in namespace
+    (['dtw'], 'dtw', True)
+    >>> namespace["__getattr__"]("nope")
     Traceback (most recent call last):
     ...
     AttributeError: module 'dtwrl' has no attribute 'nope'
@@ -37,4 +38,4 @@ def lazy_exports(package: str, exports: dict, namespace: dict):
     def __dir__():
         return sorted(set(namespace) | set(exports))
 
-    return __getattr__, __dir__
+    namespace.update(__getattr__=__getattr__, __dir__=__dir__, __all__=sorted(exports))

@@ -92,10 +92,8 @@ def band_mask(n: int, m: int, band: int | None) -> np.ndarray:
 
     Parameters
     ----------
-    n, m : int
-        Lengths of the two series.
-    band : int >= 0 or None
-        Half-width of the band; None allows every cell.
+    n, m, band
+        As for :func:`band_bounds` (None allows every cell).
 
     Returns
     -------
@@ -150,10 +148,8 @@ def check_band(n, m, band, name="band"):
 
     Parameters
     ----------
-    n, m : int
-        Lengths of the two series.
-    band : int >= 0 or None
-        Half-width of the band; None for no band.
+    n, m, band
+        As for :func:`band_bounds`.
     name : str
         The argument name used in error messages.
 

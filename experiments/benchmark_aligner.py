@@ -36,7 +36,7 @@ from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_uc
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
 from envs.observation import check_lookahead, corridor_lookahead, is_corridor
 from experiments import long_benchmark
-from experiments.common import field, parse_args, run_script
+from experiments.cli import field, parse_args, run_script
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
 CORE = {"metric": "sqeuclidean", "band": None}

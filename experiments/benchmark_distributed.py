@@ -23,7 +23,7 @@ from pathlib import Path
 from agents import AlignerConfig
 from agents.distributed.throughput import compare_validation, measure
 from dtwrl.runs import markdown_table
-from experiments.common import field, parse_args
+from experiments.cli import field, parse_args
 
 
 @dataclasses.dataclass

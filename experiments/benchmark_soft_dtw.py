@@ -70,7 +70,7 @@ from dtwrl.tf import _lanes
 from dtwrl.tf.losses import SoftDTWLoss
 from dtwrl.tf.sdtw import soft_dtw
 from dtwrl.validation import check_gamma
-from experiments.common import blame, fail, field, parse_args, require_at_least
+from experiments.cli import blame, fail, field, parse_args, require_at_least
 from experiments.memory import peak_memory_mb
 
 SIZES = ((64, 256, 256), (16, 512, 512), (256, 64, 64))

@@ -28,7 +28,7 @@ import tempfile
 
 from agents.training.training_speed import benchmark_config, measure_training_speed
 from dtwrl.runs import markdown_table
-from experiments.common import cli_main, fail, field, parse_args
+from experiments.cli import cli_main, fail, field, parse_args
 
 TARGET = 20_000
 """Issue 9's target for the 2-core machine, env steps per second end to end."""

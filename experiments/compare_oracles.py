@@ -19,19 +19,10 @@ import numpy as np
 import dtwrl
 from dtwrl import runs
 from dtwrl.datasets import as_pair_source, iter_pairs
+from dtwrl.runs import write_json
 from dtwrl.validation import check_metric
-from experiments.common import (
-    blame,
-    checked_run_dir,
-    cli_main,
-    fail,
-    field,
-    parse_args,
-    run_name,
-    seed_everything,
-    write_config,
-    write_json,
-)
+from experiments.cli import blame, cli_main, fail, field, parse_args
+from experiments.run_folders import checked_run_dir, run_name, seed_everything, write_config
 
 
 @dataclasses.dataclass
@@ -58,7 +49,7 @@ def _methods(args, n, m):
 
 
 def check_args(args):
-    """Refuse bad flags (:class:`~experiments.common.CLIError` naming the flag) before anything runs."""
+    """Refuse bad flags (:class:`~experiments.cli.CLIError` naming the flag) before anything runs."""
     if args.num_pairs < 1:
         fail("--num-pairs", f"must be >= 1; got {args.num_pairs}")
     if not args.radii:

@@ -38,7 +38,8 @@ from dtwrl.losses import SoftDTWLoss
 from dtwrl.runs import atomic_write_text, markdown_table
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
-from experiments.common import blame, cli_main, fail, field, parse_args, require_at_least, seed_everything
+from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
+from experiments.run_folders import seed_everything
 
 
 @dataclasses.dataclass

@@ -30,7 +30,7 @@ from agents.evaluation import compare, comparison_figure, comparison_table, make
 from agents.training.environment import ENV_SETTINGS_FILE, EnvSettings, env_settings, load_env_settings
 from dtwrl.datasets import as_pair_source
 from dtwrl.runs import atomic_write_text, read_json, write_json
-from experiments.common import field, parse_args
+from experiments.cli import field, parse_args
 
 
 @dataclasses.dataclass

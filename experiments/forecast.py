@@ -52,21 +52,9 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.common import (
-    blame,
-    checked_run_dir,
-    cli_main,
-    fail,
-    field,
-    flag_of,
-    parse_args,
-    require_at_least,
-    require_fraction,
-    run_name,
-    tensorboard_command,
-    write_config,
-)
+from experiments.cli import blame, cli_main, fail, field, flag_of, parse_args, require_at_least, require_fraction
 from experiments.forecast_flags import FitArgs, ForecastTaskArgs, SingleRunArgs
+from experiments.run_folders import checked_run_dir, run_name, tensorboard_command, write_config
 
 METRICS = ("mse", "dtw", "soft_dtw", "tdi")
 LABELS = {"mse": "MSE", "dtw": "DTW", "root_dtw": "√DTW (tslearn)", "soft_dtw": "soft-DTW", "tdi": "TDI"}

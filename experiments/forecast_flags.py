@@ -12,7 +12,7 @@ The groups' flags come first in ``--help`` (the last base's first, as dataclasse
 
 import dataclasses
 
-from experiments.common import field
+from experiments.cli import field
 
 __all__ = ["FitArgs", "ForecastTaskArgs", "SingleRunArgs"]
 

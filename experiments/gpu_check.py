@@ -29,7 +29,7 @@ import tensorflow as tf
 from dtwrl.runs import write_json
 from dtwrl.tf.sdtw import soft_dtw
 from experiments.benchmark_soft_dtw import check_gamma_and_repeats
-from experiments.common import field, parse_args
+from experiments.cli import field, parse_args
 
 CHECK = dict(B=6, n=40, m=33, d=2, band=12, x_lengths=[40, 31, 12, 40, 25, 8], y_lengths=[33, 33, 20, 9, 30, 8])
 TIMED_SIZES = ((512, 256, 256, 2), (32, 512, 512, 64))

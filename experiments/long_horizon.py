@@ -54,18 +54,9 @@ from dtwrl.forecasting.training import ForecasterTrainer, predict
 from dtwrl.losses import SoftDTWLoss
 from dtwrl.runs import atomic_write_text, markdown_table, read_json, save_figure, write_json
 from dtwrl.validation import check_gamma
-from experiments.common import (
-    blame,
-    checked_run_dir,
-    cli_main,
-    fail,
-    field,
-    parse_args,
-    require_at_least,
-    seed_everything,
-    write_config,
-)
+from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
 from experiments.memory import fresh_peak_mb
+from experiments.run_folders import checked_run_dir, seed_everything, write_config
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "long"
 DATA_FILES = {"electricdevices": "ElectricDevices.csv", "ecg": "ecg-diff-count-3_TEST.csv"}

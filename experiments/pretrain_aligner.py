@@ -46,7 +46,7 @@ from agents.training.pretraining import (
 )
 from dtwrl.datasets import SyntheticPairs
 from envs.observation import CORRIDOR, DEFAULT_LOOKAHEAD, check_lookahead, is_corridor
-from experiments.common import field, parse_args, run_script
+from experiments.cli import field, parse_args, run_script
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
 #: The longest series length ``--max-length`` accepts (a long pair's rollout is 2 N steps of labelled states).

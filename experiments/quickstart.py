@@ -46,18 +46,8 @@ from agents.forecasting.rl_forecasting import (
     check_methods,
     split_validation,
 )
-from experiments.common import (
-    checked_run_dir,
-    cli_main,
-    fail,
-    field,
-    flag_of,
-    parse_args,
-    require_at_least,
-    run_name,
-    tensorboard_command,
-    write_config,
-)
+from experiments.cli import cli_main, fail, field, flag_of, parse_args, require_at_least
+from experiments.run_folders import checked_run_dir, run_name, tensorboard_command, write_config
 
 DEMO_METHODS = ("mse", "greedy_path", "sampled_path", "soft_dtw")
 

@@ -49,21 +49,9 @@ from agents.forecasting.rl_forecasting import (
     check_methods,
     split_validation,
 )
-from experiments.common import (
-    blame,
-    checked_run_dir,
-    cli_main,
-    fail,
-    field,
-    flag_of,
-    parse_args,
-    require_at_least,
-    require_fraction,
-    run_name,
-    tensorboard_command,
-    write_config,
-)
+from experiments.cli import blame, cli_main, fail, field, flag_of, parse_args, require_at_least, require_fraction
 from experiments.forecast_flags import ForecastTaskArgs, SingleRunArgs
+from experiments.run_folders import checked_run_dir, run_name, tensorboard_command, write_config
 
 
 @dataclasses.dataclass

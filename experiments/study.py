@@ -46,10 +46,11 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.common import CLIError, blame, checked_run_dir, cli_main, fail, field, parse_args, tensorboard_command
+from experiments.cli import CLIError, blame, cli_main, fail, field, parse_args
 from experiments.forecast import METRICS, build_losses
 from experiments.forecast import check_args as check_forecast_args
 from experiments.forecast_flags import FitArgs, ForecastTaskArgs
+from experiments.run_folders import checked_run_dir, tensorboard_command
 
 ALL_LOSSES = (
     "mse",

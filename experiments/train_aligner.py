@@ -20,7 +20,8 @@ import sys
 
 from agents import AlignerConfig, AlignerTrainer
 from agents.training.trainer import run_training
-from experiments.common import config_error_line, field, parse_args, tensorboard_command
+from experiments.cli import config_error_line, field, parse_args
+from experiments.run_folders import tensorboard_command
 
 
 @dataclasses.dataclass

@@ -32,7 +32,7 @@ import sys
 from agents import AlignerConfig
 from agents.distributed import DistributedOptions, run_role
 from agents.distributed.launcher import python_command
-from experiments.common import config_error_line, parse_args
+from experiments.cli import config_error_line, parse_args
 
 
 @dataclasses.dataclass

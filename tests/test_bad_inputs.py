@@ -24,7 +24,8 @@ from dtwrl.bands import band_mask, check_band, min_band
 from dtwrl.datasets import load_ts, load_tsv
 from dtwrl.exact_dtw import cost_to_go, dtw_path_from_cost
 from dtwrl.losses import get_loss
-from experiments.common import CLIError, blame, checked_run_dir, fail, parse_args
+from experiments.cli import CLIError, blame, fail, parse_args
+from experiments.run_folders import checked_run_dir
 
 X, Y = np.linspace(0.0, 1.0, 5), np.linspace(0.0, 1.0, 7)
 XB, YB = np.zeros((2, 5, 1)), np.ones((2, 6, 1))
@@ -402,7 +403,7 @@ def test_load_tsv_rejects_missing_values_unless_allowed(tmp_path):
 def test_parse_args_reports_argparse_and_validate_errors_in_one_line(capsys):
     import dataclasses
 
-    from experiments.common import field
+    from experiments.cli import field
 
     @dataclasses.dataclass
     class Args:

@@ -56,7 +56,7 @@ def test_scripts_name_the_bad_flag(tmp_path, module, argv, message):
 
 
 def test_pretrain_refuses_a_bad_max_length_in_one_line(tmp_path, capsys):
-    from experiments.common import run_script
+    from experiments.cli import run_script
     from experiments.pretrain_aligner import main
 
     with pytest.raises(SystemExit) as stop:

@@ -29,13 +29,11 @@ def run_evaluator(config, settings, options, stop, run_dir):
 
     Parameters
     ----------
-    config : AlignerConfig
-    settings : agents.training.environment.EnvSettings
-        Both from ``specs.resolve_run``.
-    options : DistributedOptions
-        ``reverb_address`` and ``eval_interval_s`` are used.
-    stop : StopFlag
+    config, settings, options, stop
+        As for :func:`agents.distributed.server.serve`; of ``options``, ``reverb_address``
+        and ``eval_interval_s`` are used.
     run_dir : pathlib.Path
+        Receives the TensorBoard summaries (``tb/evaluator``) and ``evaluator.json``.
     """
     import reverb
 

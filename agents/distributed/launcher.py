@@ -264,7 +264,7 @@ class Launcher:
 
 
 def config_argv(config, options=None):
-    """Command-line flags that rebuild ``config`` (and ``options``) in ``experiments.common.parse_args``.
+    """Command-line flags that rebuild ``config`` (and ``options``) in ``experiments.cli.parse_args``.
 
     >>> from agents import AlignerConfig
     >>> argv = config_argv(AlignerConfig(hidden=(8, 8), bc_warmstart=False))

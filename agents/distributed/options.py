@@ -17,7 +17,7 @@ ROLES = ("all", "server", "collector", "learner", "evaluator")
 class DistributedOptions:
     """The distributed layout; the ``AlignerConfig`` of the run stays the single source of the PPO settings.
 
-    Every field has a ``help`` line (read by ``experiments.common.parse_args``).
+    Every field has a ``help`` line (read by ``experiments.cli.parse_args``).
     """
 
     role: str = field(

@@ -230,7 +230,7 @@ def cnn_forecaster(
     Returns
     -------
     tf.keras.Model
-        Maps ``(B, n_in, d)`` to ``(B, n_out, d_out)``.
+        As :func:`mlp_forecaster`'s.
 
     Examples
     --------

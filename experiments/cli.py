@@ -1,4 +1,4 @@
-"""Helpers every experiment script shares: arguments, run folders, seeding, progress bars.
+"""The command line of every experiment script: flags from a dataclass, and one-line errors.
 
 A script reads top to bottom (cleanrl style)::
 
@@ -23,8 +23,8 @@ A script reads top to bottom (cleanrl style)::
         write_config(run_dir, args)        # every file goes through dtwrl.runs (atomic)
         ...
 
-Run folders are ``results/<experiment>/<run-name>/`` with the run name
-``{env}__{exp}__{seed}__{time}``.
+(``seed_everything``, ``checked_run_dir``, ``run_name`` and ``write_config`` are in
+:mod:`experiments.run_folders`.)
 
 Command-line errors
 -------------------
@@ -39,50 +39,33 @@ with status 2 (argparse's convention), without a traceback:
   missing required flag) in the same one-line form and runs ``validate(args)``;
 - :func:`cli_main` wraps a script's ``main`` so that a ``CLIError`` raised
   anywhere in it (e.g. while loading ``--pairs``) is reported the same way;
-- :func:`checked_run_dir` creates the run folder, refusing an ``--out-dir`` that
-  is a file or not writable; call it only after every check, so a refused run
-  leaves nothing behind.
+- :func:`experiments.run_folders.checked_run_dir` creates the run folder, refusing
+  an ``--out-dir`` that is a file or not writable; call it only after every check,
+  so a refused run leaves nothing behind.
 """
 
 import argparse
 import contextlib
 import dataclasses
 import functools
-import os
-import random
 import sys
 import types
 import typing
-from pathlib import Path
-
-import numpy as np
 
 from agents.fields import field  # noqa: F401 (the one field(default, help) of every config and script)
-from agents.training.config import run_name  # noqa: F401 (the one run-name scheme)
-from dtwrl import runs
-from dtwrl.runs import to_jsonable, write_json
 
 __all__ = [
     "CLIError",
     "blame",
-    "checked_run_dir",
     "cli_main",
     "config_error_line",
     "fail",
     "field",
     "flag_of",
-    "make_run_dir",
     "parse_args",
-    "progress",
     "require_at_least",
     "require_fraction",
-    "run_name",
     "run_script",
-    "seed_everything",
-    "tensorboard_command",
-    "to_jsonable",
-    "write_config",
-    "write_json",
 ]
 
 
@@ -108,7 +91,7 @@ def fail(flag: str, message: str) -> typing.NoReturn:
     >>> fail("--metric", "unknown local cost 'nope'")
     Traceback (most recent call last):
     ...
-    experiments.common.CLIError: --metric: unknown local cost 'nope'
+    experiments.cli.CLIError: --metric: unknown local cost 'nope'
     """
     raise CLIError(flag, message)
 
@@ -129,7 +112,7 @@ def require_at_least(args, minimum, *names) -> None:
     >>> require_at_least(types.SimpleNamespace(epochs=3, max_train=0), 1, "epochs", "max_train")
     Traceback (most recent call last):
     ...
-    experiments.common.CLIError: --max-train: must be >= 1; got 0
+    experiments.cli.CLIError: --max-train: must be >= 1; got 0
     """
     for name in names:
         if getattr(args, name) < minimum:
@@ -143,7 +126,7 @@ def require_fraction(args, *names) -> None:
     >>> require_fraction(types.SimpleNamespace(validation_split=float("nan")), "validation_split")
     Traceback (most recent call last):
     ...
-    experiments.common.CLIError: --validation-split: must be in (0, 1); got nan
+    experiments.cli.CLIError: --validation-split: must be in (0, 1); got nan
     """
     for name in names:
         if not 0.0 < getattr(args, name) < 1.0:  # also refuses nan
@@ -159,7 +142,7 @@ def blame(flag: str):
     ...     check_metric("nope")
     Traceback (most recent call last):
     ...
-    experiments.common.CLIError: --metric: metric must be one of 'sqeuclidean', 'euclidean', 'abs'; got 'nope'
+    experiments.cli.CLIError: --metric: metric must be one of 'sqeuclidean', 'euclidean', 'abs'; got 'nope'
     """
     try:
         yield
@@ -366,68 +349,3 @@ def parse_args(cls, argv=None, description=None, validate=None):
         except CLIError as error:
             _exit_with(error)
     return args
-
-
-def make_run_dir(experiment, name, root="results"):
-    """Create (if needed) and return ``<root>/<experiment>/<name>/`` with its ``figures/``.
-
-    Call it only after every argument is validated: a refused run leaves no folder.
-    """
-    return runs.make_run_dir(root, experiment, name)
-
-
-def checked_run_dir(experiment, name, root="results", flag="--out-dir"):
-    """Create and return ``<root>/<experiment>/<name>/`` (with ``figures/``), blaming ``flag`` for a bad root.
-
-    The last step of validation: call it only once every other flag and input
-    has been checked, so that a refused run leaves no folder behind. A root
-    that exists but is not a folder, or cannot be written to, is a
-    :class:`CLIError` for ``flag``, raised before anything is created.
-
-    >>> import tempfile
-    >>> root = tempfile.mkdtemp()
-    >>> checked_run_dir("demo", "run1", root).relative_to(root).as_posix()
-    'demo/run1'
-    """
-    root_path = Path(root)
-    existing = next((p for p in [root_path, *root_path.parents] if p.exists()), None)
-    if root_path.exists() and not root_path.is_dir():
-        fail(flag, f"{str(root)!r} exists and is not a folder")
-    if existing is not None and not existing.is_dir():
-        fail(flag, f"{str(existing)!r} is a file, so {str(root)!r} cannot be a folder")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        fail(flag, f"{str(existing)!r} is not writable")
-    try:
-        return runs.make_run_dir(root, experiment, name)
-    except OSError as error:
-        fail(flag, f"cannot create the run folder under {str(root)!r} ({error.strerror or error})")
-
-
-def write_config(run_dir, config):
-    """Write a dataclass or dict to ``<run_dir>/config.json`` (atomically)."""
-    return write_json(Path(run_dir) / "config.json", config)
-
-
-def seed_everything(seed):
-    """Seed Python's ``random``, NumPy's global generator and TensorFlow (if imported); return a Generator.
-
-    >>> int(seed_everything(0).integers(10)) == int(np.random.default_rng(0).integers(10))
-    True
-    """
-    random.seed(seed)
-    np.random.seed(seed)
-    if "tensorflow" in sys.modules:
-        sys.modules["tensorflow"].random.set_seed(seed)
-    return np.random.default_rng(seed)
-
-
-def progress(total, initial=0, desc=None, unit="step"):
-    """A progress bar that can start mid-way (``initial``): ``dtwrl.progress.progress_bar`` (a few lines in a log)."""
-    from dtwrl.progress import progress_bar
-
-    return progress_bar(total, desc or "", initial=initial, unit=unit)
-
-
-def tensorboard_command(logdir):
-    """The shell line that watches ``logdir`` in TensorBoard."""
-    return f"tensorboard --logdir {logdir}"
