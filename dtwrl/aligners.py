@@ -354,7 +354,8 @@ class ReusedPaths:
     """An aligner that keeps each pair's paths for ``every`` calls instead of aligning the pair on every call.
 
     A pair is known by the values of its ``y_true`` series and the length of its ``y_pred``: in
-    forecasting, the target of one training series, whatever the current forecast. On a call, the
+    forecasting, the target of one training series, whatever the current forecast (the rule of
+    :mod:`dtwrl.pair_cache`; a target twice in one batch is two pairs). On a call, the
     pairs whose paths are ``every`` or more calls old (or were never aligned) go to ``aligner`` in one
     batch, in their batch order; the others get the paths computed for them then, on the forecast of
     that time. ``every = 1`` calls ``aligner`` on the whole batch every time, so it returns exactly what
@@ -373,6 +374,8 @@ class ReusedPaths:
     ----------
     aligned : int
         Pairs sent to ``aligner`` so far (the cost: ``aligned / pairs asked`` of aligning every call).
+    widened : int
+        Lattice corridors computed so far (:meth:`lattice_corridors`).
 
     Examples
     --------
@@ -387,40 +390,47 @@ class ReusedPaths:
     """
 
     def __init__(self, aligner, every=1):
+        from .pair_cache import PairCache
+
         self.aligner = get_aligner(aligner)
-        if isinstance(every, (bool, np.bool_)) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"every must be an int >= 1; got {every!r}")
-        self.every = int(every)
-        self.calls = self.aligned = 0
-        self._paths = {}  # pair key -> (paths, call at which they were computed)
-        self._corridors = {}  # pair key -> (its paths, radius, lattice corridor (n, 2)) (lattice_corridors)
+        self._cache = PairCache(every)  # pair key -> its paths; derived: radius -> its lattice corridor (n, 2)
+        self.every = self._cache.every
+        self.aligned = self.widened = 0
+
+    @property
+    def calls(self):
+        """Calls so far (each :meth:`__call__` and :meth:`lattice_corridors` is one)."""
+        return self._cache.calls
+
+    def _paths(self, y_true, y_pred):
+        """Per pair, its key (:func:`dtwrl.pair_cache.pair_keys`) and its paths, fresh or reused; one tick."""
+        from .pair_cache import pair_keys
+
+        cache = self._cache
+        cache.tick()
+        keys = pair_keys(y_true, y_pred.shape[1])
+        stale = cache.due(keys)
+        if stale:
+            whole = len(stale) == len(keys)
+            fresh = list(self.aligner(y_true, y_pred) if whole else self.aligner(y_true[stale], y_pred[stale]))
+            if len(fresh) != len(stale):
+                raise ValueError(f"aligner returned {len(fresh)} entries for a batch of {len(stale)} pairs")
+            self.aligned += len(stale)
+            for b, paths in zip(stale, fresh):
+                cache.put(keys[b], paths)
+        return keys, [cache.get(key) for key in keys]
 
     def __call__(self, y_true, y_pred):
         """Per pair, its paths (one path or a group, as ``aligner`` returns them), fresh or reused."""
-        y_true, y_pred = check_pair_batches(y_true, y_pred)
-        now, self.calls = self.calls, self.calls + 1
-        self._paths = {key: entry for key, entry in self._paths.items() if now - entry[1] < self.every}
-        keys = [(a.shape, a.tobytes(), len(b)) for a, b in zip(np.ascontiguousarray(y_true), y_pred)]
-        stale = [b for b, key in enumerate(keys) if key not in self._paths]
-        if not stale:
-            return [self._paths[key][0] for key in keys]
-        whole = len(stale) == len(keys)
-        fresh = list(self.aligner(y_true, y_pred) if whole else self.aligner(y_true[stale], y_pred[stale]))
-        if len(fresh) != len(stale):
-            raise ValueError(f"aligner returned {len(fresh)} entries for a batch of {len(stale)} pairs")
-        self.aligned += len(stale)
-        result = [None] * len(keys)
-        for b, paths in zip(stale, fresh):
-            result[b] = paths
-            self._paths[keys[b]] = (paths, now)
-        return [self._paths[key][0] if paths is None else paths for key, paths in zip(keys, result)]
+        return self._paths(*check_pair_batches(y_true, y_pred))[1]
 
     def lattice_corridors(self, y_true, y_pred, radius=0):
         """The lattice corridors of the pairs' paths (:meth:`__call__`, one tick), each kept as long as its paths.
 
         ``dtwrl.corridors.widen_paths`` of each pair's group widened by ``radius``: the corridor
         ``dtwrl.losses.PathLoss(path_reduction="lattice")`` runs on, computed (and the fresh paths
-        checked) only when the pair's paths are new, so a reused pair costs neither.
+        checked) only when the pair's paths are new, so a reused pair costs neither, whichever
+        batches it was absent from meanwhile (``widened`` counts the corridors computed).
 
         Returns
         -------
@@ -436,26 +446,20 @@ class ReusedPaths:
 
         y_true, y_pred = check_pair_batches(y_true, y_pred)
         n, m = y_true.shape[1], y_pred.shape[1]
-        groups = path_groups(self(y_true, y_pred), len(y_true))
-        keys = [(a.shape, a.tobytes(), len(b)) for a, b in zip(np.ascontiguousarray(y_true), y_pred)]
-        old, self._corridors = self._corridors, {}
-        fresh = []
-        for b, key in enumerate(keys):
-            known = old.get(key)
-            if known is not None and known[0] is self._paths[key][0] and known[1] == radius:
-                self._corridors[key] = known
-            else:
-                fresh.append(b)
+        keys, results = self._paths(y_true, y_pred)
+        fresh = [b for b, key in enumerate(keys) if radius not in self._cache.derived(key)]
         if fresh:
-            flat = [path for b in fresh for path in groups[b]]
+            groups = path_groups([results[b] for b in fresh], len(fresh))
+            flat = [path for group in groups for path in group]
             indices, lengths = pad_paths(flat)
             bad = bad_padded_paths(indices, lengths, n, m)
             if bad.any():
                 check_path(flat[int(np.argmax(bad))], n, m, name="a path from the aligner")  # raises
-            rows = widen_paths([groups[b] for b in fresh], [n] * len(fresh), [m] * len(fresh), n, radius)
+            rows = widen_paths(groups, [n] * len(fresh), [m] * len(fresh), n, radius)
             for b, corridor in zip(fresh, rows):
-                self._corridors[keys[b]] = (self._paths[keys[b]][0], radius, corridor)
-        return np.stack([self._corridors[key][2] for key in keys])
+                self._cache.derived(keys[b])[radius] = corridor
+            self.widened += len(fresh)
+        return np.stack([self._cache.derived(key)[radius] for key in keys])
 
     def get_config(self):
         """``{"aligner": <its config>, "every": every}`` (the wrapped aligner must be registered too)."""

@@ -528,7 +528,8 @@ class CorridorSchedule:
     corridor last computed for that pair, if fewer than ``every`` calls have passed since, and
     computes it anew otherwise. A pair is known by the values and length of its ``x`` row and the
     length of its ``y`` row (in forecasting: one training target, whatever the current forecast),
-    so shuffled batches never get another pair's corridor. Every call ticks the clock. ``every = 1``
+    so shuffled batches never get another pair's corridor (the rule of :mod:`dtwrl.pair_cache`; a
+    target twice in one batch is two pairs). Every call ticks the clock. ``every = 1``
     runs the source on the whole batch on every call, exactly as the source alone; the pairs due on
     a call go to the source in one batch, in their batch order. The same rule as
     :class:`dtwrl.aligners.ReusedPaths`. Keras losses call it once per step
@@ -558,29 +559,34 @@ class CorridorSchedule:
     """
 
     def __init__(self, spec, every=1, name="corridor"):
+        from .pair_cache import PairCache
+
         self.spec = check_corridor_spec(spec, name)
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"{name}_every must be an int >= 1; got {every!r}")
-        self.every, self.name = int(every), name
-        self.calls = self.computed = 0
-        self._kept = {}  # pair key -> (its corridor (n, 2), call at which it was computed)
+        self._cache = PairCache(every, f"{name}_every")  # pair key -> its corridor (n, 2)
+        self.every, self.name = self._cache.every, name
+        self.computed = 0
+
+    @property
+    def calls(self):
+        """Calls so far."""
+        return self._cache.calls
 
     def __call__(self, x, y, x_lengths=None, y_lengths=None):
+        from .pair_cache import pair_keys
+
         x, y = np.asarray(x), np.asarray(y)
-        now, self.calls = self.calls, self.calls + 1
-        if self.every == 1:
-            self.computed += len(x)
-            return corridor_from_name(self.spec, x, y, x_lengths, y_lengths, self.name)
+        self._cache.tick()
         n, m = x.shape[1], y.shape[1]
         xl = np.full(len(x), n) if x_lengths is None else np.asarray(x_lengths)
         yl = np.full(len(y), m) if y_lengths is None else np.asarray(y_lengths)
-        keys = [(row.shape, row.tobytes(), int(a), int(b), m) for row, a, b in zip(np.ascontiguousarray(x), xl, yl)]
-        self._kept = {key: entry for key, entry in self._kept.items() if now - entry[1] < self.every}
-        due = [b for b, key in enumerate(keys) if key not in self._kept]
-        if due:
+        keys = pair_keys(x, xl, yl, m)
+        due = self._cache.due(keys)
+        if len(due) == len(keys):  # the whole batch (every call when every = 1): the source on it as given
+            fresh = corridor_from_name(self.spec, x, y, x_lengths, y_lengths, self.name)
+        else:
             lengths = (None if x_lengths is None else xl[due], None if y_lengths is None else yl[due])
-            fresh = corridor_from_name(self.spec, x[due], y[due], *lengths, self.name)
-            for b, corridor in zip(due, fresh):
-                self._kept[keys[b]] = (corridor, now)
-            self.computed += len(due)
-        return np.stack([self._kept[key][0] for key in keys])
+            fresh = corridor_from_name(self.spec, x[due], y[due], *lengths, self.name) if due else ()
+        for b, corridor in zip(due, fresh):
+            self._cache.put(keys[b], corridor)
+        self.computed += len(due)
+        return np.stack([self._cache.get(key) for key in keys])

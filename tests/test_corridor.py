@@ -163,6 +163,40 @@ def test_auto_picks_a_compiled_kernel_and_a_full_corridor_is_soft_dtw(rng):
     assert ko.resolve("auto", 1, 9, 10, corridor=True) == "numba"
 
 
+@pytest.mark.parametrize("batch", [5, 1])
+def test_a_compiled_step_with_unknown_batch_runs_the_engine_of_its_real_batch(rng, monkeypatch, batch):
+    """Keras train steps are traced with batch None: the corridor's engine is chosen per call, by the real batch."""
+    from dtwrl.tf import _kernel_ops as ko
+    from dtwrl.tf import _lanes
+
+    if _lanes.library() is None:
+        pytest.skip("the SIMD lane kernel is not built (no C++ compiler)")
+    monkeypatch.delenv(ko.ENV_IMPLEMENTATION, raising=False)
+    x, y = rng.normal(size=(batch, 9, 1)), rng.normal(size=(batch, 10, 1))
+    corridor = _random_corridors(rng, [9] * batch, [10] * batch, 9, radius=2)
+    engines, run = [], ko._run
+    monkeypatch.setattr(ko, "_run", lambda *args, **kwargs: engines.append(args[10]) or run(*args, **kwargs))
+    eager = _value_and_grads(x, y, gamma=0.3, corridor=corridor)
+    assert engines == [ko.run_engine(ko.resolve("auto", batch, 9, 10, corridor=True), batch)]
+    assert engines[0] == ("kernel" if batch >= ko.LANES_MIN_BATCH else "numba")
+    del engines[:]
+    signature = [tf.TensorSpec((None,) + a.shape[1:], a.dtype) for a in (x, y, corridor)]  # lengths known
+
+    @tf.function(input_signature=signature)
+    def step(x, y, corridor):
+        with tf.GradientTape() as tape:
+            tape.watch([x, y])
+            value = soft_dtw(x, y, 0.3, corridor=corridor)
+        return (value, *tape.gradient(value, [x, y]))
+
+    compiled = [t.numpy() for t in step(tf.constant(x), tf.constant(y), tf.constant(corridor))]
+    assert engines == [engines[0]] and engines[0] == ("kernel" if batch >= ko.LANES_MIN_BATCH else "numba")
+    for got, want in zip(compiled, eager):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert ko.resolve("auto", None, 9, 10, corridor=True) == ko.BY_BATCH
+    assert ko.resolve("auto", None, 9, 10, band=2) == ko.BY_BATCH
+
+
 def test_corridor_names_are_computed_from_the_values(rng):
     x, y = rng.normal(size=(3, 12, 1)), rng.normal(size=(3, 12, 1))
     full = soft_dtw(x, y, 0.1).numpy()

@@ -35,7 +35,9 @@ unknown at trace time; on CPU the C++ engine (``"kernel"``) from ``LANES_MIN_BAT
 kernel for a band that keeps at most a third of the cells (:func:`band_fraction`;
 its time follows the band), and otherwise the wavefront while its working set
 (:func:`wavefront_bytes`) fits the memory budget
-``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it.
+``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it. A band or
+corridor on a batch of unknown size (compiled train steps) picks between the C++ and
+the numba engine on each call, by the batch it gets (:func:`run_engine`).
 Second derivatives (the gradient of the expected alignment, the
 Hessian-vector product) always come from the wavefront.
 """
@@ -103,12 +105,19 @@ def band_fraction(n, m, band):
 
 
 def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corridor=False):
-    """The engine to run: ``"tf"``, ``"kernel"``, ``"numba"`` or ``"light"`` (module docstring for the ``"auto"`` rule).
+    """The engine to run: ``"tf"``, ``"kernel"``, ``"numba"``, ``"light"`` or :data:`BY_BATCH` (``"auto"``: above).
 
-    ``B, n, m`` are the static sizes where known (an unknown batch counts as 1; unknown
-    lengths leave the wavefront in place); ``band`` the validated band or None; ``corridor`` whether the
-    cells are a corridor (:mod:`dtwrl.corridors`): on CPU it runs on the lane kernel from two pairs on, else on
-    the numba kernel (both visit the corridor's cells only), never on the wavefront, which masks the whole grid.
+    ``B, n, m`` are the static sizes where known (unknown lengths leave the wavefront in place); ``band`` the
+    validated band or None; ``corridor`` whether the cells are a corridor (:mod:`dtwrl.corridors`): on CPU it
+    runs on the lane kernel from two pairs on, else on the numba kernel (both visit the corridor's cells only),
+    never on the wavefront, which masks the whole grid. A band or corridor on a batch of unknown size (a
+    ``tf.function`` traced with batch ``None``, as compiled Keras train steps are) gets :data:`BY_BATCH` when the
+    lane kernel is built: the choice between the lane kernel and the numba kernel is made on each call, once the
+    batch is known (:func:`run_engine`); an unknown batch otherwise counts as 1.
+
+    >>> on_cpu = not tf.config.list_logical_devices("GPU")
+    >>> not on_cpu or resolve("auto", None, 64, 64, corridor=True) == (BY_BATCH if _lanes.library() else "numba")
+    True
     """
     implementation = check_implementation(implementation)
     if implementation == "auto":
@@ -119,6 +128,8 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
             return "tf"
         elif ((B or 1) >= LANES_MIN_BATCH or (band is None and not corridor)) and _lanes.library() is not None:
             return "kernel"
+        elif B is None and _lanes.library() is not None:  # a band or corridor on a batch known at run time only
+            return BY_BATCH
         elif corridor or band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
             return "numba"
         else:
@@ -129,6 +140,23 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
             "use 'auto' or 'tf'"
         )
     return implementation
+
+
+#: The engine :func:`resolve` gives a band or corridor whose batch size is unknown when the graph is built: the lane
+#: kernel from ``LANES_MIN_BATCH`` pairs on, else the numba kernel, picked when the numpy function runs.
+BY_BATCH = "by_batch"
+
+
+def run_engine(engine, B):
+    """The engine that runs a call on ``B`` pairs: ``engine`` itself, or for :data:`BY_BATCH` the lane kernel from
+    ``LANES_MIN_BATCH`` pairs on and the numba kernel below (the rule :func:`resolve` applies to a known batch).
+
+    >>> run_engine(BY_BATCH, 32), run_engine(BY_BATCH, 1), run_engine("numba", 32)
+    ('kernel', 'numba', 'numba')
+    """
+    if engine != BY_BATCH:
+        return engine
+    return "kernel" if B >= LANES_MIN_BATCH else "numba"
 
 
 def _memory_budget():
@@ -285,9 +313,8 @@ class _Problem:
 
         def run(x, y, D, xl, yl, *corridor):
             corridor = np.ascontiguousarray(corridor[0], np.int64) if corridor else None
-            return _run(
-                x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, self.engine, corridor
-            )
+            engine = run_engine(self.engine, len(xl))
+            return _run(x, y, D, xl, yl, self.band, self.metric, self.gamma, self.regularizer, want, engine, corridor)
 
         dummy = tf.zeros((1, 1, 1), ref.dtype)
         args = (dummy, dummy, D) if self.metric == kn.PRECOMPUTED else (x, y, dummy)
