@@ -39,6 +39,7 @@ from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code
 from dtwrl.validation import check_metric
 
+from .hugepages import zeros
 from .kernels import MOVES, BatchState, njit_load, njit_move, njit_observe, njit_step, njit_step_observe, run_loop
 from .observation import (
     DEFAULT_LOOKAHEAD,
@@ -249,10 +250,10 @@ class WarpingBatch:
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""
         if (num, rows, cols) != (self.num, self._rows, self._cols):
-            self._raw = np.zeros((num, rows, cols))
-            self._allowed = np.zeros((num, rows, cols), dtype=np.int8)
+            self._raw = zeros((num, rows, cols))
+            self._allowed = zeros((num, rows, cols), np.int8)
             self._paths = np.zeros((num, rows + cols, 2), dtype=np.int64)
-            self._terminal = np.zeros((len(self._depths), num, rows, cols), dtype=np.float32)
+            self._terminal = zeros((len(self._depths), num, rows, cols), np.float32)
         self.num, self._rows, self._cols = num, rows, cols
         self._series = [None] * num
         self._ctg = None
@@ -275,13 +276,13 @@ class WarpingBatch:
         """Enlarge the slabs, keeping every alignment's state."""
         old_rows, old_cols = self._rows, self._cols
         raw, allowed, paths = self._raw, self._allowed, self._paths
-        self._raw = np.zeros((self.num, rows, cols))
-        self._allowed = np.zeros((self.num, rows, cols), dtype=np.int8)
+        self._raw = zeros((self.num, rows, cols))
+        self._allowed = zeros((self.num, rows, cols), np.int8)
         self._paths = np.zeros((self.num, rows + cols, 2), dtype=np.int64)
         self._raw[:, :old_rows, :old_cols] = raw
         self._allowed[:, :old_rows, :old_cols] = allowed
         self._paths[:, : old_rows + old_cols] = paths
-        self._terminal = np.zeros((len(self._depths), self.num, rows, cols), dtype=np.float32)
+        self._terminal = zeros((len(self._depths), self.num, rows, cols), np.float32)
         self._rows, self._cols = rows, cols
         for b in range(self.num):
             if self._series[b] is not None:
