@@ -48,13 +48,13 @@ from .observation import (
     POSITION_LOW,
     WINDOW_PAD,
     _njit_lookahead_q2,
-    _njit_terminal_values,
     check_lookahead,
     is_corridor,
     lookahead_arrays,
     observation_spec,
 )
 from .packing import pack_pairs
+from .terminal import njit_terminal_values
 
 __all__ = [
     "DIAGONAL",
@@ -294,8 +294,9 @@ class WarpingBatch:
     def _load_terminal(self, b):
         """Fill alignment ``b``'s terminal values ``H`` of every lookahead row (envs.observation)."""
         n, m = self._lengths[b]
-        for t, s in enumerate(self._scales.tolist()):
-            _njit_terminal_values(self._raw[b], self._allowed[b], n, m, s, self._terminal[t, b])
+        njit_terminal_values(
+            self._raw[b], self._allowed[b], n, m, self._scales, self.band is not None, self._terminal, b
+        )
 
     def _flatten(self):
         """After the layout changed: flat views of the slabs, the flat current and end cells, the ``BatchState``."""

@@ -65,9 +65,9 @@ from .observation import (
     _njit_lookahead_feature,
     _njit_lookahead_q2,
     _njit_position,
-    _njit_terminal_values,
 )
 from .prefetch import PREFETCH_AHEAD, prefetch
+from .terminal import njit_terminal_values
 
 __all__ = [
     "MOVES",
@@ -288,9 +288,8 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
         path_costs[b] = 0.0
         done[b] = False
         replaced[b] = False
-        if same[k] < 0:
-            for t in range(scales.shape[0]):
-                _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
+        if same[k] < 0 and scales.shape[0] > 0:
+            njit_terminal_values(raw[b], allowed[b], n, m, scales, state.banded, terminal, b)
     return -1
 
 
