@@ -4,8 +4,11 @@ For each lookahead scale ``s``: the ``s x s`` mean-pooled cost matrix, its
 exact coarse cost-to-go ``Gc`` and ``H``, ``s`` times ``Gc`` read bilinearly at
 every fine cell. :func:`njit_terminal_values` pools every scale in one pass
 over the alignment's cost rows (each row read once, while it is in L1, however
-many scales there are); each pooled value is the same expression, in the same
-order, as pooling one scale at a time, so the bits are the same.
+many scales there are); ``envs.kernels.njit_load`` pools each row with
+:func:`pool_row` as soon as it has computed its costs, while it is in L1, so a
+reset reads its cost matrix only once. Each pooled value is the same
+expression, in the same order, as pooling one scale at a time over the whole
+matrix, so the bits are the same.
 
 >>> import numpy as np
 >>> C = np.arange(12.0).reshape(3, 4)
@@ -18,7 +21,7 @@ order, as pooling one scale at a time, so the bits are the same.
 import numpy as np
 from numba import njit
 
-__all__ = ["njit_terminal_values"]
+__all__ = ["njit_terminal_values", "pool_buffers", "pool_row", "terminal_from_pooled"]
 
 
 @njit(cache=True)
@@ -30,7 +33,7 @@ def njit_terminal_values(raw, allowed, n, m, scales, banded, terminal, b):
     raw : float64 (rows, cols)
         The alignment's local costs, ``C[i, j]`` at ``raw[i, j]`` (finite inside the n x m grid).
     allowed : int8 (rows, cols)
-        1 where a cell is enterable (in the grid and the band).
+        1 where a cell is enterable (in the grid and the band: one run of columns per row).
     n, m : int
         The grid.
     scales : int64 (L,)
@@ -42,68 +45,94 @@ def njit_terminal_values(raw, allowed, n, m, scales, banded, terminal, b):
     b : int
         The alignment's index in ``terminal``.
 
-    ``H`` is ``s`` times the coarse cost-to-go (:func:`_njit_coarse_cost_to_go`
-    of :func:`_njit_pooled`'s costs) read bilinearly at each fine cell: the
-    coarse cell centres sit at fine coordinates ``s * (ci + 0.5) - 0.5``; a
-    corner whose cost-to-go is +inf (no band cell) is left out and the weights
-    renormalised; +inf where every corner is. O(n m L).
+    Pools the rows with :func:`pool_row`, then :func:`terminal_from_pooled`.
+    ``envs.kernels.njit_load`` pools while it computes the costs instead.
     """
-    pooled, offsets = _njit_pooled(raw, allowed, n, m, scales, banded)
-    for t in range(scales.shape[0]):
-        s = scales[t]
-        coarse = pooled[offsets[t] : offsets[t + 1]].reshape((n + s - 1) // s, (m + s - 1) // s)
-        _njit_bilinear(_njit_coarse_cost_to_go(coarse), n, m, s, terminal[t, b])
+    pool = pool_buffers(n, m, scales)
+    for i in range(n):
+        lo, hi = 0, m - 1
+        if banded:
+            while allowed[i, lo] != 1:
+                lo += 1
+            while allowed[i, hi] != 1:
+                hi -= 1
+        pool_row(raw[i], lo, hi, not banded, i, n, m, scales, pool)
+    terminal_from_pooled(pool, n, m, scales, terminal, b)
 
 
-@njit(cache=True, error_model="numpy")  # every division is guarded (cells > 0): no check needed
-def _njit_pooled(raw, allowed, n, m, scales, banded):
-    """The ``s x s`` mean-pooled cost matrices (N_t, M_t) of every scale ``s = scales[t]``.
+@njit(cache=True)
+def pool_buffers(n, m, scales):
+    """Work arrays of :func:`pool_row` for an n x m grid: ``(pooled, offsets, acc, cnt)``.
 
-    ``N_t = ceil(n / s)``, ``M_t = ceil(m / s)``.
-    Returns ``(pooled, offsets)``: matrix ``t`` lies flat (C order) in
-    ``pooled[offsets[t]:offsets[t + 1]]``. A coarse cell is the mean of its
-    enterable fine cells (+inf when it has none): the column sums of its fine
-    rows (each from 0.0, in row order, of ``cost * flag``), summed from 0.0 in
-    column order, over the count of its enterable cells. One pass over the
-    rows feeds every scale's column sums. Without a band (``banded`` False)
-    every flag is 1: ``cost * 1.0`` is ``cost`` (costs are finite) and the count
-    of a column is the number of fine rows, so neither is computed per cell.
+    ``pooled`` float64 holds the ``s x s`` mean-pooled cost matrix of each
+    scale ``s = scales[t]``, (ceil(n / s), ceil(m / s)), flat in C order at
+    ``pooled[offsets[t]:offsets[t + 1]]``; ``acc`` and ``cnt`` float64 (L, m):
+    each scale's column sums and counts of its current band of coarse rows.
     """
     levels = scales.shape[0]
     offsets = np.zeros(levels + 1, dtype=np.int64)
     for t in range(levels):
         s = scales[t]
         offsets[t + 1] = offsets[t] + ((n + s - 1) // s) * ((m + s - 1) // s)
-    pooled = np.empty(offsets[levels])
-    acc = np.zeros((levels, m))  # per scale: column sums of the current band of coarse rows
-    cnt = np.zeros((levels, m))
-    for i in range(n):
-        costs, enterable = raw[i], allowed[i]
-        for t in range(levels):
-            total, cells = acc[t], cnt[t]
-            if banded:
-                for j in range(m):
-                    w = np.float64(enterable[j])  # costs are finite over the whole grid row; w is 0 or 1
-                    total[j] += costs[j] * w
-                    cells[j] += w
-            else:
-                for j in range(m):
-                    total[j] += costs[j]
-            s = scales[t]
-            if (i + 1) % s == 0 or i == n - 1:  # the last fine row of coarse row i // s
-                ci = i // s
-                if not banded:
-                    cells[:] = i + 1 - ci * s
-                width = (m + s - 1) // s
-                _pool_row(total, cells, m, s, pooled[offsets[t] + ci * width : offsets[t] + (ci + 1) * width])
-                total[:] = 0.0
-                cells[:] = 0.0
-    return pooled, offsets
+    return np.empty(offsets[levels]), offsets, np.zeros((levels, m)), np.zeros((levels, m))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def pool_row(costs, lo, hi, full, i, n, m, scales, pool):
+    """Add fine row ``i``'s costs (its band cells: columns ``lo..hi``) to every scale's column sums.
+
+    Rows must come in order 0..n-1; a row that ends a band of ``s`` fine rows
+    (or the grid) writes that coarse row of ``pooled`` (``pool`` from
+    :func:`pool_buffers`). A coarse cell is the mean of its band cells (+inf
+    when it has none): the column sums of its fine rows (each from 0.0, in row
+    order), summed from 0.0 in column order, over the count of its band cells.
+    These are the values of summing ``cost * flag`` over every column (flag 1
+    on band cells, 0 elsewhere), bit for bit: ``cost * 1.0`` is ``cost`` and
+    adding ``cost * 0.0 = +0.0`` to a sum of non-negative costs leaves it as it
+    is. ``full`` (every row spans all m columns) skips the per-cell count: a
+    column's count is then the number of fine rows.
+    """
+    pooled, offsets, acc, cnt = pool
+    for t in range(scales.shape[0]):
+        total, cells = acc[t], cnt[t]
+        if full:
+            for j in range(m):
+                total[j] += costs[j]
+        else:
+            for j in range(lo, hi + 1):
+                total[j] += costs[j]
+                cells[j] += 1.0
+        s = scales[t]
+        if (i + 1) % s == 0 or i == n - 1:  # the last fine row of coarse row i // s
+            ci = i // s
+            if full:
+                cells[:] = i + 1 - ci * s
+            width = (m + s - 1) // s
+            _pool_row(total, cells, m, s, pooled[offsets[t] + ci * width : offsets[t] + (ci + 1) * width])
+            total[:] = 0.0
+            cells[:] = 0.0
+
+
+@njit(cache=True)
+def terminal_from_pooled(pool, n, m, scales, terminal, b):
+    """Fill ``terminal[t, b, :n, :m]`` from the pooled costs of :func:`pool_row` (``pool``), every scale ``t``.
+
+    ``H`` is ``s`` times the coarse cost-to-go (:func:`_njit_coarse_cost_to_go`
+    of the pooled costs) read bilinearly at each fine cell: the coarse cell
+    centres sit at fine coordinates ``s * (ci + 0.5) - 0.5``; a corner whose
+    cost-to-go is +inf (no band cell) is left out and the weights renormalised;
+    +inf where every corner is. O(n m L).
+    """
+    pooled, offsets = pool[0], pool[1]
+    for t in range(scales.shape[0]):
+        s = scales[t]
+        coarse = pooled[offsets[t] : offsets[t + 1]].reshape((n + s - 1) // s, (m + s - 1) // s)
+        _njit_bilinear(_njit_coarse_cost_to_go(coarse), n, m, s, terminal[t, b])
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _pool_row(acc, cnt, m, scale, out):
-    """One coarse row of :func:`_njit_pooled` from its column sums ``acc`` and counts ``cnt`` (m,) into ``out``."""
+    """One coarse row of :func:`pool_row` from its column sums ``acc`` and counts ``cnt`` (m,) into ``out``."""
     start = 0
     if scale == 2:  # the default's fine scale: full coarse cells without an inner loop (one the compiler vectorises)
         start = m // 2
@@ -124,7 +153,7 @@ def _pool_row(acc, cnt, m, scale, out):
 
 @njit(cache=True)
 def _njit_coarse_cost_to_go(pooled):
-    """Exact cost-to-go ``Gc`` (N, M) of a coarse cost matrix ``pooled`` (N, M), e.g. from :func:`_njit_pooled`.
+    """Exact cost-to-go ``Gc`` (N, M) of a coarse cost matrix ``pooled`` (N, M), e.g. from :func:`pool_row`.
 
     ``Gc[ci, cj]`` is the cheapest sum of coarse costs from (ci, cj) to (N-1, M-1),
     both included, over diagonal/down/right moves; +inf where none exists:
