@@ -21,8 +21,11 @@ cols)``, ``rows >= n_max + k - 1`` and ``cols >= m_max + k - 1`` (``k`` the
 window, at least one row and column of padding): the exact float64 costs and
 an int8 flag "cell is enterable" (in the grid and the band). The same pass
 computes the pair's scale and its exact DTW cost (bitwise the value
-``dtwrl.dtw`` returns). The compiled kernels (``envs.kernels``: load, step,
-observe, roll a policy out) take all of this as one ``envs.kernels.BatchState``,
+``dtwrl.dtw`` returns) and pools the costs for the lookahead's terminal values
+(``envs.terminal``). The slabs lie on transparent huge pages where the system
+offers them (``envs.hugepages``): steps read them at scattered cells. The
+compiled kernels (``envs.kernels``: load, step, observe, roll a policy out)
+take all of this as one ``envs.kernels.BatchState``,
 whose module docstring lays the arrays out; the batch rebuilds it when its
 layout changes. Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),

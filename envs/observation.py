@@ -18,7 +18,7 @@ its mean local cost over the band cells):
   cost of the best completion. Row ``l`` uses the ``scale x scale``
   mean-pooled cost matrix: its exact cost-to-go ``Gc`` (a DP over
   ``n m / scale^2`` cells) is read, bilinearly and times ``scale``, into a
-  fine-resolution terminal value ``H`` once at reset (O(n m)); ``H`` is the
+  fine-resolution terminal value ``H`` once at reset (O(n m), ``envs.terminal``); ``H`` is the
   terminal value of the fine cells on the frontier of the
   ``(depth+1) x (depth+1)`` block ahead; an exact DP through that block gives
   ``Q[a]``, the estimated cost of the best path that enters the cell of move
