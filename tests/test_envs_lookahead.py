@@ -153,6 +153,27 @@ def test_lookahead_equals_the_reference_at_every_cell(shapes, d, band, lookahead
     _check_cells(batch, rows, cells)
 
 
+@pytest.mark.parametrize("band", [None, 3])
+def test_lookahead_after_the_slabs_grow_equals_the_reference(band):
+    """A longer pair enlarges the slabs: every alignment's terminal values are rebuilt from its stored costs."""
+    rng = np.random.default_rng(9)
+    batch = WarpingBatch(window=3, band=band, lookahead=((2, 3), (3, 2)))
+    batch.reset(_pairs(rng, [(7, 9), (8, 6)], 2))
+    before = batch._state.rows, batch._state.cols
+    batch.reset(_pairs(rng, [(14, 12)], 2), [1])  # rows and cols grow: alignment 0 keeps its pair
+    assert batch._state.rows > before[0] and batch._state.cols > before[1]
+    rows, cells = [], []
+    for b in range(batch.num):
+        n, m = batch.lengths[b]
+        allowed = in_band(n, m, band)
+        for i in range(n):
+            for j in range(m):
+                if allowed[i, j] and (i, j) != (n - 1, m - 1):
+                    rows.append(b)
+                    cells.append((i, j))
+    _check_cells(batch, rows, cells)
+
+
 def test_lookahead_along_episodes_equals_the_reference():
     """The observation the vector env's stepping kernel writes (step then observe in one pass), at every step."""
     rng = np.random.default_rng(5)
