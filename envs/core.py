@@ -21,8 +21,11 @@ cols)``, ``rows >= n_max + k - 1`` and ``cols >= m_max + k - 1`` (``k`` the
 window, at least one row and column of padding): the exact float64 costs and
 an int8 flag "cell is enterable" (in the grid and the band). The same pass
 computes the pair's scale and its exact DTW cost (bitwise the value
-``dtwrl.dtw`` returns). The compiled kernels (``envs.kernels``: load, step,
-observe, roll a policy out) take all of this as one ``envs.kernels.BatchState``,
+``dtwrl.dtw`` returns) and pools the costs for the lookahead's terminal values
+(``envs.terminal``). The slabs lie on transparent huge pages where the system
+offers them (``envs.hugepages``): steps read them at scattered cells. The
+compiled kernels (``envs.kernels``: load, step, observe, roll a policy out)
+take all of this as one ``envs.kernels.BatchState``,
 whose module docstring lays the arrays out; the batch rebuilds it when its
 layout changes. Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
@@ -39,6 +42,7 @@ from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code
 from dtwrl.validation import check_metric
 
+from .hugepages import zeros
 from .kernels import MOVES, BatchState, njit_load, njit_move, njit_observe, njit_step, njit_step_observe, run_loop
 from .observation import (
     DEFAULT_LOOKAHEAD,
@@ -47,13 +51,13 @@ from .observation import (
     POSITION_LOW,
     WINDOW_PAD,
     _njit_lookahead_q2,
-    _njit_terminal_values,
     check_lookahead,
     is_corridor,
     lookahead_arrays,
     observation_spec,
 )
 from .packing import pack_pairs
+from .terminal import njit_terminal_values
 
 __all__ = [
     "DIAGONAL",
@@ -249,10 +253,10 @@ class WarpingBatch:
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""
         if (num, rows, cols) != (self.num, self._rows, self._cols):
-            self._raw = np.zeros((num, rows, cols))
-            self._allowed = np.zeros((num, rows, cols), dtype=np.int8)
+            self._raw = zeros((num, rows, cols))
+            self._allowed = zeros((num, rows, cols), np.int8)
             self._paths = np.zeros((num, rows + cols, 2), dtype=np.int64)
-            self._terminal = np.zeros((len(self._depths), num, rows, cols), dtype=np.float32)
+            self._terminal = zeros((len(self._depths), num, rows, cols), np.float32)
         self.num, self._rows, self._cols = num, rows, cols
         self._series = [None] * num
         self._ctg = None
@@ -275,13 +279,13 @@ class WarpingBatch:
         """Enlarge the slabs, keeping every alignment's state."""
         old_rows, old_cols = self._rows, self._cols
         raw, allowed, paths = self._raw, self._allowed, self._paths
-        self._raw = np.zeros((self.num, rows, cols))
-        self._allowed = np.zeros((self.num, rows, cols), dtype=np.int8)
+        self._raw = zeros((self.num, rows, cols))
+        self._allowed = zeros((self.num, rows, cols), np.int8)
         self._paths = np.zeros((self.num, rows + cols, 2), dtype=np.int64)
         self._raw[:, :old_rows, :old_cols] = raw
         self._allowed[:, :old_rows, :old_cols] = allowed
         self._paths[:, : old_rows + old_cols] = paths
-        self._terminal = np.zeros((len(self._depths), self.num, rows, cols), dtype=np.float32)
+        self._terminal = zeros((len(self._depths), self.num, rows, cols), np.float32)
         self._rows, self._cols = rows, cols
         for b in range(self.num):
             if self._series[b] is not None:
@@ -293,8 +297,9 @@ class WarpingBatch:
     def _load_terminal(self, b):
         """Fill alignment ``b``'s terminal values ``H`` of every lookahead row (envs.observation)."""
         n, m = self._lengths[b]
-        for t, s in enumerate(self._scales.tolist()):
-            _njit_terminal_values(self._raw[b], self._allowed[b], n, m, s, self._terminal[t, b])
+        njit_terminal_values(
+            self._raw[b], self._allowed[b], n, m, self._scales, self.band is not None, self._terminal, b
+        )
 
     def _flatten(self):
         """After the layout changed: flat views of the slabs, the flat current and end cells, the ``BatchState``."""

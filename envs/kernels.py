@@ -65,9 +65,9 @@ from .observation import (
     _njit_lookahead_feature,
     _njit_lookahead_q2,
     _njit_position,
-    _njit_terminal_values,
 )
 from .prefetch import PREFETCH_AHEAD, prefetch
+from .terminal import pool_buffers, pool_row, terminal_from_pooled
 
 __all__ = [
     "MOVES",
@@ -118,8 +118,12 @@ class BatchState(NamedTuple):
 
 
 @njit(cache=True)
-def njit_costs_and_dtw(x, y, code, lo, hi, out):
+def njit_costs_and_dtw(x, y, code, lo, hi, out, scales, pool):
     """Fill ``out[:n, :m]`` with the local costs; return (their sum over the band, the exact DTW cost).
+
+    Each row is also pooled for the lookahead's terminal values
+    (``envs.terminal.pool_row`` with ``pool`` from ``envs.terminal.pool_buffers(n, m,
+    scales)``; no work for an empty ``scales``) as soon as its DP is done, while it is in L1.
 
     One pass over the rows: each row's costs come from ``dtwrl.cost_matrix``'s
     own row kernel (bitwise the same values), then one loop over its band cells
@@ -143,10 +147,14 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
         total += row[j]
         acc += row[j]
         cur[j + 1] = acc
+    full = _full_rows(lo, hi, m)
+    pool_row(row, lo[0], hi[0], full, 0, n, m, scales, pool)
     first = 1
-    if _full_rows(lo, hi, m):  # no band: rows two at a time, while two are left (row i + 1 goes to cur)
+    if full:  # no band: rows two at a time, while two are left (row i + 1 goes to cur)
         for i in range(1, n - 1, 2):
             total = _njit_dtw_row_pair(x, y, code, i, out, total, cur, prev)
+            pool_row(out[i], 0, m - 1, full, i, n, m, scales, pool)
+            pool_row(out[i + 1], 0, m - 1, full, i + 1, n, m, scales, pool)
             first = i + 2
     for i in range(first, n):
         prev, cur = cur, prev
@@ -159,6 +167,7 @@ def njit_costs_and_dtw(x, y, code, lo, hi, out):
             total += c
             left = _dtw_cell(prev[j], prev[j + 1], left, c)
             cur[j + 1] = left
+        pool_row(row, lo[i], hi[i], full, i, n, m, scales, pool)
     return total, cur[m]
 
 
@@ -260,7 +269,8 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
             scale[b], factor[b], dtw_cost[b], band_den[b] = scale[a], factor[a], dtw_cost[a], band_den[a]
             lengths[b, 0], lengths[b, 1] = n, m
         else:
-            total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b])  # raw outside the grid is never read
+            pool = pool_buffers(n, m, scales)
+            total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b], scales, pool)  # raw beyond: never read
             if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
                 allowed[b] = 0
                 for i in range(n):
@@ -279,6 +289,7 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
             lengths[b, 0], lengths[b, 1] = n, m
             r = max(n, m) - 1 if band < 0 else band
             band_den[b] = r * (min(n, m) - 1)
+            terminal_from_pooled(pool, n, m, scales, terminal, b)
         ij[b, 0], ij[b, 1] = 0, 0
         pos[b] = base[b]
         end[b] = base[b] + (n - 1) * cols + m - 1
@@ -288,9 +299,6 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
         path_costs[b] = 0.0
         done[b] = False
         replaced[b] = False
-        if same[k] < 0:
-            for t in range(scales.shape[0]):
-                _njit_terminal_values(raw[b], allowed[b], n, m, scales[t], terminal[t, b])
     return -1
 
 

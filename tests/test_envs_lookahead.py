@@ -126,6 +126,20 @@ def _pairs(rng, shapes, d):
     return [(rng.standard_normal((n, d)), rng.standard_normal((m, d))) for n, m in shapes]
 
 
+def _band_cells(batch, band):
+    """Every band cell but the end cell of every alignment: (rows, cells) for ``_check_cells``."""
+    rows, cells = [], []
+    for b in range(batch.num):
+        n, m = batch.lengths[b]
+        allowed = in_band(n, m, band)
+        for i in range(n):
+            for j in range(m):
+                if allowed[i, j] and (i, j) != (n - 1, m - 1):
+                    rows.append(b)
+                    cells.append((i, j))
+    return rows, cells
+
+
 @pytest.mark.parametrize(
     "shapes, d, band, lookahead",
     [
@@ -141,16 +155,19 @@ def test_lookahead_equals_the_reference_at_every_cell(shapes, d, band, lookahead
     pairs.append((np.round(pairs[0][0]), np.round(pairs[0][1])))  # integer-valued costs: many exact ties
     batch = WarpingBatch(window=3, band=band, lookahead=lookahead)
     batch.reset(pairs)
-    rows, cells = [], []
-    for b in range(batch.num):
-        n, m = batch.lengths[b]
-        allowed = in_band(n, m, band)
-        for i in range(n):
-            for j in range(m):
-                if allowed[i, j] and (i, j) != (n - 1, m - 1):
-                    rows.append(b)
-                    cells.append((i, j))
-    _check_cells(batch, rows, cells)
+    _check_cells(batch, *_band_cells(batch, band))
+
+
+@pytest.mark.parametrize("band", [None, 3])
+def test_lookahead_after_the_slabs_grow_equals_the_reference(band):
+    """A longer pair enlarges the slabs: every alignment's terminal values are rebuilt from its stored costs."""
+    rng = np.random.default_rng(9)
+    batch = WarpingBatch(window=3, band=band, lookahead=((2, 3), (3, 2)))
+    batch.reset(_pairs(rng, [(7, 9), (8, 6)], 2))
+    before = batch._state.rows, batch._state.cols
+    batch.reset(_pairs(rng, [(14, 12)], 2), [1])  # rows and cols grow: alignment 0 keeps its pair
+    assert batch._state.rows > before[0] and batch._state.cols > before[1]
+    _check_cells(batch, *_band_cells(batch, band))
 
 
 def test_lookahead_along_episodes_equals_the_reference():

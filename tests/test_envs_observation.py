@@ -15,13 +15,12 @@ from envs.observation import (
     DEFAULT_LOOKAHEAD,
     LOOKAHEAD_GAP,
     WINDOW_PAD,
-    _njit_coarse_cost_to_go,
-    _njit_terminal_values,
     check_lookahead,
     feature_count,
     network_keys,
     observation_spec,
 )
+from envs.terminal import _njit_coarse_cost_to_go, njit_terminal_values
 
 
 def _pairs(seed, count=4, low=5, high=30, d=1):
@@ -88,9 +87,9 @@ def test_lookahead_is_the_exact_cost_to_go_when_the_block_covers_the_grid(band):
 def test_terminal_values_at_scale_one_are_the_exact_cost_to_go():
     rng = np.random.default_rng(2)
     C = rng.random((9, 13))
-    out = np.zeros((12, 16), dtype=np.float32)
-    _njit_terminal_values(C, np.ones(C.shape, np.int8), 9, 13, 1, out)
-    np.testing.assert_allclose(out[:9, :13], cost_to_go(C), rtol=1e-6)
+    out = np.zeros((1, 1, 12, 16), dtype=np.float32)
+    njit_terminal_values(C, np.ones(C.shape, np.int8), 9, 13, np.array([1]), True, out, 0)
+    np.testing.assert_allclose(out[0, 0, :9, :13], cost_to_go(C), rtol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (2, 3), (3, 2), (4, 4), (7, 6)])
