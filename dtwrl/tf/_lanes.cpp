@@ -231,6 +231,14 @@ struct Group {
     vec<T>* lov = nullptr;     // (N,) each lane's own columns of row i, as vectors (empty past its last row)
     vec<T>* hiv = nullptr;
     int64_t* start = nullptr;  // (N + 1,) the cells before each row (row-major over the rows' spans)
+    // Row buffers span the rows' union columns only: row r (-1 <= r < N) keeps column j at j - BASE[r + 1] + 1,
+    // where BASE[r + 1] = min(LO[r], LO[r + 1]) (0 for row -1), so that row r + 1 reads its predecessors
+    // LO[r + 1] - 1 .. HI[r + 1] - 1 of row r, and row r its own, at indices 0 .. C - 1 (+inf past what was written).
+    int64_t* BASE = nullptr;   // (N + 1,)
+    int64_t C = 0;             // vectors per row buffer
+    int64_t* ckoff = nullptr;  // (blocks + 1,) where checkpoint s (R of row s block - 1) starts
+
+    int64_t kept(int64_t r) const { return r < 0 ? 1 : HI[r] - BASE[r + 1] + 1; }  // vectors of row r's R to keep
 
     bool spans() {
         for (int l = 0; l < W; ++l) {
@@ -275,17 +283,28 @@ struct Group {
             }
         }
         start = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (N + 1)));
-        if (!start) return false;
+        BASE = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (N + 1)));
+        if (!start || !BASE) return false;
         start[0] = 0;
         for (int64_t i = 0; i < N; ++i) {
             if (HI[i] < LO[i]) HI[i] = LO[i];
             start[i + 1] = start[i] + HI[i] - LO[i];
+        }
+        BASE[0] = 0;
+        C = N > 0 ? HI[0] + 1 : 1;
+        for (int64_t i = 0; i < N; ++i) {
+            const int64_t next = i + 1 < N ? HI[i + 1] : 0;
+            BASE[i + 1] = i + 1 < N && LO[i + 1] < LO[i] ? LO[i + 1] : LO[i];
+            const int64_t need = (HI[i] > next ? HI[i] : next) - BASE[i + 1] + 1;
+            C = need > C ? need : C;
         }
         return true;
     }
 
     ~Group() {
         std::free(LO);
+        std::free(BASE);
+        std::free(ckoff);
         std::free(HI);
         std::free(lov);
         std::free(hiv);
@@ -297,40 +316,42 @@ struct Group {
         return series_cost<T>(x + i * d * W, y + j * d * W, W, d, metric);
     }
 
-    // Forward pass over the rows r0 .. r1-1, from R[r0 - 1] (``init``: M + 1 vectors, column -1 first). Stores the
+    // Forward pass over the rows r0 .. r1-1, from R[r0 - 1] (``init``: its kept(r0 - 1) vectors). Stores the
     // weights of these rows when ``weights`` != nullptr (three planes of ``plane`` vectors; row i's cells start at
-    // start[i] - start[r0]); copies R[s * block - 1] into checkpoints[s] for every block boundary it passes when
-    // ``checkpoints`` != nullptr; writes the values of the lanes whose last row it computes.
+    // start[i] - start[r0]); copies R[s * block - 1] to checkpoints + ckoff[s] for every block boundary it passes
+    // when ``checkpoints`` != nullptr; writes the values of the lanes whose last row it computes.
     // SKEW rows run at once, skewed by one column each (cell (i + r, t - r) at step t): their cells are independent,
     // so the latency of one cell's exponentials, logarithm and divisions overlaps the others'. ``rows`` holds
-    // SLOTS row buffers of M + 1 vectors (row i in slot i % SLOTS, column j at j + 1, column -1 at 0); a slot holds
-    // +inf outside the span last written into it.
+    // SLOTS row buffers of C vectors (row i in slot i % SLOTS, laid out as BASE says); a slot holds +inf outside
+    // the span last written into it.
     void forward(int64_t r0, int64_t r1, const vec<T>* init, vec<T>* rows, vec<T>* weights, int64_t plane, T* values,
                  vec<T>* checkpoints, int64_t block) const {
         const vec<T> inf = splat<T>(std::numeric_limits<T>::infinity());
         const vec<T> zero = splat<T>(0);
         const T inv_gamma = T(1) / gamma;
-        const int64_t width = M + 1;
-        for (int64_t q = 0; q < SLOTS * width; ++q) rows[q] = inf;
+        for (int64_t q = 0; q < SLOTS * C; ++q) rows[q] = inf;
         vec<T>* slot[SLOTS];
         int64_t written[SLOTS][2];
         for (int s = 0; s < SLOTS; ++s) {
-            slot[s] = rows + s * width;
+            slot[s] = rows + s * C;
             written[s][0] = written[s][1] = 0;
         }
         const int before = int((r0 + SLOTS - 1) % SLOTS);
-        std::memcpy(slot[before], init, sizeof(vec<T>) * width);
-        written[before][1] = width;
+        std::memcpy(slot[before], init, sizeof(vec<T>) * kept(r0 - 1));
+        written[before][1] = kept(r0 - 1);
         for (int64_t i = r0; i < r1; i += SKEW) {
             const int count = r1 - i < SKEW ? int(r1 - i) : SKEW;
             int64_t first = LO[i], last = 0;  // the steps t that reach a cell of the rows in flight
+            int64_t shift[SKEW + 1];          // column j of row i + r - 1 at index j + shift[r]
+            shift[0] = 1 - BASE[i];
             for (int r = 0; r < count; ++r) {
                 const int s = int((i + r) % SLOTS);
                 first = LO[i + r] + r < first ? LO[i + r] + r : first;
                 last = HI[i + r] + r > last ? HI[i + r] + r : last;
                 for (int64_t q = written[s][0]; q < written[s][1]; ++q) slot[s][q] = inf;
-                written[s][0] = LO[i + r] + 1;
-                written[s][1] = HI[i + r] + 1;
+                shift[r + 1] = 1 - BASE[i + r + 1];
+                written[s][0] = LO[i + r] + shift[r + 1];
+                written[s][1] = HI[i + r] + shift[r + 1];
             }
             for (int64_t t = first; t < last; ++t) {
                 for (int r = 0; r < count; ++r) {
@@ -338,12 +359,13 @@ struct Group {
                     if (j < LO[row] || j >= HI[row]) continue;
                     const vec<T>* prev = slot[(row + SLOTS - 1) % SLOTS];
                     vec<T>* cur = slot[row % SLOTS];
+                    const int64_t p = j + shift[r], c = j + shift[r + 1];
                     vec<T> qa, qb, qc;
                     const vec<T> soft =
-                        smoothed_min3<T>(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, qa, qb, qc);
+                        smoothed_min3<T>(prev[p - 1], prev[p], cur[c - 1], gamma, inv_gamma, regularizer, qa, qb, qc);
                     const vec<T> jv = splat<T>(T(j));
                     const auto valid = (jv >= lov[row]) & (jv < hiv[row]);
-                    cur[j + 1] = valid ? cost(row, j) + soft : inf;
+                    cur[c] = valid ? cost(row, j) + soft : inf;
                     if (weights) {
                         const int64_t w = start[row] - start[r0] + j - LO[row];
                         weights[w] = valid ? qa : zero;
@@ -356,57 +378,59 @@ struct Group {
                 const int64_t row = i + r;
                 const vec<T>* cur = slot[row % SLOTS];
                 for (int l = 0; l < W; ++l) {
-                    if (nl[l] - 1 == row) values[l] = cur[ml[l]][l];
+                    if (nl[l] - 1 == row) values[l] = cur[ml[l] - 1 + shift[r + 1]][l];
                 }
                 if (checkpoints && (row + 1) % block == 0 && row + 1 < N) {
-                    std::memcpy(checkpoints + (row + 1) / block * width, cur, sizeof(vec<T>) * width);
+                    std::memcpy(checkpoints + ckoff[(row + 1) / block], cur, sizeof(vec<T>) * kept(row));
                 }
             }
         }
     }
 
-    // chains row i of E (e[LO[i] .. HI[i])) to the gradients: gx[i] += sum_j e_ij dC_ij/dx_i, gy[j] likewise
+    // chains row i of E (e[j - LO[i]] for LO[i] <= j < HI[i]) to the gradients: gx[i] += sum_j e_ij dC_ij/dx_i, gy[j]
     void push_gradient(int64_t i, const vec<T>* e, T* gx, T* gy) const {
         T* gxi = gx + i * d * W;
         for (int64_t j = LO[i]; j < HI[i]; ++j) {
-            cost_gradient<T>(x + i * d * W, y + j * d * W, W, d, metric, e[j], gxi, gy + j * d * W);
+            cost_gradient<T>(x + i * d * W, y + j * d * W, W, d, metric, e[j - LO[i]], gxi, gy + j * d * W);
         }
     }
 
     // Backward pass over the rows r1-1 .. r0 and their stored weights (as ``forward`` stored them): E = dR[end] / dC,
-    // to the gradients or to E. ``acc`` (2 (M + 1) vectors): the accumulated E of rows i and i-1, zero on the first
-    // call (r1 == N) and carried from one block of rows to the one before it.
+    // to the gradients or to E. ``acc`` (2 C vectors, laid out as the rows of ``forward``): the accumulated E of
+    // rows i and i-1, zero on the first call (r1 == N) and carried from one block of rows to the one before it.
     void backward(int64_t r0, int64_t r1, const vec<T>* weights, int64_t plane, vec<T>* acc, vec<T>* e, T* gx, T* gy,
                   T* E) const {
-        vec<T>* buffer[2] = {acc, acc + (M + 1)};
+        vec<T>* buffer[2] = {acc, acc + C};
         if (r1 == N) {
-            for (int64_t q = 0; q < 2 * (M + 1); ++q) acc[q] = splat<T>(0);
+            for (int64_t q = 0; q < 2 * C; ++q) acc[q] = splat<T>(0);
         }
         for (int64_t i = r1 - 1; i >= r0; --i) {
             vec<T>* cur = buffer[i & 1];
             vec<T>* prev = buffer[(i + 1) & 1];
+            const int64_t cs = 1 - BASE[i + 1], ps = 1 - BASE[i];  // column j of rows i and i - 1 at j + cs, j + ps
             for (int l = 0; l < W; ++l) {
-                if (nl[l] - 1 == i) cur[ml[l]][l] += T(1);
+                if (nl[l] - 1 == i) cur[ml[l] - 1 + cs][l] += T(1);
             }
             // each cell pushes E * q to its three predecessors; the pushes to the left and diagonal neighbours are
             // carried in registers to the next cell (no store-to-load chain through memory)
             const int64_t a = LO[i], c = HI[i];
             vec<T> left = splat<T>(0), diagonal = splat<T>(0);
             for (int64_t j = c - 1; j >= a; --j) {
-                const vec<T> ej = cur[j + 1] + left;
-                e[j] = ej;
+                const vec<T> ej = cur[j + cs] + left;
+                e[j - a] = ej;
                 const int64_t w = start[i] - start[r0] + j - a;
                 left = ej * weights[2 * plane + w];
-                prev[j + 1] += diagonal + ej * weights[plane + w];
+                prev[j + ps] += diagonal + ej * weights[plane + w];
                 diagonal = ej * weights[w];
             }
-            prev[a] += diagonal;
+            prev[a - 1 + ps] += diagonal;
             if (want == GRADIENT) {
                 push_gradient(i, e, gx, gy);
             } else {
-                for (int64_t j = a; j < c; ++j) store<T>(E + (i * m + j) * W, e[j]);
+                for (int64_t j = a; j < c; ++j) store<T>(E + (i * m + j) * W, e[j - a]);
             }
-            for (int64_t q = a; q <= c; ++q) cur[q] = splat<T>(0);
+            const int64_t next = i + 1 < N ? HI[i + 1] : 0;  // row i's buffer was reached up to column max(HI) - 1
+            for (int64_t q = 0, end = (c > next ? c : next) + cs; q < end; ++q) cur[q] = splat<T>(0);
         }
     }
 };
@@ -454,7 +478,9 @@ thread_local Scratch scratch;
 // One lane group. ``block`` >= N stores the weights of all rows at once; a smaller ``block`` is the memory-light mode:
 // a first forward pass keeps R at every block boundary (the checkpoints), then, block by block from the last, the
 // block's rows are computed again from their checkpoint with their weights stored, and the backward pass runs
-// through them: one more forward pass for O(block x M + N x M / block) memory instead of O(N x M).
+// through them: one more forward pass. Every buffer spans the rows' union columns only (weights packed row by row,
+// row buffers and checkpoints as BASE says): O(union cells) for all weights; O(block x width + N / block x width)
+// in the light mode (_lanes.py's scratch_bytes counts them).
 template <typename T>
 int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, int64_t n,
         int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
@@ -462,16 +488,20 @@ int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml
     FlushSubnormals flush;
     Group<T> g{x, y, D, nl, ml, corridor, n, m, d, band, metric, regularizer, want, T(gamma)};
     if (!g.spans()) return 1;
-    const int64_t N = g.N, width = g.M + 1;
+    const int64_t N = g.N, C = g.C;
     block = block < 1 ? 1 : (block > N ? N : block);
     const int64_t blocks = want == VALUE ? 1 : (N + block - 1) / block;
     int64_t plane = 0;  // the most cells of one block of rows
+    int64_t* ckoff = g.ckoff = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (blocks + 1)));
+    if (!ckoff) return 1;
+    ckoff[0] = 0;
     for (int64_t s = 0; s < blocks; ++s) {
         const int64_t r0 = s * block, r1 = (s + 1) * block < N ? (s + 1) * block : N;
         plane = g.start[r1] - g.start[r0] > plane ? g.start[r1] - g.start[r0] : plane;
+        ckoff[s + 1] = ckoff[s] + g.kept(r0 - 1);
     }
-    const size_t row_vectors = size_t(Group<T>::SLOTS) * width, acc_vectors = 3 * size_t(width);
-    const size_t checkpoint_vectors = size_t(blocks) * width;
+    const size_t row_vectors = size_t(Group<T>::SLOTS) * C, acc_vectors = 3 * size_t(C);
+    const size_t checkpoint_vectors = size_t(ckoff[blocks]);
     const size_t weight_vectors = want == VALUE ? 0 : 3 * size_t(plane);
     vec<T>* rows =
         static_cast<vec<T>*>(scratch.get(sizeof(vec<T>) * (row_vectors + acc_vectors + checkpoint_vectors + weight_vectors)));
@@ -479,19 +509,18 @@ int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml
     vec<T>* acc = rows + row_vectors;
     vec<T>* checkpoints = acc + acc_vectors;
     vec<T>* weights = want == VALUE ? nullptr : checkpoints + checkpoint_vectors;
-    for (int64_t q = 0; q < width; ++q) checkpoints[q] = splat<T>(std::numeric_limits<T>::infinity());
-    checkpoints[0] = splat<T>(0);  // R[-1, -1] = 0, R[-1, j >= 0] = +inf
+    checkpoints[0] = splat<T>(0);  // R[-1, -1] = 0 (R[-1, j >= 0] = +inf: past what row -1 keeps)
     if (want == VALUE) {
         g.forward(0, N, checkpoints, rows, nullptr, 0, values, nullptr, N);
     } else if (blocks == 1) {
         g.forward(0, N, checkpoints, rows, weights, plane, values, nullptr, N);
-        g.backward(0, N, weights, plane, acc, acc + 2 * width, gx, gy, E);
+        g.backward(0, N, weights, plane, acc, acc + 2 * C, gx, gy, E);
     } else {
         g.forward(0, N, checkpoints, rows, nullptr, 0, values, checkpoints, block);
         for (int64_t s = blocks - 1; s >= 0; --s) {
             const int64_t r0 = s * block, r1 = r0 + block < N ? r0 + block : N;
-            g.forward(r0, r1, checkpoints + s * width, rows, weights, plane, values, nullptr, block);
-            g.backward(r0, r1, weights, plane, acc, acc + 2 * width, gx, gy, E);
+            g.forward(r0, r1, checkpoints + ckoff[s], rows, weights, plane, values, nullptr, block);
+            g.backward(r0, r1, weights, plane, acc, acc + 2 * C, gx, gy, E);
         }
     }
     scratch.trim();
