@@ -147,14 +147,36 @@ def _in_flight(B, itemsize, lanes):
     return min(-(-B // _lanes.width(itemsize)) if lanes else B, _threads())
 
 
-def block_rows(B, n, m, itemsize, light, lanes=False):
-    """Rows per block of stored weights of the numba kernel (or the lane kernel, ``lanes``): all n rows while the
-    pairs (lane groups) in flight hold them within the memory budget, else (and when ``light``) ~sqrt(n), the
-    memory-light mode."""
-    per_row = 3 * itemsize * m * (_lanes.width(itemsize) if lanes else 1)
-    if not light and per_row * n * _in_flight(B, itemsize, lanes) <= _memory_budget():
+def block_rows(B, n, m, itemsize, light):
+    """Rows per block of stored weights of the numba kernel (m: the most cells of a row): all n rows while the
+    pairs in flight hold them within the memory budget, else (and when ``light``) ~sqrt(n), the memory-light mode."""
+    if not light and 3 * itemsize * m * n * _in_flight(B, itemsize, False) <= _memory_budget():
         return n
     return max(1, math.isqrt(n))
+
+
+def lane_block(B, itemsize, light, want=kn.GRADIENT):
+    """Rows per block of stored weights of each lane group, as the callable :func:`dtwrl.tf._lanes.batch` asks
+    each group with its union column bounds ``(lo, hi)`` (N,).
+
+    All N rows while the groups in flight hold their scratch (:func:`dtwrl.tf._lanes.scratch_bytes`: the cells
+    of the group's union corridor, not n x m) within the memory budget; else (and when ``light``) the
+    memory-light mode with ~sqrt(N / 3) rows per block, which balances the checkpoint rows (N / block of them)
+    against the three weight planes of one block.
+
+    >>> choose = lane_block(8, 4, light=True)
+    >>> choose(np.zeros(300, np.int64), np.full(300, 40))
+    10
+    """
+    in_flight = _in_flight(B, itemsize, lanes=True)
+
+    def choose(lo, hi):
+        N = len(lo)
+        if not light and _lanes.scratch_bytes(lo, hi, N, want) * in_flight <= _memory_budget():
+            return N
+        return max(1, round(math.sqrt(N / 3)))
+
+    return choose
 
 
 # ----------------------------------------------------------------------------
@@ -188,7 +210,6 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
-    width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
     if engine in ("kernel", "light") and _lanes.library() is not None and _diagonal(B, band, corridor, itemsize):
         mapper = _pool().map if min(B, _threads()) > 1 else map
         block = diagonal_block(B, n, m, itemsize, engine == "light")
@@ -197,13 +218,14 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         )
     elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
-        block = block_rows(B, n, width, itemsize, engine == "light", lanes=True)
+        block = lane_block(B, itemsize, engine == "light", want)
         values, gx, gy, E = _lanes.batch(
             x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block, corridor
         )
     else:
         if corridor is None:
             corridor = np.zeros((B, 0, 2), np.int64)
+        width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
         values, gx, gy, E = _numba_run(
             x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width
         )
@@ -253,8 +275,7 @@ def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, reg
 
 
 def _corridor_width(corridor, x_lengths, m):
-    """Cells per row to budget the stored weights of a corridor by: twice its mean row, at most m (a lane group
-    visits the union of its lanes' corridors)."""
+    """Cells per row to budget the numba kernel's stored weights of a corridor by: twice its mean row, at most m."""
     rows = np.maximum(x_lengths, 1)
     cells = np.sum(corridor[..., 1] - corridor[..., 0] + 1, axis=1, where=np.arange(corridor.shape[1]) < rows[:, None])
     return int(min(m, 2 * int(np.max(cells // rows, initial=1)) + 1))

@@ -23,6 +23,7 @@ Example
 """
 
 import ctypes
+import functools
 import hashlib
 import os
 import shutil
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..bands import band_bounds
 from . import _kernel as kn
 
 SOURCE = Path(__file__).with_name("_lanes.cpp")
@@ -138,6 +140,85 @@ def width(itemsize):
     return 16 if itemsize == 4 else 8
 
 
+SLOTS = 9  # row buffers of the forward pass (_lanes.cpp: Group::SLOTS)
+VECTOR_BYTES = 64  # one vector of a lane group: 16 float32 or 8 float64 numbers
+
+
+def scratch_bytes(lo, hi, block, want=kn.GRADIENT):
+    """Bytes one lane group's call allocates, as ``_lanes.cpp`` does, from its rows' union column bounds.
+
+    Parameters
+    ----------
+    lo, hi : (N,) ints, the union over the group's lanes of each row's columns, ``lo[i] <= j < hi[i]``
+        (:func:`union_bounds`).
+    block : rows per block of stored weights (>= N: all at once; fewer: the memory-light mode).
+    want : ``VALUE`` (no weights), ``GRADIENT`` or ``ALIGNMENT``.
+
+    Returns
+    -------
+    int: the scratch (row buffers and backward accumulators of the widest row pair, checkpoint rows over their
+    union columns, the weights of the largest block of rows) and the per-row bookkeeping. It follows the cells of
+    the union corridor, not the width of the grid: a corridor of w cells per row costs the same at any m.
+
+    Examples
+    --------
+    >>> lo = np.arange(1000); hi = lo + 8  # 8 columns per row, on a grid 1000 or 10,000 columns wide
+    >>> round(scratch_bytes(lo * 10, lo * 10 + 8, 1000) / scratch_bytes(lo, hi, 1000), 3)
+    1.004
+    >>> scratch_bytes(lo, hi, 30) < scratch_bytes(lo, hi, 1000) / 5  # the memory-light mode
+    True
+    """
+    lo = np.asarray(lo, np.int64)
+    hi = np.maximum(np.asarray(hi, np.int64), lo)
+    N = len(lo)
+    if N == 0:
+        return 0
+    block = max(1, min(int(block), N))
+    base = np.minimum(lo, np.append(lo[1:], lo[-1]))  # BASE[i + 1]: row i's layout
+    following = np.append(hi[1:], 0)
+    capacity = max(int(hi[0]) + 1, int(np.max(np.maximum(hi, following) - base + 1)))
+    blocks = 1 if want == kn.VALUE else -(-N // block)
+    boundaries = np.arange(1, blocks) * block - 1  # the rows kept as checkpoints (row -1 keeps 1 vector)
+    checkpoints = 1 + int(np.sum(hi[boundaries] - base[boundaries] + 1))
+    starts = np.append(0, np.cumsum(hi - lo))
+    edges = np.minimum(np.arange(blocks + 1) * block, N)
+    weights = 0 if want == kn.VALUE else 3 * int(np.max(np.diff(starts[edges])))
+    vectors = (SLOTS + 3) * capacity + checkpoints + weights + 2 * N  # + lov, hiv: one vector per row each
+    return VECTOR_BYTES * vectors + 8 * (4 * N + blocks + 3)  # + LO, HI, start, BASE, checkpoint offsets
+
+
+def union_bounds(bounds, nl, ml, band):
+    """(N,) union column bounds ``lo <= j < hi`` of one lane group's rows, as ``_lanes.cpp`` visits them.
+
+    ``bounds``: the group's corridor (n, 2, lanes) of inclusive bounds, or None for the band (``band`` >= 0) or
+    the full grid (``band`` < 0); ``nl``, ``ml``: its lanes' lengths (lanes,).
+
+    >>> union_bounds(None, np.array([3, 2]), np.array([4, 4]), -1)
+    (array([0, 0, 0]), array([4, 4, 4]))
+    """
+    nl, ml = np.asarray(nl, np.int64), np.asarray(ml, np.int64)
+    N = int(nl.max())
+    lo, hi = np.full(N, np.iinfo(np.int64).max), np.zeros(N, np.int64)
+    for lane, (rows, cols) in enumerate(zip(nl.tolist(), ml.tolist())):
+        if bounds is not None:
+            own_lo, own_hi = bounds[:rows, 0, lane], bounds[:rows, 1, lane] + 1
+        elif band >= 0 and rows > 1 and cols > 1:
+            own_lo, own_hi = _band_bounds(rows, cols, int(band))
+        else:
+            own_lo, own_hi = np.zeros(rows, np.int64), np.full(rows, cols, np.int64)
+        lo[:rows] = np.minimum(lo[:rows], own_lo)
+        hi[:rows] = np.maximum(hi[:rows], own_hi)
+    return lo, np.maximum(hi, lo)
+
+
+@functools.lru_cache(maxsize=64)
+def _band_bounds(rows, cols, band):
+    """Each row's columns ``lo <= j < hi`` of the band of one lane (the kernel's clipping, which may leave a row
+    empty where :func:`dtwrl.bands.band_bounds` reports ``lo > hi``)."""
+    lo, hi = band_bounds(rows, cols, band)
+    return np.minimum(lo, cols), np.maximum(np.minimum(hi + 1, cols), 0)
+
+
 def _lane_major(a, order, groups, lanes):
     """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous."""
     padded = np.zeros((groups * lanes, *a.shape[1:]), a.dtype)
@@ -175,7 +256,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     map_groups : a ``map``-like callable the lane groups are run through (e.g. a thread pool's ``map``: the
         kernel releases the GIL).
     block : rows per block of stored weights; None (or >= n) stores them all at once, fewer is the memory-light
-        mode (one more forward pass; checkpoint rows of R every ``block`` rows).
+        mode (one more forward pass; checkpoint rows of R every ``block`` rows). A callable picks each lane group's:
+        ``block(lo, hi)`` from the group's :func:`union_bounds` (e.g. by :func:`scratch_bytes`).
     corridor : (B, n, 2) int64 inclusive column bounds of each row of each pair (validated,
         :func:`dtwrl.tf.checks.check_corridor`), or None for the band. A lane group visits the union of its
         lanes' rows; each lane's cells outside its own corridor are +inf for it. Pairs are grouped by their
@@ -212,7 +294,14 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     gy = np.zeros((groups, m, d, lanes) if grads else (groups, 1), dtype)
     E = np.zeros((groups, n, m, lanes) if want == kn.ALIGNMENT else (groups, 1), dtype)
     fn = lib.dtwrl_sdtw_lanes_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_lanes_f64
-    rows = n if block is None else max(1, min(int(block), n))
+    if callable(block):
+        bounded = corridor is not None
+        rows = [
+            block(*union_bounds(bounds[g] if bounded else None, nl[g], ml[g], band)) for g in range(groups)
+        ]  # fmt: skip
+    else:
+        rows = [n if block is None else int(block)] * groups
+    rows = [max(1, min(int(r), n)) for r in rows]
 
     def at(a, g):
         return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
@@ -221,7 +310,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         bounds_g = None if corridor is None else at(bounds, g)
         return fn(
             at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds_g, n, m, d, int(band), int(metric),
-            float(gamma), int(regularizer), int(want), rows, at(values, g), at(gx, g), at(gy, g), at(E, g),
+            float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g), at(E, g),
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):
