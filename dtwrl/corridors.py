@@ -111,7 +111,7 @@ def check_corridor(corridor, x_lengths, y_lengths, n, name="corridor"):
     B = len(x_lengths)
     if array.shape != (B, n, 2):
         raise ValueError(f"{name} must have shape (B, n, 2) = ({B}, {n}, 2); got {array.shape}")
-    array = array.astype(np.int64)
+    array = np.ascontiguousarray(array, dtype=np.int64)  # no copy of an int64 array already in C order
     lo, hi = array[..., 0], array[..., 1]
     inside = np.arange(n)[None, :] < x_lengths[:, None]
     follows = inside & (np.arange(n)[None, :] > 0)  # a row with a row above it

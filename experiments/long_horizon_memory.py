@@ -27,10 +27,10 @@ import numpy as np
 from dtwrl.forecasting.models import build_forecaster
 from dtwrl.forecasting.training import predict
 from dtwrl.losses import SoftDTWLoss
-from dtwrl.runs import atomic_write_text, markdown_table
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
 from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
+from experiments.reporting import titled_table
 from experiments.run_folders import seed_everything
 
 
@@ -101,7 +101,8 @@ def run(args, log=print):
     for repeat in range(args.repeats):
         for (name, budget, _spec, loss), got in zip(rows, peaks):
             got.append(lh.step_memory_mb(args.model, model.get_weights(), x, y, loss, args.hidden_units))
-            log(f"repeat {repeat + 1}/{args.repeats}: {name} {'' if budget is None else f'{budget:.0%} '}{got[-1]:.2f} MB")
+            label = name if budget is None else f"{name} {budget:.0%}"
+            log(f"repeat {repeat + 1}/{args.repeats}: {label} {got[-1]:.2f} MB")
     medians = [float(np.median(got)) for got in peaks]
     full = medians[1] if args.full else None
     table = []
@@ -110,19 +111,17 @@ def run(args, log=print):
         table.append([name, "-" if budget is None else f"{budget:.0%}", spec or "-", f"{median:.2f}",
                       f"{min(got):.2f}-{max(got):.2f}", f"{vs_full:.3f}", f"{beyond:.3f}"])  # fmt: skip
     header = ["loss", "budget", "corridor", "step peak MB (median)", "range", "vs full", "beyond MSE vs full"]
-    text = (
-        f"## Step peak memory: {args.data}, {args.model}, L={args.input_length}, H={args.horizon}, B={batch},"
-        f" γ = {args.gamma:g}, {args.repeats} fresh processes per loss\n\n" + markdown_table(header, table) + "\n"
+    title = (
+        f"Step peak memory: {args.data}, {args.model}, L={args.input_length}, H={args.horizon}, B={batch},"
+        f" γ = {args.gamma:g}, {args.repeats} fresh processes per loss"
     )
-    if args.out:
-        atomic_write_text(args.out, text)
-    return text
+    return titled_table(title, header, table, args.out)
 
 
 @cli_main
 def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=validate)
-    text = run(args)
+    """Parse the flags, measure, print the table (also returned)."""
+    text = run(parse_args(Args, argv, description=__doc__.splitlines()[0], validate=validate))
     print(text)
     return text
 

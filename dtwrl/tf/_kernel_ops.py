@@ -59,6 +59,11 @@ IMPLEMENTATIONS = ("auto", "tf", "kernel", "numba", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
 ENV_MEMORY = "DTWRL_SOFT_DTW_MEMORY_MB"
 DEFAULT_MEMORY_MB = 1024.0
+# a corridor's lane group stores the weights of all its cells only up to this many MB (per group), else it runs
+# memory-light: corridors serve long horizons, where all the weights take O(n w) and the light mode
+# O(sqrt(n) w) for one more forward pass (float32, H = 8192, 1% band, B = 8: 65 MB against 2 MB)
+ENV_CORRIDOR_STORE = "DTWRL_CORRIDOR_STORE_MB"
+DEFAULT_CORRIDOR_STORE_MB = 32.0
 
 
 def check_implementation(implementation, name="implementation"):
@@ -131,20 +136,21 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
     return implementation
 
 
-def _memory_budget():
-    text = os.environ.get(ENV_MEMORY, "")
+def _memory_budget(env=ENV_MEMORY, default=DEFAULT_MEMORY_MB):
+    """Bytes of the budget ``$env`` (in MB, > 0), ``default`` MB when unset."""
+    text = os.environ.get(env, "")
     try:
-        budget = float(text) if text else DEFAULT_MEMORY_MB
+        budget = float(text) if text else default
     except ValueError:
-        raise ValueError(f"${ENV_MEMORY} must be a number of megabytes; got {text!r}") from None
+        raise ValueError(f"${env} must be a number of megabytes; got {text!r}") from None
     if not budget > 0:
-        raise ValueError(f"${ENV_MEMORY} must be > 0; got {text!r}")
+        raise ValueError(f"${env} must be > 0; got {text!r}")
     return budget * 2**20
 
 
 def _in_flight(B, itemsize, lanes):
     """Weight holders computed at once: lane groups (``lanes``) or pairs, at most one per thread."""
-    return min(-(-B // _lanes.width(itemsize)) if lanes else B, _threads())
+    return min(-(-B // _lanes.group_width(B, itemsize)) if lanes else B, _threads())
 
 
 def block_rows(B, n, m, itemsize, light):
@@ -155,24 +161,28 @@ def block_rows(B, n, m, itemsize, light):
     return max(1, math.isqrt(n))
 
 
-def lane_block(B, itemsize, light, want=kn.GRADIENT):
+def lane_block(B, itemsize, light, want=kn.GRADIENT, corridor=False):
     """Rows per block of stored weights of each lane group, as the callable :func:`dtwrl.tf._lanes.batch` asks
     each group with its union column bounds ``(lo, hi)`` (N,).
 
     All N rows while the groups in flight hold their scratch (:func:`dtwrl.tf._lanes.scratch_bytes`: the cells
-    of the group's union corridor, not n x m) within the memory budget; else (and when ``light``) the
-    memory-light mode with ~sqrt(N / 3) rows per block, which balances the checkpoint rows (N / block of them)
-    against the three weight planes of one block.
+    of the group's union corridor, not n x m) within the memory budget and, for a ``corridor``, each group's
+    within ``$DTWRL_CORRIDOR_STORE_MB`` (default 32); else (and when ``light``) the memory-light mode with
+    ~sqrt(N / 3) rows per block, which balances the checkpoint rows (N / block of them) against the three weight
+    planes of one block.
 
     >>> choose = lane_block(8, 4, light=True)
     >>> choose(np.zeros(300, np.int64), np.full(300, 40))
     10
     """
     in_flight = _in_flight(B, itemsize, lanes=True)
+    vector_bytes = _lanes.group_width(B, itemsize) * itemsize
+    cap = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB) if corridor else math.inf
 
     def choose(lo, hi):
         N = len(lo)
-        if not light and _lanes.scratch_bytes(lo, hi, N, want) * in_flight <= _memory_budget():
+        stored = _lanes.scratch_bytes(lo, hi, N, want, vector_bytes)
+        if not light and stored * in_flight <= _memory_budget() and stored <= cap:
             return N
         return max(1, round(math.sqrt(N / 3)))
 
@@ -218,7 +228,7 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         )
     elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
-        block = lane_block(B, itemsize, engine == "light", want)
+        block = lane_block(B, itemsize, engine == "light", want, corridor is not None)
         values, gx, gy, E = _lanes.batch(
             x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block, corridor
         )

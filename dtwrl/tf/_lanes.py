@@ -100,7 +100,7 @@ def _load(path):
     pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
+        fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4 + [i32]
         fn.restype = i32
     for name in ("dtwrl_sdtw_diagonals_f32", "dtwrl_sdtw_diagonals_f64"):
         fn = getattr(lib, name)
@@ -136,15 +136,26 @@ def reason():
 
 
 def width(itemsize):
-    """Pairs per lane group: 16 for float32, 8 for float64."""
+    """Pairs per full lane group (one 64-byte vector): 16 for float32, 8 for float64."""
     return 16 if itemsize == 4 else 8
 
 
+def group_width(B, itemsize):
+    """Pairs per lane group for a batch of B pairs: :func:`width`, or half of it (half-width vectors) when the
+    batch fills at most half a group, so that idle lanes cost neither time nor memory.
+
+    >>> group_width(8, 4), group_width(9, 4), group_width(3, 8), group_width(17, 8)
+    (8, 16, 4, 8)
+    """
+    full = width(itemsize)
+    half = full // 2
+    return half if half >= B else full
+
+
 SLOTS = 9  # row buffers of the forward pass (_lanes.cpp: Group::SLOTS)
-VECTOR_BYTES = 64  # one vector of a lane group: 16 float32 or 8 float64 numbers
 
 
-def scratch_bytes(lo, hi, block, want=kn.GRADIENT):
+def scratch_bytes(lo, hi, block, want=kn.GRADIENT, vector_bytes=64):
     """Bytes one lane group's call allocates, as ``_lanes.cpp`` does, from its rows' union column bounds.
 
     Parameters
@@ -153,6 +164,7 @@ def scratch_bytes(lo, hi, block, want=kn.GRADIENT):
         (:func:`union_bounds`).
     block : rows per block of stored weights (>= N: all at once; fewer: the memory-light mode).
     want : ``VALUE`` (no weights), ``GRADIENT`` or ``ALIGNMENT``.
+    vector_bytes : one cell's vector: the group's lanes (:func:`group_width`) times the itemsize (64 or 32).
 
     Returns
     -------
@@ -184,7 +196,7 @@ def scratch_bytes(lo, hi, block, want=kn.GRADIENT):
     edges = np.minimum(np.arange(blocks + 1) * block, N)
     weights = 0 if want == kn.VALUE else 3 * int(np.max(np.diff(starts[edges])))
     vectors = (SLOTS + 3) * capacity + checkpoints + weights + 2 * N  # + lov, hiv: one vector per row each
-    return VECTOR_BYTES * vectors + 8 * (4 * N + blocks + 3)  # + LO, HI, start, BASE, checkpoint offsets
+    return vector_bytes * vectors + 8 * (4 * N + blocks + 3)  # + LO, HI, start, BASE, checkpoint offsets
 
 
 def union_bounds(bounds, nl, ml, band):
@@ -220,11 +232,13 @@ def _band_bounds(rows, cols, band):
 
 
 def _lane_major(a, order, groups, lanes):
-    """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous."""
-    padded = np.zeros((groups * lanes, *a.shape[1:]), a.dtype)
-    padded[: len(order)] = a[order]
-    grouped = padded.reshape(groups, lanes, *a.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(grouped, 1, -1))
+    """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous (written
+    group by group: no batch-sized temporary)."""
+    out = np.zeros((groups, *a.shape[1:], lanes), a.dtype)
+    for g in range(groups):
+        rows = order[g * lanes : (g + 1) * lanes]
+        out[g, ..., : len(rows)] = np.moveaxis(a[rows], 0, -1)
+    return out
 
 
 def _batch_major(a, order, count):
@@ -268,7 +282,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     values : (B,), gx, gy : (B, n, d), (B, m, d) (zeros unless ``want == GRADIENT``),
     E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
     """
-    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
+    lib, dtype, B, _ = _setup(x, D, x_lengths, metric)
+    lanes = group_width(B, dtype.itemsize)
     groups = -(-B // lanes)
     # pairs of similar lengths share a group (a group runs to its longest pair)
     keys = (np.asarray(y_lengths), np.asarray(x_lengths))
@@ -287,7 +302,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         n, m, d = x.shape[1], y.shape[1], x.shape[2]
         xg, yg = _lane_major(x, order, groups, lanes), _lane_major(y, order, groups, lanes)
         Dg = np.zeros(1, dtype)
-    bounds = np.zeros(1, np.int64) if corridor is None else _lane_major(corridor.astype(np.int64), order, groups, lanes)
+    bounds = np.zeros(1, np.int64) if corridor is None else _lane_major(corridor, order, groups, lanes)
     values = np.zeros((groups, lanes), dtype)
     grads = want == kn.GRADIENT
     gx = np.zeros((groups, n, d, lanes) if grads else (groups, 1), dtype)
@@ -310,7 +325,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         bounds_g = None if corridor is None else at(bounds, g)
         return fn(
             at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds_g, n, m, d, int(band), int(metric),
-            float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g), at(E, g),
+            float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g), at(E, g), lanes,
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):
