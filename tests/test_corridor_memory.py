@@ -58,7 +58,7 @@ def test_light_mode_on_far_apart_corridors_equals_the_dense_reference(rng, monke
     elif mode == "tiny corridor store":
         monkeypatch.setenv(ko.ENV_CORRIDOR_STORE, "0.0001")
     engine = "light" if mode == "light" else "kernel"
-    lo, hi = _lanes.union_bounds(np.moveaxis(corridor[:1], 0, -1), x_lengths[:1], y_lengths[:1], -1)
+    lo, hi = _lanes.union_bounds(corridor, [0], x_lengths[:1], y_lengths[:1], -1)
     assert ko.lane_block(B, np.dtype(dtype).itemsize, engine == "light", corridor=True)(lo, hi) < n
     xt, yt = tf.constant(x.astype(dtype)), tf.constant(y.astype(dtype))
     with tf.GradientTape() as tape:
@@ -105,12 +105,12 @@ def test_the_scratch_follows_the_corridor_cells_not_the_grid_width():
         for block in (n, 26):  # all the weights, and the memory-light mode
             sizes = []
             for corridor, m in ((narrow, n), (wide, 10 * n)):
-                lo, hi = _lanes.union_bounds(np.moveaxis(corridor, 0, -1), [n], [m], -1)
+                lo, hi = _lanes.union_bounds(corridor, [0], [n], [m], -1)
                 sizes.append(_lanes.scratch_bytes(lo, hi, block, kn.GRADIENT, vector))
             assert sizes[1] < 1.1 * sizes[0], (itemsize, B, block, sizes)
             grid = _lanes.scratch_bytes(np.zeros(n, np.int64), np.full(n, 10 * n), block, kn.GRADIENT, vector)
             assert grid > 50 * sizes[1]  # the full grid of the same pair: its width, not its cells
-    light = _lanes.scratch_bytes(*_lanes.union_bounds(np.moveaxis(wide, 0, -1), [n], [10 * n], -1), 26)
+    light = _lanes.scratch_bytes(*_lanes.union_bounds(wide, [0], [n], [10 * n], -1), 26)
     assert light < 2 * 2**20  # checkpoints and rows over 24-column rows: well under 2 MB at 20,000 columns
 
 

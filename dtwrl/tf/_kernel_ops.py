@@ -13,9 +13,12 @@ Three engines compute the same smoothed-min DTW:
   ``NUMBA_NUM_THREADS`` threads; arithmetic in the input dtype (as the
   wavefront). It computes the local costs on the fly and chains the gradient to
   ``x`` and ``y`` itself; it holds the transition weights of the lane groups in
-  flight (``3 x n x m x 16`` floats each), and past the memory budget it
-  switches to its memory-light mode (weights of ``~sqrt(n)`` rows at a time,
-  recomputed from checkpoint rows of R). Fewer pairs than lanes without band
+  flight (three per cell of the group's union band or corridor, times its 16
+  lanes, or 8 when the batch fills at most half a group), and past the memory
+  budget (for a corridor, also past ``$DTWRL_CORRIDOR_STORE_MB`` per group) it
+  switches to its memory-light mode (weights of ``~sqrt(n / 3)`` rows at a time,
+  recomputed from checkpoint rows of R kept over each row's union corridor only:
+  :func:`lane_block`). Fewer pairs than lanes without band
   or corridor run one by one on its diagonal kernel instead (one pair vectorised
   along anti-diagonals; memory-light past the budget: weights of ~sqrt(n + m)
   diagonals, checkpoints of R every as many). Without a C++ compiler the numba

@@ -14,11 +14,11 @@
 // dtype. The forward pass stores each cell's three transition weights (the gradient of min_Omega); the backward
 // recursion of Cuturi & Blondel (2017) then needs no exponential.
 //
-// Inputs are laid out lane-minor, for one group: x (n, d, W), y (m, d, W), D (n, m, W); outputs values (W),
-// gx (n, d, W), gy (m, d, W) (accumulated: zero them first), E (n, m, W) (zeroed by the caller). The caller
-// (dtwrl/tf/_lanes.py) validates everything; this file trusts its input. A memory-light mode (``block`` rows of
-// weights at a time, recomputed from checkpoint rows of R) serves long series, as in the numba kernel. Every buffer
-// spans the union corridor's columns of its row only, so memory follows the visited cells, not n x m.
+// Inputs are laid out lane-minor, for one group: x (n, d, W), y (m, d, W), D (n, m, W) (corridors stay (B, n, 2),
+// each lane reads its pair's); outputs values (W), gx (n, d, W), gy (m, d, W) (accumulated: zero them first),
+// E (n, m, W) (zeroed by the caller). The caller (dtwrl/tf/_lanes.py) validates everything; this file trusts its
+// input. A memory-light mode (``block`` rows of weights at a time, recomputed from checkpoint rows of R) serves long
+// series, as in the numba kernel. Buffers span each row's union corridor only: memory follows the cells, not n x m.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -201,7 +201,8 @@ struct Group {
 
     const T *x, *y, *D;
     const int64_t *nl, *ml;
-    const int64_t* corridor;  // (n, 2, W) each lane's inclusive column bounds of each row, or nullptr (the band)
+    const int64_t* corridor;  // (B, n, 2) the pairs' inclusive column bounds of each row, or nullptr (the band)
+    const int64_t* pair;      // (W,) the pair of each lane (its corridor), or -1 (a padding lane: its whole grid)
     int64_t n, m, d, band;
     int metric, regularizer, want;
     T gamma;
@@ -242,9 +243,9 @@ struct Group {
             const int64_t width = banded ? band * (rows < cols ? rows : cols) : 0;
             for (int64_t i = 0; i < N; ++i) {
                 int64_t lo = 0, hi = 0;
-                if (i < nb && corridor) {
-                    lo = corridor[2 * i * W + l];
-                    hi = corridor[(2 * i + 1) * W + l] + 1;
+                if (i < nb && corridor && pair[l] >= 0) {
+                    lo = corridor[(pair[l] * n + i) * 2];
+                    hi = corridor[(pair[l] * n + i) * 2 + 1] + 1;
                 } else if (i < nb) {
                     hi = mb;
                     if (banded) {
@@ -463,11 +464,11 @@ thread_local Scratch scratch;
 // row buffers and checkpoints as BASE says): O(union cells) for all weights; O(block x width + N / block x width)
 // in the light mode (_lanes.py's scratch_bytes counts them).
 template <typename T, int BYTES>
-int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, int64_t n,
+int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, const int64_t* pair, int64_t n,
         int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
         T* E) {
     FlushSubnormals flush;
-    Group<T, BYTES> g{x, y, D, nl, ml, corridor, n, m, d, band, metric, regularizer, want, T(gamma)};
+    Group<T, BYTES> g{x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, regularizer, want, T(gamma)};
     if (!g.spans()) return 1;
     const int64_t N = g.N, C = g.C;
     block = block < 1 ? 1 : (block > N ? N : block);
@@ -670,17 +671,17 @@ int dtwrl_lanes_width(int itemsize) { return itemsize == 4 ? Lanes<float>::W : L
 
 // ``lanes``: pairs per group, Lanes<T>::W or half of it (half-width vectors; the arrays laid out for that many)
 int dtwrl_sdtw_lanes_f32(const float* x, const float* y, const float* D, const int64_t* nl, const int64_t* ml,
-                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         const int64_t* corridor, const int64_t* pair, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
                          int want, int64_t block, float* values, float* gx, float* gy, float* E, int lanes) {
     auto go = lanes == Lanes<float>::W ? run<float, 64> : run<float, 32>;
-    return go(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+    return go(x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_lanes_f64(const double* x, const double* y, const double* D, const int64_t* nl, const int64_t* ml,
-                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         const int64_t* corridor, const int64_t* pair, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
                          int want, int64_t block, double* values, double* gx, double* gy, double* E, int lanes) {
     auto go = lanes == Lanes<double>::W ? run<double, 64> : run<double, 32>;
-    return go(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+    return go(x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_diagonals_f32(const float* xt, const float* yr, const float* D, int64_t nl, int64_t ml, int64_t m,

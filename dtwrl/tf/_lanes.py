@@ -1,8 +1,10 @@
 """The SIMD lane kernel of smoothed-min DTW (``_lanes.cpp``): built on first use, run over a batch from numpy.
 
-The C++ kernel runs one lane group (16 float32 or 8 float64 pairs, one per SIMD lane) per call, with the
-same recursion, band, lengths and outputs as the numba kernel (:func:`dtwrl.tf._kernel.batch`), and the
-exponentials and logarithm as vector polynomials: several times the numba kernel's speed per core.
+The C++ kernel runs one lane group (16 float32 or 8 float64 pairs, one per SIMD lane; half that many for a
+batch that fills at most half a group, :func:`group_width`) per call, with the same recursion, band, lengths
+and outputs as the numba kernel (:func:`dtwrl.tf._kernel.batch`), and the exponentials and logarithm as
+vector polynomials: several times the numba kernel's speed per core. Its buffers span each row's union
+corridor (:func:`union_bounds`), so its memory (:func:`scratch_bytes`) follows the cells it visits.
 
 It is compiled with the machine's C++ compiler (``$CXX``, else ``g++``; ``-O3 -march=native``) the first
 time it is needed, into ``$DTWRL_BUILD_DIR`` (default ``~/.cache/dtwrl``), under a name that hashes the
@@ -100,7 +102,7 @@ def _load(path):
     pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4 + [i32]
+        fn.argtypes = [pointer] * 7 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4 + [i32]
         fn.restype = i32
     for name in ("dtwrl_sdtw_diagonals_f32", "dtwrl_sdtw_diagonals_f64"):
         fn = getattr(lib, name)
@@ -199,21 +201,24 @@ def scratch_bytes(lo, hi, block, want=kn.GRADIENT, vector_bytes=64):
     return vector_bytes * vectors + 8 * (4 * N + blocks + 3)  # + LO, HI, start, BASE, checkpoint offsets
 
 
-def union_bounds(bounds, nl, ml, band):
+def union_bounds(corridor, pairs, nl, ml, band):
     """(N,) union column bounds ``lo <= j < hi`` of one lane group's rows, as ``_lanes.cpp`` visits them.
 
-    ``bounds``: the group's corridor (n, 2, lanes) of inclusive bounds, or None for the band (``band`` >= 0) or
-    the full grid (``band`` < 0); ``nl``, ``ml``: its lanes' lengths (lanes,).
+    ``corridor``: the batch's corridors (B, n, 2) of inclusive bounds, ``pairs`` (lanes,) the pair of each lane
+    (-1: a padding lane, its whole grid), or ``corridor`` None for the band (``band`` >= 0) or the full grid
+    (``band`` < 0); ``nl``, ``ml``: the lanes' lengths (lanes,).
 
-    >>> union_bounds(None, np.array([3, 2]), np.array([4, 4]), -1)
+    >>> union_bounds(None, None, np.array([3, 2]), np.array([4, 4]), -1)
     (array([0, 0, 0]), array([4, 4, 4]))
+    >>> union_bounds(np.array([[[0, 0], [1, 1]], [[0, 1], [1, 1]]]), [1, 0], [2, 2], [2, 2], -1)
+    (array([0, 1]), array([2, 2]))
     """
     nl, ml = np.asarray(nl, np.int64), np.asarray(ml, np.int64)
     N = int(nl.max())
     lo, hi = np.full(N, np.iinfo(np.int64).max), np.zeros(N, np.int64)
     for lane, (rows, cols) in enumerate(zip(nl.tolist(), ml.tolist())):
-        if bounds is not None:
-            own_lo, own_hi = bounds[:rows, 0, lane], bounds[:rows, 1, lane] + 1
+        if corridor is not None and pairs[lane] >= 0:
+            own_lo, own_hi = corridor[pairs[lane], :rows, 0], corridor[pairs[lane], :rows, 1] + 1
         elif band >= 0 and rows > 1 and cols > 1:
             own_lo, own_hi = _band_bounds(rows, cols, int(band))
         else:
@@ -302,7 +307,10 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         n, m, d = x.shape[1], y.shape[1], x.shape[2]
         xg, yg = _lane_major(x, order, groups, lanes), _lane_major(y, order, groups, lanes)
         Dg = np.zeros(1, dtype)
-    bounds = np.zeros(1, np.int64) if corridor is None else _lane_major(corridor, order, groups, lanes)
+    pairs = np.full((groups, lanes), -1, np.int64)  # each lane's pair: the kernel reads its corridor in place
+    pairs.reshape(-1)[:B] = order
+    if corridor is not None:
+        corridor = np.ascontiguousarray(corridor, dtype=np.int64)
     values = np.zeros((groups, lanes), dtype)
     grads = want == kn.GRADIENT
     gx = np.zeros((groups, n, d, lanes) if grads else (groups, 1), dtype)
@@ -310,10 +318,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     E = np.zeros((groups, n, m, lanes) if want == kn.ALIGNMENT else (groups, 1), dtype)
     fn = lib.dtwrl_sdtw_lanes_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_lanes_f64
     if callable(block):
-        bounded = corridor is not None
-        rows = [
-            block(*union_bounds(bounds[g] if bounded else None, nl[g], ml[g], band)) for g in range(groups)
-        ]  # fmt: skip
+        rows = [block(*union_bounds(corridor, pairs[g], nl[g], ml[g], band)) for g in range(groups)]
     else:
         rows = [n if block is None else int(block)] * groups
     rows = [max(1, min(int(r), n)) for r in rows]
@@ -322,10 +327,11 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
 
     def run(g):
-        bounds_g = None if corridor is None else at(bounds, g)
+        bounds = None if corridor is None else corridor.ctypes.data
         return fn(
-            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds_g, n, m, d, int(band), int(metric),
-            float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g), at(E, g), lanes,
+            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds, at(pairs, g), n, m, d, int(band),
+            int(metric), float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g),
+            at(E, g), lanes,
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):
