@@ -111,18 +111,24 @@ def check_corridor(corridor, x_lengths, y_lengths, n, name="corridor"):
     B = len(x_lengths)
     if array.shape != (B, n, 2):
         raise ValueError(f"{name} must have shape (B, n, 2) = ({B}, {n}, 2); got {array.shape}")
-    array = array.astype(np.int64)
+    array = np.ascontiguousarray(array, dtype=np.int64)  # no copy of an int64 array already in C order
     lo, hi = array[..., 0], array[..., 1]
     inside = np.arange(n)[None, :] < x_lengths[:, None]
     follows = inside & (np.arange(n)[None, :] > 0)  # a row with a row above it
     mb = y_lengths[:, None]
+
+    def after(rule):  # rule(row, row above) on rows 1.., as (B, n) with row 0 False (no shifted copies)
+        bad = np.zeros_like(follows)
+        bad[:, 1:] = follows[:, 1:] & rule(slice(1, None), slice(None, -1))
+        return bad
+
     problems = [
         (inside & (lo < 0), "lo >= 0"),
         (inside & (hi > mb - 1), "hi <= m-1"),
         (inside & (lo > hi), "lo <= hi"),
-        (follows & (lo < np.roll(lo, 1, axis=1)), "lo non-decreasing"),
-        (follows & (hi < np.roll(hi, 1, axis=1)), "hi non-decreasing"),
-        (follows & (lo > np.roll(hi, 1, axis=1) + 1), "rows that overlap or touch (lo[i] <= hi[i-1] + 1)"),
+        (after(lambda i, up: lo[:, i] < lo[:, up]), "lo non-decreasing"),
+        (after(lambda i, up: hi[:, i] < hi[:, up]), "hi non-decreasing"),
+        (after(lambda i, up: lo[:, i] > hi[:, up] + 1), "rows that overlap or touch (lo[i] <= hi[i-1] + 1)"),
     ]
     bad_pairs = [(np.argmax(bad.any(axis=1)), rule, bad) for bad, rule in problems if bad.any()]
     if bad_pairs:

@@ -35,10 +35,10 @@ from dtwrl.forecasting.metrics import dtw_score
 from dtwrl.forecasting.models import build_forecaster
 from dtwrl.forecasting.training import ForecasterTrainer, predict
 from dtwrl.losses import SoftDTWLoss
-from dtwrl.runs import atomic_write_text, markdown_table
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
 from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
+from experiments.reporting import titled_table
 from experiments.run_folders import seed_everything
 
 
@@ -193,13 +193,11 @@ def run(args, log=print):
         if step < args.steps:
             trainer.run_steps(X, Y, 1, args.batch_size, rng)
     header = ["step", "probe DTW", "loss", "budget", "γ", "param cos", "pred cos", "mass in"]
-    text = (
-        f"## Corridor vs full soft-DTW gradients: {args.data}, L={args.input_length}, H={args.horizon},"
-        f" following {args.follow}, reference γ = {args.reference_gamma:g}\n\n" + markdown_table(header, table) + "\n"
+    title = (
+        f"Corridor vs full soft-DTW gradients: {args.data}, L={args.input_length}, H={args.horizon},"
+        f" following {args.follow}, reference γ = {args.reference_gamma:g}"
     )
-    if args.out:
-        atomic_write_text(args.out, text)
-    return text
+    return titled_table(title, header, table, args.out)
 
 
 @cli_main

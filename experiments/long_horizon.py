@@ -170,26 +170,33 @@ def prepare_data(args):
     }
 
 
-def validate(args):
-    """Every flag, before anything is created (one line ``error: --flag: ...`` and exit 2 otherwise)."""
+def check_windows(args):
+    """The :class:`WindowArgs` flags (and ``--sources``, ``--budgets``, ``--models`` where ``args`` has them);
+    fills the defaults of ``--input-length`` and ``--stride``. Shared with the scripts built on these windows."""
     if args.horizon < 4:
         fail("--horizon", f"must be >= 4; got {args.horizon}")
     args.input_length = args.horizon if args.input_length is None else args.input_length
     args.stride = max(1, args.horizon // 4) if args.stride is None else args.stride
-    require_at_least(
-        args, 1, "input_length", "stride", "max_train", "max_test", "hidden_units", "mse_epochs", "epochs", "batch_size"
-    )
-    require_at_least(args, 1, "corridor_every")
+    require_at_least(args, 1, "input_length", "stride", "max_train", "max_test")
     require_at_least(args, 0, "synthetic_length")
-    for model in args.models:
+    for model in getattr(args, "models", ()):
         if model not in MODELS:
             fail("--models", f"must be among {', '.join(MODELS)}; got {model!r}")
-    for source in args.sources:
+    for source in getattr(args, "sources", ()):
         if source not in SOURCES:
             fail("--sources", f"must be among {', '.join(SOURCES)}; got {source!r}")
-    for budget in args.budgets:
+    for budget in getattr(args, "budgets", ()):
         if not 0 < budget < 1:
             fail("--budgets", f"each must be in (0, 1); got {budget}")
+    if args.data not in ("synthetic", *DATA_FILES) and not Path(args.data).is_file():
+        fail("--data", f"must be synthetic, {', '.join(DATA_FILES)} or a CSV file; got {args.data!r}")
+    return args
+
+
+def validate(args):
+    """Every flag, before anything is created (one line ``error: --flag: ...`` and exit 2 otherwise)."""
+    check_windows(args)
+    require_at_least(args, 1, "hidden_units", "mse_epochs", "epochs", "batch_size", "corridor_every")
     for gamma in args.gammas:
         with blame("--gammas"):
             check_gamma(gamma)
@@ -199,8 +206,6 @@ def validate(args):
         fail("--learning-rate", f"must be > 0; got {args.learning_rate}")
     if args.policy_samples < 1 or not args.policy_temperature > 0:
         fail("--policy-samples", "must be >= 1 (and --policy-temperature > 0)")
-    if args.data not in ("synthetic", *DATA_FILES) and not Path(args.data).is_file():
-        fail("--data", f"must be synthetic, {', '.join(DATA_FILES)} or a CSV file; got {args.data!r}")
     return args
 
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
-from dtwrl.runs import markdown_table, save_figure
+from dtwrl.runs import atomic_write_text, markdown_table, save_figure
 
 
 def summarize(rows: Sequence[dict], group_by: str, metrics: Sequence[str]) -> list[dict]:
@@ -82,6 +82,23 @@ def summary_table(
 ZOOM_AFTER = 300
 #: Steps after the forecast origin that the zoomed panel shows (with half as many input steps before it).
 ZOOM_STEPS = 120
+
+
+def titled_table(title: str, header: Sequence[str], rows: Sequence[Sequence], out: str = "") -> str:
+    """``## title`` and the markdown table of ``rows``; also written (atomically) to ``out`` when given.
+
+    >>> print(titled_table("Peaks", ["loss", "MB"], [["mse", 4.8]]))
+    ## Peaks
+    <BLANKLINE>
+    | loss | MB |
+    |---|---|
+    | mse | 4.8 |
+    <BLANKLINE>
+    """
+    text = f"## {title}\n\n" + markdown_table(list(header), [list(row) for row in rows]) + "\n"
+    if out:
+        atomic_write_text(out, text)
+    return text
 
 
 def plot_forecasts(inputs, targets, predictions: Mapping, path, num_series: int = 3, title: str | None = None):

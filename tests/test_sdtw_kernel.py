@@ -120,7 +120,7 @@ def test_float32_kernel_agrees_with_a_float64_reference(rng, n, m):
 def test_memory_light_mode_recomputes_blocks_exactly(rng, monkeypatch):
     x, y = rng.normal(size=(3, 50, 1)), rng.normal(size=(3, 40, 1))
     assert ko.block_rows(3, 50, 40, 8, light=True) < 50  # several blocks of stored weights
-    assert ko.block_rows(3, 50, 40, 8, light=True, lanes=True) < 50
+    assert ko.lane_block(3, 8, light=True)(np.zeros(50, np.int64), np.full(50, 40)) < 50
     kw = dict(gamma=0.2, band=12, x_lengths=[50, 33, 20])
     full = _value_and_grads(soft_dtw, x, y, implementation="tf", **kw)
     for got, want in zip(_value_and_grads(soft_dtw, x, y, implementation="light", **kw), full):
@@ -192,7 +192,7 @@ def test_without_the_lane_kernel_the_numba_kernel_runs(rng, monkeypatch):
     with_lanes = _value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel")
     # past the memory budget the lane kernel's weights do not fit: its memory-light mode runs
     monkeypatch.setenv(ko.ENV_MEMORY, "0.001")
-    assert ko.block_rows(3, 9, 6, 8, light=False, lanes=True) == 3
+    assert ko.lane_block(3, 8, light=False)(np.zeros(9, np.int64), np.full(9, 6)) == 2  # round(sqrt(9 / 3))
     for got, want in zip(_value_and_grads(soft_dtw, x, y, gamma=0.3, implementation="kernel"), with_lanes):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-12)
     monkeypatch.delenv(ko.ENV_MEMORY)

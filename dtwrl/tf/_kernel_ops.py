@@ -13,9 +13,12 @@ Three engines compute the same smoothed-min DTW:
   ``NUMBA_NUM_THREADS`` threads; arithmetic in the input dtype (as the
   wavefront). It computes the local costs on the fly and chains the gradient to
   ``x`` and ``y`` itself; it holds the transition weights of the lane groups in
-  flight (``3 x n x m x 16`` floats each), and past the memory budget it
-  switches to its memory-light mode (weights of ``~sqrt(n)`` rows at a time,
-  recomputed from checkpoint rows of R). Fewer pairs than lanes without band
+  flight (three per cell of the group's union band or corridor, times its 16
+  lanes, or 8 when the batch fills at most half a group), and past the memory
+  budget (for a corridor, also past ``$DTWRL_CORRIDOR_STORE_MB`` per group) it
+  switches to its memory-light mode (weights of ``~sqrt(n / 3)`` rows at a time,
+  recomputed from checkpoint rows of R kept over each row's union corridor only:
+  :func:`lane_block`). Fewer pairs than lanes without band
   or corridor run one by one on its diagonal kernel instead (one pair vectorised
   along anti-diagonals; memory-light past the budget: weights of ~sqrt(n + m)
   diagonals, checkpoints of R every as many). Without a C++ compiler the numba
@@ -61,6 +64,11 @@ IMPLEMENTATIONS = ("auto", "tf", "kernel", "numba", "light")
 ENV_IMPLEMENTATION = "DTWRL_SOFT_DTW_IMPL"
 ENV_MEMORY = "DTWRL_SOFT_DTW_MEMORY_MB"
 DEFAULT_MEMORY_MB = 1024.0
+# a corridor's lane group stores the weights of all its cells only up to this many MB (per group), else it runs
+# memory-light: corridors serve long horizons, where all the weights take O(n w) and the light mode
+# O(sqrt(n) w) for one more forward pass (float32, H = 8192, 1% band, B = 8: 65 MB against 2 MB)
+ENV_CORRIDOR_STORE = "DTWRL_CORRIDOR_STORE_MB"
+DEFAULT_CORRIDOR_STORE_MB = 32.0
 
 
 def check_implementation(implementation, name="implementation"):
@@ -159,30 +167,57 @@ def run_engine(engine, B):
     return "kernel" if B >= LANES_MIN_BATCH else "numba"
 
 
-def _memory_budget():
-    text = os.environ.get(ENV_MEMORY, "")
+def _memory_budget(env=ENV_MEMORY, default=DEFAULT_MEMORY_MB):
+    """Bytes of the budget ``$env`` (in MB, > 0), ``default`` MB when unset."""
+    text = os.environ.get(env, "")
     try:
-        budget = float(text) if text else DEFAULT_MEMORY_MB
+        budget = float(text) if text else default
     except ValueError:
-        raise ValueError(f"${ENV_MEMORY} must be a number of megabytes; got {text!r}") from None
+        raise ValueError(f"${env} must be a number of megabytes; got {text!r}") from None
     if not budget > 0:
-        raise ValueError(f"${ENV_MEMORY} must be > 0; got {text!r}")
+        raise ValueError(f"${env} must be > 0; got {text!r}")
     return budget * 2**20
 
 
 def _in_flight(B, itemsize, lanes):
     """Weight holders computed at once: lane groups (``lanes``) or pairs, at most one per thread."""
-    return min(-(-B // _lanes.width(itemsize)) if lanes else B, _threads())
+    return min(-(-B // _lanes.group_width(B, itemsize)) if lanes else B, _threads())
 
 
-def block_rows(B, n, m, itemsize, light, lanes=False):
-    """Rows per block of stored weights of the numba kernel (or the lane kernel, ``lanes``): all n rows while the
-    pairs (lane groups) in flight hold them within the memory budget, else (and when ``light``) ~sqrt(n), the
-    memory-light mode."""
-    per_row = 3 * itemsize * m * (_lanes.width(itemsize) if lanes else 1)
-    if not light and per_row * n * _in_flight(B, itemsize, lanes) <= _memory_budget():
+def block_rows(B, n, m, itemsize, light):
+    """Rows per block of stored weights of the numba kernel (m: the most cells of a row): all n rows while the
+    pairs in flight hold them within the memory budget, else (and when ``light``) ~sqrt(n), the memory-light mode."""
+    if not light and 3 * itemsize * m * n * _in_flight(B, itemsize, False) <= _memory_budget():
         return n
     return max(1, math.isqrt(n))
+
+
+def lane_block(B, itemsize, light, want=kn.GRADIENT, corridor=False):
+    """Rows per block of stored weights of each lane group, as the callable :func:`dtwrl.tf._lanes.batch` asks
+    each group with its union column bounds ``(lo, hi)`` (N,).
+
+    All N rows while the groups in flight hold their scratch (:func:`dtwrl.tf._lanes.scratch_bytes`: the cells
+    of the group's union corridor, not n x m) within the memory budget and, for a ``corridor``, each group's
+    within ``$DTWRL_CORRIDOR_STORE_MB`` (default 32); else (and when ``light``) the memory-light mode with
+    ~sqrt(N / 3) rows per block, which balances the checkpoint rows (N / block of them) against the three weight
+    planes of one block.
+
+    >>> choose = lane_block(8, 4, light=True)
+    >>> choose(np.zeros(300, np.int64), np.full(300, 40))
+    10
+    """
+    in_flight = _in_flight(B, itemsize, lanes=True)
+    vector_bytes = _lanes.group_width(B, itemsize) * itemsize
+    cap = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB) if corridor else math.inf
+
+    def choose(lo, hi):
+        N = len(lo)
+        stored = _lanes.scratch_bytes(lo, hi, N, want, vector_bytes)
+        if not light and stored * in_flight <= _memory_budget() and stored <= cap:
+            return N
+        return max(1, round(math.sqrt(N / 3)))
+
+    return choose
 
 
 # ----------------------------------------------------------------------------
@@ -216,7 +251,6 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
-    width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
     if engine in ("kernel", "light") and _lanes.library() is not None and _diagonal(B, band, corridor, itemsize):
         mapper = _pool().map if min(B, _threads()) > 1 else map
         block = diagonal_block(B, n, m, itemsize, engine == "light")
@@ -225,13 +259,14 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         )
     elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
-        block = block_rows(B, n, width, itemsize, engine == "light", lanes=True)
+        block = lane_block(B, itemsize, engine == "light", want, corridor is not None)
         values, gx, gy, E = _lanes.batch(
             x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block, corridor
         )
     else:
         if corridor is None:
             corridor = np.zeros((B, 0, 2), np.int64)
+        width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
         values, gx, gy, E = _numba_run(
             x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width
         )
@@ -281,8 +316,7 @@ def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, reg
 
 
 def _corridor_width(corridor, x_lengths, m):
-    """Cells per row to budget the stored weights of a corridor by: twice its mean row, at most m (a lane group
-    visits the union of its lanes' corridors)."""
+    """Cells per row to budget the numba kernel's stored weights of a corridor by: twice its mean row, at most m."""
     rows = np.maximum(x_lengths, 1)
     cells = np.sum(corridor[..., 1] - corridor[..., 0] + 1, axis=1, where=np.arange(corridor.shape[1]) < rows[:, None])
     return int(min(m, 2 * int(np.max(cells // rows, initial=1)) + 1))

@@ -4,8 +4,8 @@
 //
 //     R[i, j] = C[i, j] + min_Omega(R[i-1, j-1], R[i-1, j], R[i, j-1]),   R[-1, -1] = 0,
 //
-// but a call runs W pairs at once (a "lane group": W = 16 float32 or 8 float64 pairs, one 64-byte vector),
-// cell by cell in row-major order, each cell one vector operation for the W pairs. The exponentials and the
+// but a call runs W pairs at once (a "lane group": W = 16 float32 or 8 float64 pairs, one 64-byte vector, or half
+// of that for a batch that fills at most half a group), cell by cell in row-major order, each cell one vector operation for the W pairs. The exponentials and the
 // logarithm are polynomials on vectors (GCC vector extensions, no libm call), so the compiler emits SIMD code for
 // whatever the build machine has (AVX-512, AVX2 or SSE). Each lane's cells are the Sakoe-Chiba band, or a corridor:
 // per-row inclusive column bounds given per lane (the group visits the union of its lanes' rows, so the cost of a
@@ -14,14 +14,16 @@
 // dtype. The forward pass stores each cell's three transition weights (the gradient of min_Omega); the backward
 // recursion of Cuturi & Blondel (2017) then needs no exponential.
 //
-// Inputs are laid out lane-minor, for one group: x (n, d, W), y (m, d, W), D (n, m, W); outputs values (W),
-// gx (n, d, W), gy (m, d, W) (accumulated: zero them first), E (n, m, W) (zeroed by the caller). The caller
-// (dtwrl/tf/_lanes.py) validates everything; this file trusts its input. A memory-light mode (``block`` rows of
-// weights at a time, recomputed from checkpoint rows of R) serves long series, as in the numba kernel.
+// Inputs are laid out lane-minor, for one group: x (n, d, W), y (m, d, W), D (n, m, W) (corridors stay (B, n, 2),
+// each lane reads its pair's); outputs values (W), gx (n, d, W), gy (m, d, W) (accumulated: zero them first),
+// E (n, m, W) (zeroed by the caller). The caller (dtwrl/tf/_lanes.py) validates everything; this file trusts its
+// input. A memory-light mode (``block`` rows of weights at a time, recomputed from checkpoint rows of R) serves long
+// series, as in the numba kernel. Buffers span each row's union corridor only: memory follows the cells, not n x m.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #endif
@@ -32,131 +34,110 @@ constexpr int SQEUCLIDEAN = 0, EUCLIDEAN = 1, ABS = 2, PRECOMPUTED = 3;  // _ker
 constexpr int ENTROPY = 0;                                               // else L2
 constexpr int VALUE = 0, GRADIENT = 1;                                   // else ALIGNMENT
 
-template <typename T>
-struct Lanes;
-
-template <>
-struct Lanes<float> {
-    static constexpr int W = 16;
-    typedef float vec __attribute__((vector_size(64)));
-    typedef int32_t ivec __attribute__((vector_size(64)));
-    static constexpr int MANTISSA = 23, BIAS = 127;
-    static constexpr float EXP_FLOOR = -87.0f;  // exp of a gap below this is taken as 0 (it is < 2e-38)
+template <typename T>  // float or double: its bits, and the exp of a gap below EXP_FLOOR is taken as 0 (< 2e-38)
+struct Scalar {
+    static constexpr bool F32 = sizeof(T) == 4;
+    typedef typename std::conditional<F32, int32_t, int64_t>::type I;
+    static constexpr int MANTISSA = F32 ? 23 : 52, BIAS = F32 ? 127 : 1023;
+    static constexpr T EXP_FLOOR = F32 ? T(-87) : T(-707);
 };
 
-template <>
-struct Lanes<double> {
-    static constexpr int W = 8;
-    typedef double vec __attribute__((vector_size(64)));
-    typedef int64_t ivec __attribute__((vector_size(64)));
-    static constexpr int MANTISSA = 52, BIAS = 1023;
-    static constexpr double EXP_FLOOR = -707.0;
+// BYTES of T per vector: 64 (16 float32 / 8 float64 lanes), or 32 for half a lane group (a batch that fills at
+// most half of one runs half-width vectors: idle lanes would cost time and memory)
+template <typename T, int BYTES = 64>
+struct Lanes : Scalar<T> {
+    static constexpr int W = BYTES / int(sizeof(T));
+    typedef T vec __attribute__((vector_size(BYTES)));
+    typedef typename Scalar<T>::I ivec __attribute__((vector_size(BYTES)));
 };
 
-template <typename T>
-using vec = typename Lanes<T>::vec;
-template <typename T>
-using ivec = typename Lanes<T>::ivec;
+template <typename T, int BYTES> using vec = typename Lanes<T, BYTES>::vec;
+template <typename T, int BYTES> using ivec = typename Lanes<T, BYTES>::ivec;
 
-template <typename T>
-inline vec<T> splat(T s) {
-    return vec<T>{} + s;
-}
-
-template <typename T>
-inline vec<T> load(const T* p) {
-    vec<T> v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-template <typename T>
-inline void store(T* p, vec<T> v) {
-    std::memcpy(p, &v, sizeof(v));
-}
-
-template <typename T>
-inline vec<T> vmin(vec<T> a, vec<T> b) {
-    return a < b ? a : b;
-}
-
-template <typename T>
-inline vec<T> vmax(vec<T> a, vec<T> b) {
-    return a > b ? a : b;
-}
+// (one-line helpers: a scalar in every lane, unaligned load and store, lane-wise min and max)
+template <typename T, int BYTES>
+inline vec<T, BYTES> splat(T s) { return vec<T, BYTES>{} + s; }
+template <typename T, int BYTES>
+inline vec<T, BYTES> load(const T* p) { vec<T, BYTES> v; std::memcpy(&v, p, sizeof(v)); return v; }
+template <typename T, int BYTES>
+inline void store(T* p, vec<T, BYTES> v) { std::memcpy(p, &v, sizeof(v)); }
+template <typename T, int BYTES>
+inline vec<T, BYTES> vmin(vec<T, BYTES> a, vec<T, BYTES> b) { return a < b ? a : b; }
+template <typename T, int BYTES>
+inline vec<T, BYTES> vmax(vec<T, BYTES> a, vec<T, BYTES> b) { return a > b ? a : b; }
 
 // exp(x) for x <= 0 (-inf allowed), 0 below EXP_FLOOR. Cody-Waite reduction x = k ln2 + r, |r| <= ln2 / 2, then
 // the Taylor polynomial of exp(r) (degree 7 in float32: error 5e-9; degree 13 in float64: error 4e-18).
-template <typename T>
-inline vec<T> exp_nonpositive(vec<T> x) {
-    typedef Lanes<T> L;
-    const auto tiny = x < splat<T>(L::EXP_FLOOR);
-    x = tiny ? splat<T>(0) : x;
-    const vec<T> t = x * T(1.4426950408889634) - T(0.5);  // round-half-away of x log2(e) <= 0 by truncation
-    const ivec<T> k = __builtin_convertvector(t, ivec<T>);
-    const vec<T> kf = __builtin_convertvector(k, vec<T>);
-    const vec<T> r = (x - kf * T(0.693145751953125)) - kf * T(1.4286068203094172321e-6);
+template <typename T, int BYTES>
+inline vec<T, BYTES> exp_nonpositive(vec<T, BYTES> x) {
+    typedef Lanes<T, BYTES> L;
+    const auto tiny = x < splat<T, BYTES>(L::EXP_FLOOR);
+    x = tiny ? splat<T, BYTES>(0) : x;
+    const vec<T, BYTES> t = x * T(1.4426950408889634) - T(0.5);  // round-half-away of x log2(e) <= 0 by truncation
+    const ivec<T, BYTES> k = __builtin_convertvector(t, ivec<T, BYTES>);
+    const vec<T, BYTES> kf = __builtin_convertvector(k, vec<T, BYTES>);
+    const vec<T, BYTES> r = (x - kf * T(0.693145751953125)) - kf * T(1.4286068203094172321e-6);
     constexpr int degree = sizeof(T) == 4 ? 7 : 13;
-    vec<T> p = splat<T>(T(1));
+    vec<T, BYTES> p = splat<T, BYTES>(T(1));
     for (int q = degree; q >= 1; --q) p = p * (r * (T(1) / T(q))) + T(1);
-    const ivec<T> bits = (k + L::BIAS) << L::MANTISSA;
-    return tiny ? splat<T>(0) : p * (vec<T>)bits;
+    const ivec<T, BYTES> bits = (k + L::BIAS) << L::MANTISSA;
+    return tiny ? splat<T, BYTES>(0) : p * (vec<T, BYTES>)bits;
 }
 
 // log(1 + t) for 0 <= t <= 2, accurate for small t: log(1 + t) = [ln 2] + 2 atanh(z), with z = t / (2 + t), or
 // z = (t - 1) / (t + 3) (that is log((1 + t) / 2)) when t > sqrt(2) - 1, so |z| <= 0.2; the odd series of atanh
 // to z^11 in float32 (error 3e-10) and z^25 in float64.
-template <typename T>
-inline vec<T> log1p_small(vec<T> t) {
-    const auto big = t > splat<T>(T(0.41421356237309503));
-    const vec<T> z = (big ? t - T(1) : t) / (big ? t + T(3) : t + T(2));
-    const vec<T> w = z * z;
+template <typename T, int BYTES>
+inline vec<T, BYTES> log1p_small(vec<T, BYTES> t) {
+    const auto big = t > splat<T, BYTES>(T(0.41421356237309503));
+    const vec<T, BYTES> z = (big ? t - T(1) : t) / (big ? t + T(3) : t + T(2));
+    const vec<T, BYTES> w = z * z;
     constexpr int terms = sizeof(T) == 4 ? 5 : 12;
-    vec<T> s = splat<T>(T(1) / T(2 * terms + 1));
+    vec<T, BYTES> s = splat<T, BYTES>(T(1) / T(2 * terms + 1));
     for (int q = terms - 1; q >= 0; --q) s = s * w + T(1) / T(2 * q + 1);
-    return (big ? splat<T>(T(0.69314718055994531)) : splat<T>(0)) + T(2) * z * s;
+    return (big ? splat<T, BYTES>(T(0.69314718055994531)) : splat<T, BYTES>(0)) + T(2) * z * s;
 }
 
 // The smoothed min of three candidates (+inf allowed) and its gradient (the transition weights).
 // All three +inf: value +inf, weights 0. A +inf candidate gets weight exactly 0.
-template <typename T>
-inline vec<T> smoothed_min3(vec<T> a, vec<T> b, vec<T> c, T gamma, T inv_gamma, int regularizer, vec<T>& qa,
-                            vec<T>& qb, vec<T>& qc) {
-    const vec<T> inf = splat<T>(std::numeric_limits<T>::infinity());
-    const vec<T> amin = vmin<T>(a, vmin<T>(b, c));
+template <typename T, int BYTES>
+inline vec<T, BYTES> smoothed_min3(vec<T, BYTES> a, vec<T, BYTES> b, vec<T, BYTES> c, T gamma, T inv_gamma, int regularizer, vec<T, BYTES>& qa,
+                            vec<T, BYTES>& qb, vec<T, BYTES>& qc) {
+    const vec<T, BYTES> inf = splat<T, BYTES>(std::numeric_limits<T>::infinity());
+    const vec<T, BYTES> amin = vmin<T, BYTES>(a, vmin<T, BYTES>(b, c));
     const auto all_inf = amin == inf;
-    const vec<T> base = all_inf ? splat<T>(0) : amin;
-    vec<T> value;
+    const vec<T, BYTES> base = all_inf ? splat<T, BYTES>(0) : amin;
+    vec<T, BYTES> value;
     if (regularizer == ENTROPY) {
-        const vec<T> ea = exp_nonpositive<T>((base - a) * inv_gamma);
-        const vec<T> eb = exp_nonpositive<T>((base - b) * inv_gamma);
-        const vec<T> ec = exp_nonpositive<T>((base - c) * inv_gamma);
+        const vec<T, BYTES> ea = exp_nonpositive<T, BYTES>((base - a) * inv_gamma);
+        const vec<T, BYTES> eb = exp_nonpositive<T, BYTES>((base - b) * inv_gamma);
+        const vec<T, BYTES> ec = exp_nonpositive<T, BYTES>((base - c) * inv_gamma);
         // t = the sum of the two terms other than the min's own exp(0) = 1, summed without that 1 (exact for small t)
         const auto is_a = a == amin;
         const auto is_b = (b == amin) & ~is_a;
         const auto is_c = ~(is_a | is_b);
-        const vec<T> zero = splat<T>(0);
-        const vec<T> t = (is_a ? zero : ea) + (is_b ? zero : eb) + (is_c ? zero : ec);
-        const vec<T> scale = T(1) / (t + T(1));
+        const vec<T, BYTES> zero = splat<T, BYTES>(0);
+        const vec<T, BYTES> t = (is_a ? zero : ea) + (is_b ? zero : eb) + (is_c ? zero : ec);
+        const vec<T, BYTES> scale = T(1) / (t + T(1));
         qa = ea * scale;
         qb = eb * scale;
         qc = ec * scale;
-        value = amin - gamma * log1p_small<T>(t);
+        value = amin - gamma * log1p_small<T, BYTES>(t);
     } else {
         // squared L2: q = sparsemax(-candidates / gamma); sorted gaps to the min 0 <= d2 <= d3, in units of gamma
-        const vec<T> da = (a - base) * inv_gamma, db = (b - base) * inv_gamma, dc = (c - base) * inv_gamma;
-        const vec<T> d2 = vmax<T>(vmin<T>(da, db), vmin<T>(vmax<T>(da, db), dc));
-        const vec<T> d3 = vmax<T>(vmax<T>(da, db), dc);
-        const vec<T> one = splat<T>(1), zero = splat<T>(0);
-        const vec<T> thresh = (one + d2 > T(2) * d3) ? (one + d2 + d3) / T(3) : (d2 < one ? T(0.5) * (one + d2) : one);
-        qa = vmax<T>(thresh - da, zero);
-        qb = vmax<T>(thresh - db, zero);
-        qc = vmax<T>(thresh - dc, zero);
-        vec<T> penalty = T(0.5) * (qa * qa + qb * qb + qc * qc);
+        const vec<T, BYTES> da = (a - base) * inv_gamma, db = (b - base) * inv_gamma, dc = (c - base) * inv_gamma;
+        const vec<T, BYTES> d2 = vmax<T, BYTES>(vmin<T, BYTES>(da, db), vmin<T, BYTES>(vmax<T, BYTES>(da, db), dc));
+        const vec<T, BYTES> d3 = vmax<T, BYTES>(vmax<T, BYTES>(da, db), dc);
+        const vec<T, BYTES> one = splat<T, BYTES>(1), zero = splat<T, BYTES>(0);
+        const vec<T, BYTES> thresh = (one + d2 > T(2) * d3) ? (one + d2 + d3) / T(3) : (d2 < one ? T(0.5) * (one + d2) : one);
+        qa = vmax<T, BYTES>(thresh - da, zero);
+        qb = vmax<T, BYTES>(thresh - db, zero);
+        qc = vmax<T, BYTES>(thresh - dc, zero);
+        vec<T, BYTES> penalty = T(0.5) * (qa * qa + qb * qb + qc * qc);
         penalty += (qa > zero ? qa * da : zero) + (qb > zero ? qb * db : zero) + (qc > zero ? qc * dc : zero);
         value = amin + gamma * penalty;
     }
-    const vec<T> zero = splat<T>(0);
+    const vec<T, BYTES> zero = splat<T, BYTES>(0);
     qa = all_inf ? zero : qa;
     qb = all_inf ? zero : qb;
     qc = all_inf ? zero : qc;
@@ -166,34 +147,34 @@ inline vec<T> smoothed_min3(vec<T> a, vec<T> b, vec<T> c, T gamma, T inv_gamma, 
 // The local cost of W cells at once: component k of their x and y points at xi[k * stride] and yj[k * stride]
 // (W consecutive numbers each). The lane kernel passes one pair per lane (stride W), the diagonal kernel W cells of
 // one pair (stride: the padded length of the transposed series).
-template <typename T>
-inline vec<T> series_cost(const T* xi, const T* yj, int64_t stride, int64_t d, int metric) {
-    vec<T> s = splat<T>(0);
+template <typename T, int BYTES>
+inline vec<T, BYTES> series_cost(const T* xi, const T* yj, int64_t stride, int64_t d, int metric) {
+    vec<T, BYTES> s = splat<T, BYTES>(0);
     for (int64_t k = 0; k < d; ++k) {
-        const vec<T> diff = load<T>(xi + k * stride) - load<T>(yj + k * stride);
+        const vec<T, BYTES> diff = load<T, BYTES>(xi + k * stride) - load<T, BYTES>(yj + k * stride);
         if (metric == ABS) {
-            s += diff < splat<T>(0) ? -diff : diff;
+            s += diff < splat<T, BYTES>(0) ? -diff : diff;
         } else {
             s += diff * diff;
         }
     }
     if (metric == EUCLIDEAN) {
-        for (int l = 0; l < Lanes<T>::W; ++l) s[l] = __builtin_sqrt(s[l]);
+        for (int l = 0; l < Lanes<T, BYTES>::W; ++l) s[l] = __builtin_sqrt(s[l]);
     }
     return s;
 }
 
 // Chains E of W cells (laid out as for series_cost) to their points: gx += e dC/dx, gy += e dC/dy = -e dC/dx.
-template <typename T>
-inline void cost_gradient(const T* xi, const T* yj, int64_t stride, int64_t d, int metric, vec<T> e, T* gxi, T* gyj) {
-    const vec<T> zero = splat<T>(0);
+template <typename T, int BYTES>
+inline void cost_gradient(const T* xi, const T* yj, int64_t stride, int64_t d, int metric, vec<T, BYTES> e, T* gxi, T* gyj) {
+    const vec<T, BYTES> zero = splat<T, BYTES>(0);
     if (metric == EUCLIDEAN) {
-        const vec<T> s = series_cost<T>(xi, yj, stride, d, EUCLIDEAN);
+        const vec<T, BYTES> s = series_cost<T, BYTES>(xi, yj, stride, d, EUCLIDEAN);
         e = s == zero ? zero : e / s;
     }
     for (int64_t k = 0; k < d; ++k) {
-        const vec<T> diff = load<T>(xi + k * stride) - load<T>(yj + k * stride);
-        vec<T> g;
+        const vec<T, BYTES> diff = load<T, BYTES>(xi + k * stride) - load<T, BYTES>(yj + k * stride);
+        vec<T, BYTES> g;
         if (metric == SQEUCLIDEAN) {
             g = T(2) * e * diff;
         } else if (metric == EUCLIDEAN) {
@@ -201,8 +182,8 @@ inline void cost_gradient(const T* xi, const T* yj, int64_t stride, int64_t d, i
         } else {
             g = diff > zero ? e : (diff < zero ? -e : zero);
         }
-        store<T>(gxi + k * stride, load<T>(gxi + k * stride) + g);
-        store<T>(gyj + k * stride, load<T>(gyj + k * stride) - g);
+        store<T, BYTES>(gxi + k * stride, load<T, BYTES>(gxi + k * stride) + g);
+        store<T, BYTES>(gyj + k * stride, load<T, BYTES>(gyj + k * stride) - g);
     }
 }
 
@@ -211,16 +192,17 @@ inline int64_t floor_div(int64_t a, int64_t b) {  // b > 0
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-template <typename T>
+template <typename T, int BYTES>
 struct Group {
-    typedef Lanes<T> L;
+    typedef Lanes<T, BYTES> L;
     static constexpr int W = L::W;
     static constexpr int SKEW = 8;           // rows in flight in the forward pass
     static constexpr int SLOTS = SKEW + 1;   // their row buffers and the row before them
 
     const T *x, *y, *D;
     const int64_t *nl, *ml;
-    const int64_t* corridor;  // (n, 2, W) each lane's inclusive column bounds of each row, or nullptr (the band)
+    const int64_t* corridor;  // (B, n, 2) the pairs' inclusive column bounds of each row, or nullptr (the band)
+    const int64_t* pair;      // (W,) the pair of each lane (its corridor), or -1 (a padding lane: its whole grid)
     int64_t n, m, d, band;
     int metric, regularizer, want;
     T gamma;
@@ -228,9 +210,17 @@ struct Group {
     int64_t N = 0, M = 0;      // the group's grid: the largest lengths of its lanes
     int64_t* LO = nullptr;     // (N,) union over lanes of each row's columns: LO[i] <= j < HI[i]
     int64_t* HI = nullptr;
-    vec<T>* lov = nullptr;     // (N,) each lane's own columns of row i, as vectors (empty past its last row)
-    vec<T>* hiv = nullptr;
+    vec<T, BYTES>* lov = nullptr;     // (N,) each lane's own columns of row i, as vectors (empty past its last row)
+    vec<T, BYTES>* hiv = nullptr;
     int64_t* start = nullptr;  // (N + 1,) the cells before each row (row-major over the rows' spans)
+    // Row buffers span the rows' union columns only: row r (-1 <= r < N) keeps column j at j - BASE[r + 1] + 1,
+    // where BASE[r + 1] = min(LO[r], LO[r + 1]) (0 for row -1), so that row r + 1 reads its predecessors
+    // LO[r + 1] - 1 .. HI[r + 1] - 1 of row r, and row r its own, at indices 0 .. C - 1 (+inf past what was written).
+    int64_t* BASE = nullptr;   // (N + 1,)
+    int64_t C = 0;             // vectors per row buffer
+    int64_t* ckoff = nullptr;  // (blocks + 1,) where checkpoint s (R of row s block - 1) starts
+
+    int64_t kept(int64_t r) const { return r < 0 ? 1 : HI[r] - BASE[r + 1] + 1; }  // vectors of row r's R to keep
 
     bool spans() {
         for (int l = 0; l < W; ++l) {
@@ -239,8 +229,8 @@ struct Group {
         }
         LO = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * N));
         HI = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * N));
-        lov = static_cast<vec<T>*>(std::aligned_alloc(64, sizeof(vec<T>) * N));
-        hiv = static_cast<vec<T>*>(std::aligned_alloc(64, sizeof(vec<T>) * N));
+        lov = static_cast<vec<T, BYTES>*>(std::aligned_alloc(64, sizeof(vec<T, BYTES>) * N));
+        hiv = static_cast<vec<T, BYTES>*>(std::aligned_alloc(64, sizeof(vec<T, BYTES>) * N));
         if (!LO || !HI || !lov || !hiv) return false;
         for (int64_t i = 0; i < N; ++i) {
             LO[i] = M;
@@ -253,9 +243,9 @@ struct Group {
             const int64_t width = banded ? band * (rows < cols ? rows : cols) : 0;
             for (int64_t i = 0; i < N; ++i) {
                 int64_t lo = 0, hi = 0;
-                if (i < nb && corridor) {
-                    lo = corridor[2 * i * W + l];
-                    hi = corridor[(2 * i + 1) * W + l] + 1;
+                if (i < nb && corridor && pair[l] >= 0) {
+                    lo = corridor[(pair[l] * n + i) * 2];
+                    hi = corridor[(pair[l] * n + i) * 2 + 1] + 1;
                 } else if (i < nb) {
                     hi = mb;
                     if (banded) {
@@ -275,75 +265,89 @@ struct Group {
             }
         }
         start = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (N + 1)));
-        if (!start) return false;
+        BASE = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (N + 1)));
+        if (!start || !BASE) return false;
         start[0] = 0;
         for (int64_t i = 0; i < N; ++i) {
             if (HI[i] < LO[i]) HI[i] = LO[i];
             start[i + 1] = start[i] + HI[i] - LO[i];
+        }
+        BASE[0] = 0;
+        C = N > 0 ? HI[0] + 1 : 1;
+        for (int64_t i = 0; i < N; ++i) {
+            const int64_t next = i + 1 < N ? HI[i + 1] : 0;
+            BASE[i + 1] = i + 1 < N && LO[i + 1] < LO[i] ? LO[i + 1] : LO[i];
+            const int64_t need = (HI[i] > next ? HI[i] : next) - BASE[i + 1] + 1;
+            C = need > C ? need : C;
         }
         return true;
     }
 
     ~Group() {
         std::free(LO);
+        std::free(BASE);
+        std::free(ckoff);
         std::free(HI);
         std::free(lov);
         std::free(hiv);
         std::free(start);
     }
 
-    inline vec<T> cost(int64_t i, int64_t j) const {
-        if (metric == PRECOMPUTED) return load<T>(D + (i * m + j) * W);
-        return series_cost<T>(x + i * d * W, y + j * d * W, W, d, metric);
+    inline vec<T, BYTES> cost(int64_t i, int64_t j) const {
+        if (metric == PRECOMPUTED) return load<T, BYTES>(D + (i * m + j) * W);
+        return series_cost<T, BYTES>(x + i * d * W, y + j * d * W, W, d, metric);
     }
 
-    // Forward pass over the rows r0 .. r1-1, from R[r0 - 1] (``init``: M + 1 vectors, column -1 first). Stores the
+    // Forward pass over the rows r0 .. r1-1, from R[r0 - 1] (``init``: its kept(r0 - 1) vectors). Stores the
     // weights of these rows when ``weights`` != nullptr (three planes of ``plane`` vectors; row i's cells start at
-    // start[i] - start[r0]); copies R[s * block - 1] into checkpoints[s] for every block boundary it passes when
-    // ``checkpoints`` != nullptr; writes the values of the lanes whose last row it computes.
+    // start[i] - start[r0]); copies R[s * block - 1] to checkpoints + ckoff[s] for every block boundary it passes
+    // when ``checkpoints`` != nullptr; writes the values of the lanes whose last row it computes.
     // SKEW rows run at once, skewed by one column each (cell (i + r, t - r) at step t): their cells are independent,
     // so the latency of one cell's exponentials, logarithm and divisions overlaps the others'. ``rows`` holds
-    // SLOTS row buffers of M + 1 vectors (row i in slot i % SLOTS, column j at j + 1, column -1 at 0); a slot holds
-    // +inf outside the span last written into it.
-    void forward(int64_t r0, int64_t r1, const vec<T>* init, vec<T>* rows, vec<T>* weights, int64_t plane, T* values,
-                 vec<T>* checkpoints, int64_t block) const {
-        const vec<T> inf = splat<T>(std::numeric_limits<T>::infinity());
-        const vec<T> zero = splat<T>(0);
+    // SLOTS row buffers of C vectors (row i in slot i % SLOTS, laid out as BASE says); a slot holds +inf outside
+    // the span last written into it.
+    void forward(int64_t r0, int64_t r1, const vec<T, BYTES>* init, vec<T, BYTES>* rows, vec<T, BYTES>* weights, int64_t plane, T* values,
+                 vec<T, BYTES>* checkpoints, int64_t block) const {
+        const vec<T, BYTES> inf = splat<T, BYTES>(std::numeric_limits<T>::infinity());
+        const vec<T, BYTES> zero = splat<T, BYTES>(0);
         const T inv_gamma = T(1) / gamma;
-        const int64_t width = M + 1;
-        for (int64_t q = 0; q < SLOTS * width; ++q) rows[q] = inf;
-        vec<T>* slot[SLOTS];
+        for (int64_t q = 0; q < SLOTS * C; ++q) rows[q] = inf;
+        vec<T, BYTES>* slot[SLOTS];
         int64_t written[SLOTS][2];
         for (int s = 0; s < SLOTS; ++s) {
-            slot[s] = rows + s * width;
+            slot[s] = rows + s * C;
             written[s][0] = written[s][1] = 0;
         }
         const int before = int((r0 + SLOTS - 1) % SLOTS);
-        std::memcpy(slot[before], init, sizeof(vec<T>) * width);
-        written[before][1] = width;
+        std::memcpy(slot[before], init, sizeof(vec<T, BYTES>) * kept(r0 - 1));
+        written[before][1] = kept(r0 - 1);
         for (int64_t i = r0; i < r1; i += SKEW) {
             const int count = r1 - i < SKEW ? int(r1 - i) : SKEW;
             int64_t first = LO[i], last = 0;  // the steps t that reach a cell of the rows in flight
+            int64_t shift[SKEW + 1];          // column j of row i + r - 1 at index j + shift[r]
+            shift[0] = 1 - BASE[i];
             for (int r = 0; r < count; ++r) {
                 const int s = int((i + r) % SLOTS);
                 first = LO[i + r] + r < first ? LO[i + r] + r : first;
                 last = HI[i + r] + r > last ? HI[i + r] + r : last;
                 for (int64_t q = written[s][0]; q < written[s][1]; ++q) slot[s][q] = inf;
-                written[s][0] = LO[i + r] + 1;
-                written[s][1] = HI[i + r] + 1;
+                shift[r + 1] = 1 - BASE[i + r + 1];
+                written[s][0] = LO[i + r] + shift[r + 1];
+                written[s][1] = HI[i + r] + shift[r + 1];
             }
             for (int64_t t = first; t < last; ++t) {
                 for (int r = 0; r < count; ++r) {
                     const int64_t row = i + r, j = t - r;
                     if (j < LO[row] || j >= HI[row]) continue;
-                    const vec<T>* prev = slot[(row + SLOTS - 1) % SLOTS];
-                    vec<T>* cur = slot[row % SLOTS];
-                    vec<T> qa, qb, qc;
-                    const vec<T> soft =
-                        smoothed_min3<T>(prev[j], prev[j + 1], cur[j], gamma, inv_gamma, regularizer, qa, qb, qc);
-                    const vec<T> jv = splat<T>(T(j));
+                    const vec<T, BYTES>* prev = slot[(row + SLOTS - 1) % SLOTS];
+                    vec<T, BYTES>* cur = slot[row % SLOTS];
+                    const int64_t p = j + shift[r], c = j + shift[r + 1];
+                    vec<T, BYTES> qa, qb, qc;
+                    const vec<T, BYTES> soft =
+                        smoothed_min3<T, BYTES>(prev[p - 1], prev[p], cur[c - 1], gamma, inv_gamma, regularizer, qa, qb, qc);
+                    const vec<T, BYTES> jv = splat<T, BYTES>(T(j));
                     const auto valid = (jv >= lov[row]) & (jv < hiv[row]);
-                    cur[j + 1] = valid ? cost(row, j) + soft : inf;
+                    cur[c] = valid ? cost(row, j) + soft : inf;
                     if (weights) {
                         const int64_t w = start[row] - start[r0] + j - LO[row];
                         weights[w] = valid ? qa : zero;
@@ -354,59 +358,61 @@ struct Group {
             }
             for (int r = 0; r < count; ++r) {
                 const int64_t row = i + r;
-                const vec<T>* cur = slot[row % SLOTS];
+                const vec<T, BYTES>* cur = slot[row % SLOTS];
                 for (int l = 0; l < W; ++l) {
-                    if (nl[l] - 1 == row) values[l] = cur[ml[l]][l];
+                    if (nl[l] - 1 == row) values[l] = cur[ml[l] - 1 + shift[r + 1]][l];
                 }
                 if (checkpoints && (row + 1) % block == 0 && row + 1 < N) {
-                    std::memcpy(checkpoints + (row + 1) / block * width, cur, sizeof(vec<T>) * width);
+                    std::memcpy(checkpoints + ckoff[(row + 1) / block], cur, sizeof(vec<T, BYTES>) * kept(row));
                 }
             }
         }
     }
 
-    // chains row i of E (e[LO[i] .. HI[i])) to the gradients: gx[i] += sum_j e_ij dC_ij/dx_i, gy[j] likewise
-    void push_gradient(int64_t i, const vec<T>* e, T* gx, T* gy) const {
+    // chains row i of E (e[j - LO[i]] for LO[i] <= j < HI[i]) to the gradients: gx[i] += sum_j e_ij dC_ij/dx_i, gy[j]
+    void push_gradient(int64_t i, const vec<T, BYTES>* e, T* gx, T* gy) const {
         T* gxi = gx + i * d * W;
         for (int64_t j = LO[i]; j < HI[i]; ++j) {
-            cost_gradient<T>(x + i * d * W, y + j * d * W, W, d, metric, e[j], gxi, gy + j * d * W);
+            cost_gradient<T, BYTES>(x + i * d * W, y + j * d * W, W, d, metric, e[j - LO[i]], gxi, gy + j * d * W);
         }
     }
 
     // Backward pass over the rows r1-1 .. r0 and their stored weights (as ``forward`` stored them): E = dR[end] / dC,
-    // to the gradients or to E. ``acc`` (2 (M + 1) vectors): the accumulated E of rows i and i-1, zero on the first
-    // call (r1 == N) and carried from one block of rows to the one before it.
-    void backward(int64_t r0, int64_t r1, const vec<T>* weights, int64_t plane, vec<T>* acc, vec<T>* e, T* gx, T* gy,
+    // to the gradients or to E. ``acc`` (2 C vectors, laid out as the rows of ``forward``): the accumulated E of
+    // rows i and i-1, zero on the first call (r1 == N) and carried from one block of rows to the one before it.
+    void backward(int64_t r0, int64_t r1, const vec<T, BYTES>* weights, int64_t plane, vec<T, BYTES>* acc, vec<T, BYTES>* e, T* gx, T* gy,
                   T* E) const {
-        vec<T>* buffer[2] = {acc, acc + (M + 1)};
+        vec<T, BYTES>* buffer[2] = {acc, acc + C};
         if (r1 == N) {
-            for (int64_t q = 0; q < 2 * (M + 1); ++q) acc[q] = splat<T>(0);
+            for (int64_t q = 0; q < 2 * C; ++q) acc[q] = splat<T, BYTES>(0);
         }
         for (int64_t i = r1 - 1; i >= r0; --i) {
-            vec<T>* cur = buffer[i & 1];
-            vec<T>* prev = buffer[(i + 1) & 1];
+            vec<T, BYTES>* cur = buffer[i & 1];
+            vec<T, BYTES>* prev = buffer[(i + 1) & 1];
+            const int64_t cs = 1 - BASE[i + 1], ps = 1 - BASE[i];  // column j of rows i and i - 1 at j + cs, j + ps
             for (int l = 0; l < W; ++l) {
-                if (nl[l] - 1 == i) cur[ml[l]][l] += T(1);
+                if (nl[l] - 1 == i) cur[ml[l] - 1 + cs][l] += T(1);
             }
             // each cell pushes E * q to its three predecessors; the pushes to the left and diagonal neighbours are
             // carried in registers to the next cell (no store-to-load chain through memory)
             const int64_t a = LO[i], c = HI[i];
-            vec<T> left = splat<T>(0), diagonal = splat<T>(0);
+            vec<T, BYTES> left = splat<T, BYTES>(0), diagonal = splat<T, BYTES>(0);
             for (int64_t j = c - 1; j >= a; --j) {
-                const vec<T> ej = cur[j + 1] + left;
-                e[j] = ej;
+                const vec<T, BYTES> ej = cur[j + cs] + left;
+                e[j - a] = ej;
                 const int64_t w = start[i] - start[r0] + j - a;
                 left = ej * weights[2 * plane + w];
-                prev[j + 1] += diagonal + ej * weights[plane + w];
+                prev[j + ps] += diagonal + ej * weights[plane + w];
                 diagonal = ej * weights[w];
             }
-            prev[a] += diagonal;
+            prev[a - 1 + ps] += diagonal;
             if (want == GRADIENT) {
                 push_gradient(i, e, gx, gy);
             } else {
-                for (int64_t j = a; j < c; ++j) store<T>(E + (i * m + j) * W, e[j]);
+                for (int64_t j = a; j < c; ++j) store<T, BYTES>(E + (i * m + j) * W, e[j - a]);
             }
-            for (int64_t q = a; q <= c; ++q) cur[q] = splat<T>(0);
+            const int64_t next = i + 1 < N ? HI[i + 1] : 0;  // row i's buffer was reached up to column max(HI) - 1
+            for (int64_t q = 0, end = (c > next ? c : next) + cs; q < end; ++q) cur[q] = splat<T, BYTES>(0);
         }
     }
 };
@@ -454,44 +460,49 @@ thread_local Scratch scratch;
 // One lane group. ``block`` >= N stores the weights of all rows at once; a smaller ``block`` is the memory-light mode:
 // a first forward pass keeps R at every block boundary (the checkpoints), then, block by block from the last, the
 // block's rows are computed again from their checkpoint with their weights stored, and the backward pass runs
-// through them: one more forward pass for O(block x M + N x M / block) memory instead of O(N x M).
-template <typename T>
-int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, int64_t n,
+// through them: one more forward pass. Every buffer spans the rows' union columns only (weights packed row by row,
+// row buffers and checkpoints as BASE says): O(union cells) for all weights; O(block x width + N / block x width)
+// in the light mode (_lanes.py's scratch_bytes counts them).
+template <typename T, int BYTES>
+int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml, const int64_t* corridor, const int64_t* pair, int64_t n,
         int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer, int want, int64_t block, T* values, T* gx, T* gy,
         T* E) {
     FlushSubnormals flush;
-    Group<T> g{x, y, D, nl, ml, corridor, n, m, d, band, metric, regularizer, want, T(gamma)};
+    Group<T, BYTES> g{x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, regularizer, want, T(gamma)};
     if (!g.spans()) return 1;
-    const int64_t N = g.N, width = g.M + 1;
+    const int64_t N = g.N, C = g.C;
     block = block < 1 ? 1 : (block > N ? N : block);
     const int64_t blocks = want == VALUE ? 1 : (N + block - 1) / block;
     int64_t plane = 0;  // the most cells of one block of rows
+    int64_t* ckoff = g.ckoff = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (blocks + 1)));
+    if (!ckoff) return 1;
+    ckoff[0] = 0;
     for (int64_t s = 0; s < blocks; ++s) {
         const int64_t r0 = s * block, r1 = (s + 1) * block < N ? (s + 1) * block : N;
         plane = g.start[r1] - g.start[r0] > plane ? g.start[r1] - g.start[r0] : plane;
+        ckoff[s + 1] = ckoff[s] + g.kept(r0 - 1);
     }
-    const size_t row_vectors = size_t(Group<T>::SLOTS) * width, acc_vectors = 3 * size_t(width);
-    const size_t checkpoint_vectors = size_t(blocks) * width;
+    const size_t row_vectors = size_t(Group<T, BYTES>::SLOTS) * C, acc_vectors = 3 * size_t(C);
+    const size_t checkpoint_vectors = size_t(ckoff[blocks]);
     const size_t weight_vectors = want == VALUE ? 0 : 3 * size_t(plane);
-    vec<T>* rows =
-        static_cast<vec<T>*>(scratch.get(sizeof(vec<T>) * (row_vectors + acc_vectors + checkpoint_vectors + weight_vectors)));
+    vec<T, BYTES>* rows =
+        static_cast<vec<T, BYTES>*>(scratch.get(sizeof(vec<T, BYTES>) * (row_vectors + acc_vectors + checkpoint_vectors + weight_vectors)));
     if (!rows) return 1;
-    vec<T>* acc = rows + row_vectors;
-    vec<T>* checkpoints = acc + acc_vectors;
-    vec<T>* weights = want == VALUE ? nullptr : checkpoints + checkpoint_vectors;
-    for (int64_t q = 0; q < width; ++q) checkpoints[q] = splat<T>(std::numeric_limits<T>::infinity());
-    checkpoints[0] = splat<T>(0);  // R[-1, -1] = 0, R[-1, j >= 0] = +inf
+    vec<T, BYTES>* acc = rows + row_vectors;
+    vec<T, BYTES>* checkpoints = acc + acc_vectors;
+    vec<T, BYTES>* weights = want == VALUE ? nullptr : checkpoints + checkpoint_vectors;
+    checkpoints[0] = splat<T, BYTES>(0);  // R[-1, -1] = 0 (R[-1, j >= 0] = +inf: past what row -1 keeps)
     if (want == VALUE) {
         g.forward(0, N, checkpoints, rows, nullptr, 0, values, nullptr, N);
     } else if (blocks == 1) {
         g.forward(0, N, checkpoints, rows, weights, plane, values, nullptr, N);
-        g.backward(0, N, weights, plane, acc, acc + 2 * width, gx, gy, E);
+        g.backward(0, N, weights, plane, acc, acc + 2 * C, gx, gy, E);
     } else {
         g.forward(0, N, checkpoints, rows, nullptr, 0, values, checkpoints, block);
         for (int64_t s = blocks - 1; s >= 0; --s) {
             const int64_t r0 = s * block, r1 = r0 + block < N ? r0 + block : N;
-            g.forward(r0, r1, checkpoints + s * width, rows, weights, plane, values, nullptr, block);
-            g.backward(r0, r1, weights, plane, acc, acc + 2 * width, gx, gy, E);
+            g.forward(r0, r1, checkpoints + ckoff[s], rows, weights, plane, values, nullptr, block);
+            g.backward(r0, r1, weights, plane, acc, acc + 2 * C, gx, gy, E);
         }
     }
     scratch.trim();
@@ -510,9 +521,9 @@ int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml
 // Memory: 3 + 7 diagonal buffers of n + 2 + 2W numbers, checkpoints of 2 diagonals every ``block`` diagonals, and
 // the weights of ``block`` diagonals (3 x block x min(n, m)): with block ~ sqrt(n + m), O(n sqrt(n + m)) numbers
 // (about 60 MB in float32 at n = m = 16,384) against 3 n m for all the weights at once.
-template <typename T>
+template <typename T, int BYTES>
 struct Diagonals {
-    typedef Lanes<T> L;
+    typedef Lanes<T, BYTES> L;
     static constexpr int W = L::W;
     const T *xt, *yr, *D;
     int64_t nl, ml, m, d, S;
@@ -524,9 +535,9 @@ struct Diagonals {
     int64_t hi(int64_t k) const { return k < nl - 1 ? k : nl - 1; }          // last row
     static int64_t padded(int64_t cells) { return (cells + W - 1) / W * W; }
 
-    inline vec<T> cost(int64_t k, int64_t i, int64_t last) const {
-        if (metric != PRECOMPUTED) return series_cost<T>(xt + i, yr + (ml - 1 - k + i), S, d, metric);
-        vec<T> c = splat<T>(0);
+    inline vec<T, BYTES> cost(int64_t k, int64_t i, int64_t last) const {
+        if (metric != PRECOMPUTED) return series_cost<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric);
+        vec<T, BYTES> c = splat<T, BYTES>(0);
         for (int l = 0; l < W && i + l <= last; ++l) c[l] = D[(i + l) * m + (k - i - l)];
         return c;
     }
@@ -537,9 +548,9 @@ struct Diagonals {
     void forward(int64_t k0, int64_t k1, const T* init, T* rows, T* weights, int64_t plane, T* value, T* checkpoints,
                  int64_t block) const {
         const T infinity = std::numeric_limits<T>::infinity();
-        const vec<T> inf = splat<T>(infinity), zero = splat<T>(0);
+        const vec<T, BYTES> inf = splat<T, BYTES>(infinity), zero = splat<T, BYTES>(0);
         const T inv_gamma = T(1) / gamma;
-        vec<T> lane;
+        vec<T, BYTES> lane;
         for (int l = 0; l < W; ++l) lane[l] = T(l);
         std::memcpy(rows + ((k0 + 1) % 3) * width, init, sizeof(T) * width);          // diagonal k0 - 2
         std::memcpy(rows + ((k0 + 2) % 3) * width, init + width, sizeof(T) * width);  // diagonal k0 - 1
@@ -551,16 +562,16 @@ struct Diagonals {
             const int64_t a = lo(k), b = hi(k);
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
-                vec<T> qa, qb, qc;
-                const vec<T> soft = smoothed_min3<T>(load<T>(before + p - 1), load<T>(prev + p - 1), load<T>(prev + p),
+                vec<T, BYTES> qa, qb, qc;
+                const vec<T, BYTES> soft = smoothed_min3<T, BYTES>(load<T, BYTES>(before + p - 1), load<T, BYTES>(prev + p - 1), load<T, BYTES>(prev + p),
                                                      gamma, inv_gamma, regularizer, qa, qb, qc);
                 const auto valid = lane < T(b - i + 1);
-                store<T>(cur + p, valid ? cost(k, i, b) + soft : inf);
+                store<T, BYTES>(cur + p, valid ? cost(k, i, b) + soft : inf);
                 if (weights) {
                     T* w = weights + offset + (i - a);
-                    store<T>(w, valid ? qa : zero);
-                    store<T>(w + plane, valid ? qb : zero);
-                    store<T>(w + 2 * plane, valid ? qc : zero);
+                    store<T, BYTES>(w, valid ? qa : zero);
+                    store<T, BYTES>(w + plane, valid ? qb : zero);
+                    store<T, BYTES>(w + 2 * plane, valid ? qc : zero);
                 }
             }
             cur[a] = infinity;
@@ -579,8 +590,8 @@ struct Diagonals {
     // products e q of the last diagonals (qa of two, qb and qc of one, each double-buffered), zero on the first call
     // (k1 == K) and carried to the block before. E to the gradients (gxt, gyr) or to E (nl, m).
     void backward(int64_t k0, int64_t k1, const T* weights, int64_t plane, T* pull, T* gxt, T* gyr, T* E) const {
-        const vec<T> zero = splat<T>(0);
-        vec<T> lane;
+        const vec<T, BYTES> zero = splat<T, BYTES>(0);
+        vec<T, BYTES> lane;
         for (int l = 0; l < W; ++l) lane[l] = T(l);
         if (k1 == K) {
             for (int64_t q = 0; q < 7 * width; ++q) pull[q] = T(0);
@@ -600,13 +611,13 @@ struct Diagonals {
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
                 const auto valid = lane < T(b - i + 1);
-                const vec<T> e = valid ? load<T>(nb + p + 1) + load<T>(nc + p) + load<T>(na + p + 1) + end : zero;
+                const vec<T, BYTES> e = valid ? load<T, BYTES>(nb + p + 1) + load<T, BYTES>(nc + p) + load<T, BYTES>(na + p + 1) + end : zero;
                 const T* w = weights + offset + (i - a);
-                store<T>(pa + p, e * load<T>(w));
-                store<T>(pb + p, e * load<T>(w + plane));
-                store<T>(pc + p, e * load<T>(w + 2 * plane));
+                store<T, BYTES>(pa + p, e * load<T, BYTES>(w));
+                store<T, BYTES>(pb + p, e * load<T, BYTES>(w + plane));
+                store<T, BYTES>(pc + p, e * load<T, BYTES>(w + 2 * plane));
                 if (want == GRADIENT) {
-                    cost_gradient<T>(xt + i, yr + (ml - 1 - k + i), S, d, metric, e, gxt + i, gyr + (ml - 1 - k + i));
+                    cost_gradient<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric, e, gxt + i, gyr + (ml - 1 - k + i));
                 } else {
                     for (int l = 0; l < W && i + l <= b; ++l) E[(i + l) * m + (k - i - l)] = e[l];
                 }
@@ -619,17 +630,17 @@ struct Diagonals {
 
 // One pair on the diagonal kernel; ``block`` diagonals of weights at a time (>= K: all at once), the contract of
 // ``run`` otherwise (value, gxt, gyr accumulated: zero them first; E (nl, m) zeroed by the caller).
-template <typename T>
+template <typename T, int BYTES>
 int run_diagonals(const T* xt, const T* yr, const T* D, int64_t nl, int64_t ml, int64_t m, int64_t d, int64_t S,
                   int metric, double gamma, int regularizer, int want, int64_t block, T* value, T* gxt,
                   T* gyr, T* E) {
     FlushSubnormals flush;
-    const Diagonals<T> g{xt, yr, D, nl, ml, m, d, S, metric, regularizer, want, T(gamma)};
-    const int64_t K = g.K, width = g.width, W = Lanes<T>::W;
+    const Diagonals<T, BYTES> g{xt, yr, D, nl, ml, m, d, S, metric, regularizer, want, T(gamma)};
+    const int64_t K = g.K, width = g.width, W = Lanes<T, BYTES>::W;
     block = block < 1 ? 1 : (block > K ? K : block);
     const int64_t blocks = want == VALUE ? 1 : (K + block - 1) / block;
     const int64_t shortest = nl < ml ? nl : ml;
-    const int64_t plane = want == VALUE ? 0 : block * Diagonals<T>::padded(shortest) + W;
+    const int64_t plane = want == VALUE ? 0 : block * Diagonals<T, BYTES>::padded(shortest) + W;
     const size_t numbers = size_t(width) * (3 + 7 + 2 * blocks) + 3 * size_t(plane);
     T* rows = static_cast<T*>(scratch.get(sizeof(T) * numbers));
     if (!rows) return 1;
@@ -658,29 +669,32 @@ extern "C" {
 
 int dtwrl_lanes_width(int itemsize) { return itemsize == 4 ? Lanes<float>::W : Lanes<double>::W; }
 
+// ``lanes``: pairs per group, Lanes<T>::W or half of it (half-width vectors; the arrays laid out for that many)
 int dtwrl_sdtw_lanes_f32(const float* x, const float* y, const float* D, const int64_t* nl, const int64_t* ml,
-                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
-                         int want, int64_t block, float* values, float* gx, float* gy, float* E) {
-    return run<float>(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+                         const int64_t* corridor, const int64_t* pair, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         int want, int64_t block, float* values, float* gx, float* gy, float* E, int lanes) {
+    auto go = lanes == Lanes<float>::W ? run<float, 64> : run<float, 32>;
+    return go(x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_lanes_f64(const double* x, const double* y, const double* D, const int64_t* nl, const int64_t* ml,
-                         const int64_t* corridor, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
-                         int want, int64_t block, double* values, double* gx, double* gy, double* E) {
-    return run<double>(x, y, D, nl, ml, corridor, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
+                         const int64_t* corridor, const int64_t* pair, int64_t n, int64_t m, int64_t d, int64_t band, int metric, double gamma, int regularizer,
+                         int want, int64_t block, double* values, double* gx, double* gy, double* E, int lanes) {
+    auto go = lanes == Lanes<double>::W ? run<double, 64> : run<double, 32>;
+    return go(x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
 int dtwrl_sdtw_diagonals_f32(const float* xt, const float* yr, const float* D, int64_t nl, int64_t ml, int64_t m,
                              int64_t d, int64_t S, int metric, double gamma, int regularizer, int want,
                              int64_t block, float* value, float* gxt, float* gyr, float* E) {
-    return run_diagonals<float>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
+    return run_diagonals<float, 64>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
                                 gyr, E);
 }
 
 int dtwrl_sdtw_diagonals_f64(const double* xt, const double* yr, const double* D, int64_t nl, int64_t ml, int64_t m,
                              int64_t d, int64_t S, int metric, double gamma, int regularizer, int want,
                              int64_t block, double* value, double* gxt, double* gyr, double* E) {
-    return run_diagonals<double>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
+    return run_diagonals<double, 64>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
                                  gyr, E);
 }
 }

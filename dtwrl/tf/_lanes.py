@@ -1,8 +1,10 @@
 """The SIMD lane kernel of smoothed-min DTW (``_lanes.cpp``): built on first use, run over a batch from numpy.
 
-The C++ kernel runs one lane group (16 float32 or 8 float64 pairs, one per SIMD lane) per call, with the
-same recursion, band, lengths and outputs as the numba kernel (:func:`dtwrl.tf._kernel.batch`), and the
-exponentials and logarithm as vector polynomials: several times the numba kernel's speed per core.
+The C++ kernel runs one lane group (16 float32 or 8 float64 pairs, one per SIMD lane; half that many for a
+batch that fills at most half a group, :func:`group_width`) per call, with the same recursion, band, lengths
+and outputs as the numba kernel (:func:`dtwrl.tf._kernel.batch`), and the exponentials and logarithm as
+vector polynomials: several times the numba kernel's speed per core. Its buffers span each row's union
+corridor (:func:`union_bounds`), so its memory (:func:`scratch_bytes`) follows the cells it visits.
 
 It is compiled with the machine's C++ compiler (``$CXX``, else ``g++``; ``-O3 -march=native``) the first
 time it is needed, into ``$DTWRL_BUILD_DIR`` (default ``~/.cache/dtwrl``), under a name that hashes the
@@ -23,6 +25,7 @@ Example
 """
 
 import ctypes
+import functools
 import hashlib
 import os
 import shutil
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..bands import band_bounds
 from . import _kernel as kn
 
 SOURCE = Path(__file__).with_name("_lanes.cpp")
@@ -98,7 +102,7 @@ def _load(path):
     pointer, i64, i32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
     for name in ("dtwrl_sdtw_lanes_f32", "dtwrl_sdtw_lanes_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 6 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
+        fn.argtypes = [pointer] * 7 + [i64] * 4 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4 + [i32]
         fn.restype = i32
     for name in ("dtwrl_sdtw_diagonals_f32", "dtwrl_sdtw_diagonals_f64"):
         fn = getattr(lib, name)
@@ -134,16 +138,112 @@ def reason():
 
 
 def width(itemsize):
-    """Pairs per lane group: 16 for float32, 8 for float64."""
+    """Pairs per full lane group (one 64-byte vector): 16 for float32, 8 for float64."""
     return 16 if itemsize == 4 else 8
 
 
+def group_width(B, itemsize):
+    """Pairs per lane group for a batch of B pairs: :func:`width`, or half of it (half-width vectors) when the
+    batch fills at most half a group, so that idle lanes cost neither time nor memory.
+
+    >>> group_width(8, 4), group_width(9, 4), group_width(3, 8), group_width(17, 8)
+    (8, 16, 4, 8)
+    """
+    full = width(itemsize)
+    half = full // 2
+    return half if half >= B else full
+
+
+SLOTS = 9  # row buffers of the forward pass (_lanes.cpp: Group::SLOTS)
+
+
+def scratch_bytes(lo, hi, block, want=kn.GRADIENT, vector_bytes=64):
+    """Bytes one lane group's call allocates, as ``_lanes.cpp`` does, from its rows' union column bounds.
+
+    Parameters
+    ----------
+    lo, hi : (N,) ints, the union over the group's lanes of each row's columns, ``lo[i] <= j < hi[i]``
+        (:func:`union_bounds`).
+    block : rows per block of stored weights (>= N: all at once; fewer: the memory-light mode).
+    want : ``VALUE`` (no weights), ``GRADIENT`` or ``ALIGNMENT``.
+    vector_bytes : one cell's vector: the group's lanes (:func:`group_width`) times the itemsize (64 or 32).
+
+    Returns
+    -------
+    int: the scratch (row buffers and backward accumulators of the widest row pair, checkpoint rows over their
+    union columns, the weights of the largest block of rows) and the per-row bookkeeping. It follows the cells of
+    the union corridor, not the width of the grid: a corridor of w cells per row costs the same at any m.
+
+    Examples
+    --------
+    >>> lo = np.arange(1000); hi = lo + 8  # 8 columns per row, on a grid 1000 or 10,000 columns wide
+    >>> round(scratch_bytes(lo * 10, lo * 10 + 8, 1000) / scratch_bytes(lo, hi, 1000), 3)
+    1.004
+    >>> scratch_bytes(lo, hi, 30) < scratch_bytes(lo, hi, 1000) / 5  # the memory-light mode
+    True
+    """
+    lo = np.asarray(lo, np.int64)
+    hi = np.maximum(np.asarray(hi, np.int64), lo)
+    N = len(lo)
+    if N == 0:
+        return 0
+    block = max(1, min(int(block), N))
+    base = np.minimum(lo, np.append(lo[1:], lo[-1]))  # BASE[i + 1]: row i's layout
+    following = np.append(hi[1:], 0)
+    capacity = max(int(hi[0]) + 1, int(np.max(np.maximum(hi, following) - base + 1)))
+    blocks = 1 if want == kn.VALUE else -(-N // block)
+    boundaries = np.arange(1, blocks) * block - 1  # the rows kept as checkpoints (row -1 keeps 1 vector)
+    checkpoints = 1 + int(np.sum(hi[boundaries] - base[boundaries] + 1))
+    starts = np.append(0, np.cumsum(hi - lo))
+    edges = np.minimum(np.arange(blocks + 1) * block, N)
+    weights = 0 if want == kn.VALUE else 3 * int(np.max(np.diff(starts[edges])))
+    vectors = (SLOTS + 3) * capacity + checkpoints + weights + 2 * N  # + lov, hiv: one vector per row each
+    return vector_bytes * vectors + 8 * (4 * N + blocks + 3)  # + LO, HI, start, BASE, checkpoint offsets
+
+
+def union_bounds(corridor, pairs, nl, ml, band):
+    """(N,) union column bounds ``lo <= j < hi`` of one lane group's rows, as ``_lanes.cpp`` visits them.
+
+    ``corridor``: the batch's corridors (B, n, 2) of inclusive bounds, ``pairs`` (lanes,) the pair of each lane
+    (-1: a padding lane, its whole grid), or ``corridor`` None for the band (``band`` >= 0) or the full grid
+    (``band`` < 0); ``nl``, ``ml``: the lanes' lengths (lanes,).
+
+    >>> union_bounds(None, None, np.array([3, 2]), np.array([4, 4]), -1)
+    (array([0, 0, 0]), array([4, 4, 4]))
+    >>> union_bounds(np.array([[[0, 0], [1, 1]], [[0, 1], [1, 1]]]), [1, 0], [2, 2], [2, 2], -1)
+    (array([0, 1]), array([2, 2]))
+    """
+    nl, ml = np.asarray(nl, np.int64), np.asarray(ml, np.int64)
+    N = int(nl.max())
+    lo, hi = np.full(N, np.iinfo(np.int64).max), np.zeros(N, np.int64)
+    for lane, (rows, cols) in enumerate(zip(nl.tolist(), ml.tolist())):
+        if corridor is not None and pairs[lane] >= 0:
+            own_lo, own_hi = corridor[pairs[lane], :rows, 0], corridor[pairs[lane], :rows, 1] + 1
+        elif band >= 0 and rows > 1 and cols > 1:
+            own_lo, own_hi = _band_bounds(rows, cols, int(band))
+        else:
+            own_lo, own_hi = np.zeros(rows, np.int64), np.full(rows, cols, np.int64)
+        lo[:rows] = np.minimum(lo[:rows], own_lo)
+        hi[:rows] = np.maximum(hi[:rows], own_hi)
+    return lo, np.maximum(hi, lo)
+
+
+@functools.lru_cache(maxsize=64)
+def _band_bounds(rows, cols, band):
+    """Each row's columns ``lo <= j < hi`` of the band of one lane (the kernel's clipping, which may leave a row
+    empty where :func:`dtwrl.bands.band_bounds` reports ``lo > hi``)."""
+    lo, hi = band_bounds(rows, cols, band)
+    return np.minimum(lo, cols), np.maximum(np.minimum(hi + 1, cols), 0)
+
+
 def _lane_major(a, order, groups, lanes):
-    """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous."""
-    padded = np.zeros((groups * lanes, *a.shape[1:]), a.dtype)
-    padded[: len(order)] = a[order]
-    grouped = padded.reshape(groups, lanes, *a.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(grouped, 1, -1))
+    """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous (written
+    group by group: no batch-sized temporary)."""
+    out = np.zeros((groups, *a.shape[1:], lanes), a.dtype)
+    for g in range(groups):
+        rows = order[g * lanes : (g + 1) * lanes]
+        out[g, ..., : len(rows)] = np.moveaxis(a[rows], 0, -1)
+    return out
 
 
 def _batch_major(a, order, count):
@@ -175,7 +275,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     map_groups : a ``map``-like callable the lane groups are run through (e.g. a thread pool's ``map``: the
         kernel releases the GIL).
     block : rows per block of stored weights; None (or >= n) stores them all at once, fewer is the memory-light
-        mode (one more forward pass; checkpoint rows of R every ``block`` rows).
+        mode (one more forward pass; checkpoint rows of R every ``block`` rows). A callable picks each lane group's:
+        ``block(lo, hi)`` from the group's :func:`union_bounds` (e.g. by :func:`scratch_bytes`).
     corridor : (B, n, 2) int64 inclusive column bounds of each row of each pair (validated,
         :func:`dtwrl.tf.checks.check_corridor`), or None for the band. A lane group visits the union of its
         lanes' rows; each lane's cells outside its own corridor are +inf for it. Pairs are grouped by their
@@ -186,7 +287,8 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     values : (B,), gx, gy : (B, n, d), (B, m, d) (zeros unless ``want == GRADIENT``),
     E : (B, n, m) (``want == ALIGNMENT``, else (B, 0, 0)); all in the input dtype.
     """
-    lib, dtype, B, lanes = _setup(x, D, x_lengths, metric)
+    lib, dtype, B, _ = _setup(x, D, x_lengths, metric)
+    lanes = group_width(B, dtype.itemsize)
     groups = -(-B // lanes)
     # pairs of similar lengths share a group (a group runs to its longest pair)
     keys = (np.asarray(y_lengths), np.asarray(x_lengths))
@@ -205,23 +307,31 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
         n, m, d = x.shape[1], y.shape[1], x.shape[2]
         xg, yg = _lane_major(x, order, groups, lanes), _lane_major(y, order, groups, lanes)
         Dg = np.zeros(1, dtype)
-    bounds = np.zeros(1, np.int64) if corridor is None else _lane_major(corridor.astype(np.int64), order, groups, lanes)
+    pairs = np.full((groups, lanes), -1, np.int64)  # each lane's pair: the kernel reads its corridor in place
+    pairs.reshape(-1)[:B] = order
+    if corridor is not None:
+        corridor = np.ascontiguousarray(corridor, dtype=np.int64)
     values = np.zeros((groups, lanes), dtype)
     grads = want == kn.GRADIENT
     gx = np.zeros((groups, n, d, lanes) if grads else (groups, 1), dtype)
     gy = np.zeros((groups, m, d, lanes) if grads else (groups, 1), dtype)
     E = np.zeros((groups, n, m, lanes) if want == kn.ALIGNMENT else (groups, 1), dtype)
     fn = lib.dtwrl_sdtw_lanes_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_lanes_f64
-    rows = n if block is None else max(1, min(int(block), n))
+    if callable(block):
+        rows = [block(*union_bounds(corridor, pairs[g], nl[g], ml[g], band)) for g in range(groups)]
+    else:
+        rows = [n if block is None else int(block)] * groups
+    rows = [max(1, min(int(r), n)) for r in rows]
 
     def at(a, g):
         return a.ctypes.data + g * (a.strides[0] if a.shape[0] == groups else 0)
 
     def run(g):
-        bounds_g = None if corridor is None else at(bounds, g)
+        bounds = None if corridor is None else corridor.ctypes.data
         return fn(
-            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds_g, n, m, d, int(band), int(metric),
-            float(gamma), int(regularizer), int(want), rows, at(values, g), at(gx, g), at(gy, g), at(E, g),
+            at(xg, g), at(yg, g), at(Dg, g), at(nl, g), at(ml, g), bounds, at(pairs, g), n, m, d, int(band),
+            int(metric), float(gamma), int(regularizer), int(want), rows[g], at(values, g), at(gx, g), at(gy, g),
+            at(E, g), lanes,
         )  # fmt: skip
 
     if any(list(map_groups(run, range(groups)))):
