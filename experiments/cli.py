@@ -75,6 +75,7 @@ __all__ = [
     "require_at_least",
     "require_fraction",
     "run_script",
+    "table_main",
 ]
 
 
@@ -213,6 +214,28 @@ def cli_main(main):
             _exit_with(error)
 
     return wrapper
+
+
+def table_main(args_class, run, description, validate=None):
+    """The ``main(argv=None)`` of a script that prints one table: parse ``args_class`` (checked by ``validate``),
+    ``text = run(args)``, print ``text`` and return it; bad flags exit as :func:`cli_main` says.
+
+    >>> import dataclasses
+    >>> @dataclasses.dataclass
+    ... class Args:
+    ...     rows: int = field(2, "rows")
+    >>> main = table_main(Args, lambda args: "| n |" * args.rows, "Print a table.")
+    >>> _ = main(["--rows", "2"])
+    | n || n |
+    """
+
+    @cli_main
+    def main(argv=None):
+        text = run(parse_args(args_class, argv, description=description, validate=validate))
+        print(text)
+        return text
+
+    return main
 
 
 def run_script(main):

@@ -37,7 +37,7 @@ from dtwrl.forecasting.training import ForecasterTrainer, predict
 from dtwrl.losses import SoftDTWLoss
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
-from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
+from experiments.cli import blame, fail, field, require_at_least, table_main
 from experiments.reporting import titled_table
 from experiments.run_folders import seed_everything
 
@@ -200,12 +200,8 @@ def run(args, log=print):
     return titled_table(title, header, table, args.out)
 
 
-@cli_main
-def main(argv=None):
-    args = parse_args(Args, argv, description=__doc__.splitlines()[0], validate=validate)
-    text = run(args)
-    print(text)
-    return text
+#: Parse the flags, run, print the table (also returned).
+main = table_main(Args, run, __doc__.splitlines()[0], validate)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from dtwrl.forecasting.training import predict
 from dtwrl.losses import SoftDTWLoss
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
-from experiments.cli import blame, cli_main, fail, field, parse_args, require_at_least
+from experiments.cli import blame, fail, field, require_at_least, table_main
 from experiments.reporting import titled_table
 from experiments.run_folders import seed_everything
 
@@ -44,11 +44,15 @@ class Args(lh.WindowArgs):
     sources: tuple[str, ...] = field(("band",), "corridor sources among band, fastdtw, exact, random")
     budgets: tuple[float, ...] = field((0.01, 0.03), "corridor cell budgets, shares of the n m cells")
     full: bool = field(True, "also full soft-DTW (the reference of the ratios)")
-    gamma: float = field(0.1, "soft-DTW γ")
     batch_size: int = field(8, "pairs in the measured step")
     repeats: int = field(3, "fresh-process measurements per loss (the losses take turns); the median is reported")
     seed: int = field(0, "seed of the windows and of the forecaster's weights")
+    gamma: float = field(0.1, "soft-DTW γ")
     out: str = field("", "also write the table to this markdown file")
+
+
+#: The columns of the table.
+HEADER = ["loss", "budget", "corridor", "step peak MB (median)", "range", "vs full", "beyond MSE vs full"]
 
 
 def validate(args):
@@ -110,20 +114,15 @@ def run(args, log=print):
         vs_full, beyond = ratios(median, medians[0], full)
         table.append([name, "-" if budget is None else f"{budget:.0%}", spec or "-", f"{median:.2f}",
                       f"{min(got):.2f}-{max(got):.2f}", f"{vs_full:.3f}", f"{beyond:.3f}"])  # fmt: skip
-    header = ["loss", "budget", "corridor", "step peak MB (median)", "range", "vs full", "beyond MSE vs full"]
     title = (
         f"Step peak memory: {args.data}, {args.model}, L={args.input_length}, H={args.horizon}, B={batch},"
         f" γ = {args.gamma:g}, {args.repeats} fresh processes per loss"
     )
-    return titled_table(title, header, table, args.out)
+    return titled_table(title, HEADER, table, args.out)
 
 
-@cli_main
-def main(argv=None):
-    """Parse the flags, measure, print the table (also returned)."""
-    text = run(parse_args(Args, argv, description=__doc__.splitlines()[0], validate=validate))
-    print(text)
-    return text
+#: Parse the flags, run, print the table (also returned).
+main = table_main(Args, run, __doc__.splitlines()[0], validate)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 
-def _one_line_refusal(main, argv, capsys) -> str:
+def one_line_refusal(main, argv, capsys) -> str:
     """Run ``main(argv)``; assert exit status 2 and ONE line on stderr starting ``error: ``, no traceback."""
     with pytest.raises(SystemExit) as stop:
         main(argv)
@@ -24,7 +24,7 @@ def refusal(main, argv, out_dir, capsys) -> str:
     stderr starting ``error: ``, no traceback, and nothing created at ``out_dir``
     (every flag is checked before the run folder is made).
     """
-    line = _one_line_refusal(main, [*argv, "--out-dir", str(out_dir)], capsys)
+    line = one_line_refusal(main, [*argv, "--out-dir", str(out_dir)], capsys)
     assert not Path(out_dir).exists(), "a refused run must leave no folder"
     return line
 
@@ -37,7 +37,7 @@ def out_dir_file_refusal(main, argv, tmp_path, capsys) -> str:
     """
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    line = _one_line_refusal(main, [*argv, "--out-dir", str(blocker)], capsys)
+    line = one_line_refusal(main, [*argv, "--out-dir", str(blocker)], capsys)
     assert line.startswith("error: --out-dir: "), line
     assert blocker.read_text() == "x", "a refused run must leave the file as it was"
     return line
