@@ -46,6 +46,7 @@ from .bands import _bounds, _check_band_value, check_band
 from .exact_dtw import _njit_dtw_path
 from .local_cost import _metric_code
 from .oracle import fastdtw_path
+from .pair_cache import PairCache, pair_keys
 from .validation import as_batch, bad_padded_paths, check_cost_range, check_metric, check_path, check_radius
 
 # "<module>.<qualname>" -> aligner class
@@ -390,8 +391,6 @@ class ReusedPaths:
     """
 
     def __init__(self, aligner, every=1):
-        from .pair_cache import PairCache
-
         self.aligner = get_aligner(aligner)
         self._cache = PairCache(every)  # pair key -> its paths; derived: radius -> its lattice corridor (n, 2)
         self.every = self._cache.every
@@ -404,8 +403,6 @@ class ReusedPaths:
 
     def _paths(self, y_true, y_pred):
         """Per pair, its key (:func:`dtwrl.pair_cache.pair_keys`) and its paths, fresh or reused; one tick."""
-        from .pair_cache import pair_keys
-
         cache = self._cache
         cache.tick()
         keys = pair_keys(y_true, y_pred.shape[1])

@@ -62,6 +62,7 @@ import numpy as np
 
 from .aligners import ExactDTWAligner, FastDTWAligner, align_batch_groups, get_aligner
 from .bands import _bounds, min_band
+from .pair_cache import PairCache, pair_keys
 
 # name -> source function
 _SOURCES = {}
@@ -565,8 +566,6 @@ class CorridorSchedule:
     """
 
     def __init__(self, spec, every=1, name="corridor"):
-        from .pair_cache import PairCache
-
         self.spec = check_corridor_spec(spec, name)
         self._cache = PairCache(every, f"{name}_every")  # pair key -> its corridor (n, 2)
         self.every, self.name = self._cache.every, name
@@ -578,8 +577,6 @@ class CorridorSchedule:
         return self._cache.calls
 
     def __call__(self, x, y, x_lengths=None, y_lengths=None):
-        from .pair_cache import pair_keys
-
         x, y = np.asarray(x), np.asarray(y)
         self._cache.tick()
         n, m = x.shape[1], y.shape[1]

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import dtwrl
 from dtwrl.bands import min_band
+from dtwrl.corridors import widen_paths
 from dtwrl.tf import _kernel_ops as ko
 from dtwrl.tf import _lanes
 from dtwrl.tf.cost import pairwise_costs
@@ -129,6 +130,18 @@ def test_memory_light_mode_recomputes_blocks_exactly(rng, monkeypatch):
     assert ko.block_rows(3, 50, 40, 8, light=False) < 50
     for got, want in zip(_value_and_grads(soft_dtw, x, y, implementation="numba", **kw), full):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("corridor", [False, True])
+def test_numba_budgets_its_weights_by_the_row_width_it_stores(rng, monkeypatch, corridor):
+    # a full-grid run stores m weights per row; only a corridor's narrower rows may budget by fewer
+    seen = []
+    monkeypatch.setattr(ko, "block_rows", lambda B, n, width, *a: seen.append(width) or n)
+    x, y = rng.normal(size=(2, 30, 1)), rng.normal(size=(2, 200, 1))
+    path = np.stack([np.arange(30), np.arange(30) * 199 // 29], axis=1)
+    lanes = widen_paths([[path], [path]], [30, 30], [200, 200], 30, radius=2) if corridor else None
+    soft_dtw(x, y, gamma=0.5, implementation="numba", corridor=lanes)
+    assert seen and all(width < 200 if corridor else width == 200 for width in seen), seen
 
 
 def test_memory_budget_switches_to_light_mode(monkeypatch):

@@ -264,9 +264,9 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
             x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, mapper, block, corridor
         )
     else:
+        width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
         if corridor is None:
             corridor = np.zeros((B, 0, 2), np.int64)
-        width = m if corridor is None else _corridor_width(corridor, x_lengths, m)
         values, gx, gy, E = _numba_run(
             x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width
         )

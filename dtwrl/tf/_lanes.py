@@ -215,6 +215,8 @@ def union_bounds(corridor, pairs, nl, ml, band):
     """
     nl, ml = np.asarray(nl, np.int64), np.asarray(ml, np.int64)
     N = int(nl.max())
+    if corridor is None and band < 0:  # full grids (every call of plain soft-DTW): no per-lane loop
+        return np.zeros(N, np.int64), np.max(np.where(nl[:, None] > np.arange(N), ml[:, None], 0), axis=0)
     lo, hi = np.full(N, np.iinfo(np.int64).max), np.zeros(N, np.int64)
     for lane, (rows, cols) in enumerate(zip(nl.tolist(), ml.tolist())):
         if corridor is not None and pairs[lane] >= 0:
