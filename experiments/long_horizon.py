@@ -77,6 +77,9 @@ class WindowArgs:
     synthetic_length: int = field(0, "length of the synthetic series (0: 40 windows' worth)")
     max_train: int = field(64, "training windows at most (evenly spaced)")
     max_test: int = field(32, "validation and test windows at most, each")
+    center_windows: bool = field(
+        False, "subtract each window's input mean from its input and target (forecast the level change)"
+    )
 
 
 @dataclasses.dataclass
@@ -141,14 +144,28 @@ def load_series(args):
     return values[:, 1].astype(np.float64)
 
 
-def windows(series, L, H, stride, limit):
-    """(X (N, L, 1), Y (N, H, 1)) float32 windows of one part of the series, at most ``limit`` evenly spaced."""
+def windows(series, L, H, stride, limit, center=False):
+    """(X (N, L, 1), Y (N, H, 1)) float32 windows of one part of the series, at most ``limit`` evenly spaced.
+
+    ``center``: subtract each window's input mean from its input and target. A series whose level wanders
+    (the synthetic one's level shifts add up to a random walk) otherwise puts later windows at levels the
+    training windows never reach; centred, the model forecasts the change from its input's level. DTW and
+    MSE are unchanged by a shift common to forecast and target, so the scores still rate forecasts of the
+    series itself (the forecast plus that mean).
+
+    >>> X, Y = windows(np.arange(10.0), 4, 2, 4, 8, center=True)
+    >>> X[:, :, 0].tolist(), Y[:, :, 0].tolist()
+    ([[-1.5, -0.5, 0.5, 1.5], [-1.5, -0.5, 0.5, 1.5]], [[2.5, 3.5], [2.5, 3.5]])
+    """
     starts = np.arange(0, len(series) - L - H + 1, stride)
     if len(starts) > limit:
         starts = starts[np.linspace(0, len(starts) - 1, limit).round().astype(int)]
-    X = np.stack([series[s : s + L] for s in starts])[..., None].astype(np.float32)
-    Y = np.stack([series[s + L : s + L + H] for s in starts])[..., None].astype(np.float32)
-    return X, Y
+    X = np.stack([series[s : s + L] for s in starts])[..., None]
+    Y = np.stack([series[s + L : s + L + H] for s in starts])[..., None]
+    if center:
+        level = X.mean(axis=1, keepdims=True)
+        X, Y = X - level, Y - level
+    return X.astype(np.float32), Y.astype(np.float32)
 
 
 def prepare_data(args):
@@ -165,7 +182,7 @@ def prepare_data(args):
     mean, std = parts[0].mean(), parts[0].std() or 1.0
     limits = (args.max_train, args.max_test, args.max_test)
     return {
-        name: windows((part - mean) / std, L, H, args.stride, limit)
+        name: windows((part - mean) / std, L, H, args.stride, limit, args.center_windows)
         for name, part, limit in zip(("train", "val", "test"), parts, limits)
     }
 
