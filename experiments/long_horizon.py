@@ -4,7 +4,8 @@ Windows of a long series (input ``--input-length`` L, horizon ``--horizon`` H; t
 2048 and 8192) from ``../shared/data/long/`` (``--data electricdevices`` or ``ecg``, or a CSV path whose
 second column holds the values) or from a seeded synthetic generator with smooth time warps and level shifts
 (``--data synthetic``: no shared data needed). The series is z-scored with its training part's statistics
-and cut in time into train (60%), validation (20%) and test (20%) parts, each windowed with ``--stride``.
+and cut in time into train (60%), validation (20%) and test (20%) parts, each windowed with ``--stride``;
+``--center-windows`` shifts each window by its input's mean (:func:`windows`), for series whose level wanders.
 
 Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build_forecaster`) and seed:
 
