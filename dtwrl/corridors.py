@@ -29,9 +29,10 @@ with :func:`register_corridor_source` and called by a spec string ``"name:key=va
 - ``random:r=3,seed=0``: a path of uniformly random moves widened by ``r`` (the control; seeded by
   ``seed`` and the batch's values, so a batch always gets the same corridor).
 
-``policy:r=...`` (the pretrained aligner's greedy path) and ``policy_samples:k=16,t=8,r=3`` (the hull
-of K sampled paths) are registered by ``agents.corridor_sources``, which :func:`corridor_from_name`
-imports on first use of those names (dtwrl never imports ``agents`` itself).
+``policy:r=...`` (the pretrained aligner's greedy path), ``policy_samples:k=16,t=8,r=3`` (the hull
+of K sampled paths) and ``heuristic:r=...`` (the no-network greedy path on the policy's observation, its
+control) are registered by ``agents.corridor_sources``, which :func:`corridor_from_name` imports on first
+use of those names (dtwrl never imports ``agents`` itself).
 
 Cost of recomputing a corridor. A source runs in NumPy on the current predictions, outside the
 gradient: ``band`` costs O(B n); ``random`` O(B (n + m)); ``fastdtw`` O(B radius (n + m)) (FastDTW
@@ -68,7 +69,7 @@ from .pair_cache import PairCache, pair_keys
 _SOURCES = {}
 
 #: Names whose source is registered by importing a provider module on first use (dtwrl never imports it itself).
-LAZY_SOURCES = {"policy": "agents.corridor_sources", "policy_samples": "agents.corridor_sources"}
+LAZY_SOURCES = dict.fromkeys(("policy", "policy_samples", "heuristic"), "agents.corridor_sources")
 
 
 # ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Windows of a long series (input ``--input-length`` L, horizon ``--horizon`` H; t
 2048 and 8192) from ``../shared/data/long/`` (``--data electricdevices`` or ``ecg``, or a CSV path whose
 second column holds the values) or from a seeded synthetic generator with smooth time warps and level shifts
 (``--data synthetic``: no shared data needed). The series is z-scored with its training part's statistics
-and cut in time into train (60%), validation (20%) and test (20%) parts, each windowed with ``--stride``.
+and cut in time into train (60%), validation (20%) and test (20%) parts, each windowed with ``--stride``;
+``--center-windows`` shifts each window by its input's mean (:func:`windows`), for series whose level wanders.
 
 Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build_forecaster`) and seed:
 
@@ -16,8 +17,8 @@ Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build
    - ``soft_dtw``: full soft-DTW (``--full``), every cell of the H x H grid;
    - ``corridor:<source>`` at each ``--budgets`` share of the n m cells: soft-DTW on the corridor of the
      source (:mod:`dtwrl.corridors`: ``band``, ``fastdtw``, ``exact``, ``random``, ``policy``,
-     ``policy_samples``), each pair's corridor kept for ``--corridor-every`` steps. The source's width parameter
-     (``frac`` for the band, ``r`` for the others) is calibrated per model and seed on the MSE model's
+     ``policy_samples``, ``heuristic``), each pair's corridor kept for ``--corridor-every`` steps. The source's
+     width parameter (``frac`` for the band, ``r`` for the others) is calibrated per model and seed on the MSE model's
      forecasts of a few training pairs to the budget (:func:`calibrate`); the realised share on the test
      pairs is reported.
 
@@ -60,7 +61,7 @@ from experiments.run_folders import checked_run_dir, seed_everything, write_conf
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "long"
 DATA_FILES = {"electricdevices": "ElectricDevices.csv", "ecg": "ecg-diff-count-3_TEST.csv"}
-SOURCES = ("band", "fastdtw", "exact", "random", "policy", "policy_samples")
+SOURCES = ("band", "fastdtw", "exact", "random", "policy", "policy_samples", "heuristic")
 MODELS = ("mlp", "cnn")
 CALIBRATION_PAIRS = 4
 
@@ -77,6 +78,9 @@ class WindowArgs:
     synthetic_length: int = field(0, "length of the synthetic series (0: 40 windows' worth)")
     max_train: int = field(64, "training windows at most (evenly spaced)")
     max_test: int = field(32, "validation and test windows at most, each")
+    center_windows: bool = field(
+        False, "subtract each window's input mean from its input and target (forecast the level change)"
+    )
 
 
 @dataclasses.dataclass
@@ -141,14 +145,28 @@ def load_series(args):
     return values[:, 1].astype(np.float64)
 
 
-def windows(series, L, H, stride, limit):
-    """(X (N, L, 1), Y (N, H, 1)) float32 windows of one part of the series, at most ``limit`` evenly spaced."""
+def windows(series, L, H, stride, limit, center=False):
+    """(X (N, L, 1), Y (N, H, 1)) float32 windows of one part of the series, at most ``limit`` evenly spaced.
+
+    ``center``: subtract each window's input mean from its input and target. A series whose level wanders
+    (the synthetic one's level shifts add up to a random walk) otherwise puts later windows at levels the
+    training windows never reach; centred, the model forecasts the change from its input's level. DTW and
+    MSE are unchanged by a shift common to forecast and target, so the scores still rate forecasts of the
+    series itself (the forecast plus that mean).
+
+    >>> X, Y = windows(np.arange(10.0), 4, 2, 4, 8, center=True)
+    >>> X[:, :, 0].tolist(), Y[:, :, 0].tolist()
+    ([[-1.5, -0.5, 0.5, 1.5], [-1.5, -0.5, 0.5, 1.5]], [[2.5, 3.5], [2.5, 3.5]])
+    """
     starts = np.arange(0, len(series) - L - H + 1, stride)
     if len(starts) > limit:
         starts = starts[np.linspace(0, len(starts) - 1, limit).round().astype(int)]
-    X = np.stack([series[s : s + L] for s in starts])[..., None].astype(np.float32)
-    Y = np.stack([series[s + L : s + L + H] for s in starts])[..., None].astype(np.float32)
-    return X, Y
+    X = np.stack([series[s : s + L] for s in starts])[..., None]
+    Y = np.stack([series[s + L : s + L + H] for s in starts])[..., None]
+    if center:
+        level = X.mean(axis=1, keepdims=True)
+        X, Y = X - level, Y - level
+    return X.astype(np.float32), Y.astype(np.float32)
 
 
 def prepare_data(args):
@@ -165,7 +183,7 @@ def prepare_data(args):
     mean, std = parts[0].mean(), parts[0].std() or 1.0
     limits = (args.max_train, args.max_test, args.max_test)
     return {
-        name: windows((part - mean) / std, L, H, args.stride, limit)
+        name: windows((part - mean) / std, L, H, args.stride, limit, args.center_windows)
         for name, part, limit in zip(("train", "val", "test"), parts, limits)
     }
 
@@ -535,10 +553,11 @@ def write_report(run_dir, records, args):
                 line += f", {winner['test_dtw'] / full[model]:.3f}x full soft-DTW's"
             by_loss = {r["loss"]: r["test_dtw"] for r in here}
             for policy in ("corridor:policy", "corridor:policy_samples"):
-                if policy in by_loss and "corridor:random" in by_loss:
-                    ours, control = by_loss[policy], by_loss["corridor:random"]
-                    verdict = "beats" if ours < control else "does not beat"
-                    line += f"; {policy} {verdict} the random control ({ours:.4g} vs {control:.4g})"
+                for control in ("random", "heuristic"):
+                    if policy in by_loss and f"corridor:{control}" in by_loss:
+                        ours, theirs = by_loss[policy], by_loss[f"corridor:{control}"]
+                        verdict = "beats" if ours < theirs else "does not beat"
+                        line += f"; {policy} {verdict} the {control} control ({ours:.4g} vs {theirs:.4g})"
             lines.append(line)
     atomic_write_text(Path(run_dir) / "table.md", "\n".join(lines) + "\n")
     _figure(Path(run_dir) / "figures" / "dtw_vs_time.png", rows, args)

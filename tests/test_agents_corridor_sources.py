@@ -1,4 +1,4 @@
-"""The policy's corridor sources (agents/corridor_sources.py), resolved lazily by dtwrl.corridors."""
+"""The policy's corridor sources and its heuristic control (agents/corridor_sources.py), resolved lazily."""
 
 import subprocess
 import sys
@@ -30,12 +30,75 @@ def test_policy_sources_give_valid_corridors_that_hold_their_paths(rng):
     assert np.all(cr.corridor_cells(samples, xl) > cr.corridor_cells(greedy, xl))  # widened by 1: strictly more
 
 
+def _heuristic_corridor(x, y, xl, yl, policy, r):
+    """Widen by hand the HeuristicAligner path of each pair, on the observation ``policy`` reads on it."""
+    from agents import HeuristicAligner
+
+    rows = []
+    for b in range(len(x)):
+        pair = (x[b, : xl[b]], y[b, : yl[b]])
+        long = policy.long_cells is not None and xl[b] * yl[b] > policy.long_cells
+        kwargs = policy.long_kwargs if long else policy.core_kwargs
+        path = HeuristicAligner(kwargs).align_pairs([pair])[0]
+        rows.append(cr.widen_paths([[path]], [xl[b]], [yl[b]], x.shape[1], r)[0])
+    return np.stack(rows)
+
+
+def test_heuristic_source_widens_the_heuristic_paths_on_the_policy_observation(rng):
+    from agents import HeuristicAligner, PolicyAligner
+
+    x = np.cumsum(rng.normal(size=(3, 20, 1)), axis=1)
+    y = np.cumsum(rng.normal(size=(3, 24, 1)), axis=1)
+    xl, yl = [20, 1, 20], [24, 24, 1]  # unequal lengths, a length-1 side each way
+    policy = PolicyAligner.pretrained()
+    np.testing.assert_array_equal(
+        cr.corridor_from_name("heuristic:r=0", x, y, xl, yl), _heuristic_corridor(x, y, xl, yl, policy, 0)
+    )
+    wide = cr.corridor_from_name("heuristic:r=2", x, y, xl, yl)  # validated inside corridor_from_name
+    np.testing.assert_array_equal(wide, cr.corridor_from_name("heuristic:r=2", x, y, xl, yl))  # deterministic
+    heuristic = HeuristicAligner.like(policy)  # short pairs: the policy's own observation
+    for b in range(3):
+        path = heuristic.align_pairs([(x[b, : xl[b]], y[b, : yl[b]])])[0]
+        lo, hi = wide[b, path[:, 0]].T
+        assert np.all((lo <= path[:, 1]) & (path[:, 1] <= hi))
+    narrow = _heuristic_corridor(x, y, xl, yl, policy, 0)
+    assert cr.corridor_cells(wide, xl)[0] > cr.corridor_cells(narrow, xl)[0]  # a length-1 side spans its line already
+
+
+def test_heuristic_source_switches_to_the_corridor_observation_on_long_pairs(rng, monkeypatch):
+    """Past ``long_cells`` the policy reads the corridor observation; the heuristic source reads it too."""
+    from agents import PolicyAligner, corridor_sources
+    from envs.observation import corridor_lookahead
+
+    policy = PolicyAligner.pretrained(long_cells=300)
+    monkeypatch.setattr(corridor_sources, "_pretrained", lambda samples, temperature: policy)
+    x = np.cumsum(rng.normal(size=(2, 30, 1)), axis=1)
+    y = np.cumsum(rng.normal(size=(2, 28, 1)), axis=1)
+    xl, yl = [30, 10], [28, 12]  # 840 cells (long) and 120 (short)
+    seen = []
+
+    class Spy(corridor_sources.HeuristicAligner):
+        def align_pairs(self, pairs):
+            seen.extend((len(x_), [tuple(row) for row in self.core_kwargs["lookahead"]]) for x_, _ in pairs)
+            return super().align_pairs(pairs)
+
+    monkeypatch.setattr(corridor_sources, "HeuristicAligner", Spy)
+    got = cr.corridor_from_name("heuristic:r=0", x, y, xl, yl)
+    own = [tuple(row) for row in policy.core_kwargs["lookahead"]]
+    assert sorted(seen) == [(10, own), (30, list(corridor_lookahead()))]
+    np.testing.assert_array_equal(got, _heuristic_corridor(x, y, xl, yl, policy, 0))
+
+
 def test_policy_source_parameters_are_checked():
     x = np.zeros((1, 5, 1))
     with pytest.raises(ValueError, match="policy_samples' k must be an int >= 1"):
         cr.corridor_from_name("policy_samples:k=0", x, x)
     with pytest.raises(ValueError, match="takes no parameter"):
         cr.check_corridor_spec("policy:k=3")
+    with pytest.raises(ValueError, match="heuristic.*takes no parameter"):
+        cr.check_corridor_spec("heuristic:k=3")
+    with pytest.raises(ValueError, match="r must be"):
+        cr.corridor_from_name("heuristic:r=-1", x, x)
 
 
 def test_a_loss_trains_on_the_policy_corridor(rng):

@@ -41,6 +41,18 @@ def test_a_shrunk_run_writes_its_table_figure_and_logs_and_resumes(tmp_path, cap
     assert "training" not in out and "| corridor:random |" in out and "| mse |" not in out
 
 
+def test_centred_windows_are_the_same_windows_shifted_by_their_input_mean():
+    plain = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, SMALL)))
+    centred = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, [*SMALL, "--center-windows"])))
+    for part in ("train", "val", "test"):
+        (X, Y), (Xc, Yc) = plain[part], centred[part]
+        level = X.astype(np.float64).mean(axis=1, keepdims=True)
+        np.testing.assert_allclose(Xc, X - level, atol=1e-5)
+        np.testing.assert_allclose(Yc, Y - level, atol=1e-5)
+        np.testing.assert_allclose(Xc.mean(axis=1), 0, atol=1e-5)
+    assert np.ptp(plain["test"][0].mean(axis=1)) > 0.1  # the plain windows do sit at different levels
+
+
 def test_the_budget_calibration_lands_near_the_budget(rng):
     y_true = np.cumsum(rng.normal(size=(3, 64, 1)), axis=1)
     y_pred = y_true + 0.1 * rng.normal(size=y_true.shape)

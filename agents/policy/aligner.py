@@ -386,13 +386,38 @@ class PolicyAligner:
 
         One greedy path per pair, or with ``samples=K`` a list of K sampled paths per pair.
         """
+        return self.route(pairs, self._align)
+
+    def route(self, pairs, align):
+        """Paths of ``pairs`` from ``align`` called once per observation, on the pairs this aligner reads with it.
+
+        Parameters
+        ----------
+        pairs : sequence of (x (n, d), y (m, d))
+        align : callable
+            ``align(some_pairs, core_kwargs, actor) -> paths``: ``core_kwargs`` is the observation of those
+            pairs (the long-pair one for pairs over ``long_cells``), ``actor`` its network (None: the policy's
+            own). A control on the same observation, e.g. :class:`agents.HeuristicAligner`, passes its own.
+
+        Returns
+        -------
+        list
+            ``align``'s paths back in the order of ``pairs``.
+
+        Examples
+        --------
+        >>> aligner = PolicyAligner.pretrained(long_cells=100)
+        >>> pairs = [(np.zeros((5, 1)), np.zeros((5, 1))), (np.zeros((20, 1)), np.zeros((20, 1)))]
+        >>> aligner.route(pairs, lambda some, kwargs, actor: [kwargs["lookahead"]] * len(some))
+        [[[2, 16], [8, 16]], [[0, 8]]]
+        """
         pairs = list(pairs)
         is_long = [self.long_kwargs is not None and len(x) * len(y) > self.long_cells for x, y in pairs]
         paths = [None] * len(pairs)
         for long, kwargs, actor in ((False, self.core_kwargs, None), (True, self.long_kwargs, self._long_actor)):
             index = [i for i, flag in enumerate(is_long) if flag == long]
             if index:
-                for i, path in zip(index, self._align([pairs[i] for i in index], kwargs, actor)):
+                for i, path in zip(index, align([pairs[i] for i in index], kwargs, actor)):
                     paths[i] = path
         return paths
 
