@@ -19,10 +19,14 @@ Three engines compute the same smoothed-min DTW:
   switches to its memory-light mode (weights of ``~sqrt(n / 3)`` rows at a time,
   recomputed from checkpoint rows of R kept over each row's union corridor only:
   :func:`lane_block`). Fewer pairs than lanes without band
-  or corridor run one by one on its diagonal kernel instead (one pair vectorised
-  along anti-diagonals; memory-light past the budget: weights of ~sqrt(n + m)
-  diagonals, checkpoints of R every as many). Without a C++ compiler the numba
-  kernel runs instead.
+  or corridor, and corridors whose estimated work is smaller there
+  (:func:`corridor_engine`: corridors that differ from pair to pair, bands wider
+  than ~2 lanes given as corridors), run one by one on its diagonal kernel
+  instead (one pair vectorised along anti-diagonals over its own cells;
+  memory-light past the budget, or for a corridor past
+  ``$DTWRL_CORRIDOR_STORE_MB`` per pair: weights of ~sqrt(n + m) diagonals,
+  checkpoints of R every as many). Without a C++ compiler the numba kernel runs
+  instead.
 - ``"numba"``: the numba kernel (:mod:`dtwrl.tf._kernel`), parallel over the
   pairs, float64 accumulation whatever the input dtype, with the same
   memory-light mode past the budget.
@@ -251,11 +255,15 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
-    if engine in ("kernel", "light") and _lanes.library() is not None and _diagonal(B, band, corridor, itemsize):
+    compiled = engine in ("kernel", "light") and _lanes.library() is not None
+    vectors = None  # the diagonal kernel's vector operations per pair of a corridor
+    if compiled and corridor is not None:
+        vectors = _lanes.diagonal_vectors(corridor, x_lengths, y_lengths, _lanes.width(itemsize))
+    if compiled and _diagonal(B, band, corridor, itemsize, x_lengths, y_lengths, vectors):
         mapper = _pool().map if min(B, _threads()) > 1 else map
-        block = diagonal_block(B, n, m, itemsize, engine == "light")
+        block = diagonal_block(B, n, m, itemsize, engine == "light", vectors, x_lengths + y_lengths - 1)
         values, gx, gy, E = _lanes.diagonal_batch(
-            x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, mapper, block
+            x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, mapper, block, corridor
         )
     elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
@@ -278,18 +286,73 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
 
 
-def _diagonal(B, band, corridor, itemsize):
-    """Whether the C++ engine runs the pairs one by one on the diagonal kernel rather than in lane groups."""
-    return corridor is None and band < 0 and _lanes.width(itemsize) > B
+def _diagonal(B, band, corridor, itemsize, x_lengths=None, y_lengths=None, vectors=None):
+    """Whether the C++ engine runs the pairs one by one on the diagonal kernel rather than in lane groups: full
+    grids when there are fewer pairs than lanes, corridors when :func:`corridor_engine` says so (``vectors``: its
+    :func:`dtwrl.tf._lanes.diagonal_vectors`, computed when None), bands never."""
+    if band >= 0:
+        return False
+    if corridor is None:
+        return _lanes.width(itemsize) > B
+    return corridor_engine(corridor, x_lengths, y_lengths, itemsize, vectors) == "diagonals"
 
 
-def diagonal_block(B, n, m, itemsize, light):
+# The C++ engine runs a batch of corridors on whichever of its two kernels has less estimated work, in units of one
+# vector operation of the diagonal kernel: each anti-diagonal of a pair costs its cells padded up to W, in vectors
+# (:func:`dtwrl.tf._lanes.diagonal_vectors`), plus DIAGONAL_STEP_COST (a diagonal waits for the one before it: with
+# one vector per diagonal, the latency of its exponentials and logarithm is not hidden); the lane kernel costs
+# LANE_CELL_COST per cell of each lane group's union corridor (:func:`dtwrl.tf._lanes.lane_cells`), or
+# HALF_LANE_CELL_COST for a half-width group. Measured on CPU through _run (value + gradient, the engine's own block
+# choice; ns per vector operation, lanes / diagonals): float32 B = 16 n = 4096: random-move corridors 79 / 67-91,
+# 3% band 82 / 58, band radius 5 151 / 110 (one vector per diagonal); half-width B = 8: n = 8192 3% band 59 / 82,
+# n = 4096 radius 5 65 / 106; float64 B = 8 n = 4096: random 116 / 72, 3% band 121 / 95, radius 5 111 / 140;
+# half-width B = 4 random 87 / 95. So corridors that differ from pair to pair (a group's union about twice each
+# corridor) and bands wider than about 2 W go to the diagonal kernel (3% band, float32 B = 16 n = 4096: 30 ms
+# against 41; B = 8 n = 8192: 85 against 119), narrow ones stay on the lane kernel (radius 5: 7 ms against 14).
+DIAGONAL_STEP_COST = 1.0
+LANE_CELL_COST = 1.5
+HALF_LANE_CELL_COST = 1.1
+
+
+def corridor_engine(corridor, x_lengths, y_lengths, itemsize, vectors=None):
+    """``"diagonals"`` or ``"lanes"``: the C++ kernel with less estimated work on a batch of corridors (B, n, 2)
+    (the rule above; ``vectors``: :func:`dtwrl.tf._lanes.diagonal_vectors` when already computed). Vectorised
+    NumPy, O(B (n + m)): a few milliseconds for 16 pairs of 4096 rows, against ~50 ms for the kernel.
+
+    >>> from dtwrl import corridors as cr
+    >>> corridor_engine(cr.band_corridor([500] * 16, [500] * 16, 500, 5), [500] * 16, [500] * 16, 4)
+    'lanes'
+    """
+    B = len(x_lengths)
+    lanes = _lanes.group_width(B, itemsize)
+    if vectors is None:
+        vectors = _lanes.diagonal_vectors(corridor, x_lengths, y_lengths, _lanes.width(itemsize))
+    diagonals = np.sum(np.asarray(x_lengths) + np.asarray(y_lengths) - 1)
+    diagonal_work = np.sum(vectors) + DIAGONAL_STEP_COST * diagonals
+    cost = LANE_CELL_COST if lanes == _lanes.width(itemsize) else HALF_LANE_CELL_COST
+    lane_work = cost * _lanes.lane_cells(corridor, x_lengths, y_lengths, lanes)
+    return "diagonals" if diagonal_work < lane_work else "lanes"
+
+
+def diagonal_block(B, n, m, itemsize, light, vectors=None, diagonals=None):
     """Diagonals per block of stored weights of the diagonal kernel: all of them while the pairs in flight hold
-    their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode."""
-    diagonals = n + m - 1
-    if not light and 3 * itemsize * n * m * min(B, _threads()) <= _memory_budget():
-        return diagonals
-    return max(1, math.isqrt(diagonals))
+    their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode.
+
+    For corridors, (B,) blocks, one per pair, from its ``vectors`` (:func:`dtwrl.tf._lanes.diagonal_vectors`:
+    its weights are three numbers per lane of each) and its ``diagonals`` (nl + ml - 1): all while they also fit
+    ``$DTWRL_CORRIDOR_STORE_MB``, as a lane group's do (:func:`lane_block`).
+    """
+    in_flight = min(B, _threads())
+    if vectors is None:
+        diagonals = n + m - 1
+        if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
+            return diagonals
+        return max(1, math.isqrt(diagonals))
+    stored = 3 * itemsize * _lanes.width(itemsize) * np.asarray(vectors)
+    cap = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB)
+    keep = (stored * in_flight <= _memory_budget()) & (stored <= cap) & (not light)
+    diagonals = np.asarray(diagonals, np.int64)
+    return np.where(keep, diagonals, np.maximum(1, np.sqrt(diagonals).astype(np.int64)))
 
 
 def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width):
