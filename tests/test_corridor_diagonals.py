@@ -144,3 +144,14 @@ def test_the_build_hash_covers_the_included_header(tmp_path, monkeypatch):
     before = _lanes.library_path()
     monkeypatch.setattr(_lanes, "HEADERS", (header,))
     assert _lanes.library_path() != before  # an edited header builds a new library
+
+
+def test_a_pair_stores_its_weights_within_a_lanes_share_of_the_corridor_store(monkeypatch):
+    monkeypatch.delenv(ko.ENV_MEMORY, raising=False)
+    monkeypatch.delenv(ko.ENV_CORRIDOR_STORE, raising=False)
+    vectors, diagonals = [10_000, 12_000], [16383, 16383]  # 1.9 and 2.3 MB of weights (192 bytes a vector)
+    assert ko.diagonal_block(8, 8192, 8192, 4, False, vectors, diagonals).tolist() == [16383, 127]  # 32 MB / 16
+    assert ko.diagonal_block(8, 8192, 8192, 8, False, vectors, diagonals).tolist() == [16383, 16383]  # 32 MB / 8
+    assert ko.diagonal_block(8, 8192, 8192, 4, True, vectors, diagonals).tolist() == [127, 127]
+    monkeypatch.setenv(ko.ENV_CORRIDOR_STORE, "64")
+    assert ko.diagonal_block(8, 8192, 8192, 4, False, vectors, diagonals).tolist() == [16383, 16383]

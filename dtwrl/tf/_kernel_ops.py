@@ -305,22 +305,25 @@ def _diagonal(B, band, corridor, itemsize, x_lengths=None, y_lengths=None, vecto
 # (:func:`dtwrl.tf._lanes.diagonal_vectors`), plus DIAGONAL_STEP_COST (a diagonal waits for the one before it: with
 # one vector per diagonal, the latency of its exponentials and logarithm is not hidden); the lane kernel costs
 # LANE_CELL_COST per cell of each lane group's union corridor (:func:`dtwrl.tf._lanes.lane_cells`), or
-# HALF_LANE_CELL_COST for a half-width group. Measured on CPU through _run (value + gradient, the engine's own block
-# choice; ns per vector operation, lanes / diagonals): float32 B = 16 n = 4096: random-move corridors 79 / 67-91,
-# 3% band 82 / 58, band radius 5 151 / 110 (one vector per diagonal); half-width B = 8: n = 8192 3% band 59 / 82,
-# n = 4096 radius 5 65 / 106; float64 B = 8 n = 4096: random 116 / 72, 3% band 121 / 95, radius 5 111 / 140;
-# half-width B = 4 random 87 / 95. So corridors that differ from pair to pair (a group's union about twice each
-# corridor) and bands wider than about 2 W go to the diagonal kernel (3% band, float32 B = 16 n = 4096: 30 ms
-# against 41; B = 8 n = 8192: 85 against 119), narrow ones stay on the lane kernel (radius 5: 7 ms against 14).
-DIAGONAL_STEP_COST = 1.0
-LANE_CELL_COST = 1.5
-HALF_LANE_CELL_COST = 1.1
+# HALF_LANE_CELL_COST for a half-width group. Measured on CPU through _run (value + gradient, each kernel with its
+# own block choice: both memory-light past a lane's share of $DTWRL_CORRIDOR_STORE_MB per pair; ms, lanes /
+# diagonals): float32 B = 16 n = 4096: random-move corridors of 3% 109 / 61, band radius 61 42 / 48, radius 5
+# 8 / 17; half-width B = 8: n = 8192 radius 123 116 / 81, n = 4096 radius 5 3 / 7; float64 n = 4096: B = 8
+# radius 61 57 / 59, radius 5 6 / 10, B = 4 random 90 / 39, B = 8 n = 2048 random 38 / 22. Fitted: a diagonal
+# costs 0.5-0.65 of a vector operation beyond its vectors, a union cell 1.0-1.1 of one (half-width: 0.75-0.85).
+# All weights stored on both (small corridors) gives the same ratios (lane / diagonal vector operation, float32
+# 1.1 full width and 0.7 half, float64 1.0-1.15 and 0.85). So corridors that differ from pair to pair (a group's
+# union about twice each corridor) go to the diagonal kernel, equal ones (bands as corridors) to the lane kernel
+# unless a half-width group idles half its vector (B = 8, float32, radius 123: the diagonal kernel).
+DIAGONAL_STEP_COST = 0.6
+LANE_CELL_COST = 1.1
+HALF_LANE_CELL_COST = 0.8
 
 
 def corridor_engine(corridor, x_lengths, y_lengths, itemsize, vectors=None):
     """``"diagonals"`` or ``"lanes"``: the C++ kernel with less estimated work on a batch of corridors (B, n, 2)
     (the rule above; ``vectors``: :func:`dtwrl.tf._lanes.diagonal_vectors` when already computed). Vectorised
-    NumPy, O(B (n + m)): a few milliseconds for 16 pairs of 4096 rows, against ~50 ms for the kernel.
+    NumPy, O(B (n + m)): 1.5 ms for 16 pairs of 4096 rows, against 55 ms for the kernel (value + gradient).
 
     >>> from dtwrl import corridors as cr
     >>> corridor_engine(cr.band_corridor([500] * 16, [500] * 16, 500, 5), [500] * 16, [500] * 16, 4)
@@ -342,8 +345,17 @@ def diagonal_block(B, n, m, itemsize, light, vectors=None, diagonals=None):
     their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode.
 
     For corridors, (B,) blocks, one per pair, from its ``vectors`` (:func:`dtwrl.tf._lanes.diagonal_vectors`:
-    its weights are three numbers per lane of each) and its ``diagonals`` (nl + ml - 1): all while they also fit
-    ``$DTWRL_CORRIDOR_STORE_MB``, as a lane group's do (:func:`lane_block`).
+    its weights are three numbers per lane of each) and its ``diagonals`` (nl + ml - 1): all while they also fit a
+    lane's share of ``$DTWRL_CORRIDOR_STORE_MB`` (the cap of a lane group of W pairs, :func:`lane_block`, over W:
+    2 MB float32, 4 MB float64 by default), so that a pair holds no more weights than a lane of a group. Corridors
+    serve long horizons, where storing costs more memory than the light mode costs time: float32 value + gradient,
+    CPU ns per cell stored / light, random-move corridors 16 x 4096^2 5.2-6.0 / 6.7, the 3% band corridor 8 x
+    8192^2 5.2-5.7 / 5.4 (its weights, 25 MB per pair, stream from memory; the light mode's stay in cache), where
+    storing took a training step at H = 8192 from 11 to 59 MB (experiments/long_horizon_memory.py).
+
+    >>> blocks = diagonal_block(8, 8192, 8192, 4, False, [10**4, 10**6], [16383, 16383])
+    >>> blocks.tolist()  # 1.9 MB of weights: stored; 192 MB: light, checkpoints every ~sqrt(K) diagonals
+    [16383, 127]
     """
     in_flight = min(B, _threads())
     if vectors is None:
@@ -352,8 +364,8 @@ def diagonal_block(B, n, m, itemsize, light, vectors=None, diagonals=None):
             return diagonals
         return max(1, math.isqrt(diagonals))
     stored = 3 * itemsize * _lanes.width(itemsize) * np.asarray(vectors)
-    cap = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB)
-    keep = (stored * in_flight <= _memory_budget()) & (stored <= cap) & (not light)
+    share = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB) / _lanes.width(itemsize)
+    keep = (stored * in_flight <= _memory_budget()) & (stored <= share) & (not light)
     diagonals = np.asarray(diagonals, np.int64)
     return np.where(keep, diagonals, np.maximum(1, np.sqrt(diagonals).astype(np.int64)))
 

@@ -242,9 +242,9 @@ def _band_bounds(rows, cols, band):
 
 
 def group_order(x_lengths, y_lengths, corridor=None):
-    """The order :func:`batch` lays the pairs out in, ``lanes`` at a time per lane group: pairs of similar lengths
-    share a group (a group runs to its longest pair), then pairs whose corridors run close (by their columns at a
-    few rows), so that a group's union stays close to each corridor.
+    """The order :func:`batch` lays the pairs out in, :func:`group_width` of them per lane group: pairs of similar
+    lengths share a group (a group runs to its longest pair), then pairs whose corridors run close (by their columns
+    at a few rows), so that a group's union stays close to each corridor.
 
     >>> group_order([3, 9, 4], [5, 9, 5]).tolist()
     [1, 2, 0]
