@@ -255,15 +255,10 @@ def group_order(x_lengths, y_lengths, corridor=None):
     return np.lexsort(keys)[::-1]
 
 
-def _own_rows(corridor, x_lengths):
-    """(B, n) bool: the rows of each pair's own grid."""
-    return np.arange(corridor.shape[1]) < np.asarray(x_lengths)[:, None]
-
-
 def lane_cells(corridor, x_lengths, y_lengths, lanes):
     """Cells the lane kernel visits for a batch of corridors (B, n, 2): the union corridor of each lane group of
     ``lanes`` pairs (:func:`group_order`, as :func:`batch` groups them), summed over the groups; each is one vector
-    operation of the group's lanes. Vectorised: O(B n).
+    operation of the group's lanes. Vectorised per group: O(B n).
 
     >>> corridor = np.array([[[0, 0], [0, 1]], [[0, 1], [1, 1]]])  # 3 cells each, 4 in their union
     >>> int(lane_cells(corridor, [2, 2], [2, 2], 2)), int(lane_cells(corridor, [2, 2], [2, 2], 1))
@@ -271,20 +266,21 @@ def lane_cells(corridor, x_lengths, y_lengths, lanes):
     """
     B, n = corridor.shape[:2]
     order = group_order(x_lengths, y_lengths, corridor)
-    own = _own_rows(corridor, x_lengths)[order]
-    groups = -(-B // lanes)
-    lo = np.full((groups * lanes, n), np.iinfo(np.int64).max)
-    hi = np.zeros((groups * lanes, n), np.int64)
-    lo[:B] = np.where(own, corridor[order, :, 0], lo[:B])
-    hi[:B] = np.where(own, corridor[order, :, 1] + 1, 0)
-    union_lo, union_hi = lo.reshape(groups, lanes, n).min(axis=1), hi.reshape(groups, lanes, n).max(axis=1)
-    return np.sum(np.maximum(union_hi - union_lo, 0))
+    x_lengths, rows, cells = np.asarray(x_lengths), np.arange(n), 0
+    for start in range(0, B, lanes):  # group by group: temporaries of one group's lanes x n
+        members = order[start : start + lanes]
+        own = rows < x_lengths[members, None]
+        lo = np.min(corridor[members, :, 0], axis=0, where=own, initial=np.iinfo(np.int64).max)
+        hi = np.max(corridor[members, :, 1], axis=0, where=own, initial=-1) + 1
+        cells += int(np.sum(np.maximum(hi - lo, 0)))
+    return cells
 
 
 def diagonal_vectors(corridor, x_lengths, y_lengths, lanes):
     """(B,) vector operations of the diagonal kernel on each pair's corridor (B, n, 2): its cells on each
     anti-diagonal k, the rows i with i + lo_i <= k <= i + hi_i, padded up to ``lanes`` and summed. Vectorised:
-    O(B (n + m)) (counts of i + lo_i <= k and i + hi_i < k by a histogram over k).
+    O(B (n + m)) (counts of i + lo_i <= k and i + hi_i < k by a histogram over k), a few pairs at a time so that
+    its temporaries stay under about 1 MB (they add to a training step's peak memory).
 
     >>> corridor = np.array([[[0, 0], [1, 1]], [[0, 1], [0, 1]]])  # 1 + 0 + 1 cells, 1 + 2 + 1 cells
     >>> diagonal_vectors(corridor, [2, 2], [2, 2], 16).tolist(), diagonal_vectors(corridor, [2, 2], [2, 2], 1).tolist()
@@ -294,19 +290,26 @@ def diagonal_vectors(corridor, x_lengths, y_lengths, lanes):
     x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
     diagonals = x_lengths + y_lengths - 1
     K = int(diagonals.max(initial=1))
-    own = _own_rows(corridor, x_lengths)
-    pair = np.arange(B)[:, None] * (K + 1)
     rows = np.arange(n)
+    own = rows < x_lengths[:, None]  # each pair's own rows
+    out = np.zeros(B, np.int64)
+    step = max(1, 2**15 // (K + 1))
+    for s in range(0, B, step):
+        pairs = slice(s, min(s + step, B))
+        count = len(range(B)[pairs])
+        pair = np.arange(count)[:, None] * (K + 1)
 
-    def at_most(offsets):  # (B, K): per pair and diagonal k, the own rows with i + offset_i <= k
-        counts = np.bincount((pair + rows + offsets)[own], minlength=B * (K + 1)).reshape(B, K + 1)
-        return np.cumsum(counts[:, :K], axis=1)
+        def at_most(offsets):  # (count, K + 1): per pair and diagonal k, the own rows with i + offset_i <= k
+            counts = np.bincount((pair + rows + offsets)[own[pairs]], minlength=count * (K + 1))
+            return np.cumsum(counts.reshape(count, K + 1), axis=1, out=counts.reshape(count, K + 1))
 
-    last = at_most(corridor[..., 0])  # last(k) + 1
-    before = at_most(corridor[..., 1])  # rows with i + hi_i <= k: first(k + 1)
-    first = np.concatenate([np.zeros((B, 1), np.int64), before[:, :-1]], axis=1)
-    padded = -(-np.maximum(last - first, 0) // lanes)
-    return np.sum(np.where(np.arange(K) < diagonals[:, None], padded, 0), axis=1)
+        cells = at_most(corridor[pairs, :, 0])  # last(k) + 1
+        cells[:, 1:] -= at_most(corridor[pairs, :, 1])[:, :-1]  # first(k): the rows with i + hi_i <= k - 1
+        cells[:, -1] = 0
+        cells[np.arange(K + 1) >= diagonals[pairs, None]] = 0
+        np.maximum(cells, 0, out=cells)
+        out[pairs] = np.sum(-(-cells // lanes), axis=1)
+    return out
 
 
 def _lane_major(a, order, groups, lanes):
