@@ -33,7 +33,8 @@ struct Diagonals {
     int64_t nl, ml, m, d, S;
     int metric, regularizer, want;
     T gamma;
-    int64_t K = nl + ml - 1, width = nl + 2 + 2 * W;  // diagonals; numbers per diagonal buffer
+    // diagonals; numbers per diagonal buffer, a whole number of vectors (the weights after the buffers stay aligned)
+    int64_t K = nl + ml - 1, width = (nl + 2 + 3 * W - 1) / W * W;
 
     // first and last row of diagonal k; diagonals -2 (R[-1, -1] = 0 at p = 0) and -1 (no cell) start the recursion
     int64_t first(int64_t k) const {
@@ -186,7 +187,8 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     }
     plane = want == VALUE ? 0 : plane + W;
     const int64_t width = g.width;
-    const size_t numbers = size_t(width) * (3 + 7) + size_t(ckoff[blocks]) + 3 * size_t(plane);
+    const int64_t kept = g.padded(ckoff[blocks]);  // checkpoints, then the weights on a vector boundary
+    const size_t numbers = size_t(width) * (3 + 7) + size_t(kept) + 3 * size_t(plane);
     T* rows = static_cast<T*>(scratch.get(sizeof(T) * numbers));
     if (!rows) {
         std::free(index);
@@ -194,7 +196,7 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     }
     T* pull = rows + 3 * width;
     T* checkpoints = pull + 7 * width;
-    T* weights = want == VALUE ? nullptr : checkpoints + ckoff[blocks];
+    T* weights = want == VALUE ? nullptr : checkpoints + kept;
     checkpoints[0] = T(0);  // diagonal -2: R[-1, -1] = 0; diagonal -1: its two sentinels
     checkpoints[1] = checkpoints[2] = std::numeric_limits<T>::infinity();
     if (want == VALUE) {
