@@ -36,8 +36,10 @@ the memory budget), the memory-light mode, and the light mode with a 10% band.
 the corridors, against the full kernel at equal cells per pair (a square grid of that many cells) and
 against ``band=`` of the same width; and full soft-DTW per cell at B=4, n=m=8192 and B=1, n=m=16384
 against 64 x 256^2 (``--corridor-long``; about a minute of CPU each). The corridors are paths of random
-moves widened to about 3% of the grid (:mod:`dtwrl.corridors`), so the pairs' corridors differ and a
-lane group of the SIMD kernel visits the union of its 16 lanes' corridors.
+moves widened to about 3% of the grid (:mod:`dtwrl.corridors`), so the pairs' corridors differ (a lane
+group of the SIMD kernel would visit the union of its 16 lanes' corridors: the engine runs them on its
+diagonal kernel, each pair's own cells). Another row times the long-horizon training call: B=8,
+n=m=8192, the band corridor of 3% of the cells (``band:frac=0.015``, as long_horizon.py's 3% budget).
 
 ``--lattice`` times one training step's loss (value + gradient) in the GunPoint setting of
 ``results/tables/rl_forecast_gunpoint_mlp.md`` (B=32 pairs, horizon 60; random walks stand in for the
@@ -299,6 +301,8 @@ def run_long(gamma, repeats, rng):
 # ----------------------------------------------------------------------------
 CORRIDOR_SIZE, CORRIDOR_QUICK = (16, 4096, 4096), (4, 256, 256)
 CORRIDOR_SHARE = 0.03
+HORIZON_BAND, HORIZON_QUICK = (8, 8192, 8192), (8, 256, 256)  # long-horizon training: B = 8, 3% band corridor
+HORIZON_SPEC = "band:frac=0.015"  # half-width 1.5% of the length: 3% of the cells
 FULL_LONG = ((64, 256, 256), (4, 8192, 8192), (1, 16384, 16384))
 
 
@@ -330,10 +334,16 @@ def run_corridor(quick=False, repeats=3, gamma=1.0, long=False):
     xs = tf.constant(rng.normal(size=(B, side, 1)).astype(np.float32))
     ys = tf.constant(rng.normal(size=(B, side, 1)).astype(np.float32))
     band_cells = float(np.mean(corridors.corridor_cells(corridors.band_corridor([n] * B, [m] * B, n, radius), [n] * B)))
+    Bh, nh, mh = HORIZON_QUICK if quick else HORIZON_BAND
+    xh = tf.constant(rng.normal(size=(Bh, nh, 1)).astype(np.float32))
+    yh = tf.constant(rng.normal(size=(Bh, mh, 1)).astype(np.float32))
+    horizon = corridors.corridor_from_name(HORIZON_SPEC, xh.numpy(), yh.numpy())
+    horizon_cells = float(np.mean(corridors.corridor_cells(horizon, [nh] * Bh)))
     cases = [
-        (f"corridor ({cells / (n * m):.1%} of the grid), lanes", x, y, {"corridor": corridor}, cells),
+        (f"corridor ({cells / (n * m):.1%} of the grid)", x, y, {"corridor": corridor}, cells),
         ("corridor, numba kernel", x, y, {"corridor": corridor, "implementation": "numba"}, cells),
         (f"band={radius} (the corridor's radius)", x, y, {"band": radius}, band_cells),
+        (f"long horizon: corridor {HORIZON_SPEC}", xh, yh, {"corridor": horizon}, horizon_cells),
         (f"full kernel {side}x{side} (equal cells)", xs, ys, {}, side * side),
     ]
     calls = []

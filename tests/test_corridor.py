@@ -159,13 +159,14 @@ def test_auto_picks_a_compiled_kernel_and_a_full_corridor_is_soft_dtw(rng):
     np.testing.assert_allclose(soft_dtw(x, y, 0.4, corridor=full).numpy(), soft_dtw(x, y, 0.4).numpy(), atol=1e-10)
     from dtwrl.tf import _kernel_ops as ko
 
-    assert ko.resolve("auto", 3, 9, 10, corridor=True) in ("kernel", "numba")
-    assert ko.resolve("auto", 1, 9, 10, corridor=True) == "numba"
+    compiled = "kernel" if ko._lanes.library() is not None else "numba"
+    assert ko.resolve("auto", 3, 9, 10, corridor=True) == ko.resolve("auto", 1, 9, 10, corridor=True) == compiled
 
 
 @pytest.mark.parametrize("batch", [5, 1])
 def test_a_compiled_step_with_unknown_batch_runs_the_engine_of_its_real_batch(rng, monkeypatch, batch):
-    """Keras train steps are traced with batch None: the corridor's engine is chosen per call, by the real batch."""
+    """Keras train steps are traced with batch None: a corridor runs on the C++ engine at any batch (one pair on
+    its diagonal kernel), as eagerly; a band's engine is chosen per call, by the real batch."""
     from dtwrl.tf import _kernel_ops as ko
     from dtwrl.tf import _lanes
 
@@ -178,7 +179,7 @@ def test_a_compiled_step_with_unknown_batch_runs_the_engine_of_its_real_batch(rn
     monkeypatch.setattr(ko, "_run", lambda *args, **kwargs: engines.append(args[10]) or run(*args, **kwargs))
     eager = _value_and_grads(x, y, gamma=0.3, corridor=corridor)
     assert engines == [ko.run_engine(ko.resolve("auto", batch, 9, 10, corridor=True), batch)]
-    assert engines[0] == ("kernel" if batch >= ko.LANES_MIN_BATCH else "numba")
+    assert engines[0] == "kernel"
     del engines[:]
     signature = [tf.TensorSpec((None,) + a.shape[1:], a.dtype) for a in (x, y, corridor)]  # lengths known
 
@@ -190,10 +191,10 @@ def test_a_compiled_step_with_unknown_batch_runs_the_engine_of_its_real_batch(rn
         return (value, *tape.gradient(value, [x, y]))
 
     compiled = [t.numpy() for t in step(tf.constant(x), tf.constant(y), tf.constant(corridor))]
-    assert engines == [engines[0]] and engines[0] == ("kernel" if batch >= ko.LANES_MIN_BATCH else "numba")
+    assert engines == ["kernel"]
     for got, want in zip(compiled, eager):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert ko.resolve("auto", None, 9, 10, corridor=True) == ko.BY_BATCH
+    assert ko.resolve("auto", None, 9, 10, corridor=True) == "kernel"
     assert ko.resolve("auto", None, 9, 10, band=2) == ko.BY_BATCH
 
 

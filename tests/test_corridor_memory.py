@@ -58,6 +58,7 @@ def test_light_mode_on_far_apart_corridors_equals_the_dense_reference(rng, monke
     elif mode == "tiny corridor store":
         monkeypatch.setenv(ko.ENV_CORRIDOR_STORE, "0.0001")
     engine = "light" if mode == "light" else "kernel"
+    monkeypatch.setattr(ko, "corridor_engine", lambda *args, **kwargs: "lanes")  # the lane kernel's light mode
     lo, hi = _lanes.union_bounds(corridor, [0], x_lengths[:1], y_lengths[:1], -1)
     assert ko.lane_block(B, np.dtype(dtype).itemsize, engine == "light", corridor=True)(lo, hi) < n
     xt, yt = tf.constant(x.astype(dtype)), tf.constant(y.astype(dtype))

@@ -19,10 +19,14 @@ Three engines compute the same smoothed-min DTW:
   switches to its memory-light mode (weights of ``~sqrt(n / 3)`` rows at a time,
   recomputed from checkpoint rows of R kept over each row's union corridor only:
   :func:`lane_block`). Fewer pairs than lanes without band
-  or corridor run one by one on its diagonal kernel instead (one pair vectorised
-  along anti-diagonals; memory-light past the budget: weights of ~sqrt(n + m)
-  diagonals, checkpoints of R every as many). Without a C++ compiler the numba
-  kernel runs instead.
+  or corridor, and corridors whose estimated work is smaller there
+  (:func:`corridor_engine`: corridors that differ from pair to pair, bands wider
+  than ~2 lanes given as corridors), run one by one on its diagonal kernel
+  instead (one pair vectorised along anti-diagonals over its own cells;
+  memory-light past the budget, or for a corridor past
+  ``$DTWRL_CORRIDOR_STORE_MB`` per pair: weights of ~sqrt(n + m) diagonals,
+  checkpoints of R every as many). Without a C++ compiler the numba kernel runs
+  instead.
 - ``"numba"``: the numba kernel (:mod:`dtwrl.tf._kernel`), parallel over the
   pairs, float64 accumulation whatever the input dtype, with the same
   memory-light mode past the budget.
@@ -34,12 +38,13 @@ CPU only, not under ``jit_compile=True``.
 ``implementation="auto"`` (the default) takes ``$DTWRL_SOFT_DTW_IMPL`` when set;
 else the wavefront under ``jit_compile=True``, on GPU and when the lengths are
 unknown at trace time; on CPU the C++ engine (``"kernel"``) from ``LANES_MIN_BATCH``
-(2) pairs on, and for one pair without band or corridor; for one pair the numba
+(2) pairs on, and for one pair without band (its full grid or a corridor: the
+diagonal kernel); for one pair the numba
 kernel for a band that keeps at most a third of the cells (:func:`band_fraction`;
 its time follows the band), and otherwise the wavefront while its working set
 (:func:`wavefront_bytes`) fits the memory budget
-``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it. A band or
-corridor on a batch of unknown size (compiled train steps) picks between the C++ and
+``$DTWRL_SOFT_DTW_MEMORY_MB`` (default 1024), the numba kernel past it. A band on
+a batch of unknown size (compiled train steps) picks between the C++ and
 the numba engine on each call, by the batch it gets (:func:`run_engine`).
 Second derivatives (the gradient of the expected alignment, the
 Hessian-vector product) always come from the wavefront.
@@ -117,14 +122,16 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
 
     ``B, n, m`` are the static sizes where known (unknown lengths leave the wavefront in place); ``band`` the
     validated band or None; ``corridor`` whether the cells are a corridor (:mod:`dtwrl.corridors`): on CPU it
-    runs on the lane kernel from two pairs on, else on the numba kernel (both visit the corridor's cells only),
-    never on the wavefront, which masks the whole grid. A band or corridor on a batch of unknown size (a
-    ``tf.function`` traced with batch ``None``, as compiled Keras train steps are) gets :data:`BY_BATCH` when the
-    lane kernel is built: the choice between the lane kernel and the numba kernel is made on each call, once the
-    batch is known (:func:`run_engine`); an unknown batch otherwise counts as 1.
+    runs on the C++ engine at any batch (its lane or diagonal kernel, :func:`corridor_engine`; one pair on the
+    diagonal kernel: 3.4x faster than the numba kernel on a 3% corridor of 4096^2 in float64), on the numba
+    kernel without a C++ compiler (both visit the corridor's cells only), never on the wavefront, which masks the
+    whole grid. A band on a batch of unknown size (a ``tf.function`` traced with batch ``None``, as compiled Keras
+    train steps are) gets :data:`BY_BATCH` when the lane kernel is built: the choice between the lane kernel and
+    the numba kernel is made on each call, once the batch is known (:func:`run_engine`); an unknown batch
+    otherwise counts as 1.
 
     >>> on_cpu = not tf.config.list_logical_devices("GPU")
-    >>> not on_cpu or resolve("auto", None, 64, 64, corridor=True) == (BY_BATCH if _lanes.library() else "numba")
+    >>> not on_cpu or resolve("auto", None, 64, 64, band=3) == (BY_BATCH if _lanes.library() else "numba")
     True
     """
     implementation = check_implementation(implementation)
@@ -134,9 +141,9 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
             implementation = check_implementation(env, f"${ENV_IMPLEMENTATION}")
         elif tf.config.list_logical_devices("GPU") or _in_xla() or n is None or m is None:
             return "tf"
-        elif ((B or 1) >= LANES_MIN_BATCH or (band is None and not corridor)) and _lanes.library() is not None:
+        elif ((B or 1) >= LANES_MIN_BATCH or band is None) and _lanes.library() is not None:
             return "kernel"
-        elif B is None and _lanes.library() is not None:  # a band or corridor on a batch known at run time only
+        elif B is None and _lanes.library() is not None:  # a band on a batch known at run time only
             return BY_BATCH
         elif corridor or band_fraction(n, m, band) <= KERNEL_BAND_FRACTION:
             return "numba"
@@ -150,7 +157,7 @@ def resolve(implementation, B=None, n=None, m=None, itemsize=4, band=None, corri
     return implementation
 
 
-#: The engine :func:`resolve` gives a band or corridor whose batch size is unknown when the graph is built: the lane
+#: The engine :func:`resolve` gives a band whose batch size is unknown when the graph is built: the lane
 #: kernel from ``LANES_MIN_BATCH`` pairs on, else the numba kernel, picked when the numpy function runs.
 BY_BATCH = "by_batch"
 
@@ -251,11 +258,15 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
         D = np.zeros((1, 1, 1), x.dtype)
     itemsize = x.dtype.itemsize
     x_lengths, y_lengths = x_lengths.astype(np.int64), y_lengths.astype(np.int64)
-    if engine in ("kernel", "light") and _lanes.library() is not None and _diagonal(B, band, corridor, itemsize):
+    compiled = engine in ("kernel", "light") and _lanes.library() is not None
+    vectors = None  # the diagonal kernel's vector operations per pair of a corridor
+    if compiled and corridor is not None:
+        vectors = _lanes.diagonal_vectors(corridor, x_lengths, y_lengths, _lanes.width(itemsize))
+    if compiled and _diagonal(B, band, corridor, itemsize, x_lengths, y_lengths, vectors):
         mapper = _pool().map if min(B, _threads()) > 1 else map
-        block = diagonal_block(B, n, m, itemsize, engine == "light")
+        block = diagonal_block(B, n, m, itemsize, engine == "light", vectors, x_lengths + y_lengths - 1)
         values, gx, gy, E = _lanes.diagonal_batch(
-            x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, mapper, block
+            x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, mapper, block, corridor
         )
     elif engine in ("kernel", "light") and _lanes.library() is not None:
         mapper = _pool().map if _in_flight(B, itemsize, lanes=True) > 1 else map
@@ -278,18 +289,85 @@ def _run(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want, 
     return values.astype(dtype, copy=False), E.astype(dtype, copy=False)
 
 
-def _diagonal(B, band, corridor, itemsize):
-    """Whether the C++ engine runs the pairs one by one on the diagonal kernel rather than in lane groups."""
-    return corridor is None and band < 0 and _lanes.width(itemsize) > B
+def _diagonal(B, band, corridor, itemsize, x_lengths=None, y_lengths=None, vectors=None):
+    """Whether the C++ engine runs the pairs one by one on the diagonal kernel rather than in lane groups: full
+    grids when there are fewer pairs than lanes, corridors when :func:`corridor_engine` says so (``vectors``: its
+    :func:`dtwrl.tf._lanes.diagonal_vectors`, computed when None), bands never."""
+    if band >= 0:
+        return False
+    if corridor is None:
+        return _lanes.width(itemsize) > B
+    return corridor_engine(corridor, x_lengths, y_lengths, itemsize, vectors) == "diagonals"
 
 
-def diagonal_block(B, n, m, itemsize, light):
+# The C++ engine runs a batch of corridors on whichever of its two kernels has less estimated work, in units of one
+# vector operation of the diagonal kernel: each anti-diagonal of a pair costs its cells padded up to W, in vectors
+# (:func:`dtwrl.tf._lanes.diagonal_vectors`), plus DIAGONAL_STEP_COST (a diagonal waits for the one before it: with
+# one vector per diagonal, the latency of its exponentials and logarithm is not hidden); the lane kernel costs
+# LANE_CELL_COST per cell of each lane group's union corridor (:func:`dtwrl.tf._lanes.lane_cells`), or
+# HALF_LANE_CELL_COST for a half-width group. Measured on CPU through _run (value + gradient, each kernel with its
+# own block choice: both memory-light past a lane's share of $DTWRL_CORRIDOR_STORE_MB per pair; ms, lanes /
+# diagonals): float32 B = 16 n = 4096: random-move corridors of 3% 109 / 61, band radius 61 42 / 48, radius 5
+# 8 / 17; half-width B = 8: n = 8192 radius 123 116 / 81, n = 4096 radius 5 3 / 7; float64 n = 4096: B = 8
+# radius 61 57 / 59, radius 5 6 / 10, B = 4 random 90 / 39, B = 8 n = 2048 random 38 / 22. Fitted: a diagonal
+# costs 0.5-0.65 of a vector operation beyond its vectors, a union cell 1.0-1.1 of one (half-width: 0.75-0.85).
+# All weights stored on both (small corridors) gives the same ratios (lane / diagonal vector operation, float32
+# 1.1 full width and 0.7 half, float64 1.0-1.15 and 0.85). So corridors that differ from pair to pair (a group's
+# union about twice each corridor) go to the diagonal kernel, equal ones (bands as corridors) to the lane kernel
+# unless a half-width group idles half its vector (B = 8, float32, radius 123: the diagonal kernel).
+DIAGONAL_STEP_COST = 0.6
+LANE_CELL_COST = 1.1
+HALF_LANE_CELL_COST = 0.8
+
+
+def corridor_engine(corridor, x_lengths, y_lengths, itemsize, vectors=None):
+    """``"diagonals"`` or ``"lanes"``: the C++ kernel with less estimated work on a batch of corridors (B, n, 2)
+    (the rule above; ``vectors``: :func:`dtwrl.tf._lanes.diagonal_vectors` when already computed). Vectorised
+    NumPy, O(B (n + m)): 1.3 ms for 16 pairs of 4096 rows, against 75 ms for the kernel (value + gradient).
+
+    >>> from dtwrl import corridors as cr
+    >>> corridor_engine(cr.band_corridor([500] * 16, [500] * 16, 500, 5), [500] * 16, [500] * 16, 4)
+    'lanes'
+    """
+    B = len(x_lengths)
+    lanes = _lanes.group_width(B, itemsize)
+    if vectors is None:
+        vectors = _lanes.diagonal_vectors(corridor, x_lengths, y_lengths, _lanes.width(itemsize))
+    diagonals = np.sum(np.asarray(x_lengths) + np.asarray(y_lengths) - 1)
+    diagonal_work = np.sum(vectors) + DIAGONAL_STEP_COST * diagonals
+    cost = LANE_CELL_COST if lanes == _lanes.width(itemsize) else HALF_LANE_CELL_COST
+    lane_work = cost * _lanes.lane_cells(corridor, x_lengths, y_lengths, lanes)
+    return "diagonals" if diagonal_work < lane_work else "lanes"
+
+
+def diagonal_block(B, n, m, itemsize, light, vectors=None, diagonals=None):
     """Diagonals per block of stored weights of the diagonal kernel: all of them while the pairs in flight hold
-    their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode."""
-    diagonals = n + m - 1
-    if not light and 3 * itemsize * n * m * min(B, _threads()) <= _memory_budget():
-        return diagonals
-    return max(1, math.isqrt(diagonals))
+    their weights within the memory budget, else (and when ``light``) ~sqrt(n + m), the memory-light mode.
+
+    For corridors, (B,) blocks, one per pair, from its ``vectors`` (:func:`dtwrl.tf._lanes.diagonal_vectors`:
+    its weights are three numbers per lane of each) and its ``diagonals`` (nl + ml - 1): all while they also fit a
+    lane's share of ``$DTWRL_CORRIDOR_STORE_MB`` (the cap of a lane group of W pairs, :func:`lane_block`, over W:
+    2 MB float32, 4 MB float64 by default), so that a pair holds no more weights than a lane of a group. Corridors
+    serve long horizons, where storing costs more memory than the light mode costs time: float32 value + gradient,
+    CPU ns per cell stored / light, random-move corridors 16 x 4096^2 5.2-6.0 / 6.7, the 3% band corridor 8 x
+    8192^2 5.2-5.7 / 5.4 (its weights, 25 MB per pair, stream from memory; the light mode's stay in cache), where
+    storing took a training step at H = 8192 from 11 to 59 MB (experiments/long_horizon_memory.py).
+
+    >>> blocks = diagonal_block(8, 8192, 8192, 4, False, [10**4, 10**6], [16383, 16383])
+    >>> blocks.tolist()  # 1.9 MB of weights: stored; 192 MB: light, checkpoints every ~sqrt(K) diagonals
+    [16383, 127]
+    """
+    in_flight = min(B, _threads())
+    if vectors is None:
+        diagonals = n + m - 1
+        if not light and 3 * itemsize * n * m * in_flight <= _memory_budget():
+            return diagonals
+        return max(1, math.isqrt(diagonals))
+    stored = 3 * itemsize * _lanes.width(itemsize) * np.asarray(vectors)
+    share = _memory_budget(ENV_CORRIDOR_STORE, DEFAULT_CORRIDOR_STORE_MB) / _lanes.width(itemsize)
+    keep = (stored * in_flight <= _memory_budget()) & (stored <= share) & (not light)
+    diagonals = np.asarray(diagonals, np.int64)
+    return np.where(keep, diagonals, np.maximum(1, np.sqrt(diagonals).astype(np.int64)))
 
 
 def _numba_run(x, y, D, x_lengths, y_lengths, band, corridor, metric, gamma, regularizer, want, engine, width):

@@ -19,6 +19,8 @@
 // E (n, m, W) (zeroed by the caller). The caller (dtwrl/tf/_lanes.py) validates everything; this file trusts its
 // input. A memory-light mode (``block`` rows of weights at a time, recomputed from checkpoint rows of R) serves long
 // series, as in the numba kernel. Buffers span each row's union corridor only: memory follows the cells, not n x m.
+// The diagonal kernel (one pair at a time, its own cells only: full grids of few pairs, scattered corridors) is in
+// _diagonals.h, #included below.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -509,159 +511,8 @@ int run(const T* x, const T* y, const T* D, const int64_t* nl, const int64_t* ml
     return 0;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// One pair, vectorised over the cells of each anti-diagonal (the "diagonal kernel"): a lone long pair keeps every
-// lane busy. Diagonal k holds the cells (i, k - i); its cells are independent, so W of them are one vector
-// operation. Diagonals are stored indexed by p = i + 1 (p = 0: row -1), with one +inf (forward) or 0 (backward)
-// sentinel on each side of the diagonal's cells: the predecessors of diagonal k are diagonal k - 1 at p - 1 (up)
-// and p (left) and diagonal k - 2 at p - 1 (diagonal). The series come transposed, xt (d, S) and y reversed, yr
-// (d, S) (yr[c][ml - 1 - j] = y[j][c]), zero-padded to S >= max(n, m) + W, so that the W cells of a vector read
-// W consecutive numbers of each; the gradients come back in the same layouts. The backward pass pulls: E of a cell
-// is the sum of its successors' E times their weights toward it, kept per diagonal as three products.
-// Memory: 3 + 7 diagonal buffers of n + 2 + 2W numbers, checkpoints of 2 diagonals every ``block`` diagonals, and
-// the weights of ``block`` diagonals (3 x block x min(n, m)): with block ~ sqrt(n + m), O(n sqrt(n + m)) numbers
-// (about 60 MB in float32 at n = m = 16,384) against 3 n m for all the weights at once.
-template <typename T, int BYTES>
-struct Diagonals {
-    typedef Lanes<T, BYTES> L;
-    static constexpr int W = L::W;
-    const T *xt, *yr, *D;
-    int64_t nl, ml, m, d, S;
-    int metric, regularizer, want;
-    T gamma;
-    int64_t K = nl + ml - 1, width = nl + 2 + 2 * W;  // diagonals; numbers per diagonal buffer
-
-    int64_t lo(int64_t k) const { return k - ml + 1 > 0 ? k - ml + 1 : 0; }  // first row of diagonal k
-    int64_t hi(int64_t k) const { return k < nl - 1 ? k : nl - 1; }          // last row
-    static int64_t padded(int64_t cells) { return (cells + W - 1) / W * W; }
-
-    inline vec<T, BYTES> cost(int64_t k, int64_t i, int64_t last) const {
-        if (metric != PRECOMPUTED) return series_cost<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric);
-        vec<T, BYTES> c = splat<T, BYTES>(0);
-        for (int l = 0; l < W && i + l <= last; ++l) c[l] = D[(i + l) * m + (k - i - l)];
-        return c;
-    }
-
-    // Diagonals k0 .. k1-1 from R of diagonals k0-2 and k0-1 (``init``: 2 buffers); ``rows``: 3 buffers. Stores the
-    // weights (three planes of ``plane`` numbers, diagonal after diagonal, each padded to W) when ``weights``,
-    // the checkpoints (R of diagonals s block - 2 and s block - 1 at 2 s width) when ``checkpoints``, the value.
-    void forward(int64_t k0, int64_t k1, const T* init, T* rows, T* weights, int64_t plane, T* value, T* checkpoints,
-                 int64_t block) const {
-        const T infinity = std::numeric_limits<T>::infinity();
-        const vec<T, BYTES> inf = splat<T, BYTES>(infinity), zero = splat<T, BYTES>(0);
-        const T inv_gamma = T(1) / gamma;
-        vec<T, BYTES> lane;
-        for (int l = 0; l < W; ++l) lane[l] = T(l);
-        std::memcpy(rows + ((k0 + 1) % 3) * width, init, sizeof(T) * width);          // diagonal k0 - 2
-        std::memcpy(rows + ((k0 + 2) % 3) * width, init + width, sizeof(T) * width);  // diagonal k0 - 1
-        int64_t offset = 0;
-        for (int64_t k = k0; k < k1; ++k) {
-            const T* before = rows + ((k + 1) % 3) * width;
-            const T* prev = rows + ((k + 2) % 3) * width;
-            T* cur = rows + (k % 3) * width;
-            const int64_t a = lo(k), b = hi(k);
-            for (int64_t i = a; i <= b; i += W) {
-                const int64_t p = i + 1;
-                vec<T, BYTES> qa, qb, qc;
-                const vec<T, BYTES> soft = smoothed_min3<T, BYTES>(load<T, BYTES>(before + p - 1), load<T, BYTES>(prev + p - 1), load<T, BYTES>(prev + p),
-                                                     gamma, inv_gamma, regularizer, qa, qb, qc);
-                const auto valid = lane < T(b - i + 1);
-                store<T, BYTES>(cur + p, valid ? cost(k, i, b) + soft : inf);
-                if (weights) {
-                    T* w = weights + offset + (i - a);
-                    store<T, BYTES>(w, valid ? qa : zero);
-                    store<T, BYTES>(w + plane, valid ? qb : zero);
-                    store<T, BYTES>(w + 2 * plane, valid ? qc : zero);
-                }
-            }
-            cur[a] = infinity;
-            cur[b + 2] = infinity;
-            offset += padded(b - a + 1);
-            if (k == K - 1) *value = cur[nl];
-            if (checkpoints && (k + 1) % block == 0 && k + 1 < K) {
-                const int64_t s = (k + 1) / block;
-                std::memcpy(checkpoints + 2 * s * width, prev, sizeof(T) * width);
-                std::memcpy(checkpoints + (2 * s + 1) * width, cur, sizeof(T) * width);
-            }
-        }
-    }
-
-    // Backward pass over diagonals k1-1 .. k0 and their weights (as ``forward`` stored them). ``pull``: 7 buffers,
-    // products e q of the last diagonals (qa of two, qb and qc of one, each double-buffered), zero on the first call
-    // (k1 == K) and carried to the block before. E to the gradients (gxt, gyr) or to E (nl, m).
-    void backward(int64_t k0, int64_t k1, const T* weights, int64_t plane, T* pull, T* gxt, T* gyr, T* E) const {
-        const vec<T, BYTES> zero = splat<T, BYTES>(0);
-        vec<T, BYTES> lane;
-        for (int l = 0; l < W; ++l) lane[l] = T(l);
-        if (k1 == K) {
-            for (int64_t q = 0; q < 7 * width; ++q) pull[q] = T(0);
-        }
-        int64_t offset = 0;
-        for (int64_t k = k0; k < k1; ++k) offset += padded(hi(k) - lo(k) + 1);
-        for (int64_t k = k1 - 1; k >= k0; --k) {
-            const int64_t a = lo(k), b = hi(k);
-            offset -= padded(b - a + 1);
-            T* pa = pull + (k % 3) * width;  // products of diagonal k: e qa (3 buffers), e qb, e qc (2 each)
-            T* pb = pull + (3 + k % 2) * width;
-            T* pc = pull + (5 + k % 2) * width;
-            const T* na = pull + ((k + 2) % 3) * width;  // qa products of diagonal k + 2
-            const T* nb = pull + (3 + (k + 1) % 2) * width;
-            const T* nc = pull + (5 + (k + 1) % 2) * width;
-            const T end = k == K - 1 ? T(1) : T(0);  // dR[end] / dR[end]: diagonal K-1 is the end cell alone
-            for (int64_t i = a; i <= b; i += W) {
-                const int64_t p = i + 1;
-                const auto valid = lane < T(b - i + 1);
-                const vec<T, BYTES> e = valid ? load<T, BYTES>(nb + p + 1) + load<T, BYTES>(nc + p) + load<T, BYTES>(na + p + 1) + end : zero;
-                const T* w = weights + offset + (i - a);
-                store<T, BYTES>(pa + p, e * load<T, BYTES>(w));
-                store<T, BYTES>(pb + p, e * load<T, BYTES>(w + plane));
-                store<T, BYTES>(pc + p, e * load<T, BYTES>(w + 2 * plane));
-                if (want == GRADIENT) {
-                    cost_gradient<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric, e, gxt + i, gyr + (ml - 1 - k + i));
-                } else {
-                    for (int l = 0; l < W && i + l <= b; ++l) E[(i + l) * m + (k - i - l)] = e[l];
-                }
-            }
-            pa[a] = pb[a] = pc[a] = T(0);
-            pa[b + 2] = pb[b + 2] = pc[b + 2] = T(0);
-        }
-    }
-};
-
-// One pair on the diagonal kernel; ``block`` diagonals of weights at a time (>= K: all at once), the contract of
-// ``run`` otherwise (value, gxt, gyr accumulated: zero them first; E (nl, m) zeroed by the caller).
-template <typename T, int BYTES>
-int run_diagonals(const T* xt, const T* yr, const T* D, int64_t nl, int64_t ml, int64_t m, int64_t d, int64_t S,
-                  int metric, double gamma, int regularizer, int want, int64_t block, T* value, T* gxt,
-                  T* gyr, T* E) {
-    FlushSubnormals flush;
-    const Diagonals<T, BYTES> g{xt, yr, D, nl, ml, m, d, S, metric, regularizer, want, T(gamma)};
-    const int64_t K = g.K, width = g.width, W = Lanes<T, BYTES>::W;
-    block = block < 1 ? 1 : (block > K ? K : block);
-    const int64_t blocks = want == VALUE ? 1 : (K + block - 1) / block;
-    const int64_t shortest = nl < ml ? nl : ml;
-    const int64_t plane = want == VALUE ? 0 : block * Diagonals<T, BYTES>::padded(shortest) + W;
-    const size_t numbers = size_t(width) * (3 + 7 + 2 * blocks) + 3 * size_t(plane);
-    T* rows = static_cast<T*>(scratch.get(sizeof(T) * numbers));
-    if (!rows) return 1;
-    T* pull = rows + 3 * width;
-    T* checkpoints = pull + 7 * width;
-    T* weights = want == VALUE ? nullptr : checkpoints + 2 * blocks * width;
-    for (int64_t q = 0; q < 2 * width; ++q) checkpoints[q] = std::numeric_limits<T>::infinity();
-    checkpoints[0] = T(0);  // R[-1, -1] = 0 on diagonal -2; the rest of diagonals -2 and -1 is +inf
-    if (want == VALUE) {
-        g.forward(0, K, checkpoints, rows, nullptr, 0, value, nullptr, K);
-    } else {
-        if (blocks > 1) g.forward(0, K, checkpoints, rows, nullptr, 0, value, checkpoints, block);
-        for (int64_t s = blocks - 1; s >= 0; --s) {
-            const int64_t k0 = s * block, k1 = k0 + block < K ? k0 + block : K;
-            g.forward(k0, k1, checkpoints + 2 * s * width, rows, weights, plane, value, nullptr, block);
-            g.backward(k0, k1, weights, plane, pull, gxt, gyr, E);
-        }
-    }
-    scratch.trim();
-    return 0;
-}
+// The diagonal kernel (one pair vectorised along anti-diagonals, full grid or corridor) uses the helpers above.
+#include "_diagonals.h"
 
 }  // namespace
 
@@ -684,17 +535,18 @@ int dtwrl_sdtw_lanes_f64(const double* x, const double* y, const double* D, cons
     return go(x, y, D, nl, ml, corridor, pair, n, m, d, band, metric, gamma, regularizer, want, block, values, gx, gy, E);
 }
 
-int dtwrl_sdtw_diagonals_f32(const float* xt, const float* yr, const float* D, int64_t nl, int64_t ml, int64_t m,
-                             int64_t d, int64_t S, int metric, double gamma, int regularizer, int want,
-                             int64_t block, float* value, float* gxt, float* gyr, float* E) {
-    return run_diagonals<float, 64>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
-                                gyr, E);
+// ``bounds``: the pair's corridor (nl, 2) of inclusive column bounds, or nullptr for its full grid
+int dtwrl_sdtw_diagonals_f32(const float* xt, const float* yr, const float* D, const int64_t* bounds, int64_t nl,
+                             int64_t ml, int64_t m, int64_t d, int64_t S, int metric, double gamma, int regularizer,
+                             int want, int64_t block, float* value, float* gxt, float* gyr, float* E) {
+    return run_diagonals<float, 64>(xt, yr, D, bounds, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value,
+                                    gxt, gyr, E);
 }
 
-int dtwrl_sdtw_diagonals_f64(const double* xt, const double* yr, const double* D, int64_t nl, int64_t ml, int64_t m,
-                             int64_t d, int64_t S, int metric, double gamma, int regularizer, int want,
-                             int64_t block, double* value, double* gxt, double* gyr, double* E) {
-    return run_diagonals<double, 64>(xt, yr, D, nl, ml, m, d, S, metric, gamma, regularizer, want, block, value, gxt,
-                                 gyr, E);
+int dtwrl_sdtw_diagonals_f64(const double* xt, const double* yr, const double* D, const int64_t* bounds, int64_t nl,
+                             int64_t ml, int64_t m, int64_t d, int64_t S, int metric, double gamma, int regularizer,
+                             int want, int64_t block, double* value, double* gxt, double* gyr, double* E) {
+    return run_diagonals<double, 64>(xt, yr, D, bounds, nl, ml, m, d, S, metric, gamma, regularizer, want, block,
+                                     value, gxt, gyr, E);
 }
 }

@@ -42,6 +42,7 @@ from ..bands import band_bounds
 from . import _kernel as kn
 
 SOURCE = Path(__file__).with_name("_lanes.cpp")
+HEADERS = (Path(__file__).with_name("_diagonals.h"),)  # #included by SOURCE: part of the build's hash
 FLAGS = ("-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno")
 ENV_BUILD_DIR = "DTWRL_BUILD_DIR"
 ENV_CXX = "CXX"
@@ -65,9 +66,11 @@ def _cpu_signature():
 
 
 def library_path():
-    """Where the built library lives: ``$DTWRL_BUILD_DIR`` or ``~/.cache/dtwrl``, named by a hash of its inputs."""
+    """Where the built library lives: ``$DTWRL_BUILD_DIR`` or ``~/.cache/dtwrl``, named by a hash of its inputs
+    (the source and the headers it includes, the flags, the compiler, the CPU)."""
     key = hashlib.sha256()
-    for part in (SOURCE.read_bytes(), " ".join(FLAGS).encode(), _compiler().encode(), _cpu_signature().encode()):
+    sources = (SOURCE.read_bytes(), *(header.read_bytes() for header in HEADERS))
+    for part in (*sources, " ".join(FLAGS).encode(), _compiler().encode(), _cpu_signature().encode()):
         key.update(part)
     folder = os.environ.get(ENV_BUILD_DIR, "").strip() or os.path.join(os.path.expanduser("~"), ".cache", "dtwrl")
     return Path(folder) / f"_lanes-{key.hexdigest()[:16]}.so"
@@ -106,7 +109,7 @@ def _load(path):
         fn.restype = i32
     for name in ("dtwrl_sdtw_diagonals_f32", "dtwrl_sdtw_diagonals_f64"):
         fn = getattr(lib, name)
-        fn.argtypes = [pointer] * 3 + [i64] * 5 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
+        fn.argtypes = [pointer] * 4 + [i64] * 5 + [i32, ctypes.c_double, i32, i32, i64] + [pointer] * 4
         fn.restype = i32
     lib.dtwrl_lanes_width.argtypes = [i32]
     lib.dtwrl_lanes_width.restype = i32
@@ -238,6 +241,77 @@ def _band_bounds(rows, cols, band):
     return np.minimum(lo, cols), np.maximum(np.minimum(hi + 1, cols), 0)
 
 
+def group_order(x_lengths, y_lengths, corridor=None):
+    """The order :func:`batch` lays the pairs out in, :func:`group_width` of them per lane group: pairs of similar
+    lengths share a group (a group runs to its longest pair), then pairs whose corridors run close (by their columns
+    at a few rows), so that a group's union stays close to each corridor.
+
+    >>> group_order([3, 9, 4], [5, 9, 5]).tolist()
+    [1, 2, 0]
+    """
+    keys = (np.asarray(y_lengths), np.asarray(x_lengths))
+    if corridor is not None:
+        keys = tuple(corridor[:, row, 0] for row in np.linspace(0, corridor.shape[1] - 1, 4).astype(int)[::-1]) + keys
+    return np.lexsort(keys)[::-1]
+
+
+def lane_cells(corridor, x_lengths, y_lengths, lanes):
+    """Cells the lane kernel visits for a batch of corridors (B, n, 2): the union corridor of each lane group of
+    ``lanes`` pairs (:func:`group_order`, as :func:`batch` groups them), summed over the groups; each is one vector
+    operation of the group's lanes. Vectorised per group: O(B n).
+
+    >>> corridor = np.array([[[0, 0], [0, 1]], [[0, 1], [1, 1]]])  # 3 cells each, 4 in their union
+    >>> int(lane_cells(corridor, [2, 2], [2, 2], 2)), int(lane_cells(corridor, [2, 2], [2, 2], 1))
+    (4, 6)
+    """
+    B, n = corridor.shape[:2]
+    order = group_order(x_lengths, y_lengths, corridor)
+    x_lengths, rows, cells = np.asarray(x_lengths), np.arange(n), 0
+    for start in range(0, B, lanes):  # group by group: temporaries of one group's lanes x n
+        members = order[start : start + lanes]
+        own = rows < x_lengths[members, None]
+        lo = np.min(corridor[members, :, 0], axis=0, where=own, initial=np.iinfo(np.int64).max)
+        hi = np.max(corridor[members, :, 1], axis=0, where=own, initial=-1) + 1
+        cells += int(np.sum(np.maximum(hi - lo, 0)))
+    return cells
+
+
+def diagonal_vectors(corridor, x_lengths, y_lengths, lanes):
+    """(B,) vector operations of the diagonal kernel on each pair's corridor (B, n, 2): its cells on each
+    anti-diagonal k, the rows i with i + lo_i <= k <= i + hi_i, padded up to ``lanes`` and summed. Vectorised:
+    O(B (n + m)) (counts of i + lo_i <= k and i + hi_i < k by a histogram over k), a few pairs at a time so that
+    its temporaries stay under about 1 MB (they add to a training step's peak memory).
+
+    >>> corridor = np.array([[[0, 0], [1, 1]], [[0, 1], [0, 1]]])  # 1 + 0 + 1 cells, 1 + 2 + 1 cells
+    >>> diagonal_vectors(corridor, [2, 2], [2, 2], 16).tolist(), diagonal_vectors(corridor, [2, 2], [2, 2], 1).tolist()
+    ([2, 3], [2, 4])
+    """
+    B, n = corridor.shape[:2]
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    diagonals = x_lengths + y_lengths - 1
+    K = int(diagonals.max(initial=1))
+    rows = np.arange(n)
+    own = rows < x_lengths[:, None]  # each pair's own rows
+    out = np.zeros(B, np.int64)
+    step = max(1, 2**15 // (K + 1))
+    for s in range(0, B, step):
+        pairs = slice(s, min(s + step, B))
+        count = len(range(B)[pairs])
+        pair = np.arange(count)[:, None] * (K + 1)
+
+        def at_most(offsets):  # (count, K + 1): per pair and diagonal k, the own rows with i + offset_i <= k
+            counts = np.bincount((pair + rows + offsets)[own[pairs]], minlength=count * (K + 1))
+            return np.cumsum(counts.reshape(count, K + 1), axis=1, out=counts.reshape(count, K + 1))
+
+        cells = at_most(corridor[pairs, :, 0])  # last(k) + 1
+        cells[:, 1:] -= at_most(corridor[pairs, :, 1])[:, :-1]  # first(k): the rows with i + hi_i <= k - 1
+        cells[:, -1] = 0
+        cells[np.arange(K + 1) >= diagonals[pairs, None]] = 0
+        np.maximum(cells, 0, out=cells)
+        out[pairs] = np.sum(-(-cells // lanes), axis=1)
+    return out
+
+
 def _lane_major(a, order, groups, lanes):
     """(B, ...) rows in ``order``, zero-padded to groups * lanes, as (groups, ..., lanes) contiguous (written
     group by group: no batch-sized temporary)."""
@@ -292,11 +366,7 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     lib, dtype, B, _ = _setup(x, D, x_lengths, metric)
     lanes = group_width(B, dtype.itemsize)
     groups = -(-B // lanes)
-    # pairs of similar lengths share a group (a group runs to its longest pair)
-    keys = (np.asarray(y_lengths), np.asarray(x_lengths))
-    if corridor is not None:  # then by the corridor's column at a few rows, so similar corridors share a group
-        keys = tuple(corridor[:, row, 0] for row in np.linspace(0, corridor.shape[1] - 1, 4).astype(int)[::-1]) + keys
-    order = np.lexsort(keys)[::-1]
+    order = group_order(x_lengths, y_lengths, corridor)
     nl = np.ones((groups, lanes), np.int64)
     ml = np.ones((groups, lanes), np.int64)
     nl.reshape(-1)[:B] = np.asarray(x_lengths)[order]
@@ -345,13 +415,18 @@ def batch(x, y, D, x_lengths, y_lengths, band, metric, gamma, regularizer, want,
     return values, gx, gy, E
 
 
-def diagonal_batch(x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, map_pairs, block=None):
+def diagonal_batch(
+    x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, want, map_pairs, block=None, corridor=None
+):
     """Smoothed DTW of each pair on the diagonal kernel, one pair per call, its cells vectorised along anti-diagonals.
 
-    The contract of :func:`batch` without band or corridor (the full grid of each pair's own lengths). For a few
-    long pairs, which would leave most lanes of a lane group idle. ``map_pairs`` runs the pairs (a thread pool's
-    ``map`` runs them in parallel). ``block``: diagonals per block of stored weights; None (or >= n + m - 1) stores
-    them all, fewer is the memory-light mode (checkpoints of R every ``block`` diagonals, one more forward pass).
+    The contract of :func:`batch` without band: each pair's full grid, or its ``corridor`` (B, n, 2) (validated),
+    whose cells it visits alone (a lane group visits the union of its lanes' corridors). For a few long pairs, which
+    would leave most lanes of a lane group idle, and for corridors that differ from pair to pair
+    (:func:`diagonal_vectors` counts its work). ``map_pairs`` runs the pairs (a thread pool's ``map`` runs them in
+    parallel). ``block``: diagonals per block of stored weights, one int or (B,) ints (one per pair); None (or
+    >= n + m - 1) stores them all, fewer is the memory-light mode (checkpoints of R every ``block`` diagonals, one
+    more forward pass).
 
     Returns
     -------
@@ -377,6 +452,9 @@ def diagonal_batch(x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, wa
     gx, gy = np.zeros((B, n, d) if grads else (B, 0, 0), dtype), np.zeros((B, m, d) if grads else (B, 0, 0), dtype)
     E = np.zeros((B, n, m) if want == kn.ALIGNMENT else (B, 0, 0), dtype)
     fn = lib.dtwrl_sdtw_diagonals_f32 if dtype.itemsize == 4 else lib.dtwrl_sdtw_diagonals_f64
+    if corridor is not None:
+        corridor = np.ascontiguousarray(corridor, dtype=np.int64)
+    blocks = np.broadcast_to(np.asarray(x_lengths) + np.asarray(y_lengths) - 1 if block is None else block, (B,))
 
     def run(b):
         nl, ml = int(x_lengths[b]), int(y_lengths[b])
@@ -388,10 +466,11 @@ def diagonal_batch(x, y, D, x_lengths, y_lengths, metric, gamma, regularizer, wa
         Db = D[b] if metric == kn.PRECOMPUTED else xt
         Eb = E[b] if want == kn.ALIGNMENT else gxt
         value = np.zeros(1, dtype)
-        rows = nl + ml - 1 if block is None else max(1, int(block))
+        bounds = None if corridor is None else corridor[b].ctypes.data
         status = fn(
-            xt.ctypes.data, yr.ctypes.data, Db.ctypes.data, nl, ml, m, d, S, int(metric), float(gamma),
-            int(regularizer), int(want), rows, value.ctypes.data, gxt.ctypes.data, gyr.ctypes.data, Eb.ctypes.data,
+            xt.ctypes.data, yr.ctypes.data, Db.ctypes.data, bounds, nl, ml, m, d, S, int(metric), float(gamma),
+            int(regularizer), int(want), max(1, int(blocks[b])), value.ctypes.data, gxt.ctypes.data,
+            gyr.ctypes.data, Eb.ctypes.data,
         )  # fmt: skip
         values[b] = value[0]
         if grads:
