@@ -221,10 +221,17 @@ def union_bounds(corridor, pairs, nl, ml, band):
     if corridor is None and band < 0:  # full grids (every call of plain soft-DTW): no per-lane loop
         return np.zeros(N, np.int64), np.max(np.where(nl[:, None] > np.arange(N), ml[:, None], 0), axis=0)
     lo, hi = np.full(N, np.iinfo(np.int64).max), np.zeros(N, np.int64)
-    for lane, (rows, cols) in enumerate(zip(nl.tolist(), ml.tolist())):
-        if corridor is not None and pairs[lane] >= 0:
-            own_lo, own_hi = corridor[pairs[lane], :rows, 0], corridor[pairs[lane], :rows, 1] + 1
-        elif band >= 0 and rows > 1 and cols > 1:
+    lanes = range(len(nl))
+    if corridor is not None:  # the corridor lanes at once; the padding lanes (pair -1) below
+        pairs = np.asarray(pairs)
+        real = pairs >= 0
+        own = np.arange(N) < nl[real, None]
+        lo = np.min(corridor[pairs[real], :N, 0], axis=0, where=own, initial=lo[0])
+        hi = np.max(corridor[pairs[real], :N, 1] + 1, axis=0, where=own, initial=0)
+        lanes = np.flatnonzero(~real).tolist()
+    for lane in lanes:
+        rows, cols = int(nl[lane]), int(ml[lane])
+        if band >= 0 and rows > 1 and cols > 1:
             own_lo, own_hi = _band_bounds(rows, cols, int(band))
         else:
             own_lo, own_hi = np.zeros(rows, np.int64), np.full(rows, cols, np.int64)
@@ -256,23 +263,20 @@ def group_order(x_lengths, y_lengths, corridor=None):
 
 
 def lane_cells(corridor, x_lengths, y_lengths, lanes):
-    """Cells the lane kernel visits for a batch of corridors (B, n, 2): the union corridor of each lane group of
-    ``lanes`` pairs (:func:`group_order`, as :func:`batch` groups them), summed over the groups; each is one vector
-    operation of the group's lanes. Vectorised per group: O(B n).
+    """Cells the lane kernel visits for a batch of corridors (B, n, 2): the union corridor (:func:`union_bounds`) of
+    each lane group of ``lanes`` pairs (:func:`group_order`, as :func:`batch` groups them), summed over the groups;
+    each is one vector operation of the group's lanes. Vectorised per group: O(B n).
 
     >>> corridor = np.array([[[0, 0], [0, 1]], [[0, 1], [1, 1]]])  # 3 cells each, 4 in their union
     >>> int(lane_cells(corridor, [2, 2], [2, 2], 2)), int(lane_cells(corridor, [2, 2], [2, 2], 1))
     (4, 6)
     """
-    B, n = corridor.shape[:2]
     order = group_order(x_lengths, y_lengths, corridor)
-    x_lengths, rows, cells = np.asarray(x_lengths), np.arange(n), 0
-    for start in range(0, B, lanes):  # group by group: temporaries of one group's lanes x n
+    x_lengths, y_lengths, cells = np.asarray(x_lengths), np.asarray(y_lengths), 0
+    for start in range(0, len(order), lanes):  # group by group: temporaries of one group's lanes x n
         members = order[start : start + lanes]
-        own = rows < x_lengths[members, None]
-        lo = np.min(corridor[members, :, 0], axis=0, where=own, initial=np.iinfo(np.int64).max)
-        hi = np.max(corridor[members, :, 1], axis=0, where=own, initial=-1) + 1
-        cells += int(np.sum(np.maximum(hi - lo, 0)))
+        lo, hi = union_bounds(corridor, members, x_lengths[members], y_lengths[members], -1)
+        cells += int(np.sum(hi - lo))
     return cells
 
 
