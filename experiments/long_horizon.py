@@ -5,7 +5,8 @@ Windows of a long series (input ``--input-length`` L, horizon ``--horizon`` H; t
 second column holds the values) or from a seeded synthetic generator with smooth time warps and level shifts
 (``--data synthetic``: no shared data needed). The series is z-scored with its training part's statistics
 and cut in time into train (60%), validation (20%) and test (20%) parts, each windowed with ``--stride``;
-``--center-windows`` shifts each window by its input's mean (:func:`windows`), for series whose level wanders.
+each window is shifted by its input's mean (:func:`windows`; ``--no-center-windows`` keeps the levels), so a
+series whose level wanders does not put the test windows at levels no training window reaches.
 
 Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build_forecaster`) and seed:
 
@@ -79,7 +80,7 @@ class WindowArgs:
     max_train: int = field(64, "training windows at most (evenly spaced)")
     max_test: int = field(32, "validation and test windows at most, each")
     center_windows: bool = field(
-        False, "subtract each window's input mean from its input and target (forecast the level change)"
+        True, "subtract each window's input mean from its input and target (forecast the level change)"
     )
 
 

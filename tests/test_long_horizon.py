@@ -41,9 +41,9 @@ def test_a_shrunk_run_writes_its_table_figure_and_logs_and_resumes(tmp_path, cap
     assert "training" not in out and "| corridor:random |" in out and "| mse |" not in out
 
 
-def test_centred_windows_are_the_same_windows_shifted_by_their_input_mean():
-    plain = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, SMALL)))
-    centred = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, [*SMALL, "--center-windows"])))
+def test_windows_are_centred_by_default_the_same_windows_shifted_by_their_input_mean():
+    plain = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, [*SMALL, "--no-center-windows"])))
+    centred = lh.prepare_data(lh.validate(lh.parse_args(lh.Args, SMALL)))
     for part in ("train", "val", "test"):
         (X, Y), (Xc, Yc) = plain[part], centred[part]
         level = X.astype(np.float64).mean(axis=1, keepdims=True)
