@@ -12,7 +12,8 @@ State layout
 For N alignments and slabs of ``rows`` x ``cols`` cells per alignment:
 
 - ``raw`` float64 (N rows cols,) and ``allowed`` int8 (N rows cols,): the
-  flat padded slabs of local costs and of "cell is enterable" flags; cell
+  flat padded slabs of local costs and of "cell is enterable" flags (filled
+  only with a band: ``banded`` False leaves them unread, all 0); cell
   (i, j) of alignment b is the flat index ``base[b] + i * cols + j`` with
   ``base[b] = b * rows * cols``.
 - ``terminal`` float32 (L, N rows cols): the terminal values ``H`` of each
@@ -239,12 +240,13 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
     Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
     (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
     (``r = meta[k, 7]``; see ``envs.packing.pack_pairs``).
-    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
-    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
-    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
-    (0, 0). One call for every pair of a reset: no Python per pair. A pair with ``same[k] >= 0`` is pair
-    ``same[k]`` again (an earlier one of this call, e.g. one of K rollouts of a pair): its slabs, scale and DTW
-    cost are copied from that alignment instead of computed again (the same values).
+    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and, with a band
+    (``band >= 0``), ``allowed[b]`` (1 on band cells, 0 elsewhere), computes the scale (mean local cost over
+    the band cells, 1 if that mean is 0), the exact DTW cost and the terminal values ``H`` of every lookahead
+    scale, and puts the alignment in cell (0, 0). One call for every pair of a reset: no Python per pair. A
+    pair with ``same[k] >= 0`` is pair ``same[k]`` again (an earlier one of this call, e.g. one of K rollouts
+    of a pair): its slabs, scale and DTW cost are copied from that alignment instead of computed again (the
+    same values).
     """
     num, rows, cols = state.base.shape[0], state.rows, state.cols
     raw = state.raw.reshape(num, rows, cols)
@@ -264,14 +266,16 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
         if same[k] >= 0:
             a = indices[same[k]]
             raw[b] = raw[a]
-            allowed[b] = allowed[a]
+            if band >= 0:
+                allowed[b] = allowed[a]
             terminal[:, b] = terminal[:, a]
             scale[b], factor[b], dtw_cost[b], band_den[b] = scale[a], factor[a], dtw_cost[a], band_den[a]
             lengths[b, 0], lengths[b, 1] = n, m
         else:
             pool = pool_buffers(n, m, scales)
             total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b], scales, pool)  # raw beyond: never read
-            if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
+            # without a band no kernel reads the flags; with one, unchanged lengths mean allowed[b] holds them
+            if band >= 0 and (lengths[b, 0] != n or lengths[b, 1] != m):
                 allowed[b] = 0
                 for i in range(n):
                     allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
