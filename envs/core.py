@@ -302,36 +302,41 @@ class WarpingBatch:
         )
 
     def _flatten(self):
-        """After the layout changed: flat views of the slabs, the flat current and end cells, the ``BatchState``."""
+        """After the layout changed: flat views of the slabs, the flat current and end cells, the kernels' state.
+
+        The state is the plain tuple of a ``BatchState``'s fields (``envs.kernels``: numba types it faster).
+        """
         self._flat_raw = self._raw.reshape(-1)
         self._flat_terminal = self._terminal.reshape(len(self._depths), self.num * self._rows * self._cols)
         self._flat_allowed = self._allowed.reshape(-1)
         self._base = np.arange(self.num, dtype=np.int64) * (self._rows * self._cols)
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
         self._end = self._base + (self._lengths[:, 0] - 1) * self._cols + self._lengths[:, 1] - 1
-        self._state = BatchState(
-            raw=self._flat_raw,
-            allowed=self._flat_allowed,
-            terminal=self._flat_terminal,
-            base=self._base,
-            pos=self._pos,
-            end=self._end,
-            ij=self._ij,
-            lengths=self._lengths,
-            paths=self._paths,
-            length=self._length,
-            pending=self._pending,
-            path_costs=self.path_costs,
-            done=self.done,
-            scale=self._scale,
-            factor=self._factor,
-            dtw_cost=self._dtw,
-            band_den=self._band_den,
-            depths=self._depths,
-            scales=self._scales,
-            rows=self._rows,
-            cols=self._cols,
-            banded=self.band is not None,
+        self._state = tuple(
+            BatchState(
+                raw=self._flat_raw,
+                allowed=self._flat_allowed,
+                terminal=self._flat_terminal,
+                base=self._base,
+                pos=self._pos,
+                end=self._end,
+                ij=self._ij,
+                lengths=self._lengths,
+                paths=self._paths,
+                length=self._length,
+                pending=self._pending,
+                path_costs=self.path_costs,
+                done=self.done,
+                scale=self._scale,
+                factor=self._factor,
+                dtw_cost=self._dtw,
+                band_den=self._band_den,
+                depths=self._depths,
+                scales=self._scales,
+                rows=self._rows,
+                cols=self._cols,
+                banded=self.band is not None,
+            )
         )
 
     def _load(self, packed, indices):

@@ -1,9 +1,12 @@
 """The compiled kernels of ``WarpingBatch``: load pairs, move, observe, roll a policy out.
 
-Every kernel takes the batch's state as one :class:`BatchState` (a NamedTuple
-of arrays and layout scalars; numba unpacks it once per call) and writes into
-it in place; per-call inputs and outputs (actions, rewards, the ``replaced``
-flags, the observation arrays) are separate arguments. ``WarpingBatch``
+Every kernel takes the batch's state as the plain tuple of a :class:`BatchState`'s
+fields (arrays and layout scalars), makes it a ``BatchState`` again (free in
+compiled code) and writes into it in place; per-call inputs and outputs
+(actions, rewards, the ``replaced`` flags, the observation arrays) are separate
+arguments. A plain tuple because numba's dispatcher types one from a C
+fingerprint, while it types a NamedTuple in Python, field by field: about 3 us
+more per call, paid several times per batch step. ``WarpingBatch``
 (``envs.core``) builds the tuple whenever its layout changes and otherwise only
 reads the arrays back.
 
@@ -46,7 +49,7 @@ matters).
 >>> from envs.core import WarpingBatch
 >>> batch = WarpingBatch(window=3, lookahead=())
 >>> batch.reset([([0.0, 1.0, 2.0], [0.0, 2.0])])
->>> state = batch._state  # the batch's BatchState
+>>> state = BatchState(*batch._state)  # the batch's state, as a BatchState
 >>> state.rows, state.cols, state.lengths.tolist(), int(state.end[0] - state.base[0])  # end: (2, 1), flat
 (5, 4, [[3, 2]], 9)
 >>> rows, cells = njit_active(state.done.view(np.uint8), state.ij)
@@ -92,7 +95,7 @@ PREFERENCE = np.array([[0, 1, 2], [1, 0, 2], [2, 0, 1]])
 
 
 class BatchState(NamedTuple):
-    """The state of N alignments that every kernel takes (see the module docstring for the layout)."""
+    """The state of N alignments that every kernel takes, as the plain tuple of these fields (module docstring)."""
 
     raw: np.ndarray
     allowed: np.ndarray
@@ -248,6 +251,7 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
     of a pair): its slabs, scale and DTW cost are copied from that alignment instead of computed again (the
     same values).
     """
+    state = BatchState(*state)
     num, rows, cols = state.base.shape[0], state.rows, state.cols
     raw = state.raw.reshape(num, rows, cols)
     allowed = state.allowed.reshape(num, rows, cols)
@@ -332,6 +336,7 @@ def njit_move(state, actions, rewards, replaced):
     numba reference-counts every array argument of a call (two atomic
     operations each), which a call per alignment would pay every step.
     """
+    state = BatchState(*state)
     ij, pos, end, cols, pending = state.ij, state.pos, state.end, state.cols, state.pending
     path_costs, length, paths, raw = state.path_costs, state.length, state.paths, state.raw
     allowed, factor, done, lengths, banded = state.allowed, state.factor, state.done, state.lengths, state.banded
@@ -400,7 +405,7 @@ def njit_step_observe(state, actions, rewards, replaced, skip, window, position,
     if bad >= 0:
         return bad
     njit_move(state, actions, rewards, replaced)
-    rows, cells = njit_active(skip, state.ij)
+    rows, cells = njit_active(skip, BatchState(*state).ij)
     njit_observe(state, rows, rows, cells, window, position, mask, look, np.empty((0, 3)))
     return -1
 
@@ -435,6 +440,7 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
     False promises that every grid cell is enterable (no band): the lookahead
     then reads no ``allowed`` flag, nor do the window, the mask and the moves.
     """
+    state = BatchState(*state)
     banded, base, lengths, band_den, cols = state.banded, state.base, state.lengths, state.band_den, state.cols
     raw, allowed, scale, terminal, depths = state.raw, state.allowed, state.scale, state.terminal, state.depths
     num = rows.shape[0]

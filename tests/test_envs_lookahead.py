@@ -164,9 +164,9 @@ def test_lookahead_after_the_slabs_grow_equals_the_reference(band):
     rng = np.random.default_rng(9)
     batch = WarpingBatch(window=3, band=band, lookahead=((2, 3), (3, 2)))
     batch.reset(_pairs(rng, [(7, 9), (8, 6)], 2))
-    before = batch._state.rows, batch._state.cols
+    before = batch._rows, batch._cols
     batch.reset(_pairs(rng, [(14, 12)], 2), [1])  # rows and cols grow: alignment 0 keeps its pair
-    assert batch._state.rows > before[0] and batch._state.cols > before[1]
+    assert batch._rows > before[0] and batch._cols > before[1]
     _check_cells(batch, *_band_cells(batch, band))
 
 
