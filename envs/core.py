@@ -25,7 +25,7 @@ computes the pair's scale and its exact DTW cost (bitwise the value
 (``envs.terminal``). The slabs lie on transparent huge pages where the system
 offers them (``envs.hugepages``): steps read them at scattered cells. The
 compiled kernels (``envs.kernels``: load, step, observe, roll a policy out)
-take all of this as one ``envs.kernels.BatchState``,
+take all of this as one tuple, the fields of an ``envs.kernels.BatchState``,
 whose module docstring lays the arrays out; the batch rebuilds it when its
 layout changes. Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
