@@ -25,7 +25,7 @@ computes the pair's scale and its exact DTW cost (bitwise the value
 (``envs.terminal``). The slabs lie on transparent huge pages where the system
 offers them (``envs.hugepages``): steps read them at scattered cells. The
 compiled kernels (``envs.kernels``: load, step, observe, roll a policy out)
-take all of this as one ``envs.kernels.BatchState``,
+take all of this as one tuple, the fields of an ``envs.kernels.BatchState``,
 whose module docstring lays the arrays out; the batch rebuilds it when its
 layout changes. Memory:
 ``(9 + 4 L) * N * rows * cols`` bytes (0.6 MB per alignment at n = m = 256 without lookahead, L its rows),
@@ -224,8 +224,9 @@ class WarpingBatch:
         packed = pack_pairs(pairs, self.band)
         count = len(packed.series)
         pad = max(self.window - 1, 1)
-        rows = int(packed.meta[:, 2].max()) + pad
-        cols = int(packed.meta[:, 3].max()) + pad
+        # (Python ints: a vector step resets one or two pairs, for which two array reductions cost ~3 us more)
+        rows = max(len(x) for x, _ in packed.series) + pad
+        cols = max(len(y) for _, y in packed.series) + pad
         if indices is None:
             if count == self.num:
                 rows, cols = max(rows, self._rows), max(cols, self._cols)
@@ -302,36 +303,41 @@ class WarpingBatch:
         )
 
     def _flatten(self):
-        """After the layout changed: flat views of the slabs, the flat current and end cells, the ``BatchState``."""
+        """After the layout changed: flat views of the slabs, the flat current and end cells, the kernels' state.
+
+        The state is the plain tuple of a ``BatchState``'s fields (``envs.kernels``: numba types it faster).
+        """
         self._flat_raw = self._raw.reshape(-1)
         self._flat_terminal = self._terminal.reshape(len(self._depths), self.num * self._rows * self._cols)
         self._flat_allowed = self._allowed.reshape(-1)
         self._base = np.arange(self.num, dtype=np.int64) * (self._rows * self._cols)
         self._pos = self._base + self._ij[:, 0] * self._cols + self._ij[:, 1]
         self._end = self._base + (self._lengths[:, 0] - 1) * self._cols + self._lengths[:, 1] - 1
-        self._state = BatchState(
-            raw=self._flat_raw,
-            allowed=self._flat_allowed,
-            terminal=self._flat_terminal,
-            base=self._base,
-            pos=self._pos,
-            end=self._end,
-            ij=self._ij,
-            lengths=self._lengths,
-            paths=self._paths,
-            length=self._length,
-            pending=self._pending,
-            path_costs=self.path_costs,
-            done=self.done,
-            scale=self._scale,
-            factor=self._factor,
-            dtw_cost=self._dtw,
-            band_den=self._band_den,
-            depths=self._depths,
-            scales=self._scales,
-            rows=self._rows,
-            cols=self._cols,
-            banded=self.band is not None,
+        self._state = tuple(
+            BatchState(
+                raw=self._flat_raw,
+                allowed=self._flat_allowed,
+                terminal=self._flat_terminal,
+                base=self._base,
+                pos=self._pos,
+                end=self._end,
+                ij=self._ij,
+                lengths=self._lengths,
+                paths=self._paths,
+                length=self._length,
+                pending=self._pending,
+                path_costs=self.path_costs,
+                done=self.done,
+                scale=self._scale,
+                factor=self._factor,
+                dtw_cost=self._dtw,
+                band_den=self._band_den,
+                depths=self._depths,
+                scales=self._scales,
+                rows=self._rows,
+                cols=self._cols,
+                banded=self.band is not None,
+            )
         )
 
     def _load(self, packed, indices):

@@ -1,9 +1,12 @@
 """The compiled kernels of ``WarpingBatch``: load pairs, move, observe, roll a policy out.
 
-Every kernel takes the batch's state as one :class:`BatchState` (a NamedTuple
-of arrays and layout scalars; numba unpacks it once per call) and writes into
-it in place; per-call inputs and outputs (actions, rewards, the ``replaced``
-flags, the observation arrays) are separate arguments. ``WarpingBatch``
+Every kernel takes the batch's state as the plain tuple of a :class:`BatchState`'s
+fields (arrays and layout scalars), makes it a ``BatchState`` again (free in
+compiled code) and writes into it in place; per-call inputs and outputs
+(actions, rewards, the ``replaced`` flags, the observation arrays) are separate
+arguments. A plain tuple because numba's dispatcher types one from a C
+fingerprint, while it types a NamedTuple in Python, field by field: about 3 us
+more per call, paid several times per batch step. ``WarpingBatch``
 (``envs.core``) builds the tuple whenever its layout changes and otherwise only
 reads the arrays back.
 
@@ -12,7 +15,8 @@ State layout
 For N alignments and slabs of ``rows`` x ``cols`` cells per alignment:
 
 - ``raw`` float64 (N rows cols,) and ``allowed`` int8 (N rows cols,): the
-  flat padded slabs of local costs and of "cell is enterable" flags; cell
+  flat padded slabs of local costs and of "cell is enterable" flags (filled
+  only with a band: ``banded`` False leaves them unread, all 0); cell
   (i, j) of alignment b is the flat index ``base[b] + i * cols + j`` with
   ``base[b] = b * rows * cols``.
 - ``terminal`` float32 (L, N rows cols): the terminal values ``H`` of each
@@ -45,7 +49,7 @@ matters).
 >>> from envs.core import WarpingBatch
 >>> batch = WarpingBatch(window=3, lookahead=())
 >>> batch.reset([([0.0, 1.0, 2.0], [0.0, 2.0])])
->>> state = batch._state  # the batch's BatchState
+>>> state = BatchState(*batch._state)  # the batch's state, as a BatchState
 >>> state.rows, state.cols, state.lengths.tolist(), int(state.end[0] - state.base[0])  # end: (2, 1), flat
 (5, 4, [[3, 2]], 9)
 >>> rows, cells = njit_active(state.done.view(np.uint8), state.ij)
@@ -91,7 +95,7 @@ PREFERENCE = np.array([[0, 1, 2], [1, 0, 2], [2, 0, 1]])
 
 
 class BatchState(NamedTuple):
-    """The state of N alignments that every kernel takes (see the module docstring for the layout)."""
+    """The state of N alignments that every kernel takes, as the plain tuple of these fields (module docstring)."""
 
     raw: np.ndarray
     allowed: np.ndarray
@@ -239,13 +243,15 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
     Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
     (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
     (``r = meta[k, 7]``; see ``envs.packing.pack_pairs``).
-    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and ``allowed[b]`` (1 on
-    band cells, 0 elsewhere), computes the scale (mean local cost over the band cells, 1 if that mean is 0),
-    the exact DTW cost and the terminal values ``H`` of every lookahead scale, and puts the alignment in cell
-    (0, 0). One call for every pair of a reset: no Python per pair. A pair with ``same[k] >= 0`` is pair
-    ``same[k]`` again (an earlier one of this call, e.g. one of K rollouts of a pair): its slabs, scale and DTW
-    cost are copied from that alignment instead of computed again (the same values).
+    For each pair: fills the padded slabs ``raw[b]`` (``C[i, j]`` inside the grid) and, with a band
+    (``band >= 0``), ``allowed[b]`` (1 on band cells, 0 elsewhere), computes the scale (mean local cost over
+    the band cells, 1 if that mean is 0), the exact DTW cost and the terminal values ``H`` of every lookahead
+    scale, and puts the alignment in cell (0, 0). One call for every pair of a reset: no Python per pair. A
+    pair with ``same[k] >= 0`` is pair ``same[k]`` again (an earlier one of this call, e.g. one of K rollouts
+    of a pair): its slabs, scale and DTW cost are copied from that alignment instead of computed again (the
+    same values).
     """
+    state = BatchState(*state)
     num, rows, cols = state.base.shape[0], state.rows, state.cols
     raw = state.raw.reshape(num, rows, cols)
     allowed = state.allowed.reshape(num, rows, cols)
@@ -264,14 +270,16 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
         if same[k] >= 0:
             a = indices[same[k]]
             raw[b] = raw[a]
-            allowed[b] = allowed[a]
+            if band >= 0:
+                allowed[b] = allowed[a]
             terminal[:, b] = terminal[:, a]
             scale[b], factor[b], dtw_cost[b], band_den[b] = scale[a], factor[a], dtw_cost[a], band_den[a]
             lengths[b, 0], lengths[b, 1] = n, m
         else:
             pool = pool_buffers(n, m, scales)
             total, value = njit_costs_and_dtw(x, y, code, lo_k, hi_k, raw[b], scales, pool)  # raw beyond: never read
-            if lengths[b, 0] != n or lengths[b, 1] != m:  # else allowed[b] already holds this grid and band
+            # without a band no kernel reads the flags; with one, unchanged lengths mean allowed[b] holds them
+            if band >= 0 and (lengths[b, 0] != n or lengths[b, 1] != m):
                 allowed[b] = 0
                 for i in range(n):
                     allowed[b, i, lo_k[i] : hi_k[i] + 1] = 1
@@ -328,6 +336,7 @@ def njit_move(state, actions, rewards, replaced):
     numba reference-counts every array argument of a call (two atomic
     operations each), which a call per alignment would pay every step.
     """
+    state = BatchState(*state)
     ij, pos, end, cols, pending = state.ij, state.pos, state.end, state.cols, state.pending
     path_costs, length, paths, raw = state.path_costs, state.length, state.paths, state.raw
     allowed, factor, done, lengths, banded = state.allowed, state.factor, state.done, state.lengths, state.banded
@@ -396,7 +405,7 @@ def njit_step_observe(state, actions, rewards, replaced, skip, window, position,
     if bad >= 0:
         return bad
     njit_move(state, actions, rewards, replaced)
-    rows, cells = njit_active(skip, state.ij)
+    rows, cells = njit_active(skip, BatchState(*state).ij)
     njit_observe(state, rows, rows, cells, window, position, mask, look, np.empty((0, 3)))
     return -1
 
@@ -431,6 +440,7 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
     False promises that every grid cell is enterable (no band): the lookahead
     then reads no ``allowed`` flag, nor do the window, the mask and the moves.
     """
+    state = BatchState(*state)
     banded, base, lengths, band_den, cols = state.banded, state.base, state.lengths, state.band_den, state.cols
     raw, allowed, scale, terminal, depths = state.raw, state.allowed, state.scale, state.terminal, state.depths
     num = rows.shape[0]

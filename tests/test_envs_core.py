@@ -8,6 +8,7 @@ from dtwrl.datasets import SyntheticPairs
 from dtwrl.exact_dtw import dtw, dtw_path, path_cost
 from dtwrl.local_cost import cost_matrix
 from envs.core import DIAGONAL, DOWN, MOVES, RIGHT, WINDOW_PAD, WarpingBatch
+from envs.kernels import BatchState
 from envs.packing import _is_plain_series
 from tests.reference import brute_force_dtw, in_band, local_costs
 
@@ -366,3 +367,27 @@ def test_a_pair_object_given_again_is_loaded_by_copy_with_the_same_state(band):
     np.testing.assert_array_equal(one.cost_matrix(0), local_costs(*pairs[1]))
     np.testing.assert_array_equal(one.cost_matrix(3), local_costs(*pairs[1]))
     assert one.lengths.tolist()[0] == one.lengths.tolist()[3] == [6, 5]
+
+
+@pytest.mark.parametrize("band", [None, 2])
+def test_the_enterable_flags_are_filled_only_with_a_band(band):
+    """With a band the flag slab holds each grid's band cells; without one no kernel reads it, and reset leaves it 0."""
+    rng = np.random.default_rng(4)
+    batch = WarpingBatch(window=3, band=band, lookahead=((2, 3),))
+    batch.reset([_random_pair(rng, 7, 9), _random_pair(rng, 8, 6)])
+    batch.reset([_random_pair(rng, 5, 6)], indices=[1])  # new lengths in a used slot
+    for b, (n, m) in enumerate(batch.lengths.tolist()):
+        expected = np.zeros(batch._allowed[b].shape, dtype=np.int8)
+        if band is not None:
+            expected[:n, :m] = in_band(n, m, band)
+        np.testing.assert_array_equal(batch._allowed[b], expected)
+
+
+def test_the_kernels_take_the_state_as_a_plain_tuple_of_the_batch_arrays():
+    """An exact tuple (numba types it from a C fingerprint, a NamedTuple in Python), with BatchState's fields."""
+    batch = WarpingBatch(window=3)
+    batch.reset([_random_pair(np.random.default_rng(0), 5, 4)])
+    assert type(batch._state) is tuple
+    state = BatchState(*batch._state)
+    assert state.raw is batch._flat_raw and state.done is batch.done and state.path_costs is batch.path_costs
+    assert (state.rows, state.cols, state.banded) == (batch._rows, batch._cols, False)

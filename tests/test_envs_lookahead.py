@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from envs.core import MOVES, WarpingBatch
-from envs.observation import LOOKAHEAD_GAP, WINDOW_PAD
+from envs.observation import LANES, LOOKAHEAD_GAP, WINDOW_PAD, _njit_lookahead_q2_blocks
 from tests.reference import in_band
 
 INF = float("inf")
@@ -164,9 +164,9 @@ def test_lookahead_after_the_slabs_grow_equals_the_reference(band):
     rng = np.random.default_rng(9)
     batch = WarpingBatch(window=3, band=band, lookahead=((2, 3), (3, 2)))
     batch.reset(_pairs(rng, [(7, 9), (8, 6)], 2))
-    before = batch._state.rows, batch._state.cols
+    before = batch._rows, batch._cols
     batch.reset(_pairs(rng, [(14, 12)], 2), [1])  # rows and cols grow: alignment 0 keeps its pair
-    assert batch._state.rows > before[0] and batch._state.cols > before[1]
+    assert batch._rows > before[0] and batch._cols > before[1]
     _check_cells(batch, *_band_cells(batch, band))
 
 
@@ -192,3 +192,35 @@ def test_lookahead_along_episodes_equals_the_reference():
                 q = reference_move_values(batch.cost_matrix(b), allowed[b], terminal[b, r], i, j, depth)
                 np.testing.assert_array_equal(obs["lookahead"][b, r], reference_features(q, batch.scales[b]))
         _, obs = batch._step_observe(rng.integers(0, 3, batch.num), skip)
+
+
+@pytest.mark.parametrize("band", [None, 4])
+def test_lane_groups_of_every_fill_equal_the_one_block_dp(band):
+    """Every count of interior queries (full lane groups, a partial last group, a small one that goes to the
+    one-block DP) gives the one-block DP's move values bitwise."""
+    rng = np.random.default_rng(11)
+    batch = WarpingBatch(window=3, band=band, lookahead=((2, 5), (3, 5)))
+    batch.reset(_pairs(rng, [(30, 28), (26, 31)], 2))
+    rows, cells = _band_cells(batch, band)
+    interior = [t for t, (b, (i, j)) in enumerate(zip(rows, cells)) if i + 5 < 29 and j + 5 < 27]
+    for count in range(1, 2 * LANES + 2):
+        pick = np.array(interior[:count] + [len(rows) - 1])  # and one query at the grid's edge
+        r, c = np.asarray(rows)[pick], np.asarray(cells)[pick]
+        expected = np.empty((len(pick), 3)), np.empty((len(pick), 3))
+        terminal = batch._flat_terminal
+        _njit_lookahead_q2_blocks(
+            batch._flat_raw,
+            batch._flat_allowed,
+            terminal[0],
+            terminal[1],
+            batch._base,
+            batch._lengths,
+            batch._cols,
+            r.astype(np.int64),
+            c.astype(np.int64),
+            5,
+            band is not None,
+            *expected,
+        )
+        for row in range(2):
+            np.testing.assert_array_equal(batch.move_values(r, c, row), expected[row], err_msg=f"{count} {row}")
