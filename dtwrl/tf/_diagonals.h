@@ -29,8 +29,8 @@ struct Diagonals {
     typedef Lanes<T, BYTES> L;
     static constexpr int W = L::W;
     const T *xt, *yr, *D;
-    const int64_t* firsts;  // (K,) first(k) of a corridor, or nullptr: the full grid
-    const int64_t* lasts;   // (K,) last(k)
+    const int32_t* firsts;  // (K,) first(k) of a corridor, or nullptr: the full grid
+    const int32_t* lasts;   // (K,) last(k)
     int64_t nl, ml, m, d, S;
     int metric, regularizer, want;
     T gamma;
@@ -156,15 +156,17 @@ struct Diagonals {
 };
 
 // first(k) and last(k) of a corridor ``bounds`` (nl, 2) of inclusive column bounds: first(k) is the least row i
-// with i + hi_i >= k, last(k) the greatest with i + lo_i <= k; both sweeps are O(nl + ml).
-inline void corridor_diagonals(const int64_t* bounds, int64_t nl, int64_t K, int64_t* firsts, int64_t* lasts) {
+// with i + hi_i >= k, last(k) the greatest with i + lo_i <= k; both sweeps are O(nl + ml). Rows as int32: half the
+// memory of this index, which a pair of the memory-light mode holds beside its O(sqrt) buffers (2^31 rows of
+// corridor would take 32 GB).
+inline void corridor_diagonals(const int64_t* bounds, int64_t nl, int64_t K, int32_t* firsts, int32_t* lasts) {
     for (int64_t k = 0, i = 0; k < K; ++k) {
         while (i < nl - 1 && i + bounds[2 * i + 1] < k) ++i;
-        firsts[k] = i;
+        firsts[k] = int32_t(i);
     }
     for (int64_t k = 0, i = 0; k < K; ++k) {
         while (i + 1 < nl && i + 1 + bounds[2 * (i + 1)] <= k) ++i;
-        lasts[k] = i;
+        lasts[k] = int32_t(i);
     }
 }
 
@@ -179,13 +181,15 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     const int64_t K = nl + ml - 1, W = Lanes<T, BYTES>::W;
     block = block < 1 ? 1 : (block > K ? K : block);
     const int64_t blocks = want == VALUE ? 1 : (K + block - 1) / block;
-    // first/last (2 K) and the checkpoint offsets (blocks + 1), one allocation
-    int64_t* index = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (2 * K + blocks + 1)));
-    if (!index) return 1;
+    // the checkpoint offsets (blocks + 1), then a corridor's first/last (2 K; the full grid computes them), one
+    // allocation
+    const size_t rows_bytes = bounds ? sizeof(int32_t) * 2 * size_t(K) : 0;
+    int64_t* ckoff = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (blocks + 1) + rows_bytes));
+    if (!ckoff) return 1;
+    int32_t* index = bounds ? reinterpret_cast<int32_t*>(ckoff + blocks + 1) : nullptr;
     if (bounds) corridor_diagonals(bounds, nl, K, index, index + K);
-    const Diagonals<T, BYTES> g{xt, yr, D, bounds ? index : nullptr, bounds ? index + K : nullptr, nl, ml, m, d, S,
-                                metric, regularizer, want, T(gamma)};
-    int64_t* ckoff = index + 2 * K;
+    const Diagonals<T, BYTES> g{xt, yr, D, index, bounds ? index + K : nullptr, nl, ml, m, d, S, metric, regularizer,
+                                want, T(gamma)};
     int64_t plane = 0;  // the most weights of one block of diagonals
     ckoff[0] = 0;
     for (int64_t s = 0; s < blocks; ++s) {
@@ -201,7 +205,7 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     const size_t numbers = size_t(width) * (3 + 7) + size_t(kept) + 3 * size_t(plane);
     T* rows = static_cast<T*>(scratch.get(sizeof(T) * numbers));
     if (!rows) {
-        std::free(index);
+        std::free(ckoff);
         return 1;
     }
     T* pull = rows + 3 * width;
@@ -219,7 +223,7 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
             g.backward(k0, k1, weights, plane, pull, gxt, gyr, E);
         }
     }
-    std::free(index);
+    std::free(ckoff);
     scratch.trim();
     return 0;
 }
