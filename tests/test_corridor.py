@@ -328,6 +328,18 @@ def test_a_kept_corridor_belongs_to_its_own_pair_whatever_the_batch_order(rng):
     assert not np.array_equal(on_y, on_moved)  # the check above can tell whose corridor was kept
 
 
+def test_a_schedule_that_reuses_nothing_keeps_nothing(rng):
+    from dtwrl.corridors import CorridorSchedule, corridor_from_name
+
+    x, y = rng.normal(size=(3, 12, 1)), rng.normal(size=(3, 10, 1))
+    schedule = CorridorSchedule("exact:r=1", every=1)
+    for _ in range(2):
+        assert np.array_equal(
+            schedule(x, y, [12, 11, 9], [10, 10, 8]), corridor_from_name("exact:r=1", x, y, [12, 11, 9], [10, 10, 8])
+        )
+    assert (schedule.calls, schedule.computed, len(schedule._cache)) == (2, 6, 0)
+
+
 def test_loss_corridor_arguments_are_checked():
     from dtwrl.losses import SoftDTWLoss
 

@@ -126,3 +126,25 @@ def test_a_corridor_past_its_store_cap_runs_light_and_the_cap_is_checked(monkeyp
     monkeypatch.setenv(ko.ENV_CORRIDOR_STORE, "none")
     with pytest.raises(ValueError, match=ko.ENV_CORRIDOR_STORE):
         ko.lane_block(16, 4, light=False, corridor=True)
+
+
+def prepare_diagonal_pair(n, cells):
+    """One float64 pair of n x n on the diagonal kernel over a corridor ``cells`` columns wide, memory-light (blocks of
+    64 diagonals): the call :func:`experiments.memory.fresh_peak_mb` measures, warmed up on a short pair."""
+
+    def pair(k):
+        x, y = np.linspace(0, 1, k)[None, :, None], np.linspace(0, 1, k)[None, :, None] ** 2
+        corridor = _diagonal_corridor(k, k, cells)
+        gradient = (kn.SQEUCLIDEAN, 0.1, kn.ENTROPY, kn.GRADIENT, map, 64)
+        return lambda: _lanes.diagonal_batch(x, y, None, [k], [k], *gradient, corridor)
+
+    pair(n // 64)()
+    return pair(n)
+
+
+def test_the_diagonal_kernels_buffers_follow_the_corridor_not_the_grid():
+    from experiments.memory import fresh_peak_mb
+
+    n = 2**18  # float64, 2 MB per number a row: the series' copies and their gradients take 6, the diagonals' index 1
+    rise = fresh_peak_mb(prepare_diagonal_pair, n, 8)
+    assert rise < 20, rise  # 13 MB; with 10 diagonal buffers spanning the grid's rows (21 MB) and an int64 index, 37

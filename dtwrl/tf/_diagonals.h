@@ -10,8 +10,9 @@
 // the next first and last grow by 0 or 1, with last(k) >= first(k) - 1 (a diagonal may hold no cell: after a
 // diagonal step (i, j) -> (i + 1, j + 1) of a one-cell-wide corridor).
 //
-// Diagonals are stored indexed by p = i + 1 (p = 0: row -1), with one +inf (forward) or 0 (backward) sentinel on
-// each side of the diagonal's cells: its span is first(k) .. last(k) + 2. The predecessors of diagonal k are
+// Diagonals are indexed by p = i + 1 (p = 0: row -1), with one +inf (forward) or 0 (backward) sentinel on each side
+// of the diagonal's cells: its span is first(k) .. last(k) + 2. A diagonal buffer holds one span from its start (p at
+// p - first(k)), so it is as wide as the widest span (a corridor's, not n). The predecessors of diagonal k are
 // diagonal k - 1 at p - 1 (up) and p (left) and diagonal k - 2 at p - 1 (diagonal): positions first(k) ..
 // last(k) + 1, inside the spans of diagonals k - 1 and k - 2 by the growth above, so the numbers a rotating buffer
 // keeps past a span (stale diagonals, masked lanes) are never used. The backward pass reads diagonals k + 1 and
@@ -20,7 +21,7 @@
 // gradients come back in the same layouts. The backward pass pulls: E of a cell is the sum of its successors' E
 // times their weights toward it, kept per diagonal as three products.
 //
-// Memory: 3 + 7 diagonal buffers of n + 2 + 2W numbers, the spans of 2 diagonals every ``block`` diagonals
+// Memory: 3 + 7 diagonal buffers of the widest span + 2W numbers, the spans of 2 diagonals every ``block`` diagonals
 // (checkpoints), and the weights of ``block`` diagonals, each padded to W: all of them is 3 x the pair's cells (a
 // corridor's, not n x m); with block ~ sqrt(n + m) the memory-light mode keeps O(sqrt(n + m)) diagonals.
 template <typename T, int BYTES>
@@ -28,17 +29,19 @@ struct Diagonals {
     typedef Lanes<T, BYTES> L;
     static constexpr int W = L::W;
     const T *xt, *yr, *D;
-    const int64_t* firsts;  // (K,) first(k) of a corridor, or nullptr: the full grid
-    const int64_t* lasts;   // (K,) last(k)
+    const int32_t* firsts;  // (K,) first(k) of a corridor, or nullptr: the full grid
+    const int32_t* lasts;   // (K,) last(k)
     int64_t nl, ml, m, d, S;
     int metric, regularizer, want;
     T gamma;
     // diagonals; numbers per diagonal buffer, a whole number of vectors (the weights after the buffers stay aligned)
-    int64_t K = nl + ml - 1, width = (nl + 2 + 3 * W - 1) / W * W;
+    int64_t K = nl + ml - 1, width = padded(widest() + 2 * W);
 
-    // first and last row of diagonal k; diagonals -2 (R[-1, -1] = 0 at p = 0) and -1 (no cell) start the recursion
+    // first and last row of diagonal k; diagonals -2 (R[-1, -1] = 0 at p = 0) and -1 (no cell) start the recursion,
+    // diagonals K and K + 1 (the zeros the backward pass starts from) have the first row of the end cell
     int64_t first(int64_t k) const {
         if (k < 0) return 0;
+        if (k >= K) return nl - 1;
         if (firsts) return firsts[k];
         return k - ml + 1 > 0 ? k - ml + 1 : 0;
     }
@@ -49,6 +52,13 @@ struct Diagonals {
     }
     int64_t span(int64_t k) const { return last(k) - first(k) + 3; }  // numbers of diagonal k to keep, sentinels in
     static int64_t padded(int64_t cells) { return (cells + W - 1) / W * W; }
+    // the most numbers of a span: min(nl, ml) + 2 on the full grid, a corridor's widest diagonal + 2
+    int64_t widest() const {
+        if (!firsts) return (nl < ml ? nl : ml) + 2;
+        int64_t most = 0;
+        for (int64_t k = 0; k < K; ++k) most = span(k) > most ? span(k) : most;
+        return most;
+    }
 
     inline vec<T, BYTES> cost(int64_t k, int64_t i, int64_t end) const {
         if (metric != PRECOMPUTED) return series_cost<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric);
@@ -68,14 +78,14 @@ struct Diagonals {
         const T inv_gamma = T(1) / gamma;
         vec<T, BYTES> lane;
         for (int l = 0; l < W; ++l) lane[l] = T(l);
-        std::memcpy(rows + ((k0 + 1) % 3) * width + first(k0 - 2), init, sizeof(T) * span(k0 - 2));
-        std::memcpy(rows + ((k0 + 2) % 3) * width + first(k0 - 1), init + span(k0 - 2), sizeof(T) * span(k0 - 1));
+        std::memcpy(rows + ((k0 + 1) % 3) * width, init, sizeof(T) * span(k0 - 2));
+        std::memcpy(rows + ((k0 + 2) % 3) * width, init + span(k0 - 2), sizeof(T) * span(k0 - 1));
         int64_t offset = 0;
         for (int64_t k = k0; k < k1; ++k) {
-            const T* before = rows + ((k + 1) % 3) * width;
-            const T* prev = rows + ((k + 2) % 3) * width;
-            T* cur = rows + (k % 3) * width;
+            const T* before = rows + ((k + 1) % 3) * width - first(k - 2);  // indexed by p, as the spans start
+            const T* prev = rows + ((k + 2) % 3) * width - first(k - 1);
             const int64_t a = first(k), b = last(k);
+            T* cur = rows + (k % 3) * width - a;
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
                 vec<T, BYTES> qa, qb, qc;
@@ -117,12 +127,12 @@ struct Diagonals {
         for (int64_t k = k1 - 1; k >= k0; --k) {
             const int64_t a = first(k), b = last(k);
             offset -= padded(b - a + 1);
-            T* pa = pull + (k % 3) * width;  // products of diagonal k: e qa (3 buffers), e qb, e qc (2 each)
-            T* pb = pull + (3 + k % 2) * width;
-            T* pc = pull + (5 + k % 2) * width;
-            const T* na = pull + ((k + 2) % 3) * width;  // qa products of diagonal k + 2
-            const T* nb = pull + (3 + (k + 1) % 2) * width;
-            const T* nc = pull + (5 + (k + 1) % 2) * width;
+            T* pa = pull + (k % 3) * width - a;  // products of diagonal k: e qa (3 buffers), e qb, e qc (2 each)
+            T* pb = pull + (3 + k % 2) * width - a;
+            T* pc = pull + (5 + k % 2) * width - a;
+            const T* na = pull + ((k + 2) % 3) * width - first(k + 2);  // qa products of diagonal k + 2
+            const T* nb = pull + (3 + (k + 1) % 2) * width - first(k + 1);
+            const T* nc = pull + (5 + (k + 1) % 2) * width - first(k + 1);
             const T end = k == K - 1 ? T(1) : T(0);  // dR[end] / dR[end]: diagonal K-1 is the end cell alone
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
@@ -146,15 +156,17 @@ struct Diagonals {
 };
 
 // first(k) and last(k) of a corridor ``bounds`` (nl, 2) of inclusive column bounds: first(k) is the least row i
-// with i + hi_i >= k, last(k) the greatest with i + lo_i <= k; both sweeps are O(nl + ml).
-inline void corridor_diagonals(const int64_t* bounds, int64_t nl, int64_t K, int64_t* firsts, int64_t* lasts) {
+// with i + hi_i >= k, last(k) the greatest with i + lo_i <= k; both sweeps are O(nl + ml). Rows as int32: half the
+// memory of this index, which a pair of the memory-light mode holds beside its O(sqrt) buffers (2^31 rows of
+// corridor would take 32 GB).
+inline void corridor_diagonals(const int64_t* bounds, int64_t nl, int64_t K, int32_t* firsts, int32_t* lasts) {
     for (int64_t k = 0, i = 0; k < K; ++k) {
         while (i < nl - 1 && i + bounds[2 * i + 1] < k) ++i;
-        firsts[k] = i;
+        firsts[k] = int32_t(i);
     }
     for (int64_t k = 0, i = 0; k < K; ++k) {
         while (i + 1 < nl && i + 1 + bounds[2 * (i + 1)] <= k) ++i;
-        lasts[k] = i;
+        lasts[k] = int32_t(i);
     }
 }
 
@@ -169,13 +181,15 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     const int64_t K = nl + ml - 1, W = Lanes<T, BYTES>::W;
     block = block < 1 ? 1 : (block > K ? K : block);
     const int64_t blocks = want == VALUE ? 1 : (K + block - 1) / block;
-    // first/last (2 K) and the checkpoint offsets (blocks + 1), one allocation
-    int64_t* index = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (2 * K + blocks + 1)));
-    if (!index) return 1;
+    // the checkpoint offsets (blocks + 1), then a corridor's first/last (2 K; the full grid computes them), one
+    // allocation
+    const size_t rows_bytes = bounds ? sizeof(int32_t) * 2 * size_t(K) : 0;
+    int64_t* ckoff = static_cast<int64_t*>(std::malloc(sizeof(int64_t) * (blocks + 1) + rows_bytes));
+    if (!ckoff) return 1;
+    int32_t* index = bounds ? reinterpret_cast<int32_t*>(ckoff + blocks + 1) : nullptr;
     if (bounds) corridor_diagonals(bounds, nl, K, index, index + K);
-    const Diagonals<T, BYTES> g{xt, yr, D, bounds ? index : nullptr, bounds ? index + K : nullptr, nl, ml, m, d, S,
-                                metric, regularizer, want, T(gamma)};
-    int64_t* ckoff = index + 2 * K;
+    const Diagonals<T, BYTES> g{xt, yr, D, index, bounds ? index + K : nullptr, nl, ml, m, d, S, metric, regularizer,
+                                want, T(gamma)};
     int64_t plane = 0;  // the most weights of one block of diagonals
     ckoff[0] = 0;
     for (int64_t s = 0; s < blocks; ++s) {
@@ -191,7 +205,7 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
     const size_t numbers = size_t(width) * (3 + 7) + size_t(kept) + 3 * size_t(plane);
     T* rows = static_cast<T*>(scratch.get(sizeof(T) * numbers));
     if (!rows) {
-        std::free(index);
+        std::free(ckoff);
         return 1;
     }
     T* pull = rows + 3 * width;
@@ -209,7 +223,7 @@ int run_diagonals(const T* xt, const T* yr, const T* D, const int64_t* bounds, i
             g.backward(k0, k1, weights, plane, pull, gxt, gyr, E);
         }
     }
-    std::free(index);
+    std::free(ckoff);
     scratch.trim();
     return 0;
 }
