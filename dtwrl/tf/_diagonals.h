@@ -82,17 +82,18 @@ struct Diagonals {
         std::memcpy(rows + ((k0 + 2) % 3) * width, init + span(k0 - 2), sizeof(T) * span(k0 - 1));
         int64_t offset = 0;
         for (int64_t k = k0; k < k1; ++k) {
-            const T* before = rows + ((k + 1) % 3) * width - first(k - 2);  // indexed by p, as the spans start
-            const T* prev = rows + ((k + 2) % 3) * width - first(k - 1);
-            const int64_t a = first(k), b = last(k);
-            T* cur = rows + (k % 3) * width - a;
+            // each buffer holds its diagonal's span from its start: position p of diagonal k is at p - first(k)
+            const T* before = rows + ((k + 1) % 3) * width;
+            const T* prev = rows + ((k + 2) % 3) * width;
+            const int64_t a = first(k), b = last(k), fb = first(k - 2), fp = first(k - 1);
+            T* cur = rows + (k % 3) * width;
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
                 vec<T, BYTES> qa, qb, qc;
-                const vec<T, BYTES> soft = smoothed_min3<T, BYTES>(load<T, BYTES>(before + p - 1), load<T, BYTES>(prev + p - 1),
-                                                                   load<T, BYTES>(prev + p), gamma, inv_gamma, regularizer, qa, qb, qc);
+                const vec<T, BYTES> soft = smoothed_min3<T, BYTES>(load<T, BYTES>(before + (p - 1 - fb)),
+                                                                   load<T, BYTES>(prev + (p - 1 - fp)), load<T, BYTES>(prev + (p - fp)), gamma, inv_gamma, regularizer, qa, qb, qc);
                 const auto valid = lane < T(b - i + 1);
-                store<T, BYTES>(cur + p, valid ? cost(k, i, b) + soft : inf);
+                store<T, BYTES>(cur + (p - a), valid ? cost(k, i, b) + soft : inf);
                 if (weights) {
                     T* w = weights + offset + (i - a);
                     store<T, BYTES>(w, valid ? qa : zero);
@@ -100,14 +101,14 @@ struct Diagonals {
                     store<T, BYTES>(w + 2 * plane, valid ? qc : zero);
                 }
             }
-            cur[a] = infinity;
-            cur[b + 2] = infinity;
+            cur[0] = infinity;
+            cur[b + 2 - a] = infinity;
             offset += padded(b - a + 1);
-            if (k == K - 1) *value = cur[nl];
+            if (k == K - 1) *value = cur[nl - a];
             if (checkpoints && (k + 1) % block == 0 && k + 1 < K) {
                 T* keep = checkpoints + ckoff[(k + 1) / block];
-                std::memcpy(keep, prev + first(k - 1), sizeof(T) * span(k - 1));
-                std::memcpy(keep + span(k - 1), cur + a, sizeof(T) * span(k));
+                std::memcpy(keep, prev, sizeof(T) * span(k - 1));
+                std::memcpy(keep + span(k - 1), cur, sizeof(T) * span(k));
             }
         }
     }
@@ -127,30 +128,33 @@ struct Diagonals {
         for (int64_t k = k1 - 1; k >= k0; --k) {
             const int64_t a = first(k), b = last(k);
             offset -= padded(b - a + 1);
-            T* pa = pull + (k % 3) * width - a;  // products of diagonal k: e qa (3 buffers), e qb, e qc (2 each)
-            T* pb = pull + (3 + k % 2) * width - a;
-            T* pc = pull + (5 + k % 2) * width - a;
-            const T* na = pull + ((k + 2) % 3) * width - first(k + 2);  // qa products of diagonal k + 2
-            const T* nb = pull + (3 + (k + 1) % 2) * width - first(k + 1);
-            const T* nc = pull + (5 + (k + 1) % 2) * width - first(k + 1);
+            // each buffer holds its diagonal's span from its start, as in ``forward``
+            T* pa = pull + (k % 3) * width;  // products of diagonal k: e qa (3 buffers), e qb, e qc (2 each)
+            T* pb = pull + (3 + k % 2) * width;
+            T* pc = pull + (5 + k % 2) * width;
+            const T* na = pull + ((k + 2) % 3) * width;  // qa products of diagonal k + 2
+            const T* nb = pull + (3 + (k + 1) % 2) * width;
+            const T* nc = pull + (5 + (k + 1) % 2) * width;
+            const int64_t f2 = first(k + 2), f1 = first(k + 1);
             const T end = k == K - 1 ? T(1) : T(0);  // dR[end] / dR[end]: diagonal K-1 is the end cell alone
             for (int64_t i = a; i <= b; i += W) {
                 const int64_t p = i + 1;
                 const auto valid = lane < T(b - i + 1);
                 const vec<T, BYTES> e =
-                    valid ? load<T, BYTES>(nb + p + 1) + load<T, BYTES>(nc + p) + load<T, BYTES>(na + p + 1) + end : zero;
+                    valid ? load<T, BYTES>(nb + (p + 1 - f1)) + load<T, BYTES>(nc + (p - f1)) + load<T, BYTES>(na + (p + 1 - f2)) + end
+                          : zero;
                 const T* w = weights + offset + (i - a);
-                store<T, BYTES>(pa + p, e * load<T, BYTES>(w));
-                store<T, BYTES>(pb + p, e * load<T, BYTES>(w + plane));
-                store<T, BYTES>(pc + p, e * load<T, BYTES>(w + 2 * plane));
+                store<T, BYTES>(pa + (p - a), e * load<T, BYTES>(w));
+                store<T, BYTES>(pb + (p - a), e * load<T, BYTES>(w + plane));
+                store<T, BYTES>(pc + (p - a), e * load<T, BYTES>(w + 2 * plane));
                 if (want == GRADIENT) {
                     cost_gradient<T, BYTES>(xt + i, yr + (ml - 1 - k + i), S, d, metric, e, gxt + i, gyr + (ml - 1 - k + i));
                 } else {
                     for (int l = 0; l < W && i + l <= b; ++l) E[(i + l) * m + (k - i - l)] = e[l];
                 }
             }
-            pa[a] = pb[a] = pc[a] = T(0);
-            pa[b + 2] = pb[b + 2] = pc[b + 2] = T(0);
+            pa[0] = pb[0] = pc[0] = T(0);
+            pa[b + 2 - a] = pb[b + 2 - a] = pc[b + 2 - a] = T(0);
         }
     }
 };
