@@ -460,7 +460,7 @@ class WarpingBatch:
             look = np.empty((self.num, 0, 3), dtype=np.float32)
         return obs["window"], obs["position"], obs["action_mask"], look
 
-    def run_policy(self, policy, params):
+    def run_policy(self, policy, params, window=True):
         """Step every alignment to its end cell with a compiled policy, in one compiled loop (no Python per step).
 
         Parameters
@@ -473,6 +473,9 @@ class WarpingBatch:
             An illegal action is replaced as in :meth:`step`; one outside 0..2 becomes 0.
         params : tuple
             Passed to ``policy`` unchanged (e.g. its weights).
+        window : bool
+            False promises that ``policy`` never reads ``window``: it then gets an (N, 0, 0) array, and no step
+            computes the k x k window (under the corridor observation, k^2 local costs per step: most of a step).
 
         Raises
         ------
@@ -482,6 +485,8 @@ class WarpingBatch:
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before run_policy()")
         obs = self._empty_observation()
+        if not window:
+            obs["window"] = np.empty((self.num, 0, 0), dtype=np.float32)
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._lengths.sum(axis=1).max())
         ok = run_loop(

@@ -437,11 +437,13 @@ class CorridorBatch:
         args = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], q_raw)
         _njit_observe(self._state, self._meta, np.asarray(outs, np.int64), np.asarray(rows, np.int64), cells, *args)
 
-    def run_policy(self, policy, params):
+    def run_policy(self, policy, params, window=True):
         """Step every alignment to its end cell with a compiled policy (see ``WarpingBatch.run_policy``)."""
         if self.num == 0:
             raise RuntimeError("call reset(pairs) before run_policy()")
         obs = self._empty_observation(self.num)
+        if not window:
+            obs["window"] = np.empty((self.num, 0, 0), dtype=np.float32)
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._state[_LENGTHS].sum(axis=1).max())
         keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)

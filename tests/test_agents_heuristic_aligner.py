@@ -69,3 +69,30 @@ def test_bad_rules_name_the_problem():
         HeuristicAligner({}, rule={"window": float("nan")})
     with pytest.raises(TypeError, match="core_kwargs"):
         HeuristicAligner([1])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lookahead": corridor_lookahead(2), "window": 3},
+        {"lookahead": corridor_lookahead(1), "window": 5, "band": 4},
+        {"lookahead": ((2, 4),), "window": 3},
+        {"lookahead": ((2, 4), (1, 1)), "window": 3, "band": 4},
+    ],
+)
+def test_rollout_without_the_window_takes_the_same_paths(kwargs):
+    """``run_policy(window=False)`` (the rules that ignore the window) walks exactly the paths of a full rollout."""
+    from agents.policy.heuristic_aligner import _njit_rule_policy
+    from agents.policy.rollouts import make_core
+
+    pairs = _pairs(3, [(30, 22, 1), (17, 40, 2), (12, 12, 1)]) + [(np.zeros((15, 1)), np.zeros((11, 1)))]  # ties
+    params = HeuristicAligner(kwargs)._params
+    walked = []
+    for window in (True, False):
+        core = make_core(kwargs)
+        core.reset(pairs)
+        core.run_policy(_njit_rule_policy, params, window=window)
+        walked.append((core.paths(), core.path_costs.copy()))
+    for ours, theirs in zip(*(paths for paths, _ in walked)):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(walked[0][1], walked[1][1])

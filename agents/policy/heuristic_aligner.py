@@ -185,7 +185,7 @@ class HeuristicAligner:
         for start in range(0, len(pairs), self.batch_size):
             core = make_core(self.core_kwargs)
             core.reset(pairs[start : start + self.batch_size])
-            core.run_policy(_njit_rule_policy, self._params)
+            core.run_policy(_njit_rule_policy, self._params, window=self._params[1] != 0.0)
             paths.extend(np.asarray(path, dtype=np.int64) for path in core.paths())
         return paths
 
