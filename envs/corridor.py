@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit
 
 from dtwrl.bands import band_bounds, check_band
+from dtwrl.exact_dtw import _njit_dtw_value
 from dtwrl.local_cost import _metric_code, _njit_cost_row
 
 #: Default length below which a series is no longer pooled (the coarsest level's exact DP is <= COARSEST^2 cells).
@@ -114,9 +115,12 @@ def _njit_pool(x, spread):
 def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
     """Backward DP inside the corridor rows ``[lo[i], hi[i]]`` (cut to the band rows); returns (offsets, values).
 
-    Empty rows (``lo > hi``) hold no cell. Local costs are ``dtwrl.cost_matrix``'s
-    row kernel's values (bitwise), plus ``sx[i] + sy[j]`` when ``sx`` has entries
-    (pooled levels); a cell outside the band costs +inf.
+    ``lo`` and ``hi`` must be nondecreasing (every corridor here is). Empty rows (``lo > hi``) hold no cell.
+    Local costs are ``dtwrl.cost_matrix``'s row kernel's values (bitwise), plus ``sx[i] + sy[j]`` when ``sx`` has
+    entries (pooled levels); a cell outside the band costs +inf. Two dense rolling rows hold the row below and the
+    row being computed (+inf off their ranges, index m a +inf sentinel), so the inner loop reads without range
+    checks: since the ranges never move left going down, an index below the row's range was never written, and
+    the one index past it is reset after each row.
     """
     spread = sx.shape[0] > 0
     n, m = x.shape[0], y.shape[0]
@@ -125,58 +129,40 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
         offsets[i + 1] = offsets[i] + max(hi[i] - lo[i] + 1, 0)
     values = np.empty(offsets[n])
     row = np.empty(m)
+    below = np.full(m + 1, np.inf)
+    cur = np.full(m + 1, np.inf)
     for i in range(n - 1, -1, -1):
-        if hi[i] < lo[i]:
+        a, z = lo[i], hi[i]
+        if z < a:
+            below[:] = np.inf  # nothing reaches the end through an empty row: every row above is +inf
             continue
-        _njit_cost_row(x, y, i, lo[i], hi[i] + 1, code, row)
-        o = offsets[i] - lo[i]
-        below = i + 1 < n
-        blo = lo[i + 1] if below else 0
-        bhi = hi[i + 1] if below else -1
-        bo = offsets[i + 1] - blo if below else 0
-        right = np.inf
-        for j in range(hi[i], lo[i] - 1, -1):
-            c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
+        _njit_cost_row(x, y, i, a, z + 1, code, row)
+        for j in range(a, z + 1):
+            if not band_lo[i] <= j <= band_hi[i]:
+                row[j] = np.inf
             if spread:
-                c += sx[i] + sy[j]
-            if i == n - 1 and j == m - 1:
-                right = c
-            else:
-                down = values[bo + j] if blo <= j <= bhi else np.inf
-                diag = values[bo + j + 1] if blo <= j + 1 <= bhi else np.inf
-                best = diag if diag < down else down
-                right = c + (best if best < right else right)
-            values[o + j] = right
+                row[j] += sx[i] + sy[j]
+        right = np.inf
+        if i == n - 1 and z == m - 1:  # the end cell: its cost alone
+            right = row[z]
+            cur[z] = right
+            z -= 1
+        for j in range(z, a - 1, -1):
+            best = below[j + 1] if below[j + 1] < below[j] else below[j]
+            right = row[j] + (best if best < right else right)
+            cur[j] = right
+        cur[hi[i] + 1] = np.inf  # stale from two rows below, read next as the diagonal of column hi[i]
+        values[offsets[i] : offsets[i + 1]] = cur[a : hi[i] + 1]
+        below, cur = cur, below
     return offsets, values
 
 
-@njit(cache=True)
-def _njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi):
-    """The optimal path cost inside the corridor (cut to the band): the forward DP on two rows, O(m) memory."""
-    n, m = x.shape[0], y.shape[0]
-    prev = np.empty(m)
-    cur = np.empty(m)
-    row = np.empty(m)
-    for i in range(n):
-        if hi[i] < lo[i]:
-            return np.inf
-        _njit_cost_row(x, y, i, lo[i], hi[i] + 1, code, row)
-        left = np.inf
-        for j in range(lo[i], hi[i] + 1):
-            c = row[j] if band_lo[i] <= j <= band_hi[i] else np.inf
-            if i == 0 and j == 0:
-                value = c
-            else:
-                best = left
-                if i > 0 and lo[i - 1] <= j <= hi[i - 1] and prev[j] < best:
-                    best = prev[j]
-                if i > 0 and lo[i - 1] <= j - 1 <= hi[i - 1] and prev[j - 1] < best:
-                    best = prev[j - 1]
-                value = c + best
-            cur[j] = value
-            left = value
-        prev, cur = cur, prev
-    return prev[m - 1] if lo[n - 1] <= m - 1 <= hi[n - 1] else np.inf
+def _corridor_cost(x, y, code, lo, hi):
+    """The optimal path cost inside the corridor rows ``[lo[i], hi[i]]`` (nondecreasing, inside the band; +inf if
+    a row is empty): ``dtwrl.dtw``'s rolling-row forward DP on those rows, O(m) memory."""
+    if np.any(hi < lo):
+        return np.inf
+    return _njit_dtw_value(x, y, code, len(x), len(y), lo, hi)
 
 
 @njit(cache=True)
@@ -309,7 +295,7 @@ def _cut(x, y, code, band_lo, band_hi, radius, seeds):
             ranges = [(np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64))]
         ranges = [(np.maximum(lo, band_lo), np.minimum(hi, band_hi)) for lo, hi in ranges]
         if len(ranges) > 1:
-            costs = [_njit_corridor_cost(x, y, code, lo, hi, band_lo, band_hi) for lo, hi in ranges]
+            costs = [_corridor_cost(x, y, code, lo, hi) for lo, hi in ranges]
             ranges = [ranges[int(np.argmin(costs))]]
         lo, hi = ranges[0]
         offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))

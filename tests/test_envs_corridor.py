@@ -183,14 +183,16 @@ def test_vector_env_with_autoresets_matches_the_window_only_env_on_short_pairs()
 
 
 def test_forward_corridor_cost_equals_the_backward_start_value():
-    from envs.corridor import _njit_corridor_cost
+    from envs.corridor import _corridor_cost
 
     rng = np.random.default_rng(6)
     for n, m, band in [(50, 35, None), (40, 40, 5), (1, 12, None)]:
         x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
         c = build_corridor(x, y, radius=1, band=band, coarsest=8)
-        blo, bhi = band_bounds(n, m, band)
-        assert _njit_corridor_cost(x, y, 0, c.lo, c.hi, blo, bhi) == pytest.approx(c.value(0, 0), rel=1e-12)
+        assert _corridor_cost(x, y, 0, c.lo, c.hi) == pytest.approx(c.value(0, 0), rel=1e-12)
+        lo, hi = c.lo.copy(), c.hi.copy()
+        lo[n // 2], hi[n // 2] = 1, 0  # an empty row: no path
+        assert _corridor_cost(x, y, 0, lo, hi) == np.inf
 
 
 def test_corridor_batch_refuses_bad_pairs_naming_them():
