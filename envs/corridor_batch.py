@@ -120,7 +120,7 @@ def _distance(lengths, rb_rows, lo, hi, b, p, q):
     return a - p
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, q_raw):
     """Write into row ``outs[t]`` the observation of alignment ``rows[t]`` at ``cells[t]``; ``q_raw[t]`` (when it has
     rows) gets the raw move values ``G`` of the entered cells (+inf off the corridor or illegal)."""
@@ -167,7 +167,7 @@ def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, 
         _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _njit_move(state, walk, meta, actions, rewards, replaced):
     """Move every unfinished alignment (actions 0..2, illegal ones replaced as ``WarpingBatch.step`` does)."""
     code = meta[0]
@@ -201,13 +201,13 @@ def _njit_move(state, walk, meta, actions, rewards, replaced):
         rewards[b] = 0.0 - cost * factor[b]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _run_observe(run_state, outs, rows, cells, window, position, mask, look, q_raw):
     """``_njit_observe`` on ``run_state = (state, walk, meta)``: the ``observe`` of ``envs.kernels.run_loop``."""
     _njit_observe(run_state[0], run_state[2], outs, rows, cells, window, position, mask, look, q_raw)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _run_move(run_state, actions, rewards, replaced):
     """``_njit_move`` on ``run_state = (state, walk, meta)``: the ``move`` of ``envs.kernels.run_loop``."""
     _njit_move(run_state[0], run_state[1], run_state[2], actions, rewards, replaced)
