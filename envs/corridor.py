@@ -159,8 +159,9 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
 
 def _corridor_cost(x, y, code, lo, hi):
     """The optimal path cost inside the corridor rows ``[lo[i], hi[i]]`` (nondecreasing, inside the band; +inf if
-    a row is empty): ``dtwrl.dtw``'s rolling-row forward DP on those rows, O(m) memory."""
-    if np.any(hi < lo):
+    a row is empty or the rows miss (0, 0) or the end cell): ``dtwrl.dtw``'s rolling-row forward DP on those rows,
+    O(m) memory."""
+    if lo[0] != 0 or hi[-1] != len(y) - 1 or np.any(hi < lo):
         return np.inf
     return _njit_dtw_value(x, y, code, len(x), len(y), lo, hi)
 

@@ -193,6 +193,7 @@ def test_forward_corridor_cost_equals_the_backward_start_value():
         lo, hi = c.lo.copy(), c.hi.copy()
         lo[n // 2], hi[n // 2] = 1, 0  # an empty row: no path
         assert _corridor_cost(x, y, 0, lo, hi) == np.inf
+        assert _corridor_cost(x, y, 0, c.lo, np.minimum(c.hi, m - 2)) == np.inf  # the end cell left out
 
 
 def test_corridor_batch_refuses_bad_pairs_naming_them():
