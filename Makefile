@@ -36,8 +36,10 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 # pytest exits 5 when it collected no test; that must not fail CI.
+# The suite runs on one pytest-xdist worker per physical core, 4 at most (TEST_WORKERS=0: in this process).
+TEST_WORKERS ?= auto
 test: setup
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 test-slow: setup
 	$(PY) -m pytest -m slow
