@@ -39,7 +39,7 @@ from dtwrl.validation import check_cost_range
 
 from .core import WarpingBatch, _check_reward_scale, _check_window
 from .corridor import COARSEST, build_corridor
-from .kernels import MOVES, PREFERENCE, run_loop
+from .kernels import MOVES, PREFERENCE, legal_actions, next_active
 from .observation import (
     SCALE_GRID,
     WINDOW_PAD,
@@ -120,7 +120,7 @@ def _distance(lengths, rb_rows, lo, hi, b, p, q):
     return a - p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, q_raw):
     """Write into row ``outs[t]`` the observation of alignment ``rows[t]`` at ``cells[t]``; ``q_raw[t]`` (when it has
     rows) gets the raw move values ``G`` of the entered cells (+inf off the corridor or illegal)."""
@@ -167,7 +167,7 @@ def _njit_observe(state, meta, outs, rows, cells, window, position, mask, look, 
         _njit_position(position, o, i, j, lengths[b, 0] - 1, lengths[b, 1] - 1, band_den[b])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _njit_move(state, walk, meta, actions, rewards, replaced):
     """Move every unfinished alignment (actions 0..2, illegal ones replaced as ``WarpingBatch.step`` does)."""
     code = meta[0]
@@ -201,16 +201,42 @@ def _njit_move(state, walk, meta, actions, rewards, replaced):
         rewards[b] = 0.0 - cost * factor[b]
 
 
-@njit(cache=True, inline="always")
-def _run_observe(run_state, outs, rows, cells, window, position, mask, look, q_raw):
-    """``_njit_observe`` on ``run_state = (state, walk, meta)``: the ``observe`` of ``envs.kernels.run_loop``."""
-    _njit_observe(run_state[0], run_state[2], outs, rows, cells, window, position, mask, look, q_raw)
+@njit(_nrt=False)
+def _njit_rollout(policy, params, max_steps, state, walk, meta, window, position, mask, look, replaced, scratch):
+    """``envs.kernels.run_loop`` for the corridor batch: observe, let ``policy`` act, move, until every alignment is
+    done or ``max_steps``; returns whether every alignment is done. ``scratch``: :func:`_rollout_scratch`.
+
+    Compiled without numba's reference counts (``_nrt=False``: it allocates nothing), with the observe and move
+    kernels inlined: with them, every array taken out of the state tuples and every array argument of an inlined
+    helper was counted at every step (an atomic increment and decrement each), which took over 80% of a one-pair
+    rollout (perf: ``NRT_incref``/``NRT_decref``); ``run_loop``'s kernels come as function arguments, which
+    numba compiles apart, so they cannot be inlined there.
+    """
+    actions, moves, rewards, no_values, active, cells = scratch
+    ij, done = walk[0], walk[-1]
+    for _ in range(max_steps):
+        count = next_active(done, ij, mask, active, cells)
+        if count == 0:
+            return True
+        rows = active[:count]
+        _njit_observe(state, meta, rows, rows, cells[:count], window, position, mask, look, no_values)
+        policy(window, position, look, mask, params, actions)
+        legal_actions(actions, moves)
+        _njit_move(state, walk, meta, moves, rewards, replaced)
+    return np.all(done)
 
 
-@njit(cache=True, inline="always")
-def _run_move(run_state, actions, rewards, replaced):
-    """``_njit_move`` on ``run_state = (state, walk, meta)``: the ``move`` of ``envs.kernels.run_loop``."""
-    _njit_move(run_state[0], run_state[1], run_state[2], actions, rewards, replaced)
+def _rollout_scratch(num):
+    """The buffers :func:`_njit_rollout` writes: actions, moves, rewards, (0, 3) raw values, active rows, cells."""
+    ints = np.int64
+    return (
+        np.zeros(num, ints),
+        np.zeros(num, ints),
+        np.empty(num),
+        np.empty((0, 3)),
+        np.empty(num, ints),
+        np.empty((num, 2), ints),
+    )
 
 
 @njit(cache=True)
@@ -453,8 +479,8 @@ class CorridorBatch:
         self.replaced = np.zeros(self.num, dtype=bool)
         max_steps = int(self._state[_LENGTHS].sum(axis=1).max())
         keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)
-        run_state = (self._state, self._walk, self._meta)
-        if not run_loop(policy, params, max_steps, _run_observe, _run_move, run_state, self._ij, self.done, *keys):
+        scratch = _rollout_scratch(self.num)
+        if not _njit_rollout(policy, params, max_steps, self._state, self._walk, self._meta, *keys, scratch):
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
 
     def observe_cells(self, rows, cells):

@@ -84,6 +84,8 @@ __all__ = [
     "njit_observe",
     "njit_step",
     "njit_step_observe",
+    "legal_actions",
+    "next_active",
     "run_loop",
 ]
 
@@ -497,34 +499,56 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
         _njit_position(position, o, i, j, n - 1, m - 1, band_den[b])
 
 
+@njit(inline="always")
+def next_active(done, ij, mask, active, cells):
+    """The unfinished alignments (in order) into ``active`` and their cells into ``cells``; returns their count.
+
+    The rows of finished alignments get an all-zero ``mask``. A step of the compiled rollout loops (``run_loop``,
+    ``envs.corridor_batch``'s), written in place: no array is allocated per step.
+    """
+    count = 0
+    for b in range(done.shape[0]):
+        if done[b]:
+            mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
+        else:
+            active[count] = b
+            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
+            count += 1
+    return count
+
+
+@njit(inline="always")
+def legal_actions(actions, moves):
+    """``moves[b] = actions[b]``, an action outside 0..2 read as 0 (a step of the compiled rollout loops)."""
+    for b in range(actions.shape[0]):
+        a = actions[b]
+        moves[b] = 0 if a < 0 or a > 2 else a
+
+
 @njit
 def run_loop(policy, params, max_steps, observe, move, state, ij, done, window, position, mask, look, replaced):
     """Observe the unfinished alignments, let ``policy`` fill the actions, move; until all are done or ``max_steps``.
 
-    The rollout loop of ``WarpingBatch.run_policy`` and ``CorridorBatch.run_policy``: ``observe(state, outs, rows,
-    cells, window, position, mask, look, q_values)`` writes the observation rows (as ``njit_observe``) and
-    ``move(state, actions, rewards, replaced)`` moves every alignment (as ``njit_move``); ``ij`` and ``done`` are
-    the alignments' cells and done flags inside ``state``. Returns whether every alignment is done.
+    The rollout loop of ``WarpingBatch.run_policy``: ``observe(state, outs, rows, cells, window, position, mask,
+    look, q_values)`` writes the observation rows (as ``njit_observe``) and ``move(state, actions, rewards,
+    replaced)`` moves every alignment (as ``njit_move``); ``ij`` and ``done`` are the alignments' cells and done
+    flags inside ``state``. Returns whether every alignment is done. (``envs.corridor_batch`` has its own loop,
+    compiled without reference counts.)
     """
     num = ij.shape[0]
     actions = np.zeros(num, dtype=np.int64)
     moves = np.zeros(num, dtype=np.int64)
     rewards = np.empty(num)
     no_values = np.empty((0, 3))
+    active = np.empty(num, dtype=np.int64)
+    cells = np.empty((num, 2), dtype=np.int64)
     for _ in range(max_steps):
-        rows, cells = njit_active(done.view(np.uint8), ij)
-        if rows.shape[0] == 0:
+        count = next_active(done, ij, mask, active, cells)
+        if count == 0:
             return True
-        for b in range(num):
-            if done[b]:
-                mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
-        observe(state, rows, rows, cells, window, position, mask, look, no_values)
+        rows = active[:count]
+        observe(state, rows, rows, cells[:count], window, position, mask, look, no_values)
         policy(window, position, look, mask, params, actions)
-        for b in range(num):
-            a = actions[b]
-            moves[b] = 0 if a < 0 or a > 2 else a
+        legal_actions(actions, moves)
         move(state, moves, rewards, replaced)
-    for b in range(num):  # noqa: SIM110 (numba compiles this loop; all() over a generator it does not)
-        if not done[b]:
-            return False
-    return True
+    return np.all(done)

@@ -304,8 +304,9 @@ def prepare_loss_step(model_name, weights, x, y, loss_config, hidden_units):
     """The call :func:`step_memory_mb` measures: the loss's value and gradient w.r.t. the weights on one batch.
 
     Builds the model from ``weights`` and warms up first (the model's MSE gradient on ``x``, the loss on the
-    batch's first 64 steps), so that compiling and loading kernels is not counted. The call runs eagerly (no
-    tracing) and recomputes a corridor loss's corridor from the forecasts, as a training step does.
+    batch's first 64 steps, and a named corridor source on the first pair at full length, which long pairs route
+    on other compiled code than short ones), so that compiling and loading kernels is not counted. The call runs
+    eagerly (no tracing) and recomputes a corridor loss's corridor from the forecasts, as a training step does.
 
     >>> import numpy as np
     >>> from dtwrl.forecasting.models import build_forecaster
@@ -326,6 +327,8 @@ def prepare_loss_step(model_name, weights, x, y, loss_config, hidden_units):
 
     gradient(tf.keras.losses.MeanSquaredError(), y)
     gradient(_loss_from_config(loss_config), y[:, : min(64, y.shape[1])])
+    if isinstance(loss_config, dict) and isinstance(loss_config.get("corridor"), str):
+        corridors.corridor_from_name(loss_config["corridor"], y[:1].numpy(), model(x[:1]).numpy()[:, : y.shape[1]])
     return lambda: gradient(loss, y)
 
 

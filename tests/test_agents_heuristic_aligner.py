@@ -96,3 +96,57 @@ def test_rollout_without_the_window_takes_the_same_paths(kwargs):
     for ours, theirs in zip(*(paths for paths, _ in walked)):
         np.testing.assert_array_equal(ours, theirs)
     np.testing.assert_array_equal(walked[0][1], walked[1][1])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lookahead": corridor_lookahead(2), "window": 3},
+        {"lookahead": corridor_lookahead(1), "window": 5, "band": 6, "metric": "abs"},
+        {"lookahead": ((2, 4), (1, 1)), "window": 3},
+    ],
+)
+def test_the_compiled_rollout_walks_the_paths_of_python_steps(kwargs):
+    """``run_policy`` of the default rule (compiled loop; ``_nrt=False`` for the corridor) against ``step`` called
+    from Python with the rule's argmin computed in NumPy: the lowest ``lookahead[0]`` among legal moves, ties broken
+    by the next rows in order, then by the move's index."""
+    from agents.policy.heuristic_aligner import _njit_rule_policy
+    from agents.policy.rollouts import make_core
+
+    pairs = _pairs(5, [(30, 22, 1), (17, 40, 2), (12, 12, 1)]) + [(np.zeros((15, 1)), np.zeros((11, 1)))]  # ties
+    compiled = make_core(kwargs)
+    compiled.reset(pairs)
+    compiled.run_policy(_njit_rule_policy, HeuristicAligner(kwargs)._params, window=False)
+    stepped = make_core(kwargs)
+    stepped.reset(pairs)
+    while not stepped.done.all():
+        obs = stepped.observation()
+        look, mask = obs["lookahead"], obs["action_mask"]
+        actions = []
+        for r in range(len(look)):
+            legal = [a for a in range(3) if mask[r, a]] or [0]
+            actions.append(min(legal, key=lambda a: (*look[r, :, a], a)))
+        stepped.step(np.where(stepped.done, 0, actions))
+    for ours, theirs in zip(compiled.paths(), stepped.paths()):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(compiled.path_costs, stepped.path_costs)
+
+
+def test_long_pairs_are_rolled_out_one_at_a_time_so_memory_does_not_grow_with_the_batch():
+    """On the corridor observation, 6 pairs peak no higher than 1 (each pair's corridor is dropped after its path)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    t = np.linspace(0, 30, 3000)
+    pairs = [(np.sin(t + rng.normal())[:, None], np.sin(1.05 * t + rng.normal())[:, None]) for _ in range(6)]
+    aligner = HeuristicAligner({"lookahead": corridor_lookahead(8)})
+    aligner.align_pairs(pairs[:1])  # compiled outside the measurement
+    peaks = []
+    for some in (pairs[:1], pairs):
+        tracemalloc.start()
+        paths = aligner.align_pairs(some)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.3 * peaks[0], peaks
+    for ours, alone in zip(paths, [aligner.align_pairs([pair])[0] for pair in pairs]):
+        np.testing.assert_array_equal(ours, alone)

@@ -32,6 +32,7 @@ import numpy as np
 
 from dtwrl.aligners import check_pair_batches, register_aligner
 from dtwrl.exact_dtw import cost_ratio, dtw, path_cost
+from envs.observation import is_corridor
 
 from .rollouts import make_core
 
@@ -86,7 +87,7 @@ def _weights(rule, names):
     return look, float(rule.get("window", 0.0))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, _nrt=False)
 def _njit_rule_policy(window, position, look, mask, params, out):
     """``WarpingBatch.run_policy`` policy: per row, the legal move with the smallest rule score (ties: rows, order)."""
     weights, window_weight, entered = params
@@ -124,7 +125,7 @@ class HeuristicAligner:
     rule : dict or None
         ``{feature: weight}`` over :func:`feature_names`; None: :func:`default_rule`.
     batch_size : int >= 1
-        Pairs rolled out together.
+        Pairs rolled out together on the dense observation (on the corridor observation, one at a time).
     """
 
     def __init__(self, core_kwargs=None, rule=None, batch_size=64):
@@ -135,6 +136,7 @@ class HeuristicAligner:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
         core = make_core(core_kwargs)  # names each bad argument
+        self._one_pair_at_a_time = is_corridor(core.lookahead)
         self.core_kwargs = dict(core_kwargs)
         self.names = feature_names(core)
         if rule is None:
@@ -179,12 +181,17 @@ class HeuristicAligner:
         return cls(core_kwargs, scores[0][0]), scores
 
     def align_pairs(self, pairs):
-        """One path per ``(x, y)`` pair, lengths free per pair."""
+        """One path per ``(x, y)`` pair, lengths free per pair.
+
+        The rollout is compiled end to end, so a batch only spares Python calls. On the corridor observation (long
+        pairs) each pair is rolled out alone, which holds one pair's corridor at a time, not ``batch_size``.
+        """
         pairs = list(pairs)
         paths = []
-        for start in range(0, len(pairs), self.batch_size):
+        chunk = 1 if self._one_pair_at_a_time else self.batch_size
+        for start in range(0, len(pairs), chunk):
             core = make_core(self.core_kwargs)
-            core.reset(pairs[start : start + self.batch_size])
+            core.reset(pairs[start : start + chunk])
             core.run_policy(_njit_rule_policy, self._params, window=self._params[1] != 0.0)
             paths.extend(np.asarray(path, dtype=np.int64) for path in core.paths())
         return paths
