@@ -113,7 +113,10 @@ def test_the_compiled_rollout_walks_the_paths_of_python_steps(kwargs):
     from agents.policy.heuristic_aligner import _njit_rule_policy
     from agents.policy.rollouts import make_core
 
-    pairs = _pairs(5, [(30, 22, 1), (17, 40, 2), (12, 12, 1)]) + [(np.zeros((15, 1)), np.zeros((11, 1)))]  # ties
+    shapes = [(30, 22, 1), (17, 40, 2), (12, 12, 1), (1, 7, 1), (9, 1, 1)]
+    pairs = _pairs(5, shapes) + [(np.zeros((15, 1)), np.zeros((11, 1)))]  # lengths 1 and ties
+    if kwargs.get("band") is not None:  # a band needs |n - m| <= band
+        pairs = [(x, y) for x, y in pairs if abs(len(x) - len(y)) <= kwargs["band"]]
     compiled = make_core(kwargs)
     compiled.reset(pairs)
     compiled.run_policy(_njit_rule_policy, HeuristicAligner(kwargs)._params, window=False)
