@@ -210,7 +210,9 @@ def _njit_rollout(policy, params, max_steps, state, walk, meta, window, position
     kernels inlined: with them, every array taken out of the state tuples and every array argument of an inlined
     helper was counted at every step (an atomic increment and decrement each), which took over 80% of a one-pair
     rollout (perf: ``NRT_incref``/``NRT_decref``); ``run_loop``'s kernels come as function arguments, which
-    numba compiles apart, so they cannot be inlined there.
+    numba compiles apart, so they cannot be inlined there (calling them so, compiled without counts, takes twice
+    this loop's time). Not cached: numba's cache cannot key a compiled ``policy`` argument, so the first rollout
+    of a process compiles the loop with its inlined kernels, about 2 s more than the separate kernels did.
     """
     actions, moves, rewards, no_values, active, cells = scratch
     ij, done = walk[0], walk[-1]
