@@ -39,9 +39,15 @@ def _njit_band_row_costs(a, b, i, lo, hi, code, out):
 @njit(cache=True)
 def _njit_dtw_value(a, b, code, n, m, lo, hi):
     """DTW value with two rolling rows; column j lives at index j + 1, index 0 is a +inf sentinel."""
-    prev = np.full(m + 1, np.inf)
-    cur = np.full(m + 1, np.inf)
-    cost = np.empty(m)  # local costs of the current row, computed ahead in one vectorisable loop
+    # the local costs of the current row are computed ahead in one vectorisable loop
+    return _njit_dtw_value_rows(a, b, code, n, m, lo, hi, np.full(m + 1, np.inf), np.full(m + 1, np.inf), np.empty(m))
+
+
+@njit(cache=True, _nrt=False)
+def _njit_dtw_value_rows(a, b, code, n, m, lo, hi, prev, cur, cost):
+    """:func:`_njit_dtw_value` on its rows, allocated by the caller: compiled without reference counts (``_nrt``),
+    which numba would otherwise update at every row (the swap, the inlined cost row) and which cost as much as the
+    cells of a narrow band's or a corridor's row."""
     _njit_band_row_costs(a, b, 0, lo, hi, code, cost)
     acc = 0.0
     for j in range(hi[0] + 1):

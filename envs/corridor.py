@@ -122,19 +122,28 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
     checks: since the ranges never move left going down, an index below the row's range was never written, and
     the one index past it is reset after each row.
     """
-    spread = sx.shape[0] > 0
     n, m = x.shape[0], y.shape[0]
     offsets = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         offsets[i + 1] = offsets[i] + max(hi[i] - lo[i] + 1, 0)
     values = np.empty(offsets[n])
-    row = np.empty(m)
-    below = np.full(m + 1, np.inf)
-    cur = np.full(m + 1, np.inf)
+    rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
+    _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, *rows)
+    return offsets, values
+
+
+@njit(cache=True, _nrt=False)
+def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, row, below, cur):
+    """:func:`_njit_corridor_dp`'s DP into ``values``, its rolling rows allocated by the caller: compiled without
+    reference counts (``_nrt``), which numba would otherwise update at every row (the swap, the inlined cost row)
+    and which cost about a quarter of a corridor's build (perf)."""
+    spread = sx.shape[0] > 0
+    n, m = x.shape[0], y.shape[0]
     for i in range(n - 1, -1, -1):
         a, z = lo[i], hi[i]
         if z < a:
-            below[:] = np.inf  # nothing reaches the end through an empty row: every row above is +inf
+            for j in range(m + 1):  # nothing reaches the end through an empty row: every row above is +inf
+                below[j] = np.inf
             continue
         _njit_cost_row(x, y, i, a, z + 1, code, row)
         for j in range(a, z + 1):
@@ -152,9 +161,9 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
             right = row[j] + (best if best < right else right)
             cur[j] = right
         cur[hi[i] + 1] = np.inf  # stale from two rows below, read next as the diagonal of column hi[i]
-        values[offsets[i] : offsets[i + 1]] = cur[a : hi[i] + 1]
+        for j in range(a, hi[i] + 1):
+            values[offsets[i] + j - a] = cur[j]
         below, cur = cur, below
-    return offsets, values
 
 
 def _corridor_cost(x, y, code, lo, hi):
