@@ -334,8 +334,14 @@ class CorridorBatch:
 
         Each alignment owns a region of every concatenated array (series, band rows, corridor rows and values,
         path), as large as its first pair needs; a later pair that outgrows its region makes the whole state be
-        laid out again, every region 1.5 times the largest need, keeping every alignment's walk.
+        laid out again, every region 1.5 times the largest need, keeping every alignment's walk. A batch of one
+        alignment (how ``HeuristicAligner`` routes long pairs) is laid out afresh at every reset and keeps its
+        corridor's cost-to-go as the state's (:meth:`_layout`), which is then never written in place.
         """
+        if self.num == 1:
+            self._layout(self._sizes(0)[None], keep=False)
+            self._write(0)
+            return
         need = np.array([self._sizes(b) for b in range(self.num)]) if self._capacity is None else None
         if self._capacity is not None:
             grown = [b for b in changed if np.any(self._sizes(b) > self._capacity[b])]
@@ -372,7 +378,7 @@ class CorridorBatch:
             np.zeros(total[2], dtype=np.int64),
             np.zeros(total[2], dtype=np.int64),
             np.zeros(total[2], dtype=np.int64),
-            np.zeros(total[3]),
+            self._pairs[0][4].values if num == 1 and not keep else np.zeros(total[3]),  # one pair: no second copy
             np.zeros(num, dtype=np.int64),
             np.ones(num),
             np.ones(num, dtype=np.int64),
@@ -397,7 +403,8 @@ class CorridorBatch:
         state[_BLO][rows], state[_BHI][rows] = blo, bhi
         state[_LO][rows], state[_HI][rows] = corridor.lo, corridor.hi
         state[_OFF][rows] = corridor.offsets[:-1] + self._value_base[b]
-        state[_VAL][self._value_base[b] : self._value_base[b] + corridor.cells] = corridor.values
+        if state[_VAL] is not corridor.values:
+            state[_VAL][self._value_base[b] : self._value_base[b] + corridor.cells] = corridor.values
         state[_LENGTHS][b] = n, m
         state[_BAND_DEN][b] = (max(n, m) - 1 if self.band is None else self.band) * (min(n, m) - 1)
         state[_SCALE][b] = scale
