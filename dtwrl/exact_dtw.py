@@ -77,9 +77,16 @@ def _njit_dtw_path(a, b, code, n, m, lo, hi):
     for i in range(n):
         start[i + 1] = start[i] + hi[i] - lo[i] + 1
     ptr = np.empty(start[n], dtype=np.uint8)
-    prev = np.full(m + 1, np.inf)
-    cur = np.full(m + 1, np.inf)
-    cost = np.empty(m)
+    path = np.empty((n + m - 1, 2), dtype=np.int64)
+    rows = (np.full(m + 1, np.inf), np.full(m + 1, np.inf), np.empty(m))
+    value, k = _njit_dtw_path_rows(a, b, code, n, m, lo, hi, start, ptr, path, *rows)
+    return value, path[k:].copy()
+
+
+@njit(cache=True, _nrt=False)
+def _njit_dtw_path_rows(a, b, code, n, m, lo, hi, start, ptr, path, prev, cur, cost):
+    """:func:`_njit_dtw_path`'s DP and walk back into ``ptr`` and ``path``, its buffers allocated by the caller:
+    compiled without reference counts (see :func:`_njit_dtw_value_rows`). Returns (value, first path row)."""
     _njit_band_row_costs(a, b, 0, lo, hi, code, cost)
     acc = 0.0
     for j in range(hi[0] + 1):
@@ -104,7 +111,6 @@ def _njit_dtw_path(a, b, code, n, m, lo, hi):
             left = best + cost[j]
             cur[j + 1] = left
             ptr[row + j] = move
-    path = np.empty((n + m - 1, 2), dtype=np.int64)
     i, j, k = n - 1, m - 1, n + m - 2
     path[k, 0], path[k, 1] = i, j
     while i > 0 or j > 0:
@@ -115,7 +121,7 @@ def _njit_dtw_path(a, b, code, n, m, lo, hi):
             j -= 1
         k -= 1
         path[k, 0], path[k, 1] = i, j
-    return cur[m], path[k:].copy()
+    return cur[m], k
 
 
 @njit(cache=True)
