@@ -84,6 +84,7 @@ __all__ = [
     "njit_observe",
     "njit_step",
     "njit_step_observe",
+    "active_into",
     "legal_actions",
     "next_active",
     "run_loop",
@@ -420,13 +421,20 @@ def njit_active(skip, ij):
         count += skip[b] == 0
     rows = np.empty(count, dtype=np.int64)
     cells = np.empty((count, 2), dtype=np.int64)
+    active_into(skip, ij, rows, cells)
+    return rows, cells
+
+
+@njit(inline="always")
+def active_into(skip, ij, active, cells):
+    """The alignments with ``skip[b]`` false (in order) into ``active``, their cells into ``cells``; their count."""
     count = 0
     for b in range(skip.shape[0]):
-        if skip[b] == 0:
-            rows[count] = b
+        if not skip[b]:
+            active[count] = b
             cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
             count += 1
-    return rows, cells
+    return count
 
 
 @njit(cache=True)
@@ -501,20 +509,15 @@ def njit_observe(state, outs, rows, cells, window, position, mask, look, q_first
 
 @njit(inline="always")
 def next_active(done, ij, mask, active, cells):
-    """The unfinished alignments (in order) into ``active`` and their cells into ``cells``; returns their count.
+    """:func:`active_into` of the unfinished alignments, after giving the finished ones an all-zero ``mask`` row.
 
-    The rows of finished alignments get an all-zero ``mask``. A step of the compiled rollout loops (``run_loop``,
-    ``envs.corridor_batch``'s), written in place: no array is allocated per step.
+    A step of the compiled rollout loops (``run_loop``, ``envs.corridor_batch``'s), written in place: no array is
+    allocated per step.
     """
-    count = 0
     for b in range(done.shape[0]):
         if done[b]:
             mask[b, 0], mask[b, 1], mask[b, 2] = 0, 0, 0
-        else:
-            active[count] = b
-            cells[count, 0], cells[count, 1] = ij[b, 0], ij[b, 1]
-            count += 1
-    return count
+    return active_into(done, ij, active, cells)
 
 
 @njit(inline="always")
