@@ -9,7 +9,7 @@ first time a spec names one of its sources (``dtwrl.corridors.LAZY_SOURCES``), w
   widened by ``r`` (:func:`dtwrl.corridors.widen_paths`; the lattice of
   ``PathLoss(path_reduction="lattice")``);
 - ``heuristic:r=3``: the no-network control of ``policy``: :class:`agents.HeuristicAligner`'s greedy path
-  on the observation the pretrained aligner reads on each pair (:meth:`agents.PolicyAligner.route`: its
+  on the observation the pretrained aligner reads on each pair (:meth:`agents.HeuristicAligner.like`: its
   own below ``long_cells``, the corridor observation above), widened by ``r``.
 
 Cost: one policy rollout per pair for ``policy``, ``k`` for ``policy_samples`` (on a CPU, about
@@ -28,7 +28,6 @@ the same observation without the network.
 from functools import lru_cache
 
 from agents import HeuristicAligner, PolicyAligner
-from dtwrl.aligners import check_pair_batches
 from dtwrl.corridors import aligner_source, register_corridor_source
 
 
@@ -51,30 +50,12 @@ def _samples(r, k=16, t=8.0):
     return _pretrained(int(k), float(t))
 
 
-def _heuristic_paths(pairs, core_kwargs, actor):
-    """``PolicyAligner.route``'s ``align``: the heuristic on the observation ``core_kwargs`` (``actor`` unused)."""
-    return HeuristicAligner(core_kwargs).align_pairs(pairs)
-
-
-class PretrainedHeuristic:
-    """:class:`agents.HeuristicAligner` on the observation the pretrained aligner reads on each pair: the control.
-
-    An aligner (one path per pair) for :func:`dtwrl.corridors.aligned_groups`: ``y_true (B, n, d)`` and
-    ``y_pred (B, m, d)`` give B int64 paths ``(L_b, 2)``, the greedy paths of the heuristic's default rule,
-    on the pretrained aligner's own observation for pairs of at most ``long_cells`` cells and on the
-    corridor observation of its long-pair network above (:meth:`agents.PolicyAligner.route`).
-
-    >>> import numpy as np
-    >>> x = np.sin(np.linspace(0, 3, 12))[None, :, None]
-    >>> PretrainedHeuristic()(x, x)[0][[0, -1]].tolist()
-    [[0, 0], [11, 11]]
-    """
-
-    def __call__(self, y_true, y_pred):
-        y_true, y_pred = check_pair_batches(y_true, y_pred)
-        return _pretrained(None, None).route(list(zip(y_true, y_pred)), _heuristic_paths)
+def _heuristic(r):
+    """:class:`agents.HeuristicAligner` like the pretrained aligner: the same observation on each pair (its own
+    below ``long_cells``, the corridor observation above), the argmin of its value feature, no network."""
+    return HeuristicAligner.like(_pretrained(None, None))
 
 
 register_corridor_source("policy", aligner_source(_greedy, (), "policy"))
 register_corridor_source("policy_samples", aligner_source(_samples, ("k", "t"), "policy_samples"))
-register_corridor_source("heuristic", aligner_source(lambda r: PretrainedHeuristic(), (), "heuristic"))
+register_corridor_source("heuristic", aligner_source(_heuristic, (), "heuristic"))

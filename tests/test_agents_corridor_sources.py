@@ -67,7 +67,7 @@ def test_heuristic_source_widens_the_heuristic_paths_on_the_policy_observation(r
 
 def test_heuristic_source_switches_to_the_corridor_observation_on_long_pairs(rng, monkeypatch):
     """Past ``long_cells`` the policy reads the corridor observation; the heuristic source reads it too."""
-    from agents import PolicyAligner, corridor_sources
+    from agents import HeuristicAligner, PolicyAligner, corridor_sources
     from envs.observation import corridor_lookahead
 
     policy = PolicyAligner.pretrained(long_cells=300)
@@ -77,12 +77,13 @@ def test_heuristic_source_switches_to_the_corridor_observation_on_long_pairs(rng
     xl, yl = [30, 10], [28, 12]  # 840 cells (long) and 120 (short)
     seen = []
 
-    class Spy(corridor_sources.HeuristicAligner):
-        def align_pairs(self, pairs):
-            seen.extend((len(x_), [tuple(row) for row in self.core_kwargs["lookahead"]]) for x_, _ in pairs)
-            return super().align_pairs(pairs)
+    own_align = HeuristicAligner._align
 
-    monkeypatch.setattr(corridor_sources, "HeuristicAligner", Spy)
+    def spy(self, pairs):  # the rollout on one observation
+        seen.extend((len(x_), [tuple(row) for row in self.core_kwargs["lookahead"]]) for x_, _ in pairs)
+        return own_align(self, pairs)
+
+    monkeypatch.setattr(HeuristicAligner, "_align", spy)
     got = cr.corridor_from_name("heuristic:r=0", x, y, xl, yl)
     own = [tuple(row) for row in policy.core_kwargs["lookahead"]]
     assert sorted(seen) == [(10, own), (30, list(corridor_lookahead()))]

@@ -62,6 +62,26 @@ def test_registered_like_and_selected():
     assert len(scores) == len(candidate_rules(["lookahead[0]", "window"]))
 
 
+def test_like_reads_the_policys_observation_on_each_pair():
+    """Like the policy, the heuristic reads the corridor observation past ``long_cells`` and its own below."""
+    policy = PolicyAligner.pretrained(long_cells=300)
+    heuristic = HeuristicAligner.like(policy)
+    pairs = _pairs(3, [(60, 50, 1), (10, 12, 1), (25, 20, 1)])  # 3000 cells (long), 120 (short), 500 (long)
+    long, short = HeuristicAligner(policy.long_kwargs), HeuristicAligner(policy.core_kwargs)
+    for (x, y), path in zip(pairs, heuristic.align_pairs(pairs)):
+        expected = (long if len(x) * len(y) > 300 else short).align_pairs([(x, y)])[0]
+        np.testing.assert_array_equal(path, expected)
+    assert not np.array_equal(long.align_pairs(pairs[:1])[0], short.align_pairs(pairs[:1])[0])  # they differ here
+    rebuilt = aligner_from_config(aligner_to_config(heuristic))
+    assert (rebuilt.long_kwargs, rebuilt.long_cells) == (policy.long_kwargs, 300)
+    for ours, theirs in zip(rebuilt.align_pairs(pairs), heuristic.align_pairs(pairs)):
+        np.testing.assert_array_equal(ours, theirs)
+    no_route = PolicyAligner.pretrained(long_cells=None)
+    assert HeuristicAligner.like(no_route).long_kwargs is None  # every pair on the policy's own observation
+    with pytest.raises(ValueError, match="long_cells"):
+        HeuristicAligner({}, long_kwargs={"lookahead": corridor_lookahead(2)}, long_cells=0)
+
+
 def test_bad_rules_name_the_problem():
     with pytest.raises(ValueError, match="unknown features"):
         HeuristicAligner({"lookahead": ()}, rule={"lookahead[0]": 1.0})

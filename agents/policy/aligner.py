@@ -38,7 +38,7 @@ from dtwrl.validation import as_batch
 
 from . import decoding
 from .actor import NumpyActor, probe_observations
-from .rollouts import check_sampling, greedy_paths, make_core, rollout_paths, sampled_paths
+from .rollouts import check_sampling, greedy_paths, make_core, rollout_paths, route_pairs, sampled_paths
 
 PRETRAINED = Path(__file__).with_name("pretrained_aligner.npz")
 """The general pretrained actor shipped with the package (``experiments/pretrain_aligner.py`` writes it);
@@ -397,7 +397,7 @@ class PolicyAligner:
         align : callable
             ``align(some_pairs, core_kwargs, actor) -> paths``: ``core_kwargs`` is the observation of those
             pairs (the long-pair one for pairs over ``long_cells``), ``actor`` its network (None: the policy's
-            own). A control on the same observation, e.g. :class:`agents.HeuristicAligner`, passes its own.
+            own).
 
         Returns
         -------
@@ -411,15 +411,12 @@ class PolicyAligner:
         >>> aligner.route(pairs, lambda some, kwargs, actor: [kwargs["lookahead"]] * len(some))
         [[[2, 16], [8, 16]], [[0, 8]]]
         """
-        pairs = list(pairs)
-        is_long = [self.long_kwargs is not None and len(x) * len(y) > self.long_cells for x, y in pairs]
-        paths = [None] * len(pairs)
-        for long, kwargs, actor in ((False, self.core_kwargs, None), (True, self.long_kwargs, self._long_actor)):
-            index = [i for i, flag in enumerate(is_long) if flag == long]
-            if index:
-                for i, path in zip(index, align([pairs[i] for i in index], kwargs, actor)):
-                    paths[i] = path
-        return paths
+        return route_pairs(
+            pairs,
+            None if self.long_kwargs is None else self.long_cells,
+            lambda some: align(some, self.core_kwargs, None),
+            lambda some: align(some, self.long_kwargs, self._long_actor),
+        )
 
     def _align(self, pairs, core_kwargs, actor=None):
         """:meth:`align_pairs` on one observation (``actor``: the network for it; None: the policy's own)."""

@@ -34,7 +34,7 @@ from dtwrl.aligners import check_pair_batches, register_aligner
 from dtwrl.exact_dtw import cost_ratio, dtw, path_cost
 from envs.observation import is_corridor
 
-from .rollouts import make_core
+from .rollouts import make_core, route_pairs
 
 #: ``{feature: weight}``: the score of a move is the weighted sum of its features.
 Rule = dict
@@ -126,9 +126,23 @@ class HeuristicAligner:
         ``{feature: weight}`` over :func:`feature_names`; None: :func:`default_rule`.
     batch_size : int >= 1
         Pairs rolled out together on the dense observation (on the corridor observation, one at a time).
+    long_kwargs : dict or None
+        A second observation for pairs of more than ``long_cells`` grid cells (``n * m``), as
+        ``agents.PolicyAligner`` reads the corridor observation there (``agents.policy.rollouts.route_pairs``);
+        None: ``core_kwargs`` for every pair. :meth:`like` copies a policy's.
+    long_cells : int >= 1
+        The length rule's threshold (read only with ``long_kwargs``).
+
+    Examples
+    --------
+    >>> from agents import PolicyAligner
+    >>> from envs.observation import is_corridor
+    >>> heuristic = HeuristicAligner.like(PolicyAligner.pretrained())  # the shipped aligner's two observations
+    >>> is_corridor(heuristic.long_kwargs["lookahead"]), heuristic.long_cells
+    (True, 1048576)
     """
 
-    def __init__(self, core_kwargs=None, rule=None, batch_size=64):
+    def __init__(self, core_kwargs=None, rule=None, batch_size=64, long_kwargs=None, long_cells=2**20):
         if core_kwargs is None:
             core_kwargs = {}
         if not isinstance(core_kwargs, dict):
@@ -139,6 +153,7 @@ class HeuristicAligner:
         self._one_pair_at_a_time = is_corridor(core.lookahead)
         self.core_kwargs = dict(core_kwargs)
         self.names = feature_names(core)
+        given_rule = rule is not None
         if rule is None:
             rule = default_rule(core)
         if not isinstance(rule, dict) or not rule:
@@ -146,10 +161,23 @@ class HeuristicAligner:
         self._params = (*_weights(rule, self.names), _ENTERED)
         self.rule = {name: float(weight) for name, weight in rule.items()}
         self.batch_size = int(batch_size)
+        self._given_rule = rule if given_rule else None
+        self.long_kwargs, self.long_cells, self._long = None, None, None
+        if long_kwargs is not None:
+            if isinstance(long_cells, bool) or not isinstance(long_cells, numbers.Integral) or long_cells < 1:
+                raise ValueError(f"long_cells must be a positive int; got {long_cells!r}")
+            self._long = HeuristicAligner(long_kwargs, self._given_rule, batch_size)  # names a bad argument
+            self.long_kwargs, self.long_cells = self._long.core_kwargs, int(long_cells)
 
     @classmethod
     def like(cls, policy_aligner, **kwargs):
-        """The heuristic on the observation of ``policy_aligner`` (an ``agents.PolicyAligner``)."""
+        """The heuristic on the observations of ``policy_aligner`` (an ``agents.PolicyAligner``), pair by pair.
+
+        Its own observation, and for a policy that reads a linear one on long pairs (``PolicyAligner.pretrained()``
+        above ``long_cells``), that one there: the no-network control of every path the policy returns.
+        """
+        if policy_aligner.long_kwargs is not None:
+            kwargs = {"long_kwargs": policy_aligner.long_kwargs, "long_cells": policy_aligner.long_cells, **kwargs}
         return cls(policy_aligner.core_kwargs, **kwargs)
 
     @classmethod
@@ -186,6 +214,12 @@ class HeuristicAligner:
         The rollout is compiled end to end, so a batch only spares Python calls. On the corridor observation (long
         pairs) each pair is rolled out alone, which holds one pair's corridor at a time, not ``batch_size``.
         """
+        if self._long is not None:
+            return route_pairs(pairs, self.long_cells, self._align, self._long._align)
+        return self._align(pairs)
+
+    def _align(self, pairs):
+        """:meth:`align_pairs` on this aligner's own observation, ``core_kwargs``."""
         pairs = list(pairs)
         paths = []
         chunk = 1 if self._one_pair_at_a_time else self.batch_size
@@ -202,8 +236,16 @@ class HeuristicAligner:
         return self.align_pairs(list(zip(y_true, y_pred)))
 
     def get_config(self):
-        """``{"core_kwargs", "rule", "batch_size"}``."""
-        return {"core_kwargs": self.core_kwargs, "rule": self.rule, "batch_size": self.batch_size}
+        """``{"core_kwargs", "rule", "batch_size", "long_kwargs", "long_cells"}`` (``rule`` None: each observation's
+        default)."""
+        return {
+            "core_kwargs": self.core_kwargs,
+            "rule": self._given_rule,
+            "batch_size": self.batch_size,
+            "long_kwargs": self.long_kwargs,
+            "long_cells": self.long_cells if self.long_cells is not None else 2**20,
+        }
 
     def __repr__(self):
-        return f"HeuristicAligner(rule={self.rule}, lookahead={self.core_kwargs.get('lookahead')!r})"
+        long = "" if self._long is None else f", long_lookahead={self.long_kwargs.get('lookahead')!r}"
+        return f"HeuristicAligner(rule={self.rule}, lookahead={self.core_kwargs.get('lookahead')!r}{long})"

@@ -32,6 +32,29 @@ def make_core(core_kwargs: dict):
     return WarpingBatch(**core_kwargs)
 
 
+def route_pairs(pairs, long_cells, short, long):
+    """Paths of ``pairs``: ``short(some)`` of the pairs of at most ``long_cells`` grid cells, ``long(some)`` of others.
+
+    The one length rule of the aligners that read a second, linear observation on long pairs
+    (``PolicyAligner`` and ``HeuristicAligner.like`` of it): a pair ``(x (n, d), y (m, d))`` is long when
+    ``n * m > long_cells``; ``long_cells`` None sends every pair to ``short``. Each callable takes a list of pairs
+    and returns their paths in order; the paths come back in the order of ``pairs``.
+
+    >>> pairs = [(np.zeros((3, 1)), np.zeros((3, 1))), (np.zeros((5, 1)), np.zeros((5, 1)))]
+    >>> route_pairs(pairs, 10, lambda some: ["short"] * len(some), lambda some: ["long"] * len(some))
+    ['short', 'long']
+    """
+    pairs = list(pairs)
+    is_long = [long_cells is not None and len(x) * len(y) > long_cells for x, y in pairs]
+    paths = [None] * len(pairs)
+    for flag, align in ((False, short), (True, long)):
+        index = [i for i, value in enumerate(is_long) if value == flag]
+        if index:
+            for i, path in zip(index, align([pairs[i] for i in index])):
+                paths[i] = path
+    return paths
+
+
 def rollout_paths(act, pairs, core_kwargs):
     """Greedy rollouts of ``act`` on every pair at once.
 
