@@ -2,7 +2,10 @@
 
 Pair sets: synthetic warps (``dtwrl.datasets.SyntheticPairs``) and tiled and
 warped real series (the ElectricDevices recording's test part tiled to n, a
-warped noisy copy as y) at every ``--long-lengths`` n; the test parts of the
+warped noisy copy as y) and pairs of unrelated series (two independent
+z-normalised Gaussian random walks, no warp between them, drawn from their own
+generator so that adding them changed no other set) at every ``--long-lengths``
+n; the test parts of the
 long recordings under ``../shared/data/long/`` (each split in halves; pairs of
 different ECG-like recordings); GunPoint test, ItalyPowerDemand test and
 BasicMotions test pairs. Only the ``"test"`` split of the long recordings is
@@ -67,9 +70,21 @@ def _warped_copy(rng, x, n, noise=0.05):
     return resample(x, positions) + noise * x.std() * rng.normal(size=(n, x.shape[1]))
 
 
+def random_walk(rng, n):
+    """A z-normalised Gaussian random walk ``(n, 1)``: a series with no shape in common with another one.
+
+    >>> w = random_walk(np.random.default_rng(0), 500)
+    >>> w.shape, round(float(w.mean()), 6), round(float(w.std()), 6)
+    ((500, 1), 0.0, 1.0)
+    """
+    walk = np.cumsum(rng.normal(size=(n, 1)), axis=0)
+    return (walk - walk.mean()) / walk.std()
+
+
 def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
     """``{name: [(x, y), ...]}`` of every set (see the module docstring); sets whose files are missing are skipped."""
     rng = np.random.default_rng(seed)
+    walks = np.random.default_rng([seed, 1])
     sets = {}
     recordings = load_long_recordings(long_root, "test")
     for n in lengths:
@@ -84,6 +99,7 @@ def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
                 x = np.ascontiguousarray(tiled[start : start + n] if start + n <= len(tiled) else tiled[:n])
                 pairs.append((x, _warped_copy(rng, x, n)))
             sets[f"tiled+warped ElectricDevices n={n}"] = pairs
+        sets[f"unrelated random walks n={n}"] = [(random_walk(walks, n), random_walk(walks, n)) for _ in range(count)]
     if recordings:
         sets["long recordings: halves"] = [(r[: len(r) // 2], r[len(r) // 2 :]) for r in recordings.values()]
         ecg = [r for name, r in recordings.items() if name.startswith("ecg")]

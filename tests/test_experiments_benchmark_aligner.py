@@ -147,7 +147,8 @@ def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
     missing = str(tmp_path / "no-data")
     argv = ["--long", "--long-lengths", "150", "--long-pairs", "2", "--short-pairs", "1"]
     report = main([*argv, "--long-root", missing, "--data-root", missing, "--radius", "2", "--out-dir", str(tmp_path)])
-    assert list(report["sets"]) == ["synthetic warp n=150", "GunPoint test"]  # GunPoint is vendored; no long files
+    # GunPoint is vendored; no long files
+    assert list(report["sets"]) == ["synthetic warp n=150", "unrelated random walks n=150", "GunPoint test"]
     rows = report["sets"]["synthetic warp n=150"]
     labels = " | ".join(rows)
     # the pretrained aligner's long-pair network was trained on r=8 and keeps it (--radius: other networks)
@@ -156,7 +157,7 @@ def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
     for row in rows.values():
         assert row["mean"] >= 1 - 1e-9 and row["ms"] >= 0
     markdown = next(tmp_path.glob("benchmark_aligner/*/benchmark.md")).read_text()
-    assert markdown.count("| HeuristicAligner") == 3  # two sets and the time table
+    assert markdown.count("| HeuristicAligner") == 4  # three sets and the time table
 
 
 def test_pretrain_lookahead_accepts_the_corridor_alone():

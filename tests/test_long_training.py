@@ -41,7 +41,10 @@ def test_benchmark_reads_only_the_test_split_and_the_corpus_only_the_train_split
     root = _indexed_recordings(tmp_path / "long", lengths)
     cut = {name: split_bounds(n, "train")[1] for name, n in lengths.items()}
     sets = pair_sets([1_000], 2, 1, tmp_path / "no-ucr", root, seed=0)
-    real = {name: pairs for name, pairs in sets.items() if "synthetic" not in name and "test" not in name}
+    generated = ("synthetic", "test", "random walks")  # drawn, not read from the recordings
+    real = {name: pairs for name, pairs in sets.items() if not any(word in name for word in generated)}
+    walks = sets["unrelated random walks n=1000"]
+    assert len(walks) == 2 and all(x.shape == y.shape == (1_000, 1) and not np.allclose(x, y) for x, y in walks)
     assert sorted(real) == [
         "long recordings: different ECG recordings",
         "long recordings: halves",
@@ -65,7 +68,11 @@ def test_the_corpus_long_families_read_the_train_split(ucr_root, tmp_path):
     lengths = {"ecg-a": 2_000, "ecg-b": 2_500}
     root = _indexed_recordings(tmp_path / "long", lengths)
     corpus = MixedCorpus(ucr_root, max_length=3_000, long_root=root)
-    assert {"long-real", "synthetic-longest"} <= set(corpus.families)
+    assert {"long-real", "synthetic-longest", "unrelated-long"} <= set(corpus.families)
+    rng = np.random.default_rng(0)
+    for _ in range(6):  # both kinds: independent synthetic draws and crops of corpus.long (the train split)
+        x, y = corpus.families["unrelated-long"][0](rng)
+        assert all(1_200 <= len(s) <= 3_000 and abs(s.mean()) < 1e-9 and abs(s.std() - 1) < 1e-9 for s in (x, y))
     for series, n in zip(corpus.long, [lengths[name] for name in sorted(lengths)]):
         np.testing.assert_array_equal(series, _znorm(np.arange(split_bounds(n, "train")[1], dtype=float)[:, None]))
     assert "long-real" not in MixedCorpus(ucr_root, max_length=3_000, long_root=tmp_path / "none").families

@@ -16,7 +16,9 @@ Corpus (:class:`MixedCorpus`), one family drawn per batch of alignments:
   recordings (``dtwrl.datasets.long_recordings``; never their ``"test"``
   split, which ``benchmark_aligner.py --long`` evaluates on), as a crop tiled
   to a log-uniform length up to ``max_length`` against a warped noisy copy, as
-  halves of one recording, or as two different recordings.
+  halves of one recording, or as two different recordings; and ``unrelated-long``:
+  two series with no warp between them (independent synthetic draws, or long-recording
+  crops at independent starts), where the exact path follows no common shape.
 
 ItalyPowerDemand, the GunPoint test split and the long recordings' test split
 are never read: they measure transfer. Every series is z-normalised (as the
@@ -117,6 +119,7 @@ class MixedCorpus:
         self.long = []
         if self.max_length > SHORT_MAX_LENGTH:
             self.families["synthetic-longest"] = (self._synthetic_longest, LONG_BATCH)
+            self.families["unrelated-long"] = (self._unrelated_long, LONG_BATCH)
             if long_root is not None:
                 self.long = [_znorm(x) for x in load_long_recordings(long_root, "train").values()]
             if self.long:
@@ -149,6 +152,22 @@ class MixedCorpus:
             rng, n, m, 1, noise=float(rng.uniform(0.0, 0.3)), warp_strength=float(rng.uniform(0.2, 2.5))
         )
         return _znorm(x), _znorm(y)
+
+    def _unrelated_long(self, rng):
+        """Two series with no warp between them, of log-uniform lengths: independent synthetic draws, or crops of
+        the long recordings at independent random starts (the same recording or two)."""
+        n = self._long_length(rng)
+        m = int(np.clip(n * rng.uniform(0.8, 1.25), SHORT_MAX_LENGTH, self.max_length))
+        if not self.long or rng.random() < 0.5:
+            x = synthetic_warp_pair(rng, n, n, 1, noise=float(rng.uniform(0.0, 0.3)))[1]
+            y = synthetic_warp_pair(rng, m, m, 1, noise=float(rng.uniform(0.0, 0.3)))[1]
+            return _znorm(x), _znorm(y)
+        crops = []
+        for length in (n, m):
+            series = self.long[int(rng.integers(len(self.long)))]
+            start = int(rng.integers(len(series)))
+            crops.append(np.tile(series, (length // len(series) + 2, 1))[start : start + length])
+        return _znorm(crops[0]), _znorm(crops[1])
 
     def _long_real(self, rng):
         """A train-split recording tiled from a random start to a long length against a warped noisy copy; halves
