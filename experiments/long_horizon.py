@@ -560,12 +560,23 @@ def write_report(run_dir, records, args):
                 for control in ("random", "heuristic"):
                     if policy in by_loss and f"corridor:{control}" in by_loss:
                         ours, theirs = by_loss[policy], by_loss[f"corridor:{control}"]
-                        verdict = "beats" if ours < theirs else "does not beat"
+                        verdict = _verdict(ours, theirs)
                         line += f"; {policy} {verdict} the {control} control ({ours:.4g} vs {theirs:.4g})"
             lines.append(line)
     atomic_write_text(Path(run_dir) / "table.md", "\n".join(lines) + "\n")
     _figure(Path(run_dir) / "figures" / "dtw_vs_time.png", rows, args)
     return "\n".join(lines)
+
+
+def _verdict(ours, theirs, tie=1e-3):
+    """How a test DTW compares with a control's: "ties" within a relative ``tie``, else "beats" / "does not beat".
+
+    >>> _verdict(72.30001, 72.3), _verdict(70.0, 72.3), _verdict(75.0, 72.3)
+    ('ties', 'beats', 'does not beat')
+    """
+    if abs(ours - theirs) <= tie * abs(theirs):
+        return "ties"
+    return "beats" if ours < theirs else "does not beat"
 
 
 def _figure(path, rows, args):

@@ -86,7 +86,7 @@ def test_heuristic_source_switches_to_the_corridor_observation_on_long_pairs(rng
     monkeypatch.setattr(HeuristicAligner, "_align", spy)
     got = cr.corridor_from_name("heuristic:r=0", x, y, xl, yl)
     own = [tuple(row) for row in policy.core_kwargs["lookahead"]]
-    assert sorted(seen) == [(10, own), (30, list(corridor_lookahead()))]
+    assert sorted(seen) == [(10, own), (30, list(corridor_lookahead(16)))]  # the radius of the long-pair network
     np.testing.assert_array_equal(got, _heuristic_corridor(x, y, xl, yl, policy, 0))
 
 

@@ -144,7 +144,7 @@ def test_long_pairs_are_aligned_greedily_on_the_corridor_observation():
     rng = np.random.default_rng(3)
     long_pair, short_pair = SyntheticPairs(n=400, m=360)(rng), SyntheticPairs(n=40, m=50)(rng)
     routed = PolicyAligner.pretrained(long_cells=20_000)  # 400 x 360 cells are "long", 40 x 50 are not
-    assert tuple(map(tuple, routed.long_kwargs["lookahead"])) == corridor_lookahead()
+    assert tuple(map(tuple, routed.long_kwargs["lookahead"])) == corridor_lookahead(16)  # saved with PRETRAINED_LONG
     assert routed.long_actor_file == PRETRAINED_LONG
     on_corridor = PolicyAligner(PRETRAINED_LONG, long_cells=None)  # the long-pair network, trained on the corridor
     own = PolicyAligner.pretrained(long_cells=None)

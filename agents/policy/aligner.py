@@ -194,7 +194,8 @@ class PolicyAligner:
         in time and memory O((n + m) r) instead of O(n m): the policy's own
         observation would need the full cost matrix. The pretrained aligner on
         its saved ``core_kwargs`` reads it with a second network trained on it
-        (:data:`PRETRAINED_LONG`, named by ``long_actor_file``), any other
+        (:data:`PRETRAINED_LONG`, named by ``long_actor_file``, at the radius
+        saved with it: 16), any other
         policy (or the pretrained one given other ``core_kwargs``) with its own
         network. Applies to greedy decoding, when the network reads the
         corridor's ``"lookahead"`` key (the shipped one does) and its own
@@ -409,7 +410,7 @@ class PolicyAligner:
         >>> aligner = PolicyAligner.pretrained(long_cells=100)
         >>> pairs = [(np.zeros((5, 1)), np.zeros((5, 1))), (np.zeros((20, 1)), np.zeros((20, 1)))]
         >>> aligner.route(pairs, lambda some, kwargs, actor: [kwargs["lookahead"]] * len(some))
-        [[[2, 16], [8, 16]], [[0, 8]]]
+        [[[2, 16], [8, 16]], [[0, 16]]]
         """
         return route_pairs(
             pairs,
