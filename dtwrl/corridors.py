@@ -224,17 +224,39 @@ def widen_paths(groups, x_lengths, y_lengths, n, radius=0):
 
 
 @numba.njit(cache=True, nogil=True)
-def _njit_row_extremes(owners, cells, counts, first, last, n):
+def _njit_row_extremes(owners, cells, counts, out):
     """Per (pair, row): the least and largest column of the cells ``cells[p, :counts[p]]`` of pair ``owners[p]``,
-    into the flat ``first`` and ``last``."""
+    folded into ``out[b, i, 0]`` (min with what it holds) and ``out[b, i, 1]`` (max)."""
     for p in range(owners.shape[0]):
+        b = owners[p]
         for t in range(counts[p]):
-            key = owners[p] * n + cells[p, t, 0]
-            column = cells[p, t, 1]
-            if column < first[key]:
-                first[key] = column
-            if column > last[key]:
-                last[key] = column
+            i, column = cells[p, t, 0], cells[p, t, 1]
+            if column < out[b, i, 0]:
+                out[b, i, 0] = column
+            if column > out[b, i, 1]:
+                out[b, i, 1] = column
+
+
+@numba.njit(cache=True, nogil=True)
+def _njit_widen_rows(out, x_lengths, y_lengths, radius):
+    """Rows' extremes ``out[b, i]`` -> the corridor widened by ``radius``, in place (padding rows ``[0, 0]``).
+
+    Row i's bounds are ``lo = first[max(i - r, 0)] - r`` and ``hi = last[min(i + r, n_b - 1)] + r``, clipped to the
+    grid: both extremes are non-decreasing along a pair's rows (each path is monotone), so a window's extremes are
+    at its ends. ``lo`` reads an earlier row and ``hi`` a later one, so the rows go down for ``lo`` and up for
+    ``hi``, each reading a row before it is overwritten.
+    """
+    for b in range(out.shape[0]):
+        nb, top = x_lengths[b], y_lengths[b] - 1
+        for i in range(nb - 1, -1, -1):
+            lo = out[b, max(i - radius, 0), 0] - radius
+            out[b, i, 0] = lo if lo > 0 else 0
+        for i in range(nb):
+            hi = out[b, min(i + radius, nb - 1), 1] + radius
+            out[b, i, 1] = hi if hi < top else top
+        for i in range(nb, out.shape[1]):
+            out[b, i, 0] = 0
+            out[b, i, 1] = 0
 
 
 def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0, counts=None):
@@ -249,23 +271,28 @@ def widen_cells(owners, cells, x_lengths, y_lengths, n, radius=0, counts=None):
     [[0, 0], [0, 1]]
     """
     x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
-    B, radius = len(x_lengths), int(radius)
-    first = np.repeat(y_lengths[:, None], n, axis=1)
-    last = np.full((B, n), -1, np.int64)
+    out = _no_extremes(y_lengths, n)
     cells = np.ascontiguousarray(cells, np.int64)
     if counts is None:
         cells, counts = cells.reshape(-1, 1, 2), np.ones(len(cells), np.int64)
-    owners, counts = np.ascontiguousarray(owners, np.int64), np.ascontiguousarray(counts, np.int64)
-    _njit_row_extremes(owners, cells, counts, first.reshape(-1), last.reshape(-1), n)
-    # both are non-decreasing along a pair's rows (each path is monotone): a window's extremes are at its ends
-    rows = np.arange(n)[None, :]
-    below = np.clip(rows - radius, 0, x_lengths[:, None] - 1)
-    above = np.clip(rows + radius, 0, x_lengths[:, None] - 1)
-    out = np.zeros((B, n, 2), np.int64)
-    out[..., 0] = np.maximum(np.take_along_axis(first, below, 1) - radius, 0)
-    out[..., 1] = np.minimum(np.take_along_axis(last, above, 1) + radius, y_lengths[:, None] - 1)
-    out[rows >= x_lengths[:, None]] = 0
+    _add_extremes(out, owners, cells, counts)
+    _njit_widen_rows(out, x_lengths, y_lengths, int(radius))
     return out
+
+
+def _no_extremes(y_lengths, n):
+    """int64 (B, n, 2) rows' extremes before any cell: ``[m_b, -1]``, which any column replaces."""
+    out = np.empty((len(y_lengths), n, 2), np.int64)
+    out[..., 0] = y_lengths[:, None]
+    out[..., 1] = -1
+    return out
+
+
+def _add_extremes(out, owners, cells, counts):
+    """Fold padded paths ``cells (P, L, 2)`` (path ``p``: its first ``counts[p]`` cells, of pair ``owners[p]``) into
+    the rows' extremes ``out`` (B, n, 2), in place."""
+    owners, counts = np.ascontiguousarray(owners, np.int64), np.ascontiguousarray(counts, np.int64)
+    _njit_row_extremes(owners, np.ascontiguousarray(cells), counts, out)
 
 
 def random_path(n, m, rng):
@@ -435,25 +462,29 @@ def _check_band_params(name="corridor", frac=0.1, **rest):
 _band_source.check_params = _check_band_params
 
 
-def aligned_groups(aligner, x, y, x_lengths, y_lengths):
-    """The paths an aligner returns for each pair of a padded batch, cut to the pair's own lengths.
+def aligned_corridors(aligner, x, y, x_lengths, y_lengths, radius=0):
+    """:func:`widen_paths` of the paths an aligner returns for each pair of a padded batch (cut to its lengths).
 
     Pairs of equal lengths share one aligner call (:func:`dtwrl.aligners.align_batch_groups`, which checks
-    every path). Returns B lists of int64 arrays (L, 2).
+    every path), and each call's padded paths go straight into the rows' extremes: no copy of the batch's paths
+    is kept or stacked (at a horizon of 8,192 a path is about 16,000 cells). Returns (B, n, 2) int64.
 
-    >>> aligned_groups("exact", np.array([[[0.0], [1.0], [9.0]]]), np.array([[[0.0], [1.0]]]), [2], [2])[0][0].tolist()
-    [[0, 0], [1, 1]]
+    >>> aligned_corridors("exact", np.array([[[0.0], [1.0], [9.0]]]), np.array([[[0.0], [1.0]]]), [2], [2])[0].tolist()
+    [[0, 0], [1, 1], [0, 0]]
     """
     aligner = get_aligner(aligner)
+    x_lengths, y_lengths = np.asarray(x_lengths, np.int64), np.asarray(y_lengths, np.int64)
+    out = _no_extremes(y_lengths, x.shape[1])
     by_shape = {}
-    for b, key in enumerate(zip(np.asarray(x_lengths).tolist(), np.asarray(y_lengths).tolist())):
+    for b, key in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
         by_shape.setdefault(key, []).append(b)
-    groups = [[] for _ in range(len(x))]
     for (nb, mb), members in by_shape.items():
-        idx, lengths, owners = align_batch_groups(aligner, x[members, :nb], y[members, :mb])
-        for path, length, owner in zip(idx, lengths, owners.tolist()):
-            groups[members[owner]].append(path[:length].astype(np.int64))
-    return groups
+        rows = slice(None) if len(members) == len(x) else members  # one shape: views, not copies, of the batch
+        idx, lengths, owners = align_batch_groups(aligner, x[rows, :nb], y[rows, :mb])
+        _add_extremes(out, np.asarray(members, np.int64)[owners], idx, lengths)
+        del idx  # before the next group's paths
+    _njit_widen_rows(out, x_lengths, y_lengths, int(radius))
+    return out
 
 
 def aligner_source(make_aligner, params=(), source="aligner"):
@@ -488,8 +519,7 @@ def aligner_source(make_aligner, params=(), source="aligner"):
 
     def fn(x, y, x_lengths, y_lengths, r=1, **given):
         check(r=r, **given)
-        groups = aligned_groups(make_aligner(r=r, **given), x, y, x_lengths, y_lengths)
-        return widen_paths(groups, x_lengths, y_lengths, x.shape[1], r)
+        return aligned_corridors(make_aligner(r=r, **given), x, y, x_lengths, y_lengths, r)
 
     fn.check_params = check
     return fn

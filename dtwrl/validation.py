@@ -329,7 +329,9 @@ def bad_padded_paths(indices, lengths, n, m):
     >>> bad_padded_paths(np.array([[[0, 0], [1, 1]], [[0, 0], [0, 0]]]), np.array([2, 2]), 2, 2).tolist()
     [False, True]
     """
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    indices = np.ascontiguousarray(indices)  # its own integer type: no int64 copy of a batch's paths
+    if indices.dtype.kind not in "iu":
+        indices = indices.astype(np.int64)
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     if indices.shape[1] == 0:
         return np.ones(indices.shape[0], dtype=bool)
