@@ -462,12 +462,19 @@ def _check_band_params(name="corridor", frac=0.1, **rest):
 _band_source.check_params = _check_band_params
 
 
+#: Path cells (``n + m`` per pair) one aligner call of :func:`aligned_corridors` covers at most: 256 KB of int64
+#: paths, so that long pairs are aligned a few at a time while short ones stay in one batched call.
+PATH_CELLS_PER_CALL = 2**14
+
+
 def aligned_corridors(aligner, x, y, x_lengths, y_lengths, radius=0):
     """:func:`widen_paths` of the paths an aligner returns for each pair of a padded batch (cut to its lengths).
 
-    Pairs of equal lengths share one aligner call (:func:`dtwrl.aligners.align_batch_groups`, which checks
-    every path), and each call's padded paths go straight into the rows' extremes: no copy of the batch's paths
-    is kept or stacked (at a horizon of 8,192 a path is about 16,000 cells). Returns (B, n, 2) int64.
+    Pairs of equal lengths share aligner calls (:func:`dtwrl.aligners.align_batch_groups`, which checks every
+    path) of at most :data:`PATH_CELLS_PER_CALL` path cells' worth of pairs (``n + m`` each), and each call's
+    padded paths go straight into the rows' extremes: no copy of the batch's paths is kept or stacked (at a
+    horizon of 8,192 a path is about 16,000 cells, so each pair goes alone; pairs of 150 go 54 per call). Returns
+    (B, n, 2) int64.
 
     >>> aligned_corridors("exact", np.array([[[0.0], [1.0], [9.0]]]), np.array([[[0.0], [1.0]]]), [2], [2])[0].tolist()
     [[0, 0], [1, 1], [0, 0]]
@@ -479,10 +486,13 @@ def aligned_corridors(aligner, x, y, x_lengths, y_lengths, radius=0):
     for b, key in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
         by_shape.setdefault(key, []).append(b)
     for (nb, mb), members in by_shape.items():
-        rows = slice(None) if len(members) == len(x) else members  # one shape: views, not copies, of the batch
-        idx, lengths, owners = align_batch_groups(aligner, x[rows, :nb], y[rows, :mb])
-        _add_extremes(out, np.asarray(members, np.int64)[owners], idx, lengths)
-        del idx  # before the next group's paths
+        per_call = max(1, PATH_CELLS_PER_CALL // (nb + mb))
+        for start in range(0, len(members), per_call):
+            some = members[start : start + per_call]
+            rows = slice(None) if len(some) == len(x) else some  # the whole batch: views, not copies
+            idx, lengths, owners = align_batch_groups(aligner, x[rows, :nb], y[rows, :mb])
+            _add_extremes(out, np.asarray(some, np.int64)[owners], idx, lengths)
+            del idx  # before the next call's paths
     _njit_widen_rows(out, x_lengths, y_lengths, int(radius))
     return out
 

@@ -175,27 +175,84 @@ def _corridor_cost(x, y, code, lo, hi):
     return _njit_dtw_value(x, y, code, len(x), len(y), lo, hi)
 
 
+#: Moves of :func:`_njit_corridor_moves_rows`' entries (0 diagonal, 1 down, 2 right); 3: no finite successor.
+_STEPS = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
+
+
+@njit(cache=True, _nrt=False)
+def _njit_corridor_moves_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, moves, row, below, cur):
+    """:func:`_njit_corridor_dp_rows` keeping per cell only the move to its cheapest successor; returns ``G[0, 0]``.
+
+    The values are the same expressions in the same order, so the moves are bitwise those of comparing
+    :func:`_njit_corridor_dp`'s values: the successor with the smallest cost-to-go, ties going to the diagonal,
+    then down, then right (``moves`` int8: 0, 1, 2; 3 where every successor is +inf, as at the end cell).
+    """
+    spread = sx.shape[0] > 0
+    n, m = x.shape[0], y.shape[0]
+    for i in range(n - 1, -1, -1):
+        a, z = lo[i], hi[i]
+        if z < a:
+            for j in range(m + 1):
+                below[j] = np.inf
+            continue
+        _njit_cost_row(x, y, i, a, z + 1, code, row)
+        for j in range(a, z + 1):
+            if not band_lo[i] <= j <= band_hi[i]:
+                row[j] = np.inf
+            if spread:
+                row[j] += sx[i] + sy[j]
+        right = np.inf
+        if i == n - 1 and z == m - 1:
+            right = row[z]
+            cur[z] = right
+            moves[offsets[i] + z - a] = 3
+            z -= 1
+        for j in range(z, a - 1, -1):
+            diag, down = below[j + 1], below[j]
+            move, best = 3, np.inf
+            if diag < best:
+                move, best = 0, diag
+            if down < best:
+                move, best = 1, down
+            if right < best:
+                move, best = 2, right
+            moves[offsets[i] + j - a] = move
+            best = diag if diag < down else down  # the value: _njit_corridor_dp_rows' expression
+            right = row[j] + (best if best < right else right)
+            cur[j] = right
+        cur[hi[i] + 1] = np.inf
+        below, cur = cur, below
+    return below[0] if lo[0] == 0 and hi[0] >= 0 else np.inf
+
+
 @njit(cache=True)
-def _njit_follow(lo, hi, offsets, values, n, m):
-    """The path from (0, 0) that always enters the successor with the smallest cost-to-go (ties: diagonal, down)."""
+def _njit_walk(lo, offsets, moves, n, m):
+    """The path from (0, 0) along ``moves`` (:func:`_njit_corridor_moves_rows`); empty where it meets a dead end."""
     path = np.empty((n + m - 1, 2), dtype=np.int64)
     i = j = 0
     path[0, 0], path[0, 1] = 0, 0
     length = 1
     while i < n - 1 or j < m - 1:
-        best, bi, bj = np.inf, -1, -1
-        for di, dj in ((1, 1), (1, 0), (0, 1)):
-            p, q = i + di, j + dj
-            if p < n and q < m and lo[p] <= q <= hi[p]:
-                v = values[offsets[p] + q - lo[p]]
-                if v < best:
-                    best, bi, bj = v, p, q
-        if bi < 0:
+        move = moves[offsets[i] + j - lo[i]]
+        if move == 3:
             return path[:0]
-        i, j = bi, bj
+        i, j = i + _STEPS[move, 0], j + _STEPS[move, 1]
         path[length, 0], path[length, 1] = i, j
         length += 1
     return path[:length]
+
+
+def _corridor_path(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
+    """``(path, G[0, 0])``: the path from (0, 0) that always enters the successor with the smallest cost-to-go inside
+    the corridor rows (ties: diagonal, down, right), from a backward DP that keeps one int8 per cell instead of its
+    float64 value (:func:`_njit_corridor_dp`'s values give the same path)."""
+    n, m = x.shape[0], y.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.maximum(hi - lo + 1, 0), out=offsets[1:])
+    moves = np.empty(offsets[n], dtype=np.int8)
+    rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
+    value = _njit_corridor_moves_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, moves, *rows)
+    return _njit_walk(lo, offsets, moves, n, m), value
 
 
 @njit(cache=True)
@@ -257,6 +314,29 @@ def build_corridor(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COA
     -------
     Corridor
     """
+    return _finest_level(x, y, metric, radius, band, coarsest, _values_inside)
+
+
+def corridor_path(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COARSEST):
+    """The optimal path inside :func:`build_corridor`'s corridor, without holding its cost-to-go.
+
+    From (0, 0) the path always enters the successor with the smallest cost-to-go ``G`` (ties: diagonal, down,
+    right), the move ``agents.HeuristicAligner``'s default rule takes at every step of the corridor observation:
+    the same corridor, and a backward DP with the same values that keeps one int8 move per corridor cell instead
+    of its float64 value, so the path is bitwise the rollout's at an eighth of the finest level's memory.
+
+    Parameters are :func:`build_corridor`'s. Returns int64 ``(L, 2)`` from (0, 0) to (n-1, m-1).
+
+    >>> x = np.sin(np.linspace(0, 6, 50))[:, None]
+    >>> path = corridor_path(x, x[::2], radius=2, coarsest=8)
+    >>> path[0].tolist(), path[-1].tolist()
+    ([0, 0], [49, 24])
+    """
+    return _finest_level(x, y, metric, radius, band, coarsest, _argmin_path_inside)
+
+
+def _finest_level(x, y, metric, radius, band, coarsest, finish):
+    """The pyramid, the coarse paths, then ``finish`` on the finest corridor (see :func:`_cut`)."""
     code = _metric_code(metric)
     n, m = len(x), len(y)
     if band is None:
@@ -266,9 +346,22 @@ def build_corridor(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COA
         band_lo, band_hi = band_bounds(n, m, band)
     levels = _pyramid(x, y, coarsest)
     if len(levels) == 1:  # short series: the corridor is the whole grid (cut to the band)
-        return _cut(x, y, code, band_lo, band_hi, radius, ())
+        return _cut(x, y, code, band_lo, band_hi, radius, (), finish)
     seeds = [_coarse_path(levels, code, radius, spread) for spread in ((False, True) if code == 0 else (False,))]
-    return _cut(x, y, code, band_lo, band_hi, radius, seeds)
+    return _cut(x, y, code, band_lo, band_hi, radius, seeds, finish)
+
+
+def _values_inside(x, y, code, lo, hi, band_lo, band_hi, radius):
+    """``(Corridor, whether (0, 0) reaches the end inside)``: the finest level of :func:`build_corridor`."""
+    offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+    corridor = Corridor(lo, hi, offsets, values, radius)
+    return corridor, bool(np.isfinite(corridor.value(0, 0)))
+
+
+def _argmin_path_inside(x, y, code, lo, hi, band_lo, band_hi, radius):
+    """``(path, whether (0, 0) reaches the end inside)``: the finest level of :func:`corridor_path`."""
+    path, value = _corridor_path(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+    return path, bool(np.isfinite(value))
 
 
 def _coarse_path(levels, code, radius, spread):
@@ -283,8 +376,7 @@ def _coarse_path(levels, code, radius, spread):
         a, b, sa, sb = levels[level]
         everywhere = np.zeros(len(a), dtype=np.int64), np.full(len(a), len(b) - 1, dtype=np.int64)
         spreads = (sa, sb) if spread else (np.empty(0), np.empty(0))
-        offsets, values = _njit_corridor_dp(a, b, code, lo, hi, *everywhere, *spreads)
-        path = _njit_follow(lo, hi, offsets, values, len(a), len(b))
+        path, _ = _corridor_path(a, b, code, lo, hi, *everywhere, *spreads)
         fine_x, fine_y = levels[level - 1][:2]
         fx, fy = (2 if len(fine_x) > len(a) else 1), (2 if len(fine_y) > len(b) else 1)
         if level > 1:
@@ -292,8 +384,8 @@ def _coarse_path(levels, code, radius, spread):
     return path, fx, fy
 
 
-def _cut(x, y, code, band_lo, band_hi, radius, seeds):
-    """The finest DP on the seed's projected corridor (the whole grid without seeds), cut to the band.
+def _cut(x, y, code, band_lo, band_hi, radius, seeds, finish):
+    """``finish`` (the finest DP) on the seed's projected corridor (the whole grid without seeds), cut to the band.
 
     With two seeds, the one whose corridor holds the cheaper path (a forward DP in O(m) memory) is kept, so only
     one corridor's values are ever held. The radius doubles until (0, 0) reaches the end inside.
@@ -308,8 +400,7 @@ def _cut(x, y, code, band_lo, band_hi, radius, seeds):
             costs = [_corridor_cost(x, y, code, lo, hi) for lo, hi in ranges]
             ranges = [ranges[int(np.argmin(costs))]]
         lo, hi = ranges[0]
-        offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
-        corridor = Corridor(lo, hi, offsets, values, radius)
-        if np.isfinite(corridor.value(0, 0)) or not seeds:
-            return corridor
+        result, reaches = finish(x, y, code, lo, hi, band_lo, band_hi, radius)
+        if reaches or not seeds:
+            return result
         radius = 2 * radius + 1

@@ -38,7 +38,7 @@ from dtwrl.local_cost import _metric_code, cost_matrix
 from dtwrl.validation import check_cost_range
 
 from .core import WarpingBatch, _check_reward_scale, _check_window
-from .corridor import COARSEST, build_corridor
+from .corridor import COARSEST, build_corridor, corridor_path
 from .kernels import MOVES, PREFERENCE, legal_actions, next_active
 from .observation import (
     SCALE_GRID,
@@ -309,6 +309,26 @@ class CorridorBatch:
         self._pack_state(indices.tolist())
         for b in indices.tolist():
             self._restart(b)
+
+    def argmin_paths(self, pairs):
+        """The paths of "always the move with the smallest corridor value" on each pair, without a rollout.
+
+        ``envs.corridor.corridor_path`` of each pair, validated as :meth:`reset` validates it: the moves a rollout
+        takes when its policy picks the smallest ``"lookahead"`` row 0 (ties: diagonal, down, right), which is
+        ``agents.HeuristicAligner``'s default rule, bitwise, from one int8 per corridor cell instead of the
+        corridor's float64 values and no observation. The batch's own alignments are left as they are.
+
+        >>> from envs.observation import corridor_lookahead
+        >>> x = np.sin(np.linspace(0, 6, 50))[:, None]
+        >>> [p[-1].tolist() for p in CorridorBatch(lookahead=corridor_lookahead(2)).argmin_paths([(x, x[::2])])]
+        [[49, 24]]
+        """
+        packed = pack_pairs(pairs, self.band)
+        paths = []
+        for k, (x, y) in enumerate(packed.series):
+            check_cost_range(x, y, self.metric, names=(f"pairs[{k}][0]", f"pairs[{k}][1]"))
+            paths.append(corridor_path(x, y, self.metric, self.radius, self.band, self.coarsest))
+        return paths
 
     _check_indices = WarpingBatch._check_indices
 

@@ -450,12 +450,13 @@ def test_aligned_corridors_widen_each_pairs_own_paths_without_stacking_them(rng)
         cr.aligned_corridors(two_paths, x, y, xl, yl, 2), cr.widen_paths(groups, xl, yl, 40, 2)
     )
 
-    n = 4000  # random paths of ~6,000 cells: 96 KB each as int64
+    n = 4000  # random paths of ~6,000 cells: 96 KB each as int64; two pairs per aligner call
     walks = rng.normal(size=(8, n, 1))
+    walks[:, 0, 0] = np.arange(8)  # which pair a call got
     paths = [cr.random_path(n, n, np.random.default_rng(b)) for b in range(8)]
 
     def aligner(a, b):
-        return [p.copy() for p in paths]
+        return [paths[int(pair[0, 0])].copy() for pair in a]
 
     cr.aligned_corridors(aligner, walks, walks, [n] * 8, [n] * 8, radius=3)
     tracemalloc.start()

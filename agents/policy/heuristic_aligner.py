@@ -159,6 +159,9 @@ class HeuristicAligner:
         if not isinstance(rule, dict) or not rule:
             raise ValueError(f"rule must be a non-empty dict {{feature: weight}} over {self.names}; got {rule!r}")
         self._params = (*_weights(rule, self.names), _ENTERED)
+        look, window_weight = self._params[:2]
+        #: The rule orders moves as the first lookahead row alone does (any positive weight on it, none elsewhere).
+        self._argmin_of_values = len(look) > 0 and look[0] > 0 and not look[1:].any() and window_weight == 0.0
         self.rule = {name: float(weight) for name, weight in rule.items()}
         self.batch_size = int(batch_size)
         self._given_rule = rule if given_rule else None
@@ -219,8 +222,19 @@ class HeuristicAligner:
         return self._align(pairs)
 
     def _align(self, pairs):
-        """:meth:`align_pairs` on this aligner's own observation, ``core_kwargs``."""
+        """:meth:`align_pairs` on this aligner's own observation, ``core_kwargs``.
+
+        The default rule on the corridor observation (the argmin of its values) needs no rollout: the corridor's
+        DP gives its moves (``CorridorBatch.argmin_paths``, bitwise the rollout's path, an eighth of its memory).
+        """
         pairs = list(pairs)
+        if self._one_pair_at_a_time and self._argmin_of_values:
+            return make_core(self.core_kwargs).argmin_paths(pairs)
+        return self._rollout(pairs)
+
+    def _rollout(self, pairs):
+        """The rule's moves, observed and taken step by step (the compiled rollout), ``batch_size`` pairs at a time
+        (one at a time on the corridor observation)."""
         paths = []
         chunk = 1 if self._one_pair_at_a_time else self.batch_size
         for start in range(0, len(pairs), chunk):
