@@ -348,6 +348,7 @@ def _finest_level(x, y, metric, radius, band, coarsest, finish):
     if len(levels) == 1:  # short series: the corridor is the whole grid (cut to the band)
         return _cut(x, y, code, band_lo, band_hi, radius, (), finish)
     seeds = [_coarse_path(levels, code, radius, spread) for spread in ((False, True) if code == 0 else (False,))]
+    del levels  # the pooled series are not needed at the finest level
     return _cut(x, y, code, band_lo, band_hi, radius, seeds, finish)
 
 
