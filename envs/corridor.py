@@ -128,16 +128,22 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
         offsets[i + 1] = offsets[i] + max(hi[i] - lo[i] + 1, 0)
     values = np.empty(offsets[n])
     rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
-    _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, *rows)
+    _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, np.empty(0, np.int8), *rows)
     return offsets, values
 
 
 @njit(cache=True, _nrt=False)
-def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, row, below, cur):
-    """:func:`_njit_corridor_dp`'s DP into ``values``, its rolling rows allocated by the caller: compiled without
+def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, moves, row, below, cur):
+    """:func:`_njit_corridor_dp`'s DP, its rolling rows allocated by the caller; returns ``G[0, 0]``.
+
+    It keeps what the caller gives room for: each cell's value in ``values``, and/or in ``moves`` (int8) the move
+    to its cheapest successor (0 diagonal, 1 down, 2 right, ties in that order; 3 where every successor is +inf,
+    as at the end cell), which :func:`_njit_walk` follows; an empty array keeps nothing. Compiled without
     reference counts (``_nrt``), which numba would otherwise update at every row (the swap, the inlined cost row)
-    and which cost about a quarter of a corridor's build (perf)."""
+    and which cost about a quarter of a corridor's build (perf).
+    """
     spread = sx.shape[0] > 0
+    keep_values, keep_moves = values.shape[0] > 0, moves.shape[0] > 0
     n, m = x.shape[0], y.shape[0]
     for i in range(n - 1, -1, -1):
         a, z = lo[i], hi[i]
@@ -155,15 +161,29 @@ def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets
         if i == n - 1 and z == m - 1:  # the end cell: its cost alone
             right = row[z]
             cur[z] = right
+            if keep_moves:
+                moves[offsets[i] + z - a] = 3
             z -= 1
         for j in range(z, a - 1, -1):
-            best = below[j + 1] if below[j + 1] < below[j] else below[j]
+            diag, down = below[j + 1], below[j]
+            if keep_moves:
+                move, least = 3, np.inf
+                if diag < least:
+                    move, least = 0, diag
+                if down < least:
+                    move, least = 1, down
+                if right < least:
+                    move = 2
+                moves[offsets[i] + j - a] = move
+            best = diag if diag < down else down
             right = row[j] + (best if best < right else right)
             cur[j] = right
         cur[hi[i] + 1] = np.inf  # stale from two rows below, read next as the diagonal of column hi[i]
-        for j in range(a, hi[i] + 1):
-            values[offsets[i] + j - a] = cur[j]
+        if keep_values:
+            for j in range(a, hi[i] + 1):
+                values[offsets[i] + j - a] = cur[j]
         below, cur = cur, below
+    return below[0] if lo[0] == 0 and hi[0] >= 0 else np.inf
 
 
 def _corridor_cost(x, y, code, lo, hi):
@@ -175,59 +195,13 @@ def _corridor_cost(x, y, code, lo, hi):
     return _njit_dtw_value(x, y, code, len(x), len(y), lo, hi)
 
 
-#: Moves of :func:`_njit_corridor_moves_rows`' entries (0 diagonal, 1 down, 2 right); 3: no finite successor.
+#: Moves of :func:`_njit_corridor_dp_rows`' ``moves`` (0 diagonal, 1 down, 2 right); 3: no finite successor.
 _STEPS = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
-
-
-@njit(cache=True, _nrt=False)
-def _njit_corridor_moves_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, moves, row, below, cur):
-    """:func:`_njit_corridor_dp_rows` keeping per cell only the move to its cheapest successor; returns ``G[0, 0]``.
-
-    The values are the same expressions in the same order, so the moves are bitwise those of comparing
-    :func:`_njit_corridor_dp`'s values: the successor with the smallest cost-to-go, ties going to the diagonal,
-    then down, then right (``moves`` int8: 0, 1, 2; 3 where every successor is +inf, as at the end cell).
-    """
-    spread = sx.shape[0] > 0
-    n, m = x.shape[0], y.shape[0]
-    for i in range(n - 1, -1, -1):
-        a, z = lo[i], hi[i]
-        if z < a:
-            for j in range(m + 1):
-                below[j] = np.inf
-            continue
-        _njit_cost_row(x, y, i, a, z + 1, code, row)
-        for j in range(a, z + 1):
-            if not band_lo[i] <= j <= band_hi[i]:
-                row[j] = np.inf
-            if spread:
-                row[j] += sx[i] + sy[j]
-        right = np.inf
-        if i == n - 1 and z == m - 1:
-            right = row[z]
-            cur[z] = right
-            moves[offsets[i] + z - a] = 3
-            z -= 1
-        for j in range(z, a - 1, -1):
-            diag, down = below[j + 1], below[j]
-            move, best = 3, np.inf
-            if diag < best:
-                move, best = 0, diag
-            if down < best:
-                move, best = 1, down
-            if right < best:
-                move, best = 2, right
-            moves[offsets[i] + j - a] = move
-            best = diag if diag < down else down  # the value: _njit_corridor_dp_rows' expression
-            right = row[j] + (best if best < right else right)
-            cur[j] = right
-        cur[hi[i] + 1] = np.inf
-        below, cur = cur, below
-    return below[0] if lo[0] == 0 and hi[0] >= 0 else np.inf
 
 
 @njit(cache=True)
 def _njit_walk(lo, offsets, moves, n, m):
-    """The path from (0, 0) along ``moves`` (:func:`_njit_corridor_moves_rows`); empty where it meets a dead end."""
+    """The path from (0, 0) along ``moves`` (:func:`_njit_corridor_dp_rows`); empty where it meets a dead end."""
     path = np.empty((n + m - 1, 2), dtype=np.int64)
     i = j = 0
     path[0, 0], path[0, 1] = 0, 0
@@ -251,7 +225,7 @@ def _corridor_path(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
     np.cumsum(np.maximum(hi - lo + 1, 0), out=offsets[1:])
     moves = np.empty(offsets[n], dtype=np.int8)
     rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
-    value = _njit_corridor_moves_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, moves, *rows)
+    value = _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, np.empty(0), moves, *rows)
     return _njit_walk(lo, offsets, moves, n, m), value
 
 
