@@ -69,3 +69,20 @@ def refusals_test(script, cases, *, common=()):
         assert line.startswith(f"error: {message}"), line
 
     return test
+
+
+def one_line_refusals_test(script, cases, *, common=()):
+    """A test, one case per row of ``cases``, that the script refuses each command line as :func:`one_line_refusal`
+    says: for scripts without a run folder (``--out`` files, or nothing written).
+
+    ``script``: the module name; ``cases``: ``{argv as typed: start of the message after "error: "}``;
+    ``common``: arguments put before every case's. Assign the returned test to a ``test_...`` name.
+    """
+
+    @pytest.mark.parametrize("argv", list(cases))
+    def test(capsys, argv):
+        main = importlib.import_module(script).main
+        line = one_line_refusal(main, [*common, *shlex.split(argv)], capsys)
+        assert line.startswith(f"error: {cases[argv]}"), line
+
+    return test

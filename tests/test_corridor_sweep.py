@@ -6,7 +6,7 @@ import pytest
 import dtwrl
 from envs.corridor import build_corridor
 from experiments import corridor_sweep as cs
-from tests.script_checks import one_line_refusal
+from tests.script_checks import one_line_refusals_test
 
 TINY = ["--long-lengths", "200", "--long-pairs", "2", "--radii", "1", "4", "--coarsest", "16", "256"]
 
@@ -40,14 +40,13 @@ def test_the_optimum_is_the_corridor_value_over_exact_dtw():
     assert a.shape == b.shape == (300, 1) and abs(a.std() - 1) < 1e-9 and not np.allclose(a, b)
 
 
-BAD_FLAGS = {
-    "--radii -1": "--radii: must be radii >= 0",
-    "--coarsest 1": "--coarsest: must be sizes >= 2",
-    "--long-lengths 1": "--long-lengths: must be lengths >= 2",
-    "--long-pairs 0": "--long-pairs: must be >= 1",
-}
-
-
-@pytest.mark.parametrize("flags", BAD_FLAGS)
-def test_a_bad_flag_is_one_line_and_exit_2(capsys, flags):
-    assert one_line_refusal(cs.main, [*TINY, *flags.split()], capsys).startswith(f"error: {BAD_FLAGS[flags]}")
+test_a_bad_flag_is_one_line_and_exit_2 = one_line_refusals_test(
+    "experiments.corridor_sweep",
+    {
+        "--radii -1": "--radii: must be radii >= 0",
+        "--coarsest 1": "--coarsest: must be sizes >= 2",
+        "--long-lengths 1": "--long-lengths: must be lengths >= 2",
+        "--long-pairs 0": "--long-pairs: must be >= 1",
+    },
+    common=TINY,
+)

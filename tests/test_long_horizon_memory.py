@@ -1,9 +1,7 @@
 """experiments/long_horizon_memory.py at a tiny horizon: one row per loss, the ratios to full soft-DTW, its flags."""
 
-import pytest
-
 from experiments import long_horizon_memory as lhm
-from tests.script_checks import one_line_refusal
+from tests.script_checks import one_line_refusals_test
 
 TINY = [
     "--horizon", "16", "--synthetic-length", "1500", "--hidden-units", "4", "--batch-size", "4", "--budgets", "0.3",
@@ -24,15 +22,14 @@ def test_a_tiny_run_reports_every_loss_against_full_soft_dtw(tmp_path):
         assert low <= float(median) <= high and float(vs_full) >= 0
 
 
-BAD_FLAGS = {
-    "--repeats 0": "--repeats: must be >= 1",
-    "--budgets 1.5": "--budgets: each must be in (0, 1)",
-    "--sources policy": "--sources:",
-    "--model gru": "--model: must be among",
-    "--gamma 0": "--gamma:",
-}
-
-
-@pytest.mark.parametrize("flags", BAD_FLAGS)
-def test_a_bad_flag_is_one_line_and_exit_2(capsys, flags):
-    assert one_line_refusal(lhm.main, [*TINY, *flags.split()], capsys).startswith(f"error: {BAD_FLAGS[flags]}")
+test_a_bad_flag_is_one_line_and_exit_2 = one_line_refusals_test(
+    "experiments.long_horizon_memory",
+    {
+        "--repeats 0": "--repeats: must be >= 1",
+        "--budgets 1.5": "--budgets: each must be in (0, 1)",
+        "--sources policy": "--sources:",
+        "--model gru": "--model: must be among",
+        "--gamma 0": "--gamma:",
+    },
+    common=TINY,
+)
