@@ -176,3 +176,28 @@ def test_path_loss_over_reused_paths_every_1_has_the_same_value_and_gradient():
             value = loss(y, p)
         results.append((value.numpy(), tape.gradient(value, p).numpy()))
     assert results[0][0] == results[1][0] and np.array_equal(results[0][1], results[1][1])
+
+
+def test_long_pairs_are_sampled_in_batches_that_hold_bounded_cells(policy, batch, monkeypatch):
+    """Every sampled rollout holds at most MAX_BATCH_CELLS grid cells (the O(n m) observation's slabs): a long pair's
+    K alignments split across batches, short ones keep ``batch_size * samples`` per batch; the groups stay whole."""
+    from agents.policy import rollouts
+
+    sizes = []
+    own = rollouts.rollout_paths
+
+    def spy(act, pairs, core_kwargs):
+        sizes.append(sum(len(x) * len(y) for x, y in pairs))
+        return own(act, pairs, core_kwargs)
+
+    monkeypatch.setattr(rollouts, "rollout_paths", spy)
+    monkeypatch.setattr(rollouts, "MAX_BATCH_CELLS", 24 * 12 * 2)  # two of these pairs' grids
+    aligner = PolicyAligner(policy, core_kwargs=CORE_KWARGS, batch_size=4, samples=5, seed=0)
+    groups = aligner(*batch)
+    assert len(groups) == 3 and all(len(group) == 5 for group in groups)
+    align_batch_groups(lambda a, b: groups, *batch)  # every path valid
+    assert max(sizes) <= 24 * 12 * 2 and len(sizes) == 8  # 15 alignments, 2 per batch
+    sizes.clear()
+    monkeypatch.setattr(rollouts, "MAX_BATCH_CELLS", 2**25)
+    aligner(*batch)
+    assert len(sizes) == 1  # all 15 in one batch, as before

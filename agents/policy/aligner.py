@@ -38,7 +38,15 @@ from dtwrl.validation import as_batch
 
 from . import decoding
 from .actor import NumpyActor, probe_observations
-from .rollouts import check_sampling, greedy_paths, make_core, rollout_paths, route_pairs, sampled_paths
+from .rollouts import (
+    MAX_BATCH_CELLS,
+    check_sampling,
+    greedy_paths,
+    make_core,
+    rollout_paths,
+    route_pairs,
+    sampled_paths,
+)
 
 PRETRAINED = Path(__file__).with_name("pretrained_aligner.npz")
 """The general pretrained actor shipped with the package (``experiments/pretrain_aligner.py`` writes it);
@@ -434,8 +442,10 @@ class PolicyAligner:
                 paths.extend(rollout_paths(self.tf_act, chunk, core_kwargs))
         return paths
 
-    def _chunks(self, pairs, max_cells=2**25):
-        """Runs of at most ``batch_size`` pairs whose padded slabs stay under ``max_cells`` cells (long pairs)."""
+    def _chunks(self, pairs, max_cells=None):
+        """Runs of at most ``batch_size`` pairs whose padded slabs stay under ``max_cells`` cells (long pairs; None:
+        :data:`agents.policy.rollouts.MAX_BATCH_CELLS`)."""
+        max_cells = MAX_BATCH_CELLS if max_cells is None else max_cells
         start = 0
         while start < len(pairs):
             stop, rows, cols = start, 0, 0

@@ -24,6 +24,10 @@ from envs.observation import feature_count, network_keys
 
 from .actor import _njit_greedy
 
+#: Grid cells the alignments of one rollout batch hold at most (their padded slabs: about 17 bytes a cell under the
+#: lookahead observation, so ~0.5 GB): long pairs go a few, or one, at a time.
+MAX_BATCH_CELLS = 2**25
+
 
 def make_core(core_kwargs: dict):
     """A fresh ``envs.core.WarpingBatch(**core_kwargs)`` (``TypeError``/``ValueError`` naming a bad argument)."""
@@ -194,7 +198,10 @@ def sampled_paths(actor, pairs, core_kwargs, samples, temperature, rng, batch_si
     """``samples`` paths per pair, every move drawn by :func:`sample_actions` from the actor's masked logits.
 
     Each pair is rolled out ``samples`` times side by side, ``batch_size``
-    pairs (``batch_size * samples`` alignments) at a time.
+    pairs (``batch_size * samples`` alignments) at a time, fewer where their
+    grids would hold more than :data:`MAX_BATCH_CELLS` cells (long pairs: the
+    sampled rollouts read the O(n m) observation, and every alignment holds
+    its own slabs).
 
     Returns
     -------
@@ -206,7 +213,8 @@ def sampled_paths(actor, pairs, core_kwargs, samples, temperature, rng, batch_si
         return sample_actions(actor.logits(observation), temperature, rng)
 
     repeated = [pair for pair in pairs for _ in range(samples)]
-    chunk = batch_size * samples
+    cells = max((len(x) * len(y) for x, y in pairs), default=1)
+    chunk = max(1, min(batch_size * samples, MAX_BATCH_CELLS // cells))
     paths = []
     for start in range(0, len(repeated), chunk):
         paths.extend(rollout_paths(act, repeated[start : start + chunk], core_kwargs))
