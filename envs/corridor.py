@@ -112,12 +112,12 @@ def _njit_pool(x, spread):
 
 
 @njit(cache=True)
-def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
-    """Backward DP inside the corridor rows ``[lo[i], hi[i]]`` (cut to the band rows); returns (offsets, values).
+def _njit_corridor_dp(x, y, code, lo, hi, sx, sy):
+    """Backward DP inside the corridor rows ``[lo[i], hi[i]]``; returns (offsets, values).
 
-    ``lo`` and ``hi`` must be nondecreasing (every corridor here is). Empty rows (``lo > hi``) hold no cell.
-    Local costs are ``dtwrl.cost_matrix``'s row kernel's values (bitwise), plus ``sx[i] + sy[j]`` when ``sx`` has
-    entries (pooled levels); a cell outside the band costs +inf. Two dense rolling rows hold the row below and the
+    ``lo`` and ``hi`` must be nondecreasing (every corridor here is; a band is applied by cutting them to it first).
+    Empty rows (``lo > hi``) hold no cell. Local costs are ``dtwrl.cost_matrix``'s row kernel's values (bitwise),
+    plus ``sx[i] + sy[j]`` when ``sx`` has entries (pooled levels). Two dense rolling rows hold the row below and the
     row being computed (+inf off their ranges, index m a +inf sentinel), so the inner loop reads without range
     checks: since the ranges never move left going down, an index below the row's range was never written, and
     the one index past it is reset after each row.
@@ -128,19 +128,36 @@ def _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
         offsets[i + 1] = offsets[i] + max(hi[i] - lo[i] + 1, 0)
     values = np.empty(offsets[n])
     rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
-    _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, np.empty(0, np.int8), *rows)
+    _njit_corridor_dp_rows(x, y, code, lo, hi, sx, sy, offsets, values, np.empty(0, np.uint8), *rows)
     return offsets, values
 
 
+@njit(cache=True, inline="always")
+def _njit_set_move(moves, k, move):
+    """Store ``move`` (0..3) as cell ``k``'s two bits of the packed ``moves`` (zeroed first): four cells a byte."""
+    moves[k >> 2] |= np.uint8(move << ((k & 3) << 1))
+
+
+@njit(cache=True, inline="always")
+def _njit_get_move(moves, k):
+    """Cell ``k``'s move from the packed ``moves`` (:func:`_njit_set_move`)."""
+    return (moves[k >> 2] >> ((k & 3) << 1)) & 3
+
+
+def _packed_moves(cells):
+    """Zeroed room for ``cells`` packed moves (:func:`_njit_set_move`)."""
+    return np.zeros((cells + 3) // 4, dtype=np.uint8)
+
+
 @njit(cache=True, _nrt=False)
-def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, values, moves, row, below, cur):
+def _njit_corridor_dp_rows(x, y, code, lo, hi, sx, sy, offsets, values, moves, row, below, cur):
     """:func:`_njit_corridor_dp`'s DP, its rolling rows allocated by the caller; returns ``G[0, 0]``.
 
-    It keeps what the caller gives room for: each cell's value in ``values``, and/or in ``moves`` (int8) the move
-    to its cheapest successor (0 diagonal, 1 down, 2 right, ties in that order; 3 where every successor is +inf,
-    as at the end cell), which :func:`_njit_walk` follows; an empty array keeps nothing. Compiled without
-    reference counts (``_nrt``), which numba would otherwise update at every row (the swap, the inlined cost row)
-    and which cost about a quarter of a corridor's build (perf).
+    It keeps what the caller gives room for: each cell's value in ``values``, and/or in ``moves``
+    (:func:`_packed_moves`: two bits a cell) the move to its cheapest successor (0 diagonal, 1 down, 2 right, ties
+    in that order; 3 where every successor is +inf, as at the end cell), which :func:`_njit_walk` follows; an empty
+    array keeps nothing. Compiled without reference counts (``_nrt``), which numba would otherwise update at every
+    row (the swap, the inlined cost row) and which cost about a quarter of a corridor's build (perf).
     """
     spread = sx.shape[0] > 0
     keep_values, keep_moves = values.shape[0] > 0, moves.shape[0] > 0
@@ -152,17 +169,15 @@ def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets
                 below[j] = np.inf
             continue
         _njit_cost_row(x, y, i, a, z + 1, code, row)
-        for j in range(a, z + 1):
-            if not band_lo[i] <= j <= band_hi[i]:
-                row[j] = np.inf
-            if spread:
+        if spread:
+            for j in range(a, z + 1):
                 row[j] += sx[i] + sy[j]
         right = np.inf
         if i == n - 1 and z == m - 1:  # the end cell: its cost alone
             right = row[z]
             cur[z] = right
             if keep_moves:
-                moves[offsets[i] + z - a] = 3
+                _njit_set_move(moves, offsets[i] + z - a, 3)
             z -= 1
         for j in range(z, a - 1, -1):
             diag, down = below[j + 1], below[j]
@@ -174,7 +189,7 @@ def _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets
                     move, least = 1, down
                 if right < least:
                     move = 2
-                moves[offsets[i] + j - a] = move
+                _njit_set_move(moves, offsets[i] + j - a, move)
             best = diag if diag < down else down
             right = row[j] + (best if best < right else right)
             cur[j] = right
@@ -201,31 +216,41 @@ _STEPS = np.array([[1, 1], [1, 0], [0, 1]], dtype=np.int64)
 
 @njit(cache=True)
 def _njit_walk(lo, offsets, moves, n, m):
-    """The path from (0, 0) along ``moves`` (:func:`_njit_corridor_dp_rows`); empty where it meets a dead end."""
-    path = np.empty((n + m - 1, 2), dtype=np.int64)
-    i = j = 0
-    path[0, 0], path[0, 1] = 0, 0
-    length = 1
-    while i < n - 1 or j < m - 1:
-        move = moves[offsets[i] + j - lo[i]]
-        if move == 3:
-            return path[:0]
-        i, j = i + _STEPS[move, 0], j + _STEPS[move, 1]
-        path[length, 0], path[length, 1] = i, j
+    """The path from (0, 0) along ``moves`` (:func:`_njit_corridor_dp_rows`); empty where it meets a dead end.
+
+    It walks twice, counting the cells and then writing them, so the path takes exactly its own length.
+    """
+    path = np.empty((_njit_follow(lo, offsets, moves, n, m, np.empty((0, 2), np.int64)), 2), np.int64)
+    _njit_follow(lo, offsets, moves, n, m, path)
+    return path
+
+
+@njit(cache=True)
+def _njit_follow(lo, offsets, moves, n, m, path):
+    """The number of cells of :func:`_njit_walk`'s path (0 at a dead end), written into ``path`` if it has room."""
+    i = j = length = 0
+    while True:
+        if path.shape[0] > 0:
+            path[length, 0], path[length, 1] = i, j
         length += 1
-    return path[:length]
+        if i == n - 1 and j == m - 1:
+            return length
+        move = _njit_get_move(moves, offsets[i] + j - lo[i])
+        if move == 3:
+            return 0
+        i, j = i + _STEPS[move, 0], j + _STEPS[move, 1]
 
 
-def _corridor_path(x, y, code, lo, hi, band_lo, band_hi, sx, sy):
+def _corridor_path(x, y, code, lo, hi, sx, sy):
     """``(path, G[0, 0])``: the path from (0, 0) that always enters the successor with the smallest cost-to-go inside
-    the corridor rows (ties: diagonal, down, right), from a backward DP that keeps one int8 per cell instead of its
-    float64 value (:func:`_njit_corridor_dp`'s values give the same path)."""
+    the corridor rows (ties: diagonal, down, right), from a backward DP that keeps two bits per cell (its move)
+    instead of its float64 value (:func:`_njit_corridor_dp`'s values give the same path)."""
     n, m = x.shape[0], y.shape[0]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.maximum(hi - lo + 1, 0), out=offsets[1:])
-    moves = np.empty(offsets[n], dtype=np.int8)
+    moves = _packed_moves(int(offsets[n]))
     rows = (np.empty(m), np.full(m + 1, np.inf), np.full(m + 1, np.inf))
-    value = _njit_corridor_dp_rows(x, y, code, lo, hi, band_lo, band_hi, sx, sy, offsets, np.empty(0), moves, *rows)
+    value = _njit_corridor_dp_rows(x, y, code, lo, hi, sx, sy, offsets, np.empty(0), moves, *rows)
     return _njit_walk(lo, offsets, moves, n, m), value
 
 
@@ -296,8 +321,8 @@ def corridor_path(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COAR
 
     From (0, 0) the path always enters the successor with the smallest cost-to-go ``G`` (ties: diagonal, down,
     right), the move ``agents.HeuristicAligner``'s default rule takes at every step of the corridor observation:
-    the same corridor, and a backward DP with the same values that keeps one int8 move per corridor cell instead
-    of its float64 value, so the path is bitwise the rollout's at an eighth of the finest level's memory.
+    the same corridor, and a backward DP with the same values that keeps each corridor cell's move in two bits
+    instead of its float64 value, so the path is bitwise the rollout's in 1/32 of the memory of the finest values.
 
     Parameters are :func:`build_corridor`'s. Returns int64 ``(L, 2)`` from (0, 0) to (n-1, m-1).
 
@@ -312,30 +337,28 @@ def corridor_path(x, y, metric="sqeuclidean", radius=2, band=None, coarsest=COAR
 def _finest_level(x, y, metric, radius, band, coarsest, finish):
     """The pyramid, the coarse paths, then ``finish`` on the finest corridor (see :func:`_cut`)."""
     code = _metric_code(metric)
-    n, m = len(x), len(y)
-    if band is None:
-        band_lo, band_hi = np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64)
-    else:
-        check_band(n, m, band, "band")
-        band_lo, band_hi = band_bounds(n, m, band)
+    band_rows = None
+    if band is not None:
+        check_band(len(x), len(y), band, "band")
+        band_rows = band_bounds(len(x), len(y), band)
     levels = _pyramid(x, y, coarsest)
     if len(levels) == 1:  # short series: the corridor is the whole grid (cut to the band)
-        return _cut(x, y, code, band_lo, band_hi, radius, (), finish)
+        return _cut(x, y, code, band_rows, radius, (), finish)
     seeds = [_coarse_path(levels, code, radius, spread) for spread in ((False, True) if code == 0 else (False,))]
     del levels  # the pooled series are not needed at the finest level
-    return _cut(x, y, code, band_lo, band_hi, radius, seeds, finish)
+    return _cut(x, y, code, band_rows, radius, seeds, finish)
 
 
-def _values_inside(x, y, code, lo, hi, band_lo, band_hi, radius):
+def _values_inside(x, y, code, lo, hi, radius):
     """``(Corridor, whether (0, 0) reaches the end inside)``: the finest level of :func:`build_corridor`."""
-    offsets, values = _njit_corridor_dp(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+    offsets, values = _njit_corridor_dp(x, y, code, lo, hi, np.empty(0), np.empty(0))
     corridor = Corridor(lo, hi, offsets, values, radius)
     return corridor, bool(np.isfinite(corridor.value(0, 0)))
 
 
-def _argmin_path_inside(x, y, code, lo, hi, band_lo, band_hi, radius):
+def _argmin_path_inside(x, y, code, lo, hi, radius):
     """``(path, whether (0, 0) reaches the end inside)``: the finest level of :func:`corridor_path`."""
-    path, value = _corridor_path(x, y, code, lo, hi, band_lo, band_hi, np.empty(0), np.empty(0))
+    path, value = _corridor_path(x, y, code, lo, hi, np.empty(0), np.empty(0))
     return path, bool(np.isfinite(value))
 
 
@@ -349,9 +372,8 @@ def _coarse_path(levels, code, radius, spread):
     lo, hi = np.zeros(len(top_x), dtype=np.int64), np.full(len(top_x), len(top_y) - 1, dtype=np.int64)
     for level in range(len(levels) - 1, 0, -1):
         a, b, sa, sb = levels[level]
-        everywhere = np.zeros(len(a), dtype=np.int64), np.full(len(a), len(b) - 1, dtype=np.int64)
         spreads = (sa, sb) if spread else (np.empty(0), np.empty(0))
-        path, _ = _corridor_path(a, b, code, lo, hi, *everywhere, *spreads)
+        path, _ = _corridor_path(a, b, code, lo, hi, *spreads)
         fine_x, fine_y = levels[level - 1][:2]
         fx, fy = (2 if len(fine_x) > len(a) else 1), (2 if len(fine_y) > len(b) else 1)
         if level > 1:
@@ -359,23 +381,29 @@ def _coarse_path(levels, code, radius, spread):
     return path, fx, fy
 
 
-def _cut(x, y, code, band_lo, band_hi, radius, seeds, finish):
-    """``finish`` (the finest DP) on the seed's projected corridor (the whole grid without seeds), cut to the band.
+def _cut(x, y, code, band_rows, radius, seeds, finish):
+    """``finish`` (the finest DP) on the seed's projected corridor (the whole grid without seeds), cut to the band
+    rows ``(band_lo, band_hi)`` if given (so the DP never meets a cell outside the band).
 
     With two seeds, the one whose corridor holds the cheaper path (a forward DP in O(m) memory) is kept, so only
     one corridor's values are ever held. The radius doubles until (0, 0) reaches the end inside.
     """
     n, m = len(x), len(y)
+
+    def cut(lo, hi):
+        if band_rows is None:
+            return lo, hi
+        return np.maximum(lo, band_rows[0]), np.minimum(hi, band_rows[1])
+
     while True:
-        ranges = [_njit_project(path, n, m, fx, fy, radius) for path, fx, fy in seeds]
+        ranges = [cut(*_njit_project(path, n, m, fx, fy, radius)) for path, fx, fy in seeds]
         if not ranges:
-            ranges = [(np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64))]
-        ranges = [(np.maximum(lo, band_lo), np.minimum(hi, band_hi)) for lo, hi in ranges]
+            ranges = [cut(np.zeros(n, dtype=np.int64), np.full(n, m - 1, dtype=np.int64))]
         if len(ranges) > 1:
             costs = [_corridor_cost(x, y, code, lo, hi) for lo, hi in ranges]
             ranges = [ranges[int(np.argmin(costs))]]
-        lo, hi = ranges[0]
-        result, reaches = finish(x, y, code, lo, hi, band_lo, band_hi, radius)
+        lo, hi = ranges.pop()
+        result, reaches = finish(x, y, code, lo, hi, radius)
         if reaches or not seeds:
             return result
         radius = 2 * radius + 1

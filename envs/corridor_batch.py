@@ -315,7 +315,7 @@ class CorridorBatch:
 
         ``envs.corridor.corridor_path`` of each pair, validated as :meth:`reset` validates it: the moves a rollout
         takes when its policy picks the smallest ``"lookahead"`` row 0 (ties: diagonal, down, right), which is
-        ``agents.HeuristicAligner``'s default rule, bitwise, from one int8 per corridor cell instead of the
+        ``agents.HeuristicAligner``'s default rule, bitwise, from two bits per corridor cell instead of the
         corridor's float64 values and no observation. The batch's own alignments are left as they are.
 
         >>> from envs.observation import corridor_lookahead

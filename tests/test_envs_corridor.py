@@ -8,7 +8,7 @@ import envs  # noqa: F401 (registers the ids)
 from dtwrl import cost_matrix, dtw
 from dtwrl.bands import band_bounds
 from envs.core import WarpingBatch
-from envs.corridor import build_corridor
+from envs.corridor import build_corridor, corridor_path
 from envs.observation import corridor_lookahead, feature_count
 
 
@@ -239,3 +239,21 @@ def test_a_lone_alignment_keeps_its_corridor_once_and_a_reset_never_overwrites_a
             core.step(core.expert_actions())
     np.testing.assert_array_equal(batch.paths()[0], fresh.paths()[0])
     assert batch.path_costs[0] == fresh.path_costs[0]
+
+
+def test_the_argmin_path_keeps_two_bits_a_corridor_cell():
+    """corridor_path's traced peak stays under one byte per corridor cell on a wide corridor (0.62 measured; an int8
+    move per cell alone would reach one byte, and the int8 DP peaked at 1.51)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.normal(size=(3000, 1)), 0) * 0.05
+    y = x + 0.3 * rng.normal(size=(3000, 1))
+    cells = build_corridor(x, y, radius=64).cells
+    corridor_path(x, y, radius=64)  # compiled outside the measurement
+    tracemalloc.start()
+    path = corridor_path(x, y, radius=64)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < cells, (peak, cells)
+    assert path[0].tolist() == [0, 0] and path[-1].tolist() == [2999, 2999]

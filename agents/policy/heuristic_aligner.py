@@ -225,7 +225,7 @@ class HeuristicAligner:
         """:meth:`align_pairs` on this aligner's own observation, ``core_kwargs``.
 
         The default rule on the corridor observation (the argmin of its values) needs no rollout: the corridor's
-        DP gives its moves (``CorridorBatch.argmin_paths``, bitwise the rollout's path, an eighth of its memory).
+        DP gives its moves (``CorridorBatch.argmin_paths``, bitwise the rollout's path, two bits per corridor cell).
         """
         pairs = list(pairs)
         if self._one_pair_at_a_time and self._argmin_of_values:
