@@ -332,15 +332,17 @@ def prepare_loss_step(model_name, weights, x, y, loss_config, hidden_units):
     return lambda: gradient(loss, y)
 
 
-def step_memory_mb(model_name, weights, x, y, loss, hidden_units):
+def step_memory_mb(model_name, weights, x, y, loss, hidden_units, allocator="fixed"):
     """Peak MB one training step of ``loss`` adds (value and gradient on the batch ``x``, ``y``), in a fresh process.
 
     :func:`experiments.memory.fresh_peak_mb` of :func:`prepare_loss_step`: the rise of the peak resident set
     during the step over the resident set before it, with the model, the batch and the warmed-up kernels
     already in place. It counts the loss's own buffers (the soft-DTW kernels' scratch, the corridor and what
     its source allocates) and the model's backward pass, which is the same for every loss of one model.
+    ``allocator``: glibc's mmap threshold in that process (:func:`experiments.memory.fresh_peak_mb`).
     """
-    return fresh_peak_mb(prepare_loss_step, model_name, weights, x, y, _loss_config(loss), hidden_units)
+    config = _loss_config(loss)
+    return fresh_peak_mb(prepare_loss_step, model_name, weights, x, y, config, hidden_units, allocator=allocator)
 
 
 def train_trial(run_dir, trial_id, data, args, model_name, seed, loss, epochs, init=None):

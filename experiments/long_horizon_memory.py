@@ -11,6 +11,10 @@ and the median is reported with:
 - ``beyond MSE vs full``: ``(loss - MSE) / (full - MSE)``, the share of what full soft-DTW adds over the MSE
   step (model, batch and backward pass, which every loss pays) that the loss adds.
 
+The process measures with glibc's mmap threshold fixed at 128 KiB (``--allocator fixed``), so that the peak follows
+the memory the step holds; ``--allocator dynamic`` keeps glibc's default, under which blocks a corridor source
+frees before the backward pass stay resident (:mod:`experiments.memory`).
+
 The forecaster keeps its seeded initial weights: the memory of a step does not depend on their values (only the
 corridors of path sources follow the forecasts).
 
@@ -30,6 +34,7 @@ from dtwrl.losses import SoftDTWLoss
 from dtwrl.validation import check_gamma
 from experiments import long_horizon as lh
 from experiments.cli import blame, fail, field, require_at_least, table_main
+from experiments.memory import ALLOCATORS
 from experiments.reporting import titled_table
 from experiments.run_folders import seed_everything
 
@@ -48,6 +53,11 @@ class Args(lh.WindowArgs):
     repeats: int = field(3, "fresh-process measurements per loss (the losses take turns); the median is reported")
     seed: int = field(0, "seed of the windows and of the forecaster's weights")
     gamma: float = field(0.1, "soft-DTW γ")
+    allocator: str = field(
+        "fixed",
+        "glibc's mmap threshold in the measuring processes: fixed (128 KiB: the peak follows the memory the step"
+        " holds) or dynamic (glibc's default: freed heap blocks may stay resident)",
+    )
     out: str = field("", "also write the table to this markdown file")
 
 
@@ -64,6 +74,8 @@ def validate(args):
         fail("--sources", f"must be among band, fastdtw, exact, random; got {args.sources}")
     require_at_least(args, 1, "hidden_units", "batch_size", "repeats")
     require_at_least(args, 0, "seed")
+    if args.allocator not in ALLOCATORS:
+        fail("--allocator", f"must be one of {', '.join(ALLOCATORS)}; got {args.allocator!r}")
     with blame("--gamma"):
         check_gamma(args.gamma)
     return args
@@ -102,9 +114,10 @@ def run(args, log=print):
     model = build_forecaster(args.model, x.shape[1], y.shape[1], hidden_units=args.hidden_units)
     rows = losses(args, y.astype(np.float64), predict(model, x).astype(np.float64))
     peaks = [[] for _ in rows]
+    weights = model.get_weights()
     for repeat in range(args.repeats):
         for (name, budget, _spec, loss), got in zip(rows, peaks):
-            got.append(lh.step_memory_mb(args.model, model.get_weights(), x, y, loss, args.hidden_units))
+            got.append(lh.step_memory_mb(args.model, weights, x, y, loss, args.hidden_units, args.allocator))
             label = name if budget is None else f"{name} {budget:.0%}"
             log(f"repeat {repeat + 1}/{args.repeats}: {label} {got[-1]:.2f} MB")
     medians = [float(np.median(got)) for got in peaks]
@@ -116,7 +129,7 @@ def run(args, log=print):
                       f"{min(got):.2f}-{max(got):.2f}", f"{vs_full:.3f}", f"{beyond:.3f}"])  # fmt: skip
     title = (
         f"Step peak memory: {args.data}, {args.model}, L={args.input_length}, H={args.horizon}, B={batch},"
-        f" γ = {args.gamma:g}, {args.repeats} fresh processes per loss"
+        f" γ = {args.gamma:g}, {args.repeats} fresh processes per loss, {args.allocator} mmap threshold"
     )
     return titled_table(title, HEADER, table, args.out)
 

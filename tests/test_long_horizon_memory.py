@@ -12,7 +12,7 @@ TINY = [
 def test_a_tiny_run_reports_every_loss_against_full_soft_dtw(tmp_path):
     out = tmp_path / "memory.md"
     text = lhm.main([*TINY, "--out", str(out)])
-    assert out.read_text() == text and "H=16, B=4" in text
+    assert out.read_text() == text and "H=16, B=4" in text and "fixed mmap threshold" in text
     rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[1:-1]] for line in text.splitlines()[4:]}
     assert list(rows) == ["mse", "soft_dtw", "corridor:band"]
     assert rows["corridor:band"][1] == "30%" and rows["corridor:band"][2].startswith("band:frac=")
@@ -30,6 +30,7 @@ test_a_bad_flag_is_one_line_and_exit_2 = one_line_refusals_test(
         "--sources policy": "--sources:",
         "--model gru": "--model: must be among",
         "--gamma 0": "--gamma:",
+        "--allocator jemalloc": "--allocator: must be one of fixed, dynamic",
     },
     common=TINY,
 )

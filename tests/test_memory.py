@@ -29,3 +29,28 @@ def test_a_call_that_allocates_more_reports_more_whatever_ran_before():
     assert 15 < small < 40 and 75 < large < 110, (small, large)
     assert large > small + 50
     assert abs(warmed_large - large) < 15, (warmed_large, large)
+
+
+def prepare_hole(warmups):
+    """Warm-up: a 4 MB block freed (glibc's dynamic threshold rises to 4 MB). The call: 1 MB, then 256 KB above it,
+    the 1 MB freed, then 2 MB, which does not fit in the hole the 1 MB left on the heap."""
+    for _ in range(warmups):
+        np.ones(1 << 19).sum()
+
+    def call():
+        first = np.ones(1 << 17)
+        small = np.ones(1 << 15)
+        del first
+        second = np.ones(1 << 18)
+        return float(second[0] + small[0])
+
+    return call
+
+
+def test_the_fixed_allocator_measures_what_the_call_holds_not_the_heap_glibc_kept():
+    fixed = fresh_peak_mb(prepare_hole, 1)
+    dynamic = fresh_peak_mb(prepare_hole, 1, allocator="dynamic")
+    assert 1.9 < fixed < 2.8, fixed  # the 2 MB block and the 256 KB one
+    assert dynamic > fixed + 0.6, (dynamic, fixed)  # the 1 MB hole stays resident beside it
+    with pytest.raises(ValueError, match="allocator"):
+        fresh_peak_mb(prepare_hole, 1, allocator="jemalloc")
