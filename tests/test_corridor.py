@@ -468,3 +468,20 @@ def test_aligned_corridors_widen_each_pairs_own_paths_without_stacking_them(rng)
     path_bytes, out_bytes = sum(p.nbytes for p in paths), 8 * n * 2 * 8
     # the aligner's paths, their int32 padding and the corridors (before: 2.7x as much, copies of both stacked)
     assert peak < 1.6 * path_bytes + 1.5 * out_bytes
+
+
+def test_a_valid_int64_corridor_tensor_is_used_as_it_is_and_a_bad_one_still_refused():
+    """A corridor loss hands soft_dtw its schedule's int64 tensor: checked, then used without a copy (1 MB at B = 8,
+    H = 8192); any other int array becomes a checked constant, and a bad corridor is refused either way."""
+    from dtwrl.tf.checks import corridor_tensor
+
+    x = tf.zeros((2, 4, 1))
+    band = cr.band_corridor([4, 4], [4, 4], 4, 1)
+    tensor = tf.constant(band)
+    assert corridor_tensor(tensor, x, x) is tensor
+    np.testing.assert_array_equal(corridor_tensor(band.astype(np.int32), x, x).numpy(), band)
+    bad = band.copy()
+    bad[1, 0, 0] = 1
+    for corridor in (tf.constant(bad), bad):
+        with pytest.raises(ValueError, match="pair 1, row 1 breaks lo non-decreasing"):
+            corridor_tensor(corridor, x, x)

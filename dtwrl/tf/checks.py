@@ -553,7 +553,10 @@ def corridor_tensor(corridor, x, y, x_lengths=None, y_lengths=None, name="corrid
             x.shape[1],
         ]
         if not any(v is None for v in static):  # checked now; a constant also compiles under jit_compile=True
-            return tf.constant(corridors.check_corridor(static[0], static[1], static[2], int(static[3]), name))
+            checked = corridors.check_corridor(static[0], static[1], static[2], int(static[3]), name)
+            if tf.is_tensor(corridor) and corridor.dtype == tf.int64:
+                return corridor  # valid as it is (a corridor loss's own, 1 MB at B = 8, H = 8192): no copy
+            return tf.constant(checked)
 
         def run(c, xl, yl, n):
             return corridors.check_corridor(c, xl, yl, int(n), name)
