@@ -26,7 +26,8 @@ Per model (``--models``: ``mlp``, ``cnn``; :func:`dtwrl.forecasting.models.build
 Reported per row (means +- std over seeds): test exact DTW (:func:`dtwrl.dtw`), MSE, TDI, seconds per epoch
 (wall, and CPU over all threads), the peak memory of one training step (:func:`step_memory_mb`: the loss's
 value and gradient on one batch, corridor included, measured alone in a fresh process after a warm-up, so it
-does not depend on which trials ran before; Linux), and for corridor losses the share of test pairs whose
+does not depend on which trials ran before, with glibc's mmap threshold fixed so that heap blocks freed during
+the step do not count; Linux), and for corridor losses the share of test pairs whose
 exact DTW path leaves the corridor computed on the final forecasts. Writes
 ``table.md``, ``figures/dtw_vs_time.png`` (test DTW against seconds per epoch, one point per loss and
 budget), TensorBoard logs under ``tb/`` and one ``trials/<id>.json`` per trained model: a rerun with the
