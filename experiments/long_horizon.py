@@ -543,7 +543,8 @@ def write_report(run_dir, records, args):
         f" every DTW-family loss starts from the MSE model of its seed ({args.mse_epochs} epochs)"
         f' and trains {args.epochs} epochs. "step peak MB": the peak memory one step of the loss adds'
         f" (value and gradient on one batch of {args.batch_size}, corridor included), measured alone in a fresh"
-        " process after a warm-up, so independent of the order of the trials.",
+        " process after a warm-up (glibc's mmap threshold fixed, so freed heap blocks do not count), so independent"
+        " of the order of the trials.",
         "",
         markdown_table(header, table),
         "",
