@@ -10,7 +10,8 @@ random walks at each ``--long-lengths`` n, the test parts of the long recordings
 shared structure to lean on: moving averages of white noise, and sums of three sines against a warped noisy copy.
 
 A corridor of r cells holds about 2 r + 1 cells per row, so time grows about linearly with r; c adds an O(c^2) DP
-per pair, constant in n. The shipped observation is ``corridor_lookahead(8)`` with c = 128.
+per pair, constant in n. The shipped long-pair network reads ``corridor_lookahead(16)`` with c = 128
+(``corridor_lookahead()``'s default radius is 8).
 
     python experiments/corridor_sweep.py                                   # r in 8 16 32, c in 128 512
     python experiments/corridor_sweep.py --long-lengths 1000 --radii 4 8 --coarsest 128 --out sweep.md

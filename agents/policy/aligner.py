@@ -393,38 +393,20 @@ class PolicyAligner:
     def align_pairs(self, pairs):
         """Paths for a sequence of ``(x (n, d), y (m, d))`` pairs, lengths free per pair.
 
-        One greedy path per pair, or with ``samples=K`` a list of K sampled paths per pair.
-        """
-        return self.route(pairs, self._align)
+        One greedy path per pair, or with ``samples=K`` a list of K sampled paths per pair. Pairs of more than
+        ``long_cells`` grid cells are read on ``long_kwargs``'s observation with its own network, the others on
+        ``core_kwargs``'s (``agents.policy.rollouts.route_pairs``, the rule ``HeuristicAligner.like`` follows too).
 
-    def route(self, pairs, align):
-        """Paths of ``pairs`` from ``align`` called once per observation, on the pairs this aligner reads with it.
-
-        Parameters
-        ----------
-        pairs : sequence of (x (n, d), y (m, d))
-        align : callable
-            ``align(some_pairs, core_kwargs, actor) -> paths``: ``core_kwargs`` is the observation of those
-            pairs (the long-pair one for pairs over ``long_cells``), ``actor`` its network (None: the policy's
-            own).
-
-        Returns
-        -------
-        list
-            ``align``'s paths back in the order of ``pairs``.
-
-        Examples
-        --------
         >>> aligner = PolicyAligner.pretrained(long_cells=100)
         >>> pairs = [(np.zeros((5, 1)), np.zeros((5, 1))), (np.zeros((20, 1)), np.zeros((20, 1)))]
-        >>> aligner.route(pairs, lambda some, kwargs, actor: [kwargs["lookahead"]] * len(some))
-        [[[2, 16], [8, 16]], [[0, 16]]]
+        >>> [path[-1].tolist() for path in aligner.align_pairs(pairs)]  # the second pair on the corridor
+        [[4, 4], [19, 19]]
         """
         return route_pairs(
             pairs,
             None if self.long_kwargs is None else self.long_cells,
-            lambda some: align(some, self.core_kwargs, None),
-            lambda some: align(some, self.long_kwargs, self._long_actor),
+            lambda some: self._align(some, self.core_kwargs),
+            lambda some: self._align(some, self.long_kwargs, self._long_actor),
         )
 
     def _align(self, pairs, core_kwargs, actor=None):
