@@ -9,8 +9,8 @@ first time a spec names one of its sources (``dtwrl.corridors.LAZY_SOURCES``), w
   widened by ``r`` (:func:`dtwrl.corridors.widen_paths`; the lattice of
   ``PathLoss(path_reduction="lattice")``);
 - ``heuristic:r=3``: the no-network control of ``policy``: :class:`agents.HeuristicAligner`'s greedy path
-  on the observation the pretrained aligner reads on each pair (:meth:`agents.HeuristicAligner.like`: its
-  own below ``long_cells``, the corridor observation above), widened by ``r``.
+  on the observation the pretrained aligner reads (:meth:`agents.HeuristicAligner.like`: the corridor
+  observation), widened by ``r``.
 
 Cost: one policy rollout per pair for ``policy``, ``k`` for ``policy_samples`` (on a CPU, about
 0.3 s for 32 pairs of 60 steps at k = 16), which dominates a corridor soft-DTW step; recompute the
@@ -51,8 +51,8 @@ def _samples(r, k=16, t=8.0):
 
 
 def _heuristic(r):
-    """:class:`agents.HeuristicAligner` like the pretrained aligner: the same observation on each pair (its own
-    below ``long_cells``, the corridor observation above), the argmin of its value feature, no network."""
+    """:class:`agents.HeuristicAligner` like the pretrained aligner: the same observation (the corridor), the
+    argmin of its value feature, no network."""
     return HeuristicAligner.like(_pretrained(None, None))
 
 

@@ -2,7 +2,12 @@
 
 Per pair set (GunPoint test pairs, ItalyPowerDemand test pairs, SyntheticWarp
 held-out pairs) and per method: mean and 90th-percentile cost ratio vs exact
-DTW, the fraction of pairs at the optimum and the time per pair. Then the time
+DTW, the fraction of pairs at the optimum and the time per pair. The methods:
+each actor's greedy paths (``pretrained``: ``PolicyAligner.pretrained()``, which
+reads every pair with its corridor network; an actor file or run folder: that
+policy on its own observation), beam search with the first actor (on its own
+observation), ``HeuristicAligner.like`` the first actor (no network), FastDTW
+r=1 and exact DTW. Then the time
 per pair of greedy decoding and FastDTW r=1 at n = m = 150, 1000 and 5000
 (synthetic pairs, process CPU time, median over --repeats; the pair-set tables
 give wall time). The pretrained policy never saw
@@ -28,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import dtwrl
-from agents.evaluation import compare, comparison_table, lookahead_argmin_paths, make_eval_set, time_per_pair
+from agents.evaluation import compare, comparison_table, make_eval_set, time_per_pair
 from agents.policy.aligner import PolicyAligner
 from agents.policy.heuristic_aligner import HeuristicAligner
 from agents.training.environment import EnvSettings
@@ -50,7 +55,7 @@ class Args:
     beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
     sets: bool = field(True, "score the pair sets (--no-sets: the timing table only)")
     heuristic: bool = field(
-        False, "also report the first actor's lookahead argmin (its observation alone, no learning)"
+        True, "report HeuristicAligner.like(the first actor): its observation, the argmin of its value feature"
     )
     num_pairs: int = field(200, "pairs per set")
     seed: int = field(20261201, "seed of the pairs drawn from each set")
@@ -93,6 +98,12 @@ def _actors(args):
             raise ValueError(f"--actors: expected label=policy; got {item!r}")
         out[label] = policy
     return out
+
+
+def _greedy_aligner(policy):
+    """The greedy ``PolicyAligner`` of an ``--actors`` value: ``"pretrained"`` is the shipped aligner as users call
+    it (``PolicyAligner.pretrained()``: its corridor network on every pair), anything else read as it is."""
+    return PolicyAligner.pretrained() if policy == "pretrained" else PolicyAligner(policy)
 
 
 def _linear_policy(args, policy):
@@ -168,7 +179,7 @@ def main(argv=None):
     if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
         raise ValueError("--beam-widths: must be >= 1; --timing-lengths: must be >= 2")
     sets = _pair_sets(args)
-    aligners = {label: PolicyAligner(policy) for label, policy in actors.items()}
+    aligners = {label: _greedy_aligner(policy) for label, policy in actors.items()}
     first = next(iter(actors))
     run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
 
@@ -180,8 +191,7 @@ def main(argv=None):
         beam = PolicyAligner(actors[first], decode="beam", beam_width=width)
         methods[f"{first} beam {width}"] = beam.align_pairs
     if args.heuristic:
-        kwargs = aligners[first].core_kwargs
-        methods["lookahead argmin (no learning)"] = lambda pairs: lookahead_argmin_paths(pairs, kwargs)
+        methods["HeuristicAligner (same observation, no network)"] = HeuristicAligner.like(aligners[first]).align_pairs
     methods["FastDTW r=1"] = per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1)[1])
     methods["exact DTW"] = per_pair(lambda x, y: dtwrl.dtw_path(x, y)[1])
     report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []

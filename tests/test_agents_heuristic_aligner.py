@@ -108,7 +108,9 @@ def test_like_reads_the_policys_observation_on_each_pair():
     no_route = PolicyAligner.pretrained(long_cells=None)
     assert HeuristicAligner.like(no_route).long_kwargs is None  # every pair on the policy's own observation
     with pytest.raises(ValueError, match="long_cells"):
-        HeuristicAligner({}, long_kwargs={"lookahead": corridor_lookahead(2)}, long_cells=0)
+        HeuristicAligner({}, long_kwargs={"lookahead": corridor_lookahead(2)}, long_cells=-1)
+    everywhere = HeuristicAligner.like(PolicyAligner.pretrained())  # long_cells 0: every pair on the corridor
+    np.testing.assert_array_equal(everywhere.align_pairs(pairs[:1])[0], long.align_pairs(pairs[:1])[0])
 
 
 def test_bad_rules_name_the_problem():

@@ -165,7 +165,26 @@ def test_long_pairs_are_aligned_greedily_on_the_corridor_observation():
     rebuilt = PolicyAligner.from_config(routed.get_config())
     assert rebuilt.long_cells == 20_000 and rebuilt.long_actor_file == PRETRAINED_LONG
     with pytest.raises(ValueError, match="long_cells"):
-        PolicyAligner.pretrained(long_cells=0)
+        PolicyAligner.pretrained(long_cells=-1)
+
+
+def test_the_shipped_aligner_reads_every_pair_with_its_corridor_network(pretrained):
+    """``pretrained()`` routes every greedy pair to the corridor network (``long_cells=0``), as does the loss that
+    names it; ``PolicyAligner("pretrained")``, the network PPO fine-tunes, keeps its own observation below 2**20."""
+    from dtwrl.losses import get_loss
+
+    pairs = _gunpoint_test_pairs(12)
+    on_corridor = PolicyAligner(PRETRAINED_LONG, long_cells=None)
+    assert pretrained.long_cells == 0 and pretrained.long_actor_file == PRETRAINED_LONG
+    for ours, theirs in zip(pretrained.align_pairs(pairs), on_corridor.align_pairs(pairs)):
+        np.testing.assert_array_equal(ours, theirs)
+    assert get_loss("policy_path").aligner.get_config() == pretrained.get_config()
+    short = PolicyAligner("pretrained")
+    assert short.long_cells == 2**20 and short.core_kwargs == pretrained.core_kwargs
+    # on these unseen GunPoint pairs the corridor network is closer to the optimum than the short-pair network
+    assert _ratios(pairs, pretrained.align_pairs(pairs)).mean() < _ratios(pairs, short.align_pairs(pairs)).mean()
+    given = PolicyAligner.pretrained(core_kwargs=pretrained.core_kwargs)  # given core_kwargs: the usual threshold
+    assert given.long_cells == 2**20
 
 
 def test_pretrained_aligns_a_30000_step_pair_with_its_long_network_in_bounded_memory():

@@ -105,6 +105,7 @@ def test_benchmark_runs_end_to_end_on_a_few_pairs(tmp_path, small_ucr_root):
     for rows in report["sets"].values():
         by = {row["method"]: row for row in rows}
         assert by["exact DTW"]["mean"] == pytest.approx(1.0) and by["pretrained greedy"]["mean"] >= 1.0 - 1e-12
+        assert by["HeuristicAligner (same observation, no network)"]["mean"] >= 1.0 - 1e-12  # the control, by default
     assert report["timing"][0]["n"] == 40
     assert (tmp_path / "benchmark_aligner" / "t" / "benchmark.md").is_file()
 

@@ -145,9 +145,9 @@ def resolve_policy(policy) -> PolicySource:
     )
 
 
-def _positive_int(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
+def _positive_int(value, name, least=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < least:
+        raise ValueError(f"{name} must be an int >= {least}; got {value!r}")
     return int(value)
 
 
@@ -196,14 +196,14 @@ class PolicyAligner:
     seed : int, numpy.random.Generator or None
         Source of the sampling randomness: the same seed gives the same paths
         for the same calls; successive calls draw fresh paths.
-    long_cells : int >= 1 or None
+    long_cells : int >= 0 or None
         Pairs of more than this many grid cells (``n * m``) are aligned on the
         linear corridor observation (``envs.observation.corridor_lookahead()``),
         in time and memory O((n + m) r) instead of O(n m): the policy's own
-        observation would need the full cost matrix. The pretrained aligner on
-        its saved ``core_kwargs`` reads it with a second network trained on it
-        (:data:`PRETRAINED_LONG`, named by ``long_actor_file``, at the radius
-        saved with it: 16), any other
+        observation would need the full cost matrix; 0 sends every pair there.
+        The pretrained aligner on its saved ``core_kwargs`` reads it with a
+        second network trained on it (:data:`PRETRAINED_LONG`, named by
+        ``long_actor_file``, at the radius saved with it: 16), any other
         policy (or the pretrained one given other ``core_kwargs``) with its own
         network. Applies to greedy decoding, when the network reads the
         corridor's ``"lookahead"`` key (the shipped one does) and its own
@@ -214,7 +214,8 @@ class PolicyAligner:
         beam 1.94x exact DTW, samples at t=2 259x on the corridor, against
         1.002x and 5.3x on the policy's own observation). The default, 2**20
         (about 1,000 x 1,000), keeps short sets on the observation the policy
-        was trained on.
+        was trained on; :meth:`pretrained` sends every pair to its corridor
+        network (0).
 
     Examples
     --------
@@ -242,7 +243,7 @@ class PolicyAligner:
         long_cells=2**20,
     ):
         self.batch_size = _positive_int(batch_size, "batch_size")
-        self.long_cells = None if long_cells is None else _positive_int(long_cells, "long_cells")
+        self.long_cells = None if long_cells is None else _positive_int(long_cells, "long_cells", least=0)
         if decode not in DECODES:
             raise ValueError(f"decode must be one of {DECODES}; got {decode!r}")
         self.beam_width = _positive_int(beam_width, "beam_width")
@@ -354,16 +355,29 @@ class PolicyAligner:
 
     @classmethod
     def pretrained(cls, **kwargs):
-        """The general pretrained aligner shipped with the package (``agents/policy/pretrained_aligner.npz``).
+        """The general pretrained aligner shipped with the package.
 
-        Trained by ``experiments/pretrain_aligner.py`` on synthetic warps, real
-        UCR series with random warps and pairs of different real series, never
-        on ItalyPowerDemand nor the GunPoint test split. With greedy decoding,
-        pairs over ``long_cells`` are aligned by :data:`PRETRAINED_LONG`, trained
-        on the corridor observation with long pairs (``--max-length 20000``, the
-        train split of the long recordings). ``kwargs`` go to the constructor
-        (``batch_size``, ``decode``, ``beam_width``, ...).
+        Two networks, both trained by ``experiments/pretrain_aligner.py`` on
+        synthetic warps, real UCR series with random warps and pairs of
+        different real series, never on ItalyPowerDemand nor the GunPoint test
+        split. Greedy decoding aligns every pair with :data:`PRETRAINED_LONG`
+        on the linear corridor observation (``long_cells=0``; it adds long
+        synthetic warps, unrelated long pairs and the train split of the long
+        recordings to that corpus): on the short sets it beats the short-pair
+        network on its own O(n m) observation (README, "The pretrained
+        aligner"). Beam search and sampling use the short-pair network,
+        :data:`PRETRAINED` (``agents/policy/pretrained_aligner.npz``), which
+        is also what ``PolicyAligner("pretrained")`` names and PPO fine-tunes.
+        Given ``core_kwargs``, ``long_cells`` keeps the constructor's default.
+        ``kwargs`` go to the constructor (``batch_size``, ``decode``,
+        ``beam_width``, ``long_cells``, ...).
+
+        >>> aligner = PolicyAligner.pretrained()
+        >>> aligner.long_cells, aligner.long_actor_file.name
+        (0, 'pretrained_aligner_long.npz')
         """
+        if "core_kwargs" not in kwargs:
+            kwargs.setdefault("long_cells", 0)
         return cls("pretrained", **kwargs)
 
     def tf_act(self, observation):

@@ -130,16 +130,16 @@ class HeuristicAligner:
         A second observation for pairs of more than ``long_cells`` grid cells (``n * m``), as
         ``agents.PolicyAligner`` reads the corridor observation there (``agents.policy.rollouts.route_pairs``);
         None: ``core_kwargs`` for every pair. :meth:`like` copies a policy's.
-    long_cells : int >= 1
-        The length rule's threshold (read only with ``long_kwargs``).
+    long_cells : int >= 0
+        The length rule's threshold (read only with ``long_kwargs``; 0: every pair on ``long_kwargs``).
 
     Examples
     --------
     >>> from agents import PolicyAligner
     >>> from envs.observation import is_corridor
-    >>> heuristic = HeuristicAligner.like(PolicyAligner.pretrained())  # the shipped aligner's two observations
+    >>> heuristic = HeuristicAligner.like(PolicyAligner.pretrained())  # the shipped aligner: the corridor everywhere
     >>> is_corridor(heuristic.long_kwargs["lookahead"]), heuristic.long_cells
-    (True, 1048576)
+    (True, 0)
     """
 
     def __init__(self, core_kwargs=None, rule=None, batch_size=64, long_kwargs=None, long_cells=2**20):
@@ -167,8 +167,8 @@ class HeuristicAligner:
         self._given_rule = rule if given_rule else None
         self.long_kwargs, self.long_cells, self._long = None, None, None
         if long_kwargs is not None:
-            if isinstance(long_cells, bool) or not isinstance(long_cells, numbers.Integral) or long_cells < 1:
-                raise ValueError(f"long_cells must be a positive int; got {long_cells!r}")
+            if isinstance(long_cells, bool) or not isinstance(long_cells, numbers.Integral) or long_cells < 0:
+                raise ValueError(f"long_cells must be an int >= 0; got {long_cells!r}")
             self._long = HeuristicAligner(long_kwargs, self._given_rule, batch_size)  # names a bad argument
             self.long_kwargs, self.long_cells = self._long.core_kwargs, int(long_cells)
 

@@ -470,7 +470,10 @@ class MSELoss(tf.keras.losses.Loss):
 
 #: The aligner ``get_loss("policy_path")`` uses when none is given: the package's pretrained policy,
 #: rebuilt through the aligner registry (which imports ``agents`` only then; dtwrl never imports it itself).
-PRETRAINED_POLICY_ALIGNER = {"class_name": "agents.policy_aligner.PolicyAligner", "config": {"policy": "pretrained"}}
+PRETRAINED_POLICY_ALIGNER = {
+    "class_name": "agents.policy_aligner.PolicyAligner",
+    "config": {"policy": "pretrained", "long_cells": 0},  # as PolicyAligner.pretrained(): the corridor network
+}
 
 
 def _policy_path(aligner=None, **kwargs):
