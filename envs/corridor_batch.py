@@ -509,6 +509,13 @@ class CorridorBatch:
         max_steps = int(self._state[_LENGTHS].sum(axis=1).max())
         keys = (obs["window"], obs["position"], obs["action_mask"], obs["lookahead"], self.replaced)
         scratch = _rollout_scratch(self.num)
+        # The policy compiled on its own first (on no rows): inside _njit_rollout, compiled without reference
+        # counts, numba would compile it without them too, and a policy that allocates (the MLP's features) fails.
+        policy(
+            *(key[:0] for key in (obs["window"], obs["position"], obs["lookahead"], obs["action_mask"])),
+            params,
+            scratch[0][:0],
+        )
         if not _njit_rollout(policy, params, max_steps, self._state, self._walk, self._meta, *keys, scratch):
             raise RuntimeError("run_policy: an alignment did not reach its end cell within n + m steps")
 

@@ -1,6 +1,7 @@
 """The shipped pretrained aligner, actor files, compiled greedy rollouts and beam decoding."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -205,3 +206,25 @@ def test_pretrained_aligns_a_30000_step_pair_with_its_long_network_in_bounded_me
     # it follows the corridor's optimum (the heuristic's path) instead of wandering off it
     heuristic = HeuristicAligner.like(PolicyAligner(PRETRAINED_LONG)).align_pairs([(x, y)])[0]
     assert dtwrl.path_cost(x, y, path) <= 1.01 * dtwrl.path_cost(x, y, heuristic)
+
+
+def test_a_fresh_process_aligns_its_first_pair_on_the_corridor(tmp_path):
+    """With an empty numba cache, the first rollout of a process may be the corridor's: its loop is compiled without
+    reference counts, and the policy it calls (which allocates its feature rows) must be compiled on its own first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import numpy as np\n"
+        "from agents import PolicyAligner\n"
+        "x = np.sin(np.linspace(0, 6, 40))[:, None]\n"
+        "print(PolicyAligner.pretrained().align_pairs([(x, x[::2])])[0][-1].tolist())\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[39, 19]"
