@@ -1,4 +1,7 @@
-"""Compare a trained aligner policy with exact DTW, FastDTW (r=1, r=10) and greedy on held-out pairs.
+"""Compare a trained aligner policy with its no-network control, exact DTW, FastDTW (r=1, r=10) and greedy.
+
+The control is ``HeuristicAligner.like(policy)``: the policy's own observation, the argmin of its value feature;
+a policy no better than it has learned nothing its features do not already give.
 
 Per method: mean and 90th-percentile cost ratio vs exact DTW, the fraction of
 pairs at the optimum (ratio <= 1 + 1e-9) and the wall time per pair (the policy
@@ -25,7 +28,7 @@ import sys
 from pathlib import Path
 
 import dtwrl
-from agents import GreedyAligner, PolicyAligner
+from agents import GreedyAligner, HeuristicAligner, PolicyAligner
 from agents.evaluation import compare, comparison_figure, comparison_table, make_eval_set
 from agents.training.environment import ENV_SETTINGS_FILE, EnvSettings, env_settings, load_env_settings
 from dtwrl.datasets import as_pair_source
@@ -127,6 +130,7 @@ def main(argv=None):
     greedy = GreedyAligner(metric=metric, band=band)
     methods = {
         "policy (PPO)": aligner.align_pairs,
+        "HeuristicAligner (same observation, no network)": HeuristicAligner.like(aligner).align_pairs,
         "exact DTW": per_pair(lambda x, y: dtwrl.dtw_path(x, y, metric=metric, band=band)[1]),
         "FastDTW r=1": per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1, metric=metric)[1]),
         "FastDTW r=10": per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=10, metric=metric)[1]),

@@ -42,7 +42,8 @@ def main(argv=None):
     run_dir, metrics = run_training(trainer)
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "
-        f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}), "
+        f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}, "
+        f"HeuristicAligner, no network: {metrics['heuristic_ratio_vs_dtw']:.4f}), "
         f"{metrics.get('end_to_end_steps_per_second', float('nan')):,.0f} env steps/s end to end"
     )
     print(f"policy:      {run_dir / 'policy'}")

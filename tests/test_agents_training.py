@@ -130,12 +130,13 @@ def test_evaluation_script(trained_run, capsys):
     run_dir, _ = trained_run
     rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--num-pairs", "6", "--repeats", "1", "--batch-size", "4"])
     by_name = {row["method"]: row for row in rows}
-    assert set(by_name) == {"policy (PPO)", "exact DTW", "FastDTW r=1", "FastDTW r=10", "greedy"}
+    control = "HeuristicAligner (same observation, no network)"
+    assert set(by_name) == {"policy (PPO)", control, "exact DTW", "FastDTW r=1", "FastDTW r=10", "greedy"}
     assert by_name["exact DTW"]["mean"] == pytest.approx(1.0) and by_name["exact DTW"]["frac_optimal"] == 1.0
     for row in rows:
         assert row["mean"] >= 1.0 - 1e-9 and row["p90"] >= 1.0 - 1e-9 and row["ms_per_pair"] > 0
     saved = json.loads((run_dir / "eval.json").read_text())
-    assert saved["num_pairs"] == 6 and len(saved["rows"]) == 5
+    assert saved["num_pairs"] == 6 and len(saved["rows"]) == 6
     assert "| policy (PPO) |" in (run_dir / "eval.md").read_text()
     assert (run_dir / "figures" / "eval_comparison.png").stat().st_size > 0
     capsys.readouterr()
@@ -187,6 +188,7 @@ def test_tensorboard_tags(trained_run):
         "eval/cost_ratio_vs_dtw",
         "eval/cost_ratio_vs_dtw_p90",
         "eval/cost_ratio_vs_fastdtw",
+        "eval/cost_ratio_vs_heuristic",
         "eval/best_cost_ratio_vs_dtw",
         "eval/alignment",
         "perf/steps_per_second",
@@ -518,7 +520,7 @@ def test_run_folder_is_self_contained_without_the_registration(tmp_path, capsys)
         del gymnasium.registry[env_id]
     assert (run_dir / "env" / "env.json").is_file() and (run_dir / "env" / "pairs.npz").is_file()
     rows = evaluate_aligner.main(["--run-dir", str(run_dir), "--num-pairs", "4", "--repeats", "1"])
-    assert len(rows) == 5
+    assert len(rows) == 6  # the policy, its HeuristicAligner control, exact DTW, FastDTW r=1 and r=10, greedy
     pairs = [(series[0], series[1])]
     assert len(PolicyAligner(run_dir).align_pairs(pairs)) == 1
     tuned = AlignerTrainer(tiny_config(tmp_path, "tuned", env_id=env_id, init_from=str(run_dir), bc_warmstart=False))
@@ -561,6 +563,7 @@ def test_frac_optimal_is_logged_from_its_first_nonzero_value(tmp_path):
         "cost_ratio_vs_dtw": 1.2,
         "cost_ratio_vs_dtw_p90": 1.5,
         "cost_ratio_vs_fastdtw": 1.1,
+        "cost_ratio_vs_heuristic": 1.05,
         "best_cost_ratio_vs_dtw": 1.2,
     }
     for step, frac in enumerate([0.0, 0.0, 0.25, 0.0]):
@@ -622,3 +625,29 @@ def test_alignment_image_of_a_long_pair_is_strided_without_the_exact_path(monkey
     evaluation.alignment_image(eval_set, 0, {"fastdtw": [diagonal]}, exact_label="exact DTW")
     assert drawn["cost"].shape == (600, 700) and list(drawn["paths"]) == ["fastdtw", "exact DTW"]
     assert drawn["title"] is None
+
+
+def test_evaluation_scores_the_policy_against_its_no_network_control():
+    """``cost_ratio_vs_heuristic``: 1 for a policy that takes its observation's argmin, above 1 for one that ignores
+    it; ``heuristic_ratio_vs_dtw`` is ``HeuristicAligner``'s own mean ratio on the same pairs."""
+    from agents import HeuristicAligner
+    from agents.evaluation import make_eval_set
+    from agents.training.environment import env_settings
+    from agents.training.policy_evaluation import evaluate_policy
+
+    settings = env_settings("dtwrl/SyntheticWarp-v0")
+    eval_set = make_eval_set(settings, num_pairs=8, seed=5)
+    kwargs = settings.core_kwargs
+
+    def argmin(obs):
+        return np.argmin(np.where(obs["action_mask"] > 0, obs["lookahead"][:, 0, :], np.inf), axis=1)
+
+    own, _ = evaluate_policy(argmin, eval_set, kwargs)
+    control = eval_set.ratios(HeuristicAligner(kwargs).align_pairs(eval_set.pairs))
+    assert own["heuristic_ratio_vs_dtw"] == pytest.approx(float(np.mean(control)))
+    assert own["cost_ratio_vs_heuristic"] == pytest.approx(1.0)
+    diagonal, _ = evaluate_policy(lambda obs: np.zeros(len(obs["action_mask"]), dtype=np.int64), eval_set, kwargs)
+    assert (
+        diagonal["cost_ratio_vs_heuristic"] > 1.05
+        and diagonal["heuristic_ratio_vs_dtw"] == own["heuristic_ratio_vs_dtw"]
+    )

@@ -65,7 +65,8 @@ def run_evaluator(config, settings, options, stop, run_dir):
                 write_json(run_dir / "evaluator.json", {"history": rows})
                 print(
                     f"evaluator: iteration {last}, cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f}, "
-                    f"vs FastDTW {metrics['cost_ratio_vs_fastdtw']:.4f}",
+                    f"vs FastDTW {metrics['cost_ratio_vs_fastdtw']:.4f}, "
+                    f"vs HeuristicAligner {metrics['cost_ratio_vs_heuristic']:.4f}",
                     flush=True,
                 )
             if bool(finished.numpy()):

@@ -17,6 +17,8 @@ tag                                     meaning
 ``eval/cost_ratio_vs_dtw``              greedy policy on the fixed held-out set: mean ratio
 ``eval/cost_ratio_vs_dtw_p90``          its 90th percentile
 ``eval/cost_ratio_vs_fastdtw``          mean ratio vs FastDTW (r=1) on the same pairs
+``eval/cost_ratio_vs_heuristic``        mean ratio vs ``HeuristicAligner`` on the same observation
+                                        and pairs: below 1, the network adds to its features
 ``eval/frac_optimal``                   fraction of pairs at the optimum (once it is above 0)
 ``eval/best_cost_ratio_vs_dtw``         the best mean ratio so far (the actor ``keep_best`` saves)
 ``eval/alignment``                      image: eval pair 0 with the policy, FastDTW and exact paths
@@ -128,6 +130,7 @@ class TrainingSummaries:
                 "cost_ratio_vs_dtw",
                 "cost_ratio_vs_dtw_p90",
                 "cost_ratio_vs_fastdtw",
+                "cost_ratio_vs_heuristic",
                 "best_cost_ratio_vs_dtw",
             ):
                 tf.summary.scalar(f"eval/{key}", metrics[key], step=step)
