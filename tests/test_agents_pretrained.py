@@ -228,3 +228,35 @@ def test_a_fresh_process_aligns_its_first_pair_on_the_corridor(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[39, 19]"
+
+
+@pytest.mark.parametrize(
+    "shape_x, shape_y, scale, dtype",
+    [
+        ((1, 1), (7, 1), 1.0, np.float64),
+        ((9, 2), (1, 2), 1.0, np.float64),
+        ((2, 3), (2, 3), 1.0, np.float64),
+        ((3, 2), (40, 2), 1e8, np.float64),
+        ((30, 1), (25, 1), 1e-9, np.float64),
+        ((50, 1), (3, 1), 1.0, np.float32),
+        ((120, 4), (97, 4), 1.0, np.float64),
+        ((128, 1), (110, 1), "walk", np.float64),  # random walks: the short-pair network's route missed by 0.8%
+    ],
+)
+def test_the_shipped_route_is_exact_on_pairs_its_corridor_covers(pretrained, shape_x, shape_y, scale, dtype):
+    """Up to 128 samples the corridor's top level is the whole grid, so its value feature is the exact cost-to-go:
+    ``HeuristicAligner.like`` the shipped aligner returns an optimal path, and the network follows it here
+    (unequal lengths, length 1, multivariate, huge and tiny scales, float32, random walks)."""
+    from agents import HeuristicAligner
+
+    rng = np.random.default_rng(0 if scale == "walk" else sum(shape_x) + sum(shape_y))
+    if scale == "walk":
+        x, y = np.cumsum(rng.standard_normal(shape_x), axis=0), np.cumsum(rng.standard_normal(shape_y), axis=0)
+    else:
+        x = (scale * rng.standard_normal(shape_x)).astype(dtype)
+        y = (scale * rng.standard_normal(shape_y)).astype(dtype)
+    exact = dtwrl.dtw(x, y)
+    for aligner in (HeuristicAligner.like(pretrained), pretrained):
+        path = aligner.align_pairs([(x, y)])[0]
+        assert _valid(path, len(x), len(y))
+        assert dtwrl.path_cost(x, y, path) == pytest.approx(exact, rel=1e-9)
