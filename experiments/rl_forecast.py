@@ -292,7 +292,8 @@ def main(argv=None):
         )
         print(
             f"  pretrained aligner: cost ratio vs exact DTW {metrics['cost_ratio_vs_dtw']:.4f} "
-            f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f})",
+            f"(FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}, "
+            f"HeuristicAligner, no network: {metrics['heuristic_ratio_vs_dtw']:.4f})",
             flush=True,
         )
 
