@@ -40,10 +40,11 @@ def main(argv=None):
         print(config_error_line(error, [f.name for f in dataclasses.fields(Args)]), file=sys.stderr)
         raise SystemExit(2) from None
     run_dir, metrics = run_training(trainer)
+    control = metrics.get("heuristic_ratio_vs_dtw")  # absent from runs finished before the control was logged
+    control = "" if control is None else f", HeuristicAligner, no network: {control:.4f}"
     print(
         f"done: {metrics['env_steps']:,} PPO env steps, eval cost ratio vs exact DTW "
-        f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}, "
-        f"HeuristicAligner, no network: {metrics['heuristic_ratio_vs_dtw']:.4f}), "
+        f"{metrics['cost_ratio_vs_dtw']:.4f} (FastDTW r=1: {metrics['fastdtw_ratio_vs_dtw']:.4f}{control}), "
         f"{metrics.get('end_to_end_steps_per_second', float('nan')):,.0f} env steps/s end to end"
     )
     print(f"policy:      {run_dir / 'policy'}")

@@ -110,6 +110,32 @@ def test_rerunning_a_finished_run_says_so_and_changes_nothing(trained_run):
     assert again_dir == run_dir and again == metrics
     assert f"{run_dir} is already complete: {metrics['env_steps']:,} env steps" in printed.getvalue()
     assert {p: p.read_bytes() for p in before} == before
+    assert "HeuristicAligner, no network" in PRINTED["tiny"]  # the no-network control, beside FastDTW
+
+
+def test_rerunning_a_run_finished_before_the_control_was_logged(trained_run, tmp_path):
+    """A run folder whose final metrics lack ``heuristic_ratio_vs_dtw`` (finished by an earlier dtwrl) reruns as
+    complete, printing what it has."""
+    import shutil
+
+    from experiments import train_aligner as script
+
+    run_dir, _ = trained_run
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    saved = json.loads((old / "metrics.json").read_text())
+    for key in ("heuristic_ratio_vs_dtw", "cost_ratio_vs_heuristic"):
+        saved["final"].pop(key)
+    (old / "metrics.json").write_text(json.dumps(saved))
+    config = json.loads((old / "config.json").read_text())
+    (old / "config.json").write_text(json.dumps({**config, "out_dir": str(tmp_path)}))  # as if trained here
+    argv = list(PRINTED["argv"])
+    argv[argv.index("--out-dir") + 1], argv[argv.index("--run-name") + 1] = str(tmp_path), "old"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        again_dir, again = script.main(argv)
+    assert again_dir == old and "heuristic_ratio_vs_dtw" not in again
+    assert "is already complete" in printed.getvalue() and "HeuristicAligner" not in printed.getvalue()
 
 
 def test_scripts_have_help(capsys):
