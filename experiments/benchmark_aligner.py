@@ -52,7 +52,7 @@ class Args:
     actors: tuple[str, ...] = field(
         ("pretrained=pretrained",), "label=policy pairs: 'pretrained', an actor .npz or a run folder"
     )
-    beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (none: greedy only)")
+    beam_widths: tuple[int, ...] = field((4,), "beam widths to report for the first actor (0: greedy only)")
     sets: bool = field(True, "score the pair sets (--no-sets: the timing table only)")
     heuristic: bool = field(
         True, "report HeuristicAligner.like(the first actor): its observation, the argmin of its value feature"
@@ -176,8 +176,8 @@ def main(argv=None):
         return run_long(args, policies, run_dir, command)
     if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
         raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
-    if any(w < 1 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
-        raise ValueError("--beam-widths: must be >= 1; --timing-lengths: must be >= 2")
+    if any(w < 0 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
+        raise ValueError("--beam-widths: must be >= 0 (0: no beam); --timing-lengths: must be >= 2")
     sets = _pair_sets(args)
     aligners = {label: _greedy_aligner(policy) for label, policy in actors.items()}
     first = next(iter(actors))
@@ -187,7 +187,7 @@ def main(argv=None):
         return lambda pairs: [fn(x, y) for x, y in pairs]
 
     methods = {f"{label} greedy": aligner.align_pairs for label, aligner in aligners.items()}
-    for width in args.beam_widths:
+    for width in (w for w in args.beam_widths if w > 0):
         beam = PolicyAligner(actors[first], decode="beam", beam_width=width)
         methods[f"{first} beam {width}"] = beam.align_pairs
     if args.heuristic:

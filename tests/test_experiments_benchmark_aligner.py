@@ -106,7 +106,12 @@ def test_benchmark_runs_end_to_end_on_a_few_pairs(tmp_path, small_ucr_root):
         by = {row["method"]: row for row in rows}
         assert by["exact DTW"]["mean"] == pytest.approx(1.0) and by["pretrained greedy"]["mean"] >= 1.0 - 1e-12
         assert by["HeuristicAligner (same observation, no network)"]["mean"] >= 1.0 - 1e-12  # the control, by default
+        assert "pretrained beam 4" in by
     assert report["timing"][0]["n"] == 40
+    greedy_only = main([*argv, "--beam-widths", "0", "--no-heuristic", "--out-dir", str(tmp_path), "--name", "g"])
+    assert not any(
+        "beam" in row["method"] or "Heuristic" in row["method"] for row in greedy_only["sets"]["GunPoint test pairs"]
+    )
     assert (tmp_path / "benchmark_aligner" / "t" / "benchmark.md").is_file()
 
 
