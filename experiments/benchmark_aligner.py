@@ -140,9 +140,7 @@ def run_long(args, policies, run_dir, command):
     sets = long_benchmark.pair_sets(
         args.long_lengths, args.long_pairs, args.short_pairs, args.data_root, args.long_root, args.seed
     )
-    warm = [(np.sin(np.arange(40.0)), np.cos(np.arange(30.0)))]
-    for align in (*methods.values(), quadratic):
-        align(warm)  # compile before timing
+    long_benchmark.warm_up({**methods, "quadratic": quadratic})  # compile before timing
     report, tables = {"args": dataclasses.asdict(args), "sets": {}}, []
     for name, pairs in sets.items():
         longest = max(max(len(x), len(y)) for x, y in pairs)

@@ -136,6 +136,22 @@ def _band_width(x, y, seconds):
     return int(min(max(width, floor), max(len(x), len(y))))
 
 
+def warm_up(methods, n=300):
+    """Compile every code path :func:`run_set` times, before it times any: each method, the exact DP's path and value,
+    and the banded DP, on one pair of ``n`` x ``0.9 n`` samples (past the corridor's coarsest level, so its pyramid
+    is built too). Without it, in a fresh checkout (an empty numba cache) the first set's times held the compiles.
+
+    >>> warm_up({"diagonal": lambda pairs: [np.array([[0, 0], [1, 1]]) for _ in pairs]}, n=12)
+    """
+    t = np.arange(float(n))
+    x, y = np.sin(t / 7)[:, None], np.cos(t[: int(0.9 * n)] / 5)[:, None]
+    for align in methods.values():
+        align([(x, y)])
+    _exact(x, y)
+    dtwrl.dtw(x, y)
+    dtwrl.dtw_path(x, y, band=PROBE_BAND)
+
+
 def run_set(pairs, methods, band_from="policy"):
     """Per method: ratio stats, ms per pair, peak added MB; plus exact DTW and the band matched to ``band_from``.
 

@@ -172,3 +172,19 @@ def test_pretrain_lookahead_accepts_the_corridor_alone():
     assert _parse_lookahead("0x8") == ((0, 8),) and _parse_lookahead("2x16,8x16") == ((2, 16), (8, 16))
     with pytest.raises(ValueError, match="--lookahead: a corridor row"):
         _parse_lookahead("0x8,2x16")
+
+
+def test_the_warm_up_reaches_the_corridors_pyramid():
+    """``warm_up`` aligns one pair past the corridor's coarsest level with every method, so a fresh checkout's
+    first timed set does not hold the pyramid's compiles."""
+    from envs.corridor import COARSEST
+    from experiments import long_benchmark
+
+    seen = []
+
+    def record(pairs):
+        seen.extend(pairs)
+        return [np.array([[0, 0]]) for _ in pairs]
+
+    long_benchmark.warm_up({"a": record, "b": record})
+    assert len(seen) == 2 and all(min(len(x), len(y)) > COARSEST for x, y in seen)
