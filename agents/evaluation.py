@@ -60,12 +60,23 @@ class EvalSet:
     seed: int
     metric: str = "sqeuclidean"
     band: int | None = None
+    _heuristic_costs: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def path_costs(self, paths):
         """``(B,)`` cost of each path on its pair (``dtwrl.path_cost``, no cost matrix)."""
         if len(paths) != len(self.pairs):
             raise ValueError(f"paths must hold one path per pair ({len(self.pairs)}); got {len(paths)}")
         return np.array([dtwrl.path_cost(x, y, p, metric=self.metric) for (x, y), p in zip(self.pairs, paths)])
+
+    def heuristic_costs(self, core_kwargs):
+        """``(B,)`` costs of ``agents.HeuristicAligner(core_kwargs)``'s paths: the no-network control of a policy on
+        that observation, computed once per observation (the pairs never change)."""
+        from .policy.heuristic_aligner import HeuristicAligner
+
+        key = repr(sorted(core_kwargs.items()))
+        if key not in self._heuristic_costs:
+            self._heuristic_costs[key] = self.path_costs(HeuristicAligner(core_kwargs).align_pairs(self.pairs))
+        return self._heuristic_costs[key]
 
     def ratios(self, paths):
         """``(B,)`` cost ratios of ``paths`` vs exact DTW (pairs with DTW cost 0 count as 1 if the path is free too)."""

@@ -672,6 +672,7 @@ def test_evaluation_scores_the_policy_against_its_no_network_control():
     control = eval_set.ratios(HeuristicAligner(kwargs).align_pairs(eval_set.pairs))
     assert own["heuristic_ratio_vs_dtw"] == pytest.approx(float(np.mean(control)))
     assert own["cost_ratio_vs_heuristic"] == pytest.approx(1.0)
+    assert eval_set.heuristic_costs(kwargs) is eval_set.heuristic_costs(dict(kwargs))  # once per observation
     diagonal, _ = evaluate_policy(lambda obs: np.zeros(len(obs["action_mask"]), dtype=np.int64), eval_set, kwargs)
     assert (
         diagonal["cost_ratio_vs_heuristic"] > 1.05

@@ -7,14 +7,14 @@ import numpy as np
 from dtwrl.exact_dtw import cost_ratio
 
 from ..evaluation import EvalSet, alignment_image, ratio_stats
-from ..policy.heuristic_aligner import HeuristicAligner
 from ..policy.rollouts import rollout_paths
 
 
 def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tuple[dict, list]:
     """Greedy rollouts of ``act`` on every eval pair, scored against exact DTW, FastDTW r=1 and the no-network control.
 
-    The control is ``agents.HeuristicAligner(core_kwargs)``: the same observation, the argmin of its value feature.
+    The control is ``agents.HeuristicAligner(core_kwargs)``: the same observation, the argmin of its value feature
+    (its paths' costs computed once per eval set, :meth:`agents.evaluation.EvalSet.heuristic_costs`).
     ``cost_ratio_vs_heuristic`` below 1 is what the network adds to its own observation; 1 means it adds nothing.
 
     Parameters
@@ -39,7 +39,7 @@ def evaluate_policy(act: Callable, eval_set: EvalSet, core_kwargs: dict) -> tupl
     paths = rollout_paths(act, eval_set.pairs, core_kwargs)
     stats = ratio_stats(eval_set.ratios(paths))
     costs = eval_set.path_costs(paths)
-    heuristic = eval_set.path_costs(HeuristicAligner(core_kwargs).align_pairs(eval_set.pairs))
+    heuristic = eval_set.heuristic_costs(core_kwargs)
     return {
         "cost_ratio_vs_dtw": stats["mean"],
         "cost_ratio_vs_dtw_p90": stats["p90"],
