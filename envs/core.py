@@ -56,7 +56,7 @@ from .observation import (
     lookahead_arrays,
     observation_spec,
 )
-from .packing import pack_pairs
+from .packing import check_pair_scale, pack_pairs
 from .terminal import njit_terminal_values
 
 __all__ = [
@@ -83,7 +83,8 @@ def _check_window(window):
     return int(window)
 
 
-def _check_reward_scale(reward_scale):
+def check_reward_scale(reward_scale):
+    """``reward_scale`` as a batch keeps it: ``"pair"`` or a float > 0 (``TypeError``/``ValueError`` naming it)."""
     if isinstance(reward_scale, str):
         if reward_scale != "pair":
             raise ValueError(f"reward_scale must be a positive number or 'pair'; got {reward_scale!r}")
@@ -109,7 +110,9 @@ class WarpingBatch:
         Sakoe-Chiba half-width (see ``dtwrl.bands``); moves leaving it are masked.
     reward_scale : float > 0 or "pair"
         Rewards are ``-reward_scale * c`` for a float, ``-c / s`` for ``"pair"``
-        (``s`` the pair's scale, see Notes). :attr:`path_costs` is unscaled.
+        (``s`` the pair's scale, see Notes; a reset refuses, naming it, a pair
+        whose scale is below ``envs.packing.SMALLEST_PAIR_SCALE``: ``1 / s``
+        would overflow). :attr:`path_costs` is unscaled.
     lookahead : sequence of (int, int)
         ``(scale, depth)`` rows of the ``"lookahead"`` observation key
         (``envs.observation``); () leaves the key out (the window-only observation).
@@ -197,7 +200,7 @@ class WarpingBatch:
         self._no_lookahead = np.empty((0, 0, 3), dtype=np.float32)  # the kernels' "lookahead" without one
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)  # type and sign; the size check happens per pair
-        self.reward_scale = _check_reward_scale(reward_scale)
+        self.reward_scale = check_reward_scale(reward_scale)
         self._code = _metric_code(self.metric)
         self.num = 0
         self._rows = self._cols = 0
@@ -363,7 +366,7 @@ class WarpingBatch:
             self._series[b] = pair
         self._ctg_ready[indices[:loaded]] = False
         if bad >= 0:
-            raise ValueError(f"pairs[{bad}]: the local costs overflow float64; rescale the series")
+            check_pair_scale(float(self._scale[indices[bad]]), self.reward_scale, bad)
 
     # ------------------------------------------------------------------- step
     def step(self, actions):

@@ -37,7 +37,7 @@ from dtwrl.exact_dtw import cost_to_go, dtw
 from dtwrl.local_cost import _metric_code, cost_matrix
 from dtwrl.validation import check_cost_range
 
-from .core import WarpingBatch, _check_reward_scale, _check_window
+from .core import WarpingBatch, _check_window, check_reward_scale
 from .corridor import COARSEST, build_corridor, corridor_path
 from .kernels import MOVES, PREFERENCE, legal_actions, next_active
 from .observation import (
@@ -49,7 +49,7 @@ from .observation import (
     is_corridor,
     observation_spec,
 )
-from .packing import pack_pairs
+from .packing import check_pair_scale, pack_pairs
 
 __all__ = ["EXACT_EXPERT_CELLS", "CorridorBatch"]
 
@@ -277,7 +277,7 @@ class CorridorBatch:
         self._spec = observation_spec(self.window, self.lookahead)
         self.metric = check_metric(metric)
         self.band = check_band(1, 1, band)
-        self.reward_scale = _check_reward_scale(reward_scale)
+        self.reward_scale = check_reward_scale(reward_scale)
         self._meta = np.array([_metric_code(self.metric)], dtype=np.int64)
         self.num = 0
         self._pairs = []
@@ -301,9 +301,10 @@ class CorridorBatch:
             r0 = int(packed.meta[k, 7])
             blo, bhi = packed.lo[r0 : r0 + len(x)], packed.hi[r0 : r0 + len(x)]
             check_cost_range(x, y, self.metric, names=(f"pairs[{k}][0]", f"pairs[{k}][1]"))  # every cost, O(n + m)
-            s = _njit_scale(x, y, blo, bhi, code, SCALE_GRID)
+            s = _njit_scale(x, y, blo, bhi, code, SCALE_GRID) or 1.0  # 0: every cost is 0, any scale maps them to 0
+            check_pair_scale(s, self.reward_scale, k)
             corridor = build_corridor(x, y, self.metric, self.radius, self.band, self.coarsest)
-            self._pairs[b] = (x, y, blo, bhi, corridor, 1.0 if s == 0.0 else s)
+            self._pairs[b] = (x, y, blo, bhi, corridor, s)
             self._dtw[b] = np.nan
             self._exact_ctg[b] = None
         self._pack_state(indices.tolist())

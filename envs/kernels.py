@@ -70,6 +70,7 @@ from .observation import (
     _njit_lookahead_q2,
     _njit_position,
 )
+from .packing import SMALLEST_PAIR_SCALE
 from .prefetch import PREFETCH_AHEAD, prefetch
 from .terminal import pool_buffers, pool_row, terminal_from_pooled
 
@@ -241,7 +242,11 @@ def _njit_dtw_row_pair(x, y, code, i, out, total, above, scratch):
 
 @njit(cache=True)
 def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scaled, reward_scale, replaced):
-    """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k whose local costs overflow, or -1.
+    """Start alignment ``indices[k]`` on pair ``k`` for every k; return the first k that cannot start, or -1.
+
+    Pair k cannot start when its local costs overflow (its scale is not finite), or when ``pair_scaled`` and its
+    scale is below ``SMALLEST_PAIR_SCALE`` (``1 / scale``, the reward factor, would overflow); its scale is left in
+    ``scale[indices[k]]`` for the caller's message.
 
     Pair k is ``x = xs[a:a + meta[k, 0]]`` (``a = meta[k, 5]``) and ``y = ys[c:c + meta[k, 1]]``
     (``c = meta[k, 6]``), flat, ``meta[k, 4]`` features, with band rows ``lo``/``hi[r:r + meta[k, 2]]``
@@ -290,11 +295,11 @@ def njit_load(state, indices, meta, xs, ys, lo, hi, same, code, band, pair_scale
             for i in range(n):
                 count += hi_k[i] - lo_k[i] + 1
             s = total / count
-            if not np.isfinite(s):
-                return k
             if s == 0.0:
                 s = 1.0  # every band cost is 0: any positive scale maps them to 0
             scale[b] = s
+            if not np.isfinite(s) or (pair_scaled and s < SMALLEST_PAIR_SCALE):
+                return k
             factor[b] = 1.0 / s if pair_scaled else reward_scale
             dtw_cost[b] = value
             lengths[b, 0], lengths[b, 1] = n, m

@@ -22,7 +22,7 @@ from numba import njit
 from dtwrl.bands import band_bounds, check_band
 from dtwrl.validation import as_series, check_same_dim
 
-__all__ = ["Packed", "pack_pairs"]
+__all__ = ["SMALLEST_PAIR_SCALE", "Packed", "check_pair_scale", "pack_pairs"]
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +46,32 @@ def _njit_first_nonfinite(xs, ys, meta):
 
 
 _FLOAT64 = np.dtype(np.float64)
+
+#: The smallest pair scale (mean local cost) a ``reward_scale="pair"`` reward divides by: the smallest normal
+#: float64. Below it the scale is subnormal and its reciprocal, the reward factor, overflows to inf.
+SMALLEST_PAIR_SCALE = float(np.finfo(np.float64).tiny)
+
+
+def check_pair_scale(scale, reward_scale, k):
+    """``ValueError`` naming ``pairs[k]`` when the pair's ``scale`` is not finite, or is too small for ``"pair"``.
+
+    ``scale`` is the pair's mean local cost (1 when it is 0); the rewards of a
+    ``reward_scale="pair"`` environment are the costs divided by it.
+
+    >>> check_pair_scale(1e-320, "pair", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: pairs[3]: the local costs underflow float64 (mean cost 1e-320), so reward_scale='pair' cannot \
+scale the rewards; rescale the series, or pass a number as reward_scale
+    >>> check_pair_scale(1e-320, 1.0, 3)  # unscaled rewards need no factor
+    """
+    if not np.isfinite(scale):
+        raise ValueError(f"pairs[{k}]: the local costs overflow float64; rescale the series")
+    if reward_scale == "pair" and scale < SMALLEST_PAIR_SCALE:
+        raise ValueError(
+            f"pairs[{k}]: the local costs underflow float64 (mean cost {scale:.3g}), so reward_scale='pair' cannot "
+            "scale the rewards; rescale the series, or pass a number as reward_scale"
+        )
 
 
 def _is_plain_series(x):

@@ -238,6 +238,7 @@ def test_a_fresh_process_aligns_its_first_pair_on_the_corridor(tmp_path):
         ((2, 3), (2, 3), 1.0, np.float64),
         ((3, 2), (40, 2), 1e8, np.float64),
         ((30, 1), (25, 1), 1e-9, np.float64),
+        ((30, 1), (25, 1), 1e-155, np.float64),  # subnormal costs: no "pair" reward factor, and none needed
         ((50, 1), (3, 1), 1.0, np.float32),
         ((120, 4), (97, 4), 1.0, np.float64),
         ((128, 1), (110, 1), "walk", np.float64),  # random walks: the short-pair network's route missed by 0.8%

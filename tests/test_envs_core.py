@@ -264,6 +264,28 @@ def test_local_costs_that_overflow_raise_naming_the_pair():
         )
 
 
+@pytest.mark.parametrize("lookahead", [None, "corridor"])
+def test_pair_scaled_rewards_of_underflowing_costs_raise_naming_the_pair(lookahead):
+    """A mean local cost below the smallest normal float64 has no finite reciprocal: with reward_scale="pair" the
+    rewards were -inf (or NaN); now the reset says so. Unscaled rewards stay finite, and tiny but normal scales
+    give rewards of order one."""
+    from envs.observation import corridor_lookahead
+
+    kwargs = {} if lookahead is None else {"lookahead": corridor_lookahead(4)}
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((40, 1)), rng.standard_normal((30, 1))
+    fine = (np.zeros((3, 1)), np.ones((4, 1)))
+    with pytest.raises(ValueError, match=r"pairs\[1\]: the local costs underflow float64 .*reward_scale='pair'"):
+        WarpingBatch(window=3, reward_scale="pair", **kwargs).reset([fine, (x * 1e-160, y * 1e-160)])
+    for scale, reward_scale in ((1e-160, 1.0), (1e-150, "pair"), (1e150, "pair")):
+        batch = WarpingBatch(window=3, reward_scale=reward_scale, **kwargs)
+        batch.reset([(x * scale, y * scale)])
+        rewards = [batch.step([0]) for _ in range(29)]
+        assert np.all(np.isfinite(rewards))
+        if reward_scale == "pair":
+            assert 1e-3 < np.abs(rewards).max() < 1e3
+
+
 def test_bad_arguments_raise_naming_the_argument():
     with pytest.raises(ValueError, match="window must be an int >= 1"):
         WarpingBatch(window=0)

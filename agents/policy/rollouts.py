@@ -30,10 +30,21 @@ MAX_BATCH_CELLS = 2**25
 
 
 def make_core(core_kwargs: dict):
-    """A fresh ``envs.core.WarpingBatch(**core_kwargs)`` (``TypeError``/``ValueError`` naming a bad argument)."""
-    from envs.core import WarpingBatch
+    """A fresh ``envs.core.WarpingBatch`` for rollouts: ``core_kwargs`` with unscaled rewards.
 
-    return WarpingBatch(**core_kwargs)
+    Rollouts read observations and paths, never rewards, so ``reward_scale`` is
+    checked and then replaced by 1: a pair whose costs are too small for a
+    ``"pair"`` reward factor (``envs.packing.check_pair_scale``) still aligns.
+    Bad arguments are a ``TypeError``/``ValueError`` naming them.
+
+    >>> make_core({"window": 5, "reward_scale": "pair"}).reward_scale
+    1.0
+    """
+    from envs.core import WarpingBatch, check_reward_scale
+
+    kwargs = dict(core_kwargs)
+    check_reward_scale(kwargs.pop("reward_scale", 1.0))
+    return WarpingBatch(**kwargs)
 
 
 def route_pairs(pairs, long_cells, short, long):
