@@ -41,7 +41,7 @@ from dtwrl.datasets import DatasetPairs, SyntheticPairs, gunpoint_pairs, load_uc
 from dtwrl.runs import atomic_write_text, make_run_dir, markdown_table, write_json
 from envs.observation import check_lookahead, corridor_lookahead, is_corridor
 from experiments import long_benchmark
-from experiments.cli import field, parse_args, run_script
+from experiments.cli import cli_main, fail, field, flag_of, parse_args, require_at_least, run_script
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ucr"
 CORE = {"metric": "sqeuclidean", "band": None}
@@ -76,6 +76,37 @@ class Args:
     long_root: str = field(str(DEFAULT_DATA.parent / "long"), "--long: folder of the long recordings (*.csv)")
     out_dir: str = field("results", "parent of benchmark_aligner/<name>/")
     name: str | None = field(None, "run folder name; none: the date and time")
+
+
+#: Flags that only one mode reads: given in the other mode they would be ignored, so they are refused.
+LONG_ONLY = ("long_lengths", "long_pairs", "short_pairs", "radius", "long_root")
+SHORT_ONLY = ("beam_widths", "sets", "heuristic", "num_pairs", "timing_lengths", "timing_pairs", "repeats")
+
+
+def check_args(args):
+    """Every flag, before anything is loaded or written: ``CLIError`` (``error: --flag: ...``) for the first bad one.
+
+    A flag of the other mode (:data:`LONG_ONLY`, :data:`SHORT_ONLY`) set to anything but its default is refused,
+    as is a data folder given explicitly that does not exist; a default data folder that is missing (a clone
+    without ``../shared``) only skips its sets under ``--long``, with a note on stderr.
+    """
+    defaults = Args()
+    for name in SHORT_ONLY if args.long else LONG_ONLY:
+        if getattr(args, name) != getattr(defaults, name):
+            fail(flag_of(name), "applies only " + ("without" if args.long else "with") + " --long")
+    require_at_least(args, 1, "num_pairs", "timing_pairs", "repeats", "long_pairs", "short_pairs")
+    require_at_least(args, 0, "radius")
+    for name, least in (("beam_widths", 0), ("timing_lengths", 2), ("long_lengths", 2)):
+        low = [value for value in getattr(args, name) if value < least]
+        if low:
+            fail(flag_of(name), f"every value must be >= {least}; got {low[0]}")
+    for name in ("data_root", "long_root") if args.long else ("data_root",):
+        folder = getattr(args, name)
+        if not Path(folder).is_dir():
+            if folder != getattr(defaults, name):
+                fail(flag_of(name), f"{folder!r} is not a folder")
+            if args.long:
+                print(f"note: {flag_of(name)}: {folder!r} not found; its sets are skipped", file=sys.stderr)
 
 
 def _pair_sets(args):
@@ -162,21 +193,17 @@ def run_long(args, policies, run_dir, command):
     return report
 
 
+@cli_main
 def main(argv=None):
     args = parse_args(Args, argv, description=__doc__)
+    check_args(args)
     actors = _actors(args)
     if args.long:
-        if args.long_pairs < 1 or args.short_pairs < 1 or args.radius < 0 or any(n < 2 for n in args.long_lengths):
-            raise ValueError("--long-pairs, --short-pairs: must be >= 1; --radius: >= 0; --long-lengths: >= 2")
         policies = {label: PolicyAligner(policy) for label, policy in actors.items()}
         run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
         command = "python experiments/benchmark_aligner.py " + " ".join(sys.argv[1:] if argv is None else argv)
         return run_long(args, policies, run_dir, command)
-    if args.num_pairs < 1 or args.timing_pairs < 1 or args.repeats < 1:
-        raise ValueError("--num-pairs, --timing-pairs, --repeats: must be >= 1")
-    if any(w < 0 for w in args.beam_widths) or any(n < 2 for n in args.timing_lengths):
-        raise ValueError("--beam-widths: must be >= 0 (0: no beam); --timing-lengths: must be >= 2")
-    sets = _pair_sets(args)
+    sets = _pair_sets(args) if args.sets else {}  # --no-sets needs no data folder
     aligners = {label: _greedy_aligner(policy) for label, policy in actors.items()}
     first = next(iter(actors))
     run_dir = make_run_dir(args.out_dir, "benchmark_aligner", args.name or datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -193,7 +220,7 @@ def main(argv=None):
     methods["FastDTW r=1"] = per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1)[1])
     methods["exact DTW"] = per_pair(lambda x, y: dtwrl.dtw_path(x, y)[1])
     report, tables = {"args": dataclasses.asdict(args), "sets": {}, "timing": []}, []
-    for name, source in (sets if args.sets else {}).items():
+    for name, source in sets.items():
         print(f"{name}: solving {args.num_pairs} pairs ...", flush=True)
         eval_set = make_eval_set(EnvSettings(name, source, dict(CORE), dict(CORE)), args.num_pairs, args.seed)
         for fn in methods.values():

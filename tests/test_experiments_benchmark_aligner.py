@@ -34,8 +34,6 @@ def test_benchmark_refuses_bad_arguments_in_one_line(tmp_path):
 @pytest.mark.parametrize(
     "module, argv, message",
     [
-        ("benchmark_aligner", ["--num-pairs", "0"], "--num-pairs"),
-        ("benchmark_aligner", ["--data-root", "/nonexistent"], "--data-root"),
         ("pretrain_aligner", ["--lookahead", "2x"], "--lookahead"),
         ("pretrain_aligner", ["--out", "weights.h5"], "--out"),
         ("pretrain_aligner", ["--max-length", "100"], "--max-length: must be in \\[1200, 1000000\\]; got 100"),
@@ -52,6 +50,29 @@ def test_scripts_name_the_bad_flag(tmp_path, module, argv, message):
     flag = "--out-dir" if module == "benchmark_aligner" else "--run-dir"
     with pytest.raises(ValueError, match=message):
         main([*argv, flag, str(tmp_path)])
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["--num-pairs", "0"], "--num-pairs: must be >= 1; got 0"),
+        (["--data-root", "/nonexistent"], "--data-root: '/nonexistent' is not a folder"),
+        (["--timing-lengths", "150", "1"], "--timing-lengths: every value must be >= 2; got 1"),
+        (["--long-lengths", "1000"], "--long-lengths: applies only with --long"),  # was silently ignored
+        (["--long", "--beam-widths", "2"], "--beam-widths: applies only without --long"),
+        (["--long", "--long-pairs", "-1"], "--long-pairs: must be >= 1; got -1"),
+        (["--long", "--radius", "-1"], "--radius: must be >= 0; got -1"),
+        (["--long", "--long-lengths", "100", "1"], "--long-lengths: every value must be >= 2; got 1"),
+        (["--long", "--long-root", "/nonexistent"], "--long-root: '/nonexistent' is not a folder"),  # was skipped
+    ],
+)
+def test_benchmark_names_the_bad_flag_in_one_line_before_any_run_folder(tmp_path, capsys, argv, line):
+    from experiments.benchmark_aligner import main
+
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--out-dir", str(tmp_path)])
+    assert stop.value.code == 2 and capsys.readouterr().err == f"error: {line}\n"
     assert not any(tmp_path.iterdir())
 
 
@@ -150,7 +171,9 @@ def test_pretrained_policy_meets_the_issue_targets(tmp_path):
 def test_long_benchmark_shrunk_runs_every_method_on_synthetic_pairs(tmp_path):
     from experiments.benchmark_aligner import main
 
-    missing = str(tmp_path / "no-data")
+    missing = tmp_path / "no-data"  # an empty folder: no long recordings, no UCR sets (a missing one is refused)
+    missing.mkdir()
+    missing = str(missing)
     argv = ["--long", "--long-lengths", "150", "--long-pairs", "2", "--short-pairs", "1"]
     report = main([*argv, "--long-root", missing, "--data-root", missing, "--radius", "2", "--out-dir", str(tmp_path)])
     # GunPoint is vendored; no long files
