@@ -15,6 +15,8 @@ import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up n
 import argparse
 import importlib
 
+from experiments.cli import OneLineParser, cli_main, fail
+
 SUITES = {
     "dtw": "experiments.benchmark_dtw",
     "soft_dtw": "experiments.benchmark_soft_dtw",
@@ -22,8 +24,9 @@ SUITES = {
 }
 
 
+@cli_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "suites", nargs="*", metavar="SUITE", help=f"suites to run, among {', '.join(SUITES)} (default: all)"
     )
@@ -31,7 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     unknown = sorted(set(args.suites) - set(SUITES))
     if unknown:
-        parser.error(f"unknown suite(s) {', '.join(unknown)}; choose among {', '.join(SUITES)}")
+        fail("SUITE", f"unknown suite(s) {', '.join(unknown)}; choose among {', '.join(SUITES)}")
     for suite in args.suites or list(SUITES):
         print(f"\n## {suite}\n", flush=True)
         importlib.import_module(SUITES[suite]).main(["--quick"] if args.quick else [])

@@ -15,7 +15,6 @@ stays faithful on a shared, busy machine (``--clock wall`` for wall time).
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
 
 # isort: split
-import argparse
 import math
 import time
 
@@ -23,6 +22,7 @@ import numpy as np
 from fastdtw import fastdtw
 
 from dtwrl import dtw_path, path_cost
+from experiments.cli import OneLineParser, cli_main, fail
 
 SIZES = (100, 250, 500, 1000, 2000, 5000)
 QUICK_SIZES = (100, 250, 500, 1000)
@@ -121,15 +121,16 @@ def results_table(rows):
     )
 
 
+@cli_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes 100..1000 and 3 repeats")
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per size (default 5, quick 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random walks")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="thread CPU time (default) or wall time")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be >= 1")
+        fail("--repeats", f"must be >= 1; got {args.repeats}")
     repeats = args.repeats or (3 if args.quick else 5)
     rows = run(quick=args.quick, repeats=repeats, seed=args.seed, clock=args.clock)
     print(

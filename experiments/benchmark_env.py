@@ -43,6 +43,7 @@ import numpy as np
 
 import envs  # noqa: F401  (registers the built-in ids)
 from envs.observation import DEFAULT_LOOKAHEAD, check_lookahead, corridor_lookahead
+from experiments.cli import OneLineParser, cli_main, fail, flag_of
 
 CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
 DEFAULT_ENV_IDS = ("dtwrl/SyntheticWarp-v0", "dtwrl/GunPoint-v0")
@@ -269,8 +270,9 @@ def _load_average():
         return "n/a"
 
 
+@cli_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n\n".join(__doc__.split("\n\n")[1:]),
@@ -298,12 +300,12 @@ def main(argv=None):
     for name in ("num_envs", "steps", "repeats"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {value}")
+            fail(flag_of(name), f"must be >= 1; got {value}")
     if args.seed < 0:
-        parser.error(f"--seed must be >= 0; got {args.seed}")
+        fail("--seed", f"must be >= 0; got {args.seed}")
     for env_id in args.env_ids:
         if env_id not in gymnasium.registry:
-            parser.error(f"--env-ids: {env_id!r} is not registered (import the module that registers it first)")
+            fail("--env-ids", f"{env_id!r} is not registered (import the module that registers it first)")
     steps = args.steps or (300 if args.quick else 2000)
     repeats = args.repeats or (3 if args.quick else 5)
     rows = run(

@@ -261,8 +261,12 @@ def run_script(main):
         raise SystemExit(2) from None
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, with its errors reported as ``error: --flag: message`` (no usage block), status 2."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors reported as ``error: --flag: message`` (no usage block), status 2.
+
+    For the scripts that declare their flags with argparse itself (the benchmarks); the others use
+    :func:`parse_args`, which builds one.
+    """
 
     def error(self, message):
         flag = "arguments"
@@ -352,7 +356,7 @@ def parse_args(cls, argv=None, description=None, validate=None):
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"cls must be a dataclass type; got {cls!r}")
-    parser = _OneLineParser(description=description, formatter_class=_HelpFormatter)
+    parser = OneLineParser(description=description, formatter_class=_HelpFormatter)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         flag = flag_of(f.name)

@@ -69,7 +69,8 @@ def test_benchmark_help_and_bad_arguments(capsys):
         with pytest.raises(SystemExit) as exit_info:
             benchmark_env.main(argv)
         assert exit_info.value.code == 2
-        assert argv[0] in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {argv[0]}: ") and err.count("\n") == 1, err  # one line, no usage block
 
 
 def test_phases_break_an_env_step_down_and_unwrap_afterwards(capsys):

@@ -22,6 +22,17 @@ def test_help(script, capsys):
     assert capsys.readouterr().out.startswith("usage:")
 
 
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_an_unknown_flag_is_one_error_line(script, capsys):
+    """Every script reports a bad flag as ONE stderr line naming it, with no usage block (experiments/cli.py)."""
+    module = importlib.import_module(f"experiments.{script}")
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--no-such-flag"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --no-such-flag: ") and err.count("\n") == 1, err
+
+
 def test_a_script_prints_only_its_own_output():
     """After ``import experiments``: no C++ registration lines, gym banner, XLA notice or AutoGraph SyntaxWarning.
 
