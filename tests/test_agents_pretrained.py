@@ -188,6 +188,22 @@ def test_the_shipped_aligner_reads_every_pair_with_its_corridor_network(pretrain
     assert given.long_cells == 2**20
 
 
+def test_the_policy_path_loss_takes_one_step_series_as_dtw_path_does():
+    """Horizon 1: both series of each pair have length 1, which no env episode can hold (no move to make); the
+    aligners return the one path [(0, 0)] without one (greedy and K samples), so the loss equals dtw_path's."""
+    import tensorflow as tf
+
+    from dtwrl.losses import get_loss
+
+    y_true = np.array([[[1.0]], [[-2.0]]], dtype=np.float32)
+    y_pred = tf.Variable([[[0.5]], [[1.0]]], dtype=tf.float32)
+    for loss in (get_loss("policy_path"), get_loss("policy_path", aligner=PolicyAligner("pretrained", samples=2))):
+        with tf.GradientTape() as tape:
+            value = loss(y_true, y_pred)
+        assert float(value) == pytest.approx(float(get_loss("dtw_path")(y_true, y_pred)))
+        np.testing.assert_allclose(tf.convert_to_tensor(tape.gradient(value, y_pred)).numpy(), [[[-0.5]], [[3.0]]])
+
+
 def test_pretrained_aligns_a_30000_step_pair_with_its_long_network_in_bounded_memory():
     """The long-pair network (corridor observation): a valid path that does not wander, memory O((n + m) r)."""
     from agents import HeuristicAligner
@@ -234,6 +250,7 @@ def test_a_fresh_process_aligns_its_first_pair_on_the_corridor(tmp_path):
     "shape_x, shape_y, scale, dtype",
     [
         ((1, 1), (7, 1), 1.0, np.float64),
+        ((1, 2), (1, 2), 1.0, np.float64),  # one cell: no env episode, the path [(0, 0)] (was a ValueError)
         ((9, 2), (1, 2), 1.0, np.float64),
         ((2, 3), (2, 3), 1.0, np.float64),
         ((3, 2), (40, 2), 1e8, np.float64),

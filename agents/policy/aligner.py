@@ -421,6 +421,7 @@ class PolicyAligner:
             None if self.long_kwargs is None else self.long_cells,
             lambda some: self._align(some, self.core_kwargs),
             lambda some: self._align(some, self.long_kwargs, self._long_actor),
+            None if self.samples is None else lambda: [np.zeros((1, 2), dtype=np.int64) for _ in range(self.samples)],
         )
 
     def _align(self, pairs, core_kwargs, actor=None):

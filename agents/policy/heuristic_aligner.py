@@ -217,9 +217,8 @@ class HeuristicAligner:
         The rollout is compiled end to end, so a batch only spares Python calls. On the corridor observation (long
         pairs) each pair is rolled out alone, which holds one pair's corridor at a time, not ``batch_size``.
         """
-        if self._long is not None:
-            return route_pairs(pairs, self.long_cells, self._align, self._long._align)
-        return self._align(pairs)
+        long = self._align if self._long is None else self._long._align
+        return route_pairs(pairs, None if self._long is None else self.long_cells, self._align, long)
 
     def _align(self, pairs):
         """:meth:`align_pairs` on this aligner's own observation, ``core_kwargs``.

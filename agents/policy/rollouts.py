@@ -47,23 +47,28 @@ def make_core(core_kwargs: dict):
     return WarpingBatch(**kwargs)
 
 
-def route_pairs(pairs, long_cells, short, long):
+def route_pairs(pairs, long_cells, short, long, one_cell=None):
     """Paths of ``pairs``: ``short(some)`` of the pairs of at most ``long_cells`` grid cells, ``long(some)`` of others.
 
     The one length rule of the aligners that read a second, linear observation on long pairs
     (``PolicyAligner`` and ``HeuristicAligner.like`` of it): a pair ``(x (n, d), y (m, d))`` is long when
-    ``n * m > long_cells``; ``long_cells`` None sends every pair to ``short``. Each callable takes a list of pairs
-    and returns their paths in order; the paths come back in the order of ``pairs``.
+    ``n * m > long_cells``; ``long_cells`` None sends every pair to ``short``. A pair of two length-1 series has
+    one warping path, ``[(0, 0)]``, and no move for an environment to make, so it goes to neither: its entry is
+    ``one_cell()`` (default: that path, int64 (1, 2)). Each callable takes a list of pairs and returns their paths
+    in order; the paths come back in the order of ``pairs``.
 
-    >>> pairs = [(np.zeros((3, 1)), np.zeros((3, 1))), (np.zeros((5, 1)), np.zeros((5, 1)))]
+    >>> pairs = [(np.zeros((3, 1)), np.zeros((3, 1))), (np.zeros((5, 1)), np.zeros((5, 1))), ([1.0], [2.0])]
     >>> route_pairs(pairs, 10, lambda some: ["short"] * len(some), lambda some: ["long"] * len(some))
-    ['short', 'long']
+    ['short', 'long', array([[0, 0]])]
     """
     pairs = list(pairs)
-    is_long = [long_cells is not None and len(x) * len(y) > long_cells for x, y in pairs]
-    paths = [None] * len(pairs)
-    for flag, align in ((False, short), (True, long)):
-        index = [i for i, value in enumerate(is_long) if value == flag]
+    one_cell = one_cell or (lambda: np.zeros((1, 2), dtype=np.int64))
+    routes = ["one" if len(x) == 1 and len(y) == 1 else "short" for x, y in pairs]
+    if long_cells is not None:
+        routes = ["long" if r == "short" and len(x) * len(y) > long_cells else r for r, (x, y) in zip(routes, pairs)]
+    paths = [one_cell() if route == "one" else None for route in routes]
+    for route, align in (("short", short), ("long", long)):
+        index = [i for i, value in enumerate(routes) if value == route]
         if index:
             for i, path in zip(index, align([pairs[i] for i in index])):
                 paths[i] = path
