@@ -84,6 +84,8 @@ def test_series_files_csv_ragged_rows_and_npy_arrays(tmp_path):
     for name, text, message in [
         ("h.csv", "a,b\n1,2\n3,x\n", "line 3: 'x' is not a number"),
         ("e.csv", "\n\n", "holds no series"),
+        ("semicolons.csv", "1;2;3\n4;5;6\n", "line 2: '4;5;6' is not a number"),  # was "holds no series"
+        ("one.csv", "1\t2\t3\n", r"holds no series; its one row, '1\\t2\\t3', reads as a header"),
         ("n.csv", "1,nan\n", "finite"),
         ("x.txt", "1,2\n", "must end in .csv or .npy"),
     ]:

@@ -20,7 +20,7 @@ SERIES_FILE_SUFFIXES = (".csv", ".npy")
 
 
 def _load_csv(path):
-    series = []
+    series, header = [], None
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             cells = [cell.strip() for cell in line.strip().split(",")]
@@ -28,8 +28,9 @@ def _load_csv(path):
                 cells.pop()
             if not cells or cells[0].startswith("#"):
                 continue
-            if not series and not any(_is_number(c) for c in cells):
-                continue  # a header row of column names
+            if header is None and not series and not any(_is_number(c) for c in cells):
+                header = line.strip()  # the first row, of column names (only the first: "1;2;3" rows are not)
+                continue
             try:
                 values = np.array([float(cell) for cell in cells], dtype=np.float64)
             except ValueError:
@@ -40,6 +41,11 @@ def _load_csv(path):
             if not np.isfinite(values).all():
                 raise ValueError(f"{path.name}, line {number}: values must be finite")
             series.append(values[:, None])
+    if not series and header is not None:
+        raise ValueError(
+            f"{path.name}: holds no series; its one row, {header[:40]!r}, reads as a header of column names "
+            "(one series per row, comma-separated numbers)"
+        )
     return series
 
 
