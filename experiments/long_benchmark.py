@@ -6,8 +6,9 @@ warped noisy copy as y) and pairs of unrelated series (two independent
 z-normalised Gaussian random walks, no warp between them, drawn from their own
 generator so that adding them changed no other set) at every ``--long-lengths``
 n; the test parts of the
-long recordings under ``../shared/data/long/`` (each split in halves; pairs of
-different ECG-like recordings); GunPoint test, ItalyPowerDemand test and
+long recordings under ``../shared/data/long/`` or ``--long-root`` (each split in
+halves; pairs of different recordings of one kind, :func:`recording_kinds`: the
+ECG ones here); GunPoint test, ItalyPowerDemand test and
 BasicMotions test pairs. Only the ``"test"`` split of the long recordings is
 read (``dtwrl.datasets.long_recordings``): ``pretrain_aligner.py`` trains on
 the disjoint ``"train"`` split.
@@ -22,6 +23,7 @@ resident set added while a method aligns one pair (``/proc/self/status``
 VmHWM, reset through ``/proc/self/clear_refs``; NaN where Linux does not offer it).
 """
 
+import re
 import time
 from pathlib import Path
 
@@ -81,6 +83,21 @@ def random_walk(rng, n):
     return (walk - walk.mean()) / walk.std()
 
 
+def recording_kinds(recordings):
+    """``{kind: [series, ...]}``: the recordings (``{file stem: series}``) grouped by kind, the leading letters of
+    their names in lower case, so that different recordings of one source are paired and unrelated ones are not.
+
+    >>> recordings = {"ecg-diff-count-3_TEST": 1, "ecg-diff-count-3_TRAIN_A": 2, "ElectricDevices": 3}
+    >>> sorted(recording_kinds(recordings).items())
+    [('ecg', [1, 2]), ('electricdevices', [3])]
+    """
+    kinds = {}
+    for name, series in recordings.items():
+        match = re.match(r"[A-Za-z]+", name)
+        kinds.setdefault((match.group(0) if match else name).lower(), []).append(series)
+    return kinds
+
+
 def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
     """``{name: [(x, y), ...]}`` of every set (see the module docstring); sets whose files are missing are skipped."""
     rng = np.random.default_rng(seed)
@@ -102,10 +119,11 @@ def pair_sets(lengths, pairs_per_set, short_pairs, data_root, long_root, seed):
         sets[f"unrelated random walks n={n}"] = [(random_walk(walks, n), random_walk(walks, n)) for _ in range(count)]
     if recordings:
         sets["long recordings: halves"] = [(r[: len(r) // 2], r[len(r) // 2 :]) for r in recordings.values()]
-        ecg = [r for name, r in recordings.items() if name.startswith("ecg")]
-        sets["long recordings: different ECG recordings"] = [
-            (ecg[a], ecg[b]) for a in range(len(ecg)) for b in range(a + 1, len(ecg))
-        ]
+        for kind, group in recording_kinds(recordings).items():
+            if len(group) > 1:
+                sets[f"long recordings: different {kind.upper()} recordings"] = [
+                    (group[a], group[b]) for a in range(len(group)) for b in range(a + 1, len(group))
+                ]
     short = {
         "GunPoint test": lambda: gunpoint_pairs("test"),
         "ItalyPowerDemand test": lambda: DatasetPairs(load_ucr(str(Path(data_root) / "ItalyPowerDemand"), "test")[0]),

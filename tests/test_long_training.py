@@ -62,6 +62,58 @@ def test_benchmark_reads_only_the_test_split_and_the_corpus_only_the_train_split
     assert all(s.max() < cut[name] for name, s in train.items())
 
 
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("0,1.5\n1,2.5\n2,0.5\n", [1.5, 2.5, 0.5]),  # index, value
+        ("timestamp,value-0,is_anomaly\n0,1.0,0\n1,3.0,1\n", [1.0, 3.0]),  # header and a label column
+        ("2020-01-01 00:00:00,4\n2020-01-01 00:01:00,5\n", [4.0, 5.0]),  # dates: the first column is not read
+        ("7\n8\n\n# a comment\n9\n", [7.0, 8.0, 9.0]),  # one column: the values alone
+        ("t,v\n0,nan\n1,2\n2,\n3,?\n4,8\n5,NA\n", [2.0, 2.0, 4.0, 6.0, 8.0, 8.0]),  # missing: interpolated
+    ],
+)
+def test_a_recording_is_its_value_column_whatever_its_index(tmp_path, text, values):
+    """Recordings others bring: ISO timestamps, one column, gaps. Before, a date in the index column or a lone
+    value column was refused, and a gap was refused as non-finite."""
+    from dtwrl.datasets.long_recordings import read_recording
+
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    series = read_recording(path)
+    assert series.shape == (len(values), 1) and series.dtype == np.float64 and series.ravel().tolist() == values
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0,1\n1,x\n", r"r.csv, line 2: the value 'x' is not a number"),
+        ("0,1\n1,inf\n", r"line 2: the value must be finite"),
+        ("t,v\n0,1\n", r"at least 2 samples; got 1"),
+        ("0,nan\n1,\n", r"r.csv: every value is missing"),
+    ],
+)
+def test_a_bad_recording_names_the_file_and_line(tmp_path, text, message):
+    from dtwrl.datasets.long_recordings import read_recording
+
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_recording(path)
+
+
+def test_the_long_benchmark_pairs_different_recordings_of_one_kind_only(tmp_path):
+    """Recordings named otherwise than the shared ones: those of one kind (leading letters) are paired, a lone
+    one is not. Before, a folder without "ecg" recordings made an empty set, and the benchmark failed on it."""
+    from experiments.long_benchmark import pair_sets
+
+    root = _indexed_recordings(tmp_path / "long", {"power": 1_000, "chf01_a": 900, "chf13_b": 800, "chf44": 700})
+    sets = pair_sets([100], 1, 1, tmp_path / "no-ucr", root, seed=0)
+    real = {name: pairs for name, pairs in sets.items() if name.startswith("long recordings")}
+    assert sorted(real) == ["long recordings: different CHF recordings", "long recordings: halves"]
+    assert len(real["long recordings: halves"]) == 4 and len(real["long recordings: different CHF recordings"]) == 3
+    assert all(len(pairs) > 0 for pairs in sets.values())
+
+
 def test_the_corpus_long_families_read_the_train_split(ucr_root, tmp_path):
     from agents.training.pretraining import MixedCorpus, _znorm
 

@@ -1,11 +1,11 @@
 """The long recordings of ``../shared/data/long/`` and their one train / test split.
 
-Each recording (a ``.csv``: index or timestamp, value, ...) is cut once in
+Each recording (a ``.csv``: index or timestamp, value, ...; see :func:`read_recording`) is cut once in
 time: its first :data:`TRAIN_FRACTION` of samples are the ``"train"`` split
 (what ``experiments/pretrain_aligner.py --max-length`` trains on), the rest
 the ``"test"`` split (what ``experiments/benchmark_aligner.py --long``
-evaluates on: halves of the test parts, test parts of different ECG-like
-recordings, the ElectricDevices test part tiled and warped). The two splits
+evaluates on: halves of the test parts, test parts of different recordings
+of one kind (the ECG ones here), the ElectricDevices test part tiled and warped). The two splits
 share no sample; :func:`split_bounds` is the one definition of the cut.
 
 >>> split_bounds(10_000, "train"), split_bounds(10_000, "test")
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .series_files import load_series_file
+from .forecasting import fill_missing
 
-__all__ = ["LONG_SPLITS", "TRAIN_FRACTION", "load_long_recordings", "read_recording", "split_bounds"]
+__all__ = ["LONG_SPLITS", "MISSING_CELLS", "TRAIN_FRACTION", "load_long_recordings", "read_recording", "split_bounds"]
 
 #: Share of every recording (its first samples) in the ``"train"`` split; the rest is ``"test"``.
 TRAIN_FRACTION = 0.4
@@ -54,19 +54,51 @@ def split_bounds(n: int, split: str) -> tuple[int, int]:
     return {"train": (0, cut), "test": (cut, int(n)), "all": (0, int(n))}[split]
 
 
+#: Value cells read as a missing sample (case-insensitive; ``nan`` parses as one too).
+MISSING_CELLS = frozenset({"", "?", "na", "n/a", "null", "none"})
+
+
 def read_recording(path: str | os.PathLike) -> NDArray[np.float64]:
-    """One long recording as ``(n, 1)`` float64: the value column (the second) of its ``.csv`` rows.
+    """One long recording as ``(n, 1)`` float64: the value column of its ``.csv`` rows.
+
+    A row is ``index or timestamp, value, ...``: the value is the second
+    column, and the first is not read, so it may be a date. A file of one
+    column holds the values alone. A first row whose value is not a number is
+    a header of column names; blank lines and ``#`` comments are skipped. An
+    empty, ``?``, ``NA`` or ``nan`` value is a missing sample, filled by linear
+    interpolation in time (``dtwrl.datasets.forecasting.fill_missing``); any
+    other value that is not a finite number is refused, naming its line.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
-    >>> _ = path.write_text("0,1.5\\n1,2.5\\n2,0.5\\n")
+    >>> rows = ["time,value,label", "2020-01-01 00:00,1.5,0", "2020-01-01 00:01,,0", "2020-01-01 00:02,0.5,1"]
+    >>> _ = path.write_text("\\n".join(rows))
     >>> read_recording(path).ravel().tolist()
-    [1.5, 2.5, 0.5]
+    [1.5, 1.0, 0.5]
     """
-    rows = load_series_file(path)  # one row per sample: index or timestamp, value, ...
-    if any(len(row) < 2 for row in rows):
-        raise ValueError(f"{Path(path).name}: every row must hold an index and a value")
-    return np.ascontiguousarray(np.array([row[1, 0] for row in rows], dtype=np.float64)[:, None])
+    path = Path(path)
+    values = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            cells = [cell.strip() for cell in line.strip().split(",")]
+            if cells == [""] or cells[0].startswith("#"):
+                continue
+            cell = cells[1] if len(cells) > 1 else cells[0]
+            if cell.lower() in MISSING_CELLS:
+                values.append(np.nan)
+                continue
+            try:
+                value = float(cell)
+            except ValueError:
+                if not values:
+                    continue  # the header row
+                raise ValueError(f"{path.name}, line {number}: the value {cell!r} is not a number") from None
+            if np.isinf(value):
+                raise ValueError(f"{path.name}, line {number}: the value must be finite; got {cell!r}")
+            values.append(value)
+    if len(values) < 2:
+        raise ValueError(f"{path.name}: a recording needs at least 2 samples; got {len(values)}")
+    return np.ascontiguousarray(fill_missing(values, path.name))
 
 
 def load_long_recordings(root: str | os.PathLike, split: str) -> dict[str, NDArray[np.float64]]:
