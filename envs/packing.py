@@ -22,7 +22,7 @@ from numba import njit
 from dtwrl.bands import band_bounds, check_band
 from dtwrl.validation import as_series, check_same_dim
 
-__all__ = ["SMALLEST_PAIR_SCALE", "Packed", "check_pair_scale", "pack_pairs"]
+__all__ = ["SMALLEST_PAIR_SCALE", "Packed", "check_pair", "check_pair_scale", "pack_pairs"]
 
 
 @lru_cache(maxsize=4096)
@@ -110,6 +110,19 @@ class Packed(NamedTuple):
     same: np.ndarray  # int64 (P,): the first earlier k whose pair is the very same (x, y) object, else -1
 
 
+def check_pair(pair, k):
+    """``pair`` as ``(x, y)`` when it is a list or tuple of two items; else a ``ValueError`` naming ``pairs[k]``.
+
+    >>> check_pair(np.zeros(3), 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: pairs[0] must be an (x, y) pair of series; got ndarray
+    """
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+        raise ValueError(f"pairs[{k}] must be an (x, y) pair of series; got {type(pair).__name__}")
+    return pair[0], pair[1]
+
+
 def pack_pairs(pairs, band):
     """Validate ``[(x, y), ...]`` (errors name ``pairs[k]``) and pack them for ``envs.kernels.njit_load``."""
     if not isinstance(pairs, (list, tuple)) or len(pairs) == 0:
@@ -121,9 +134,7 @@ def pack_pairs(pairs, band):
             same[k] = earlier
             series.append(series[earlier])
             continue
-        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-            raise ValueError(f"pairs[{k}] must be an (x, y) pair of series")
-        x, y = pair
+        x, y = check_pair(pair, k)
         if not (_is_plain_series(x) and _is_plain_series(y) and x.shape[1] == y.shape[1]):
             x = as_series(x, f"pairs[{k}][0]")
             y = as_series(y, f"pairs[{k}][1]")

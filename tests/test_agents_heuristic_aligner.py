@@ -120,6 +120,20 @@ def test_bad_rules_name_the_problem():
         HeuristicAligner({}, rule={"window": float("nan")})
     with pytest.raises(TypeError, match="core_kwargs"):
         HeuristicAligner([1])
+    # select had nothing to score: NaN scores and a RuntimeWarning, or an IndexError deep inside
+    with pytest.raises(ValueError, match="pairs must hold at least one"):
+        HeuristicAligner.select([], {})
+    with pytest.raises(ValueError, match="rules must be None .* or a non-empty list"):
+        HeuristicAligner.select([(np.zeros(3), np.ones(4))], {}, rules=[])
+
+
+def test_a_pair_that_is_not_two_series_is_named():
+    """``align_pairs([array])`` said "too many values to unpack (expected 2)"."""
+    from agents import PolicyAligner
+
+    for aligner in (HeuristicAligner(), PolicyAligner.pretrained()):
+        with pytest.raises(ValueError, match=r"pairs\[1\] must be an \(x, y\) pair of series; got ndarray"):
+            aligner.align_pairs([(np.zeros(3), np.ones(4)), np.zeros(3)])
 
 
 @pytest.mark.parametrize(

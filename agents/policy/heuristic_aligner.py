@@ -33,6 +33,7 @@ import numpy as np
 from dtwrl.aligners import check_pair_batches, register_aligner
 from dtwrl.exact_dtw import cost_ratio, dtw, path_cost
 from envs.observation import is_corridor
+from envs.packing import check_pair
 
 from .rollouts import make_core, route_pairs
 
@@ -199,6 +200,11 @@ class HeuristicAligner:
         best : HeuristicAligner
         scores : list of (rule, mean ratio), best first
         """
+        pairs = [check_pair(pair, k) for k, pair in enumerate(pairs)]
+        if not pairs:
+            raise ValueError("pairs must hold at least one (x, y) pair to score the rules on")
+        if rules is not None and not list(rules):
+            raise ValueError("rules must be None (every candidate rule) or a non-empty list of rules")
         pairs = [(np.asarray(x, float).reshape(len(x), -1), np.asarray(y, float).reshape(len(y), -1)) for x, y in pairs]
         names = feature_names(make_core(core_kwargs))
         metric, band = core_kwargs.get("metric", "sqeuclidean"), core_kwargs.get("band")

@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from envs.observation import feature_count, network_keys
+from envs.packing import check_pair
 
 from .actor import _njit_greedy
 
@@ -61,7 +62,7 @@ def route_pairs(pairs, long_cells, short, long, one_cell=None):
     >>> route_pairs(pairs, 10, lambda some: ["short"] * len(some), lambda some: ["long"] * len(some))
     ['short', 'long', array([[0, 0]])]
     """
-    pairs = list(pairs)
+    pairs = [check_pair(pair, k) for k, pair in enumerate(pairs)]
     one_cell = one_cell or (lambda: np.zeros((1, 2), dtype=np.int64))
     routes = ["one" if len(x) == 1 and len(y) == 1 else "short" for x, y in pairs]
     if long_cells is not None:
