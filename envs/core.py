@@ -42,7 +42,7 @@ from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code
 from dtwrl.validation import check_metric
 
-from .hugepages import zeros
+from .hugepages import available_bytes, zeros
 from .kernels import MOVES, BatchState, njit_load, njit_move, njit_observe, njit_step, njit_step_observe, run_loop
 from .observation import (
     DEFAULT_LOOKAHEAD,
@@ -254,9 +254,24 @@ class WarpingBatch:
             raise ValueError(f"indices must be distinct and lie in [0, {self.num}); got {idx}")
         return np.array(idx, dtype=np.int64)
 
+    def _check_fits(self, num, rows, cols):
+        """``ValueError`` naming ``pairs`` when the slabs of ``num`` alignments of ``rows`` x ``cols`` cells would
+        not fit in the memory available: this observation holds every alignment's whole grid (costs, flags and
+        terminal values, 9 + 4 L bytes a cell), so a long pair belongs on the corridor observation. Before, such a
+        reset raised ``OSError: Cannot allocate memory``, or the system killed the process."""
+        need = num * rows * cols * (9 + 4 * len(self._depths)) + num * (rows + cols) * 16
+        free = available_bytes()
+        if free is not None and need > free:
+            raise ValueError(
+                f"pairs: this observation holds each alignment's whole grid: {num} alignment(s) of up to {rows} x "
+                f"{cols} cells need {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB available; for long pairs "
+                "pass lookahead=envs.observation.corridor_lookahead() (O((n + m) r) memory), or use fewer environments"
+            )
+
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""
         if (num, rows, cols) != (self.num, self._rows, self._cols):
+            self._check_fits(num, rows, cols)
             self._raw = zeros((num, rows, cols))
             self._allowed = zeros((num, rows, cols), np.int8)
             self._paths = np.zeros((num, rows + cols, 2), dtype=np.int64)
@@ -281,6 +296,7 @@ class WarpingBatch:
 
     def _grow(self, rows, cols):
         """Enlarge the slabs, keeping every alignment's state."""
+        self._check_fits(self.num, rows, cols)
         old_rows, old_cols = self._rows, self._cols
         raw, allowed, paths = self._raw, self._allowed, self._paths
         self._raw = zeros((self.num, rows, cols))
