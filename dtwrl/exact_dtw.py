@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
+from . import memory
 from .bands import _check_band_value, _connected_bounds
 from .local_cost import _metric_code, _njit_cost_row, _njit_local_cost
 from .validation import as_real_array, as_series, check_cost_range, check_path, check_same_dim
@@ -231,7 +232,18 @@ def dtw_path(
     >>> cost, path.tolist()
     (1.0, [[0, 0], [1, 0], [2, 1]])
     """
-    cost, path = _njit_dtw_path(*_prepare(x, y, metric, band))
+    args = _prepare(x, y, metric, band)
+    n, m, lo, hi = args[3:]
+    if n * m > memory.ALWAYS_FITS:  # (on short pairs the check would cost more than it could ever catch)
+        memory.check_fits(
+            int((hi - lo + 1).sum()),
+            "x and y",
+            f"dtw_path keeps one byte per grid cell to walk its path back: {n} x {m} cells"
+            + ("" if band is None else f" in a band of {band}"),
+            "dtwrl.dtw gives the value in O(m) memory, a band narrows the grid, and "
+            "agents.PolicyAligner.pretrained() aligns long pairs in linear memory",
+        )
+    cost, path = _njit_dtw_path(*args)
     return float(cost), path
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
+from . import memory
 from .validation import METRIC_NAMES, as_series, check_cost_range, check_metric, check_same_dim
 
 #: Names accepted by every ``metric=`` argument.
@@ -104,4 +105,11 @@ def cost_matrix(x: ArrayLike, y: ArrayLike, metric: str = "sqeuclidean") -> NDAr
     check_same_dim(x, y)
     code = _metric_code(metric)
     check_cost_range(x, y, metric, terms=1)
+    if 8 * len(x) * len(y) > memory.ALWAYS_FITS:
+        memory.check_fits(
+            8 * len(x) * len(y),
+            "x and y",
+            f"the cost matrix of {len(x)} x {len(y)} float64 cells",
+            "dtwrl.dtw and dtwrl.dtw_path compute the costs row by row without it",
+        )
     return _njit_cost_matrix(x, y, code)

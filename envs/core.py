@@ -40,9 +40,10 @@ import numpy as np
 from dtwrl.bands import check_band
 from dtwrl.exact_dtw import cost_to_go
 from dtwrl.local_cost import _metric_code
+from dtwrl.memory import check_fits
 from dtwrl.validation import check_metric
 
-from .hugepages import available_bytes, zeros
+from .hugepages import zeros
 from .kernels import MOVES, BatchState, njit_load, njit_move, njit_observe, njit_step, njit_step_observe, run_loop
 from .observation import (
     DEFAULT_LOOKAHEAD,
@@ -259,14 +260,13 @@ class WarpingBatch:
         not fit in the memory available: this observation holds every alignment's whole grid (costs, flags and
         terminal values, 9 + 4 L bytes a cell), so a long pair belongs on the corridor observation. Before, such a
         reset raised ``OSError: Cannot allocate memory``, or the system killed the process."""
-        need = num * rows * cols * (9 + 4 * len(self._depths)) + num * (rows + cols) * 16
-        free = available_bytes()
-        if free is not None and need > free:
-            raise ValueError(
-                f"pairs: this observation holds each alignment's whole grid: {num} alignment(s) of up to {rows} x "
-                f"{cols} cells need {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB available; for long pairs "
-                "pass lookahead=envs.observation.corridor_lookahead() (O((n + m) r) memory), or use fewer environments"
-            )
+        check_fits(
+            num * rows * cols * (9 + 4 * len(self._depths)) + num * (rows + cols) * 16,
+            "pairs",
+            f"this observation holds each alignment's whole grid: {num} alignment(s) of up to {rows} x {cols} cells",
+            "for long pairs pass lookahead=envs.observation.corridor_lookahead() (O((n + m) r) memory), or use fewer "
+            "environments",
+        )
 
     def _allocate(self, num, rows, cols):
         """Fresh state for ``num`` alignments; the slabs are reused when their shape is unchanged."""

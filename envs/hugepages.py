@@ -1,5 +1,4 @@
-"""``zeros(shape, dtype)``: large zeroed slabs backed by transparent huge pages where the system offers them;
-``available_bytes()``: the memory a new slab may take.
+"""``zeros(shape, dtype)``: large zeroed slabs backed by transparent huge pages where the system offers them.
 
 ``WarpingBatch``'s slabs (local costs, enterable flags, terminal values: about
 100 MB for 256 alignments of 150 x 150) are read at scattered cells every step,
@@ -21,7 +20,7 @@ import mmap
 
 import numpy as np
 
-__all__ = ["HUGE_PAGE", "available_bytes", "zeros"]
+__all__ = ["HUGE_PAGE", "zeros"]
 
 #: Size of a transparent huge page (x86-64 and most arm64 kernels): the alignment of a slab from :func:`zeros`.
 HUGE_PAGE = 2 << 20
@@ -51,19 +50,3 @@ def zeros(shape, dtype=np.float64):
     with contextlib.suppress(OSError):  # a kernel without transparent huge pages: plain pages, same zeros
         buffer.madvise(advice)
     return np.frombuffer(buffer, dtype, count=nbytes // dtype.itemsize, offset=offset).reshape(shape)
-
-
-def available_bytes(meminfo="/proc/meminfo"):
-    """The memory the system can give new allocations without swapping (Linux ``MemAvailable``), or None elsewhere.
-
-    >>> available_bytes() is None or available_bytes() > 0
-    True
-    """
-    try:
-        with open(meminfo, encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None

@@ -289,19 +289,20 @@ def test_pair_scaled_rewards_of_underflowing_costs_raise_naming_the_pair(lookahe
 def test_a_grid_too_large_for_memory_is_refused_with_the_corridor_as_the_way_out(monkeypatch):
     """The dense observation's slabs hold every alignment's n x m grid: a reset that would not fit in the memory
     available raised OSError (or got the process killed); now a ValueError says why and what to use."""
-    import envs.core
+    import dtwrl.memory
 
-    monkeypatch.setattr(envs.core, "available_bytes", lambda: 1_000_000)
+    monkeypatch.setattr(dtwrl.memory, "available_bytes", lambda: 1_000_000)
+    monkeypatch.setattr(dtwrl.memory, "ALWAYS_FITS", 0)  # check these small grids too
     batch = WarpingBatch(window=3)
     batch.reset([(np.zeros(100), np.ones(90))])  # 102 x 92 cells, 17 bytes each with the default lookahead
     with pytest.raises(
-        ValueError, match=r"pairs: .* 2 alignment\(s\) of up to 402 x 92 cells need .*corridor_lookahead"
+        ValueError, match=r"pairs: .* 2 alignment\(s\) of up to 402 x 92 cells would take .*corridor_lookahead"
     ):
         batch.reset([(np.zeros(400), np.ones(90))] * 2)
     with pytest.raises(ValueError, match="GB available"):
         batch.reset([(np.zeros(100), np.ones(90))])
         batch.reset([(np.zeros(100), np.ones(1_000))], indices=[0])  # a longer pair grows the slabs
-    monkeypatch.setattr(envs.core, "available_bytes", lambda: None)  # no /proc/meminfo: no check
+    monkeypatch.setattr(dtwrl.memory, "available_bytes", lambda: None)  # no /proc/meminfo: no check
     batch.reset([(np.zeros(400), np.ones(90))] * 2)
 
 

@@ -348,3 +348,22 @@ def test_docstring_examples_run(module):
 def test_public_names_are_exported():
     assert dtwrl.dtw is dtw and dtwrl.dtw_path is dtw_path and dtwrl.path_cost is path_cost
     assert dtwrl.cost_matrix is cost_matrix and dtwrl.fastdtw_path is oracle.fastdtw_path
+
+
+def test_grids_too_large_for_memory_are_refused_with_the_way_out(monkeypatch):
+    """dtw_path keeps a byte per grid cell, cost_matrix eight: on a long pair numba raised ``MemoryError:
+    Allocation failed`` (300,000 x 300,000 here). They now refuse first, naming the pair and what to use instead;
+    the value and a narrow band, which fit, still run."""
+    import dtwrl.memory
+    from dtwrl import cost_matrix
+
+    monkeypatch.setattr(dtwrl.memory, "available_bytes", lambda: 5_000)
+    monkeypatch.setattr(dtwrl.memory, "ALWAYS_FITS", 0)  # check these small grids too
+    x, y = np.arange(100.0), np.arange(90.0)[::-1].copy()
+    with pytest.raises(ValueError, match=r"x and y: dtw_path keeps one byte .* 100 x 90 cells would take .*dtwrl\.dtw"):
+        dtw_path(x, y)
+    with pytest.raises(ValueError, match=r"x and y: the cost matrix of 100 x 90 float64 cells would take"):
+        cost_matrix(x, y)
+    assert dtw_path(x, y, band=10)[0] == dtw(x, y, band=10)  # 100 rows of at most 21 band cells: 2,100 bytes
+    monkeypatch.setattr(dtwrl.memory, "available_bytes", lambda: None)  # unknown: not checked
+    assert dtw_path(x, y)[0] == dtw(x, y)
