@@ -14,22 +14,16 @@ SCRIPTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py") if 'if __na
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_help(script, capsys):
+def test_help_and_an_unknown_flag(script, capsys):
+    """--help prints the usage and exits 0; a bad flag is ONE stderr line naming it, with no usage block and
+    status 2 (experiments/cli.py)."""
     module = importlib.import_module(f"experiments.{script}")
-    with pytest.raises(SystemExit) as exit_info:
-        module.main(["--help"])
-    assert exit_info.value.code == 0
-    assert capsys.readouterr().out.startswith("usage:")
-
-
-@pytest.mark.parametrize("script", SCRIPTS)
-def test_an_unknown_flag_is_one_error_line(script, capsys):
-    """Every script reports a bad flag as ONE stderr line naming it, with no usage block (experiments/cli.py)."""
-    module = importlib.import_module(f"experiments.{script}")
-    with pytest.raises(SystemExit) as exit_info:
-        module.main(["--no-such-flag"])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
+    for argv, code in ((["--help"], 0), (["--no-such-flag"], 2)):
+        with pytest.raises(SystemExit) as exit_info:
+            module.main(argv)
+        assert exit_info.value.code == code
+    out, err = capsys.readouterr()
+    assert out.startswith("usage:")
     assert err.startswith("error: --no-such-flag: ") and err.count("\n") == 1, err
 
 
