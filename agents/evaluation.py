@@ -14,12 +14,11 @@ reports its mean, its 90th percentile, the fraction of pairs at the optimum
 
 An :class:`EvalSet` keeps O(n + m) per pair (the series, DTW values, FastDTW's
 path), never a cost matrix, so pairs of any length fit; paths are scored with
-``dtwrl.path_cost``. Alignment figures of pairs above :data:`FIGURE_CELLS` grid
+``dtwrl.path_cost``. Alignment figures of pairs above ``envs.rendering.FIGURE_CELLS`` grid
 cells are drawn on every k-th frame, without the exact path.
 """
 
 import dataclasses
-import math
 import time
 
 import numpy as np
@@ -29,10 +28,6 @@ from dtwrl.exact_dtw import cost_ratio
 from dtwrl.validation import check_path
 
 OPTIMAL_TOLERANCE = 1e-9
-
-
-#: Largest grid (n * m cells, 512 x 512) an alignment figure draws in full; larger pairs are drawn on every k-th frame.
-FIGURE_CELLS = 2**18
 
 
 @dataclasses.dataclass
@@ -211,15 +206,15 @@ def alignment_image(eval_set, index, paths_by_method, exact_label=None):
 
     ``paths_by_method`` maps a label to the list of paths of every eval pair.
     ``exact_label`` names the exact DTW path, solved now and drawn last, or None.
-    A pair of more than :data:`FIGURE_CELLS` cells is drawn on every k-th frame
+    A pair of more than ``envs.rendering.FIGURE_CELLS`` cells is drawn on every k-th frame
     of both series (k the smallest stride that fits, said in the title), paths
     scaled by 1/k, and without the exact path, so the figure's memory stays
     bounded at any length.
     """
-    from envs.rendering import draw_alignment
+    from envs.rendering import draw_alignment, figure_stride
 
     x, y = eval_set.pairs[index]
-    stride = max(1, math.ceil(math.sqrt(len(x) * len(y) / FIGURE_CELLS)))
+    stride = figure_stride(len(x), len(y))
     paths = {label: np.asarray(paths[index]) / stride for label, paths in paths_by_method.items()}
     title = None
     if stride == 1 and exact_label is not None:

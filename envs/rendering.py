@@ -1,12 +1,19 @@
 """Pictures of alignments: a cost matrix with warping paths drawn over it (matplotlib Agg).
 
 The environments' ``render()`` and the agents' TensorBoard images (policy vs
-FastDTW vs exact paths) share :func:`draw_alignment`.
+FastDTW vs exact paths) share :func:`draw_alignment`. A pair of more than
+:data:`FIGURE_CELLS` grid cells is drawn on every k-th frame of both series
+(:func:`figure_stride`), so a picture's memory stays bounded at any length.
 """
+
+import math
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+#: Largest grid (n * m cells, 512 x 512) a picture draws in full; larger pairs are drawn on every k-th frame.
+FIGURE_CELLS = 2**18
 
 # Path colours, in order of the ``paths`` dict: readable over viridis.
 _COLOURS = ("#ff3b30", "#ffffff", "#ff9f0a", "#30d5ff", "#ff2dd4", "#000000")
@@ -68,3 +75,31 @@ def draw_alignment(cost, paths=None, *, title=None, size=4.0, dpi=80):
     figure.tight_layout()
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def figure_stride(n, m):
+    """The smallest k for which every k-th frame of an n x m grid holds at most :data:`FIGURE_CELLS` cells.
+
+    >>> figure_stride(150, 150), figure_stride(600, 700), figure_stride(100_000, 100_000)
+    (1, 2, 196)
+    """
+    return max(1, math.ceil(math.sqrt(n * m / FIGURE_CELLS)))
+
+
+def draw_batch_alignment(batch, index):
+    """The picture of alignment ``index`` of a warping batch (``envs.core.WarpingBatch`` or the corridor's) and its
+    path so far, as the environments' ``render()`` returns it.
+
+    The batch's cost matrix when the grid fits in :data:`FIGURE_CELLS` cells (cells outside a band white); else
+    every k-th frame of both series (:func:`figure_stride`, said in the title) with the path scaled by 1/k, so a
+    long pair is drawn without its n x m matrix.
+    """
+    from dtwrl.local_cost import cost_matrix
+
+    x, y = batch.series(index)
+    path = batch.paths([index])[0]
+    stride = figure_stride(len(x), len(y))
+    if stride == 1:
+        return draw_alignment(batch.cost_matrix(index), {"agent": path})
+    cost = cost_matrix(x[::stride], y[::stride], batch.metric)
+    return draw_alignment(cost, {"agent": path / stride}, title=f"1 frame in {stride} of {len(x)} x {len(y)}")

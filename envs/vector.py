@@ -14,7 +14,7 @@ from dtwrl.exact_dtw import cost_ratio
 from dtwrl.oracle import fastdtw_path
 
 from .observation import DEFAULT_LOOKAHEAD
-from .rendering import draw_alignment
+from .rendering import draw_batch_alignment
 from .warping_path_env import _configure, observation_space
 
 
@@ -229,5 +229,4 @@ class WarpingPathVectorEnv(VectorEnv):
             return None
         if self.batch.num == 0:
             raise RuntimeError("call reset() before render()")
-        paths = self.batch.paths()
-        return tuple(draw_alignment(self.batch.cost_matrix(k), {"agent": paths[k]}) for k in range(self.num_envs))
+        return tuple(draw_batch_alignment(self.batch, k) for k in range(self.num_envs))

@@ -13,7 +13,7 @@ from dtwrl.validation import check_radius
 
 from .core import WarpingBatch
 from .observation import DEFAULT_LOOKAHEAD, observation_spec
-from .rendering import draw_alignment
+from .rendering import draw_batch_alignment
 
 
 def observation_space(window, lookahead=DEFAULT_LOOKAHEAD):
@@ -252,13 +252,14 @@ class WarpingPathEnv(gymnasium.Env):
         return {key: value[0] for key, value in self.batch.observation().items()}
 
     def render(self):
-        """The cost matrix with the path so far, as uint8 (H, W, 3) (``render_mode="rgb_array"``)."""
+        """The cost matrix with the path so far, as uint8 (H, W, 3) (``render_mode="rgb_array"``); a long pair on
+        every k-th frame (``envs.rendering.draw_batch_alignment``)."""
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array'")
             return None
         if self.batch.num == 0:
             raise RuntimeError("call reset() before render()")
-        return draw_alignment(self.batch.cost_matrix(0), {"agent": self.batch.paths([0])[0]})
+        return draw_batch_alignment(self.batch, 0)
 
     @property
     def cost(self):

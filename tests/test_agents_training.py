@@ -646,7 +646,7 @@ def test_alignment_image_of_a_long_pair_is_strided_without_the_exact_path(monkey
     evaluation.alignment_image(eval_set, 0, {"fastdtw": [diagonal]}, exact_label="exact DTW")
     assert drawn["cost"].shape == (300, 350) and list(drawn["paths"]) == ["fastdtw"]
     assert drawn["paths"]["fastdtw"].max() == 349.5 and drawn["title"] == "1 frame in 2 of 600 x 700; no exact path"
-    monkeypatch.setattr(evaluation, "FIGURE_CELLS", 600 * 700)
+    monkeypatch.setattr(rendering, "FIGURE_CELLS", 600 * 700)
     monkeypatch.setattr(evaluation.EvalSet, "exact_path", lambda self, index: diagonal)
     evaluation.alignment_image(eval_set, 0, {"fastdtw": [diagonal]}, exact_label="exact DTW")
     assert drawn["cost"].shape == (600, 700) and list(drawn["paths"]) == ["fastdtw", "exact DTW"]

@@ -192,6 +192,28 @@ def test_render_draws_the_path_so_far():
     assert start.shape == later.shape and not np.array_equal(start, later)
 
 
+@pytest.mark.parametrize("vector", [False, True])
+def test_render_draws_a_long_pair_on_every_kth_frame_without_its_cost_matrix(monkeypatch, vector):
+    """A long pair on the corridor observation: render() built the n x m cost matrix (28.8 GB at 60,000 steps, more
+    than memory); it now draws every k-th frame of both series, with the path scaled by 1/k, as the training
+    figures do."""
+    from envs import rendering
+    from envs.observation import corridor_lookahead
+
+    drawn = {}
+    monkeypatch.setattr(rendering, "draw_alignment", lambda cost, paths, title=None: drawn.update(locals()) or 0)
+    x, y = SyntheticPairs(n=1_300, m=1_100)(np.random.default_rng(0))  # 1,430,000 cells: stride 3
+    kwargs = {"pairs": [(x, y)], "lookahead": corridor_lookahead(4), "render_mode": "rgb_array"}
+    env = envs.vector.WarpingPathVectorEnv(2, **kwargs) if vector else envs.WarpingPathEnv(**kwargs)
+    env.reset(seed=0)
+    monkeypatch.setattr(env.batch, "cost_matrix", lambda index: pytest.fail("the full cost matrix was built"))
+    for _ in range(30):
+        env.step(np.zeros(2, dtype=np.int64) if vector else 0)
+    env.render()
+    assert drawn["cost"].shape == (434, 367) and drawn["title"] == "1 frame in 3 of 1300 x 1100"
+    np.testing.assert_array_equal(drawn["paths"]["agent"][-1], [10.0, 10.0])  # cell (30, 30) / 3
+
+
 def test_draw_alignment_several_paths_and_errors():
     cost = np.arange(20.0).reshape(4, 5)
     image = draw_alignment(cost, {"policy": [[0, 0], [1, 1], [3, 4]], "exact": [[0, 0], [3, 4]]}, title="t", dpi=50)
