@@ -42,7 +42,7 @@ class WarpingPathVectorEnv(VectorEnv):
     ----------
     num_envs : int >= 1
         Number of sub-environments N.
-    pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
+    pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode, exact_info
         As for :class:`envs.WarpingPathEnv`.
 
     Examples
@@ -70,12 +70,23 @@ class WarpingPathVectorEnv(VectorEnv):
         compute_fastdtw=False,
         fastdtw_radius=1,
         render_mode=None,
+        exact_info=True,
     ):
         if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, numbers.Integral) or num_envs < 1:
             raise ValueError(f"num_envs must be an int >= 1; got {num_envs!r}")
         self.num_envs = int(num_envs)
         _configure(
-            self, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
+            self,
+            pairs,
+            window,
+            metric,
+            band,
+            reward_scale,
+            lookahead,
+            compute_fastdtw,
+            fastdtw_radius,
+            render_mode,
+            exact_info,
         )
         self.single_observation_space = observation_space(self.batch.window, self.batch.lookahead)
         self.single_action_space = spaces.Discrete(3)
@@ -170,7 +181,8 @@ class WarpingPathVectorEnv(VectorEnv):
             Every step: ``action_mask``, ``action_replaced``,
             ``return_unscaled``. Terminated sub-environments: ``path``
             (object array), ``path_cost``, ``dtw_cost``, ``cost_ratio``
-            (and ``fastdtw_cost``, ``fastdtw_ratio``). Each key ``k`` has a
+            (and ``fastdtw_cost``, ``fastdtw_ratio``; ``exact_info=False``
+            leaves out ``dtw_cost`` and the ratios). Each key ``k`` has a
             bool mask ``_k`` of the sub-environments it holds values for.
         """
         if self.batch.num == 0:
@@ -204,16 +216,23 @@ class WarpingPathVectorEnv(VectorEnv):
         for k, path in zip(indices.tolist(), self.batch.paths(indices)):
             paths[k] = path
         path_cost = np.where(mask, self.batch.path_costs, 0.0)
-        dtw_cost = np.where(mask, self.batch.dtw_costs(), 0.0)
-        infos.update(path=paths, path_cost=path_cost, dtw_cost=dtw_cost, cost_ratio=cost_ratio(path_cost, dtw_cost))
-        keys = ["path", "path_cost", "dtw_cost", "cost_ratio"]
+        infos.update(path=paths, path_cost=path_cost)
+        keys = ["path", "path_cost"]
+        if self.exact_info:
+            dtw_cost = np.zeros(self.num_envs)
+            dtw_cost[indices] = self.batch.dtw_costs(indices)  # the finished pairs only: O(n m) each
+            infos.update(dtw_cost=dtw_cost, cost_ratio=cost_ratio(path_cost, dtw_cost))
+            keys += ["dtw_cost", "cost_ratio"]
         if self.compute_fastdtw:
             fast = np.zeros(self.num_envs)
             for k in indices.tolist():
                 x, y = self.batch.series(k)
                 fast[k] = fastdtw_path(x, y, radius=self.fastdtw_radius, metric=self.batch.metric)[0]
-            infos.update(fastdtw_cost=fast, fastdtw_ratio=cost_ratio(fast, dtw_cost))
-            keys += ["fastdtw_cost", "fastdtw_ratio"]
+            infos["fastdtw_cost"] = fast
+            keys.append("fastdtw_cost")
+            if self.exact_info:
+                infos["fastdtw_ratio"] = cost_ratio(fast, dtw_cost)
+                keys.append("fastdtw_ratio")
         final = mask.copy()  # the "_key" mask of the final-info keys
         for key in keys:
             infos["_" + key] = final

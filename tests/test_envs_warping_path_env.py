@@ -214,6 +214,29 @@ def test_render_draws_a_long_pair_on_every_kth_frame_without_its_cost_matrix(mon
     np.testing.assert_array_equal(drawn["paths"]["agent"][-1], [10.0, 10.0])  # cell (30, 30) / 3
 
 
+@pytest.mark.parametrize("vector", [False, True])
+def test_exact_info_false_leaves_the_quadratic_final_keys_out(monkeypatch, vector):
+    """The exact DTW final info costs O(n m) at every episode's end (25 s at n = 100,000 on the corridor
+    observation, whose steps are linear): ``exact_info=False`` leaves ``dtw_cost`` and the ratios out, and never
+    computes the exact value; the other final keys stay."""
+    from envs.observation import corridor_lookahead
+
+    x, y = SyntheticPairs(n=60, m=50)(np.random.default_rng(0))
+    kwargs = {"pairs": [(x, y)], "lookahead": corridor_lookahead(4), "compute_fastdtw": True, "exact_info": False}
+    env = envs.vector.WarpingPathVectorEnv(2, **kwargs) if vector else envs.WarpingPathEnv(**kwargs)
+    env.reset(seed=0)
+    monkeypatch.setattr(env.batch, "dtw_costs", lambda indices=None: pytest.fail("exact DTW computed"))
+    for _ in range(60):
+        _, _, terminated, _, info = env.step(np.zeros(2, dtype=np.int64) if vector else 0)
+        if np.all(terminated):
+            break
+    assert np.all(terminated)
+    final = {key for key in info if not key.startswith("_")} - {"action_mask", "action_replaced", "return_unscaled"}
+    assert final == {"path", "path_cost", "fastdtw_cost"}
+    with pytest.raises(TypeError, match="exact_info must be True or False"):
+        envs.WarpingPathEnv(exact_info="no")
+
+
 def test_draw_alignment_several_paths_and_errors():
     cost = np.arange(20.0).reshape(4, 5)
     image = draw_alignment(cost, {"policy": [[0, 0], [1, 1], [3, 4]], "exact": [[0, 0], [3, 4]]}, title="t", dpi=50)
