@@ -166,9 +166,10 @@ class WarpingPathEnv(gymnasium.Env):
     - ``fastdtw_radius``: FastDTW's radius (default 1).
     - ``exact_info``: put the exact DTW cost and the cost ratios in the final
       info (default True). It costs O(n m) time at each episode's end: about
-      1 s at n = m = 20,000 and 25 s at 100,000, against well under a second
-      for the episode's own steps on the corridor observation. False leaves
-      them out, for training on long pairs.
+      1 s at n = m = 20,000 (25 s at 100,000), four times what the episode's
+      own steps cost there on the corridor observation
+      (``results/tables/env_exact_info_long_pairs.md``). False leaves them
+      out, for training on long pairs.
     - ``render_mode``: None or ``"rgb_array"``.
 
     Examples
