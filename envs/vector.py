@@ -15,7 +15,7 @@ from dtwrl.oracle import fastdtw_path
 
 from .observation import DEFAULT_LOOKAHEAD
 from .rendering import draw_batch_alignment
-from .warping_path_env import _configure, observation_space
+from .warping_path_env import _check_flag, _configure, observation_space
 
 
 class WarpingPathVectorEnv(VectorEnv):
@@ -76,18 +76,9 @@ class WarpingPathVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be an int >= 1; got {num_envs!r}")
         self.num_envs = int(num_envs)
         _configure(
-            self,
-            pairs,
-            window,
-            metric,
-            band,
-            reward_scale,
-            lookahead,
-            compute_fastdtw,
-            fastdtw_radius,
-            render_mode,
-            exact_info,
+            self, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
         )
+        self.exact_info = _check_flag(exact_info, "exact_info")
         self.single_observation_space = observation_space(self.batch.window, self.batch.lookahead)
         self.single_action_space = spaces.Discrete(3)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -53,15 +53,12 @@ def _check_flag(value, name):
     return bool(value)
 
 
-def _configure(
-    env, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode, exact_info
-):
-    """Check and set what both envs hold: the pair source, the ``WarpingBatch``, the final infos, the render mode."""
+def _configure(env, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode):
+    """Check and set what both envs hold: the pair source, the ``WarpingBatch``, the FastDTW infos, the render mode."""
     env.pairs = SyntheticPairs() if pairs is None else as_pair_source(pairs)
     env.batch = WarpingBatch(window=window, metric=metric, band=band, reward_scale=reward_scale, lookahead=lookahead)
     env.compute_fastdtw = _check_flag(compute_fastdtw, "compute_fastdtw")
     env.fastdtw_radius = check_radius(fastdtw_radius, "fastdtw_radius")
-    env.exact_info = _check_flag(exact_info, "exact_info")
     if render_mode is not None and render_mode not in env.metadata["render_modes"]:
         raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
     env.render_mode = render_mode
@@ -202,18 +199,9 @@ class WarpingPathEnv(gymnasium.Env):
         exact_info=True,
     ):
         _configure(
-            self,
-            pairs,
-            window,
-            metric,
-            band,
-            reward_scale,
-            lookahead,
-            compute_fastdtw,
-            fastdtw_radius,
-            render_mode,
-            exact_info,
+            self, pairs, window, metric, band, reward_scale, lookahead, compute_fastdtw, fastdtw_radius, render_mode
         )
+        self.exact_info = _check_flag(exact_info, "exact_info")
         self.action_space = spaces.Discrete(3)
         self.observation_space = observation_space(self.batch.window, self.batch.lookahead)
 
