@@ -50,6 +50,7 @@ import numpy as np
 import tensorflow as tf
 
 from dtwrl import corridors
+from dtwrl.datasets.long_recordings import read_recording
 from dtwrl.exact_dtw import dtw_path
 from dtwrl.forecasting.metrics import dtw_score, mse, tdi
 from dtwrl.forecasting.models import build_forecaster
@@ -72,7 +73,9 @@ CALIBRATION_PAIRS = 4
 class WindowArgs:
     """The data flags: which long series, and how it is cut into (input, horizon) windows."""
 
-    data: str = field("synthetic", "synthetic, electricdevices, ecg, or a CSV file (values in its 2nd column)")
+    data: str = field(
+        "synthetic", "synthetic, electricdevices, ecg, or a CSV recording (index or date, value; or values alone)"
+    )
     data_root: str = field(str(DATA_ROOT), "folder of the shared long series")
     horizon: int = field(512, "forecast horizon H (the issue's: 512, 2048, 8192)")
     input_length: int | None = field(None, "input window L (none: H)")
@@ -138,13 +141,8 @@ def load_series(args):
     path = Path(args.data) if args.data not in DATA_FILES else Path(args.data_root) / DATA_FILES[args.data]
     if not path.is_file():
         fail("--data", f"{str(path)!r} not found (the shared long series live in --data-root; or use synthetic)")
-    with open(path) as fh:
-        first = fh.readline()
-    header = not first.split(",")[0].strip().lstrip("-").replace(".", "", 1).isdigit()
-    values = np.genfromtxt(path, delimiter=",", skip_header=int(header))
-    if values.ndim != 2 or values.shape[1] < 2 or not np.all(np.isfinite(values[:, 1])):
-        fail("--data", f"{str(path)!r} must hold finite values in its second column")
-    return values[:, 1].astype(np.float64)
+    with blame("--data"):
+        return read_recording(path)[:, 0]  # the one reader of the long recordings: dates as index, gaps filled
 
 
 def windows(series, L, H, stride, limit, center=False):

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from dtwrl.forecasting.models import build_forecaster
 from dtwrl.losses import SoftDTWLoss
@@ -84,3 +85,20 @@ test_bad_flags_exit_2_before_any_folder = refusals_test(
         ("--horizon 1000 --synthetic-length 1500", "--horizon: the train part"),
     ],
 )
+
+
+def test_data_reads_a_csv_as_the_long_recordings_are_read(tmp_path):
+    """``--data`` a CSV: the one reader of the long recordings (``read_recording``), so dates as the index and gaps
+    work, and a bad value is refused naming the flag, the file and the line. Before, its own parser skipped a first
+    data row whose index was a date, as a header."""
+    import types
+
+    from experiments.cli import CLIError
+
+    path = tmp_path / "r.csv"
+    path.write_text("2020-01-01 00:00,1\n2020-01-01 00:01,\n2020-01-01 00:02,3\n")
+    series = lh.load_series(types.SimpleNamespace(data=str(path), data_root=str(tmp_path)))
+    assert series.tolist() == [1.0, 2.0, 3.0]
+    path.write_text("0,1\n1,x\n")
+    with pytest.raises(CLIError, match=r"--data: r.csv, line 2: the value 'x' is not a number"):
+        lh.load_series(types.SimpleNamespace(data=str(path), data_root=str(tmp_path)))
