@@ -87,6 +87,7 @@ def test_a_recording_is_its_value_column_whatever_its_index(tmp_path, text, valu
     "text, message",
     [
         ("0,1\n1,x\n", r"r.csv, line 2: the value 'x' is not a number"),
+        ("t;v\n0;1\n1;2\n", r"line 2: the value '0;1' is not a number"),  # not comma-separated: said, by line
         ("0,1\n1,inf\n", r"line 2: the value must be finite"),
         ("t,v\n0,1\n", r"at least 2 samples; got 1"),
         ("0,nan\n1,\n", r"r.csv: every value is missing"),

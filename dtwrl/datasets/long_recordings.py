@@ -77,12 +77,13 @@ def read_recording(path: str | os.PathLike) -> NDArray[np.float64]:
     [1.5, 1.0, 0.5]
     """
     path = Path(path)
-    values = []
+    values, first = [], True
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             cells = [cell.strip() for cell in line.strip().split(",")]
             if cells == [""] or cells[0].startswith("#"):
                 continue
+            header, first = first, False  # only the first row may be column names
             cell = cells[1] if len(cells) > 1 else cells[0]
             if cell.lower() in MISSING_CELLS:
                 values.append(np.nan)
@@ -90,8 +91,8 @@ def read_recording(path: str | os.PathLike) -> NDArray[np.float64]:
             try:
                 value = float(cell)
             except ValueError:
-                if not values:
-                    continue  # the header row
+                if header:
+                    continue
                 raise ValueError(f"{path.name}, line {number}: the value {cell!r} is not a number") from None
             if np.isinf(value):
                 raise ValueError(f"{path.name}, line {number}: the value must be finite; got {cell!r}")
