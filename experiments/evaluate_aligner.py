@@ -1,4 +1,4 @@
-"""Compare a trained aligner policy with its no-network control, exact DTW, FastDTW (r=1, r=10) and greedy.
+"""Compare a trained aligner policy (or the shipped one) with its no-network control, exact DTW, FastDTW and greedy.
 
 The control is ``HeuristicAligner.like(policy)``: the policy's own observation, the argmin of its value feature;
 a policy no better than it has learned nothing its features do not already give.
@@ -7,7 +7,10 @@ Per method: mean and 90th-percentile cost ratio vs exact DTW, the fraction of
 pairs at the optimum (ratio <= 1 + 1e-9) and the wall time per pair (the policy
 runs in batches of --batch-size). Writes eval.json, eval.md and
 figures/eval_comparison.png into the run folder (suffixed with the env or file
-name when the pairs are not the training env's).
+name when the pairs are not the training env's). ``--run-dir pretrained``
+evaluates the shipped aligner as users call it (``PolicyAligner.pretrained()``)
+on your --pairs or an --env-id, and writes into
+``<out-dir>/evaluate_aligner/pretrained/``.
 
 The pairs are drawn from the run's training environment (stored in the run
 folder: no registration needed), from another registered --env-id, or from
@@ -18,6 +21,7 @@ examples:
   python experiments/evaluate_aligner.py --run-dir results/aligner/<run>
   python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --env-id dtwrl/GunPoint-v0
   python experiments/evaluate_aligner.py --run-dir results/aligner/<run> --pairs data/Coffee --split test
+  python experiments/evaluate_aligner.py --run-dir pretrained --pairs data/Coffee --split test
 """
 
 import experiments  # noqa: F401  (first: silences TensorFlow and gym start-up noise)
@@ -38,7 +42,9 @@ from experiments.cli import field, parse_args
 
 @dataclasses.dataclass
 class Args:
-    run_dir: str | None = field(None, "run folder written by experiments/train_aligner.py; required")
+    run_dir: str | None = field(
+        None, "run folder written by experiments/train_aligner.py, or 'pretrained' (the shipped aligner); required"
+    )
     env_id: str | None = field(None, "a registered environment whose pairs to align; none: the run's training env")
     pairs: str | None = field(None, "your own series to align pairs of: a .ts/.tsv file or UCR folder, .npy or .csv")
     split: str = field("test", "split of a UCR folder or dataset name given to --pairs (train or test)")
@@ -46,6 +52,7 @@ class Args:
     seed: int = field(777_000_001, "seed of the held-out pairs; must differ from every training seed")
     batch_size: int = field(64, "pairs the policy aligns per batch (one policy call per step per batch)")
     repeats: int = field(2, "timing repeats per method (the fastest is reported)")
+    out_dir: str = field("results", "with --run-dir pretrained: the parent of evaluate_aligner/pretrained/")
 
 
 class _Refused(Exception):
@@ -61,10 +68,15 @@ def _training_seeds(config):
 def _check(args):
     """The run folder, its config and the evaluation environment; _Refused names the flag at fault."""
     if args.run_dir is None:
-        raise _Refused("run_dir", "is required: pass --run-dir results/aligner/<run>")
-    run_dir = Path(args.run_dir)
-    if not (run_dir / "config.json").is_file():
+        raise _Refused("run_dir", "is required: pass --run-dir results/aligner/<run> or --run-dir pretrained")
+    shipped = args.run_dir == "pretrained"
+    run_dir = Path(args.out_dir) / "evaluate_aligner" / "pretrained" if shipped else Path(args.run_dir)
+    if shipped and args.env_id is None and args.pairs is None:
+        raise _Refused("run_dir", "pretrained has no training env of its own: pass --pairs or --env-id")
+    if not shipped and not (run_dir / "config.json").is_file():
         raise _Refused("run_dir", f"{str(run_dir)!r} holds no config.json; is it a train_aligner run folder?")
+    if shipped and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise _Refused("out_dir", f"{args.out_dir!r} is not a folder")
     for name in ("num_pairs", "batch_size", "repeats"):
         if getattr(args, name) < 1:
             raise _Refused(name, f"must be >= 1; got {getattr(args, name)}")
@@ -74,11 +86,15 @@ def _check(args):
         raise _Refused("pairs", "give either --env-id or --pairs, not both")
     if args.split not in ("train", "test"):
         raise _Refused("split", f"must be 'train' or 'test'; got {args.split!r}")
-    config = read_json(run_dir / "config.json")
+    config = {} if shipped else read_json(run_dir / "config.json")
     if args.env_id is None and args.pairs is None and args.seed in _training_seeds(config):
         raise _Refused("seed", f"{args.seed} was used in training (seeds {sorted(_training_seeds(config))[:3]}...)")
     try:
-        aligner = PolicyAligner(run_dir, batch_size=args.batch_size)
+        aligner = (
+            PolicyAligner.pretrained(batch_size=args.batch_size)
+            if shipped
+            else PolicyAligner(run_dir, batch_size=args.batch_size)
+        )
     except (ValueError, TypeError, OSError) as error:
         raise _Refused("run_dir", error) from None
     overrides = {"window": aligner.core_kwargs["window"], "reward_scale": aligner.core_kwargs["reward_scale"]}
@@ -95,7 +111,8 @@ def _check(args):
             settings = env_settings(args.env_id, **overrides)
         except (ValueError, TypeError) as error:
             raise _Refused("env_id", error) from None
-        return run_dir, aligner, settings, "" if args.env_id == config["env_id"] else "__" + args.env_id.split("/")[-1]
+        same = args.env_id == config.get("env_id")
+        return run_dir, aligner, settings, "" if same else "__" + args.env_id.split("/")[-1]
     if (run_dir / "env" / ENV_SETTINGS_FILE).is_file():
         try:
             return run_dir, aligner, load_env_settings(run_dir / "env", **overrides), ""
@@ -128,8 +145,9 @@ def main(argv=None):
         return lambda pairs: [fn(x, y) for x, y in pairs]
 
     greedy = GreedyAligner(metric=metric, band=band)
+    label = "PolicyAligner.pretrained()" if args.run_dir == "pretrained" else "policy (PPO)"
     methods = {
-        "policy (PPO)": aligner.align_pairs,
+        label: aligner.align_pairs,
         "HeuristicAligner (same observation, no network)": HeuristicAligner.like(aligner).align_pairs,
         "exact DTW": per_pair(lambda x, y: dtwrl.dtw_path(x, y, metric=metric, band=band)[1]),
         "FastDTW r=1": per_pair(lambda x, y: dtwrl.fastdtw_path(x, y, radius=1, metric=metric)[1]),
@@ -141,6 +159,7 @@ def main(argv=None):
 
     title = f"{name}: {args.num_pairs} held-out pairs, policy {run_dir.name}"
     table = comparison_table(rows, title=title)
+    (run_dir / "figures").mkdir(parents=True, exist_ok=True)  # (a run folder has it; pretrained's is new)
     write_json(
         run_dir / f"eval{suffix}.json",
         {
@@ -159,7 +178,7 @@ def main(argv=None):
     figure = comparison_figure(
         rows,
         eval_set,
-        {k: paths[k] for k in ("policy (PPO)", "FastDTW r=1", "exact DTW")},
+        {k: paths[k] for k in (label, "FastDTW r=1", "exact DTW")},
         run_dir / "figures" / f"eval_comparison{suffix}.png",
         title=name,
     )

@@ -180,6 +180,28 @@ def test_evaluation_script(trained_run, capsys):
         assert exit_info.value.code == 2 and err.startswith(f"error: {flag}: ") and err.count("\n") == 1, err
 
 
+def test_evaluation_script_scores_the_shipped_aligner_on_your_series(tmp_path, capsys):
+    """``--run-dir pretrained``: ``PolicyAligner.pretrained()`` as users call it, on --pairs (here a .npy of series
+    it never saw), written under --out-dir; it has no training env, so --pairs or --env-id is required."""
+    from experiments import evaluate_aligner
+
+    series = np.cumsum(np.random.default_rng(3).standard_normal((8, 40)), axis=1)
+    np.save(tmp_path / "walks.npy", series)
+    argv = ["--run-dir", "pretrained", "--num-pairs", "5", "--repeats", "1", "--out-dir", str(tmp_path / "out")]
+    rows = evaluate_aligner.main([*argv, "--pairs", str(tmp_path / "walks.npy")])
+    by_name = {row["method"]: row for row in rows}
+    assert by_name["PolicyAligner.pretrained()"]["mean"] == pytest.approx(1.0)  # 40 samples: the corridor is exact
+    folder = tmp_path / "out" / "evaluate_aligner" / "pretrained"
+    assert "| PolicyAligner.pretrained() |" in (folder / "eval__walks.md").read_text()
+    assert (folder / "figures" / "eval_comparison__walks.png").stat().st_size > 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate_aligner.main(["--run-dir", "pretrained", "--out-dir", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.startswith("error: --run-dir: pretrained has no training env"), err
+    assert not (tmp_path / "none").exists()
+
+
 def test_run_folder_layout(trained_run):
     run_dir, metrics = trained_run
     for name in ("config.json", "metrics.json", "tb", "checkpoints", "policy", "figures"):
