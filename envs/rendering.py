@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from dtwrl.local_cost import cost_matrix
+
 #: Largest grid (n * m cells, 512 x 512) a picture draws in full; larger pairs are drawn on every k-th frame.
 FIGURE_CELLS = 2**18
 
@@ -94,8 +96,6 @@ def draw_batch_alignment(batch, index):
     every k-th frame of both series (:func:`figure_stride`, said in the title) with the path scaled by 1/k, so a
     long pair is drawn without its n x m matrix.
     """
-    from dtwrl.local_cost import cost_matrix
-
     x, y = batch.series(index)
     path = batch.paths([index])[0]
     stride = figure_stride(len(x), len(y))

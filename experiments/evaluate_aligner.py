@@ -75,6 +75,8 @@ def _check(args):
         raise _Refused("run_dir", "pretrained has no training env of its own: pass --pairs or --env-id")
     if not shipped and not (run_dir / "config.json").is_file():
         raise _Refused("run_dir", f"{str(run_dir)!r} holds no config.json; is it a train_aligner run folder?")
+    if not shipped and args.out_dir != Args.out_dir:
+        raise _Refused("out_dir", "applies only with --run-dir pretrained (a run folder's evaluation goes into it)")
     if shipped and Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise _Refused("out_dir", f"{args.out_dir!r} is not a folder")
     for name in ("num_pairs", "batch_size", "repeats"):

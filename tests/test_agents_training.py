@@ -173,6 +173,7 @@ def test_evaluation_script(trained_run, capsys):
         (["--run-dir", str(run_dir), "--env-id", "nope/Missing-v0"], "--env-id"),
         (["--run-dir", str(run_dir), "--pairs", str(run_dir / "missing.csv")], "--pairs"),
         (["--run-dir", str(run_dir), "--num-pairs", "0"], "--num-pairs"),
+        (["--run-dir", str(run_dir), "--out-dir", "elsewhere"], "--out-dir"),  # would be ignored
     ):
         with pytest.raises(SystemExit) as exit_info:
             evaluate_aligner.main(argv)
